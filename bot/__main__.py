@@ -1,0 +1,206 @@
+"""The `attn` command line: run, migrate, export, healthcheck, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from bot.logging_setup import configure_logging
+from bot.settings import Settings, describe_settings_error
+
+log = logging.getLogger("attn")
+
+
+@dataclass(frozen=True)
+class StorageUrls:
+    redis: str
+    database: str
+
+
+@contextmanager
+def storage_urls(settings: Settings) -> Iterator[StorageUrls]:
+    """The configured URLs, or those of embedded servers started (and stopped) here."""
+    from storage.embedded import start_embedded_postgres, start_embedded_redis
+
+    stoppers = []
+    try:
+        if settings.redis_url is not None:
+            redis_url = settings.redis_url.get_secret_value()
+        else:
+            embedded_redis = start_embedded_redis(settings.data_dir)
+            stoppers.append(embedded_redis.stop)
+            redis_url = embedded_redis.url
+            log.info("started embedded Redis under %s", settings.data_dir)
+        if settings.database_url is not None:
+            database_url = settings.database_url.get_secret_value()
+        else:
+            embedded_pg = start_embedded_postgres(settings.data_dir)
+            stoppers.append(embedded_pg.stop)
+            database_url = embedded_pg.url
+            log.info("started embedded PostgreSQL under %s", settings.data_dir)
+        yield StorageUrls(redis_url, database_url)
+    finally:
+        for stop in reversed(stoppers):
+            stop()
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or exit with one clear line per problem."""
+    try:
+        return Settings()  # type: ignore[call-arg]
+    except ValidationError as error:
+        print(describe_settings_error(error), file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    values = [settings.bot_token.get_secret_value()]
+    for url in (settings.redis_url, settings.database_url):
+        if url is not None:
+            values.append(url.get_secret_value())
+    return values
+
+
+def run_command(settings: Settings) -> int:
+    from bot.app import build_application
+    from bot.bootstrap import build_services
+
+    with storage_urls(settings) as urls:
+
+        async def services_factory():  # type: ignore[no-untyped-def]
+            return await build_services(settings, urls.redis, urls.database)
+
+        application = build_application(settings, services_factory)
+        application.run_polling(drop_pending_updates=False, close_loop=False)
+    return 0
+
+
+async def _with_services(settings: Settings, urls: StorageUrls, action):  # type: ignore[no-untyped-def]
+    from bot.bootstrap import build_services
+
+    services = await build_services(settings, urls.redis, urls.database)
+    try:
+        return await action(services)
+    finally:
+        await services.close()
+
+
+def migrate_command(settings: Settings) -> int:
+    from bot.bootstrap import connect_postgres, migrate
+
+    async def go() -> list[int]:
+        with storage_urls(settings) as urls:
+            pool = await connect_postgres(urls.database, 2)
+            try:
+                return await migrate(pool)
+            finally:
+                await pool.close()
+
+    applied = asyncio.run(go())
+    print(f"applied migrations: {applied}" if applied else "database schema is up to date")
+    return 0
+
+
+def export_command(settings: Settings, args: argparse.Namespace) -> int:
+    from services.export import rows_to_csv
+
+    async def go() -> str:
+        with storage_urls(settings) as urls:
+
+            async def action(services):  # type: ignore[no-untyped-def]
+                if args.all:
+                    rows = await services.exports.all_rows()
+                else:
+                    rows = await services.exports.session_rows(args.session)
+                return rows_to_csv(rows, settings.tz)
+
+            result: str = await _with_services(settings, urls, action)
+            return result
+
+    sys.stdout.write(asyncio.run(go()))
+    return 0
+
+
+def healthcheck_command(settings: Settings) -> int:
+    from bot.bootstrap import connect_postgres, make_redis
+
+    if settings.redis_url is None or settings.database_url is None:
+        print("healthcheck needs ATTN_REDIS_URL and ATTN_DATABASE_URL", file=sys.stderr)
+        return 2
+
+    async def go() -> list[str]:
+        problems = []
+        assert settings.redis_url is not None and settings.database_url is not None
+        redis = make_redis(settings.redis_url.get_secret_value(), 2)
+        try:
+            await asyncio.wait_for(redis.ping(), 5)
+        except Exception as exc:
+            problems.append(f"Redis: {type(exc).__name__}")
+        finally:
+            await redis.aclose()
+        try:
+            pool = await connect_postgres(settings.database_url.get_secret_value(), 1, wait=0)
+            try:
+                await pool.fetchval("SELECT 1")
+            finally:
+                await pool.close()
+        except Exception as exc:
+            problems.append(f"PostgreSQL: {type(exc).__name__}")
+        return problems
+
+    problems = asyncio.run(go())
+    if problems:
+        print("not ready: " + ", ".join(problems))
+        return 1
+    print("ready")
+    return 0
+
+
+def check_config_command(settings: Settings) -> int:
+    print("configuration OK")
+    print(f"  Redis:      {'configured' if settings.redis_url else 'embedded'}")
+    print(f"  PostgreSQL: {'configured' if settings.database_url else 'embedded'}")
+    print(f"  data dir:   {settings.data_dir}")
+    print(f"  teachers:   {len(settings.teacher_ids)}, admins: {len(settings.admin_ids)}")
+    print(f"  time zone:  {settings.timezone}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="attn", description="ATTN, the attendance bot")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot")
+    sub.add_parser("migrate", help="apply database migrations")
+    export = sub.add_parser("export", help="print attendance records as CSV")
+    which = export.add_mutually_exclusive_group(required=True)
+    which.add_argument("--session", help="one session's id")
+    which.add_argument("--all", action="store_true", help="every session")
+    sub.add_parser("healthcheck", help="exit 0 when Redis and PostgreSQL answer")
+    sub.add_parser("check-config", help="validate the settings and show a summary")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = load_settings()
+    configure_logging(settings.log_level, secrets_of(settings))
+    if args.command == "run":
+        return run_command(settings)
+    if args.command == "migrate":
+        return migrate_command(settings)
+    if args.command == "export":
+        return export_command(settings, args)
+    if args.command == "healthcheck":
+        return healthcheck_command(settings)
+    return check_config_command(settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,72 @@
+"""Builds the python-telegram-bot Application around already-built services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot.bootstrap import Services
+from bot.context import SERVICES_KEY, AttnContext
+from bot.handlers import register_handlers
+from bot.jobs import schedule_jobs
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+ServicesFactory = Callable[[], Awaitable[Services]]
+
+
+def build_application(
+    settings: Settings,
+    services_factory: ServicesFactory,
+    request: BaseRequest | None = None,
+    rate_limiter: bool = True,
+    schedule: bool = True,
+) -> AnyApplication:
+    """The Application with defaults, handlers and jobs; services connect in `post_init`.
+
+    Args:
+        settings: the validated settings.
+        services_factory: opens the stores and builds the services (called in post_init, so
+            nothing connects at import or build time).
+        request: a custom Bot API request object (tests pass a recording one).
+        rate_limiter: False in in-process tests, where nothing reaches Telegram.
+        schedule: False to leave the sweeps to the caller (tests drive them by hand).
+    """
+
+    async def post_init(application: AnyApplication) -> None:
+        application.bot_data[SERVICES_KEY] = await services_factory()
+        if schedule:
+            schedule_jobs(application, settings.sweep_seconds)
+        log.info("ATTN is up as @%s", application.bot.username)
+
+    async def post_shutdown(application: AnyApplication) -> None:
+        services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
+        if services is not None:
+            await services.close()
+
+    builder = (
+        ApplicationBuilder()
+        .token(settings.bot_token.get_secret_value())
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .context_types(ContextTypes(context=AttnContext))
+        .concurrent_updates(True)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if settings.telegram_api_url:
+        base = settings.telegram_api_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+    application = builder.build()
+    register_handlers(application)
+    return application

@@ -1,0 +1,120 @@
+"""The composition root: the one module that names the concrete stores and builds the services."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import asyncpg
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from bot.settings import Settings
+from services.clock import Clock, SystemClock
+from services.export import ExportService
+from services.roles import RoleService
+from services.sessions import SessionService
+from services.sweeps import AttendanceSweeper
+from services.users import UserService
+from storage.live import RedisLiveStore
+from storage.migrate import apply_migrations
+from storage.records import PostgresRecordStore
+
+log = logging.getLogger(__name__)
+
+STARTUP_WAIT_SECONDS = 30.0
+
+
+@dataclass
+class Services:
+    """Everything the handlers and jobs call, plus the stores' clients for closing them."""
+
+    sessions: SessionService
+    users: UserService
+    roles: RoleService
+    sweeper: AttendanceSweeper
+    exports: ExportService
+    live: RedisLiveStore
+    records: PostgresRecordStore
+    redis: Redis
+    pool: asyncpg.Pool
+
+    async def close(self) -> None:
+        await self.pool.close()
+        await self.redis.aclose()
+        await self.redis.connection_pool.disconnect()
+
+
+def make_redis(url: str, max_connections: int) -> Redis:
+    """A Redis client whose pool waits for a free connection instead of failing.
+
+    redis-py's default asyncio pool raises at its cap, and python-telegram-bot runs up to 256
+    handlers at once, so a blocking pool sized for that concurrency is used.
+    """
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        timeout=10,
+        socket_connect_timeout=3,
+        socket_timeout=10,
+        health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=2),
+    )
+    return Redis(connection_pool=pool)
+
+
+async def connect_postgres(url: str, size: int, wait: float = STARTUP_WAIT_SECONDS) -> asyncpg.Pool:
+    """Open the pool, waiting a little for a server that is still starting."""
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        try:
+            pool = await asyncpg.create_pool(
+                url, min_size=1, max_size=size, command_timeout=30, timeout=5
+            )
+            assert pool is not None
+            return pool
+        except (OSError, asyncpg.exceptions.CannotConnectNowError, TimeoutError):
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            log.warning("PostgreSQL not reachable yet; retrying")
+            await asyncio.sleep(1.0)
+
+
+async def migrate(pool: asyncpg.Pool) -> list[int]:
+    async with pool.acquire() as conn:
+        return await apply_migrations(conn)
+
+
+async def build_services(
+    settings: Settings,
+    redis_url: str,
+    database_url: str,
+    clock: Clock | None = None,
+) -> Services:
+    """Connect to Redis and PostgreSQL, apply migrations and build every service."""
+    clock = clock or SystemClock()
+    redis = make_redis(redis_url, settings.redis_max_connections)
+    pool = await connect_postgres(database_url, settings.database_pool_size)
+    try:
+        await migrate(pool)
+        await redis.ping()
+    except BaseException:
+        await pool.close()
+        await redis.aclose()
+        raise
+    live = RedisLiveStore(redis)
+    records = PostgresRecordStore(pool)
+    roles = RoleService(settings.teacher_ids, settings.admin_ids)
+    return Services(
+        sessions=SessionService(live, roles, clock, settings.session_minutes),
+        users=UserService(live, records, clock, settings.user_idle_minutes),
+        roles=roles,
+        sweeper=AttendanceSweeper(live, records, clock, settings.sweep_lease_seconds),
+        exports=ExportService(records),
+        live=live,
+        records=records,
+        redis=redis,
+        pool=pool,
+    )

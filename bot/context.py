@@ -1,0 +1,35 @@
+"""A typed context so handlers reach the services and the time zone without casts."""
+
+from __future__ import annotations
+
+from datetime import UTC, tzinfo
+from typing import TYPE_CHECKING, Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Services
+
+SERVICES_KEY = "services"
+
+
+class AttnContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The callback context of every ATTN handler and job."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.application.bot_data[SERVICES_KEY]
+        return services
+
+    @property
+    def tz(self) -> tzinfo:
+        defaults = self.bot.defaults
+        return defaults.tzinfo if defaults and defaults.tzinfo else UTC

@@ -1,0 +1,36 @@
+"""The student's check-in, by command or as the answer to "/checkin" alone."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot import replies
+from bot.context import AttnContext
+from bot.handlers.common import message_of
+
+CHECKIN_ACTION = "checkin"
+
+
+async def checkin_command(update: Update, context: AttnContext) -> None:
+    """/checkin CODE, or /checkin alone to be asked for the code."""
+    user = update.effective_user
+    assert user is not None
+    args = context.args or []
+    if not args:
+        await context.services.users.expect_reply(user.id, CHECKIN_ACTION)
+        await message_of(update).reply_text(replies.ASK_FOR_CODE)
+        return
+    result = await context.services.sessions.check_in(user.id, "".join(args))
+    await message_of(update).reply_text(replies.check_in_result(result, context.tz))
+
+
+async def plain_text_message(update: Update, context: AttnContext) -> None:
+    """Plain text: a code if we just asked for one, otherwise a hint."""
+    user = update.effective_user
+    message = message_of(update)
+    assert user is not None and message.text is not None
+    if await context.services.users.take_expected_reply(user.id) == CHECKIN_ACTION:
+        result = await context.services.sessions.check_in(user.id, message.text)
+        await message.reply_text(replies.check_in_result(result, context.tz))
+        return
+    await message.reply_text(replies.PLAIN_TEXT_HINT)

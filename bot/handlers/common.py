@@ -1,0 +1,74 @@
+"""Welcome, help, registration, and what every update does first."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update, User
+
+from bot import replies
+from bot.context import AttnContext
+from services.errors import StorageUnavailable
+from services.models import UserProfile
+
+log = logging.getLogger(__name__)
+
+
+def profile_of(user: User) -> UserProfile:
+    """The profile fields Telegram tells us about a user."""
+    return UserProfile(
+        user_id=user.id,
+        first_name=user.first_name or "",
+        last_name=user.last_name,
+        username=user.username,
+    )
+
+
+def message_of(update: Update) -> Message:
+    """The message a command handler answers (command handlers only get messages)."""
+    assert update.effective_message is not None
+    return update.effective_message
+
+
+async def remember_user(update: Update, context: AttnContext) -> None:
+    """Keep the sender's profile cache fresh; never blocks the update if storage is down."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    try:
+        await context.services.users.seen(profile_of(user))
+    except StorageUnavailable:
+        log.warning("could not refresh profile of user %s: storage unavailable", user.id)
+
+
+async def start_command(update: Update, context: AttnContext) -> None:
+    user = update.effective_user
+    assert user is not None
+    is_teacher = await context.services.roles.is_teacher(user.id)
+    await message_of(update).reply_text(replies.welcome(user.first_name, is_teacher))
+
+
+async def help_command(update: Update, context: AttnContext) -> None:
+    user = update.effective_user
+    assert user is not None
+    is_teacher = await context.services.roles.is_teacher(user.id)
+    await message_of(update).reply_text(replies.help_text(is_teacher))
+
+
+async def register_command(update: Update, context: AttnContext) -> None:
+    user = update.effective_user
+    assert user is not None
+    args = list(context.args or [])
+    if not args:
+        await message_of(update).reply_text(replies.REGISTER_USAGE)
+        return
+    number = args.pop() if len(args) > 1 and any(ch.isdigit() for ch in args[-1]) else None
+    profile = await context.services.users.register(profile_of(user), " ".join(args), number)
+    assert profile.full_name is not None
+    await message_of(update).reply_text(
+        replies.registered(profile.full_name, profile.student_number)
+    )
+
+
+async def unknown_command(update: Update, context: AttnContext) -> None:
+    await message_of(update).reply_text(replies.UNKNOWN_COMMAND)

@@ -1,0 +1,58 @@
+"""The one error handler: domain errors become short replies, the rest is logged and excused."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot import replies
+from bot.context import AttnContext
+from services.errors import (
+    DomainError,
+    InvalidArgument,
+    NoOpenSession,
+    NotATeacher,
+    SessionAlreadyOpen,
+    StorageUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+
+def reply_for(error: BaseException, context: AttnContext) -> str | None:
+    """The reply for a domain error, or None when the error is unexpected."""
+    if isinstance(error, NotATeacher):
+        return replies.NOT_A_TEACHER
+    if isinstance(error, InvalidArgument):
+        return replies.invalid_argument(error)
+    if isinstance(error, SessionAlreadyOpen):
+        return replies.session_already_open(error, context.tz)
+    if isinstance(error, NoOpenSession):
+        return replies.NO_OPEN_SESSION
+    if isinstance(error, StorageUnavailable):
+        return replies.UNAVAILABLE
+    return None
+
+
+async def error_handler(update: object, context: AttnContext) -> None:
+    """Answer the user briefly; log unexpected errors with their traceback."""
+    error = context.error
+    if error is None:
+        return
+    text = reply_for(error, context)
+    if isinstance(error, StorageUnavailable):
+        log.warning("storage unavailable: %s", error)
+    elif not isinstance(error, DomainError):
+        log.error("unexpected error while handling an update", exc_info=error)
+        text = replies.UNEXPECTED_ERROR
+    if not isinstance(update, Update) or update.effective_chat is None or text is None:
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text[:200], show_alert=True)
+        else:
+            await context.bot.send_message(update.effective_chat.id, text)
+    except TelegramError:
+        log.warning("could not send the error reply", exc_info=True)

@@ -1,0 +1,59 @@
+"""JobQueue callbacks: thin wrappers that call the services."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.context import AttnContext
+from bot.notifier import TelegramNotifier
+from services.errors import StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+
+async def sweep_attendances_task(context: AttnContext) -> None:
+    """Persist ended sessions, then deliver the summaries waiting in the outbox."""
+    services = context.services
+    try:
+        report = await services.sweeper.sweep_attendances()
+        if report.sessions_persisted or report.failures:
+            log.info("attendance sweep: %s", report)
+        await services.sweeper.deliver_summaries(TelegramNotifier(context.bot, context.tz))
+    except StorageUnavailable as exc:
+        log.warning("attendance sweep postponed: %s", exc)
+
+
+async def sweep_users_task(context: AttnContext) -> None:
+    """Move idle user profiles from Redis to PostgreSQL."""
+    try:
+        moved = await context.services.users.sweep_idle_users()
+        if moved:
+            log.info("user sweep: %d idle profiles persisted", moved)
+    except StorageUnavailable as exc:
+        log.warning("user sweep postponed: %s", exc)
+
+
+def schedule_jobs(
+    application: Application[Any, Any, Any, Any, Any, Any], sweep_seconds: float
+) -> None:
+    """Register the sweeps; one run at a time per process, missed runs coalesced."""
+    job_queue = application.job_queue
+    assert job_queue is not None, "python-telegram-bot[job-queue] is required"
+    job_kwargs = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+    job_queue.run_repeating(
+        sweep_attendances_task,
+        interval=sweep_seconds,
+        first=1.0,
+        name="sweep_attendances_task",
+        job_kwargs=job_kwargs,
+    )
+    job_queue.run_repeating(
+        sweep_users_task,
+        interval=sweep_seconds,
+        first=2.0,
+        name="sweep_users_task",
+        job_kwargs=job_kwargs,
+    )

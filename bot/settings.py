@@ -1,0 +1,87 @@
+"""Every setting of ATTN, read from the environment (prefix `ATTN_`) and an optional `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+IdList = Annotated[list[int], NoDecode]
+
+
+class Settings(BaseSettings):
+    """One settings object, built once by the CLI and passed down; tests build it explicitly."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ATTN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    bot_token: SecretStr
+    redis_url: SecretStr | None = None
+    database_url: SecretStr | None = None
+    data_dir: Path = Path("attn-data")
+    telegram_api_url: str | None = None
+    teacher_ids: IdList = Field(default_factory=list)
+    admin_ids: IdList = Field(default_factory=list)
+    session_minutes: int = Field(default=10, ge=1, le=240)
+    sweep_seconds: float = Field(default=15.0, gt=0, le=3600)
+    user_idle_minutes: int = Field(default=30, ge=1)
+    timezone: str = "UTC"
+    sweep_lease_seconds: float = Field(default=60.0, gt=0)
+    redis_max_connections: int = Field(default=300, ge=8)
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    log_level: str = "INFO"
+
+    @field_validator("teacher_ids", "admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            for part in parts:
+                if not part.lstrip("-").isdigit():
+                    raise ValueError("must be comma-separated Telegram user ids, e.g. 1001,1002")
+            return [int(p) for p in parts]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("must be an IANA time zone such as Europe/Berlin") from exc
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        token = value.get_secret_value()
+        head, _, tail = token.partition(":")
+        if not head.isdigit() or not tail:
+            raise ValueError("must look like 123456:ABC... (from @BotFather)")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    """One line per bad setting, naming the variable and never echoing its value."""
+    lines = []
+    for item in error.errors():
+        name = "ATTN_" + "_".join(str(part) for part in item["loc"][:1]).upper()
+        problem = "is required but not set" if item["type"] == "missing" else item["msg"]
+        problem = problem.removeprefix("Value error, ")
+        lines.append(f"configuration error: {name} {problem}")
+    return "\n".join(lines)

@@ -1,0 +1,44 @@
+"""Domain errors. They carry data, never user-facing text: the bot layer words the replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.models import Session
+
+
+class DomainError(Exception):
+    """Base of every error a handler turns into a short reply."""
+
+
+class NotATeacher(DomainError):
+    """A teacher-only action by someone who is not (or no longer) a teacher."""
+
+
+@dataclass
+class SessionAlreadyOpen(DomainError):
+    """The teacher already has an open session; only one at a time."""
+
+    session: Session
+
+
+class NoOpenSession(DomainError):
+    """The teacher has no open session to end or extend."""
+
+
+@dataclass
+class InvalidArgument(DomainError):
+    """A command argument failed validation; `field` names it, `problem` says how."""
+
+    field: str
+    problem: str
+
+
+@dataclass
+class StorageUnavailable(DomainError):
+    """Redis or PostgreSQL cannot be reached right now; the caller should try again later."""
+
+    backend: str
+
+    def __str__(self) -> str:
+        return f"{self.backend} unavailable"

@@ -1,0 +1,161 @@
+"""Domain types shared by the bot, the services and the stores.
+
+They live here, below everything else, so that `storage` can build them and `bot` can read them
+without either importing the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class AttendanceStatus(StrEnum):
+    """The status of one student in one session, as stored in PostgreSQL."""
+
+    PRESENT = "present"
+    LATE = "late"
+    EXCUSED = "excused"
+    ABSENT = "absent"
+
+
+class CheckInOutcome(StrEnum):
+    """Every distinct answer the atomic check-in can give."""
+
+    RECORDED = "recorded"
+    DUPLICATE = "duplicate"
+    WRONG_CODE = "wrong_code"
+    EXPIRED_CODE = "expired_code"
+    CLOSED = "closed"
+    NOT_ENROLLED = "not_enrolled"
+    ROSTER_FULL = "roster_full"
+    LOCKED_OUT = "locked_out"
+
+
+class SessionState(StrEnum):
+    """Lifecycle of a live session in Redis: open, ended (by time or teacher), sealed by a sweep."""
+
+    OPEN = "open"
+    ENDED = "ended"
+    SEALED = "sealed"
+
+
+@dataclass(frozen=True, slots=True)
+class UserProfile:
+    """What we know about a Telegram user: their Telegram names and the name they registered."""
+
+    user_id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    full_name: str | None = None
+    student_number: str | None = None
+    last_seen: datetime | None = None
+
+    @property
+    def display_name(self) -> str:
+        """The name a teacher reads: the registered one, else the Telegram one."""
+        if self.full_name:
+            return self.full_name
+        parts = [self.first_name, self.last_name or ""]
+        name = " ".join(p for p in parts if p).strip()
+        return name or (f"@{self.username}" if self.username else f"user {self.user_id}")
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A live attendance session as held in Redis until it is swept."""
+
+    id: str
+    teacher_id: int
+    chat_id: int
+    title: str
+    code: str
+    started_at: datetime
+    ends_at: datetime
+    state: SessionState = SessionState.OPEN
+    late_at: datetime | None = None
+    course_id: int | None = None
+
+    def is_open(self, now: datetime) -> bool:
+        """Open means not ended by the teacher and its stored end time not reached."""
+        return self.state is SessionState.OPEN and now < self.ends_at
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    """One student's check-in to one session."""
+
+    session_id: str
+    student_id: int
+    checked_in_at: datetime
+    status: AttendanceStatus
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInResult:
+    """The answer to one check-in attempt; the session fields are set when the code named one."""
+
+    outcome: CheckInOutcome
+    session_id: str | None = None
+    session_title: str | None = None
+    checked_in_at: datetime | None = None
+    status: AttendanceStatus | None = None
+    checked_in_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceLine:
+    """One row of a summary or export: a student and what happened to them in a session."""
+
+    student_id: int
+    name: str
+    status: AttendanceStatus
+    checked_in_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    """What the teacher receives once a session is persisted."""
+
+    session_id: str
+    teacher_id: int
+    chat_id: int
+    title: str
+    started_at: datetime
+    ends_at: datetime
+    lines: list[AttendanceLine] = field(default_factory=list)
+
+    @property
+    def checked_in(self) -> list[AttendanceLine]:
+        """Students who checked in (present or late), in check-in order."""
+        attended = [
+            line
+            for line in self.lines
+            if line.status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+        ]
+        return sorted(attended, key=lambda line: line.checked_in_at or self.started_at)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    """One attendance record as `attn export` prints it."""
+
+    session_id: str
+    session_title: str
+    teacher_id: int
+    student_id: int
+    student_name: str
+    checked_in_at: datetime | None
+    status: AttendanceStatus
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    """What one sweep run did, for logs, metrics and tests."""
+
+    sessions_persisted: int = 0
+    rows_written: int = 0
+    sessions_skipped: int = 0
+    failures: int = 0

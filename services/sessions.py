@@ -1,0 +1,169 @@
+"""Opening, ending and checking in to attendance sessions."""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from datetime import timedelta
+
+from services.clock import Clock
+from services.codes import CodeGenerator, normalize_code, random_code
+from services.errors import InvalidArgument, NoOpenSession, SessionAlreadyOpen
+from services.models import (
+    AttendanceStatus,
+    CheckInOutcome,
+    CheckInResult,
+    Session,
+    SessionState,
+)
+from services.ports import LiveStore
+from services.roles import RoleService
+
+MIN_MINUTES = 1
+MAX_MINUTES = 240
+MAX_TITLE_LENGTH = 80
+_CODE_ATTEMPTS = 20
+
+
+def clean_title(text: str) -> str:
+    """A title safe to show anywhere: printable characters only, spaces collapsed, capped."""
+    printable = "".join(
+        ch if unicodedata.category(ch)[0] not in "CZ" or ch == " " else " " for ch in text
+    )
+    title = " ".join(printable.split())
+    if len(title) > MAX_TITLE_LENGTH:
+        raise InvalidArgument("title", "too_long")
+    return title
+
+
+def parse_minutes(text: str) -> int:
+    """A session length typed by a teacher, within sane bounds."""
+    if not text.isdigit() or not MIN_MINUTES <= int(text) <= MAX_MINUTES:
+        raise InvalidArgument("minutes", "range")
+    return int(text)
+
+
+class SessionService:
+    """The teacher's session lifecycle and the student's check-in."""
+
+    def __init__(
+        self,
+        live: LiveStore,
+        roles: RoleService,
+        clock: Clock,
+        default_minutes: int,
+        code_generator: CodeGenerator = random_code,
+    ) -> None:
+        self._live = live
+        self._roles = roles
+        self._clock = clock
+        self._default_minutes = default_minutes
+        self._new_code = code_generator
+
+    async def start_session(
+        self, teacher_id: int, chat_id: int, minutes: int | None = None, title: str = ""
+    ) -> Session:
+        """Open a session for the teacher, with a fresh code unique among live sessions.
+
+        Raises:
+            NotATeacher: the user may not run sessions.
+            SessionAlreadyOpen: the teacher has an open session (only one at a time).
+            InvalidArgument: the length or title is out of bounds.
+        """
+        await self._roles.require_teacher(teacher_id)
+        length = minutes if minutes is not None else self._default_minutes
+        if not MIN_MINUTES <= length <= MAX_MINUTES:
+            raise InvalidArgument("minutes", "range")
+        now = self._clock.now()
+        session = Session(
+            id=secrets.token_hex(6),
+            teacher_id=teacher_id,
+            chat_id=chat_id,
+            title=clean_title(title) or f"Session {now:%Y-%m-%d %H:%M}",
+            code="",
+            started_at=now,
+            ends_at=now + timedelta(minutes=length),
+        )
+        holder = await self._live.claim_teacher_slot(session, now)
+        if holder is not None:
+            existing = await self._live.session(holder)
+            if existing is not None and existing.is_open(now):
+                raise SessionAlreadyOpen(existing)
+            # The slot names a session that is gone or over: take it over.
+            await self._live.release_teacher_slot(teacher_id, holder)
+            if await self._live.claim_teacher_slot(session, now) is not None:
+                raise SessionAlreadyOpen(existing or session)
+        try:
+            for _ in range(_CODE_ATTEMPTS):
+                candidate = Session(
+                    id=session.id,
+                    teacher_id=session.teacher_id,
+                    chat_id=session.chat_id,
+                    title=session.title,
+                    code=self._new_code(6),
+                    started_at=session.started_at,
+                    ends_at=session.ends_at,
+                )
+                if await self._live.create_session(candidate):
+                    return candidate
+        except BaseException:
+            await self._live.release_teacher_slot(teacher_id, session.id)
+            raise
+        await self._live.release_teacher_slot(teacher_id, session.id)
+        raise RuntimeError("could not draw a free session code")
+
+    async def open_session(self, teacher_id: int) -> Session | None:
+        """The teacher's session if it is still open."""
+        session_id = await self._live.teacher_current_session(teacher_id)
+        if session_id is None:
+            return None
+        session = await self._live.session(session_id)
+        if session is None or not session.is_open(self._clock.now()):
+            return None
+        return session
+
+    async def end_session(self, teacher_id: int) -> Session:
+        """End the teacher's open session now; the sweep then persists it and sends the summary.
+
+        Raises:
+            NotATeacher: the user may not run sessions.
+            NoOpenSession: nothing is open (never started, already ended or time is up).
+        """
+        await self._roles.require_teacher(teacher_id)
+        session = await self.open_session(teacher_id)
+        if session is None:
+            raise NoOpenSession()
+        now = self._clock.now()
+        if not await self._live.end_session(session.id, now):
+            raise NoOpenSession()
+        await self._live.release_teacher_slot(teacher_id, session.id)
+        return Session(
+            id=session.id,
+            teacher_id=session.teacher_id,
+            chat_id=session.chat_id,
+            title=session.title,
+            code=session.code,
+            started_at=session.started_at,
+            ends_at=now,
+            state=SessionState.ENDED,
+        )
+
+    async def check_in(self, student_id: int, code_text: str) -> CheckInResult:
+        """Check the student in with the code they typed; one atomic Redis step.
+
+        Raises:
+            InvalidArgument: the text cannot be a code at all.
+        """
+        code = normalize_code(code_text)
+        raw = await self._live.check_in(code, student_id, self._clock.now())
+        status = None
+        if raw.outcome in (CheckInOutcome.RECORDED, CheckInOutcome.DUPLICATE):
+            status = AttendanceStatus.LATE if raw.late else AttendanceStatus.PRESENT
+        return CheckInResult(
+            outcome=raw.outcome,
+            session_id=raw.session_id,
+            session_title=raw.session_title,
+            checked_in_at=raw.checked_in_at,
+            status=status,
+            checked_in_count=raw.count,
+        )

@@ -1,0 +1,91 @@
+"""The attendance sweep: ended sessions to PostgreSQL, then out of Redis, then a summary."""
+
+from __future__ import annotations
+
+import logging
+
+from services.clock import Clock
+from services.errors import StorageUnavailable
+from services.models import SweepReport
+from services.ports import LiveStore, Notifier, RecordStore
+
+log = logging.getLogger(__name__)
+
+
+class AttendanceSweeper:
+    """Moves finished sessions to the system of record and delivers their summaries.
+
+    Each step is idempotent, so the sweep is safe to run in several processes at once and to
+    be killed at any point: the session is claimed with a lease in Redis (sealed against late
+    check-ins), written to PostgreSQL with `ON CONFLICT DO NOTHING` together with its outbox
+    row, and only then removed from Redis. Summaries leave through the outbox, each leased by
+    one process and marked sent after Telegram accepted it.
+    """
+
+    def __init__(
+        self,
+        live: LiveStore,
+        records: RecordStore,
+        clock: Clock,
+        lease_seconds: float = 60.0,
+        batch: int = 50,
+    ) -> None:
+        self._live = live
+        self._records = records
+        self._clock = clock
+        self._lease_seconds = lease_seconds
+        self._batch = batch
+
+    async def sweep_attendances(self) -> SweepReport:
+        """Persist every ended session (up to a batch) and remove it from Redis."""
+        persisted = rows = skipped = failures = 0
+        for session_id in await self._live.due_sessions(self._clock.now(), self._batch):
+            claim = await self._live.claim_for_sweep(
+                session_id, self._clock.now(), self._lease_seconds
+            )
+            if claim is None:
+                skipped += 1
+                continue
+            try:
+                students = [c.student_id for c in claim.checkins]
+                profiles = await self._live.cached_profiles(students)
+                rows += await self._records.persist_session(
+                    claim.session, claim.checkins, list(profiles.values())
+                )
+            except StorageUnavailable:
+                log.warning("sweep of session %s postponed: PostgreSQL unavailable", session_id)
+                await self._live.release_sweep(session_id, claim.token)
+                failures += 1
+                continue
+            await self._live.finish_sweep(claim)
+            persisted += 1
+            log.info("session %s persisted with %d check-ins", session_id, len(claim.checkins))
+        return SweepReport(persisted, rows, skipped, failures)
+
+    async def deliver_summaries(self, notifier: Notifier, limit: int = 20) -> int:
+        """Send the teacher the summary of each persisted session not yet reported.
+
+        A summary is marked sent only after Telegram accepted it. If the process dies between
+        the two, the lease runs out and the summary is sent again: at least once, and exactly
+        once whenever no process dies in that gap.
+        """
+        sent = 0
+        now = self._clock.now()
+        for session_id in await self._records.claim_pending_summaries(
+            now, self._lease_seconds, limit
+        ):
+            summary = await self._records.load_summary(session_id)
+            if summary is None:
+                continue
+            try:
+                await notifier.send_summary(summary)
+            except StorageUnavailable:
+                await self._records.release_summary(session_id)
+                raise
+            except Exception:
+                log.exception("summary of session %s not delivered; will retry", session_id)
+                await self._records.release_summary(session_id)
+                continue
+            await self._records.mark_summary_sent(session_id, self._clock.now())
+            sent += 1
+        return sent

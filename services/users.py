@@ -1,0 +1,122 @@
+"""User profiles: cached in Redis while a user is active, kept in PostgreSQL for good."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import replace
+from datetime import timedelta
+
+from services.clock import Clock
+from services.errors import InvalidArgument, StorageUnavailable
+from services.models import UserProfile
+from services.ports import LiveStore, RecordStore
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_LENGTH = 100
+_STUDENT_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9./-]{0,31}")
+PENDING_ACTION_MINUTES = 5
+
+
+def clean_full_name(text: str) -> str:
+    """A registered name: letters, spaces and the usual name punctuation, 2-100 characters."""
+    name = " ".join(text.split())
+    if not 2 <= len(name) <= MAX_NAME_LENGTH:
+        raise InvalidArgument("full_name", "length")
+    for ch in name:
+        if not (ch.isalpha() or ch in " .'-" or unicodedata.category(ch) == "Mn"):
+            raise InvalidArgument("full_name", "characters")
+    if not any(ch.isalpha() for ch in name):
+        raise InvalidArgument("full_name", "characters")
+    return name
+
+
+class UserService:
+    """Keeps each active user's profile in Redis and moves idle ones to PostgreSQL."""
+
+    def __init__(
+        self, live: LiveStore, records: RecordStore, clock: Clock, idle_minutes: int
+    ) -> None:
+        self._live = live
+        self._records = records
+        self._clock = clock
+        self._idle = timedelta(minutes=idle_minutes)
+
+    async def seen(self, profile: UserProfile) -> None:
+        """Record an interaction: refresh the cached profile, loading it back if it was swept."""
+        current = replace(profile, last_seen=self._clock.now())
+        if await self._live.touch_profile(current):
+            return
+        try:
+            stored = await self._records.load_profile(profile.user_id)
+        except StorageUnavailable:
+            # Check-ins must keep working while PostgreSQL is away; the registered name is
+            # safe there, and the cache never overwrites it with an empty one.
+            log.warning(
+                "PostgreSQL unavailable; caching user %s without registration", profile.user_id
+            )
+            stored = None
+        if stored is not None:
+            current = replace(
+                current, full_name=stored.full_name, student_number=stored.student_number
+            )
+        await self._live.store_profile(current)
+
+    async def profile(self, user_id: int) -> UserProfile | None:
+        """The user's profile from the cache, else from PostgreSQL."""
+        cached = await self._live.cached_profile(user_id)
+        if cached is not None:
+            return cached
+        return await self._records.load_profile(user_id)
+
+    async def register(
+        self, profile: UserProfile, full_name_text: str, student_number: str | None
+    ) -> UserProfile:
+        """Set the name (and optional student number) teachers see.
+
+        Raises:
+            InvalidArgument: the name or number is malformed.
+        """
+        full_name = clean_full_name(full_name_text)
+        if student_number is not None and not _STUDENT_NUMBER.fullmatch(student_number):
+            raise InvalidArgument("student_number", "format")
+        updated = replace(
+            profile,
+            full_name=full_name,
+            student_number=student_number,
+            last_seen=self._clock.now(),
+        )
+        await self._records.save_registration(updated, full_name, student_number)
+        await self._live.store_profile(updated)
+        return updated
+
+    async def expect_reply(self, user_id: int, action: str) -> None:
+        """Remember that the user's next plain text answers `action` (e.g. a check-in code)."""
+        until = self._clock.now() + timedelta(minutes=PENDING_ACTION_MINUTES)
+        await self._live.set_pending_action(user_id, action, until)
+
+    async def take_expected_reply(self, user_id: int) -> str | None:
+        """What the user's plain text answers, if anything is pending; consumed once."""
+        return await self._live.pop_pending_action(user_id, self._clock.now())
+
+    async def sweep_idle_users(self, batch: int = 500) -> int:
+        """Persist profiles idle longer than the idle time, then drop them from Redis.
+
+        Safe to run twice or concurrently: the upsert is idempotent and a profile is only
+        dropped if the user was not seen again since it was read.
+        """
+        cutoff = self._clock.now() - self._idle
+        user_ids = await self._live.idle_profiles(cutoff, batch)
+        if not user_ids:
+            return 0
+        cached = await self._live.cached_profiles(user_ids)
+        idle = [p for p in cached.values() if p.last_seen is not None and p.last_seen <= cutoff]
+        await self._records.upsert_profiles(idle)
+        for profile in idle:
+            await self._live.remove_profile_if_idle(profile.user_id, profile.last_seen)
+        for user_id in set(user_ids) - set(cached):
+            # In the index but no longer cached (a crash between the two removals).
+            await self._live.remove_profile_if_idle(user_id, None)
+        return len(idle)

@@ -1,0 +1,60 @@
+"""Every Redis key ATTN uses, built in one place, with its type and lifetime.
+
+Keys of one session share the hash tag `{<session id>}` so the Lua scripts that touch several
+of them run unchanged on Redis Cluster. TTLs are only a safety net against leaks: no decision
+relies on a key expiring; sessions end by their stored end time compared with the clock.
+"""
+
+from __future__ import annotations
+
+PREFIX = "attn"
+
+# Safety-net lifetimes (seconds). Real clean-up is done by the sweeps.
+SESSION_SAFETY_TTL = 7 * 24 * 3600
+PROFILE_SAFETY_TTL = 14 * 24 * 3600
+PENDING_ACTION_TTL = 15 * 60
+
+
+def session(session_id: str) -> str:
+    """Hash: the live session's fields (teacher, title, code, times, state, sweep lease)."""
+    return f"{PREFIX}:s:{{{session_id}}}"
+
+
+def session_checkins(session_id: str) -> str:
+    """Hash: student id -> "<checked-in ms><p|l>" for every check-in of the session."""
+    return f"{PREFIX}:s:{{{session_id}}}:in"
+
+
+def session_keys(session_id: str) -> list[str]:
+    """All keys of one session, for deleting them together after a sweep."""
+    return [session(session_id), session_checkins(session_id)]
+
+
+def code(code_value: str) -> str:
+    """String: check-in code -> session id, for the session's lifetime."""
+    return f"{PREFIX}:code:{code_value}"
+
+
+def due_index() -> str:
+    """Sorted set: session id scored by its end time (ms); the attendance sweep reads it."""
+    return f"{PREFIX}:due"
+
+
+def teacher_slot(teacher_id: int) -> str:
+    """String: "<session id> <ends ms>" of the teacher's current session (one open at a time)."""
+    return f"{PREFIX}:t:{{{teacher_id}}}"
+
+
+def profile(user_id: int) -> str:
+    """Hash: a user's cached profile (names, registration, last seen ms)."""
+    return f"{PREFIX}:u:{{{user_id}}}"
+
+
+def pending_action(user_id: int) -> str:
+    """String: "<action> <until ms>": what the user's next plain text message answers."""
+    return f"{PREFIX}:u:{{{user_id}}}:pending"
+
+
+def seen_index() -> str:
+    """Sorted set: user id scored by last-seen time (ms); the user sweep reads it."""
+    return f"{PREFIX}:seen"

@@ -1,0 +1,385 @@
+"""The Redis store: live sessions, check-ins, code lookups and user profile caches.
+
+Every multi-key invariant is one Lua script (loaded once with `register_script`); every key
+name comes from `storage.keys`. Connection failures surface as `StorageUnavailable`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from redis import exceptions as redis_errors
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+
+from services.clock import from_ms, to_ms
+from services.errors import StorageUnavailable
+from services.models import (
+    AttendanceStatus,
+    CheckIn,
+    CheckInOutcome,
+    Session,
+    SessionState,
+    UserProfile,
+)
+from services.ports import RawCheckIn, SweepClaim
+from storage import keys
+
+_UNAVAILABLE = (
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    redis_errors.BusyLoadingError,
+    redis_errors.ClusterDownError,
+    ConnectionError,
+    OSError,
+)
+
+# Code -> session routing changes only when a session starts or ends, and the check-in script
+# re-checks the code against the session, so a briefly stale entry is harmless: it costs one
+# extra lookup, never a wrong record.
+_CODE_CACHE_SECONDS = 2.0
+
+
+def load_script(name: str) -> str:
+    """The text of `storage/lua/<name>.lua`."""
+    return resources.files("storage").joinpath("lua", f"{name}.lua").read_text("utf-8")
+
+
+@asynccontextmanager
+async def _redis_guard() -> AsyncIterator[None]:
+    try:
+        yield
+    except _UNAVAILABLE as exc:
+        raise StorageUnavailable("Redis") from exc
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _pairs(flat: Sequence[Any]) -> dict[str, str]:
+    return {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+
+def _session_fields(session: Session) -> dict[str, str]:
+    return {
+        "id": session.id,
+        "teacher_id": str(session.teacher_id),
+        "chat_id": str(session.chat_id),
+        "title": session.title,
+        "code": session.code,
+        "started_at": str(to_ms(session.started_at)),
+        "ends_at": str(to_ms(session.ends_at)),
+        "late_at": str(to_ms(session.late_at)) if session.late_at else "",
+        "course_id": str(session.course_id) if session.course_id is not None else "",
+        "state": session.state.value,
+        "lease": "",
+        "lease_until": "0",
+    }
+
+
+def _session_from(fields: dict[str, str]) -> Session:
+    return Session(
+        id=fields["id"],
+        teacher_id=int(fields["teacher_id"]),
+        chat_id=int(fields["chat_id"]),
+        title=fields["title"],
+        code=fields["code"],
+        started_at=from_ms(fields["started_at"]),
+        ends_at=from_ms(fields["ends_at"]),
+        state=SessionState(fields["state"]),
+        late_at=from_ms(fields["late_at"]) if fields.get("late_at") else None,
+        course_id=int(fields["course_id"]) if fields.get("course_id") else None,
+    )
+
+
+def _checkin_from(session_id: str, student: str, value: str) -> CheckIn:
+    status = AttendanceStatus.LATE if value.endswith("l") else AttendanceStatus.PRESENT
+    return CheckIn(session_id, int(student), from_ms(value[:-1]), status)
+
+
+def _profile_fields(profile: UserProfile) -> dict[str, str]:
+    return {
+        "first_name": profile.first_name,
+        "last_name": profile.last_name or "",
+        "username": profile.username or "",
+        "full_name": profile.full_name or "",
+        "student_number": profile.student_number or "",
+        "last_seen": str(to_ms(profile.last_seen)) if profile.last_seen else "0",
+    }
+
+
+def _profile_from(user_id: int, fields: dict[str, str]) -> UserProfile:
+    return UserProfile(
+        user_id=user_id,
+        first_name=fields.get("first_name", ""),
+        last_name=fields.get("last_name") or None,
+        username=fields.get("username") or None,
+        full_name=fields.get("full_name") or None,
+        student_number=fields.get("student_number") or None,
+        last_seen=from_ms(fields["last_seen"]) if fields.get("last_seen", "0") != "0" else None,
+    )
+
+
+class RedisLiveStore:
+    """Live state in Redis. Works on a standalone server or, unchanged, on Redis Cluster."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._code_cache: dict[str, tuple[str, float]] = {}
+        self._check_in = self._script("check_in")
+        self._claim_teacher_slot = self._script("claim_teacher_slot")
+        self._release_teacher_slot = self._script("release_teacher_slot")
+        self._end_session = self._script("end_session")
+        self._claim_sweep = self._script("claim_sweep")
+        self._finish_sweep = self._script("finish_sweep")
+        self._release_sweep = self._script("release_sweep")
+        self._touch_profile = self._script("touch_profile")
+        self._remove_idle_profile = self._script("remove_idle_profile")
+        self._pop_pending_action = self._script("pop_pending_action")
+
+    def _script(self, name: str) -> AsyncScript:
+        return self._redis.register_script(load_script(name))
+
+    @property
+    def redis(self) -> Redis:
+        """The client, for health checks and tests."""
+        return self._redis
+
+    # --- sessions -----------------------------------------------------------------------
+
+    async def claim_teacher_slot(self, session: Session, now: datetime) -> str | None:
+        async with _redis_guard():
+            holder = await self._claim_teacher_slot(
+                keys=[keys.teacher_slot(session.teacher_id)],
+                args=[session.id, to_ms(session.ends_at), to_ms(now)],
+            )
+        return _text(holder) if holder else None
+
+    async def release_teacher_slot(self, teacher_id: int, session_id: str) -> None:
+        async with _redis_guard():
+            await self._release_teacher_slot(
+                keys=[keys.teacher_slot(teacher_id)], args=[session_id]
+            )
+
+    async def teacher_current_session(self, teacher_id: int) -> str | None:
+        async with _redis_guard():
+            value = await self._redis.get(keys.teacher_slot(teacher_id))
+        return _text(value).split(" ", 1)[0] if value else None
+
+    async def create_session(self, session: Session) -> bool:
+        """Store a new session; False when its code is already taken by another live session."""
+        ttl = keys.SESSION_SAFETY_TTL
+        async with _redis_guard():
+            taken = await self._redis.set(keys.code(session.code), session.id, nx=True, ex=ttl)
+            if not taken:
+                return False
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hset(keys.session(session.id), mapping=_session_fields(session))
+                pipe.expire(keys.session(session.id), ttl)
+                pipe.zadd(keys.due_index(), {session.id: to_ms(session.ends_at)})
+                await pipe.execute()
+        return True
+
+    async def session(self, session_id: str) -> Session | None:
+        async with _redis_guard():
+            fields = await self._redis.hgetall(keys.session(session_id))
+        if not fields:
+            return None
+        return _session_from({_text(k): _text(v) for k, v in fields.items()})
+
+    async def session_exists(self, session_id: str) -> bool:
+        async with _redis_guard():
+            return bool(await self._redis.exists(keys.session(session_id)))
+
+    async def checkin_count(self, session_id: str) -> int:
+        async with _redis_guard():
+            return int(await self._redis.hlen(keys.session_checkins(session_id)))
+
+    async def _resolve_code(self, code: str, fresh: bool) -> str | None:
+        cached = self._code_cache.get(code)
+        if cached and not fresh and time.monotonic() - cached[1] < _CODE_CACHE_SECONDS:
+            return cached[0]
+        value = await self._redis.get(keys.code(code))
+        if value is None:
+            self._code_cache.pop(code, None)
+            return None
+        session_id = _text(value)
+        if len(self._code_cache) > 10_000:
+            self._code_cache.clear()
+        self._code_cache[code] = (session_id, time.monotonic())
+        return session_id
+
+    async def check_in(self, code: str, student_id: int, now: datetime) -> RawCheckIn:
+        """Find the session by its code and run the atomic check-in script on it."""
+        async with _redis_guard():
+            for fresh in (False, True):
+                session_id = await self._resolve_code(code, fresh)
+                if session_id is None:
+                    return RawCheckIn(CheckInOutcome.WRONG_CODE)
+                outcome, title, value, count = await self._check_in(
+                    keys=[keys.session(session_id), keys.session_checkins(session_id)],
+                    args=[code, student_id, to_ms(now)],
+                )
+                name = _text(outcome)
+                if name in ("wrong_code", "no_session") and not fresh:
+                    continue  # the cached route may be stale: look the code up once more
+                break
+        if name == "no_session":
+            return RawCheckIn(CheckInOutcome.WRONG_CODE)
+        text_value = _text(value)
+        return RawCheckIn(
+            outcome=CheckInOutcome(name),
+            session_id=session_id,
+            session_title=_text(title),
+            checked_in_at=from_ms(text_value[:-1]) if text_value else None,
+            late=text_value.endswith("l"),
+            count=int(count),
+        )
+
+    async def end_session(self, session_id: str, now: datetime) -> bool:
+        """End the session now; False when it had already ended."""
+        async with _redis_guard():
+            ended = await self._end_session(keys=[keys.session(session_id)], args=[to_ms(now)])
+            if int(ended) == 1:
+                await self._redis.zadd(keys.due_index(), {session_id: to_ms(now)})
+        return int(ended) == 1
+
+    # --- attendance sweep ---------------------------------------------------------------
+
+    async def due_sessions(self, now: datetime, limit: int) -> list[str]:
+        async with _redis_guard():
+            ids = await self._redis.zrangebyscore(
+                keys.due_index(), "-inf", to_ms(now), start=0, num=limit
+            )
+        return [_text(i) for i in ids]
+
+    async def claim_for_sweep(
+        self, session_id: str, now: datetime, lease_seconds: float
+    ) -> SweepClaim | None:
+        """Seal and lease an ended session; None if it is not due, busy or already gone."""
+        token = secrets.token_hex(8)
+        until = to_ms(now) + int(lease_seconds * 1000)
+        async with _redis_guard():
+            reply = await self._claim_sweep(
+                keys=[keys.session(session_id), keys.session_checkins(session_id)],
+                args=[to_ms(now), token, until],
+            )
+            outcome = _text(reply[0])
+            if outcome == "gone":
+                await self._redis.zrem(keys.due_index(), session_id)
+        if outcome != "claimed":
+            return None
+        session = _session_from(_pairs(reply[1]))
+        checkins = [
+            _checkin_from(session_id, student, value) for student, value in _pairs(reply[2]).items()
+        ]
+        return SweepClaim(session=session, checkins=checkins, token=token)
+
+    async def release_sweep(self, session_id: str, token: str) -> None:
+        async with _redis_guard():
+            await self._release_sweep(keys=[keys.session(session_id)], args=[token])
+
+    async def finish_sweep(self, claim: SweepClaim) -> bool:
+        """Remove a persisted session's keys: code route, session keys, index entry, slot."""
+        session = claim.session
+        async with _redis_guard():
+            if await self._redis.get(keys.code(session.code)) == session.id.encode():
+                await self._redis.delete(keys.code(session.code))
+            deleted = await self._finish_sweep(
+                keys=keys.session_keys(session.id), args=[claim.token]
+            )
+            if int(deleted) == 1:
+                await self._redis.zrem(keys.due_index(), session.id)
+                await self._release_teacher_slot(
+                    keys=[keys.teacher_slot(session.teacher_id)], args=[session.id]
+                )
+        self._code_cache.pop(session.code, None)
+        return int(deleted) == 1
+
+    async def forget_index_entry(self, session_id: str) -> None:
+        async with _redis_guard():
+            await self._redis.zrem(keys.due_index(), session_id)
+
+    # --- user profiles ------------------------------------------------------------------
+
+    async def touch_profile(self, profile: UserProfile) -> bool:
+        """Refresh a cached profile in one round trip; False when it is not cached."""
+        seen = to_ms(profile.last_seen) if profile.last_seen else 0
+        async with _redis_guard(), self._redis.pipeline(transaction=False) as pipe:
+            await self._touch_profile(
+                keys=[keys.profile(profile.user_id)],
+                args=[profile.first_name, profile.last_name or "", profile.username or "", seen],
+                client=pipe,
+            )
+            pipe.zadd(keys.seen_index(), {str(profile.user_id): seen})
+            cached, _ = await pipe.execute()
+        return int(cached) == 1
+
+    async def store_profile(self, profile: UserProfile) -> None:
+        seen = to_ms(profile.last_seen) if profile.last_seen else 0
+        async with _redis_guard(), self._redis.pipeline(transaction=False) as pipe:
+            pipe.hset(keys.profile(profile.user_id), mapping=_profile_fields(profile))
+            pipe.expire(keys.profile(profile.user_id), keys.PROFILE_SAFETY_TTL)
+            pipe.zadd(keys.seen_index(), {str(profile.user_id): seen})
+            await pipe.execute()
+
+    async def cached_profile(self, user_id: int) -> UserProfile | None:
+        async with _redis_guard():
+            fields = await self._redis.hgetall(keys.profile(user_id))
+        if not fields:
+            return None
+        return _profile_from(user_id, {_text(k): _text(v) for k, v in fields.items()})
+
+    async def cached_profiles(self, user_ids: Sequence[int]) -> dict[int, UserProfile]:
+        if not user_ids:
+            return {}
+        async with _redis_guard(), self._redis.pipeline(transaction=False) as pipe:
+            for user_id in user_ids:
+                pipe.hgetall(keys.profile(user_id))
+            replies = await pipe.execute()
+        return {
+            user_id: _profile_from(user_id, {_text(k): _text(v) for k, v in fields.items()})
+            for user_id, fields in zip(user_ids, replies, strict=True)
+            if fields
+        }
+
+    async def idle_profiles(self, cutoff: datetime, limit: int) -> list[int]:
+        async with _redis_guard():
+            ids = await self._redis.zrangebyscore(
+                keys.seen_index(), "-inf", to_ms(cutoff), start=0, num=limit
+            )
+        return [int(_text(i)) for i in ids]
+
+    async def remove_profile_if_idle(self, user_id: int, last_seen: datetime | None) -> bool:
+        """Drop a persisted profile unless the user was seen again since `last_seen`."""
+        seen = to_ms(last_seen) if last_seen else 0
+        async with _redis_guard():
+            removed = await self._remove_idle_profile(keys=[keys.profile(user_id)], args=[seen])
+            if int(removed) == 1:
+                # Only drop the index entry if it still carries the persisted time.
+                score = await self._redis.zscore(keys.seen_index(), str(user_id))
+                if score is None or int(score) <= seen:
+                    await self._redis.zrem(keys.seen_index(), str(user_id))
+        return int(removed) == 1
+
+    async def set_pending_action(self, user_id: int, action: str, until: datetime) -> None:
+        async with _redis_guard():
+            await self._redis.set(
+                keys.pending_action(user_id),
+                f"{action} {to_ms(until)}",
+                ex=keys.PENDING_ACTION_TTL,
+            )
+
+    async def pop_pending_action(self, user_id: int, now: datetime) -> str | None:
+        async with _redis_guard():
+            action = await self._pop_pending_action(
+                keys=[keys.pending_action(user_id)], args=[to_ms(now)]
+            )
+        return _text(action) if action else None

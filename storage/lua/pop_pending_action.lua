@@ -1,0 +1,12 @@
+-- Take (and remove) what the user's next plain message answers, if it has not expired.
+-- KEYS[1] pending-action key    ARGV[1] now (ms)
+local value = redis.call('GET', KEYS[1])
+if not value then
+  return false
+end
+redis.call('DEL', KEYS[1])
+local action, untilms = string.match(value, '^(%S+) (%d+)$')
+if action and tonumber(untilms) > tonumber(ARGV[1]) then
+  return action
+end
+return false

@@ -1,0 +1,106 @@
+"""Shared fixtures: real Redis and PostgreSQL (the machine's, or embedded ones), settings, clock.
+
+With `ATTN_TEST_REDIS_URL` / `ATTN_TEST_DATABASE_URL` set, the tests use those servers;
+otherwise they start embedded servers once per run, as a fresh machine would.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from redis.asyncio import Redis
+
+from bot.bootstrap import Services, build_services
+from bot.settings import Settings
+from services.clock import ManualClock
+
+TEACHER_ID = 1001
+ADMIN_ID = 9001
+TOKEN = "123456:TEST-token-for-tests"
+
+TABLES = ["attendance", "summary_outbox", "sessions", "users"]
+
+
+def make_settings(**overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "bot_token": TOKEN,
+        "teacher_ids": [TEACHER_ID],
+        "admin_ids": [ADMIN_ID],
+        "sweep_seconds": 3600,
+        "sweep_lease_seconds": 30,
+        "redis_max_connections": 64,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    configured = os.environ.get("ATTN_TEST_REDIS_URL")
+    if configured:
+        yield configured
+        return
+    from storage.embedded import start_embedded_redis
+
+    server = start_embedded_redis(Path(tmp_path_factory.mktemp("embedded-redis")))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    configured = os.environ.get("ATTN_TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    from storage.embedded import start_embedded_postgres
+
+    server = start_embedded_postgres(Path(tmp_path_factory.mktemp("embedded-pg")))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def clean_redis(redis_url: str) -> AsyncIterator[Redis]:
+    """A client on an emptied database."""
+    client = Redis.from_url(redis_url)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def clean_database(database_url: str) -> AsyncIterator[str]:
+    """The database with the schema applied and every table emptied."""
+    from storage.migrate import apply_migrations
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        await apply_migrations(conn)
+        await conn.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+    finally:
+        await conn.close()
+    yield database_url
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def services(
+    clean_redis: Redis, redis_url: str, clean_database: str, clock: ManualClock
+) -> AsyncIterator[Services]:
+    """The real services on real Redis and PostgreSQL, with a manual clock."""
+    built = await build_services(make_settings(), redis_url, clean_database, clock=clock)
+    yield built
+    await built.close()

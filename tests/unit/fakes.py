@@ -1,0 +1,150 @@
+"""In-memory stand-ins for the PostgreSQL store and the notifier, for fast unit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from services.errors import StorageUnavailable
+from services.models import (
+    AttendanceLine,
+    CheckIn,
+    ExportRow,
+    Session,
+    SessionSummary,
+    UserProfile,
+)
+
+
+@dataclass
+class InMemoryRecordStore:
+    """Behaves like `PostgresRecordStore`: idempotent writes, leased outbox."""
+
+    sessions: dict[str, Session] = field(default_factory=dict)
+    attendance: dict[tuple[str, int], CheckIn] = field(default_factory=dict)
+    users: dict[int, UserProfile] = field(default_factory=dict)
+    outbox: dict[str, dict[str, datetime | None]] = field(default_factory=dict)
+    available: bool = True
+
+    def _check(self) -> None:
+        if not self.available:
+            raise StorageUnavailable("PostgreSQL")
+
+    async def persist_session(
+        self, session: Session, checkins: Sequence[CheckIn], profiles: Sequence[UserProfile]
+    ) -> int:
+        self._check()
+        self.sessions.setdefault(session.id, session)
+        await self.upsert_profiles(profiles)
+        added = 0
+        for checkin in checkins:
+            if (session.id, checkin.student_id) not in self.attendance:
+                self.attendance[(session.id, checkin.student_id)] = checkin
+                added += 1
+        self.outbox.setdefault(session.id, {"claimed_until": None, "sent_at": None})
+        return added
+
+    async def upsert_profiles(self, profiles: Sequence[UserProfile]) -> None:
+        self._check()
+        for profile in profiles:
+            old = self.users.get(profile.user_id)
+            if old is not None:
+                profile = replace(
+                    profile,
+                    full_name=profile.full_name or old.full_name,
+                    student_number=profile.student_number or old.student_number,
+                )
+            self.users[profile.user_id] = profile
+
+    async def load_profile(self, user_id: int) -> UserProfile | None:
+        self._check()
+        return self.users.get(user_id)
+
+    async def save_registration(
+        self, profile: UserProfile, full_name: str, student_number: str | None
+    ) -> None:
+        self._check()
+        self.users[profile.user_id] = replace(
+            profile, full_name=full_name, student_number=student_number
+        )
+
+    async def claim_pending_summaries(
+        self, now: datetime, lease_seconds: float, limit: int
+    ) -> list[str]:
+        self._check()
+        claimed = []
+        for session_id, row in self.outbox.items():
+            until = row["claimed_until"]
+            if row["sent_at"] is None and (until is None or until < now):
+                row["claimed_until"] = now + timedelta(seconds=lease_seconds)
+                claimed.append(session_id)
+            if len(claimed) == limit:
+                break
+        return claimed
+
+    async def load_summary(self, session_id: str) -> SessionSummary | None:
+        self._check()
+        session = self.sessions.get(session_id)
+        if session is None:
+            return None
+        lines = [
+            AttendanceLine(
+                c.student_id,
+                self.users.get(c.student_id, UserProfile(c.student_id, "")).display_name,
+                c.status,
+                c.checked_in_at,
+            )
+            for (sid, _), c in self.attendance.items()
+            if sid == session_id
+        ]
+        return SessionSummary(
+            session.id,
+            session.teacher_id,
+            session.chat_id,
+            session.title,
+            session.started_at,
+            session.ends_at,
+            lines,
+        )
+
+    async def mark_summary_sent(self, session_id: str, now: datetime) -> None:
+        self._check()
+        self.outbox[session_id]["sent_at"] = now
+
+    async def release_summary(self, session_id: str) -> None:
+        self._check()
+        self.outbox[session_id]["claimed_until"] = None
+
+    async def export_rows(self, session_id: str | None) -> list[ExportRow]:
+        self._check()
+        return [
+            ExportRow(
+                sid,
+                self.sessions[sid].title,
+                self.sessions[sid].teacher_id,
+                c.student_id,
+                self.users.get(c.student_id, UserProfile(c.student_id, "")).display_name,
+                c.checked_in_at,
+                c.status,
+            )
+            for (sid, _), c in self.attendance.items()
+            if session_id in (None, sid)
+        ]
+
+    async def session_exists(self, session_id: str) -> bool:
+        self._check()
+        return session_id in self.sessions
+
+
+@dataclass
+class RecordingNotifier:
+    """Collects the summaries it is asked to send; can be told to fail."""
+
+    sent: list[SessionSummary] = field(default_factory=list)
+    fail: bool = False
+
+    async def send_summary(self, summary: SessionSummary) -> None:
+        if self.fail:
+            raise RuntimeError("Telegram unreachable")
+        self.sent.append(summary)

@@ -1,0 +1,82 @@
+"""The attendance sweep's rules: persist, then remove, then one summary."""
+
+from __future__ import annotations
+
+from services.clock import ManualClock
+from services.models import UserProfile
+from services.sessions import SessionService
+from services.sweeps import AttendanceSweeper
+from services.users import UserService
+from storage import keys
+from storage.live import RedisLiveStore
+from tests.conftest import TEACHER_ID
+from tests.unit.fakes import InMemoryRecordStore, RecordingNotifier
+
+
+async def test_open_session_is_not_swept(
+    sessions: SessionService, sweeper: AttendanceSweeper, records: InMemoryRecordStore
+) -> None:
+    await sessions.start_session(TEACHER_ID, TEACHER_ID)
+    report = await sweeper.sweep_attendances()
+    assert report.sessions_persisted == 0 and not records.sessions
+
+
+async def test_ended_session_is_persisted_removed_and_summarised(
+    sessions: SessionService,
+    users: UserService,
+    sweeper: AttendanceSweeper,
+    records: InMemoryRecordStore,
+    notifier: RecordingNotifier,
+    live: RedisLiveStore,
+    clock: ManualClock,
+) -> None:
+    session = await sessions.start_session(TEACHER_ID, TEACHER_ID, 10, "Physics")
+    for student in range(1, 4):
+        await users.seen(UserProfile(student, f"Student{student}"))
+        await sessions.check_in(student, session.code)
+    await sessions.end_session(TEACHER_ID)
+    report = await sweeper.sweep_attendances()
+    assert report.sessions_persisted == 1 and report.rows_written == 3
+    assert {sid for sid, _ in records.attendance} == {session.id}
+    assert not await live.redis.exists(*keys.session_keys(session.id), keys.code(session.code))
+    assert await live.redis.zcard(keys.due_index()) == 0
+
+    assert await sweeper.deliver_summaries(notifier) == 1
+    assert await sweeper.deliver_summaries(notifier) == 0
+    [summary] = notifier.sent
+    assert [line.name for line in summary.checked_in] == ["Student1", "Student2", "Student3"]
+
+
+async def test_postgres_down_keeps_everything_in_redis(
+    sessions: SessionService,
+    sweeper: AttendanceSweeper,
+    records: InMemoryRecordStore,
+    live: RedisLiveStore,
+    clock: ManualClock,
+) -> None:
+    session = await sessions.start_session(TEACHER_ID, TEACHER_ID, 10)
+    await sessions.check_in(7, session.code)
+    clock.advance(minutes=11)
+    records.available = False
+    report = await sweeper.sweep_attendances()
+    assert report.failures == 1 and report.sessions_persisted == 0
+    assert await live.redis.hlen(keys.session_checkins(session.id)) == 1
+    records.available = True
+    report = await sweeper.sweep_attendances()  # the claim was released: no lease wait
+    assert report.sessions_persisted == 1 and len(records.attendance) == 1
+
+
+async def test_failed_summary_is_retried(
+    sessions: SessionService,
+    sweeper: AttendanceSweeper,
+    notifier: RecordingNotifier,
+    clock: ManualClock,
+) -> None:
+    await sessions.start_session(TEACHER_ID, TEACHER_ID, 10)
+    await sessions.end_session(TEACHER_ID)
+    await sweeper.sweep_attendances()
+    notifier.fail = True
+    assert await sweeper.deliver_summaries(notifier) == 0
+    notifier.fail = False
+    assert await sweeper.deliver_summaries(notifier) == 1
+    assert len(notifier.sent) == 1

@@ -1,0 +1,65 @@
+"""Profile caching, registration and the user sweep."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.clock import ManualClock
+from services.errors import InvalidArgument
+from services.models import UserProfile
+from services.users import UserService
+from storage import keys
+from storage.live import RedisLiveStore
+from tests.unit.fakes import InMemoryRecordStore
+
+
+async def test_idle_profile_moves_to_records_and_comes_back(
+    users: UserService, live: RedisLiveStore, records: InMemoryRecordStore, clock: ManualClock
+) -> None:
+    await users.seen(UserProfile(42, "Ada", "Lovelace", "ada"))
+    await users.register(UserProfile(42, "Ada", "Lovelace", "ada"), "Ada King", "S-1")
+    clock.advance(minutes=29)
+    assert await users.sweep_idle_users() == 0
+    clock.advance(minutes=2)
+    assert await users.sweep_idle_users() == 1
+    assert not await live.redis.exists(keys.profile(42))
+    assert await live.redis.zcard(keys.seen_index()) == 0
+    assert records.users[42].full_name == "Ada King"
+    await users.seen(UserProfile(42, "Ada", "Lovelace", "ada"))
+    restored = await live.cached_profile(42)
+    assert restored is not None and restored.full_name == "Ada King"
+    assert restored.student_number == "S-1"
+
+
+async def test_recently_active_profile_is_kept(
+    users: UserService, live: RedisLiveStore, clock: ManualClock
+) -> None:
+    await users.seen(UserProfile(1, "A"))
+    clock.advance(minutes=31)
+    await users.seen(UserProfile(2, "B"))
+    assert await users.sweep_idle_users() == 1
+    assert await live.cached_profile(2) is not None
+    assert await live.cached_profile(1) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "number"),
+    [("A", None), ("x" * 101, None), ("<b>Bob</b>", None), ("Bob", "no spaces allowed!")],
+)
+async def test_bad_registration_changes_nothing(
+    users: UserService, records: InMemoryRecordStore, name: str, number: str | None
+) -> None:
+    with pytest.raises(InvalidArgument):
+        await users.register(UserProfile(3, "C"), name, number)
+    assert 3 not in records.users
+
+
+async def test_pending_reply_is_taken_once_and_expires(
+    users: UserService, clock: ManualClock
+) -> None:
+    await users.expect_reply(5, "checkin")
+    assert await users.take_expected_reply(5) == "checkin"
+    assert await users.take_expected_reply(5) is None
+    await users.expect_reply(5, "checkin")
+    clock.advance(minutes=6)
+    assert await users.take_expected_reply(5) is None
