@@ -118,9 +118,7 @@ async def test_new_session_allowed_once_the_old_one_ended(
     assert third.id != second.id
 
 
-async def test_codes_are_unique_among_open_sessions(
-    live: object, clock: ManualClock
-) -> None:
+async def test_codes_are_unique_among_open_sessions(live: object, clock: ManualClock) -> None:
     from services.roles import RoleService
     from storage.live import RedisLiveStore
 

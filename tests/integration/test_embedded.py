@@ -1,0 +1,248 @@
+"""The embedded servers keep their data across clean restarts and across crashes.
+
+Real redis-server and postgres processes; each test uses its own tmp_path. The server
+management is synchronous (as in the bot's startup), the client calls run in asyncio.run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import redis.asyncio
+
+from storage.embedded import (
+    EmbeddedPostgres,
+    EmbeddedRedis,
+    start_embedded_postgres,
+    start_embedded_redis,
+)
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="embedded servers are Linux-only")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _redis_call(url: str, *args: Any) -> Any:
+    client = redis.asyncio.from_url(url)
+    try:
+        return await client.execute_command(*args)
+    finally:
+        await client.aclose()
+
+
+async def _pg_execute(url: str, *statements: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def _pg_fetch_names(url: str) -> list[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT name FROM marks ORDER BY name")
+        return [row["name"] for row in rows]
+    finally:
+        await conn.close()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _wait_dead(pid: int, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while _pid_alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_redis_data_survives_restart(tmp_path: Path) -> None:
+    first = start_embedded_redis(tmp_path)
+    try:
+        assert asyncio.run(_redis_call(first.url, "SET", "attn:k", "v1")) is True
+    finally:
+        first.stop()
+    first.stop()  # idempotent
+    assert not _pid_alive(first.pid)
+
+    second = start_embedded_redis(tmp_path)
+    try:
+        assert asyncio.run(_redis_call(second.url, "GET", "attn:k")) == b"v1"
+        policy = asyncio.run(_redis_call(second.url, "CONFIG", "GET", "maxmemory-policy"))
+        assert policy == {b"maxmemory-policy": b"noeviction"}
+    finally:
+        second.stop()
+
+
+def test_redis_recovers_after_sigkill(tmp_path: Path) -> None:
+    first = start_embedded_redis(tmp_path)
+    asyncio.run(_redis_call(first.url, "CONFIG", "SET", "appendfsync", "always"))
+    asyncio.run(_redis_call(first.url, "SET", "attn:acked", "yes"))
+    os.kill(first.pid, signal.SIGKILL)
+    assert _wait_dead(first.pid)
+    # The old handle is neither stopped nor reaped; its pid file and socket are left behind.
+    assert (first.redis_dir / "redis.pid").exists()
+    second = start_embedded_redis(tmp_path)
+    try:
+        assert second.pid != first.pid
+        assert asyncio.run(_redis_call(second.url, "GET", "attn:acked")) == b"yes"
+    finally:
+        second.stop()
+        first.stop()
+
+
+def test_redis_falls_back_to_tcp_for_long_paths(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    server = start_embedded_redis(deep)
+    try:
+        assert server.url.startswith("redis://")
+        assert "@127.0.0.1:" in server.url
+        assert asyncio.run(_redis_call(server.url, "PING")) is True
+    finally:
+        server.stop()
+
+
+def test_second_start_in_same_process_is_refused(tmp_path: Path) -> None:
+    server = start_embedded_redis(tmp_path)
+    try:
+        with pytest.raises(RuntimeError, match="already running"):
+            start_embedded_redis(tmp_path)
+    finally:
+        server.stop()
+
+
+def test_postgres_data_survives_restart(tmp_path: Path) -> None:
+    first = start_embedded_postgres(tmp_path)
+    try:
+        asyncio.run(
+            _pg_execute(
+                first.url,
+                "CREATE TABLE marks (name text PRIMARY KEY)",
+                "INSERT INTO marks VALUES ('ada')",
+            )
+        )
+    finally:
+        first.stop()
+    first.stop()  # idempotent
+    assert not (first.pgdata / "postmaster.pid").exists()
+
+    second = start_embedded_postgres(tmp_path)
+    try:
+        assert second.url.startswith("postgresql://postgres@/attn?host=")
+        assert asyncio.run(_pg_fetch_names(second.url)) == ["ada"]
+    finally:
+        second.stop()
+
+
+def test_postgres_recovers_after_sigkill_and_reused_pid(tmp_path: Path) -> None:
+    first = start_embedded_postgres(tmp_path)
+    asyncio.run(
+        _pg_execute(
+            first.url,
+            "CREATE TABLE marks (name text PRIMARY KEY)",
+            "INSERT INTO marks VALUES ('grace')",
+        )
+    )
+    os.kill(first.pid, signal.SIGKILL)
+    assert _wait_dead(first.pid)
+    # Worst case for the stale postmaster.pid: its pid now belongs to an unrelated live process.
+    pid_file = first.pgdata / "postmaster.pid"
+    assert pid_file.exists()
+    with subprocess.Popen(["sleep", "60"]) as squatter:
+        try:
+            lines = pid_file.read_text().splitlines()
+            pid_file.write_text("\n".join([str(squatter.pid), *lines[1:]]) + "\n")
+            second = start_embedded_postgres(tmp_path)
+            try:
+                assert asyncio.run(_pg_fetch_names(second.url)) == ["grace"]
+            finally:
+                second.stop()
+        finally:
+            squatter.kill()
+    first.stop()
+
+
+_BOT_SCRIPT = """
+import json, sys, time
+from pathlib import Path
+import storage.embedded as embedded
+if sys.argv[2] == "no-pdeathsig":  # simulate a platform without PR_SET_PDEATHSIG
+    embedded._child_setup = lambda sig: (lambda: None)
+data = Path(sys.argv[1])
+r = embedded.start_embedded_redis(data)
+p = embedded.start_embedded_postgres(data)
+print(json.dumps({"redis_url": r.url, "redis_pid": r.pid, "pg_url": p.url, "pg_pid": p.pid}),
+      flush=True)
+time.sleep(600)
+"""
+
+
+def _run_bot_and_sigkill(data_dir: Path, mode: str) -> dict[str, Any]:
+    """Start both servers in a separate 'bot' process, use them, then SIGKILL that process."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    with subprocess.Popen(
+        [sys.executable, "-c", _BOT_SCRIPT, str(data_dir), mode],
+        stdout=subprocess.PIPE,
+        cwd=REPO_ROOT,
+        env=env,
+    ) as bot:
+        assert bot.stdout is not None
+        info: dict[str, Any] = json.loads(bot.stdout.readline())
+        asyncio.run(_redis_call(info["redis_url"], "CONFIG", "SET", "appendfsync", "always"))
+        asyncio.run(_redis_call(info["redis_url"], "SET", "attn:bot", "alive"))
+        asyncio.run(
+            _pg_execute(
+                info["pg_url"],
+                "CREATE TABLE marks (name text PRIMARY KEY)",
+                "INSERT INTO marks VALUES ('linus')",
+            )
+        )
+        bot.kill()
+    return info
+
+
+def _check_restart_keeps_data(data_dir: Path) -> None:
+    redis_server: EmbeddedRedis = start_embedded_redis(data_dir)
+    try:
+        assert asyncio.run(_redis_call(redis_server.url, "GET", "attn:bot")) == b"alive"
+    finally:
+        redis_server.stop()
+    pg_server: EmbeddedPostgres = start_embedded_postgres(data_dir)
+    try:
+        assert asyncio.run(_pg_fetch_names(pg_server.url)) == ["linus"]
+    finally:
+        pg_server.stop()
+
+
+def test_servers_die_with_a_sigkilled_bot(tmp_path: Path) -> None:
+    info = _run_bot_and_sigkill(tmp_path, "normal")
+    assert _wait_dead(info["redis_pid"]), "redis-server outlived the SIGKILLed bot"
+    assert _wait_dead(info["pg_pid"]), "postgres outlived the SIGKILLed bot"
+    _check_restart_keeps_data(tmp_path)
+
+
+def test_restart_stops_servers_left_running_by_a_dead_bot(tmp_path: Path) -> None:
+    info = _run_bot_and_sigkill(tmp_path, "no-pdeathsig")
+    time.sleep(0.5)
+    assert _pid_alive(info["redis_pid"]) and _pid_alive(info["pg_pid"])
+    _check_restart_keeps_data(tmp_path)
+    assert not _pid_alive(info["redis_pid"]) and not _pid_alive(info["pg_pid"])
