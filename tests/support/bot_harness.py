@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from html.parser import HTMLParser
 from typing import Any
 
@@ -220,6 +221,12 @@ class BotHarness:
     async def __aexit__(self, *exc: object) -> None:
         self.app.bot_data.pop("services", None)  # the fixture owns and closes the services
         await self.app.shutdown()
+
+    @property
+    def services_tz(self) -> tzinfo:
+        defaults = self.app.bot.defaults
+        assert defaults is not None and defaults.tzinfo is not None
+        return defaults.tzinfo
 
     async def send(self, user_id: int, text: str, **kwargs: Any) -> list[str]:
         """Process one message; return the texts the bot sent in reply."""
