@@ -14,7 +14,10 @@ import asyncpg
 import pytest
 from redis.asyncio import Redis
 
-from bot.bootstrap import Services, build_services
+# python-telegram-bot warns about RetryAfter's type unless opted in; warnings are errors here.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+from bot.bootstrap import Services, build_services  # noqa: E402
 from bot.settings import Settings
 from services.clock import ManualClock
 

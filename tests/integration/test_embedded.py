@@ -32,10 +32,31 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="embedded server
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-async def _redis_call(url: str, *args: Any) -> Any:
+async def _redis_set(url: str, key: str, value: str, *, fsync_always: bool = False) -> None:
     client = redis.asyncio.from_url(url)
     try:
-        return await client.execute_command(*args)
+        if fsync_always:  # acknowledged == on disk, so a SIGKILL right after cannot lose it
+            await client.config_set("appendfsync", "always")
+        assert await client.set(key, value) is True
+    finally:
+        await client.aclose()
+
+
+async def _redis_get(url: str, key: str) -> bytes | None:
+    client = redis.asyncio.from_url(url)
+    try:
+        value = await client.get(key)
+        assert value is None or isinstance(value, bytes)
+        return value
+    finally:
+        await client.aclose()
+
+
+async def _redis_eviction_policy(url: str) -> str:
+    client = redis.asyncio.from_url(url, decode_responses=True)
+    try:
+        config = await client.config_get("maxmemory-policy")
+        return str(config["maxmemory-policy"])
     finally:
         await client.aclose()
 
@@ -78,7 +99,7 @@ def _wait_dead(pid: int, timeout: float = 15.0) -> bool:
 def test_redis_data_survives_restart(tmp_path: Path) -> None:
     first = start_embedded_redis(tmp_path)
     try:
-        assert asyncio.run(_redis_call(first.url, "SET", "attn:k", "v1")) is True
+        asyncio.run(_redis_set(first.url, "attn:k", "v1"))
     finally:
         first.stop()
     first.stop()  # idempotent
@@ -86,17 +107,15 @@ def test_redis_data_survives_restart(tmp_path: Path) -> None:
 
     second = start_embedded_redis(tmp_path)
     try:
-        assert asyncio.run(_redis_call(second.url, "GET", "attn:k")) == b"v1"
-        policy = asyncio.run(_redis_call(second.url, "CONFIG", "GET", "maxmemory-policy"))
-        assert policy == {b"maxmemory-policy": b"noeviction"}
+        assert asyncio.run(_redis_get(second.url, "attn:k")) == b"v1"
+        assert asyncio.run(_redis_eviction_policy(second.url)) == "noeviction"
     finally:
         second.stop()
 
 
 def test_redis_recovers_after_sigkill(tmp_path: Path) -> None:
     first = start_embedded_redis(tmp_path)
-    asyncio.run(_redis_call(first.url, "CONFIG", "SET", "appendfsync", "always"))
-    asyncio.run(_redis_call(first.url, "SET", "attn:acked", "yes"))
+    asyncio.run(_redis_set(first.url, "attn:acked", "yes", fsync_always=True))
     os.kill(first.pid, signal.SIGKILL)
     assert _wait_dead(first.pid)
     # The old handle is neither stopped nor reaped; its pid file and socket are left behind.
@@ -104,7 +123,7 @@ def test_redis_recovers_after_sigkill(tmp_path: Path) -> None:
     second = start_embedded_redis(tmp_path)
     try:
         assert second.pid != first.pid
-        assert asyncio.run(_redis_call(second.url, "GET", "attn:acked")) == b"yes"
+        assert asyncio.run(_redis_get(second.url, "attn:acked")) == b"yes"
     finally:
         second.stop()
         first.stop()
@@ -116,7 +135,8 @@ def test_redis_falls_back_to_tcp_for_long_paths(tmp_path: Path) -> None:
     try:
         assert server.url.startswith("redis://")
         assert "@127.0.0.1:" in server.url
-        assert asyncio.run(_redis_call(server.url, "PING")) is True
+        asyncio.run(_redis_set(server.url, "attn:tcp", "ok"))
+        assert asyncio.run(_redis_get(server.url, "attn:tcp")) == b"ok"
     finally:
         server.stop()
 
@@ -207,8 +227,7 @@ def _run_bot_and_sigkill(data_dir: Path, mode: str) -> dict[str, Any]:
     ) as bot:
         assert bot.stdout is not None
         info: dict[str, Any] = json.loads(bot.stdout.readline())
-        asyncio.run(_redis_call(info["redis_url"], "CONFIG", "SET", "appendfsync", "always"))
-        asyncio.run(_redis_call(info["redis_url"], "SET", "attn:bot", "alive"))
+        asyncio.run(_redis_set(info["redis_url"], "attn:bot", "alive", fsync_always=True))
         asyncio.run(
             _pg_execute(
                 info["pg_url"],
@@ -223,7 +242,7 @@ def _run_bot_and_sigkill(data_dir: Path, mode: str) -> dict[str, Any]:
 def _check_restart_keeps_data(data_dir: Path) -> None:
     redis_server: EmbeddedRedis = start_embedded_redis(data_dir)
     try:
-        assert asyncio.run(_redis_call(redis_server.url, "GET", "attn:bot")) == b"alive"
+        assert asyncio.run(_redis_get(redis_server.url, "attn:bot")) == b"alive"
     finally:
         redis_server.stop()
     pg_server: EmbeddedPostgres = start_embedded_postgres(data_dir)
@@ -246,3 +265,22 @@ def test_restart_stops_servers_left_running_by_a_dead_bot(tmp_path: Path) -> Non
     assert _pid_alive(info["redis_pid"]) and _pid_alive(info["pg_pid"])
     _check_restart_keeps_data(tmp_path)
     assert not _pid_alive(info["redis_pid"]) and not _pid_alive(info["pg_pid"])
+
+
+def test_postgres_socket_moves_out_of_long_data_dirs(tmp_path: Path) -> None:
+    deep = tmp_path / ("p" * 60) / ("q" * 60)
+    server = start_embedded_postgres(deep)
+    try:
+        assert server.socket_dir != server.pgdata
+        assert len(str(server.socket_dir)) < 100
+        asyncio.run(
+            _pg_execute(
+                server.url,
+                "CREATE TABLE marks (name text PRIMARY KEY)",
+                "INSERT INTO marks VALUES ('edsger')",
+            )
+        )
+        assert asyncio.run(_pg_fetch_names(server.url)) == ["edsger"]
+    finally:
+        server.stop()
+    assert not server.socket_dir.exists()

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to a target; `cut()` drops every connection and refuses new."""
 
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int, unix_path: str | None = None) -> None:
         self._target = (target_host, target_port)
+        self._unix_path = unix_path
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -19,14 +20,24 @@ class TcpProxy:
 
     @classmethod
     def for_url(cls, url: str) -> TcpProxy:
+        """A proxy to the server of a Redis or PostgreSQL URL, over TCP or a unix socket."""
         parts = urlsplit(url)
+        if parts.scheme == "unix":
+            return cls("", 0, unix_path=parts.path)
+        socket_dir = parse_qs(parts.query).get("host", [""])[0]
+        if socket_dir.startswith("/"):
+            port = parse_qs(parts.query).get("port", ["5432"])[0]
+            return cls("", 0, unix_path=f"{socket_dir}/.s.PGSQL.{port}")
         return cls(parts.hostname or "127.0.0.1", parts.port or 0)
 
     def proxied_url(self, url: str) -> str:
-        """The same URL with host and port replaced by the proxy's."""
+        """The same URL pointing at the proxy's TCP port instead."""
         parts = urlsplit(url)
+        if parts.scheme == "unix":
+            db = parse_qs(parts.query).get("db", ["0"])[0]
+            return f"redis://127.0.0.1:{self.port}/{db}"
         auth = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
-        return urlunsplit(parts._replace(netloc=f"{auth}127.0.0.1:{self.port}"))
+        return urlunsplit(parts._replace(netloc=f"{auth}127.0.0.1:{self.port}", query=""))
 
     async def start(self) -> TcpProxy:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
@@ -35,7 +46,10 @@ class TcpProxy:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            up_reader, up_writer = await asyncio.open_connection(*self._target)
+            if self._unix_path:
+                up_reader, up_writer = await asyncio.open_unix_connection(self._unix_path)
+            else:
+                up_reader, up_writer = await asyncio.open_connection(*self._target)
         except OSError:
             writer.close()
             return

@@ -1,0 +1,29 @@
+"""Replies escape user text and stay valid Telegram HTML."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot import replies
+from services.models import AttendanceLine, AttendanceStatus, SessionSummary
+from tests.support.bot_harness import assert_valid_telegram_html
+
+
+def test_summary_lists_names_escaped_and_caps_long_lists() -> None:
+    start = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+    lines = [
+        AttendanceLine(i, f"<Student {i}> & co", AttendanceStatus.PRESENT, start + timedelta(i))
+        for i in range(200)
+    ]
+    summary = SessionSummary("s1", 1, 1, "Math <101>", start, start + timedelta(hours=1), lines)
+    text = replies.summary_text(summary, UTC)
+    assert_valid_telegram_html(text)
+    assert "Checked in: <b>200</b>" in text
+    assert "&lt;Student 0&gt; &amp; co" in text
+    assert "and 140 more" in text
+
+
+def test_empty_summary() -> None:
+    start = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+    text = replies.summary_text(SessionSummary("s", 1, 1, "T", start, start), UTC)
+    assert "Nobody checked in" in text
