@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 # python-telegram-bot warns about RetryAfter's type unless opted in; warnings are errors here.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from bot.bootstrap import Services, build_services  # noqa: E402
+from bot.bootstrap import Services, build_services
 from bot.settings import Settings
 from services.clock import ManualClock
 
