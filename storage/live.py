@@ -17,6 +17,7 @@ from typing import Any
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
+from redis.typing import EncodableT, FieldT
 
 from services.clock import from_ms, to_ms
 from services.errors import StorageUnavailable
@@ -67,7 +68,7 @@ def _pairs(flat: Sequence[Any]) -> dict[str, str]:
     return {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
 
 
-def _session_fields(session: Session) -> dict[str, str]:
+def _session_fields(session: Session) -> dict[FieldT, EncodableT]:
     return {
         "id": session.id,
         "teacher_id": str(session.teacher_id),
@@ -104,7 +105,7 @@ def _checkin_from(session_id: str, student: str, value: str) -> CheckIn:
     return CheckIn(session_id, int(student), from_ms(value[:-1]), status)
 
 
-def _profile_fields(profile: UserProfile) -> dict[str, str]:
+def _profile_fields(profile: UserProfile) -> dict[FieldT, EncodableT]:
     return {
         "first_name": profile.first_name,
         "last_name": profile.last_name or "",
