@@ -632,6 +632,39 @@ def _ensure_traversable(path: Path) -> None:
             ancestor.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
 
 
+def _is_traversable_by_others(path: Path) -> bool:
+    return all(ancestor.stat().st_mode & stat.S_IXOTH for ancestor in path.parents)
+
+
+def _bin_reachable_by(bin_dir: Path, user: pwd.struct_passwd | None) -> Path:
+    """`bin_dir`, or a shared copy of pgserver's install that the postgres OS user can run.
+
+    Why: as root the server runs as another user, and a virtualenv below a 0700 directory
+    (/root, a mktemp folder) is out of its reach. Copying the install (about 35 MB, once per
+    version) to a world-readable folder leaves the operator's directory permissions alone.
+    """
+    if user is None or _is_traversable_by_others(bin_dir):
+        return bin_dir
+    install = bin_dir.parent
+    stamp = f"{install}:{(bin_dir / 'postgres').stat().st_mtime_ns}"
+    digest = hashlib.sha1(stamp.encode(), usedforsecurity=False).hexdigest()[:12]
+    shared = Path(tempfile.gettempdir()) / f"attn-pginstall-{digest}"
+    if not (shared / "bin" / "postgres").is_file():
+        staging = Path(tempfile.mkdtemp(prefix="attn-pginstall-", dir=shared.parent))
+        shutil.copytree(install, staging / "install", symlinks=True)
+        staging.chmod(0o755)
+        try:
+            (staging / "install").rename(shared)
+        except OSError:
+            if not (shared / "bin" / "postgres").is_file():
+                raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        logger.info("copied pgserver's PostgreSQL to %s so its OS user can run it", shared)
+    shared.chmod(0o755)
+    return shared / "bin"
+
+
 def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
     for dirpath, _dirnames, filenames in os.walk(path):
         os.chown(dirpath, user.pw_uid, user.pw_gid)
@@ -796,8 +829,8 @@ def start_embedded_postgres(
     pgdata = root / "postgres"
     lock = _claim(pgdata, root / "postgres.lock", "PostgreSQL")
     try:
-        bin_dir = _postgres_bin()
         user = _postgres_os_user()
+        bin_dir = _bin_reachable_by(_postgres_bin(), user)
         if user is not None:
             _ensure_traversable(pgdata)
         if not (pgdata / "PG_VERSION").is_file():
