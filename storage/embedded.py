@@ -645,24 +645,32 @@ def _bin_reachable_by(bin_dir: Path, user: pwd.struct_passwd | None) -> Path:
     """
     if user is None or _is_traversable_by_others(bin_dir):
         return bin_dir
-    install = bin_dir.parent
+    install = bin_dir.parent  # .../site-packages/pgserver/pginstall
+    site = install.parent.parent
     stamp = f"{install}:{(bin_dir / 'postgres').stat().st_mtime_ns}"
     digest = hashlib.sha1(stamp.encode(), usedforsecurity=False).hexdigest()[:12]
     shared = Path(tempfile.gettempdir()) / f"attn-pginstall-{digest}"
-    if not (shared / "bin" / "postgres").is_file():
+    shared_bin = shared / "pgserver" / "pginstall" / "bin"
+    if not (shared_bin / "postgres").is_file():
         staging = Path(tempfile.mkdtemp(prefix="attn-pginstall-", dir=shared.parent))
-        shutil.copytree(install, staging / "install", symlinks=True)
-        staging.chmod(0o755)
         try:
-            (staging / "install").rename(shared)
-        except OSError:
-            if not (shared / "bin" / "postgres").is_file():
-                raise
+            # The binaries find their libraries by RPATH $ORIGIN/../../../pgserver.libs, so
+            # the copy keeps that layout.
+            shutil.copytree(install, staging / "tree" / "pgserver" / "pginstall", symlinks=True)
+            libs = site / "pgserver.libs"
+            if libs.is_dir():
+                shutil.copytree(libs, staging / "tree" / "pgserver.libs", symlinks=True)
+            for folder in (staging / "tree", staging / "tree" / "pgserver"):
+                folder.chmod(0o755)
+            try:
+                (staging / "tree").rename(shared)
+            except OSError:
+                if not (shared_bin / "postgres").is_file():
+                    raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         logger.info("copied pgserver's PostgreSQL to %s so its OS user can run it", shared)
-    shared.chmod(0o755)
-    return shared / "bin"
+    return shared_bin
 
 
 def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
