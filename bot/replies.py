@@ -91,7 +91,7 @@ ASK_FOR_CODE = "Send me the code your teacher shows (6 letters and digits, like 
 BAD_CODE_FORMAT = (
     "That doesn't look like a check-in code. Codes have 6 letters and digits, like K7M2QX."
 )
-UNAVAILABLE = "Sorry, I can't reach my storage right now. Please try again in a minute."
+UNAVAILABLE = "Sorry, attendance is temporarily unavailable. Please try again in a minute."
 UNEXPECTED_ERROR = "Sorry, something went wrong on my side. Please try again."
 UNKNOWN_COMMAND = "I don't know that command. /help lists the ones you can use."
 PLAIN_TEXT_HINT = "To check in, send /checkin followed by the code, like: /checkin K7M2QX"

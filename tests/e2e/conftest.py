@@ -17,6 +17,8 @@ from tests.fakes.bot_api_server import FakeBotApi
 TOKEN = "123456:E2E-secret-token-value"
 TEACHER = 7001
 ROOT = Path(__file__).resolve().parents[2]
+# The console script the README's install puts next to the interpreter.
+ATTN = str(Path(sys.executable).parent / "attn")
 
 
 class BotProcess:
@@ -30,7 +32,7 @@ class BotProcess:
     def start(self) -> BotProcess:
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
+            [ATTN, "run"],
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -51,7 +53,7 @@ class BotProcess:
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bot", *args],
+            [ATTN, *args],
             env=self.env,
             capture_output=True,
             text=True,
