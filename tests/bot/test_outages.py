@@ -47,7 +47,7 @@ async def test_redis_outage_gets_a_brief_reply_and_recovers(
     proxied_bot: BotHarness, proxies: tuple[TcpProxy, TcpProxy]
 ) -> None:
     redis_proxy, _ = proxies
-    [card] = await proxied_bot.send(TEACHER_ID, "/start_session 10 Outage")
+    await proxied_bot.send(TEACHER_ID, "/start_session 10 Outage")
     session = await proxied_bot.services.sessions.open_session(TEACHER_ID)
     assert session is not None
     await redis_proxy.cut()
