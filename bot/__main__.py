@@ -62,15 +62,16 @@ def load_settings() -> Settings:
 
 def secrets_of(settings: Settings) -> list[str]:
     values = [settings.bot_token.get_secret_value()]
-    for url in (settings.redis_url, settings.database_url):
-        if url is not None:
-            values.append(url.get_secret_value())
+    for secret in (settings.redis_url, settings.database_url, settings.webhook_secret):
+        if secret is not None:
+            values.append(secret.get_secret_value())
     return values
 
 
 def run_command(settings: Settings) -> int:
     from bot.app import build_application
     from bot.bootstrap import build_services
+    from bot.runner import serve
 
     with storage_urls(settings) as urls:
 
@@ -78,8 +79,9 @@ def run_command(settings: Settings) -> int:
             return await build_services(settings, urls.redis, urls.database)
 
         application = build_application(settings, services_factory)
-        application.run_polling(drop_pending_updates=False, close_loop=False)
-    return 0
+        # Long polling, or the webhook server when ATTN_WEBHOOK_URL is set; stops on SIGTERM.
+        code = asyncio.run(serve(application, settings))
+    return code
 
 
 async def _with_services(settings: Settings, urls: StorageUrls, action):  # type: ignore[no-untyped-def]
@@ -170,6 +172,10 @@ def check_config_command(settings: Settings) -> int:
     print(f"  data dir:   {settings.data_dir}")
     print(f"  teachers:   {len(settings.teacher_ids)}, admins: {len(settings.admin_ids)}")
     print(f"  time zone:  {settings.timezone}")
+    if settings.webhook_url:
+        print(f"  updates:    webhook, served on {settings.listen_host}:{settings.listen_port}")
+    else:
+        print("  updates:    long polling")
     return 0
 
 

@@ -13,7 +13,11 @@ from redis.retry import Retry
 
 from bot.settings import Settings
 from services.clock import Clock, SystemClock
+from services.corrections import CorrectionService
+from services.courses import CourseService
 from services.export import ExportService
+from services.health import READY_TIMEOUT_SECONDS, readiness
+from services.reports import ReportService
 from services.roles import RoleService
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
@@ -36,6 +40,9 @@ class Services:
     roles: RoleService
     sweeper: AttendanceSweeper
     exports: ExportService
+    courses: CourseService
+    corrections: CorrectionService
+    reports: ReportService
     live: RedisLiveStore
     records: PostgresRecordStore
     redis: Redis
@@ -45,6 +52,10 @@ class Services:
         await self.pool.close()
         await self.redis.aclose()
         await self.redis.connection_pool.disconnect()
+
+    async def ready(self, seconds: float = READY_TIMEOUT_SECONDS) -> dict[str, bool]:
+        """{"redis": ..., "postgresql": ...}: True for each that answered within `seconds`."""
+        return await readiness({"redis": self.live, "postgresql": self.records}, seconds)
 
 
 def make_redis(url: str, max_connections: int) -> Redis:
@@ -108,11 +119,14 @@ async def build_services(
     records = PostgresRecordStore(pool)
     roles = RoleService(settings.teacher_ids, settings.admin_ids)
     return Services(
-        sessions=SessionService(live, roles, clock, settings.session_minutes),
+        sessions=SessionService(live, records, roles, clock, settings.session_minutes),
         users=UserService(live, records, clock, settings.user_idle_minutes),
         roles=roles,
         sweeper=AttendanceSweeper(live, records, clock, settings.sweep_lease_seconds),
         exports=ExportService(records),
+        courses=CourseService(live, records, roles),
+        corrections=CorrectionService(live, records, roles, clock),
+        reports=ReportService(records, roles),
         live=live,
         records=records,
         redis=redis,

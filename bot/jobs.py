@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from telegram.ext import Application
 
 from bot.context import AttnContext
+from bot.metrics import error_kind, metrics_of
 from bot.notifier import TelegramNotifier
 from services.errors import StorageUnavailable
 
@@ -17,12 +19,17 @@ log = logging.getLogger(__name__)
 async def sweep_attendances_task(context: AttnContext) -> None:
     """Persist ended sessions, then deliver the summaries waiting in the outbox."""
     services = context.services
+    metrics = metrics_of(context.application)
     try:
+        started = time.perf_counter()
         report = await services.sweeper.sweep_attendances()
+        metrics.sweep(time.perf_counter() - started, report)
         if report.sessions_persisted or report.failures:
             log.info("attendance sweep: %s", report)
-        await services.sweeper.deliver_summaries(TelegramNotifier(context.bot, context.tz))
+        sent = await services.sweeper.deliver_summaries(TelegramNotifier(context.bot, context.tz))
+        metrics.summaries(sent, await services.records.pending_summary_count())
     except StorageUnavailable as exc:
+        metrics.error(error_kind(exc))
         log.warning("attendance sweep postponed: %s", exc)
 
 

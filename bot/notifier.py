@@ -8,7 +8,7 @@ from telegram import Bot, InputFile
 
 from bot import replies
 from services.export import rows_to_csv
-from services.models import ExportRow, SessionSummary
+from services.models import ExportRow, Nudge, SessionSummary
 
 
 class TelegramNotifier:
@@ -39,3 +39,6 @@ class TelegramNotifier:
             summary.chat_id,
             InputFile(data, filename=f"attendance-{summary.session_id}.csv"),
         )
+
+    async def send_nudge(self, nudge: Nudge) -> None:
+        await self._bot.send_message(nudge.student_id, replies.nudge_text(nudge))

@@ -5,14 +5,21 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from html import escape
 
+from services.corrections import Correction
+from services.courses import Enrolment
 from services.errors import InvalidArgument, SessionAlreadyOpen
 from services.models import (
     AttendanceStatus,
     CheckInOutcome,
     CheckInResult,
+    Course,
+    Nudge,
     Session,
     SessionSummary,
+    StudentStanding,
+    UserProfile,
 )
+from services.reports import CourseReport, HistoryLine
 
 SUMMARY_NAME_LIMIT = 60
 
@@ -46,14 +53,22 @@ def welcome(first_name: str, is_teacher: bool) -> str:
 
 STUDENT_COMMANDS: list[tuple[str, str]] = [
     ("checkin", "check in with the code your teacher shows"),
+    ("join", "join a course with its code"),
     ("register", "set the name your teacher sees"),
+    ("history", "your attendance per course"),
     ("help", "what I can do for you"),
     ("start", "how this works"),
 ]
 
 TEACHER_COMMANDS: list[tuple[str, str]] = [
-    ("start_session", "open a session: [minutes] [title]"),
+    ("start_session", "open a session: [course] [minutes] [title]"),
     ("end_session", "end your open session now"),
+    ("new_course", "create a course: <name>"),
+    ("courses", "your courses with codes and invite links"),
+    ("course_settings", "<course> [late <minutes>] [warn <percent>]"),
+    ("mark", "<student> <present|late|excused|absent> [session]"),
+    ("report", "attendance table, spreadsheet and chart: [course]"),
+    ("summary", "send a session's summary again: [session]"),
 ]
 
 
@@ -85,6 +100,7 @@ def session_ended(session: Session) -> str:
     return f"<b>{escape(session.title)}</b> is closed. Your summary arrives in a moment."
 
 
+BAD_BUTTON = "That button is no longer valid."
 NO_OPEN_SESSION = "You have no open session. Start one with /start_session."
 NOT_A_TEACHER = "Only teachers can do that. Students check in with /checkin CODE."
 ASK_FOR_CODE = "Send me the code your teacher shows (6 letters and digits, like K7M2QX)."
@@ -103,6 +119,19 @@ REGISTER_USAGE = (
 
 def invalid_argument(error: InvalidArgument) -> str:
     messages = {
+        ("course_name", "missing"): "Give the course a name: /new_course Linear Algebra",
+        ("course_name", "taken"): "You already have a course with that name.",
+        ("course", "unknown"): "You have no course by that name. /courses lists yours.",
+        ("join_code", "format"): (
+            "A course code has 8 letters and digits. Ask your teacher for it: /join CODE"
+        ),
+        ("join_code", "unknown"): "No course has that code. Check it with your teacher.",
+        ("invite", "unknown"): "That invite link is not valid. Ask your teacher for a new one.",
+        ("status", "unknown"): "The status must be present, late, excused or absent.",
+        ("session", "unknown"): "I know no session of yours with that id.",
+        ("session", "none"): "You have no session to correct yet.",
+        ("late_after", "range"): "Late after must be 0 to 240 minutes.",
+        ("warn_below", "range"): "The warning level must be 0 to 100 percent.",
         ("minutes", "range"): "The length must be a whole number of minutes from 1 to 240.",
         ("title", "too_long"): "That title is too long: keep it under 80 characters.",
         ("code", "format"): BAD_CODE_FORMAT,
@@ -130,6 +159,15 @@ def check_in_result(result: CheckInResult, tz: tzinfo) -> str:
         return f"<b>{title}</b> is closed: check-in is no longer possible."
     if outcome is CheckInOutcome.EXPIRED_CODE:
         return "This code has expired. Use the code your teacher shows now."
+    if outcome is CheckInOutcome.NOT_ENROLLED:
+        return (
+            f"You are not enrolled in the course of <b>{title}</b>. "
+            "Ask your teacher for the course code and send /join CODE first."
+        )
+    if outcome is CheckInOutcome.LOCKED_OUT:
+        return "Too many wrong codes. Please wait 10 minutes before trying again."
+    if outcome is CheckInOutcome.NEEDS_LOCATION:
+        return "This session checks where you are: share your location with me to check in."
     return "That code is not valid. Check it and try again."
 
 
@@ -138,20 +176,190 @@ def registered(full_name: str, student_number: str | None) -> str:
     return f"Thanks! Teachers will see you as <b>{escape(full_name)}</b>{number}."
 
 
+def _name_list(names: list[str], limit: int = SUMMARY_NAME_LIMIT) -> str:
+    shown = ", ".join(escape(n) for n in names[:limit])
+    more = len(names) - limit
+    return shown + (f" … and {more} more (see the CSV)" if more > 0 else "")
+
+
 def summary_text(summary: SessionSummary, tz: tzinfo) -> str:
     attended = summary.checked_in
+    course = f"{escape(summary.course_name)} · " if summary.course_name else ""
+    late = summary.with_status(AttendanceStatus.LATE)
+    absent = summary.with_status(AttendanceStatus.ABSENT)
+    excused = summary.with_status(AttendanceStatus.EXCUSED)
     head = (
         f"<b>Summary: {escape(summary.title)}</b>\n"
-        f"{fmt_datetime(summary.started_at, tz)}–{fmt_time(summary.ends_at, tz)}\n"
+        f"{course}{fmt_datetime(summary.started_at, tz)}–{fmt_time(summary.ends_at, tz)}\n"
         f"Checked in: <b>{len(attended)}</b>"
     )
+    if summary.course_name is not None:
+        head += (
+            f"\nPresent {len(attended) - len(late)} · Late {len(late)} · "
+            f"Absent {len(absent)} · Excused {len(excused)}"
+        )
+    parts = [head]
+    if late:
+        parts.append("<b>Late:</b> " + _name_list([x.name for x in late]))
+    if absent:
+        parts.append("<b>Absent:</b> " + _name_list([x.name for x in absent]))
+    if summary.at_risk:
+        parts.append(
+            "<b>At risk</b> (below the course threshold): "
+            + ", ".join(f"{escape(s.name)} ({s.percent:.0f}%)" for s in summary.at_risk)
+        )
     if not attended:
-        return head + "\n\nNobody checked in."
+        parts.append("Nobody checked in.")
+    else:
+        lines = []
+        for line in attended[:SUMMARY_NAME_LIMIT]:
+            mark = " (late)" if line.status is AttendanceStatus.LATE else ""
+            when = fmt_time(line.checked_in_at, tz) if line.checked_in_at else "—"
+            lines.append(f"{when} {escape(line.name)}{mark}")
+        more = len(attended) - SUMMARY_NAME_LIMIT
+        tail = f"\n… and {more} more (all in the CSV file)." if more > 0 else ""
+        parts.append("\n".join(lines) + tail)
+    return "\n\n".join(parts)
+
+
+def nudge_text(nudge: Nudge) -> str:
+    return (
+        f"Heads-up: your attendance in <b>{escape(nudge.course_name)}</b> is "
+        f"{nudge.percent:.0f}%, below the course's {nudge.threshold}%. "
+        "Talk to your teacher if something is keeping you away."
+    )
+
+
+def invite_link(bot_username: str, course: Course) -> str:
+    return f"https://t.me/{bot_username}?start=join_{course.invite_token}"
+
+
+def course_created(course: Course, bot_username: str) -> str:
+    return (
+        f"Course <b>{escape(course.name)}</b> created.\n\n"
+        f"Students join with <code>/join {course.join_code}</code>\n"
+        f"or this link: {escape(invite_link(bot_username, course))}\n\n"
+        f"Check-ins after {course.late_after_minutes} min count as late; "
+        f"students below {course.warn_below_percent}% get a nudge. "
+        "Change that with /course_settings."
+    )
+
+
+def courses_list(courses: list[Course], bot_username: str) -> str:
+    if not courses:
+        return "You have no courses yet. Create one with /new_course <name>."
+    lines = ["<b>Your courses</b>"]
+    for course in courses:
+        lines.append(
+            f"\n<b>{escape(course.name)}</b> — {course.roster_size} students\n"
+            f"code <code>{course.join_code}</code> · late after {course.late_after_minutes} min"
+            f" · warn below {course.warn_below_percent}%\n"
+            f"{escape(invite_link(bot_username, course))}"
+        )
+    return "\n".join(lines)
+
+
+def course_settings(course: Course) -> str:
+    return (
+        f"<b>{escape(course.name)}</b>: late after {course.late_after_minutes} min, "
+        f"warn below {course.warn_below_percent}%.\n"
+        f"Change: <code>/course_settings {escape(course.name)} late 15 warn 75</code>"
+    )
+
+
+COURSE_SETTINGS_USAGE = "Send: /course_settings <course> [late <minutes>] [warn <percent>]"
+CHOOSE_COURSE = "Which course is this session for?"
+JOIN_USAGE = "Send the course code your teacher gave you: /join CODE"
+ASK_FOR_NAME = (
+    "What is your full name? Teachers see it in attendance lists. "
+    "You can add your student number after it, e.g. <i>Ada Lovelace 123456</i>."
+)
+
+
+def joined(enrolment: Enrolment) -> str:
+    name = escape(enrolment.course.name)
+    if not enrolment.newly_enrolled:
+        return f"You are already enrolled in <b>{name}</b>. Nothing else to do."
+    return f"You are enrolled in <b>{name}</b>. Check in with /checkin CODE during class."
+
+
+MARK_USAGE = (
+    "Send: /mark <student> <present|late|excused|absent> [session]\n"
+    "<student> is a student number, a @username or the start of a name."
+)
+NO_ROSTER = "Corrections work on course sessions: this session has no roster."
+SESSION_BUSY = "That session is being saved right now. Try again in a few seconds."
+
+
+def student_not_found(query: str) -> str:
+    return f"No enrolled student matches “{escape(query)}”."
+
+
+def ambiguous_student(candidates: list[UserProfile]) -> str:
     lines = []
-    for line in attended[:SUMMARY_NAME_LIMIT]:
-        late = " (late)" if line.status is AttendanceStatus.LATE else ""
-        when = fmt_time(line.checked_in_at, tz) if line.checked_in_at else "—"
-        lines.append(f"{when} {escape(line.name)}{late}")
-    more = len(attended) - SUMMARY_NAME_LIMIT
-    tail = f"\n… and {more} more (all in the CSV file)." if more > 0 else ""
-    return head + "\n\n" + "\n".join(lines) + tail
+    for p in candidates[:15]:
+        extra = ", ".join(
+            x for x in (p.student_number or "", f"@{p.username}" if p.username else "") if x
+        )
+        lines.append(f"• {escape(p.display_name)}" + (f" ({escape(extra)})" if extra else ""))
+    more = f"\n… and {len(candidates) - 15} more" if len(candidates) > 15 else ""
+    return (
+        "Several students match. Use a student number, a @username or more of the name:\n"
+        + "\n".join(lines)
+        + more
+    )
+
+
+def corrected(correction: Correction) -> str:
+    old = correction.old.value if correction.old else "no record"
+    return (
+        f"<b>{escape(correction.student.display_name)}</b> in "
+        f"<b>{escape(correction.session.title)}</b>: {old} → <b>{correction.new.value}</b>. "
+        "The change is logged."
+    )
+
+
+def _standing_row(s: StudentStanding) -> str:
+    name = s.name if len(s.name) <= 18 else s.name[:17] + "…"
+    return (
+        f"{name:<18} {s.sessions:>3} {s.present:>3} {s.late:>3} {s.excused:>3} "
+        f"{s.absent:>3} {s.percent:>5.1f}"
+    )
+
+
+def report_text(report: CourseReport) -> str:
+    head = (
+        f"<b>Report: {escape(report.course.name)}</b> — {len(report.sessions)} sessions, "
+        f"{len(report.standings)} students\n"
+        "Attendance % = (present + late) / (sessions − excused)."
+    )
+    if not report.standings:
+        return head + "\n\nNobody has joined yet."
+    header = f"{'name':<18} {'ses':>3} {'pre':>3} {'lat':>3} {'exc':>3} {'abs':>3} {'%':>5}"
+    rows = [_standing_row(s) for s in report.standings[:40]]
+    more = (
+        f"\n… {len(report.standings) - 40} more in the spreadsheet."
+        if len(report.standings) > 40
+        else ""
+    )
+    table = escape("\n".join([header, *rows]))
+    return f"{head}\n\n<pre>{table}</pre>{more}"
+
+
+def history_text(lines: list[HistoryLine]) -> str:
+    if not lines:
+        return "You are not enrolled in any course yet. Join one with /join CODE."
+    parts = ["<b>Your attendance</b>"]
+    for line in lines:
+        s = line.standing
+        if s is None or s.sessions == 0:
+            parts.append(f"<b>{escape(line.course.name)}</b>: no sessions yet")
+            continue
+        parts.append(
+            f"<b>{escape(line.course.name)}</b>: {s.percent:.0f}% — {s.present} present, "
+            f"{s.late} late, {s.excused} excused, {s.absent} absent of {s.sessions}"
+        )
+    return "\n".join(parts)
+
+
+NO_SUMMARY = "I have no saved session of yours to summarise yet."

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 IdList = Annotated[list[int], NoDecode]
+# What Telegram accepts as a webhook secret_token.
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -34,6 +38,11 @@ class Settings(BaseSettings):
     redis_max_connections: int = Field(default=300, ge=8)
     database_pool_size: int = Field(default=10, ge=1, le=200)
     log_level: str = "INFO"
+    webhook_url: str | None = None
+    # Checked after webhook_url (declaration order), so the validator sees the URL.
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=8080, ge=1, le=65535)
 
     @field_validator("teacher_ids", "admin_ids", mode="before")
     @classmethod
@@ -70,6 +79,39 @@ class Settings(BaseSettings):
         if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return value.upper()
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            parts = urlsplit(value)
+            if parts.scheme not in ("https", "http") or not parts.hostname:
+                raise ValueError("must be the public https:// URL Telegram posts updates to")
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _empty_secret_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None:
+            if info.data.get("webhook_url"):
+                raise ValueError("is required when ATTN_WEBHOOK_URL is set")
+            return None
+        if not _SECRET_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the webhook is served on: the path of ATTN_WEBHOOK_URL ("/" when none)."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
     @property
     def tz(self) -> ZoneInfo:

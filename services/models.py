@@ -31,6 +31,7 @@ class CheckInOutcome(StrEnum):
     NOT_ENROLLED = "not_enrolled"
     ROSTER_FULL = "roster_full"
     LOCKED_OUT = "locked_out"
+    NEEDS_LOCATION = "needs_location"
 
 
 class SessionState(StrEnum):
@@ -77,10 +78,31 @@ class Session:
     state: SessionState = SessionState.OPEN
     late_at: datetime | None = None
     course_id: int | None = None
+    course_name: str | None = None
+    roster_size: int = 0
+
+    @property
+    def has_roster(self) -> bool:
+        """Course sessions admit only enrolled students."""
+        return self.course_id is not None
 
     def is_open(self, now: datetime) -> bool:
         """Open means not ended by the teacher and its stored end time not reached."""
         return self.state is SessionState.OPEN and now < self.ends_at
+
+
+@dataclass(frozen=True, slots=True)
+class Course:
+    """A teacher's course: a roster, a join code and invite link, and attendance rules."""
+
+    id: int
+    teacher_id: int
+    name: str
+    join_code: str
+    invite_token: str
+    late_after_minutes: int = 10
+    warn_below_percent: int = 70
+    roster_size: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +111,7 @@ class CheckIn:
 
     session_id: str
     student_id: int
-    checked_in_at: datetime
+    checked_in_at: datetime | None
     status: AttendanceStatus
 
 
@@ -116,6 +138,30 @@ class AttendanceLine:
 
 
 @dataclass(frozen=True, slots=True)
+class StudentStanding:
+    """One student's attendance in one course so far."""
+
+    student_id: int
+    name: str
+    student_number: str | None
+    sessions: int
+    present: int
+    late: int
+    excused: int
+    absent: int
+
+    @property
+    def attended(self) -> int:
+        return self.present + self.late
+
+    @property
+    def percent(self) -> float:
+        """(present + late) / (sessions - excused) x 100; 100 when nothing counts yet."""
+        counted = self.sessions - self.excused
+        return 100.0 if counted <= 0 else 100.0 * self.attended / counted
+
+
+@dataclass(frozen=True, slots=True)
 class SessionSummary:
     """What the teacher receives once a session is persisted."""
 
@@ -126,6 +172,13 @@ class SessionSummary:
     started_at: datetime
     ends_at: datetime
     lines: list[AttendanceLine] = field(default_factory=list)
+    course_name: str | None = None
+    at_risk: list[StudentStanding] = field(default_factory=list)
+
+    def with_status(self, status: AttendanceStatus) -> list[AttendanceLine]:
+        return sorted(
+            (line for line in self.lines if line.status is status), key=lambda x: x.name.lower()
+        )
 
     @property
     def checked_in(self) -> list[AttendanceLine]:
@@ -149,6 +202,17 @@ class ExportRow:
     student_name: str
     checked_in_at: datetime | None
     status: AttendanceStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Nudge:
+    """A private warning to a student whose attendance fell below the course threshold."""
+
+    session_id: str
+    student_id: int
+    course_name: str
+    percent: float
+    threshold: int
 
 
 @dataclass(frozen=True, slots=True)

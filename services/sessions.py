@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
+from dataclasses import replace
 from datetime import timedelta
 
 from services.clock import Clock
 from services.codes import CodeGenerator, normalize_code, random_code
-from services.errors import InvalidArgument, NoOpenSession, SessionAlreadyOpen
+from services.errors import InvalidArgument, NoOpenSession, NotATeacher, SessionAlreadyOpen
 from services.models import (
     AttendanceStatus,
     CheckInOutcome,
     CheckInResult,
+    Course,
     Session,
     SessionState,
 )
-from services.ports import LiveStore
+from services.ports import LiveStore, RecordStore
 from services.roles import RoleService
 
 MIN_MINUTES = 1
@@ -49,40 +51,63 @@ class SessionService:
     def __init__(
         self,
         live: LiveStore,
+        records: RecordStore,
         roles: RoleService,
         clock: Clock,
         default_minutes: int,
         code_generator: CodeGenerator = random_code,
     ) -> None:
         self._live = live
+        self._records = records
         self._roles = roles
         self._clock = clock
         self._default_minutes = default_minutes
         self._new_code = code_generator
 
     async def start_session(
-        self, teacher_id: int, chat_id: int, minutes: int | None = None, title: str = ""
+        self,
+        teacher_id: int,
+        chat_id: int,
+        minutes: int | None = None,
+        title: str = "",
+        course: Course | None = None,
     ) -> Session:
         """Open a session for the teacher, with a fresh code unique among live sessions.
 
+        A course session admits only the course's roster and marks check-ins after the
+        course's late threshold as late.
+
         Raises:
-            NotATeacher: the user may not run sessions.
+            NotATeacher: the user may not run sessions (or the course is not theirs).
             SessionAlreadyOpen: the teacher has an open session (only one at a time).
             InvalidArgument: the length or title is out of bounds.
         """
         await self._roles.require_teacher(teacher_id)
+        if course is not None and course.teacher_id != teacher_id:
+            raise NotATeacher()
         length = minutes if minutes is not None else self._default_minutes
         if not MIN_MINUTES <= length <= MAX_MINUTES:
             raise InvalidArgument("minutes", "range")
+        cleaned = clean_title(title)
+        roster: list[int] = []
+        if course is not None:
+            roster = await self._records.roster(course.id)
         now = self._clock.now()
+        default_title = (
+            f"{course.name} {now:%Y-%m-%d}" if course else f"Session {now:%Y-%m-%d %H:%M}"
+        )
         session = Session(
             id=secrets.token_hex(6),
             teacher_id=teacher_id,
             chat_id=chat_id,
-            title=clean_title(title) or f"Session {now:%Y-%m-%d %H:%M}",
+            title=cleaned or default_title,
             code="",
             started_at=now,
             ends_at=now + timedelta(minutes=length),
+            late_at=now + timedelta(minutes=course.late_after_minutes) if course else None,
+            course_id=course.id if course else None,
+            course_name=course.name if course else None,
+            roster_size=len(roster),
         )
         holder = await self._live.claim_teacher_slot(session, now)
         if holder is not None:
@@ -95,16 +120,8 @@ class SessionService:
                 raise SessionAlreadyOpen(existing or session)
         try:
             for _ in range(_CODE_ATTEMPTS):
-                candidate = Session(
-                    id=session.id,
-                    teacher_id=session.teacher_id,
-                    chat_id=session.chat_id,
-                    title=session.title,
-                    code=self._new_code(6),
-                    started_at=session.started_at,
-                    ends_at=session.ends_at,
-                )
-                if await self._live.create_session(candidate):
+                candidate = replace(session, code=self._new_code(6))
+                if await self._live.create_session(candidate, roster):
                     return candidate
         except BaseException:
             await self._live.release_teacher_slot(teacher_id, session.id)
@@ -137,16 +154,7 @@ class SessionService:
         if not await self._live.end_session(session.id, now):
             raise NoOpenSession()
         await self._live.release_teacher_slot(teacher_id, session.id)
-        return Session(
-            id=session.id,
-            teacher_id=session.teacher_id,
-            chat_id=session.chat_id,
-            title=session.title,
-            code=session.code,
-            started_at=session.started_at,
-            ends_at=now,
-            state=SessionState.ENDED,
-        )
+        return replace(session, ends_at=now, state=SessionState.ENDED)
 
     async def check_in(self, student_id: int, code_text: str) -> CheckInResult:
         """Check the student in with the code they typed; one atomic Redis step.

@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from services.clock import Clock
 from services.errors import StorageUnavailable
-from services.models import SweepReport
-from services.ports import LiveStore, Notifier, RecordStore
+from services.models import AttendanceStatus, CheckIn, SweepReport
+from services.ports import LiveStore, Notifier, RecordStore, SweepClaim
 
 log = logging.getLogger(__name__)
+
+
+def final_records(claim: SweepClaim) -> list[CheckIn]:
+    """One record per student: check-ins, then roster members without one as absent; a
+    teacher's live correction overrides either."""
+    session_id = claim.session.id
+    records: dict[int, CheckIn] = {}
+    for checkin in claim.checkins:
+        status = claim.marks.get(checkin.student_id, checkin.status)
+        records[checkin.student_id] = replace(checkin, status=status)
+    for student in claim.roster:
+        if student not in records:
+            status = claim.marks.get(student, AttendanceStatus.ABSENT)
+            records[student] = CheckIn(session_id, student, None, status)
+    for student, status in claim.marks.items():
+        records.setdefault(student, CheckIn(session_id, student, None, status))
+    return list(records.values())
 
 
 class AttendanceSweeper:
@@ -47,10 +65,10 @@ class AttendanceSweeper:
                 skipped += 1
                 continue
             try:
-                students = [c.student_id for c in claim.checkins]
-                profiles = await self._live.cached_profiles(students)
+                records = final_records(claim)
+                profiles = await self._live.cached_profiles([r.student_id for r in records])
                 rows += await self._records.persist_session(
-                    claim.session, claim.checkins, list(profiles.values())
+                    claim.session, records, list(profiles.values())
                 )
             except StorageUnavailable:
                 log.warning("sweep of session %s postponed: PostgreSQL unavailable", session_id)
@@ -88,4 +106,15 @@ class AttendanceSweeper:
                 continue
             await self._records.mark_summary_sent(session_id, self._clock.now())
             sent += 1
+        for nudge in await self._records.claim_pending_nudges(now, self._lease_seconds, 100):
+            try:
+                await notifier.send_nudge(nudge)
+            except StorageUnavailable:
+                await self._records.release_nudge(nudge)
+                raise
+            except Exception:
+                log.exception("nudge to student %s not delivered; will retry", nudge.student_id)
+                await self._records.release_nudge(nudge)
+                continue
+            await self._records.mark_nudge_sent(nudge, self._clock.now())
         return sent

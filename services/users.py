@@ -92,13 +92,13 @@ class UserService:
         await self._live.store_profile(updated)
         return updated
 
-    async def expect_reply(self, user_id: int, action: str) -> None:
+    async def expect_reply(self, user_id: int, action: str, payload: str = "") -> None:
         """Remember that the user's next plain text answers `action` (e.g. a check-in code)."""
         until = self._clock.now() + timedelta(minutes=PENDING_ACTION_MINUTES)
-        await self._live.set_pending_action(user_id, action, until)
+        await self._live.set_pending_action(user_id, action, until, payload)
 
-    async def take_expected_reply(self, user_id: int) -> str | None:
-        """What the user's plain text answers, if anything is pending; consumed once."""
+    async def take_expected_reply(self, user_id: int) -> tuple[str, str] | None:
+        """(action, payload) the user's plain text answers, if pending; consumed once."""
         return await self._live.pop_pending_action(user_id, self._clock.now())
 
     async def sweep_idle_users(self, batch: int = 500) -> int:

@@ -25,9 +25,24 @@ def session_checkins(session_id: str) -> str:
     return f"{PREFIX}:s:{{{session_id}}}:in"
 
 
+def session_roster(session_id: str) -> str:
+    """Set: ids of the students enrolled in the session's course (absent for course-less ones)."""
+    return f"{PREFIX}:s:{{{session_id}}}:roster"
+
+
+def session_marks(session_id: str) -> str:
+    """Hash: student id -> status set by the teacher with /mark while the session is live."""
+    return f"{PREFIX}:s:{{{session_id}}}:marks"
+
+
 def session_keys(session_id: str) -> list[str]:
-    """All keys of one session, for deleting them together after a sweep."""
-    return [session(session_id), session_checkins(session_id)]
+    """All keys of one session, in the order the Lua scripts expect them."""
+    return [
+        session(session_id),
+        session_checkins(session_id),
+        session_roster(session_id),
+        session_marks(session_id),
+    ]
 
 
 def code(code_value: str) -> str:
@@ -51,7 +66,7 @@ def profile(user_id: int) -> str:
 
 
 def pending_action(user_id: int) -> str:
-    """String: "<action> <until ms>": what the user's next plain text message answers."""
+    """String: "<action> <until ms> [payload]": what the user's next plain message answers."""
     return f"{PREFIX}:u:{{{user_id}}}:pending"
 
 

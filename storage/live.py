@@ -79,6 +79,11 @@ def _session_fields(session: Session) -> dict[FieldT, EncodableT]:
         "ends_at": str(to_ms(session.ends_at)),
         "late_at": str(to_ms(session.late_at)) if session.late_at else "",
         "course_id": str(session.course_id) if session.course_id is not None else "",
+        "course_name": session.course_name or "",
+        "roster": "1" if session.has_roster else "",
+        "roster_size": str(session.roster_size),
+        "prev_code": "",
+        "prev_until": "0",
         "state": session.state.value,
         "lease": "",
         "lease_until": "0",
@@ -97,12 +102,21 @@ def _session_from(fields: dict[str, str]) -> Session:
         state=SessionState(fields["state"]),
         late_at=from_ms(fields["late_at"]) if fields.get("late_at") else None,
         course_id=int(fields["course_id"]) if fields.get("course_id") else None,
+        course_name=fields.get("course_name") or None,
+        roster_size=int(fields.get("roster_size") or 0),
     )
 
 
+def _parse_checkin_value(value: str) -> tuple[datetime, bool]:
+    """ "<ms><p|l>[ <metres>]" -> (time, late)."""
+    stamp = value.split(" ", 1)[0]
+    return from_ms(stamp[:-1]), stamp.endswith("l")
+
+
 def _checkin_from(session_id: str, student: str, value: str) -> CheckIn:
-    status = AttendanceStatus.LATE if value.endswith("l") else AttendanceStatus.PRESENT
-    return CheckIn(session_id, int(student), from_ms(value[:-1]), status)
+    when, late = _parse_checkin_value(value)
+    status = AttendanceStatus.LATE if late else AttendanceStatus.PRESENT
+    return CheckIn(session_id, int(student), when, status)
 
 
 def _profile_fields(profile: UserProfile) -> dict[FieldT, EncodableT]:
@@ -144,6 +158,7 @@ class RedisLiveStore:
         self._touch_profile = self._script("touch_profile")
         self._remove_idle_profile = self._script("remove_idle_profile")
         self._pop_pending_action = self._script("pop_pending_action")
+        self._mark_live = self._script("mark_live")
 
     def _script(self, name: str) -> AsyncScript:
         return self._redis.register_script(load_script(name))
@@ -174,19 +189,56 @@ class RedisLiveStore:
             value = await self._redis.get(keys.teacher_slot(teacher_id))
         return _text(value).split(" ", 1)[0] if value else None
 
-    async def create_session(self, session: Session) -> bool:
-        """Store a new session; False when its code is already taken by another live session."""
+    async def create_session(self, session: Session, roster: Sequence[int] = ()) -> bool:
+        """Store a new session (and its roster); False when its code is taken by a live session."""
         ttl = keys.SESSION_SAFETY_TTL
         async with _redis_guard():
             taken = await self._redis.set(keys.code(session.code), session.id, nx=True, ex=ttl)
             if not taken:
                 return False
-            async with self._redis.pipeline(transaction=False) as pipe:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                # One MULTI on one hash slot: the session never exists without its roster.
                 pipe.hset(keys.session(session.id), mapping=_session_fields(session))
                 pipe.expire(keys.session(session.id), ttl)
-                pipe.zadd(keys.due_index(), {session.id: to_ms(session.ends_at)})
+                if roster:
+                    pipe.sadd(keys.session_roster(session.id), *roster)
+                    pipe.expire(keys.session_roster(session.id), ttl)
                 await pipe.execute()
+            await self._redis.zadd(keys.due_index(), {session.id: to_ms(session.ends_at)})
         return True
+
+    async def add_to_roster(self, session_id: str, student_id: int) -> None:
+        """A student who joins the course during its live session may check in at once."""
+        async with _redis_guard():
+            await self._redis.sadd(keys.session_roster(session_id), student_id)
+
+    async def roster(self, session_id: str) -> set[int]:
+        async with _redis_guard():
+            members = await self._redis.smembers(keys.session_roster(session_id))
+        return {int(_text(m)) for m in members}
+
+    async def checked_in(self, session_id: str) -> dict[int, CheckIn]:
+        async with _redis_guard():
+            values = await self._redis.hgetall(keys.session_checkins(session_id))
+        return {
+            int(_text(k)): _checkin_from(session_id, _text(k), _text(v)) for k, v in values.items()
+        }
+
+    async def mark_live(
+        self, session_id: str, student_id: int, status: AttendanceStatus
+    ) -> tuple[str, AttendanceStatus | None]:
+        """Record a teacher's correction on a live session: ("ok"|"sealed"|"gone", previous)."""
+        async with _redis_guard():
+            outcome, previous = await self._mark_live(
+                keys=[
+                    keys.session(session_id),
+                    keys.session_checkins(session_id),
+                    keys.session_marks(session_id),
+                ],
+                args=[student_id, status.value],
+            )
+        before = _text(previous)
+        return _text(outcome), AttendanceStatus(before) if before else None
 
     async def session(self, session_id: str) -> Session | None:
         async with _redis_guard():
@@ -217,7 +269,9 @@ class RedisLiveStore:
         self._code_cache[code] = (session_id, time.monotonic())
         return session_id
 
-    async def check_in(self, code: str, student_id: int, now: datetime) -> RawCheckIn:
+    async def check_in(
+        self, code: str, student_id: int, now: datetime, metres: int | None = None
+    ) -> RawCheckIn:
         """Find the session by its code and run the atomic check-in script on it."""
         async with _redis_guard():
             for fresh in (False, True):
@@ -225,22 +279,23 @@ class RedisLiveStore:
                 if session_id is None:
                     return RawCheckIn(CheckInOutcome.WRONG_CODE)
                 outcome, title, value, count = await self._check_in(
-                    keys=[keys.session(session_id), keys.session_checkins(session_id)],
-                    args=[code, student_id, to_ms(now)],
+                    keys=keys.session_keys(session_id)[:3],
+                    args=[code, student_id, to_ms(now), "" if metres is None else metres],
                 )
                 name = _text(outcome)
-                if name in ("wrong_code", "no_session") and not fresh:
+                if name == "no_session" and not fresh:
                     continue  # the cached route may be stale: look the code up once more
                 break
         if name == "no_session":
             return RawCheckIn(CheckInOutcome.WRONG_CODE)
         text_value = _text(value)
+        when, late = _parse_checkin_value(text_value) if text_value else (None, False)
         return RawCheckIn(
             outcome=CheckInOutcome(name),
             session_id=session_id,
             session_title=_text(title),
-            checked_in_at=from_ms(text_value[:-1]) if text_value else None,
-            late=text_value.endswith("l"),
+            checked_in_at=when,
+            late=late,
             count=int(count),
         )
 
@@ -269,8 +324,7 @@ class RedisLiveStore:
         until = to_ms(now) + int(lease_seconds * 1000)
         async with _redis_guard():
             reply = await self._claim_sweep(
-                keys=[keys.session(session_id), keys.session_checkins(session_id)],
-                args=[to_ms(now), token, until],
+                keys=keys.session_keys(session_id), args=[to_ms(now), token, until]
             )
             outcome = _text(reply[0])
             if outcome == "gone":
@@ -281,7 +335,9 @@ class RedisLiveStore:
         checkins = [
             _checkin_from(session_id, student, value) for student, value in _pairs(reply[2]).items()
         ]
-        return SweepClaim(session=session, checkins=checkins, token=token)
+        roster = [int(_text(m)) for m in reply[3]]
+        marks = {int(k): AttendanceStatus(v) for k, v in _pairs(reply[4]).items()}
+        return SweepClaim(session, checkins, token, roster=roster, marks=marks)
 
     async def release_sweep(self, session_id: str, token: str) -> None:
         async with _redis_guard():
@@ -370,17 +426,30 @@ class RedisLiveStore:
                     await self._redis.zrem(keys.seen_index(), str(user_id))
         return int(removed) == 1
 
-    async def set_pending_action(self, user_id: int, action: str, until: datetime) -> None:
+    async def set_pending_action(
+        self, user_id: int, action: str, until: datetime, payload: str = ""
+    ) -> None:
         async with _redis_guard():
             await self._redis.set(
                 keys.pending_action(user_id),
-                f"{action} {to_ms(until)}",
+                f"{action} {to_ms(until)} {payload}",
                 ex=keys.PENDING_ACTION_TTL,
             )
 
-    async def pop_pending_action(self, user_id: int, now: datetime) -> str | None:
+    async def pop_pending_action(self, user_id: int, now: datetime) -> tuple[str, str] | None:
+        """(action, payload) if one is pending and not expired; removed either way."""
         async with _redis_guard():
-            action = await self._pop_pending_action(
+            value = await self._pop_pending_action(
                 keys=[keys.pending_action(user_id)], args=[to_ms(now)]
             )
-        return _text(action) if action else None
+        if not value:
+            return None
+        action, _, payload = _text(value).partition(" ")
+        return action, payload
+
+    # --- health ---------------------------------------------------------------------------
+
+    async def ping(self) -> None:
+        """Raise StorageUnavailable unless Redis answers PING."""
+        async with _redis_guard():
+            await self._redis.ping()

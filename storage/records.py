@@ -14,9 +14,13 @@ from services.models import (
     AttendanceLine,
     AttendanceStatus,
     CheckIn,
+    Course,
     ExportRow,
+    Nudge,
     Session,
+    SessionState,
     SessionSummary,
+    StudentStanding,
     UserProfile,
 )
 
@@ -43,8 +47,8 @@ async def _pg_guard() -> AsyncIterator[None]:
 
 
 INSERT_SESSION = """
-INSERT INTO sessions (id, teacher_id, chat_id, title, started_at, ends_at, late_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO sessions (id, teacher_id, chat_id, title, started_at, ends_at, late_at, course_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (id) DO NOTHING
 """
 
@@ -128,6 +132,151 @@ ORDER BY s.started_at, s.id, a.checked_in_at NULLS LAST, a.student_id
 
 SESSION_EXISTS = "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1)"
 
+# Per-student standing in a course: one attendance row per session the student was on the
+# roster for (the sweep writes "absent" rows), so counting rows counts sessions.
+COURSE_STANDINGS = """
+SELECT e.student_id, u.full_name, u.first_name, u.last_name, u.username, u.student_number,
+       count(a.session_id) AS sessions,
+       count(*) FILTER (WHERE a.status = 'present') AS present,
+       count(*) FILTER (WHERE a.status = 'late') AS late,
+       count(*) FILTER (WHERE a.status = 'excused') AS excused,
+       count(*) FILTER (WHERE a.status = 'absent') AS absent
+FROM enrolments e
+LEFT JOIN users u ON u.id = e.student_id
+LEFT JOIN attendance a
+       ON a.student_id = e.student_id
+      AND a.session_id IN (SELECT id FROM sessions WHERE course_id = $1)
+WHERE e.course_id = $1
+GROUP BY e.student_id, u.full_name, u.first_name, u.last_name, u.username, u.student_number
+ORDER BY lower(coalesce(u.full_name, u.first_name, '')), e.student_id
+"""
+
+# Nudge every enrolled student now below the course threshold after at least 3 sessions,
+# unless they were nudged fewer than 3 sessions ago. Runs in the sweep's transaction.
+INSERT_NUDGES = """
+WITH stats AS (
+    SELECT a.student_id,
+           count(*) AS sessions,
+           count(*) FILTER (WHERE a.status IN ('present', 'late')) AS attended,
+           count(*) FILTER (WHERE a.status = 'excused') AS excused
+    FROM attendance a
+    JOIN sessions s ON s.id = a.session_id
+    JOIN enrolments e ON e.course_id = s.course_id AND e.student_id = a.student_id
+    WHERE s.course_id = $2
+    GROUP BY a.student_id
+), at_risk AS (
+    SELECT st.student_id, 100.0 * st.attended / (st.sessions - st.excused) AS percent
+    FROM stats st, courses c
+    WHERE c.id = $2 AND st.sessions >= 3 AND st.sessions > st.excused
+      AND 100.0 * st.attended / (st.sessions - st.excused) < c.warn_below_percent
+), last_nudge AS (
+    SELECT n.student_id, max(s.started_at) AS started_at
+    FROM nudge_outbox n JOIN sessions s ON s.id = n.session_id
+    WHERE n.course_id = $2
+    GROUP BY n.student_id
+)
+INSERT INTO nudge_outbox (session_id, student_id, course_id, percent)
+SELECT $1, r.student_id, $2, round(r.percent, 1)
+FROM at_risk r LEFT JOIN last_nudge l ON l.student_id = r.student_id
+WHERE l.started_at IS NULL
+   OR (SELECT count(*) FROM sessions s
+       WHERE s.course_id = $2 AND s.started_at > l.started_at) >= 3
+ON CONFLICT (session_id, student_id) DO NOTHING
+"""
+
+INSERT_COURSE = """
+INSERT INTO courses (teacher_id, name, join_code, invite_token)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+
+COURSE_COLUMNS = """
+c.id, c.teacher_id, c.name, c.join_code, c.invite_token, c.late_after_minutes,
+c.warn_below_percent,
+(SELECT count(*) FROM enrolments e WHERE e.course_id = c.id) AS roster_size
+"""
+SELECT_COURSE = f"SELECT {COURSE_COLUMNS} FROM courses c WHERE c.id = $1"  # noqa: S608
+SELECT_COURSE_BY_CODE = f"SELECT {COURSE_COLUMNS} FROM courses c WHERE c.join_code = $1"  # noqa: S608
+SELECT_COURSE_BY_INVITE = f"SELECT {COURSE_COLUMNS} FROM courses c WHERE c.invite_token = $1"  # noqa: S608
+SELECT_TEACHER_COURSES = (
+    f"SELECT {COURSE_COLUMNS} FROM courses c WHERE c.teacher_id = $1 ORDER BY c.name"  # noqa: S608
+)
+SELECT_STUDENT_COURSES = (
+    f"SELECT {COURSE_COLUMNS} FROM courses c JOIN enrolments e ON e.course_id = c.id "  # noqa: S608
+    "WHERE e.student_id = $1 ORDER BY c.name"
+)
+COURSE_NAME_TAKEN = "SELECT EXISTS (SELECT 1 FROM courses WHERE teacher_id = $1 AND name = $2)"
+UPDATE_COURSE_SETTINGS = """
+UPDATE courses SET late_after_minutes = $2, warn_below_percent = $3 WHERE id = $1
+"""
+
+ENROL = """
+INSERT INTO enrolments (course_id, student_id) VALUES ($1, $2)
+ON CONFLICT (course_id, student_id) DO NOTHING
+"""
+SELECT_ROSTER = "SELECT student_id FROM enrolments WHERE course_id = $1"
+SELECT_ROSTER_PROFILES = """
+SELECT u.id, u.first_name, u.last_name, u.username, u.full_name, u.student_number, u.last_seen
+FROM enrolments e JOIN users u ON u.id = e.student_id
+WHERE e.course_id = $1
+"""
+
+SELECT_STATUS_FOR_UPDATE = """
+SELECT status FROM attendance WHERE session_id = $1 AND student_id = $2 FOR UPDATE
+"""
+UPSERT_STATUS = """
+INSERT INTO attendance (session_id, student_id, status, checked_in_at) VALUES ($1, $2, $3, NULL)
+ON CONFLICT (session_id, student_id) DO UPDATE SET status = EXCLUDED.status
+"""
+INSERT_AUDIT = """
+INSERT INTO attendance_audit (session_id, student_id, changed_by, changed_at, old_status,
+                              new_status)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
+
+SELECT_LATEST_SESSION = """
+SELECT id, teacher_id, chat_id, title, started_at, ends_at, late_at, course_id
+FROM sessions WHERE teacher_id = $1 ORDER BY started_at DESC LIMIT 1
+"""
+SELECT_SESSION_FULL = """
+SELECT id, teacher_id, chat_id, title, started_at, ends_at, late_at, course_id
+FROM sessions WHERE id = $1
+"""
+
+SELECT_COURSE_SESSIONS = """
+SELECT s.id, s.title, s.started_at,
+       count(*) FILTER (WHERE a.status IN ('present', 'late')) AS attended,
+       count(*) FILTER (WHERE a.status <> 'excused') AS counted,
+       count(*) FILTER (WHERE a.status = 'late') AS late,
+       count(*) FILTER (WHERE a.status = 'absent') AS absent,
+       count(*) FILTER (WHERE a.status = 'excused') AS excused
+FROM sessions s LEFT JOIN attendance a ON a.session_id = s.id
+WHERE s.course_id = $1
+GROUP BY s.id, s.title, s.started_at
+ORDER BY s.started_at
+"""
+
+CLAIM_NUDGES = """
+UPDATE nudge_outbox n SET claimed_until = $2
+FROM courses c
+WHERE c.id = n.course_id
+  AND (n.session_id, n.student_id) IN (
+    SELECT session_id, student_id FROM nudge_outbox
+    WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < $1)
+    ORDER BY created_at
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING n.session_id, n.student_id, c.name, n.percent, c.warn_below_percent
+"""
+MARK_NUDGE_SENT = """
+UPDATE nudge_outbox SET sent_at = $3 WHERE session_id = $1 AND student_id = $2
+"""
+RELEASE_NUDGE = """
+UPDATE nudge_outbox SET claimed_until = NULL WHERE session_id = $1 AND student_id = $2
+"""
+
 
 def _profile_from_row(row: asyncpg.Record) -> UserProfile:
     return UserProfile(
@@ -138,6 +287,47 @@ def _profile_from_row(row: asyncpg.Record) -> UserProfile:
         full_name=row["full_name"],
         student_number=row["student_number"],
         last_seen=row["last_seen"],
+    )
+
+
+def _course_from_row(row: asyncpg.Record) -> Course:
+    return Course(
+        id=row["id"],
+        teacher_id=row["teacher_id"],
+        name=row["name"],
+        join_code=row["join_code"],
+        invite_token=row["invite_token"],
+        late_after_minutes=row["late_after_minutes"],
+        warn_below_percent=row["warn_below_percent"],
+        roster_size=row["roster_size"],
+    )
+
+
+def _standing_from_row(row: asyncpg.Record) -> StudentStanding:
+    return StudentStanding(
+        student_id=row["student_id"],
+        name=_name_from_row(row, row["student_id"]),
+        student_number=row["student_number"],
+        sessions=row["sessions"],
+        present=row["present"],
+        late=row["late"],
+        excused=row["excused"],
+        absent=row["absent"],
+    )
+
+
+def _session_from_row(row: asyncpg.Record) -> Session:
+    return Session(
+        id=row["id"],
+        teacher_id=row["teacher_id"],
+        chat_id=row["chat_id"],
+        title=row["title"],
+        code="",
+        started_at=row["started_at"],
+        ends_at=row["ends_at"],
+        state=SessionState.SEALED,
+        late_at=row["late_at"],
+        course_id=row["course_id"],
     )
 
 
@@ -164,7 +354,7 @@ class PostgresRecordStore:
     async def persist_session(
         self, session: Session, checkins: Sequence[CheckIn], profiles: Sequence[UserProfile]
     ) -> int:
-        """Write a session, its check-ins, the profiles it names and its outbox row at once.
+        """Write a session, its records, the profiles it names, nudges and its outbox row at once.
 
         Everything is `ON CONFLICT DO NOTHING`, so a sweep that runs again after a crash adds
         nothing twice. Returns the number of attendance rows this call inserted.
@@ -179,6 +369,7 @@ class PostgresRecordStore:
                 session.started_at,
                 session.ends_at,
                 session.late_at,
+                session.course_id,
             )
             if profiles:
                 await self._upsert_profiles(conn, profiles)
@@ -189,6 +380,8 @@ class PostgresRecordStore:
                 [c.status.value for c in checkins],
                 [c.checked_in_at for c in checkins],
             )
+            if session.course_id is not None:
+                await conn.execute(INSERT_NUDGES, session.id, session.course_id)
             await conn.execute(INSERT_OUTBOX, session.id)
         return int(status.rsplit(" ", 1)[-1])
 
@@ -245,10 +438,21 @@ class PostgresRecordStore:
 
     async def load_summary(self, session_id: str) -> SessionSummary | None:
         async with _pg_guard(), self._pool.acquire() as conn:
-            session = await conn.fetchrow(SELECT_SESSION, session_id)
+            session = await conn.fetchrow(SELECT_SESSION_FULL, session_id)
             if session is None:
                 return None
             rows = await conn.fetch(SELECT_SESSION_LINES, session_id)
+            course_name: str | None = None
+            at_risk: list[StudentStanding] = []
+            if session["course_id"] is not None:
+                course = await conn.fetchrow(SELECT_COURSE, session["course_id"])
+                course_name = course["name"]
+                standings = await conn.fetch(COURSE_STANDINGS, session["course_id"])
+                at_risk = [
+                    st
+                    for st in map(_standing_from_row, standings)
+                    if st.sessions >= 3 and st.percent < course["warn_below_percent"]
+                ]
         return SessionSummary(
             session_id=session["id"],
             teacher_id=session["teacher_id"],
@@ -265,6 +469,8 @@ class PostgresRecordStore:
                 )
                 for row in rows
             ],
+            course_name=course_name,
+            at_risk=at_risk,
         )
 
     async def mark_summary_sent(self, session_id: str, now: datetime) -> None:
@@ -294,3 +500,186 @@ class PostgresRecordStore:
     async def session_exists(self, session_id: str) -> bool:
         async with _pg_guard():
             return bool(await self._pool.fetchval(SESSION_EXISTS, session_id))
+
+    # --- courses ------------------------------------------------------------------------
+
+    async def create_course(
+        self, teacher_id: int, name: str, join_code: str, invite_token: str
+    ) -> Course | None:
+        """Insert a course; None when the join code or invite token collided (draw again)."""
+        async with _pg_guard():
+            course_id = await self._pool.fetchval(
+                INSERT_COURSE, teacher_id, name, join_code, invite_token
+            )
+        return await self.course(course_id) if course_id is not None else None
+
+    async def course_name_taken(self, teacher_id: int, name: str) -> bool:
+        async with _pg_guard():
+            return bool(await self._pool.fetchval(COURSE_NAME_TAKEN, teacher_id, name))
+
+    async def course(self, course_id: int) -> Course | None:
+        async with _pg_guard():
+            row = await self._pool.fetchrow(SELECT_COURSE, course_id)
+        return _course_from_row(row) if row else None
+
+    async def course_by_join_code(self, join_code: str) -> Course | None:
+        async with _pg_guard():
+            row = await self._pool.fetchrow(SELECT_COURSE_BY_CODE, join_code)
+        return _course_from_row(row) if row else None
+
+    async def course_by_invite(self, invite_token: str) -> Course | None:
+        async with _pg_guard():
+            row = await self._pool.fetchrow(SELECT_COURSE_BY_INVITE, invite_token)
+        return _course_from_row(row) if row else None
+
+    async def teacher_courses(self, teacher_id: int) -> list[Course]:
+        async with _pg_guard():
+            rows = await self._pool.fetch(SELECT_TEACHER_COURSES, teacher_id)
+        return [_course_from_row(row) for row in rows]
+
+    async def student_courses(self, student_id: int) -> list[Course]:
+        async with _pg_guard():
+            rows = await self._pool.fetch(SELECT_STUDENT_COURSES, student_id)
+        return [_course_from_row(row) for row in rows]
+
+    async def update_course_settings(
+        self, course_id: int, late_after_minutes: int, warn_below_percent: int
+    ) -> None:
+        async with _pg_guard():
+            await self._pool.execute(
+                UPDATE_COURSE_SETTINGS, course_id, late_after_minutes, warn_below_percent
+            )
+
+    async def enrol(self, course_id: int, profile: UserProfile) -> bool:
+        """Enrol the student (and store their profile); False when already enrolled."""
+        async with _pg_guard(), self._pool.acquire() as conn, conn.transaction():
+            await self._upsert_profiles(conn, [profile])
+            status: str = await conn.execute(ENROL, course_id, profile.user_id)
+        return status.endswith(" 1")
+
+    async def roster(self, course_id: int) -> list[int]:
+        async with _pg_guard():
+            rows = await self._pool.fetch(SELECT_ROSTER, course_id)
+        return [row["student_id"] for row in rows]
+
+    async def roster_profiles(self, course_id: int) -> list[UserProfile]:
+        async with _pg_guard():
+            rows = await self._pool.fetch(SELECT_ROSTER_PROFILES, course_id)
+        return [_profile_from_row(row) for row in rows]
+
+    async def course_standings(self, course_id: int) -> list[StudentStanding]:
+        async with _pg_guard():
+            rows = await self._pool.fetch(COURSE_STANDINGS, course_id)
+        return [_standing_from_row(row) for row in rows]
+
+    async def course_sessions(
+        self, course_id: int
+    ) -> list[tuple[str, str, datetime, int, int, int, int, int]]:
+        """Per session: id, title, start, attended, counted, late, absent, excused."""
+        async with _pg_guard():
+            rows = await self._pool.fetch(SELECT_COURSE_SESSIONS, course_id)
+        return [
+            (
+                r["id"],
+                r["title"],
+                r["started_at"],
+                r["attended"],
+                r["counted"],
+                r["late"],
+                r["absent"],
+                r["excused"],
+            )
+            for r in rows
+        ]
+
+    # --- corrections ---------------------------------------------------------------------
+
+    async def persisted_session(self, session_id: str) -> Session | None:
+        async with _pg_guard():
+            row = await self._pool.fetchrow(SELECT_SESSION_FULL, session_id)
+        return _session_from_row(row) if row else None
+
+    async def latest_session(self, teacher_id: int) -> Session | None:
+        async with _pg_guard():
+            row = await self._pool.fetchrow(SELECT_LATEST_SESSION, teacher_id)
+        return _session_from_row(row) if row else None
+
+    async def correct_status(
+        self,
+        session_id: str,
+        student_id: int,
+        status: AttendanceStatus,
+        changed_by: int,
+        now: datetime,
+    ) -> AttendanceStatus | None:
+        """Change a stored record and audit it in one transaction; returns the old status."""
+        async with _pg_guard(), self._pool.acquire() as conn, conn.transaction():
+            old = await conn.fetchval(SELECT_STATUS_FOR_UPDATE, session_id, student_id)
+            await conn.execute(UPSERT_STATUS, session_id, student_id, status.value)
+            await conn.execute(
+                INSERT_AUDIT, session_id, student_id, changed_by, now, old, status.value
+            )
+        return AttendanceStatus(old) if old else None
+
+    async def audit_live_correction(
+        self,
+        session_id: str,
+        student_id: int,
+        changed_by: int,
+        now: datetime,
+        old: AttendanceStatus | None,
+        new: AttendanceStatus,
+    ) -> None:
+        async with _pg_guard():
+            await self._pool.execute(
+                INSERT_AUDIT,
+                session_id,
+                student_id,
+                changed_by,
+                now,
+                old.value if old else None,
+                new.value,
+            )
+
+    # --- nudges --------------------------------------------------------------------------
+
+    async def claim_pending_nudges(
+        self, now: datetime, lease_seconds: float, limit: int
+    ) -> list[Nudge]:
+        async with _pg_guard():
+            rows = await self._pool.fetch(
+                CLAIM_NUDGES, now, now + timedelta(seconds=lease_seconds), limit
+            )
+        return [
+            Nudge(
+                r["session_id"],
+                r["student_id"],
+                r["name"],
+                float(r["percent"]),
+                r["warn_below_percent"],
+            )
+            for r in rows
+        ]
+
+    async def mark_nudge_sent(self, nudge: Nudge, now: datetime) -> None:
+        async with _pg_guard():
+            await self._pool.execute(MARK_NUDGE_SENT, nudge.session_id, nudge.student_id, now)
+
+    async def release_nudge(self, nudge: Nudge) -> None:
+        async with _pg_guard():
+            await self._pool.execute(RELEASE_NUDGE, nudge.session_id, nudge.student_id)
+
+    # --- health ---------------------------------------------------------------------------
+
+    async def ping(self) -> None:
+        """Raise StorageUnavailable unless PostgreSQL answers `SELECT 1`."""
+        async with _pg_guard():
+            await self._pool.fetchval("SELECT 1")
+
+    async def pending_summary_count(self) -> int:
+        """Summaries persisted but not yet marked sent (for the metrics)."""
+        async with _pg_guard():
+            return int(await self._pool.fetchval(COUNT_PENDING_SUMMARIES))
+
+
+COUNT_PENDING_SUMMARIES = "SELECT count(*) FROM summary_outbox WHERE sent_at IS NULL"

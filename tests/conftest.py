@@ -25,7 +25,16 @@ TEACHER_ID = 1001
 ADMIN_ID = 9001
 TOKEN = "123456:TEST-token-for-tests"
 
-TABLES = ["attendance", "summary_outbox", "sessions", "users"]
+TABLES = [
+    "attendance",
+    "summary_outbox",
+    "nudge_outbox",
+    "attendance_audit",
+    "sessions",
+    "enrolments",
+    "courses",
+    "users",
+]
 
 
 def make_settings(**overrides: object) -> Settings:

@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
-from bot.handlers import checkin, common, errors, sessions
+from bot.handlers import checkin, common, corrections, courses, errors, reports, sessions
 
 # Only new messages: an edited "/checkin" must not run the command again.
 NEW = filters.UpdateType.MESSAGE
@@ -28,6 +35,19 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
         CommandHandler("end_session", sessions.end_session_command, filters=NEW)
     )
     application.add_handler(CommandHandler("checkin", checkin.checkin_command, filters=NEW))
+    application.add_handler(CommandHandler("join", courses.join_command, filters=NEW))
+    application.add_handler(CommandHandler("new_course", courses.new_course_command, filters=NEW))
+    application.add_handler(CommandHandler("courses", courses.courses_command, filters=NEW))
+    application.add_handler(
+        CommandHandler("course_settings", courses.course_settings_command, filters=NEW)
+    )
+    application.add_handler(CommandHandler("mark", corrections.mark_command, filters=NEW))
+    application.add_handler(CommandHandler("report", reports.report_command, filters=NEW))
+    application.add_handler(CommandHandler("summary", reports.summary_command, filters=NEW))
+    application.add_handler(CommandHandler("history", reports.history_command, filters=NEW))
+
+    # Buttons. Each pattern names one button kind; its handler validates the data again.
+    application.add_handler(CallbackQueryHandler(sessions.choose_course_button, pattern=r"^ss:"))
 
     # Plain text in a private chat: the answer to "/checkin" alone, or a hint.
     application.add_handler(
@@ -38,5 +58,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     )
     # Anything that looks like a command and was not handled above.
     application.add_handler(MessageHandler(NEW & filters.COMMAND, common.unknown_command))
+    # A button we do not (or no longer) know, e.g. forged data: answer so the client stops.
+    application.add_handler(CallbackQueryHandler(common.unknown_button))
 
     application.add_error_handler(errors.error_handler)

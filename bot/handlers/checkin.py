@@ -6,7 +6,9 @@ from telegram import Update
 
 from bot import replies
 from bot.context import AttnContext
-from bot.handlers.common import message_of
+from bot.handlers.common import message_of, register_from_words
+from bot.handlers.courses import REGISTER_ACTION
+from bot.metrics import metrics_of
 
 CHECKIN_ACTION = "checkin"
 
@@ -21,6 +23,7 @@ async def checkin_command(update: Update, context: AttnContext) -> None:
         await message_of(update).reply_text(replies.ASK_FOR_CODE)
         return
     result = await context.services.sessions.check_in(user.id, "".join(args))
+    metrics_of(context.application).checkin(result.outcome)
     await message_of(update).reply_text(replies.check_in_result(result, context.tz))
 
 
@@ -29,8 +32,14 @@ async def plain_text_message(update: Update, context: AttnContext) -> None:
     user = update.effective_user
     message = message_of(update)
     assert user is not None and message.text is not None
-    if await context.services.users.take_expected_reply(user.id) == CHECKIN_ACTION:
+    expected = await context.services.users.take_expected_reply(user.id)
+    action = expected[0] if expected else None
+    if action == CHECKIN_ACTION:
         result = await context.services.sessions.check_in(user.id, message.text)
+        metrics_of(context.application).checkin(result.outcome)
         await message.reply_text(replies.check_in_result(result, context.tz))
+        return
+    if action == REGISTER_ACTION:
+        await register_from_words(update, context, message.text.split())
         return
     await message.reply_text(replies.PLAIN_TEXT_HINT)

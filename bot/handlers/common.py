@@ -8,6 +8,8 @@ from telegram import Message, Update, User
 
 from bot import replies
 from bot.context import AttnContext
+from bot.metrics import metrics_of
+from services.courses import INVITE_PREFIX
 from services.errors import StorageUnavailable
 from services.models import UserProfile
 
@@ -32,6 +34,7 @@ def message_of(update: Update) -> Message:
 
 async def remember_user(update: Update, context: AttnContext) -> None:
     """Keep the sender's profile cache fresh; never blocks the update if storage is down."""
+    metrics_of(context.application).update()
     user = update.effective_user
     if user is None or user.is_bot:
         return
@@ -42,8 +45,17 @@ async def remember_user(update: Update, context: AttnContext) -> None:
 
 
 async def start_command(update: Update, context: AttnContext) -> None:
+    """/start, or a deep link: `/start join_<invite token>` enrols in a course."""
     user = update.effective_user
     assert user is not None
+    payload = (context.args or [""])[0]
+    if payload.startswith(INVITE_PREFIX):
+        from bot.handlers.courses import reply_enrolment
+
+        token = payload.removeprefix(INVITE_PREFIX)
+        enrolment = await context.services.courses.join_by_invite(profile_of(user), token)
+        await reply_enrolment(update, context, enrolment)
+        return
     is_teacher = await context.services.roles.is_teacher(user.id)
     await message_of(update).reply_text(replies.welcome(user.first_name, is_teacher))
 
@@ -62,6 +74,14 @@ async def register_command(update: Update, context: AttnContext) -> None:
     if not args:
         await message_of(update).reply_text(replies.REGISTER_USAGE)
         return
+    await register_from_words(update, context, args)
+
+
+async def register_from_words(update: Update, context: AttnContext, words: list[str]) -> None:
+    """Register "<full name> [student number]": a last word with a digit is the number."""
+    user = update.effective_user
+    assert user is not None
+    args = list(words)
     number = args.pop() if len(args) > 1 and any(ch.isdigit() for ch in args[-1]) else None
     profile = await context.services.users.register(profile_of(user), " ".join(args), number)
     assert profile.full_name is not None
@@ -72,3 +92,9 @@ async def register_command(update: Update, context: AttnContext) -> None:
 
 async def unknown_command(update: Update, context: AttnContext) -> None:
     await message_of(update).reply_text(replies.UNKNOWN_COMMAND)
+
+
+async def unknown_button(update: Update, context: AttnContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer(replies.BAD_BUTTON, show_alert=True)

@@ -9,6 +9,8 @@ from telegram.error import TelegramError
 
 from bot import replies
 from bot.context import AttnContext
+from bot.metrics import error_kind, metrics_of
+from services.corrections import AmbiguousStudent, NoRoster, SessionBusy, StudentNotFound
 from services.errors import (
     DomainError,
     InvalidArgument,
@@ -33,6 +35,14 @@ def reply_for(error: BaseException, context: AttnContext) -> str | None:
         return replies.NO_OPEN_SESSION
     if isinstance(error, StorageUnavailable):
         return replies.UNAVAILABLE
+    if isinstance(error, AmbiguousStudent):
+        return replies.ambiguous_student(error.candidates)
+    if isinstance(error, StudentNotFound):
+        return replies.student_not_found(error.query)
+    if isinstance(error, NoRoster):
+        return replies.NO_ROSTER
+    if isinstance(error, SessionBusy):
+        return replies.SESSION_BUSY
     return None
 
 
@@ -41,6 +51,7 @@ async def error_handler(update: object, context: AttnContext) -> None:
     error = context.error
     if error is None:
         return
+    metrics_of(context.application).error(error_kind(error))
     text = reply_for(error, context)
     if isinstance(error, StorageUnavailable):
         log.warning("storage unavailable: %s", error)

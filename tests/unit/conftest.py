@@ -42,9 +42,18 @@ def sequential_codes(prefix: str = "K7M2Q") -> object:
 
 
 @pytest.fixture
-def sessions(live: RedisLiveStore, clock: ManualClock) -> SessionService:
+def sessions(
+    live: RedisLiveStore, records: InMemoryRecordStore, clock: ManualClock
+) -> SessionService:
     roles = RoleService([TEACHER_ID, TEACHER_ID + 1], [])
-    return SessionService(live, roles, clock, 10, code_generator=sequential_codes())  # type: ignore[arg-type]
+    return SessionService(
+        live,
+        records,  # type: ignore[arg-type]
+        roles,
+        clock,
+        10,
+        code_generator=sequential_codes(),  # type: ignore[arg-type]
+    )
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ class InMemoryRecordStore:
     attendance: dict[tuple[str, int], CheckIn] = field(default_factory=dict)
     users: dict[int, UserProfile] = field(default_factory=dict)
     outbox: dict[str, dict[str, datetime | None]] = field(default_factory=dict)
+    enrolments: dict[int, set[int]] = field(default_factory=dict)
     available: bool = True
 
     def _check(self) -> None:
@@ -135,6 +136,16 @@ class InMemoryRecordStore:
     async def session_exists(self, session_id: str) -> bool:
         self._check()
         return session_id in self.sessions
+
+    async def roster(self, course_id: int) -> list[int]:
+        self._check()
+        return sorted(self.enrolments.get(course_id, set()))
+
+    async def claim_pending_nudges(
+        self, now: datetime, lease_seconds: float, limit: int
+    ) -> list[object]:
+        self._check()
+        return []
 
 
 @dataclass

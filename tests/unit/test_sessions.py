@@ -124,8 +124,15 @@ async def test_codes_are_unique_among_open_sessions(live: object, clock: ManualC
 
     assert isinstance(live, RedisLiveStore)
     drawn = iter(["AAAAAA", "AAAAAA", "AAAAAA", "BBBBBB"])
+    from tests.unit.fakes import InMemoryRecordStore
+
     service = SessionService(
-        live, RoleService([1, 2], []), clock, 10, code_generator=lambda n: next(drawn)
+        live,
+        InMemoryRecordStore(),  # type: ignore[arg-type]
+        RoleService([1, 2], []),
+        clock,
+        10,
+        code_generator=lambda n: next(drawn),
     )
     first = await service.start_session(1, 1)
     second = await service.start_session(2, 2)

@@ -58,7 +58,9 @@ async def test_pending_reply_is_taken_once_and_expires(
     users: UserService, clock: ManualClock
 ) -> None:
     await users.expect_reply(5, "checkin")
-    assert await users.take_expected_reply(5) == "checkin"
+    assert await users.take_expected_reply(5) == ("checkin", "")
+    await users.expect_reply(5, "register", "a payload with spaces")
+    assert await users.take_expected_reply(5) == ("register", "a payload with spaces")
     assert await users.take_expected_reply(5) is None
     await users.expect_reply(5, "checkin")
     clock.advance(minutes=6)

@@ -1,0 +1,60 @@
+"""Reports for teachers (/report, /summary) and students (/history)."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import InputFile, Update
+
+from bot import replies
+from bot.context import AttnContext
+from bot.handlers.common import message_of
+from bot.notifier import TelegramNotifier
+from services.report_files import report_chart, report_xlsx
+
+
+async def report_command(update: Update, context: AttnContext) -> None:
+    """/report [course]: the table in the chat, plus an XLSX file and a PNG chart."""
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    services = context.services
+    await services.roles.require_teacher(user.id)
+    args = list(context.args or [])
+    if args:
+        course, _ = await services.courses.find_teacher_course(user.id, args)
+    else:
+        courses = await services.courses.teacher_courses(user.id)
+        if len(courses) != 1:
+            text = replies.courses_list(courses, context.bot.username)
+            if courses:
+                text = "Which course? Send /report <course name>.\n\n" + text
+            await message_of(update).reply_text(text)
+            return
+        course = courses[0]
+    report = await services.reports.course_report(user.id, course)
+    await message_of(update).reply_text(replies.report_text(report))
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", course.name).strip("-") or "course"
+    await context.bot.send_document(
+        chat.id, InputFile(report_xlsx(report), filename=f"attendance-{slug}.xlsx")
+    )
+    await context.bot.send_photo(chat.id, InputFile(report_chart(report), filename="chart.png"))
+
+
+async def history_command(update: Update, context: AttnContext) -> None:
+    """/history: the student's own attendance per course."""
+    user = update.effective_user
+    assert user is not None
+    lines = await context.services.reports.student_history(user.id)
+    await message_of(update).reply_text(replies.history_text(lines))
+
+
+async def summary_command(update: Update, context: AttnContext) -> None:
+    """/summary [session]: send a saved session's summary again."""
+    user = update.effective_user
+    assert user is not None
+    args = context.args or []
+    summary = await context.services.reports.summary(user.id, args[0][:64] if args else None)
+    if summary is None:
+        await message_of(update).reply_text(replies.NO_SUMMARY)
+        return
+    await TelegramNotifier(context.bot, context.tz).send_summary(summary)

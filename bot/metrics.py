@@ -1,0 +1,131 @@
+"""Prometheus metrics of one bot process, served on `/metrics` in webhook mode.
+
+Every Application gets its own `CollectorRegistry` (kept in `bot_data`), never the global one,
+so tests can build several applications in one process and read exact counts from each.
+Handlers and jobs call the small methods below; nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from telegram.ext import Application
+
+from services.errors import DomainError, StorageUnavailable
+from services.models import CheckInOutcome, SweepReport
+
+METRICS_KEY = "metrics"
+
+# Error kinds counted by `attn_errors_total{kind=...}`.
+REDIS_UNAVAILABLE = "redis_unavailable"
+POSTGRESQL_UNAVAILABLE = "postgresql_unavailable"
+REJECTED = "rejected"  # a domain error answered with a short reply (bad code, not a teacher...)
+TELEGRAM = "telegram"
+UNEXPECTED = "unexpected"
+WEBHOOK_FORBIDDEN = "webhook_forbidden"
+ERROR_KINDS = (
+    REDIS_UNAVAILABLE,
+    POSTGRESQL_UNAVAILABLE,
+    REJECTED,
+    TELEGRAM,
+    UNEXPECTED,
+    WEBHOOK_FORBIDDEN,
+)
+
+SWEEP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+def error_kind(error: BaseException) -> str:
+    """The `kind` label of an error raised by a handler or a job."""
+    from telegram.error import TelegramError
+
+    if isinstance(error, StorageUnavailable):
+        return POSTGRESQL_UNAVAILABLE if error.backend == "PostgreSQL" else REDIS_UNAVAILABLE
+    if isinstance(error, DomainError):
+        return REJECTED
+    if isinstance(error, TelegramError):
+        return TELEGRAM
+    return UNEXPECTED
+
+
+class Metrics:
+    """The process's counters, in a registry of their own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.updates = Counter("attn_updates", "Telegram updates received.", registry=self.registry)
+        self.checkins = Counter(
+            "attn_checkins",
+            "Check-in attempts answered, by outcome.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.errors = Counter("attn_errors", "Errors by kind.", ["kind"], registry=self.registry)
+        self.sweep_duration = Histogram(
+            "attn_sweep_duration_seconds",
+            "Duration of each attendance sweep (ended sessions to PostgreSQL).",
+            buckets=SWEEP_BUCKETS,
+            registry=self.registry,
+        )
+        self.sweep_sessions = Counter(
+            "attn_sweep_sessions",
+            "Sessions persisted to PostgreSQL by the sweeps.",
+            registry=self.registry,
+        )
+        self.sweep_rows = Counter(
+            "attn_sweep_rows",
+            "Attendance rows written to PostgreSQL by the sweeps.",
+            registry=self.registry,
+        )
+        self.summaries_sent = Counter(
+            "attn_summaries_sent", "Session summaries delivered.", registry=self.registry
+        )
+        self.pending_summaries = Gauge(
+            "attn_pending_summaries",
+            "Summaries persisted but not yet delivered (as of the last sweep).",
+            registry=self.registry,
+        )
+        # Every label value exists from the start, so a scrape shows zeros, not gaps.
+        for outcome in CheckInOutcome:
+            self.checkins.labels(outcome=outcome.value)
+        for kind in ERROR_KINDS:
+            self.errors.labels(kind=kind)
+
+    def update(self) -> None:
+        self.updates.inc()
+
+    def checkin(self, outcome: CheckInOutcome | str) -> None:
+        self.checkins.labels(outcome=str(outcome)).inc()
+
+    def error(self, kind: str) -> None:
+        self.errors.labels(kind=kind).inc()
+
+    def sweep(self, seconds: float, report: SweepReport) -> None:
+        self.sweep_duration.observe(seconds)
+        self.sweep_sessions.inc(report.sessions_persisted)
+        self.sweep_rows.inc(report.rows_written)
+
+    def summaries(self, sent: int, pending: int | None) -> None:
+        self.summaries_sent.inc(sent)
+        if pending is not None:
+            self.pending_summaries.set(pending)
+
+    def render(self) -> tuple[bytes, str]:
+        """The exposition text and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+def metrics_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Metrics:
+    """The application's metrics, created on first use."""
+    metrics: Metrics | None = application.bot_data.get(METRICS_KEY)
+    if metrics is None:
+        metrics = application.bot_data[METRICS_KEY] = Metrics()
+    return metrics

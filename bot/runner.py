@@ -1,0 +1,201 @@
+"""`attn run`: start the Application (polling or webhook), then stop it within a deadline.
+
+On SIGTERM or SIGINT:
+
+1. no new work is taken: polling stops (the updates already fetched stay in the queue), or the
+   webhook server stops accepting connections and answers 503 on open ones, so Telegram keeps
+   those updates for the next process; the JobQueue is paused, so no new sweep starts;
+2. updates being handled and a sweep in progress get up to `DRAIN_SECONDS` to finish;
+3. whatever is still running then is cancelled: a sweep's PostgreSQL transaction rolls back and
+   its Redis lease runs out, so the next process sweeps that session again; a check-in is one
+   Lua step, so it is either recorded or not;
+4. the Bot API client and the Redis and PostgreSQL pools are closed.
+
+The whole stop takes less than `SHUTDOWN_SECONDS` (a second signal cuts step 2 short).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+from telegram import Update
+
+from bot.context import SERVICES_KEY
+from bot.settings import Settings
+from bot.webserver import WebServer
+
+if TYPE_CHECKING:
+    from bot.app import AnyApplication
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_SECONDS = 10.0
+DRAIN_SECONDS = 6.0  # updates in flight and a running sweep
+CANCEL_SECONDS = 1.0  # for cancelled tasks to unwind
+CLOSE_SECONDS = 1.0  # each of: Bot API client, the stores' pools
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def web_server_for(application: AnyApplication, settings: Settings) -> WebServer | None:
+    """The webhook server when ATTN_WEBHOOK_URL is set, else None (long polling)."""
+    if not settings.webhook_url:
+        return None
+    assert settings.webhook_secret is not None  # the settings refuse a webhook without one
+    return WebServer(
+        application,
+        host=settings.listen_host,
+        port=settings.listen_port,
+        webhook_path=settings.webhook_path,
+        secret=settings.webhook_secret.get_secret_value(),
+    )
+
+
+async def serve(application: AnyApplication, settings: Settings) -> int:
+    """Run until a stop signal; 0 after a clean stop, 1 when start-up failed."""
+    loop = asyncio.get_running_loop()
+    stop_requested = asyncio.Event()
+    hurry = asyncio.Event()
+
+    def on_signal(signum: int) -> None:
+        if stop_requested.is_set():
+            log.warning("second %s: stopping without waiting", signal.Signals(signum).name)
+            hurry.set()
+        else:
+            log.info("%s received: stopping", signal.Signals(signum).name)
+        stop_requested.set()
+
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, on_signal, sig)
+    server = web_server_for(application, settings)
+    code = 0
+    waiter = asyncio.create_task(stop_requested.wait())
+    try:
+        startup = asyncio.create_task(_start(application, settings, server))
+        await asyncio.wait({startup, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if startup.done():
+            startup.result()
+            await waiter
+        else:
+            log.info("stopped during start-up")
+            startup.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await startup
+    except Exception:
+        log.exception("start-up failed")
+        code = 1
+    finally:
+        waiter.cancel()
+        await _shutdown(application, server, loop.time(), hurry)
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+    return code
+
+
+async def _start(application: AnyApplication, settings: Settings, server: WebServer | None) -> None:
+    await application.initialize()
+    if application.post_init is not None:
+        await application.post_init(application)  # connects the stores, schedules the sweeps
+    await application.start()
+    if server is None:
+        assert application.updater is not None
+        await application.updater.start_polling(drop_pending_updates=False)
+        log.info("polling for updates")
+        return
+    await server.start()
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    await application.bot.set_webhook(
+        settings.webhook_url,
+        secret_token=settings.webhook_secret.get_secret_value(),
+        allowed_updates=Update.ALL_TYPES,
+        drop_pending_updates=False,
+    )
+    log.info("webhook registered; serving it on %s:%d", server.host, server.port)
+
+
+async def _shutdown(
+    application: AnyApplication, server: WebServer | None, began: float, hurry: asyncio.Event
+) -> None:
+    loop = asyncio.get_running_loop()
+    drain_until = began + DRAIN_SECONDS
+
+    def left() -> float:
+        return 0.0 if hurry.is_set() else max(0.0, drain_until - loop.time())
+
+    # 1. Take no new work.
+    job_queue = application.job_queue
+    if job_queue is not None and job_queue.scheduler.running:
+        job_queue.scheduler.pause()
+    if server is not None:
+        server.stop_accepting()
+    updater = application.updater
+    if updater is not None and updater.running:
+        await _bounded(updater.stop(), left(), hurry, "stopping the polling")
+
+    # 2. Let what is running finish.
+    finished = True
+    if server is not None and server.in_flight:
+        log.info("waiting for %d webhook update(s) in flight", server.in_flight)
+        finished = await _bounded(server.idle(), left(), hurry, "webhook updates")
+    if application.running:
+        # Handles the updates already fetched, then waits for a running sweep.
+        finished &= await _bounded(application.stop(), left(), hurry, "updates and jobs")
+
+    # 3. Cancel what did not finish in time.
+    if server is not None:
+        await _bounded(server.close(), CLOSE_SECONDS, None, "closing HTTP connections")
+    await _cancel_the_rest(warn=not finished)
+    if job_queue is not None and job_queue.scheduler.running:
+        job_queue.scheduler.shutdown(wait=False)
+
+    # 4. Close the connections.
+    with contextlib.suppress(RuntimeError):  # never initialized, or stop() was cut short
+        await _bounded(application.shutdown(), CLOSE_SECONDS, None, "closing the Bot API client")
+    services = application.bot_data.get(SERVICES_KEY)
+    if application.post_shutdown is not None:
+        finished = await _bounded(
+            application.post_shutdown(application), CLOSE_SECONDS, None, "closing the pools"
+        )
+        if not finished and services is not None:
+            services.pool.terminate()
+    log.info("stopped in %.1f s", loop.time() - began)
+
+
+async def _bounded(
+    work: Awaitable[Any], seconds: float, hurry: asyncio.Event | None, what: str
+) -> bool:
+    """Await `work` for at most `seconds` (less if `hurry` is set); False when cut short."""
+    task = asyncio.ensure_future(work)
+    waiters: set[asyncio.Future[Any]] = {task}
+    if hurry is not None:
+        waiters.add(asyncio.ensure_future(hurry.wait()))
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters - {task}:
+            waiter.cancel()
+    if task.done():
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("%s failed", what, exc_info=task.exception())
+        return True
+    log.warning("%s did not finish in time; cancelling", what)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await asyncio.wait_for(task, CANCEL_SECONDS)
+    return False
+
+
+async def _cancel_the_rest(warn: bool) -> None:
+    """Cancel every task still running (updates, a sweep) and let them unwind briefly."""
+    current = asyncio.current_task()
+    rest = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+    if not rest:
+        return
+    log.log(logging.WARNING if warn else logging.DEBUG, "cancelling %d task(s)", len(rest))
+    for task in rest:
+        task.cancel()
+    await asyncio.wait(rest, timeout=CANCEL_SECONDS)

@@ -1,0 +1,173 @@
+"""Courses, their rosters and how students join them."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from services.codes import CodeGenerator, normalize_code, random_code
+from services.errors import InvalidArgument, NotATeacher
+from services.models import Course, UserProfile
+from services.ports import LiveStore, RecordStore
+from services.roles import RoleService
+from services.sessions import MAX_TITLE_LENGTH, clean_title
+
+COURSE_CODE_LENGTH = 8
+INVITE_PREFIX = "join_"
+_DRAWS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """The answer to a join: the course, whether it is new, and whether a name is still needed."""
+
+    course: Course
+    newly_enrolled: bool
+    needs_name: bool
+
+
+class CourseService:
+    """Creates courses and enrols students; every teacher action is checked here."""
+
+    def __init__(
+        self,
+        live: LiveStore,
+        records: RecordStore,
+        roles: RoleService,
+        code_generator: CodeGenerator = random_code,
+    ) -> None:
+        self._live = live
+        self._records = records
+        self._roles = roles
+        self._new_code = code_generator
+
+    async def new_course(self, teacher_id: int, name_text: str) -> Course:
+        """Create a course with a fresh join code and invite token.
+
+        Raises:
+            NotATeacher: the user may not create courses.
+            InvalidArgument: the name is empty, too long, or already one of theirs.
+        """
+        await self._roles.require_teacher(teacher_id)
+        name = clean_title(name_text)
+        if not name:
+            raise InvalidArgument("course_name", "missing")
+        if await self._records.course_name_taken(teacher_id, name):
+            raise InvalidArgument("course_name", "taken")
+        for _ in range(_DRAWS):
+            course = await self._records.create_course(
+                teacher_id,
+                name,
+                self._new_code(COURSE_CODE_LENGTH),
+                secrets.token_urlsafe(12),
+            )
+            if course is not None:
+                return course
+        raise RuntimeError("could not draw a free course code")
+
+    async def teacher_courses(self, teacher_id: int) -> list[Course]:
+        await self._roles.require_teacher(teacher_id)
+        return await self._records.teacher_courses(teacher_id)
+
+    async def find_teacher_course(self, teacher_id: int, words: list[str]) -> tuple[Course, int]:
+        """The teacher's course named by the first words (or its join code).
+
+        Returns the course and how many words its name took. Raises InvalidArgument when no
+        course matches.
+        """
+        courses = await self._records.teacher_courses(teacher_id)
+        match = match_course(courses, words)
+        if match is None:
+            raise InvalidArgument("course", "unknown")
+        return match
+
+    async def course_for_teacher(self, teacher_id: int, course_id: int) -> Course:
+        """A course by id, only if it is this teacher's (forged button data gets nothing)."""
+        await self._roles.require_teacher(teacher_id)
+        course = await self._records.course(course_id)
+        if course is None or course.teacher_id != teacher_id:
+            raise NotATeacher()
+        return course
+
+    async def join_by_code(self, profile: UserProfile, code_text: str) -> Enrolment:
+        """Enrol with a course's join code; InvalidArgument for a malformed or unknown one."""
+        try:
+            code = normalize_code(code_text, COURSE_CODE_LENGTH)
+        except InvalidArgument:
+            raise InvalidArgument("join_code", "format") from None
+        course = await self._records.course_by_join_code(code)
+        if course is None:
+            raise InvalidArgument("join_code", "unknown")
+        return await self._enrol(course, profile)
+
+    async def join_by_invite(self, profile: UserProfile, token: str) -> Enrolment:
+        """Enrol from an invite deep link."""
+        if not token or len(token) > 64:
+            raise InvalidArgument("invite", "unknown")
+        course = await self._records.course_by_invite(token)
+        if course is None:
+            raise InvalidArgument("invite", "unknown")
+        return await self._enrol(course, profile)
+
+    async def _enrol(self, course: Course, profile: UserProfile) -> Enrolment:
+        new = await self._records.enrol(course.id, profile)
+        if new:
+            await self._admit_to_live_session(course, profile.user_id)
+        stored = await self._records.load_profile(profile.user_id)
+        needs_name = stored is None or not stored.full_name
+        return Enrolment(course, new, needs_name)
+
+    async def _admit_to_live_session(self, course: Course, student_id: int) -> None:
+        """Joining during the course's open session lets the student check in right away."""
+        session_id = await self._live.teacher_current_session(course.teacher_id)
+        if session_id is None:
+            return
+        session = await self._live.session(session_id)
+        if session is not None and session.course_id == course.id:
+            await self._live.add_to_roster(session_id, student_id)
+
+    async def student_courses(self, student_id: int) -> list[Course]:
+        return await self._records.student_courses(student_id)
+
+    async def update_settings(
+        self,
+        teacher_id: int,
+        course: Course,
+        late_after_minutes: int | None,
+        warn_below_percent: int | None,
+    ) -> Course:
+        """Change a course's late threshold and warning level.
+
+        Raises:
+            InvalidArgument: a value out of range.
+        """
+        if course.teacher_id != teacher_id:
+            raise NotATeacher()
+        late = course.late_after_minutes if late_after_minutes is None else late_after_minutes
+        warn = course.warn_below_percent if warn_below_percent is None else warn_below_percent
+        if not 0 <= late <= 240:
+            raise InvalidArgument("late_after", "range")
+        if not 0 <= warn <= 100:
+            raise InvalidArgument("warn_below", "range")
+        await self._records.update_course_settings(course.id, late, warn)
+        updated = await self._records.course(course.id)
+        assert updated is not None
+        return updated
+
+
+def match_course(courses: list[Course], words: list[str]) -> tuple[Course, int] | None:
+    """The course whose name is the longest prefix of `words` (case-insensitive), or whose
+    join code is the first word; with the number of words used."""
+    lowered = [w.lower() for w in words]
+    best: tuple[Course, int] | None = None
+    for course in courses:
+        name_words = course.name.lower().split()
+        size = len(name_words)
+        if size and lowered[:size] == name_words and (best is None or size > best[1]):
+            best = (course, size)
+        if words and words[0].upper() == course.join_code and best is None:
+            best = (course, 1)
+    return best
+
+
+__all__ = ["INVITE_PREFIX", "MAX_TITLE_LENGTH", "CourseService", "Enrolment", "match_course"]

@@ -1,0 +1,90 @@
+"""Attendance reports per course and per student."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.errors import NotATeacher
+from services.models import Course, SessionSummary, StudentStanding
+from services.ports import RecordStore
+from services.roles import RoleService
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRate:
+    """One persisted session of a course and how many attended it."""
+
+    session_id: str
+    title: str
+    started_at: datetime
+    attended: int
+    counted: int
+    late: int
+    absent: int
+    excused: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 if self.counted == 0 else 100.0 * self.attended / self.counted
+
+
+@dataclass(frozen=True, slots=True)
+class CourseReport:
+    """Everything `/report` shows: per-student standings and per-session rates."""
+
+    course: Course
+    standings: list[StudentStanding]
+    sessions: list[SessionRate]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    course: Course
+    standing: StudentStanding | None
+
+
+class ReportService:
+    """Builds reports from the system of record."""
+
+    def __init__(self, records: RecordStore, roles: RoleService) -> None:
+        self._records = records
+        self._roles = roles
+
+    async def course_report(self, teacher_id: int, course: Course) -> CourseReport:
+        """The report of one of the teacher's courses."""
+        await self._roles.require_teacher(teacher_id)
+        if course.teacher_id != teacher_id:
+            raise NotATeacher()
+        return await self.report_for(course)
+
+    async def report_for(self, course: Course) -> CourseReport:
+        """The report of a course, without a permission check (for the operator's CLI)."""
+        standings = await self._records.course_standings(course.id)
+        sessions = [SessionRate(*row) for row in await self._records.course_sessions(course.id)]
+        return CourseReport(course, standings, sessions)
+
+    async def course_by_id(self, course_id: int) -> Course | None:
+        return await self._records.course(course_id)
+
+    async def summary(self, teacher_id: int, session_id: str | None) -> SessionSummary | None:
+        """A persisted session's summary: the one named, else the teacher's latest."""
+        await self._roles.require_teacher(teacher_id)
+        if session_id is None:
+            latest = await self._records.latest_session(teacher_id)
+            if latest is None:
+                return None
+            session_id = latest.id
+        summary = await self._records.load_summary(session_id)
+        if summary is None or summary.teacher_id != teacher_id:
+            return None
+        return summary
+
+    async def student_history(self, student_id: int) -> list[HistoryLine]:
+        """The student's own standing in each course they are enrolled in."""
+        lines = []
+        for course in await self._records.student_courses(student_id):
+            standings = await self._records.course_standings(course.id)
+            mine = next((s for s in standings if s.student_id == student_id), None)
+            lines.append(HistoryLine(course, mine))
+        return lines

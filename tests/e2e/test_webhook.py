@@ -1,0 +1,174 @@
+"""Webhook mode through the real `attn run` process: Telegram's POSTs, the secret, the probes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import signal
+import socket
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tests.e2e.conftest import TEACHER, TOKEN, BotProcess, bot_env
+from tests.fakes.bot_api_server import FakeBotApi
+
+SECRET = "e2e-webhook_SECRET-0123456789"
+STUDENTS = list(range(8101, 8126))
+INTRUDER = 8999
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http(
+    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
+    try:
+        with _opener.open(request, timeout=10) as response:
+            return int(response.status), response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def metric(text: str, name: str) -> float:
+    match = re.search(rf"^{re.escape(name)} (\S+)$", text, flags=re.MULTILINE)
+    assert match is not None, f"{name} not in /metrics"
+    return float(match[1])
+
+
+def webhook_env(fake: FakeBotApi, data_dir: Path, port: int, **extra: str) -> dict[str, str]:
+    return bot_env(
+        fake,
+        data_dir,
+        ATTN_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/hook",
+        ATTN_WEBHOOK_SECRET=SECRET,
+        ATTN_LISTEN_HOST="127.0.0.1",
+        ATTN_LISTEN_PORT=str(port),
+        **extra,
+    )
+
+
+def wait_until_webhook(fake: FakeBotApi, bot: BotProcess, base: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert bot.proc is not None
+        if bot.proc.poll() is not None:
+            raise AssertionError("attn run exited early:\n" + bot.log()[-3000:])
+        if fake.webhook is not None:
+            assert http("GET", base + "/healthz")[0] == 200
+            return
+        time.sleep(0.2)
+    raise AssertionError("attn run never set its webhook:\n" + bot.log()[-3000:])
+
+
+def test_webhook_mode_end_to_end(fake: FakeBotApi, tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    bot = BotProcess(webhook_env(fake, tmp_path / "data", port), tmp_path / "bot.log").start()
+    stopped_in = None
+    try:
+        wait_until_webhook(fake, bot, base)
+        hook = fake.webhook
+        assert hook is not None
+        assert hook.url == f"{base}/telegram/hook" and hook.secret_token == SECRET
+        assert not fake.calls_of("getUpdates")
+
+        fake.send_message(TEACHER, "/start_session 15 Webhooks", first_name="Tess")
+        [card] = fake.wait_for_messages(TEACHER, 1, timeout=30)
+        code = re.search(r"<code>([A-Z0-9]{6})</code>", card.text or "")
+        assert code is not None, card.params
+        for student in STUDENTS:
+            fake.send_message(student, f"/checkin {code[1]}", first_name=f"S{student}")
+        for student in STUDENTS:
+            [reply] = fake.wait_for_messages(student, 1, timeout=30)
+            assert "Checked in" in (reply.text or ""), reply.text
+        assert all(d.secret_token == SECRET for d in fake.webhook_deliveries)
+
+        # Anyone can reach the port: without the secret, or with a wrong one, nothing happens.
+        intruder = {
+            "update_id": 999_999,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": INTRUDER, "type": "private"},
+                "from": {"id": INTRUDER, "is_bot": False, "first_name": "Mallory"},
+                "text": f"/checkin {code[1]}",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 8}],
+            },
+        }
+        body = json.dumps(intruder).encode()
+        json_type = {"Content-Type": "application/json"}
+        for headers in (
+            json_type,
+            {**json_type, "X-Telegram-Bot-Api-Secret-Token": "wrong-secret"},
+            {**json_type, "X-Telegram-Bot-Api-Secret-Token": SECRET[:-1]},
+        ):
+            status, _ = http("POST", f"{base}/telegram/hook", body, headers)
+            assert status == 403
+        assert http("GET", f"{base}/telegram/hook")[0] == 405
+        assert http("POST", f"{base}/other", body, json_type)[0] == 404
+
+        assert http("GET", base + "/healthz") == (200, "ok\n")
+        status, ready = http("GET", base + "/readyz")
+        assert status == 200, ready
+        assert json.loads(ready) == {"ready": True, "redis": "ok", "postgresql": "ok"}
+
+        fake.send_message(TEACHER, "/end_session")
+        fake.wait_for(
+            lambda f: any("Summary" in (m.text or "") for m in f.messages_to(TEACHER)),
+            timeout=30,
+        )
+        summary = next(m for m in fake.messages_to(TEACHER) if "Summary" in (m.text or ""))
+        assert f"Checked in: <b>{len(STUDENTS)}</b>" in (summary.text or "")
+        assert "Mallory" not in (summary.text or "")
+
+        status, text = http("GET", base + "/metrics")
+        assert status == 200
+        assert metric(text, 'attn_checkins_total{outcome="recorded"}') == len(STUDENTS)
+        assert metric(text, 'attn_checkins_total{outcome="duplicate"}') == 0
+        assert metric(text, "attn_updates_total") == len(STUDENTS) + 2
+        assert metric(text, 'attn_errors_total{kind="webhook_forbidden"}') == 3
+        assert metric(text, "attn_sweep_rows_total") == len(STUDENTS)
+        assert metric(text, "attn_sweep_duration_seconds_count") >= 1
+        assert fake.messages_to(INTRUDER) == []
+    finally:
+        started = time.monotonic()
+        exit_code = bot.stop(signal.SIGTERM)
+        stopped_in = time.monotonic() - started
+    assert exit_code == 0, bot.log()[-3000:]
+    assert stopped_in < 10, stopped_in
+    log = bot.log()
+    assert SECRET not in log and TOKEN not in log and TOKEN.split(":")[1] not in log
+
+    export = bot.cli("export", "--all")
+    assert export.returncode == 0, export.stderr
+    rows = list(csv.DictReader(io.StringIO(export.stdout)))
+    assert {int(r["student_id"]) for r in rows} == set(STUDENTS)
+
+
+def test_webhook_mode_refuses_to_start_without_a_secret(fake: FakeBotApi, tmp_path: Path) -> None:
+    env = webhook_env(fake, tmp_path / "data", free_port())
+    del env["ATTN_WEBHOOK_SECRET"]
+    bot = BotProcess(env, tmp_path / "bot.log")
+    result = bot.cli("run")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: ATTN_WEBHOOK_SECRET is required when ATTN_WEBHOOK_URL is set"
+    ]
+    assert fake.calls == []
+
+    env["ATTN_WEBHOOK_SECRET"] = "has spaces and ünïcode"
+    result = BotProcess(env, tmp_path / "bot.log").cli("run")
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("configuration error: ATTN_WEBHOOK_SECRET must be 1-256 characters")
+    assert "ünïcode" not in line
