@@ -111,22 +111,39 @@ def migrate_command(settings: Settings) -> int:
 
 
 def export_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Records as CSV (--session/--all), or a course report as CSV or XLSX (--course)."""
     from services.export import rows_to_csv
+    from services.report_files import report_csv, report_xlsx
 
-    async def go() -> str:
+    async def go() -> bytes | None:
         with storage_urls(settings) as urls:
 
             async def action(services):  # type: ignore[no-untyped-def]
+                if args.course is not None:
+                    course = await services.reports.course_by_id(args.course)
+                    if course is None:
+                        return None
+                    report = await services.reports.report_for(course)
+                    return report_xlsx(report) if args.format == "xlsx" else report_csv(report)
                 if args.all:
                     rows = await services.exports.all_rows()
                 else:
                     rows = await services.exports.session_rows(args.session)
-                return rows_to_csv(rows, settings.tz)
+                return rows_to_csv(rows, settings.tz).encode("utf-8")
 
-            result: str = await _with_services(settings, urls, action)
+            result: bytes | None = await _with_services(settings, urls, action)
             return result
 
-    sys.stdout.write(asyncio.run(go()))
+    data = asyncio.run(go())
+    if data is None:
+        print(f"no course with id {args.course}", file=sys.stderr)
+        return 1
+    if args.output:
+        with open(args.output, "wb") as out:
+            out.write(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
     return 0
 
 
@@ -188,6 +205,11 @@ def parser() -> argparse.ArgumentParser:
     which = export.add_mutually_exclusive_group(required=True)
     which.add_argument("--session", help="one session's id")
     which.add_argument("--all", action="store_true", help="every session")
+    which.add_argument("--course", type=int, help="a course's per-student report")
+    export.add_argument(
+        "--format", choices=["csv", "xlsx"], default="csv", help="with --course: file format"
+    )
+    export.add_argument("--output", help="write to this file instead of standard output")
     sub.add_parser("healthcheck", help="exit 0 when Redis and PostgreSQL answer")
     sub.add_parser("check-config", help="validate the settings and show a summary")
     return p

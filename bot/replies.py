@@ -119,7 +119,7 @@ REGISTER_USAGE = (
 
 def invalid_argument(error: InvalidArgument) -> str:
     messages = {
-        ("course_name", "missing"): "Give the course a name: /new_course Linear Algebra",
+        ("course_name", "missing"): "Give the course a name, e.g. /new_course Linear Algebra",
         ("course_name", "taken"): "You already have a course with that name.",
         ("course", "unknown"): "You have no course by that name. /courses lists yours.",
         ("join_code", "format"): (
@@ -247,7 +247,7 @@ def course_created(course: Course, bot_username: str) -> str:
 
 def courses_list(courses: list[Course], bot_username: str) -> str:
     if not courses:
-        return "You have no courses yet. Create one with /new_course <name>."
+        return "You have no courses yet. Create one with /new_course followed by its name."
     lines = ["<b>Your courses</b>"]
     for course in courses:
         lines.append(
@@ -267,7 +267,9 @@ def course_settings(course: Course) -> str:
     )
 
 
-COURSE_SETTINGS_USAGE = "Send: /course_settings <course> [late <minutes>] [warn <percent>]"
+COURSE_SETTINGS_USAGE = (
+    "Send: /course_settings &lt;course&gt; [late &lt;minutes&gt;] [warn &lt;percent&gt;]"
+)
 CHOOSE_COURSE = "Which course is this session for?"
 JOIN_USAGE = "Send the course code your teacher gave you: /join CODE"
 ASK_FOR_NAME = (
@@ -284,8 +286,8 @@ def joined(enrolment: Enrolment) -> str:
 
 
 MARK_USAGE = (
-    "Send: /mark <student> <present|late|excused|absent> [session]\n"
-    "<student> is a student number, a @username or the start of a name."
+    "Send: /mark &lt;student&gt; &lt;present|late|excused|absent&gt; [session]\n"
+    "&lt;student&gt; is a student number, a @username or the start of a name."
 )
 NO_ROSTER = "Corrections work on course sessions: this session has no roster."
 SESSION_BUSY = "That session is being saved right now. Try again in a few seconds."

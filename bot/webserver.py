@@ -175,7 +175,7 @@ class _WebhookHandler(_Handler):
         server = self.server
         if not server.secret_matches(self.request.headers.get(SECRET_HEADER)):
             metrics_of(server.application).error(WEBHOOK_FORBIDDEN)
-            log.warning("webhook request without the right secret token refused")
+            log.warning("refused a webhook request from %s: wrong secret", self.request.remote_ip)
             self.reply(403, "forbidden\n")
             return
         if server.closing:

@@ -131,8 +131,8 @@ class CorrectionService:
             if outcome == "sealed":
                 raise SessionBusy()
             if outcome == "ok":
-                if old is None and session.state.value != "open":
-                    old = AttendanceStatus.ABSENT
+                # An enrolled student with no check-in and no mark would be swept as absent.
+                old = old or AttendanceStatus.ABSENT
                 await self._records.audit_live_correction(
                     session.id, student.user_id, teacher_id, now, old, status
                 )

@@ -82,7 +82,11 @@ class RecordingRequest(BaseRequest):
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         if request_data is not None and request_data.contains_files:
-            params["_files"] = sorted(request_data.multipart_data)
+            files = {}
+            for name, (filename, content, *_rest) in request_data.multipart_data.items():
+                data = content if isinstance(content, bytes) else content.read()
+                files[name] = (filename, data)
+            params["_files"] = files
         self.calls.append(ApiCall(api_method, params))
         return 200, json.dumps({"ok": True, "result": self._result(api_method, params)}).encode()
 
@@ -121,6 +125,10 @@ class RecordingRequest(BaseRequest):
             if c.method in ("sendMessage", "sendDocument", "sendPhoto")
             and (chat_id is None or int(c.params["chat_id"]) == chat_id)
         ]
+
+    def files(self, chat_id: int | None = None) -> list[tuple[str, bytes]]:
+        """(filename, content) of every file the bot sent, oldest first."""
+        return [file for c in self.sent(chat_id) for file in c.params.get("_files", {}).values()]
 
     def texts(self, chat_id: int | None = None) -> list[str]:
         return [c.text for c in self.sent(chat_id) if c.method == "sendMessage"]
@@ -235,6 +243,26 @@ class BotHarness:
         await self.app.process_update(update)
         new = self.request.calls[before:]
         return [c.text for c in new if c.method == "sendMessage"]
+
+    async def press(self, user_id: int, data: str, message_id: int = 1) -> None:
+        """Press an inline button (or forge one) carrying `data`."""
+        update = {
+            "update_id": next(_update_ids),
+            "callback_query": {
+                "id": str(next(_update_ids)),
+                "from": {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"},
+                "chat_instance": "ci",
+                "data": data,
+                "message": {
+                    "message_id": message_id,
+                    "date": int(time.time()),
+                    "chat": {"id": user_id, "type": "private"},
+                    "from": {"id": BOT_ID, "is_bot": True, "first_name": "ATTN"},
+                    "text": "buttons",
+                },
+            },
+        }
+        await self.app.process_update(Update.de_json(update, self.app.bot))
 
     async def send_many(self, messages: Sequence[tuple[int, str]]) -> None:
         await asyncio.gather(*(self.send(user, text) for user, text in messages))

@@ -27,3 +27,12 @@ def test_empty_summary() -> None:
     start = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
     text = replies.summary_text(SessionSummary("s", 1, 1, "T", start, start), UTC)
     assert "Nobody checked in" in text
+
+
+def test_every_fixed_reply_is_valid_telegram_html() -> None:
+    texts = [v for k, v in vars(replies).items() if k.isupper() and isinstance(v, str)]
+    assert len(texts) > 10
+    for text in texts:
+        assert_valid_telegram_html(text)
+    assert_valid_telegram_html(replies.help_text(True))
+    assert_valid_telegram_html(replies.help_text(False))
