@@ -24,6 +24,10 @@ from services.reports import CourseReport, HistoryLine
 SUMMARY_NAME_LIMIT = 60
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def fmt_time(when: datetime, tz: tzinfo) -> str:
     """The one way a time of day is shown: 24-hour clock in the configured time zone."""
     return when.astimezone(tz).strftime("%H:%M")
@@ -251,7 +255,7 @@ def courses_list(courses: list[Course], bot_username: str) -> str:
     lines = ["<b>Your courses</b>"]
     for course in courses:
         lines.append(
-            f"\n<b>{escape(course.name)}</b> — {course.roster_size} students\n"
+            f"\n<b>{escape(course.name)}</b> — {plural(course.roster_size, 'student')}\n"
             f"code <code>{course.join_code}</code> · late after {course.late_after_minutes} min"
             f" · warn below {course.warn_below_percent}%\n"
             f"{escape(invite_link(bot_username, course))}"

@@ -263,3 +263,34 @@ async def test_warnings_follow_the_threshold_rules(bot: BotHarness, clock: Manua
     # Truant: 1/1, 1/2 (50%, but fewer than 3 sessions), 1/3 -> nudge, then at most every 3.
     assert nudges_seen == [0, 0, 1, 1, 1, 2, 2]
     assert at_risk_lines == [False, False, True, True, True, True, True]
+
+
+async def test_history_settings_and_summary_again(bot: BotHarness, clock: ManualClock) -> None:
+    _, link = await new_course(bot)
+    student = STUDENTS[0]
+    await enrol_all(bot, link, [student])
+    [empty] = await bot.send(student, "/history")
+    assert "Math 101</b>: no sessions yet" in empty
+    [settings] = await bot.send(TEACHER_ID, "/course_settings Math 101 late 5 warn 80")
+    assert "late after 5 min, warn below 80%" in settings
+    [bad] = await bot.send(TEACHER_ID, "/course_settings Math 101 late 999")
+    assert "0 to 240" in bad
+    [usage] = await bot.send(TEACHER_ID, "/course_settings Math 101 late")
+    assert "/course_settings &lt;course&gt;" in usage
+    for number in range(2):
+        code = await open_session(bot)
+        clock.advance(minutes=6 * number)  # the second time: after the 5-minute threshold
+        await bot.send(student, f"/checkin {code}")
+        await bot.send(TEACHER_ID, "/end_session")
+        clock.advance(minutes=1)
+        await sweep_and_summarise(bot)
+    [history] = await bot.send(student, "/history")
+    assert "Math 101</b>: 100% — 1 present, 1 late, 0 excused, 0 absent of 2" in history
+    before = len(bot.request.texts(TEACHER_ID))
+    await bot.send(TEACHER_ID, "/summary")
+    again = bot.request.texts(TEACHER_ID)[before:]
+    assert any("Summary: Math 101" in t and "(late)" in t for t in again)
+    [none] = await bot.send(TEACHER_ID, "/summary nosuchsession")
+    assert "no saved session" in none
+    [courses] = await bot.send(TEACHER_ID, "/courses")
+    assert "Math 101</b> — 1 student\n" in courses and "start=join_" in courses
