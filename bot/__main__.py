@@ -157,7 +157,7 @@ def healthcheck_command(settings: Settings) -> int:
     async def go() -> list[str]:
         problems = []
         assert settings.redis_url is not None and settings.database_url is not None
-        redis = make_redis(settings.redis_url.get_secret_value(), 2)
+        redis = make_redis(settings.redis_url.get_secret_value(), 2, settings.redis_cluster)
         try:
             await asyncio.wait_for(redis.ping(), 5)
         except Exception as exc:

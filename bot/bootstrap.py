@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import asyncpg
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import ResponseError
 from redis.retry import Retry
 
 from bot.settings import Settings
@@ -25,6 +26,7 @@ from services.users import UserService
 from storage.live import RedisLiveStore
 from storage.migrate import apply_migrations
 from storage.records import PostgresRecordStore
+from storage.redis_client import BlockingRedisCluster, LiveRedis, durability_problems
 
 log = logging.getLogger(__name__)
 
@@ -45,25 +47,37 @@ class Services:
     reports: ReportService
     live: RedisLiveStore
     records: PostgresRecordStore
-    redis: Redis
+    redis: LiveRedis
     pool: asyncpg.Pool
 
     async def close(self) -> None:
         await self.pool.close()
         await self.redis.aclose()
-        await self.redis.connection_pool.disconnect()
+        if isinstance(self.redis, Redis):
+            await self.redis.connection_pool.disconnect()
 
     async def ready(self, seconds: float = READY_TIMEOUT_SECONDS) -> dict[str, bool]:
         """{"redis": ..., "postgresql": ...}: True for each that answered within `seconds`."""
         return await readiness({"redis": self.live, "postgresql": self.records}, seconds)
 
 
-def make_redis(url: str, max_connections: int) -> Redis:
+def make_redis(url: str, max_connections: int, cluster: bool = False) -> LiveRedis:
     """A Redis client whose pool waits for a free connection instead of failing.
 
     redis-py's default asyncio pool raises at its cap, and python-telegram-bot runs up to 256
-    handlers at once, so a blocking pool sized for that concurrency is used.
+    handlers at once, so a blocking pool sized for that concurrency is used. With `cluster`,
+    a Redis Cluster client (discovering every node from `url`) with `max_connections` per node,
+    whose callers wait the same way.
     """
+    if cluster:
+        return BlockingRedisCluster.from_url(
+            url,
+            max_connections=max_connections,
+            pool_timeout=10,
+            socket_connect_timeout=3,
+            socket_timeout=10,
+            health_check_interval=30,
+        )
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=max_connections,
@@ -98,6 +112,17 @@ async def migrate(pool: asyncpg.Pool) -> list[int]:
         return await apply_migrations(conn)
 
 
+async def warn_if_redis_may_lose_data(redis: LiveRedis) -> None:
+    """Log a warning when Redis may evict keys or keeps nothing on disk (live check-ins)."""
+    try:
+        problems = await durability_problems(redis)
+    except ResponseError as exc:  # CONFIG is often disabled on managed Redis
+        log.info("could not check Redis persistence and eviction settings: %s", exc)
+        return
+    for problem in problems:
+        log.warning("%s", problem)
+
+
 async def build_services(
     settings: Settings,
     redis_url: str,
@@ -106,11 +131,12 @@ async def build_services(
 ) -> Services:
     """Connect to Redis and PostgreSQL, apply migrations and build every service."""
     clock = clock or SystemClock()
-    redis = make_redis(redis_url, settings.redis_max_connections)
+    redis = make_redis(redis_url, settings.redis_max_connections, settings.redis_cluster)
     pool = await connect_postgres(database_url, settings.database_pool_size)
     try:
         await migrate(pool)
         await redis.ping()
+        await warn_if_redis_may_lose_data(redis)
     except BaseException:
         await pool.close()
         await redis.aclose()
@@ -119,7 +145,15 @@ async def build_services(
     records = PostgresRecordStore(pool)
     roles = RoleService(settings.teacher_ids, settings.admin_ids)
     return Services(
-        sessions=SessionService(live, records, roles, clock, settings.session_minutes),
+        sessions=SessionService(
+            live,
+            records,
+            roles,
+            clock,
+            settings.session_minutes,
+            rotation_seconds=settings.code_rotation_seconds,
+            grace_seconds=settings.code_grace_seconds,
+        ),
         users=UserService(live, records, clock, settings.user_idle_minutes),
         roles=roles,
         sweeper=AttendanceSweeper(live, records, clock, settings.sweep_lease_seconds),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
+
+from services.ports import Visit
 
 if TYPE_CHECKING:
     from bot.bootstrap import Services
@@ -23,6 +25,14 @@ class AttnContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
         user_id: int | None = None,
     ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        # Set by the first handler of each update (PTB builds one context per update and
+        # passes it to every handler group), so the check-in knows about a lock-out without
+        # another round trip.
+        self.visit: Visit | None = None
+
+    @property
+    def locked_until(self) -> datetime | None:
+        return self.visit.locked_until if self.visit else None
 
     @property
     def services(self) -> Services:

@@ -43,6 +43,16 @@ async def sweep_users_task(context: AttnContext) -> None:
         log.warning("user sweep postponed: %s", exc)
 
 
+async def rotate_codes_task(context: AttnContext) -> None:
+    """Give sessions whose code rotation is due a fresh code."""
+    try:
+        rotated = await context.services.sessions.rotate_due_codes()
+        if rotated:
+            log.debug("rotated the codes of %d sessions", len(rotated))
+    except StorageUnavailable as exc:
+        log.warning("code rotation postponed: %s", exc)
+
+
 def schedule_jobs(
     application: Application[Any, Any, Any, Any, Any, Any], sweep_seconds: float
 ) -> None:
@@ -62,5 +72,12 @@ def schedule_jobs(
         interval=sweep_seconds,
         first=2.0,
         name="sweep_users_task",
+        job_kwargs=job_kwargs,
+    )
+    job_queue.run_repeating(
+        rotate_codes_task,
+        interval=1.0,
+        first=1.0,
+        name="rotate_codes_task",
         job_kwargs=job_kwargs,
     )

@@ -24,8 +24,10 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
+from telegram.error import TelegramError
 
 from bot.context import SERVICES_KEY
+from bot.metrics import error_kind, metrics_of
 from bot.settings import Settings
 from bot.webserver import WebServer
 
@@ -39,6 +41,10 @@ DRAIN_SECONDS = 6.0  # updates in flight and a running sweep
 CANCEL_SECONDS = 1.0  # for cancelled tasks to unwind
 CLOSE_SECONDS = 1.0  # each of: Bot API client, the stores' pools
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class StartupError(Exception):
+    """A start-up problem explained in one line (no traceback needed)."""
 
 
 def web_server_for(application: AnyApplication, settings: Settings) -> WebServer | None:
@@ -85,6 +91,9 @@ async def serve(application: AnyApplication, settings: Settings) -> int:
             startup.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await startup
+    except StartupError as exc:
+        log.error("start-up failed: %s", exc)
+        code = 1
     except Exception:
         log.exception("start-up failed")
         code = 1
@@ -103,17 +112,27 @@ async def _start(application: AnyApplication, settings: Settings, server: WebSer
     await application.start()
     if server is None:
         assert application.updater is not None
-        await application.updater.start_polling(drop_pending_updates=False)
+
+        def on_polling_error(exc: TelegramError) -> None:  # must not raise
+            metrics_of(application).error(error_kind(exc))
+            log.warning("polling for updates failed (will retry): %s", exc)
+
+        await application.updater.start_polling(
+            drop_pending_updates=False, error_callback=on_polling_error
+        )
         log.info("polling for updates")
         return
     await server.start()
     assert settings.webhook_url is not None and settings.webhook_secret is not None
-    await application.bot.set_webhook(
-        settings.webhook_url,
-        secret_token=settings.webhook_secret.get_secret_value(),
-        allowed_updates=Update.ALL_TYPES,
-        drop_pending_updates=False,
-    )
+    try:
+        await application.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+    except TelegramError as exc:
+        raise StartupError(f"Telegram did not accept the webhook URL: {exc}") from None
     log.info("webhook registered; serving it on %s:%d", server.host, server.port)
 
 
@@ -148,6 +167,10 @@ async def _shutdown(
     # 3. Cancel what did not finish in time.
     if server is not None:
         await _bounded(server.close(), CLOSE_SECONDS, None, "closing HTTP connections")
+    if not finished:
+        # APScheduler logs a cancelled job as an ERROR with a traceback; the warning above
+        # already says what happened.
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.CRITICAL)
     await _cancel_the_rest(warn=not finished)
     if job_queue is not None and job_queue.scheduler.running:
         job_queue.scheduler.shutdown(wait=False)

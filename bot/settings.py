@@ -25,6 +25,7 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr
     redis_url: SecretStr | None = None
+    redis_cluster: bool = False
     database_url: SecretStr | None = None
     data_dir: Path = Path("attn-data")
     telegram_api_url: str | None = None
@@ -38,6 +39,12 @@ class Settings(BaseSettings):
     redis_max_connections: int = Field(default=300, ge=8)
     database_pool_size: int = Field(default=10, ge=1, le=200)
     log_level: str = "INFO"
+    code_rotation_seconds: int = Field(default=30, ge=0, le=3600)
+    code_grace_seconds: int = Field(default=5, ge=0, le=300)
+    geo_radius_meters: int = Field(default=150, ge=10, le=10_000)
+    retention_days: int = Field(default=400, ge=1)
+    user_rate_per_minute: int = Field(default=30, ge=1)
+    global_rate_per_second: int = Field(default=500, ge=1)
     webhook_url: str | None = None
     # Checked after webhook_url (declaration order), so the validator sees the URL.
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
@@ -53,6 +60,14 @@ class Settings(BaseSettings):
                 if not part.lstrip("-").isdigit():
                     raise ValueError("must be comma-separated Telegram user ids, e.g. 1001,1002")
             return [int(p) for p in parts]
+        return value
+
+    @field_validator("redis_cluster")
+    @classmethod
+    def _cluster_needs_url(cls, value: bool, info: ValidationInfo) -> bool:
+        url = info.data.get("redis_url")
+        if value and (url is None or not url.get_secret_value()):
+            raise ValueError("needs ATTN_REDIS_URL: the embedded Redis is not a cluster")
         return value
 
     @field_validator("timezone")

@@ -80,6 +80,9 @@ class Session:
     course_id: int | None = None
     course_name: str | None = None
     roster_size: int = 0
+    rotation_seconds: int = 0
+    grace_seconds: int = 0
+    code_since: datetime | None = None
 
     @property
     def has_roster(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import unicodedata
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from services.clock import Clock
 from services.codes import CodeGenerator, normalize_code, random_code
@@ -21,6 +21,9 @@ from services.models import (
 from services.ports import LiveStore, RecordStore
 from services.roles import RoleService
 
+WRONG_CODE_LIMIT = 5
+WRONG_CODE_WINDOW_SECONDS = 600
+LOCK_SECONDS = 600
 MIN_MINUTES = 1
 MAX_MINUTES = 240
 MAX_TITLE_LENGTH = 80
@@ -56,10 +59,14 @@ class SessionService:
         clock: Clock,
         default_minutes: int,
         code_generator: CodeGenerator = random_code,
+        rotation_seconds: int = 0,
+        grace_seconds: int = 5,
     ) -> None:
         self._live = live
         self._records = records
         self._roles = roles
+        self._rotation_seconds = rotation_seconds
+        self._grace_seconds = grace_seconds
         self._clock = clock
         self._default_minutes = default_minutes
         self._new_code = code_generator
@@ -71,6 +78,7 @@ class SessionService:
         minutes: int | None = None,
         title: str = "",
         course: Course | None = None,
+        rotation_seconds: int | None = None,
     ) -> Session:
         """Open a session for the teacher, with a fresh code unique among live sessions.
 
@@ -108,6 +116,11 @@ class SessionService:
             course_id=course.id if course else None,
             course_name=course.name if course else None,
             roster_size=len(roster),
+            rotation_seconds=self._rotation_seconds
+            if rotation_seconds is None
+            else rotation_seconds,
+            grace_seconds=self._grace_seconds,
+            code_since=now,
         )
         holder = await self._live.claim_teacher_slot(session, now)
         if holder is not None:
@@ -156,14 +169,33 @@ class SessionService:
         await self._live.release_teacher_slot(teacher_id, session.id)
         return replace(session, ends_at=now, state=SessionState.ENDED)
 
-    async def check_in(self, student_id: int, code_text: str) -> CheckInResult:
-        """Check the student in with the code they typed; one atomic Redis step.
+    async def check_in(
+        self,
+        student_id: int,
+        code_text: str,
+        locked_until: datetime | None = None,
+        session_id: str | None = None,
+    ) -> CheckInResult:
+        """Check the student in with the code they typed (or scanned); one atomic Redis step.
+
+        `locked_until` comes from the user's visit: a student who sent too many wrong codes
+        is refused without a lookup. Wrong codes are counted; the fifth within ten minutes
+        locks the student out for ten minutes.
 
         Raises:
             InvalidArgument: the text cannot be a code at all.
         """
+        now = self._clock.now()
+        if locked_until is not None and locked_until > now:
+            return CheckInResult(CheckInOutcome.LOCKED_OUT)
         code = normalize_code(code_text)
-        raw = await self._live.check_in(code, student_id, self._clock.now())
+        raw = await self._live.check_in(code, student_id, now, session_id=session_id)
+        if raw.outcome is CheckInOutcome.WRONG_CODE:
+            locked = await self._live.register_failure(
+                student_id, now, WRONG_CODE_WINDOW_SECONDS, WRONG_CODE_LIMIT, LOCK_SECONDS
+            )
+            if locked is not None:
+                return CheckInResult(CheckInOutcome.LOCKED_OUT)
         status = None
         if raw.outcome in (CheckInOutcome.RECORDED, CheckInOutcome.DUPLICATE):
             status = AttendanceStatus.LATE if raw.late else AttendanceStatus.PRESENT
@@ -175,3 +207,16 @@ class SessionService:
             status=status,
             checked_in_count=raw.count,
         )
+
+    async def rotate_due_codes(self) -> dict[str, str]:
+        """Give every session whose rotation is due a fresh code; {session id: new code}.
+
+        Safe in several processes at once: a rotation happens only if still due, and each
+        new code is reserved globally before use. A session whose drawn code was taken is
+        simply retried on the next call.
+        """
+        now = self._clock.now()
+        due = await self._live.due_rotations(now, 1000)
+        if not due:
+            return {}
+        return await self._live.rotate_codes(now, {sid: self._new_code(6) for sid in due})

@@ -11,7 +11,7 @@ from datetime import timedelta
 from services.clock import Clock
 from services.errors import InvalidArgument, StorageUnavailable
 from services.models import UserProfile
-from services.ports import LiveStore, RecordStore
+from services.ports import LiveStore, RecordStore, Visit
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +44,15 @@ class UserService:
         self._clock = clock
         self._idle = timedelta(minutes=idle_minutes)
 
-    async def seen(self, profile: UserProfile) -> None:
-        """Record an interaction: refresh the cached profile, loading it back if it was swept."""
+    async def seen(self, profile: UserProfile) -> Visit:
+        """Record an interaction: refresh the cached profile, loading it back if it was swept.
+
+        Returns the visit, which carries any lock-out for too many wrong codes.
+        """
         current = replace(profile, last_seen=self._clock.now())
-        if await self._live.touch_profile(current):
-            return
+        visit = await self._live.touch_profile(current)
+        if visit.cached:
+            return visit
         try:
             stored = await self._records.load_profile(profile.user_id)
         except StorageUnavailable:
@@ -63,6 +67,7 @@ class UserService:
                 current, full_name=stored.full_name, student_number=stored.student_number
             )
         await self._live.store_profile(current)
+        return visit
 
     async def profile(self, user_id: int) -> UserProfile | None:
         """The user's profile from the cache, else from PostgreSQL."""

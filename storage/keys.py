@@ -13,6 +13,7 @@ PREFIX = "attn"
 SESSION_SAFETY_TTL = 7 * 24 * 3600
 PROFILE_SAFETY_TTL = 14 * 24 * 3600
 PENDING_ACTION_TTL = 15 * 60
+ATTEMPTS_SAFETY_TTL = 3600
 
 
 def session(session_id: str) -> str:
@@ -35,6 +36,11 @@ def session_marks(session_id: str) -> str:
     return f"{PREFIX}:s:{{{session_id}}}:marks"
 
 
+def session_codes(session_id: str) -> str:
+    """Set: every code the session has shown, so an old one is told apart from a wrong one."""
+    return f"{PREFIX}:s:{{{session_id}}}:codes"
+
+
 def session_keys(session_id: str) -> list[str]:
     """All keys of one session, in the order the Lua scripts expect them."""
     return [
@@ -42,6 +48,7 @@ def session_keys(session_id: str) -> list[str]:
         session_checkins(session_id),
         session_roster(session_id),
         session_marks(session_id),
+        session_codes(session_id),
     ]
 
 
@@ -53,6 +60,11 @@ def code(code_value: str) -> str:
 def due_index() -> str:
     """Sorted set: session id scored by its end time (ms); the attendance sweep reads it."""
     return f"{PREFIX}:due"
+
+
+def rotation_index() -> str:
+    """Sorted set: session id scored by when its code is due to rotate (ms)."""
+    return f"{PREFIX}:rotate"
 
 
 def teacher_slot(teacher_id: int) -> str:
@@ -68,6 +80,12 @@ def profile(user_id: int) -> str:
 def pending_action(user_id: int) -> str:
     """String: "<action> <until ms> [payload]": what the user's next plain message answers."""
     return f"{PREFIX}:u:{{{user_id}}}:pending"
+
+
+def attempts(user_id: int) -> str:
+    """Hash: wrong-code count, window start and lock end (ms) of one user; times decide, the
+    TTL only cleans up."""
+    return f"{PREFIX}:u:{{{user_id}}}:attempts"
 
 
 def seen_index() -> str:

@@ -29,7 +29,7 @@ from services.models import (
     SessionState,
     UserProfile,
 )
-from services.ports import RawCheckIn, SweepClaim
+from services.ports import RawCheckIn, SweepClaim, Visit
 from storage import keys
 
 _UNAVAILABLE = (
@@ -84,6 +84,9 @@ def _session_fields(session: Session) -> dict[FieldT, EncodableT]:
         "roster_size": str(session.roster_size),
         "prev_code": "",
         "prev_until": "0",
+        "rotation": str(session.rotation_seconds),
+        "grace": str(session.grace_seconds),
+        "code_since": str(to_ms(session.code_since or session.started_at)),
         "state": session.state.value,
         "lease": "",
         "lease_until": "0",
@@ -104,6 +107,9 @@ def _session_from(fields: dict[str, str]) -> Session:
         course_id=int(fields["course_id"]) if fields.get("course_id") else None,
         course_name=fields.get("course_name") or None,
         roster_size=int(fields.get("roster_size") or 0),
+        rotation_seconds=int(fields.get("rotation") or 0),
+        grace_seconds=int(fields.get("grace") or 0),
+        code_since=from_ms(fields["code_since"]) if fields.get("code_since") else None,
     )
 
 
@@ -159,6 +165,8 @@ class RedisLiveStore:
         self._remove_idle_profile = self._script("remove_idle_profile")
         self._pop_pending_action = self._script("pop_pending_action")
         self._mark_live = self._script("mark_live")
+        self._rotate_code = self._script("rotate_code")
+        self._register_failure = self._script("register_failure")
 
     def _script(self, name: str) -> AsyncScript:
         return self._redis.register_script(load_script(name))
@@ -203,8 +211,13 @@ class RedisLiveStore:
                 if roster:
                     pipe.sadd(keys.session_roster(session.id), *roster)
                     pipe.expire(keys.session_roster(session.id), ttl)
+                pipe.sadd(keys.session_codes(session.id), session.code)
+                pipe.expire(keys.session_codes(session.id), ttl)
                 await pipe.execute()
             await self._redis.zadd(keys.due_index(), {session.id: to_ms(session.ends_at)})
+            if session.rotation_seconds > 0:
+                due = to_ms(session.started_at) + session.rotation_seconds * 1000
+                await self._redis.zadd(keys.rotation_index(), {session.id: due})
         return True
 
     async def add_to_roster(self, session_id: str, student_id: int) -> None:
@@ -270,20 +283,32 @@ class RedisLiveStore:
         return session_id
 
     async def check_in(
-        self, code: str, student_id: int, now: datetime, metres: int | None = None
+        self,
+        code: str,
+        student_id: int,
+        now: datetime,
+        metres: int | None = None,
+        session_id: str | None = None,
     ) -> RawCheckIn:
-        """Find the session by its code and run the atomic check-in script on it."""
+        """Find the session by its code (unless a QR link named it) and run the atomic
+        check-in script on it."""
+        named = session_id
         async with _redis_guard():
             for fresh in (False, True):
-                session_id = await self._resolve_code(code, fresh)
+                session_id = named or await self._resolve_code(code, fresh)
                 if session_id is None:
                     return RawCheckIn(CheckInOutcome.WRONG_CODE)
                 outcome, title, value, count = await self._check_in(
-                    keys=keys.session_keys(session_id)[:3],
+                    keys=[
+                        keys.session(session_id),
+                        keys.session_checkins(session_id),
+                        keys.session_roster(session_id),
+                        keys.session_codes(session_id),
+                    ],
                     args=[code, student_id, to_ms(now), "" if metres is None else metres],
                 )
                 name = _text(outcome)
-                if name == "no_session" and not fresh:
+                if name == "no_session" and not fresh and named is None:
                     continue  # the cached route may be stale: look the code up once more
                 break
         if name == "no_session":
@@ -337,7 +362,8 @@ class RedisLiveStore:
         ]
         roster = [int(_text(m)) for m in reply[3]]
         marks = {int(k): AttendanceStatus(v) for k, v in _pairs(reply[4]).items()}
-        return SweepClaim(session, checkins, token, roster=roster, marks=marks)
+        codes = [_text(c) for c in reply[5]]
+        return SweepClaim(session, checkins, token, roster=roster, marks=marks, codes=codes)
 
     async def release_sweep(self, session_id: str, token: str) -> None:
         async with _redis_guard():
@@ -346,19 +372,76 @@ class RedisLiveStore:
     async def finish_sweep(self, claim: SweepClaim) -> bool:
         """Remove a persisted session's keys: code route, session keys, index entry, slot."""
         session = claim.session
+        codes = set(claim.codes) | {session.code}
         async with _redis_guard():
-            if await self._redis.get(keys.code(session.code)) == session.id.encode():
-                await self._redis.delete(keys.code(session.code))
+            # Code routes first: a route left behind by a crash only blocks its code until
+            # the safety TTL, never misroutes (the session keys are checked by every script).
+            routes = await self._redis.mget([keys.code(c) for c in codes])
+            mine = [c for c, sid in zip(codes, routes, strict=True) if sid == session.id.encode()]
+            for code in mine:
+                await self._redis.delete(keys.code(code))
             deleted = await self._finish_sweep(
                 keys=keys.session_keys(session.id), args=[claim.token]
             )
             if int(deleted) == 1:
                 await self._redis.zrem(keys.due_index(), session.id)
+                await self._redis.zrem(keys.rotation_index(), session.id)
                 await self._release_teacher_slot(
                     keys=[keys.teacher_slot(session.teacher_id)], args=[session.id]
                 )
-        self._code_cache.pop(session.code, None)
+        for code in codes:
+            self._code_cache.pop(code, None)
         return int(deleted) == 1
+
+    # --- code rotation --------------------------------------------------------------------
+
+    async def due_rotations(self, now: datetime, limit: int) -> list[str]:
+        async with _redis_guard():
+            ids = await self._redis.zrangebyscore(
+                keys.rotation_index(), "-inf", to_ms(now), start=0, num=limit
+            )
+        return [_text(i) for i in ids]
+
+    async def rotate_codes(self, now: datetime, new_codes: dict[str, str]) -> dict[str, str]:
+        """Rotate each session's code to the drawn one if due; returns {session: new code}.
+
+        Each drawn code is reserved with SET NX on its lookup key first, so no two live
+        sessions ever share one; a code that cannot be reserved, or is not used because the
+        rotation was not due, is simply not rotated in (the session is retried next time).
+        Batched: three pipelined round trips however many sessions are due.
+        """
+        ttl = keys.SESSION_SAFETY_TTL
+        now_ms = to_ms(now)
+        items = list(new_codes.items())
+        async with _redis_guard():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for session_id, code in items:
+                    pipe.set(keys.code(code), session_id, nx=True, ex=ttl)
+                reserved = await pipe.execute()
+            ready = [item for item, ok in zip(items, reserved, strict=True) if ok]
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for session_id, code in ready:
+                    await self._rotate_code(
+                        keys=[keys.session(session_id), keys.session_codes(session_id)],
+                        args=[code, now_ms],
+                        client=pipe,
+                    )
+                outcomes = await pipe.execute()
+            rotated: dict[str, str] = {}
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for (session_id, code), (outcome, due) in zip(ready, outcomes, strict=True):
+                    name = _text(outcome)
+                    if name == "rotated":
+                        rotated[session_id] = code
+                        pipe.zadd(keys.rotation_index(), {session_id: int(due)})
+                    else:
+                        pipe.delete(keys.code(code))
+                        if name == "closed":
+                            pipe.zrem(keys.rotation_index(), session_id)
+                        else:
+                            pipe.zadd(keys.rotation_index(), {session_id: int(due)})
+                await pipe.execute()
+        return rotated
 
     async def forget_index_entry(self, session_id: str) -> None:
         async with _redis_guard():
@@ -366,18 +449,35 @@ class RedisLiveStore:
 
     # --- user profiles ------------------------------------------------------------------
 
-    async def touch_profile(self, profile: UserProfile) -> bool:
-        """Refresh a cached profile in one round trip; False when it is not cached."""
+    async def touch_profile(self, profile: UserProfile) -> Visit:
+        """Refresh a cached profile and read any lock-out, in one round trip."""
         seen = to_ms(profile.last_seen) if profile.last_seen else 0
         async with _redis_guard(), self._redis.pipeline(transaction=False) as pipe:
             await self._touch_profile(
-                keys=[keys.profile(profile.user_id)],
+                keys=[keys.profile(profile.user_id), keys.attempts(profile.user_id)],
                 args=[profile.first_name, profile.last_name or "", profile.username or "", seen],
                 client=pipe,
             )
             pipe.zadd(keys.seen_index(), {str(profile.user_id): seen})
-            cached, _ = await pipe.execute()
-        return int(cached) == 1
+            (cached, locked), _ = await pipe.execute()
+        return Visit(int(cached) == 1, from_ms(locked) if int(locked) else None)
+
+    async def register_failure(
+        self, user_id: int, now: datetime, window_seconds: int, limit: int, lock_seconds: int
+    ) -> datetime | None:
+        """Count a wrong code; the lock end when this one reached the limit."""
+        async with _redis_guard():
+            locked = await self._register_failure(
+                keys=[keys.attempts(user_id)],
+                args=[
+                    to_ms(now),
+                    window_seconds * 1000,
+                    limit,
+                    lock_seconds * 1000,
+                    keys.ATTEMPTS_SAFETY_TTL,
+                ],
+            )
+        return from_ms(locked) if int(locked) else None
 
     async def store_profile(self, profile: UserProfile) -> None:
         seen = to_ms(profile.last_seen) if profile.last_seen else 0

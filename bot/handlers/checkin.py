@@ -22,7 +22,18 @@ async def checkin_command(update: Update, context: AttnContext) -> None:
         await context.services.users.expect_reply(user.id, CHECKIN_ACTION)
         await message_of(update).reply_text(replies.ASK_FOR_CODE)
         return
-    result = await context.services.sessions.check_in(user.id, "".join(args))
+    await reply_check_in(update, context, "".join(args))
+
+
+async def reply_check_in(
+    update: Update, context: AttnContext, code: str, session_id: str | None = None
+) -> None:
+    """Check in (typed code, or a scanned QR naming the session) and answer."""
+    user = update.effective_user
+    assert user is not None
+    result = await context.services.sessions.check_in(
+        user.id, code, context.locked_until, session_id
+    )
     metrics_of(context.application).checkin(result.outcome)
     await message_of(update).reply_text(replies.check_in_result(result, context.tz))
 
@@ -35,9 +46,7 @@ async def plain_text_message(update: Update, context: AttnContext) -> None:
     expected = await context.services.users.take_expected_reply(user.id)
     action = expected[0] if expected else None
     if action == CHECKIN_ACTION:
-        result = await context.services.sessions.check_in(user.id, message.text)
-        metrics_of(context.application).checkin(result.outcome)
-        await message.reply_text(replies.check_in_result(result, context.tz))
+        await reply_check_in(update, context, message.text)
         return
     if action == REGISTER_ACTION:
         await register_from_words(update, context, message.text.split())

@@ -12,6 +12,7 @@ from bot.metrics import metrics_of
 from services.courses import INVITE_PREFIX
 from services.errors import StorageUnavailable
 from services.models import UserProfile
+from services.qr import decode_checkin_payload
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ async def remember_user(update: Update, context: AttnContext) -> None:
     if user is None or user.is_bot:
         return
     try:
-        await context.services.users.seen(profile_of(user))
+        context.visit = await context.services.users.seen(profile_of(user))
     except StorageUnavailable:
         log.warning("could not refresh profile of user %s: storage unavailable", user.id)
 
@@ -49,6 +50,13 @@ async def start_command(update: Update, context: AttnContext) -> None:
     user = update.effective_user
     assert user is not None
     payload = (context.args or [""])[0]
+    scanned = decode_checkin_payload(payload)
+    if scanned is not None:
+        from bot.handlers.checkin import reply_check_in
+
+        session_id, code = scanned
+        await reply_check_in(update, context, code, session_id)
+        return
     if payload.startswith(INVITE_PREFIX):
         from bot.handlers.courses import reply_enrolment
 

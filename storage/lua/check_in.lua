@@ -6,6 +6,7 @@
 -- KEYS[1] session hash          attn:s:{sid}
 -- KEYS[2] session check-ins     attn:s:{sid}:in
 -- KEYS[3] session roster        attn:s:{sid}:roster
+-- KEYS[4] session's past codes  attn:s:{sid}:codes
 -- ARGV[1] code (normalized)     ARGV[2] student id     ARGV[3] now (ms)
 -- ARGV[4] verified location: '' (none) or the distance in metres, rounded
 -- Returns {outcome, title, value, count}; value is "<ms><p|l>[ <metres>]" when recorded or
@@ -22,8 +23,10 @@ if s[3] ~= 'open' or now >= tonumber(s[2]) then
 end
 if s[1] ~= ARGV[1] then
   if s[7] ~= ARGV[1] or now >= tonumber(s[8] or '0') then
-    -- The code led here, so it belonged to this session once: it has expired.
-    return {'expired_code', title, '', 0}
+    if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then
+      return {'expired_code', title, '', 0}
+    end
+    return {'wrong_code', title, '', 0}
   end
 end
 local previous = redis.call('HGET', KEYS[2], ARGV[2])

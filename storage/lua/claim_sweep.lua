@@ -2,6 +2,7 @@
 -- gets in after this point) and take a lease, so two sweepers never work on it at once; a
 -- sweeper that dies loses the claim when its lease time passes. Times come from the caller.
 -- KEYS[1] session hash  KEYS[2] check-ins  KEYS[3] roster  KEYS[4] teacher's marks
+-- KEYS[5] past codes
 -- ARGV[1] now (ms)              ARGV[2] lease token      ARGV[3] lease until (ms)
 -- Returns {'gone'} | {'not_due'} | {'busy'} |
 --         {'claimed', session fields, check-ins, roster members, marks}.
@@ -18,4 +19,4 @@ if s[3] and s[3] ~= '' and tonumber(s[4]) > now then
 end
 redis.call('HSET', KEYS[1], 'state', 'sealed', 'lease', ARGV[2], 'lease_until', ARGV[3])
 return {'claimed', redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]),
-  redis.call('SMEMBERS', KEYS[3]), redis.call('HGETALL', KEYS[4])}
+  redis.call('SMEMBERS', KEYS[3]), redis.call('HGETALL', KEYS[4]), redis.call('SMEMBERS', KEYS[5])}
