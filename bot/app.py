@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
@@ -14,6 +15,7 @@ from bot.bootstrap import Services
 from bot.context import SERVICES_KEY, AttnContext
 from bot.handlers import register_handlers
 from bot.jobs import schedule_jobs
+from bot.menus import set_all_commands
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,13 @@ def build_application(
     """
 
     async def post_init(application: AnyApplication) -> None:
-        application.bot_data[SERVICES_KEY] = await services_factory()
+        services = application.bot_data[SERVICES_KEY] = await services_factory()
+        try:
+            await set_all_commands(
+                application.bot, services.roles, await services.roles.privileged_user_ids()
+            )
+        except TelegramError:
+            log.warning("could not set the command menus; they are a convenience only")
         if schedule:
             schedule_jobs(application, settings.sweep_seconds)
         log.info("ATTN is up as @%s", application.bot.username)

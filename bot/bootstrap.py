@@ -18,6 +18,7 @@ from services.corrections import CorrectionService
 from services.courses import CourseService
 from services.export import ExportService
 from services.health import READY_TIMEOUT_SECONDS, readiness
+from services.privacy import PrivacyService
 from services.reports import ReportService
 from services.roles import RoleService
 from services.sessions import SessionService
@@ -45,6 +46,7 @@ class Services:
     courses: CourseService
     corrections: CorrectionService
     reports: ReportService
+    privacy: PrivacyService
     live: RedisLiveStore
     records: PostgresRecordStore
     redis: LiveRedis
@@ -143,7 +145,7 @@ async def build_services(
         raise
     live = RedisLiveStore(redis)
     records = PostgresRecordStore(pool)
-    roles = RoleService(settings.teacher_ids, settings.admin_ids)
+    roles = RoleService(settings.teacher_ids, settings.admin_ids, records, clock)
     return Services(
         sessions=SessionService(
             live,
@@ -161,6 +163,7 @@ async def build_services(
         courses=CourseService(live, records, roles),
         corrections=CorrectionService(live, records, roles, clock),
         reports=ReportService(records, roles),
+        privacy=PrivacyService(live, records, clock, settings.retention_days),
         live=live,
         records=records,
         redis=redis,

@@ -53,6 +53,16 @@ async def rotate_codes_task(context: AttnContext) -> None:
         log.warning("code rotation postponed: %s", exc)
 
 
+async def retention_task(context: AttnContext) -> None:
+    """Delete attendance older than the retention period (daily)."""
+    try:
+        deleted = await context.services.privacy.apply_retention()
+        if deleted:
+            log.info("retention: deleted %d old sessions with their records", deleted)
+    except StorageUnavailable as exc:
+        log.warning("retention job postponed: %s", exc)
+
+
 def schedule_jobs(
     application: Application[Any, Any, Any, Any, Any, Any], sweep_seconds: float
 ) -> None:
@@ -72,6 +82,13 @@ def schedule_jobs(
         interval=sweep_seconds,
         first=2.0,
         name="sweep_users_task",
+        job_kwargs=job_kwargs,
+    )
+    job_queue.run_repeating(
+        retention_task,
+        interval=24 * 3600,
+        first=60.0,
+        name="retention_task",
         job_kwargs=job_kwargs,
     )
     job_queue.run_repeating(

@@ -14,6 +14,7 @@ from services.models import (
     CheckInResult,
     Course,
     Nudge,
+    PersonalData,
     Session,
     SessionSummary,
     StudentStanding,
@@ -76,8 +77,15 @@ TEACHER_COMMANDS: list[tuple[str, str]] = [
 ]
 
 
-def help_text(is_teacher: bool) -> str:
+def commands_for(is_teacher: bool, is_admin: bool = False) -> list[tuple[str, str]]:
+    """Exactly the commands this user may use (for /help and the command menus)."""
     commands = STUDENT_COMMANDS + (TEACHER_COMMANDS if is_teacher else [])
+    commands = commands + (ADMIN_COMMANDS if is_admin else [])
+    return commands + PRIVACY_COMMANDS
+
+
+def help_text(is_teacher: bool, is_admin: bool = False) -> str:
+    commands = commands_for(is_teacher, is_admin)
     lines = [f"/{name} — {escape(text)}" for name, text in commands]
     return "<b>Commands</b>\n" + "\n".join(lines)
 
@@ -136,6 +144,10 @@ def invalid_argument(error: InvalidArgument) -> str:
         ("session", "none"): "You have no session to correct yet.",
         ("late_after", "range"): "Late after must be 0 to 240 minutes.",
         ("warn_below", "range"): "The warning level must be 0 to 100 percent.",
+        ("teacher", "unknown"): "I know no teacher by that id or username.",
+        ("teacher", "configured"): (
+            "That teacher is set in ATTN_TEACHER_IDS; remove them there and restart."
+        ),
         ("minutes", "range"): "The length must be a whole number of minutes from 1 to 240.",
         ("title", "too_long"): "That title is too long: keep it under 80 characters.",
         ("code", "format"): BAD_CODE_FORMAT,
@@ -369,3 +381,75 @@ def history_text(lines: list[HistoryLine]) -> str:
 
 
 NO_SUMMARY = "I have no saved session of yours to summarise yet."
+
+
+ADMIN_COMMANDS: list[tuple[str, str]] = [
+    ("add_teacher", "a one-time link that makes someone a teacher"),
+    ("remove_teacher", "<user id or @username>"),
+    ("teachers", "who can run sessions"),
+]
+PRIVACY_COMMANDS: list[tuple[str, str]] = [
+    ("mydata", "what I store about you"),
+    ("forgetme", "delete your name and number"),
+    ("privacy", "what is stored, why, how long"),
+]
+NOT_AN_ADMIN = "Only admins can do that."
+REMOVE_TEACHER_USAGE = "Send: /remove_teacher &lt;user id or @username&gt;"
+TEACHER_WELCOME = "You are now a teacher. /help shows your commands."
+BAD_TEACHER_INVITE = "That teacher invitation is not valid: it was used, has expired or is wrong."
+
+
+def teacher_invite(link: str) -> str:
+    return f"Send this link to the new teacher. It works once, within 24 hours:\n{escape(link)}"
+
+
+def teacher_removed(user_id: int) -> str:
+    return f"User {user_id} is no longer a teacher."
+
+
+def teachers_list(configured: list[int], invited: list[UserProfile]) -> str:
+    lines = ["<b>Teachers</b>"]
+    lines += [f"• {uid} (from the settings)" for uid in configured]
+    lines += [f"• {escape(p.display_name)} — {p.user_id}" for p in invited]
+    return "\n".join(lines)
+
+
+def privacy_text(retention_days: int) -> str:
+    return (
+        "<b>Privacy</b>\n"
+        "I store your Telegram id and names, the full name and student number you register, "
+        "the courses you joined and your attendance records (time and status). Teachers of "
+        "your courses see these to take attendance; nobody else does.\n"
+        "For sessions with a location check I keep only whether you were inside and the "
+        f"distance rounded to 10 m, never your coordinates. Records are deleted after "
+        f"{retention_days} days.\n"
+        "/mydata shows what I store about you; /forgetme deletes your name and number."
+    )
+
+
+def personal_data(data: PersonalData) -> str:
+    profile = data.profile or data.cached_profile
+    if profile is None and not data.courses and not data.attendance_records:
+        return "I store nothing about you except that you talked to me just now."
+    lines = ["<b>What I store about you</b>"]
+    if profile is not None:
+        lines.append(f"Telegram id: {profile.user_id}")
+        telegram_name = " ".join(x for x in (profile.first_name, profile.last_name or "") if x)
+        lines.append(f"Telegram name: {escape(telegram_name) or '—'}")
+        if profile.username:
+            lines.append(f"Username: @{escape(profile.username)}")
+        lines.append(f"Registered name: {escape(profile.full_name or '—')}")
+        lines.append(f"Student number: {escape(profile.student_number or '—')}")
+    lines.append(f"Courses: {escape(', '.join(data.courses)) or '—'}")
+    lines.append(f"Attendance records: {data.attendance_records}")
+    if data.is_teacher:
+        lines.append("Role: teacher")
+    return "\n".join(lines)
+
+
+FORGET_CONFIRM = (
+    "This deletes your registered name, student number and cached profile. Your past "
+    "attendance stays, without your name, so teachers' counts stay right. Go ahead?"
+)
+FORGOTTEN = "Done: your name and number are deleted."
+FORGET_CANCELLED = "Nothing was deleted."

@@ -116,6 +116,7 @@ class CheckIn:
     student_id: int
     checked_in_at: datetime | None
     status: AttendanceStatus
+    distance_m: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,3 +227,14 @@ class SweepReport:
     rows_written: int = 0
     sessions_skipped: int = 0
     failures: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalData:
+    """Everything ATTN stores about one user, for /mydata."""
+
+    profile: UserProfile | None
+    courses: list[str]
+    attendance_records: int
+    is_teacher: bool
+    cached_profile: UserProfile | None = None

@@ -6,6 +6,7 @@ name comes from `storage.keys`. Connection failures surface as `StorageUnavailab
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -15,7 +16,7 @@ from importlib import resources
 from typing import Any
 
 from redis import exceptions as redis_errors
-from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
 from redis.typing import EncodableT, FieldT
 
@@ -31,6 +32,7 @@ from services.models import (
 )
 from services.ports import RawCheckIn, SweepClaim, Visit
 from storage import keys
+from storage.redis_client import LiveRedis
 
 _UNAVAILABLE = (
     redis_errors.ConnectionError,
@@ -151,7 +153,7 @@ def _profile_from(user_id: int, fields: dict[str, str]) -> UserProfile:
 class RedisLiveStore:
     """Live state in Redis. Works on a standalone server or, unchanged, on Redis Cluster."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: LiveRedis) -> None:
         self._redis = redis
         self._code_cache: dict[str, tuple[str, float]] = {}
         self._check_in = self._script("check_in")
@@ -171,8 +173,20 @@ class RedisLiveStore:
     def _script(self, name: str) -> AsyncScript:
         return self._redis.register_script(load_script(name))
 
+    async def _script_batch(
+        self, script: AsyncScript, calls: Sequence[tuple[list[str], list[EncodableT]]]
+    ) -> list[Any]:
+        """Run `script` once per (keys, args): pipelined on one server; all at once on a
+        cluster, whose pipelines cannot carry EVALSHA (the calls may sit on different nodes)."""
+        if isinstance(self._redis, RedisCluster):
+            return list(await asyncio.gather(*(script(keys=k, args=a) for k, a in calls)))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for script_keys, script_args in calls:
+                await script(keys=script_keys, args=script_args, client=pipe)
+            return list(await pipe.execute())
+
     @property
-    def redis(self) -> Redis:
+    def redis(self) -> LiveRedis:
         """The client, for health checks and tests."""
         return self._redis
 
@@ -376,7 +390,11 @@ class RedisLiveStore:
         async with _redis_guard():
             # Code routes first: a route left behind by a crash only blocks its code until
             # the safety TTL, never misroutes (the session keys are checked by every script).
-            routes = await self._redis.mget([keys.code(c) for c in codes])
+            # GETs in a pipeline, not MGET: the code keys sit on different cluster slots.
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for code in codes:
+                    pipe.get(keys.code(code))
+                routes = await pipe.execute()
             mine = [c for c, sid in zip(codes, routes, strict=True) if sid == session.id.encode()]
             for code in mine:
                 await self._redis.delete(keys.code(code))
@@ -419,14 +437,13 @@ class RedisLiveStore:
                     pipe.set(keys.code(code), session_id, nx=True, ex=ttl)
                 reserved = await pipe.execute()
             ready = [item for item, ok in zip(items, reserved, strict=True) if ok]
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for session_id, code in ready:
-                    await self._rotate_code(
-                        keys=[keys.session(session_id), keys.session_codes(session_id)],
-                        args=[code, now_ms],
-                        client=pipe,
-                    )
-                outcomes = await pipe.execute()
+            outcomes = await self._script_batch(
+                self._rotate_code,
+                [
+                    ([keys.session(sid), keys.session_codes(sid)], [code, now_ms])
+                    for sid, code in ready
+                ],
+            )
             rotated: dict[str, str] = {}
             async with self._redis.pipeline(transaction=False) as pipe:
                 for (session_id, code), (outcome, due) in zip(ready, outcomes, strict=True):
@@ -452,14 +469,26 @@ class RedisLiveStore:
     async def touch_profile(self, profile: UserProfile) -> Visit:
         """Refresh a cached profile and read any lock-out, in one round trip."""
         seen = to_ms(profile.last_seen) if profile.last_seen else 0
-        async with _redis_guard(), self._redis.pipeline(transaction=False) as pipe:
-            await self._touch_profile(
-                keys=[keys.profile(profile.user_id), keys.attempts(profile.user_id)],
-                args=[profile.first_name, profile.last_name or "", profile.username or "", seen],
-                client=pipe,
-            )
-            pipe.zadd(keys.seen_index(), {str(profile.user_id): seen})
-            (cached, locked), _ = await pipe.execute()
+        touch_keys = [keys.profile(profile.user_id), keys.attempts(profile.user_id)]
+        touch_args: list[EncodableT] = [
+            profile.first_name,
+            profile.last_name or "",
+            profile.username or "",
+            seen,
+        ]
+        async with _redis_guard():
+            if isinstance(self._redis, RedisCluster):
+                # A cluster pipeline cannot carry EVALSHA and the seen index is on another
+                # slot: both go out at once, so the caller still waits one round trip.
+                (cached, locked), _ = await asyncio.gather(
+                    self._touch_profile(keys=touch_keys, args=touch_args),
+                    self._redis.zadd(keys.seen_index(), {str(profile.user_id): seen}),
+                )
+            else:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    await self._touch_profile(keys=touch_keys, args=touch_args, client=pipe)
+                    pipe.zadd(keys.seen_index(), {str(profile.user_id): seen})
+                    (cached, locked), _ = await pipe.execute()
         return Visit(int(cached) == 1, from_ms(locked) if int(locked) else None)
 
     async def register_failure(
@@ -553,3 +582,11 @@ class RedisLiveStore:
         """Raise StorageUnavailable unless Redis answers PING."""
         async with _redis_guard():
             await self._redis.ping()
+
+    async def forget_user(self, user_id: int) -> None:
+        """Drop everything Redis holds about the user (profile, pending action, attempts)."""
+        async with _redis_guard():
+            await self._redis.delete(
+                keys.profile(user_id), keys.pending_action(user_id), keys.attempts(user_id)
+            )
+            await self._redis.zrem(keys.seen_index(), str(user_id))

@@ -17,6 +17,7 @@ from services.models import (
     Course,
     ExportRow,
     Nudge,
+    PersonalData,
     Session,
     SessionState,
     SessionSummary,
@@ -53,9 +54,10 @@ ON CONFLICT (id) DO NOTHING
 """
 
 INSERT_ATTENDANCE = """
-INSERT INTO attendance (session_id, student_id, status, checked_in_at)
-SELECT $1, student_id, status, checked_in_at
-FROM unnest($2::bigint[], $3::text[], $4::timestamptz[]) AS t(student_id, status, checked_in_at)
+INSERT INTO attendance (session_id, student_id, status, checked_in_at, distance_m)
+SELECT $1, student_id, status, checked_in_at, distance_m
+FROM unnest($2::bigint[], $3::text[], $4::timestamptz[], $5::integer[])
+     AS t(student_id, status, checked_in_at, distance_m)
 ON CONFLICT (session_id, student_id) DO NOTHING
 """
 
@@ -131,6 +133,62 @@ ORDER BY s.started_at, s.id, a.checked_in_at NULLS LAST, a.student_id
 """
 
 SESSION_EXISTS = "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1)"
+COUNT_PENDING_SUMMARIES = "SELECT count(*) FROM summary_outbox WHERE sent_at IS NULL"
+
+IS_TEACHER = "SELECT EXISTS (SELECT 1 FROM teachers WHERE user_id = $1)"
+SELECT_TEACHERS = """
+SELECT t.user_id, u.first_name, u.last_name, u.username, u.full_name
+FROM teachers t LEFT JOIN users u ON u.id = t.user_id ORDER BY t.added_at
+"""
+INSERT_INVITE = """
+INSERT INTO teacher_invites (token_hash, created_by, created_at, expires_at)
+VALUES ($1, $2, $3, $4)
+"""
+USE_INVITE = """
+UPDATE teacher_invites SET used_by = $2, used_at = $3
+WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $3
+RETURNING created_by
+"""
+INSERT_TEACHER = """
+INSERT INTO teachers (user_id, added_by) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING
+"""
+DELETE_TEACHER = "DELETE FROM teachers WHERE user_id = $1"
+SELECT_USER_BY_USERNAME = "SELECT id FROM users WHERE lower(username) = lower($1) LIMIT 1"
+
+SELECT_ENROLLED_NAMES = """
+SELECT c.name FROM enrolments e JOIN courses c ON c.id = e.course_id
+WHERE e.student_id = $1 ORDER BY c.name
+"""
+COUNT_ATTENDANCE = "SELECT count(*) FROM attendance WHERE student_id = $1"
+INSERT_FORGOTTEN = """
+INSERT INTO forgotten_users (user_id, pseudonym, forgotten_at) VALUES ($1, $2, $3)
+ON CONFLICT (user_id) DO NOTHING
+"""
+SELECT_PSEUDONYM = "SELECT pseudonym FROM forgotten_users WHERE user_id = $1"
+PSEUDONYM_USER = """
+INSERT INTO users (id, first_name) VALUES ($1, 'Former student') ON CONFLICT (id) DO NOTHING
+"""
+# Records move to the pseudonym; where the pseudonym already has one (a repeated request),
+# the user's row is dropped instead.
+FORGET_STATEMENTS = [
+    "UPDATE attendance SET student_id = $2 WHERE student_id = $1",
+    "UPDATE enrolments SET student_id = $2 WHERE student_id = $1",
+    "UPDATE nudge_outbox SET student_id = $2 WHERE student_id = $1",
+    "UPDATE attendance_audit SET student_id = $2 WHERE student_id = $1",
+]
+DELETE_TEACHER_ROLE = "DELETE FROM teachers WHERE user_id = $1"
+DELETE_USER = "DELETE FROM users WHERE id = $1"
+# Records of a forgotten user that reach PostgreSQL later (a session that was live when they
+# asked) are remapped in the sweep's transaction.
+REMAP_FORGOTTEN = """
+UPDATE attendance a SET student_id = f.pseudonym
+FROM forgotten_users f
+WHERE a.session_id = $1 AND a.student_id = f.user_id
+"""
+DELETE_OLD_SESSIONS = "DELETE FROM sessions WHERE started_at < $1"
+DELETE_OLD_AUDIT = "DELETE FROM attendance_audit WHERE changed_at < $1"
+DELETE_OLD_FORGOTTEN = "DELETE FROM forgotten_users WHERE forgotten_at < $1"
+DELETE_OLD_INVITES = "DELETE FROM teacher_invites WHERE expires_at < $1"
 
 # Per-student standing in a course: one attendance row per session the student was on the
 # roster for (the sweep writes "absent" rows), so counting rows counts sessions.
@@ -379,7 +437,9 @@ class PostgresRecordStore:
                 [c.student_id for c in checkins],
                 [c.status.value for c in checkins],
                 [c.checked_in_at for c in checkins],
+                [c.distance_m for c in checkins],
             )
+            await conn.execute(REMAP_FORGOTTEN, session.id)
             if session.course_id is not None:
                 await conn.execute(INSERT_NUDGES, session.id, session.course_id)
             await conn.execute(INSERT_OUTBOX, session.id)
@@ -681,5 +741,83 @@ class PostgresRecordStore:
         async with _pg_guard():
             return int(await self._pool.fetchval(COUNT_PENDING_SUMMARIES))
 
+    # --- roles ----------------------------------------------------------------------------
 
-COUNT_PENDING_SUMMARIES = "SELECT count(*) FROM summary_outbox WHERE sent_at IS NULL"
+    async def is_teacher(self, user_id: int) -> bool:
+        async with _pg_guard():
+            return bool(await self._pool.fetchval(IS_TEACHER, user_id))
+
+    async def teachers(self) -> list[UserProfile]:
+        async with _pg_guard():
+            rows = await self._pool.fetch(SELECT_TEACHERS)
+        return [
+            UserProfile(
+                user_id=r["user_id"],
+                first_name=r["first_name"] or "",
+                last_name=r["last_name"],
+                username=r["username"],
+                full_name=r["full_name"],
+            )
+            for r in rows
+        ]
+
+    async def create_teacher_invite(
+        self, token_hash: str, created_by: int, now: datetime, expires_at: datetime
+    ) -> None:
+        async with _pg_guard():
+            await self._pool.execute(INSERT_INVITE, token_hash, created_by, now, expires_at)
+
+    async def use_teacher_invite(self, token_hash: str, user_id: int, now: datetime) -> bool:
+        """Spend a valid, unused, unexpired invitation and make the user a teacher, at once."""
+        async with _pg_guard(), self._pool.acquire() as conn, conn.transaction():
+            creator = await conn.fetchval(USE_INVITE, token_hash, user_id, now)
+            if creator is None:
+                return False
+            await conn.execute(INSERT_TEACHER, user_id, creator)
+        return True
+
+    async def remove_teacher(self, user_id: int) -> bool:
+        async with _pg_guard():
+            status: str = await self._pool.execute(DELETE_TEACHER, user_id)
+        return status.endswith(" 1")
+
+    async def user_by_username(self, username: str) -> int | None:
+        async with _pg_guard():
+            value = await self._pool.fetchval(SELECT_USER_BY_USERNAME, username)
+        return int(value) if value is not None else None
+
+    # --- privacy --------------------------------------------------------------------------
+
+    async def personal_data(self, user_id: int) -> PersonalData:
+        """Everything stored about the user in PostgreSQL."""
+        async with _pg_guard(), self._pool.acquire() as conn:
+            profile = await conn.fetchrow(SELECT_PROFILE, user_id)
+            courses = [r["name"] for r in await conn.fetch(SELECT_ENROLLED_NAMES, user_id)]
+            records = await conn.fetchval(COUNT_ATTENDANCE, user_id)
+            teacher = await conn.fetchval(IS_TEACHER, user_id)
+        return PersonalData(
+            profile=_profile_from_row(profile) if profile else None,
+            courses=courses,
+            attendance_records=int(records),
+            is_teacher=bool(teacher),
+        )
+
+    async def forget_user(self, user_id: int, pseudonym: int, now: datetime) -> None:
+        """Remove the user's name and number; their records stay under a pseudonym."""
+        async with _pg_guard(), self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(INSERT_FORGOTTEN, user_id, pseudonym, now)
+            pseudonym = await conn.fetchval(SELECT_PSEUDONYM, user_id)
+            await conn.execute(PSEUDONYM_USER, pseudonym)
+            for statement in FORGET_STATEMENTS:
+                await conn.execute(statement, user_id, pseudonym)
+            await conn.execute(DELETE_TEACHER_ROLE, user_id)
+            await conn.execute(DELETE_USER, user_id)
+
+    async def delete_older_than(self, cutoff: datetime, forgotten_cutoff: datetime) -> int:
+        """The retention job: sessions (with their records) started before `cutoff`."""
+        async with _pg_guard(), self._pool.acquire() as conn, conn.transaction():
+            status: str = await conn.execute(DELETE_OLD_SESSIONS, cutoff)
+            await conn.execute(DELETE_OLD_AUDIT, cutoff)
+            await conn.execute(DELETE_OLD_FORGOTTEN, forgotten_cutoff)
+            await conn.execute(DELETE_OLD_INVITES, cutoff)
+        return int(status.rsplit(" ", 1)[-1])

@@ -31,9 +31,9 @@ class BlockingRedisCluster(RedisCluster):
     """`RedisCluster` whose callers wait for a free connection instead of failing at the cap."""
 
     def __init__(
-        self, *args: Any, max_connections: int = 100, pool_timeout: float = 10.0, **kwargs: Any
+        self, *, max_connections: int = 100, pool_timeout: float = 10.0, **kwargs: Any
     ) -> None:
-        super().__init__(*args, max_connections=max_connections, **kwargs)
+        super().__init__(max_connections=max_connections, **kwargs)
         self._permits = asyncio.Semaphore(max_connections)
         self._pool_timeout = pool_timeout
 
@@ -63,7 +63,7 @@ class BlockingRedisCluster(RedisCluster):
     ) -> ClusterPipeline:
         if shard_hint:
             raise redis_errors.RedisClusterException("shard_hint is deprecated in cluster mode")
-        return _PermitPipeline(self, transaction)
+        return _PermitPipeline(self, transaction)  # type: ignore[abstract]
 
 
 class _PermitPipeline(ClusterPipeline):
@@ -118,7 +118,7 @@ async def durability_problems(client: LiveRedis) -> list[str]:
             )
         if config.get("appendonly") == "no" and not config.get("save", "").strip():
             problems.append(
-                f"{label} keeps nothing on disk (appendonly no, save \"\"): a Redis restart "
+                f'{label} keeps nothing on disk (appendonly no, save ""): a Redis restart '
                 "loses live check-ins; set appendonly yes"
             )
     return problems

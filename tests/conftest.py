@@ -6,6 +6,7 @@ otherwise they start embedded servers once per run, as a fresh machine would.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from redis.asyncio import Redis
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bot.bootstrap import Services, build_services
+from bot.logging_setup import RedactSecrets
 from bot.settings import Settings
 from services.clock import ManualClock
 
@@ -34,7 +36,47 @@ TABLES = [
     "enrolments",
     "courses",
     "users",
+    "teachers",
+    "teacher_invites",
+    "forgotten_users",
 ]
+
+
+class _CaptureEverything(logging.Handler):
+    """Keeps every log line of the whole run, at DEBUG, to look for secrets at the end."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:
+            self.lines.append(repr(record.__dict__))
+
+
+_CAPTURE = _CaptureEverything()
+_CAPTURE.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+# The same redaction `attn run` installs on its log handler (bot/logging_setup.py):
+# python-telegram-bot itself logs the Bot API URL, token included, at DEBUG.
+_CAPTURE.addFilter(RedactSecrets([TOKEN]))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    logging.getLogger().addHandler(_CAPTURE)
+    logging.getLogger().setLevel(logging.DEBUG)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The bot token must never reach a log line at any level, in any test."""
+    leaked = [line for line in _CAPTURE.lines if TOKEN in line or TOKEN.split(":")[1] in line]
+    if leaked:
+        print(f"\nSECRET LEAK: the bot token appears in {len(leaked)} log lines, e.g.:")
+        print(leaked[0][:500])
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        print(f"\nlog check: {len(_CAPTURE.lines)} log lines captured at DEBUG, no token")
 
 
 def make_settings(**overrides: object) -> Settings:

@@ -14,7 +14,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import checkin, common, corrections, courses, errors, reports, sessions
+from bot.handlers import (
+    admin,
+    checkin,
+    common,
+    corrections,
+    courses,
+    errors,
+    privacy,
+    reports,
+    sessions,
+)
 
 # Only new messages: an edited "/checkin" must not run the command again.
 NEW = filters.UpdateType.MESSAGE
@@ -45,9 +55,18 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     application.add_handler(CommandHandler("report", reports.report_command, filters=NEW))
     application.add_handler(CommandHandler("summary", reports.summary_command, filters=NEW))
     application.add_handler(CommandHandler("history", reports.history_command, filters=NEW))
+    application.add_handler(CommandHandler("add_teacher", admin.add_teacher_command, filters=NEW))
+    application.add_handler(
+        CommandHandler("remove_teacher", admin.remove_teacher_command, filters=NEW)
+    )
+    application.add_handler(CommandHandler("teachers", admin.teachers_command, filters=NEW))
+    application.add_handler(CommandHandler("privacy", privacy.privacy_command, filters=NEW))
+    application.add_handler(CommandHandler("mydata", privacy.mydata_command, filters=NEW))
+    application.add_handler(CommandHandler("forgetme", privacy.forgetme_command, filters=NEW))
 
     # Buttons. Each pattern names one button kind; its handler validates the data again.
     application.add_handler(CallbackQueryHandler(sessions.choose_course_button, pattern=r"^ss:"))
+    application.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=r"^fg:(yes|no)$"))
 
     # Plain text in a private chat: the answer to "/checkin" alone, or a hint.
     application.add_handler(

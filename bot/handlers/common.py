@@ -13,6 +13,7 @@ from services.courses import INVITE_PREFIX
 from services.errors import StorageUnavailable
 from services.models import UserProfile
 from services.qr import decode_checkin_payload
+from services.roles import INVITE_PREFIX as TEACHER_INVITE_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,16 @@ async def start_command(update: Update, context: AttnContext) -> None:
         session_id, code = scanned
         await reply_check_in(update, context, code, session_id)
         return
+    if payload.startswith(TEACHER_INVITE_PREFIX):
+        from bot.handlers.admin import refresh_commands_of
+
+        token = payload.removeprefix(TEACHER_INVITE_PREFIX)
+        if await context.services.roles.accept_invite(user.id, token):
+            await message_of(update).reply_text(replies.TEACHER_WELCOME)
+            await refresh_commands_of(context, user.id)
+        else:
+            await message_of(update).reply_text(replies.BAD_TEACHER_INVITE)
+        return
     if payload.startswith(INVITE_PREFIX):
         from bot.handlers.courses import reply_enrolment
 
@@ -71,8 +82,9 @@ async def start_command(update: Update, context: AttnContext) -> None:
 async def help_command(update: Update, context: AttnContext) -> None:
     user = update.effective_user
     assert user is not None
-    is_teacher = await context.services.roles.is_teacher(user.id)
-    await message_of(update).reply_text(replies.help_text(is_teacher))
+    roles = context.services.roles
+    is_teacher, is_admin = await roles.is_teacher(user.id), await roles.is_admin(user.id)
+    await message_of(update).reply_text(replies.help_text(is_teacher, is_admin))
 
 
 async def register_command(update: Update, context: AttnContext) -> None:

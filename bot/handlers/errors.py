@@ -19,6 +19,7 @@ from services.errors import (
     SessionAlreadyOpen,
     StorageUnavailable,
 )
+from services.roles import NotAnAdmin
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ def reply_for(error: BaseException, context: AttnContext) -> str | None:
     """The reply for a domain error, or None when the error is unexpected."""
     if isinstance(error, NotATeacher):
         return replies.NOT_A_TEACHER
+    if isinstance(error, NotAnAdmin):
+        return replies.NOT_AN_ADMIN
     if isinstance(error, InvalidArgument):
         return replies.invalid_argument(error)
     if isinstance(error, SessionAlreadyOpen):

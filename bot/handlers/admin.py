@@ -1,0 +1,48 @@
+"""Admin commands: making and removing teachers."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot import replies
+from bot.context import AttnContext
+from bot.handlers.common import message_of
+from services.roles import INVITE_PREFIX
+
+
+async def add_teacher_command(update: Update, context: AttnContext) -> None:
+    """/add_teacher: a one-time link, valid 24 hours."""
+    user = update.effective_user
+    assert user is not None
+    token = await context.services.roles.invite_teacher(user.id)
+    link = f"https://t.me/{context.bot.username}?start={INVITE_PREFIX}{token}"
+    await message_of(update).reply_text(replies.teacher_invite(link))
+
+
+async def remove_teacher_command(update: Update, context: AttnContext) -> None:
+    """/remove_teacher <user id or @username>"""
+    user = update.effective_user
+    assert user is not None
+    await context.services.roles.require_admin(user.id)
+    args = context.args or []
+    if len(args) != 1:
+        await message_of(update).reply_text(replies.REMOVE_TEACHER_USAGE)
+        return
+    removed = await context.services.roles.remove_teacher(user.id, args[0])
+    await message_of(update).reply_text(replies.teacher_removed(removed))
+    await refresh_commands_of(context, removed)
+
+
+async def teachers_command(update: Update, context: AttnContext) -> None:
+    """/teachers"""
+    user = update.effective_user
+    assert user is not None
+    listing = await context.services.roles.list_teachers(user.id)
+    await message_of(update).reply_text(replies.teachers_list(listing.configured, listing.invited))
+
+
+async def refresh_commands_of(context: AttnContext, user_id: int) -> None:
+    """Role changed: give the user the command menu of their new role."""
+    from bot.menus import set_user_commands
+
+    await set_user_commands(context.bot, context.services.roles, user_id)

@@ -1,0 +1,49 @@
+"""Privacy commands: what is stored, show it, forget it."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot import replies
+from bot.context import AttnContext
+from bot.handlers.common import message_of
+
+FORGET_YES = "fg:yes"
+FORGET_NO = "fg:no"
+
+
+async def privacy_command(update: Update, context: AttnContext) -> None:
+    await message_of(update).reply_text(
+        replies.privacy_text(context.services.privacy.retention_days)
+    )
+
+
+async def mydata_command(update: Update, context: AttnContext) -> None:
+    user = update.effective_user
+    assert user is not None
+    data = await context.services.privacy.personal_data(user.id)
+    await message_of(update).reply_text(replies.personal_data(data))
+
+
+async def forgetme_command(update: Update, context: AttnContext) -> None:
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Yes, delete", callback_data=FORGET_YES),
+                InlineKeyboardButton("No", callback_data=FORGET_NO),
+            ]
+        ]
+    )
+    await message_of(update).reply_text(replies.FORGET_CONFIRM, reply_markup=keyboard)
+
+
+async def forget_button(update: Update, context: AttnContext) -> None:
+    """The answer to /forgetme. Acts only for the presser, on their own data."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    await query.answer()
+    if query.data == FORGET_YES:
+        await context.services.privacy.forget(user.id)
+        await query.edit_message_text(replies.FORGOTTEN)
+    else:
+        await query.edit_message_text(replies.FORGET_CANCELLED)

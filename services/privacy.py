@@ -1,0 +1,54 @@
+"""What ATTN stores about a person, and forgetting it on request."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from services.clock import Clock
+from services.models import PersonalData
+from services.ports import LiveStore, RecordStore
+
+# Forgotten users' id -> pseudonym rows only need to outlive any session live at the time.
+FORGOTTEN_MAPPING_DAYS = 1
+
+
+class PrivacyService:
+    """`/mydata`, `/forgetme` and the retention job."""
+
+    def __init__(
+        self, live: LiveStore, records: RecordStore, clock: Clock, retention_days: int
+    ) -> None:
+        self._live = live
+        self._records = records
+        self._clock = clock
+        self._retention = timedelta(days=retention_days)
+
+    @property
+    def retention_days(self) -> int:
+        return self._retention.days
+
+    async def personal_data(self, user_id: int) -> PersonalData:
+        stored = await self._records.personal_data(user_id)
+        cached = await self._live.cached_profile(user_id)
+        return PersonalData(
+            profile=stored.profile,
+            courses=stored.courses,
+            attendance_records=stored.attendance_records,
+            is_teacher=stored.is_teacher,
+            cached_profile=cached,
+        )
+
+    async def forget(self, user_id: int) -> None:
+        """Remove the user's names, number and cached profile; records stay under a pseudonym
+        (negative, so it can never be a Telegram user id), so teachers' counts stay right."""
+        pseudonym = -(secrets.randbelow(2**62) + 1)
+        await self._records.forget_user(user_id, pseudonym, self._clock.now())
+        await self._live.forget_user(user_id)
+
+    async def apply_retention(self) -> int:
+        """Delete sessions (with their records) older than the retention period."""
+        now = self._clock.now()
+        return await self._records.delete_older_than(
+            now - self._retention, now - timedelta(days=FORGOTTEN_MAPPING_DAYS)
+        )
