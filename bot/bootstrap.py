@@ -155,6 +155,7 @@ async def build_services(
             settings.session_minutes,
             rotation_seconds=settings.code_rotation_seconds,
             grace_seconds=settings.code_grace_seconds,
+            geo_radius_m=settings.geo_radius_meters,
         ),
         users=UserService(live, records, clock, settings.user_idle_minutes),
         roles=roles,

@@ -113,6 +113,13 @@ def session_ended(session: Session) -> str:
 
 
 BAD_BUTTON = "That button is no longer valid."
+SHARE_LOCATION_BUTTON = "Share my location"
+ASK_TEACHER_LOCATION = (
+    "This session checks students' locations: share yours now (tap the button below) so I "
+    "know where the classroom is."
+)
+LOCATION_SET = "Classroom location saved. Students within range can check in now."
+UNEXPECTED_LOCATION = "I wasn't expecting a location. To check in, send /checkin CODE."
 NO_OPEN_SESSION = "You have no open session. Start one with /start_session."
 NOT_A_TEACHER = "Only teachers can do that. Students check in with /checkin CODE."
 ASK_FOR_CODE = "Send me the code your teacher shows (6 letters and digits, like K7M2QX)."
@@ -145,6 +152,7 @@ def invalid_argument(error: InvalidArgument) -> str:
         ("late_after", "range"): "Late after must be 0 to 240 minutes.",
         ("warn_below", "range"): "The warning level must be 0 to 100 percent.",
         ("teacher", "unknown"): "I know no teacher by that id or username.",
+        ("location", "forwarded"): "Share your current location, not a forwarded one.",
         ("teacher", "configured"): (
             "That teacher is set in ATTN_TEACHER_IDS; remove them there and restart."
         ),
@@ -183,7 +191,22 @@ def check_in_result(result: CheckInResult, tz: tzinfo) -> str:
     if outcome is CheckInOutcome.LOCKED_OUT:
         return "Too many wrong codes. Please wait 10 minutes before trying again."
     if outcome is CheckInOutcome.NEEDS_LOCATION:
-        return "This session checks where you are: share your location with me to check in."
+        return (
+            f"<b>{title}</b> checks where you are: tap <i>Share my location</i> below "
+            "(from your phone) to finish checking in."
+        )
+    if outcome is CheckInOutcome.LOCATION_OUTSIDE:
+        return (
+            f"You seem to be about {result.distance_m} m from the classroom, too far to check "
+            f"in to <b>{title}</b>. Nothing was recorded."
+        )
+    if outcome is CheckInOutcome.LOCATION_REFUSED:
+        return (
+            "That location can't be used: share your current location from your phone "
+            "(not a forwarded or old one)."
+        )
+    if outcome is CheckInOutcome.LOCATION_NOT_READY:
+        return "Your teacher hasn't shared the classroom location yet. Try again in a minute."
     return "That code is not valid. Check it and try again."
 
 

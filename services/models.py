@@ -32,6 +32,9 @@ class CheckInOutcome(StrEnum):
     ROSTER_FULL = "roster_full"
     LOCKED_OUT = "locked_out"
     NEEDS_LOCATION = "needs_location"
+    LOCATION_OUTSIDE = "location_outside"
+    LOCATION_REFUSED = "location_refused"
+    LOCATION_NOT_READY = "location_not_ready"
 
 
 class SessionState(StrEnum):
@@ -83,6 +86,8 @@ class Session:
     rotation_seconds: int = 0
     grace_seconds: int = 0
     code_since: datetime | None = None
+    geo: bool = False
+    anchor: tuple[float, float] | None = None
 
     @property
     def has_roster(self) -> bool:
@@ -129,6 +134,7 @@ class CheckInResult:
     checked_in_at: datetime | None = None
     status: AttendanceStatus | None = None
     checked_in_count: int = 0
+    distance_m: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

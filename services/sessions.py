@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from services.clock import Clock
+from services.geo import distance_m, rounded_10, valid_point
 from services.codes import CodeGenerator, normalize_code, random_code
 from services.errors import InvalidArgument, NoOpenSession, NotATeacher, SessionAlreadyOpen
 from services.models import (
@@ -61,7 +62,9 @@ class SessionService:
         code_generator: CodeGenerator = random_code,
         rotation_seconds: int = 0,
         grace_seconds: int = 5,
+        geo_radius_m: int = 150,
     ) -> None:
+        self._geo_radius_m = geo_radius_m
         self._live = live
         self._records = records
         self._roles = roles
@@ -79,6 +82,7 @@ class SessionService:
         title: str = "",
         course: Course | None = None,
         rotation_seconds: int | None = None,
+        geo: bool = False,
     ) -> Session:
         """Open a session for the teacher, with a fresh code unique among live sessions.
 
@@ -121,6 +125,7 @@ class SessionService:
             else rotation_seconds,
             grace_seconds=self._grace_seconds,
             code_since=now,
+            geo=geo,
         )
         holder = await self._live.claim_teacher_slot(session, now)
         if holder is not None:
@@ -206,6 +211,72 @@ class SessionService:
             checked_in_at=raw.checked_in_at,
             status=status,
             checked_in_count=raw.count,
+        )
+
+    async def set_location(
+        self, teacher_id: int, latitude: float, longitude: float, forwarded: bool
+    ) -> Session:
+        """The teacher shares where the class is, for their open location-checked session.
+
+        Raises:
+            NoOpenSession: nothing open, or the open session has no location check.
+            InvalidArgument: a forwarded or impossible location.
+        """
+        await self._roles.require_teacher(teacher_id)
+        session = await self.open_session(teacher_id)
+        if session is None or not session.geo:
+            raise NoOpenSession()
+        if forwarded or not valid_point(latitude, longitude):
+            raise InvalidArgument("location", "forwarded")
+        await self._live.set_anchor(session.id, latitude, longitude)
+        return session
+
+    async def check_in_at(
+        self,
+        student_id: int,
+        session_id: str,
+        code: str,
+        latitude: float,
+        longitude: float,
+        sent_at: datetime,
+        forwarded: bool,
+        locked_until: datetime | None = None,
+    ) -> CheckInResult:
+        """Finish a location-checked check-in with the location the student just shared.
+
+        A forwarded location, or one sent before the session started, is refused; outside
+        the radius nothing is recorded. Only the distance rounded to 10 m is stored.
+        """
+        now = self._clock.now()
+        if locked_until is not None and locked_until > now:
+            return CheckInResult(CheckInOutcome.LOCKED_OUT)
+        session = await self._live.session(session_id)
+        if session is None or not session.is_open(now):
+            return CheckInResult(CheckInOutcome.CLOSED, session_id)
+        title = session.title
+        if forwarded or sent_at < session.started_at or not valid_point(latitude, longitude):
+            return CheckInResult(CheckInOutcome.LOCATION_REFUSED, session_id, title)
+        if session.anchor is None:
+            return CheckInResult(CheckInOutcome.LOCATION_NOT_READY, session_id, title)
+        metres = rounded_10(distance_m(session.anchor, (latitude, longitude)))
+        if metres > self._geo_radius_m:
+            return CheckInResult(
+                CheckInOutcome.LOCATION_OUTSIDE, session_id, title, distance_m=metres
+            )
+        raw = await self._live.check_in(
+            normalize_code(code), student_id, now, metres=metres, session_id=session_id
+        )
+        status = None
+        if raw.outcome in (CheckInOutcome.RECORDED, CheckInOutcome.DUPLICATE):
+            status = AttendanceStatus.LATE if raw.late else AttendanceStatus.PRESENT
+        return CheckInResult(
+            raw.outcome,
+            raw.session_id,
+            raw.session_title,
+            raw.checked_in_at,
+            status,
+            raw.count,
+            distance_m=metres,
         )
 
     async def rotate_due_codes(self) -> dict[str, str]:

@@ -86,6 +86,8 @@ def _session_fields(session: Session) -> dict[FieldT, EncodableT]:
         "roster_size": str(session.roster_size),
         "prev_code": "",
         "prev_until": "0",
+        "geo": "1" if session.geo else "",
+        "anchor": "",
         "rotation": str(session.rotation_seconds),
         "grace": str(session.grace_seconds),
         "code_since": str(to_ms(session.code_since or session.started_at)),
@@ -109,10 +111,17 @@ def _session_from(fields: dict[str, str]) -> Session:
         course_id=int(fields["course_id"]) if fields.get("course_id") else None,
         course_name=fields.get("course_name") or None,
         roster_size=int(fields.get("roster_size") or 0),
+        geo=fields.get("geo") == "1",
+        anchor=_anchor_from(fields.get("anchor", "")),
         rotation_seconds=int(fields.get("rotation") or 0),
         grace_seconds=int(fields.get("grace") or 0),
         code_since=from_ms(fields["code_since"]) if fields.get("code_since") else None,
     )
+
+
+def _anchor_from(text: str) -> tuple[float, float] | None:
+    lat, _, lon = text.partition(",")
+    return (float(lat), float(lon)) if lat and lon else None
 
 
 def _parse_checkin_value(value: str) -> tuple[datetime, bool]:
@@ -124,7 +133,8 @@ def _parse_checkin_value(value: str) -> tuple[datetime, bool]:
 def _checkin_from(session_id: str, student: str, value: str) -> CheckIn:
     when, late = _parse_checkin_value(value)
     status = AttendanceStatus.LATE if late else AttendanceStatus.PRESENT
-    return CheckIn(session_id, int(student), when, status)
+    _, _, metres = value.partition(" ")
+    return CheckIn(session_id, int(student), when, status, int(metres) if metres else None)
 
 
 def _profile_fields(profile: UserProfile) -> dict[FieldT, EncodableT]:
@@ -232,6 +242,17 @@ class RedisLiveStore:
             if session.rotation_seconds > 0:
                 due = to_ms(session.started_at) + session.rotation_seconds * 1000
                 await self._redis.zadd(keys.rotation_index(), {session.id: due})
+        return True
+
+    async def set_anchor(self, session_id: str, latitude: float, longitude: float) -> bool:
+        """Store where the classroom is for a live location-checked session (deleted with the
+        session at the sweep; never written to PostgreSQL)."""
+        async with _redis_guard():
+            if not await self._redis.hexists(keys.session(session_id), "geo"):
+                return False
+            await self._redis.hset(
+                keys.session(session_id), "anchor", f"{latitude:.5f},{longitude:.5f}"
+            )
         return True
 
     async def add_to_roster(self, session_id: str, student_id: int) -> None:

@@ -75,6 +75,10 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
             checkin.plain_text_message,
         )
     )
+    # A shared location: the classroom's or a student's, for a location-checked session.
+    application.add_handler(
+        MessageHandler(NEW & filters.ChatType.PRIVATE & filters.LOCATION, checkin.location_message)
+    )
     # Anything that looks like a command and was not handled above.
     application.add_handler(MessageHandler(NEW & filters.COMMAND, common.unknown_command))
     # A button we do not (or no longer) know, e.g. forged data: answer so the client stops.

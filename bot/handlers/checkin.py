@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import ReplyKeyboardRemove, Update
 
 from bot import replies
 from bot.context import AttnContext
 from bot.handlers.common import message_of, register_from_words
 from bot.handlers.courses import REGISTER_ACTION
+from bot.handlers.sessions import GEO_ANCHOR_ACTION, ask_for_location
 from bot.metrics import metrics_of
+from services.models import CheckInOutcome
 
 CHECKIN_ACTION = "checkin"
+GEO_CHECKIN_ACTION = "geo_checkin"
 
 
 async def checkin_command(update: Update, context: AttnContext) -> None:
@@ -35,7 +38,50 @@ async def reply_check_in(
         user.id, code, context.locked_until, session_id
     )
     metrics_of(context.application).checkin(result.outcome)
+    if result.outcome is CheckInOutcome.NEEDS_LOCATION and result.session_id:
+        await ask_for_location(
+            update,
+            context,
+            GEO_CHECKIN_ACTION,
+            replies.check_in_result(result, context.tz),
+            f"{result.session_id} {''.join(code.split())}",
+        )
+        return
     await message_of(update).reply_text(replies.check_in_result(result, context.tz))
+
+
+async def location_message(update: Update, context: AttnContext) -> None:
+    """A shared location: the classroom's (teacher) or a student's for a location check."""
+    user, message = update.effective_user, message_of(update)
+    assert user is not None and message.location is not None
+    expected = await context.services.users.take_expected_reply(user.id)
+    action, payload = expected if expected else ("", "")
+    location = message.location
+    forwarded = message.forward_origin is not None
+    if action == GEO_ANCHOR_ACTION:
+        await context.services.sessions.set_location(
+            user.id, location.latitude, location.longitude, forwarded
+        )
+        await message.reply_text(replies.LOCATION_SET, reply_markup=ReplyKeyboardRemove())
+        return
+    if action != GEO_CHECKIN_ACTION or " " not in payload:
+        await message.reply_text(replies.UNEXPECTED_LOCATION, reply_markup=ReplyKeyboardRemove())
+        return
+    session_id, code = payload.split(" ", 1)
+    result = await context.services.sessions.check_in_at(
+        user.id,
+        session_id,
+        code,
+        location.latitude,
+        location.longitude,
+        message.date,
+        forwarded,
+        context.locked_until,
+    )
+    metrics_of(context.application).checkin(result.outcome)
+    await message.reply_text(
+        replies.check_in_result(result, context.tz), reply_markup=ReplyKeyboardRemove()
+    )
 
 
 async def plain_text_message(update: Update, context: AttnContext) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from dataclasses import dataclass
+
+from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 
 from bot import keyboards, replies
 from bot.context import AttnContext
@@ -30,6 +32,7 @@ async def start_session_command(update: Update, context: AttnContext) -> None:
         course, used = matched
         args = args[used:]
     minutes = parse_minutes(args.pop(0)) if args and args[0].isdigit() else None
+    options = parse_session_options(args)
     title = clean_title(" ".join(args))
     if course is None and len(courses) == 1:
         course = courses[0]
@@ -38,8 +41,55 @@ async def start_session_command(update: Update, context: AttnContext) -> None:
             replies.CHOOSE_COURSE, reply_markup=keyboards.course_choice(courses, minutes, title)
         )
         return
-    session = await services.sessions.start_session(user.id, chat.id, minutes, title, course)
+    session = await services.sessions.start_session(
+        user.id, chat.id, minutes, title, course, options.rotation, options.geo
+    )
     await message_of(update).reply_text(replies.session_started(session, context.tz))
+    if session.geo:
+        await ask_for_location(update, context, GEO_ANCHOR_ACTION, replies.ASK_TEACHER_LOCATION)
+
+
+GEO_ANCHOR_ACTION = "geo_anchor"
+
+
+@dataclass
+class SessionOptions:
+    rotation: int | None = None
+    geo: bool = False
+
+
+def parse_session_options(args: list[str]) -> SessionOptions:
+    """Take `geo` (location check) and `rotate=N` / `fixed` (code rotation) out of the words."""
+    options = SessionOptions()
+    for word in list(args):
+        lowered = word.lower()
+        if lowered == "geo":
+            options.geo = True
+        elif lowered == "fixed":
+            options.rotation = 0
+        elif lowered.startswith("rotate=") and lowered[7:].isdigit():
+            options.rotation = min(int(lowered[7:]), 3600)
+        else:
+            continue
+        args.remove(word)
+    return options
+
+
+async def ask_for_location(
+    update: Update, context: AttnContext, action: str, text: str, payload: str = ""
+) -> None:
+    """Ask for a location with Telegram's share-location button; the answer is expected."""
+    user = update.effective_user
+    assert user is not None
+    await context.services.users.expect_reply(user.id, action, payload)
+    keyboard = ReplyKeyboardMarkup(
+        [[KeyboardButton(replies.SHARE_LOCATION_BUTTON, request_location=True)]],
+        one_time_keyboard=True,
+        resize_keyboard=True,
+    )
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(chat.id, text, reply_markup=keyboard)
 
 
 async def choose_course_button(update: Update, context: AttnContext) -> None:

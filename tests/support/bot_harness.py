@@ -244,6 +244,32 @@ class BotHarness:
         new = self.request.calls[before:]
         return [c.text for c in new if c.method == "sendMessage"]
 
+    async def send_location(
+        self,
+        user_id: int,
+        latitude: float,
+        longitude: float,
+        *,
+        forwarded: bool = False,
+        date: int | None = None,
+    ) -> list[str]:
+        """A location message (optionally forwarded from someone, or dated in the past)."""
+        update = message_update(user_id, "")
+        message = update["message"]
+        del message["text"]
+        message["location"] = {"latitude": latitude, "longitude": longitude}
+        if date is not None:
+            message["date"] = date
+        if forwarded:
+            message["forward_origin"] = {
+                "type": "user",
+                "date": message["date"] - 3600,
+                "sender_user": {"id": 777, "is_bot": False, "first_name": "Friend"},
+            }
+        before = len(self.request.calls)
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+        return [c.text for c in self.request.calls[before:] if c.method == "sendMessage"]
+
     async def press(self, user_id: int, data: str, message_id: int = 1) -> None:
         """Press an inline button (or forge one) carrying `data`."""
         update = {
