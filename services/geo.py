@@ -20,7 +20,7 @@ def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 def rounded_10(metres: float) -> int:
     """A distance rounded to 10 m: enough to show, too coarse to locate anyone."""
-    return int(round(metres / 10.0)) * 10
+    return round(metres / 10.0) * 10
 
 
 def valid_point(latitude: float, longitude: float) -> bool:

@@ -8,9 +8,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from services.clock import Clock
-from services.geo import distance_m, rounded_10, valid_point
 from services.codes import CodeGenerator, normalize_code, random_code
 from services.errors import InvalidArgument, NoOpenSession, NotATeacher, SessionAlreadyOpen
+from services.geo import distance_m, rounded_10, valid_point
 from services.models import (
     AttendanceStatus,
     CheckInOutcome,
