@@ -14,8 +14,10 @@ from telegram.request import BaseRequest
 from bot.bootstrap import Services
 from bot.context import SERVICES_KEY, AttnContext
 from bot.handlers import register_handlers
+from bot.handlers.common import LIMITER_KEY
 from bot.jobs import schedule_jobs
 from bot.menus import set_all_commands
+from bot.ratelimit import UpdateLimiter
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,5 +78,8 @@ def build_application(
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=5))  # type: ignore[arg-type]
     application = builder.build()
+    application.bot_data[LIMITER_KEY] = UpdateLimiter(
+        settings.user_rate_per_minute, settings.global_rate_per_second
+    )
     register_handlers(application)
     return application

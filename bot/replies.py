@@ -113,6 +113,7 @@ def session_ended(session: Session) -> str:
 
 
 BAD_BUTTON = "That button is no longer valid."
+SLOW_DOWN = "You're sending messages very fast: I'll ignore them for a moment."
 SHARE_LOCATION_BUTTON = "Share my location"
 ASK_TEACHER_LOCATION = (
     "This session checks students' locations: share yours now (tap the button below) so I "

@@ -44,14 +44,15 @@ class UserService:
         self._clock = clock
         self._idle = timedelta(minutes=idle_minutes)
 
-    async def seen(self, profile: UserProfile) -> Visit:
+    async def seen(self, profile: UserProfile, update_id: int | None = None) -> Visit:
         """Record an interaction: refresh the cached profile, loading it back if it was swept.
 
-        Returns the visit, which carries any lock-out for too many wrong codes.
+        Returns the visit, which carries any lock-out for too many wrong codes, and whether
+        this update id was already handled (Telegram redelivers; several processes share).
         """
         current = replace(profile, last_seen=self._clock.now())
-        visit = await self._live.touch_profile(current)
-        if visit.cached:
+        visit = await self._live.touch_profile(current, update_id)
+        if visit.cached or visit.duplicate:
             return visit
         try:
             stored = await self._records.load_profile(profile.user_id)

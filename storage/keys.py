@@ -88,6 +88,15 @@ def attempts(user_id: int) -> str:
     return f"{PREFIX}:u:{{{user_id}}}:attempts"
 
 
+def update_claim(user_id: int, update_id: int) -> str:
+    """String: marks an update id as handled (kept 24 hours), in its sender's hash slot so the
+    claim rides on the profile refresh's round trip."""
+    return f"{PREFIX}:u:{{{user_id}}}:upd:{update_id}"
+
+
+UPDATE_CLAIM_TTL = 24 * 3600
+
+
 def seen_index() -> str:
     """Sorted set: user id scored by last-seen time (ms); the user sweep reads it."""
     return f"{PREFIX}:seen"

@@ -487,21 +487,26 @@ class RedisLiveStore:
 
     # --- user profiles ------------------------------------------------------------------
 
-    async def touch_profile(self, profile: UserProfile) -> Visit:
-        """Refresh a cached profile and read any lock-out, in one round trip."""
+    async def touch_profile(self, profile: UserProfile, update_id: int | None = None) -> Visit:
+        """Claim the update, refresh a cached profile and read any lock-out, in one round trip."""
         seen = to_ms(profile.last_seen) if profile.last_seen else 0
-        touch_keys = [keys.profile(profile.user_id), keys.attempts(profile.user_id)]
+        touch_keys = [
+            keys.profile(profile.user_id),
+            keys.attempts(profile.user_id),
+            keys.update_claim(profile.user_id, update_id or 0),
+        ]
         touch_args: list[EncodableT] = [
             profile.first_name,
             profile.last_name or "",
             profile.username or "",
             seen,
+            keys.UPDATE_CLAIM_TTL if update_id is not None else 0,
         ]
         async with _redis_guard():
             if isinstance(self._redis, RedisCluster):
                 # A cluster pipeline cannot carry EVALSHA and the seen index is on another
                 # slot: both go out at once, so the caller still waits one round trip.
-                (cached, locked), _ = await asyncio.gather(
+                (cached, locked, duplicate), _ = await asyncio.gather(
                     self._touch_profile(keys=touch_keys, args=touch_args),
                     self._redis.zadd(keys.seen_index(), {str(profile.user_id): seen}),
                 )
@@ -509,8 +514,10 @@ class RedisLiveStore:
                 async with self._redis.pipeline(transaction=False) as pipe:
                     await self._touch_profile(keys=touch_keys, args=touch_args, client=pipe)
                     pipe.zadd(keys.seen_index(), {str(profile.user_id): seen})
-                    (cached, locked), _ = await pipe.execute()
-        return Visit(int(cached) == 1, from_ms(locked) if int(locked) else None)
+                    (cached, locked, duplicate), _ = await pipe.execute()
+        return Visit(
+            int(cached) == 1, from_ms(locked) if int(locked) else None, int(duplicate) == 1
+        )
 
     async def register_failure(
         self, user_id: int, now: datetime, window_seconds: int, limit: int, lock_seconds: int

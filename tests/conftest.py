@@ -87,6 +87,9 @@ def make_settings(**overrides: object) -> Settings:
         "sweep_seconds": 3600,
         "sweep_lease_seconds": 30,
         "redis_max_connections": 64,
+        # Tests drive single users much faster than people type; the limiter has its own test.
+        "user_rate_per_minute": 100_000,
+        "global_rate_per_second": 100_000,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

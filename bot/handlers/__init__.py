@@ -32,6 +32,8 @@ NEW = filters.UpdateType.MESSAGE
 
 def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add every handler; the order matters within a group, earlier wins."""
+    # Group -2 first: rate limits (a flooding account is ignored, the process is paced).
+    application.add_handler(TypeHandler(Update, common.throttle), group=-2)
     # Group -1 runs before all others for every update: remember who we talk to.
     application.add_handler(TypeHandler(Update, common.remember_user), group=-1)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update, User
+from telegram.ext import ApplicationHandlerStop
 
 from bot import replies
 from bot.context import AttnContext
 from bot.metrics import metrics_of
+from bot.ratelimit import UpdateLimiter
 from services.courses import INVITE_PREFIX
 from services.errors import StorageUnavailable
 from services.models import UserProfile
@@ -34,16 +36,38 @@ def message_of(update: Update) -> Message:
     return update.effective_message
 
 
+LIMITER_KEY = "update_limiter"
+
+
+async def throttle(update: Update, context: AttnContext) -> None:
+    """Before anything else: pace the process, and drop a flooding user's extra updates."""
+    limiter: UpdateLimiter = context.application.bot_data[LIMITER_KEY]
+    await limiter.pace()
+    user = update.effective_user
+    if user is None or limiter.allow_user(user.id):
+        return
+    if limiter.should_notify(user.id) and update.effective_chat is not None:
+        await context.bot.send_message(update.effective_chat.id, replies.SLOW_DOWN)
+    raise ApplicationHandlerStop
+
+
 async def remember_user(update: Update, context: AttnContext) -> None:
-    """Keep the sender's profile cache fresh; never blocks the update if storage is down."""
+    """First for every update: drop a duplicate delivery, keep the sender's profile fresh.
+
+    Never blocks the update when storage is down (the handler then answers that it is).
+    """
     metrics_of(context.application).update()
     user = update.effective_user
     if user is None or user.is_bot:
         return
     try:
-        context.visit = await context.services.users.seen(profile_of(user))
+        context.visit = await context.services.users.seen(profile_of(user), update.update_id)
     except StorageUnavailable:
         log.warning("could not refresh profile of user %s: storage unavailable", user.id)
+        return
+    if context.visit.duplicate:
+        log.info("update %s was already handled; dropped", update.update_id)
+        raise ApplicationHandlerStop
 
 
 async def start_command(update: Update, context: AttnContext) -> None:

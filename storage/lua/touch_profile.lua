@@ -1,16 +1,24 @@
--- Refresh a cached profile's Telegram names and last-seen time (only if it is cached; the
--- caller loads it from PostgreSQL otherwise, so a registered name is never lost), and report
--- whether the user is locked out for too many wrong codes. One round trip per update.
--- KEYS[1] profile hash          KEYS[2] the user's wrong-code attempts
+-- The first step of every update from a user, in one round trip: claim the update id (so an
+-- update Telegram delivers twice, or to two processes, is handled once), refresh the cached
+-- profile's Telegram names and last-seen time (only if cached: the caller loads it from
+-- PostgreSQL otherwise, so a registered name is never lost), and report any lock-out for too
+-- many wrong codes.
+-- KEYS[1] profile hash   KEYS[2] the user's wrong-code attempts   KEYS[3] update claim
 -- ARGV[1] first name  ARGV[2] last name  ARGV[3] username  ARGV[4] last seen (ms)
--- Returns {cached (1|0), locked until (ms, 0 when not locked)}.
+-- ARGV[5] update claim lifetime (s), 0 when there is no update id to claim
+-- Returns {cached (1|0), locked until (ms, 0 when not locked), duplicate (1|0)}.
+if tonumber(ARGV[5]) > 0 then
+  if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', tonumber(ARGV[5])) then
+    return {0, 0, 1}
+  end
+end
 local locked = tonumber(redis.call('HGET', KEYS[2], 'locked_until') or '0')
 if locked <= tonumber(ARGV[4]) then
   locked = 0
 end
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  return {0, locked}
+  return {0, locked, 0}
 end
 redis.call('HSET', KEYS[1], 'first_name', ARGV[1], 'last_name', ARGV[2],
   'username', ARGV[3], 'last_seen', ARGV[4])
-return {1, locked}
+return {1, locked, 0}

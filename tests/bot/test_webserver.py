@@ -1,0 +1,196 @@
+"""The webhook-mode HTTP server in-process: the secret, readiness under outages, exact metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from bot.bootstrap import Services, build_services
+from bot.webserver import SECRET_HEADER, WebServer
+from services.clock import ManualClock
+from tests.conftest import TEACHER_ID, make_settings
+from tests.support.bot_harness import BotHarness, message_update
+from tests.support.tcp_proxy import TcpProxy
+
+SECRET = "in-process_webhook-secret"
+PATH = "/tg/hook"
+
+
+@pytest.fixture
+async def proxies(
+    redis_url: str, clean_redis: Redis, clean_database: str
+) -> AsyncIterator[tuple[TcpProxy, TcpProxy]]:
+    redis_proxy = await TcpProxy.for_url(redis_url).start()
+    pg_proxy = await TcpProxy.for_url(clean_database).start()
+    yield redis_proxy, pg_proxy
+    await redis_proxy.close()
+    await pg_proxy.close()
+
+
+@pytest.fixture
+async def proxied_services(
+    proxies: tuple[TcpProxy, TcpProxy], redis_url: str, clean_database: str, clock: ManualClock
+) -> AsyncIterator[Services]:
+    redis_proxy, pg_proxy = proxies
+    services = await build_services(
+        make_settings(),
+        redis_proxy.proxied_url(redis_url),
+        pg_proxy.proxied_url(clean_database),
+        clock=clock,
+    )
+    yield services
+    await services.close()
+
+
+async def serve(
+    services: Services,
+) -> AsyncIterator[tuple[BotHarness, WebServer, httpx.AsyncClient]]:
+    async with BotHarness(make_settings(), services) as harness:
+        server = WebServer(harness.app, host="127.0.0.1", port=0, webhook_path=PATH, secret=SECRET)
+        await server.start()
+        base = f"http://127.0.0.1:{server.port}"
+        async with httpx.AsyncClient(base_url=base, trust_env=False, timeout=10) as client:
+            yield harness, server, client
+        server.stop_accepting()
+        await server.close()
+
+
+@pytest.fixture
+async def web(services: Services) -> AsyncIterator[tuple[BotHarness, WebServer, httpx.AsyncClient]]:
+    async for served in serve(services):
+        yield served
+
+
+@pytest.fixture
+async def proxied_web(
+    proxied_services: Services,
+) -> AsyncIterator[tuple[BotHarness, WebServer, httpx.AsyncClient]]:
+    async for served in serve(proxied_services):
+        yield served
+
+
+def metric(text: str, name: str) -> float:
+    match = re.search(rf"^{re.escape(name)} (\S+)$", text, flags=re.MULTILINE)
+    assert match is not None, f"{name} not in /metrics"
+    return float(match[1])
+
+
+async def post_update(
+    client: httpx.AsyncClient, user: int, text: str, secret: str | None = SECRET
+) -> httpx.Response:
+    headers = {SECRET_HEADER: secret} if secret is not None else {}
+    return await client.post(PATH, json=message_update(user, text), headers=headers)
+
+
+async def test_the_webhook_wants_the_secret_and_answers_after_handling(
+    web: tuple[BotHarness, WebServer, httpx.AsyncClient],
+) -> None:
+    harness, _, client = web
+    for secret in (None, "", "wrong", SECRET.upper(), SECRET + "x"):
+        response = await post_update(client, TEACHER_ID, "/start_session 10 Nope", secret)
+        assert response.status_code == 403
+    assert harness.request.sent() == []
+    assert await harness.services.sessions.open_session(TEACHER_ID) is None
+
+    response = await post_update(client, TEACHER_ID, "/start_session 10 Yes")
+    assert response.status_code == 200
+    # Answered only once handled: the reply is already out and the session exists.
+    assert len(harness.request.sent(TEACHER_ID)) == 1
+    assert await harness.services.sessions.open_session(TEACHER_ID) is not None
+
+    bad = await client.post(PATH, content=b"{not json", headers={SECRET_HEADER: SECRET})
+    assert bad.status_code == 400
+    text = (await client.get("/metrics")).text
+    assert metric(text, 'attn_errors_total{kind="webhook_forbidden"}') == 5
+    assert metric(text, "attn_updates_total") == 1
+
+
+async def test_metrics_count_check_ins_exactly(
+    web: tuple[BotHarness, WebServer, httpx.AsyncClient],
+) -> None:
+    harness, _, client = web
+    await post_update(client, TEACHER_ID, "/start_session 10 Counting")
+    session = await harness.services.sessions.open_session(TEACHER_ID)
+    assert session is not None
+    students = range(5001, 5041)
+    responses = await asyncio.gather(
+        *(post_update(client, s, f"/checkin {session.code}") for s in students)
+    )
+    assert {r.status_code for r in responses} == {200}
+    for student in list(students)[:7]:
+        assert (await post_update(client, student, f"/checkin {session.code}")).status_code == 200
+    await post_update(client, 5999, "/checkin ZZZZZZ")
+
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    text = response.text
+    assert metric(text, 'attn_checkins_total{outcome="recorded"}') == 40
+    assert metric(text, 'attn_checkins_total{outcome="duplicate"}') == 7
+    assert metric(text, 'attn_checkins_total{outcome="wrong_code"}') == 1
+    assert metric(text, "attn_updates_total") == 1 + 40 + 7 + 1
+
+
+async def wait_for_ready(client: httpx.AsyncClient, want: int, within: float) -> dict[str, Any]:
+    deadline = time.monotonic() + within
+    while True:
+        response = await client.get("/readyz")
+        if response.status_code == want:
+            body: dict[str, Any] = response.json()
+            return body
+        assert time.monotonic() < deadline, (want, response.status_code, response.text)
+        await asyncio.sleep(0.1)
+
+
+async def test_readyz_follows_redis_and_postgresql(
+    proxied_web: tuple[BotHarness, WebServer, httpx.AsyncClient],
+    proxies: tuple[TcpProxy, TcpProxy],
+) -> None:
+    _, _, client = proxied_web
+    redis_proxy, pg_proxy = proxies
+    assert (await client.get("/healthz")).text == "ok\n"
+    assert await wait_for_ready(client, 200, 5) == {
+        "ready": True,
+        "redis": "ok",
+        "postgresql": "ok",
+    }
+
+    for proxy, name in ((redis_proxy, "redis"), (pg_proxy, "postgresql")):
+        await proxy.cut()
+        started = time.monotonic()
+        body = await wait_for_ready(client, 503, 5)
+        assert time.monotonic() - started < 5
+        assert body[name] == "unavailable" and body["ready"] is False
+        other = "postgresql" if name == "redis" else "redis"
+        assert body[other] == "ok"
+        assert (await client.get("/healthz")).status_code == 200  # alive all along
+        await proxy.restore()
+        assert (await wait_for_ready(client, 200, 10))["ready"] is True
+
+    await redis_proxy.cut()
+    await pg_proxy.cut()
+    body = await wait_for_ready(client, 503, 5)
+    assert body == {"ready": False, "redis": "unavailable", "postgresql": "unavailable"}
+    assert json.dumps(body).count("unavailable") == 2
+    await redis_proxy.restore()
+    await pg_proxy.restore()
+    await wait_for_ready(client, 200, 10)
+
+
+async def test_a_stopping_server_turns_unready_and_refuses_updates(
+    web: tuple[BotHarness, WebServer, httpx.AsyncClient],
+) -> None:
+    harness, server, client = web
+    server.closing = True  # what stop_accepting() sets, with the listening socket still open
+    assert (await client.get("/readyz")).status_code == 503
+    response = await post_update(client, TEACHER_ID, "/start_session 10 Late")
+    assert response.status_code == 503  # Telegram keeps the update for the next process
+    assert harness.request.sent() == []
