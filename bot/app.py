@@ -15,7 +15,7 @@ from bot.bootstrap import Services
 from bot.context import SERVICES_KEY, AttnContext
 from bot.handlers import register_handlers
 from bot.handlers.common import LIMITER_KEY
-from bot.jobs import schedule_jobs
+from bot.jobs import CARD_INTERVAL_KEY, schedule_jobs
 from bot.menus import set_all_commands
 from bot.ratelimit import UpdateLimiter
 from bot.settings import Settings
@@ -53,7 +53,7 @@ def build_application(
         except TelegramError:
             log.warning("could not set the command menus; they are a convenience only")
         if schedule:
-            schedule_jobs(application, settings.sweep_seconds)
+            schedule_jobs(application, settings.sweep_seconds, settings.card_refresh_seconds)
         log.info("ATTN is up as @%s", application.bot.username)
 
     async def post_shutdown(application: AnyApplication) -> None:
@@ -78,6 +78,7 @@ def build_application(
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=5))  # type: ignore[arg-type]
     application = builder.build()
+    application.bot_data[CARD_INTERVAL_KEY] = settings.card_refresh_seconds
     application.bot_data[LIMITER_KEY] = UpdateLimiter(
         settings.user_rate_per_minute, settings.global_rate_per_second
     )

@@ -6,12 +6,17 @@ import logging
 import time
 from typing import Any
 
+from telegram import InputFile, InputMediaPhoto
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import Application
 
+from bot.card import qr_png, render_card
 from bot.context import AttnContext
 from bot.metrics import error_kind, metrics_of
 from bot.notifier import TelegramNotifier
 from services.errors import StorageUnavailable
+from services.qr import checkin_link
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +49,75 @@ async def sweep_users_task(context: AttnContext) -> None:
 
 
 async def rotate_codes_task(context: AttnContext) -> None:
-    """Give sessions whose code rotation is due a fresh code."""
+    """Give sessions whose code rotation is due a fresh code (the card follows)."""
     try:
         rotated = await context.services.sessions.rotate_due_codes()
         if rotated:
             log.debug("rotated the codes of %d sessions", len(rotated))
+            for session_id in rotated:
+                await refresh_cards(context, only=session_id)
     except StorageUnavailable as exc:
         log.warning("code rotation postponed: %s", exc)
+
+
+CARD_INTERVAL_KEY = "card_refresh_seconds"
+
+
+async def refresh_cards(context: AttnContext, only: str | None = None) -> int:
+    """Edit every live card whose content changed, at most once per refresh interval each.
+
+    The check-and-claim is one Redis step per card, so with several processes one card is
+    edited by one of them at a time. The QR image is replaced only when the code changed.
+    """
+    services = context.services
+    interval = float(context.application.bot_data.get(CARD_INTERVAL_KEY, 5.0))
+    edited = 0
+    now = services.sessions.now()
+    for state in await services.sessions.card_states():
+        session = state.session
+        if only is not None and session.id != only:
+            continue
+        if session.card_chat_id is None or session.card_message_id is None:
+            continue
+        in_group = session.card_chat_id < 0
+        view = render_card(state, now, context.tz, context.bot.username, in_group)
+        previous = await services.sessions.may_edit_card(session.id, view.fingerprint, interval)
+        if previous is None:
+            continue
+        try:
+            if view.code and previous.split(":", 1)[0] != view.code:
+                link = checkin_link(context.bot.username, session.id, session.code)
+                await context.bot.edit_message_media(
+                    InputMediaPhoto(
+                        InputFile(qr_png(link), filename="checkin.png"),
+                        caption=view.text,
+                        parse_mode=ParseMode.HTML,
+                    ),
+                    chat_id=session.card_chat_id,
+                    message_id=session.card_message_id,
+                    reply_markup=view.keyboard,
+                )
+            else:
+                await context.bot.edit_message_caption(
+                    chat_id=session.card_chat_id,
+                    message_id=session.card_message_id,
+                    caption=view.text,
+                    reply_markup=view.keyboard,
+                )
+            edited += 1
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                log.warning("could not edit the card of session %s: %s", session.id, exc)
+        if view.final:
+            await services.sessions.card_done(session.id)
+    return edited
+
+
+async def refresh_cards_task(context: AttnContext) -> None:
+    try:
+        await refresh_cards(context)
+    except StorageUnavailable as exc:
+        log.warning("card refresh postponed: %s", exc)
 
 
 async def retention_task(context: AttnContext) -> None:
@@ -64,7 +131,9 @@ async def retention_task(context: AttnContext) -> None:
 
 
 def schedule_jobs(
-    application: Application[Any, Any, Any, Any, Any, Any], sweep_seconds: float
+    application: Application[Any, Any, Any, Any, Any, Any],
+    sweep_seconds: float,
+    card_refresh_seconds: float = 5.0,
 ) -> None:
     """Register the sweeps; one run at a time per process, missed runs coalesced."""
     job_queue = application.job_queue
@@ -89,6 +158,13 @@ def schedule_jobs(
         interval=24 * 3600,
         first=60.0,
         name="retention_task",
+        job_kwargs=job_kwargs,
+    )
+    job_queue.run_repeating(
+        refresh_cards_task,
+        interval=card_refresh_seconds,
+        first=card_refresh_seconds,
+        name="refresh_cards_task",
         job_kwargs=job_kwargs,
     )
     job_queue.run_repeating(

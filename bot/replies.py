@@ -10,6 +10,7 @@ from services.courses import Enrolment
 from services.errors import InvalidArgument, SessionAlreadyOpen
 from services.models import (
     AttendanceStatus,
+    CheckIn,
     CheckInOutcome,
     CheckInResult,
     Course,
@@ -68,6 +69,7 @@ STUDENT_COMMANDS: list[tuple[str, str]] = [
 TEACHER_COMMANDS: list[tuple[str, str]] = [
     ("start_session", "open a session: [course] [minutes] [title]"),
     ("end_session", "end your open session now"),
+    ("extend", "give your open session more time: [minutes]"),
     ("new_course", "create a course: <name>"),
     ("courses", "your courses with codes and invite links"),
     ("course_settings", "<course> [late <minutes>] [warn <percent>]"),
@@ -477,3 +479,47 @@ FORGET_CONFIRM = (
 )
 FORGOTTEN = "Done: your name and number are deleted."
 FORGET_CANCELLED = "Nothing was deleted."
+
+
+def checked_in_count(count: int, roster_size: int, has_roster: bool) -> str:
+    """ "12 / 40" with a roster, "12" without."""
+    return f"{count} / {roster_size}" if has_roster else str(count)
+
+
+def card_heading(session: Session) -> str:
+    course = f"{escape(session.course_name)} · " if session.course_name else ""
+    return f"<b>{course}{escape(session.title)}</b>"
+
+
+def card_ended(heading: str, count: str, summary_sent: bool) -> str:
+    tail = "summary sent" if summary_sent else "summary on its way"
+    return f"{heading}\nEnded — {count} checked in — {tail}"
+
+
+def missing_list(profiles: list[UserProfile]) -> str:
+    if not profiles:
+        return "Nobody is missing: every enrolled student has checked in."
+    names = "\n".join(f"• {escape(p.display_name)}" for p in profiles[:100])
+    more = f"\n… and {len(profiles) - 100} more" if len(profiles) > 100 else ""
+    return f"<b>Not checked in yet ({len(profiles)})</b>\n{names}{more}"
+
+
+def present_list(lines: list[tuple[UserProfile, CheckIn]], tz: tzinfo) -> str:
+    if not lines:
+        return "Nobody has checked in yet."
+    rows = []
+    for profile, checkin in lines[:100]:
+        when = fmt_time(checkin.checked_in_at, tz) if checkin.checked_in_at else "—"
+        late = " (late)" if checkin.status is AttendanceStatus.LATE else ""
+        rows.append(f"{when} {escape(profile.display_name)}{late}")
+    more = f"\n… and {len(lines) - 100} more" if len(lines) > 100 else ""
+    return f"<b>Checked in ({len(lines)})</b>\n" + "\n".join(rows) + more
+
+
+def extended(session: Session, tz: tzinfo) -> str:
+    return f"{escape(session.title)} now runs until {fmt_time(session.ends_at, tz)}."
+
+
+PRIVATE_REPLY_FAILED = (
+    "I can't write to you privately yet: open a chat with me, press Start, then check in there."
+)

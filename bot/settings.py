@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     redis_max_connections: int = Field(default=300, ge=8)
     database_pool_size: int = Field(default=10, ge=1, le=200)
     log_level: str = "INFO"
+    card_refresh_seconds: float = Field(default=5.0, ge=1.0, le=300)
     code_rotation_seconds: int = Field(default=30, ge=0, le=3600)
     code_grace_seconds: int = Field(default=5, ge=0, le=300)
     geo_radius_meters: int = Field(default=150, ge=10, le=10_000)
@@ -50,6 +51,14 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(default=8080, ge=1, le=65535)
+
+    @field_validator("redis_url", "database_url", "telegram_api_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        """`ATTN_REDIS_URL=` (as in .env.example) means "not set": use the embedded server."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @field_validator("teacher_ids", "admin_ids", mode="before")
     @classmethod

@@ -88,6 +88,8 @@ class Session:
     code_since: datetime | None = None
     geo: bool = False
     anchor: tuple[float, float] | None = None
+    card_chat_id: int | None = None
+    card_message_id: int | None = None
 
     @property
     def has_roster(self) -> bool:
@@ -184,6 +186,9 @@ class SessionSummary:
     lines: list[AttendanceLine] = field(default_factory=list)
     course_name: str | None = None
     at_risk: list[StudentStanding] = field(default_factory=list)
+    card_chat_id: int | None = None
+    card_message_id: int | None = None
+    roster_size: int = 0
 
     def with_status(self, status: AttendanceStatus) -> list[AttendanceLine]:
         return sorted(
@@ -244,3 +249,11 @@ class PersonalData:
     attendance_records: int
     is_teacher: bool
     cached_profile: UserProfile | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardState:
+    """What a live session card shows: read in one batch for every card being kept fresh."""
+
+    session: Session
+    checked_in: int

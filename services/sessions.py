@@ -13,11 +13,14 @@ from services.errors import InvalidArgument, NoOpenSession, NotATeacher, Session
 from services.geo import distance_m, rounded_10, valid_point
 from services.models import (
     AttendanceStatus,
+    CardState,
+    CheckIn,
     CheckInOutcome,
     CheckInResult,
     Course,
     Session,
     SessionState,
+    UserProfile,
 )
 from services.ports import LiveStore, RecordStore
 from services.roles import RoleService
@@ -278,6 +281,108 @@ class SessionService:
             raw.count,
             distance_m=metres,
         )
+
+    # --- the live session card -------------------------------------------------------------
+
+    async def attach_card(
+        self, session: Session, chat_id: int, message_id: int, fingerprint: str
+    ) -> None:
+        """The card was posted (showing `fingerprint`): keep it fresh until the session ends."""
+        await self._live.attach_card(
+            session.id, chat_id, message_id, fingerprint, self._clock.now()
+        )
+
+    async def card_states(self) -> list[CardState]:
+        """Every card to keep fresh, with what it should show now."""
+        return await self._live.card_states(1000)
+
+    def now(self) -> datetime:
+        """The services' clock (cards show time left by it)."""
+        return self._clock.now()
+
+    async def may_edit_card(
+        self, session_id: str, fingerprint: str, interval_s: float
+    ) -> str | None:
+        """The previous fingerprint, for exactly one process, when the card's content changed
+        and its last edit is at least `interval_s` old; otherwise None."""
+        answer, previous = await self._live.claim_card_edit(
+            session_id, self._clock.now(), interval_s, fingerprint
+        )
+        return previous if answer == "edit" else None
+
+    async def card_done(self, session_id: str) -> None:
+        """The card shows its final state; stop refreshing it."""
+        await self._live.drop_card(session_id)
+
+    async def teacher_session(self, teacher_id: int, session_id: str) -> Session:
+        """A live session of this teacher (for buttons, whose data can be forged).
+
+        Raises:
+            NotATeacher: not a teacher, or not this teacher's session.
+            NoOpenSession: the session is not live any more.
+        """
+        await self._roles.require_teacher(teacher_id)
+        session = await self._live.session(session_id)
+        if session is None:
+            raise NoOpenSession()
+        if session.teacher_id != teacher_id:
+            raise NotATeacher()
+        return session
+
+    async def extend_session(
+        self, teacher_id: int, minutes: int = 5, session_id: str | None = None
+    ) -> Session:
+        """Give the teacher's open session more time.
+
+        Raises:
+            NotATeacher, NoOpenSession, InvalidArgument (minutes out of 1-240).
+        """
+        if not MIN_MINUTES <= minutes <= MAX_MINUTES:
+            raise InvalidArgument("minutes", "range")
+        if session_id is None:
+            await self._roles.require_teacher(teacher_id)
+            session = await self.open_session(teacher_id)
+        else:
+            session = await self.teacher_session(teacher_id, session_id)
+        if session is None:
+            raise NoOpenSession()
+        ends = await self._live.extend_session(session.id, self._clock.now(), minutes * 60)
+        if ends is None:
+            raise NoOpenSession()
+        return replace(session, ends_at=ends)
+
+    async def end_session_by_id(self, teacher_id: int, session_id: str) -> Session:
+        """End one of the teacher's sessions now (the card's End button)."""
+        session = await self.teacher_session(teacher_id, session_id)
+        now = self._clock.now()
+        if not await self._live.end_session(session.id, now):
+            raise NoOpenSession()
+        await self._live.release_teacher_slot(teacher_id, session.id)
+        return replace(session, ends_at=now, state=SessionState.ENDED)
+
+    async def missing_students(self, teacher_id: int, session_id: str) -> list[UserProfile]:
+        """Enrolled students of the session's course who have not checked in (yet)."""
+        session = await self.teacher_session(teacher_id, session_id)
+        if session.course_id is None:
+            return []
+        present = await self._live.checked_in(session.id)
+        roster = await self._live.roster(session.id)
+        profiles = {p.user_id: p for p in await self._records.roster_profiles(session.course_id)}
+        missing = [profiles.get(s, UserProfile(s, "")) for s in roster - set(present)]
+        return sorted(missing, key=lambda p: p.display_name.lower())
+
+    async def checked_in_students(
+        self, teacher_id: int, session_id: str
+    ) -> list[tuple[UserProfile, CheckIn]]:
+        """Who checked in so far, in order, with their names."""
+        session = await self.teacher_session(teacher_id, session_id)
+        present = await self._live.checked_in(session.id)
+        cached = await self._live.cached_profiles(list(present))
+        lines = []
+        for student, checkin in present.items():
+            profile = cached.get(student) or await self._records.load_profile(student)
+            lines.append((profile or UserProfile(student, ""), checkin))
+        return sorted(lines, key=lambda pair: pair[1].checked_in_at or session.started_at)
 
     async def rotate_due_codes(self) -> dict[str, str]:
         """Give every session whose rotation is due a fresh code; {session id: new code}.

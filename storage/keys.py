@@ -62,6 +62,11 @@ def due_index() -> str:
     return f"{PREFIX}:due"
 
 
+def card_index() -> str:
+    """Sorted set: sessions with a live card to keep up to date, scored by end time (ms)."""
+    return f"{PREFIX}:cards"
+
+
 def rotation_index() -> str:
     """Sorted set: session id scored by when its code is due to rotate (ms)."""
     return f"{PREFIX}:rotate"

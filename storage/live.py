@@ -24,6 +24,7 @@ from services.clock import from_ms, to_ms
 from services.errors import StorageUnavailable
 from services.models import (
     AttendanceStatus,
+    CardState,
     CheckIn,
     CheckInOutcome,
     Session,
@@ -116,6 +117,8 @@ def _session_from(fields: dict[str, str]) -> Session:
         rotation_seconds=int(fields.get("rotation") or 0),
         grace_seconds=int(fields.get("grace") or 0),
         code_since=from_ms(fields["code_since"]) if fields.get("code_since") else None,
+        card_chat_id=int(fields["card_chat"]) if fields.get("card_chat") else None,
+        card_message_id=int(fields["card_msg"]) if fields.get("card_msg") else None,
     )
 
 
@@ -179,6 +182,8 @@ class RedisLiveStore:
         self._mark_live = self._script("mark_live")
         self._rotate_code = self._script("rotate_code")
         self._register_failure = self._script("register_failure")
+        self._claim_card_edit = self._script("claim_card_edit")
+        self._extend_session = self._script("extend_session")
 
     def _script(self, name: str) -> AsyncScript:
         return self._redis.register_script(load_script(name))
@@ -254,6 +259,83 @@ class RedisLiveStore:
                 keys.session(session_id), "anchor", f"{latitude:.5f},{longitude:.5f}"
             )
         return True
+
+    # --- live session cards ------------------------------------------------------------
+
+    async def attach_card(
+        self, session_id: str, chat_id: int, message_id: int, fingerprint: str, now: datetime
+    ) -> None:
+        """Remember where the session's card is (and what it shows), to keep it fresh."""
+        async with _redis_guard():
+            await self._redis.hset(
+                keys.session(session_id),
+                mapping={
+                    "card_chat": chat_id,
+                    "card_msg": message_id,
+                    "card_render": fingerprint,
+                    "card_edited": to_ms(now),
+                },
+            )
+            session = await self.session(session_id)
+            if session is not None:
+                await self._redis.zadd(keys.card_index(), {session_id: to_ms(session.ends_at)})
+
+    async def card_states(self, limit: int) -> list[CardState]:
+        """Every session with a card to keep fresh, with its check-in count; one batch."""
+        async with _redis_guard():
+            ids = [_text(i) for i in await self._redis.zrange(keys.card_index(), 0, limit - 1)]
+            if not ids:
+                return []
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for session_id in ids:
+                    pipe.hgetall(keys.session(session_id))
+                    pipe.hlen(keys.session_checkins(session_id))
+                replies = await pipe.execute()
+        states = []
+        for i, session_id in enumerate(ids):
+            fields, count = replies[2 * i], replies[2 * i + 1]
+            if not fields:
+                await self.drop_card(session_id)
+                continue
+            session = _session_from({_text(k): _text(v) for k, v in fields.items()})
+            states.append(CardState(session, int(count)))
+        return states
+
+    async def claim_card_edit(
+        self, session_id: str, now: datetime, min_interval_s: float, fingerprint: str
+    ) -> tuple[str, str]:
+        """('edit', previous fingerprint) when this process may edit the card now."""
+        async with _redis_guard():
+            answer, previous = await self._claim_card_edit(
+                keys=[keys.session(session_id)],
+                args=[to_ms(now), int(min_interval_s * 1000), fingerprint],
+            )
+        return _text(answer), _text(previous)
+
+    async def drop_card(self, session_id: str) -> None:
+        async with _redis_guard():
+            await self._redis.zrem(keys.card_index(), session_id)
+
+    async def extend_session(self, session_id: str, now: datetime, seconds: int) -> datetime | None:
+        """Move an open session's end; None when it is not open any more."""
+        async with _redis_guard():
+            ends = int(
+                await self._extend_session(
+                    keys=[keys.session(session_id)], args=[to_ms(now), seconds * 1000]
+                )
+            )
+            if not ends:
+                return None
+            await self._redis.zadd(keys.due_index(), {session_id: ends})
+            if await self._redis.zscore(keys.card_index(), session_id) is not None:
+                await self._redis.zadd(keys.card_index(), {session_id: ends})
+            teacher = await self._redis.hget(keys.session(session_id), "teacher_id")
+            if teacher is not None:
+                slot = keys.teacher_slot(int(teacher))
+                current = await self._redis.get(slot)
+                if current is not None and _text(current).split(" ", 1)[0] == session_id:
+                    await self._redis.set(slot, f"{session_id} {ends}")
+        return from_ms(ends)
 
     async def add_to_roster(self, session_id: str, student_id: int) -> None:
         """A student who joins the course during its live session may check in at once."""
@@ -424,6 +506,7 @@ class RedisLiveStore:
             )
             if int(deleted) == 1:
                 await self._redis.zrem(keys.due_index(), session.id)
+                await self._redis.zrem(keys.card_index(), session.id)
                 await self._redis.zrem(keys.rotation_index(), session.id)
                 await self._release_teacher_slot(
                     keys=[keys.teacher_slot(session.teacher_id)], args=[session.id]

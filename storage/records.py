@@ -48,8 +48,9 @@ async def _pg_guard() -> AsyncIterator[None]:
 
 
 INSERT_SESSION = """
-INSERT INTO sessions (id, teacher_id, chat_id, title, started_at, ends_at, late_at, course_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO sessions (id, teacher_id, chat_id, title, started_at, ends_at, late_at, course_id,
+                      card_chat_id, card_message_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (id) DO NOTHING
 """
 
@@ -298,7 +299,9 @@ SELECT id, teacher_id, chat_id, title, started_at, ends_at, late_at, course_id
 FROM sessions WHERE teacher_id = $1 ORDER BY started_at DESC LIMIT 1
 """
 SELECT_SESSION_FULL = """
-SELECT id, teacher_id, chat_id, title, started_at, ends_at, late_at, course_id
+SELECT id, teacher_id, chat_id, title, started_at, ends_at, late_at, course_id, card_chat_id,
+       card_message_id,
+       (SELECT count(*) FROM attendance a WHERE a.session_id = sessions.id) AS roster_size
 FROM sessions WHERE id = $1
 """
 
@@ -428,6 +431,8 @@ class PostgresRecordStore:
                 session.ends_at,
                 session.late_at,
                 session.course_id,
+                session.card_chat_id,
+                session.card_message_id,
             )
             if profiles:
                 await self._upsert_profiles(conn, profiles)
@@ -531,6 +536,9 @@ class PostgresRecordStore:
             ],
             course_name=course_name,
             at_risk=at_risk,
+            card_chat_id=session["card_chat_id"],
+            card_message_id=session["card_message_id"],
+            roster_size=session["roster_size"] if session["course_id"] is not None else 0,
         )
 
     async def mark_summary_sent(self, session_id: str, now: datetime) -> None:

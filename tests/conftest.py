@@ -66,6 +66,8 @@ _CAPTURE.addFilter(RedactSecrets([TOKEN]))
 def pytest_configure(config: pytest.Config) -> None:
     logging.getLogger().addHandler(_CAPTURE)
     logging.getLogger().setLevel(logging.DEBUG)
+    for noisy in ("matplotlib", "PIL", "asyncio", "hpack", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.INFO)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -46,6 +46,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     application.add_handler(
         CommandHandler("end_session", sessions.end_session_command, filters=NEW)
     )
+    application.add_handler(CommandHandler("extend", sessions.extend_command, filters=NEW))
     application.add_handler(CommandHandler("checkin", checkin.checkin_command, filters=NEW))
     application.add_handler(CommandHandler("join", courses.join_command, filters=NEW))
     application.add_handler(CommandHandler("new_course", courses.new_course_command, filters=NEW))
@@ -69,6 +70,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     # Buttons. Each pattern names one button kind; its handler validates the data again.
     application.add_handler(CallbackQueryHandler(sessions.choose_course_button, pattern=r"^ss:"))
     application.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=r"^fg:(yes|no)$"))
+    application.add_handler(CallbackQueryHandler(sessions.card_button, pattern=r"^cd:"))
 
     # Plain text in a private chat: the answer to "/checkin" alone, or a hint.
     application.add_handler(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from telegram import ReplyKeyboardRemove, Update
+import contextlib
+
+from telegram import Chat, ReplyKeyboardRemove, Update
+from telegram.error import Forbidden, TelegramError
 
 from bot import replies
 from bot.context import AttnContext
-from bot.handlers.common import message_of, register_from_words
+from bot.handlers.common import message_of, register_from_words, send_later
 from bot.handlers.courses import REGISTER_ACTION
 from bot.handlers.sessions import GEO_ANCHOR_ACTION, ask_for_location
 from bot.metrics import metrics_of
@@ -23,7 +26,7 @@ async def checkin_command(update: Update, context: AttnContext) -> None:
     args = context.args or []
     if not args:
         await context.services.users.expect_reply(user.id, CHECKIN_ACTION)
-        await message_of(update).reply_text(replies.ASK_FOR_CODE)
+        send_later(context, update, answer_student(context, update, replies.ASK_FOR_CODE))
         return
     await reply_check_in(update, context, "".join(args))
 
@@ -47,7 +50,26 @@ async def reply_check_in(
             f"{result.session_id} {''.join(code.split())}",
         )
         return
-    await message_of(update).reply_text(replies.check_in_result(result, context.tz))
+    # Recorded: the answer goes out in the background, so the next check-in never waits for
+    # Telegram (or for the flood limiter) to take this one.
+    text = replies.check_in_result(result, context.tz)
+    send_later(context, update, answer_student(context, update, text))
+
+
+async def answer_student(context: AttnContext, update: Update, text: str) -> None:
+    """Answer a student: in their private chat; from a group, privately too (a code or a
+    name is never echoed into a group), with a short pointer in the group if that fails."""
+    user, chat, message = update.effective_user, update.effective_chat, message_of(update)
+    assert user is not None and chat is not None
+    if chat.type == Chat.PRIVATE:
+        await message.reply_text(text)
+        return
+    with contextlib.suppress(TelegramError):
+        await message.delete()  # their message carries the code: keep it out of the group
+    try:
+        await context.bot.send_message(user.id, text)
+    except Forbidden:
+        await context.bot.send_message(chat.id, replies.PRIVATE_REPLY_FAILED)
 
 
 async def location_message(update: Update, context: AttnContext) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from telegram import Message, Update, User
 from telegram.ext import ApplicationHandlerStop
@@ -37,6 +40,34 @@ def message_of(update: Update) -> Message:
 
 
 LIMITER_KEY = "update_limiter"
+PENDING_REPLIES_KEY = "pending_replies"
+
+
+def send_later(context: AttnContext, update: Update, reply: Coroutine[Any, Any, Any]) -> None:
+    """Send a reply in the background (tracked, so shutdown and tests can wait for it).
+
+    Its errors reach the error handler like any other, with the update they answer.
+    """
+    pending: set[asyncio.Task[Any]] = context.application.bot_data.setdefault(
+        PENDING_REPLIES_KEY, set()
+    )
+
+    async def guarded() -> None:
+        try:
+            await reply
+        except Exception as exc:  # handed to the one error handler
+            await context.application.process_error(update, exc)
+
+    task = asyncio.get_running_loop().create_task(guarded())
+    pending.add(task)
+    task.add_done_callback(pending.discard)
+
+
+async def wait_for_replies(bot_data: dict[Any, Any]) -> None:
+    """Let every background reply finish (graceful shutdown, tests)."""
+    pending: set[asyncio.Task[Any]] = bot_data.get(PENDING_REPLIES_KEY, set())
+    while pending:
+        await asyncio.gather(*list(pending), return_exceptions=True)
 
 
 async def throttle(update: Update, context: AttnContext) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
+from telegram import Chat, InputFile, KeyboardButton, ReplyKeyboardMarkup, Update
 
 from bot import keyboards, replies
+from bot.card import parse_card_data, qr_png, render_card
 from bot.context import AttnContext
 from bot.handlers.common import message_of
+from bot.jobs import refresh_cards
 from services.courses import match_course
-from services.models import Course
+from services.models import CardState, Course, Session
+from services.qr import checkin_link
 from services.sessions import clean_title, parse_minutes
 
 
@@ -44,7 +47,7 @@ async def start_session_command(update: Update, context: AttnContext) -> None:
     session = await services.sessions.start_session(
         user.id, chat.id, minutes, title, course, options.rotation, options.geo
     )
-    await message_of(update).reply_text(replies.session_started(session, context.tz))
+    await post_card(context, chat, session)
     if session.geo:
         await ask_for_location(update, context, GEO_ANCHOR_ACTION, replies.ASK_TEACHER_LOCATION)
 
@@ -106,7 +109,25 @@ async def choose_course_button(update: Update, context: AttnContext) -> None:
         user.id, chat.id, minutes, title, course
     )
     await query.answer()
-    await query.edit_message_text(replies.session_started(session, context.tz))
+    await query.delete_message()
+    await post_card(context, chat, session)
+
+
+async def post_card(context: AttnContext, chat: Chat, session: Session) -> None:
+    """Post the session's live card (QR photo, code, count, time left, buttons) in `chat`."""
+    state = CardState(session, 0)
+    in_group = chat.type != Chat.PRIVATE
+    view = render_card(state, session.started_at, context.tz, context.bot.username, in_group)
+    link = checkin_link(context.bot.username, session.id, session.code)
+    message = await context.bot.send_photo(
+        chat.id,
+        InputFile(qr_png(link), filename="checkin.png"),
+        caption=view.text,
+        reply_markup=view.keyboard,
+    )
+    await context.services.sessions.attach_card(
+        session, chat.id, message.message_id, view.fingerprint
+    )
 
 
 async def end_session_command(update: Update, context: AttnContext) -> None:
@@ -115,3 +136,43 @@ async def end_session_command(update: Update, context: AttnContext) -> None:
     assert user is not None
     session = await context.services.sessions.end_session(user.id)
     await message_of(update).reply_text(replies.session_ended(session))
+    await refresh_cards(context, only=session.id)
+
+
+async def extend_command(update: Update, context: AttnContext) -> None:
+    """/extend [minutes]: more time for the open session (default 5)."""
+    user = update.effective_user
+    assert user is not None
+    args = context.args or []
+    minutes = parse_minutes(args[0]) if args else 5
+    session = await context.services.sessions.extend_session(user.id, minutes)
+    await message_of(update).reply_text(replies.extended(session, context.tz))
+    await refresh_cards(context, only=session.id)
+
+
+async def card_button(update: Update, context: AttnContext) -> None:
+    """A press on a session card's button; checked against the session's teacher."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    parsed = parse_card_data(query.data or "")
+    if parsed is None:
+        await query.answer(replies.BAD_BUTTON, show_alert=True)
+        return
+    action, session_id = parsed
+    sessions = context.services.sessions
+    if action == "end":
+        await sessions.end_session_by_id(user.id, session_id)
+        await query.answer("Session ended. The summary follows.")
+    elif action == "ext":
+        session = await sessions.extend_session(user.id, 5, session_id)
+        await query.answer(replies.extended(session, context.tz)[:200])
+    elif action == "miss":
+        missing = await sessions.missing_students(user.id, session_id)
+        await query.answer()
+        await context.bot.send_message(user.id, replies.missing_list(missing))
+    else:
+        present = await sessions.checked_in_students(user.id, session_id)
+        await query.answer()
+        await context.bot.send_message(user.id, replies.present_list(present, context.tz))
+    if action in ("end", "ext"):
+        await refresh_cards(context, only=session_id)

@@ -113,7 +113,7 @@ async def test_forty_students_five_sessions_report_adds_up(
         return 100.0 * attended / counted
 
     before = len(bot.request.calls)
-    [table] = await bot.send(TEACHER_ID, "/report")
+    table = (await bot.send(TEACHER_ID, "/report"))[0]
     assert_valid_telegram_html(table)
     assert "5 sessions, 40 students" in table
     for student in STUDENTS:

@@ -17,6 +17,7 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.app import AnyApplication, build_application
 from bot.bootstrap import Services
+from bot.handlers.common import wait_for_replies
 from bot.settings import Settings
 
 BOT_ID = 123456
@@ -131,7 +132,7 @@ class RecordingRequest(BaseRequest):
         return [file for c in self.sent(chat_id) for file in c.params.get("_files", {}).values()]
 
     def texts(self, chat_id: int | None = None) -> list[str]:
-        return [c.text for c in self.sent(chat_id) if c.method == "sendMessage"]
+        return [c.text for c in self.sent(chat_id) if c.method in ("sendMessage", "sendPhoto")]
 
 
 class _HtmlChecker(HTMLParser):
@@ -241,8 +242,9 @@ class BotHarness:
         before = len(self.request.calls)
         update = Update.de_json(message_update(user_id, text, **kwargs), self.app.bot)
         await self.app.process_update(update)
+        await wait_for_replies(self.app.bot_data)
         new = self.request.calls[before:]
-        return [c.text for c in new if c.method == "sendMessage"]
+        return [c.text for c in new if c.method in ("sendMessage", "sendPhoto")]
 
     async def send_location(
         self,
@@ -268,6 +270,7 @@ class BotHarness:
             }
         before = len(self.request.calls)
         await self.app.process_update(Update.de_json(update, self.app.bot))
+        await wait_for_replies(self.app.bot_data)
         return [c.text for c in self.request.calls[before:] if c.method == "sendMessage"]
 
     async def press(self, user_id: int, data: str, message_id: int = 1) -> None:
@@ -289,6 +292,7 @@ class BotHarness:
             },
         }
         await self.app.process_update(Update.de_json(update, self.app.bot))
+        await wait_for_replies(self.app.bot_data)
 
     async def send_many(self, messages: Sequence[tuple[int, str]]) -> None:
         await asyncio.gather(*(self.send(user, text) for user, text in messages))

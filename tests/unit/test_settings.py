@@ -73,3 +73,11 @@ def test_check_config_accepts_good_settings_and_hides_the_token() -> None:
     assert result.returncode == 0, result.stderr
     assert "configuration OK" in result.stdout and "teachers:   2" in result.stdout
     assert "SECRETVALUE" not in result.stdout + result.stderr
+
+
+def test_empty_urls_mean_embedded_servers() -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, bot_token="1:x", redis_url="", database_url=" ", telegram_api_url=""
+    )
+    assert settings.redis_url is None and settings.database_url is None
+    assert settings.telegram_api_url is None

@@ -1,0 +1,105 @@
+"""The teacher's live session card: a QR photo whose caption and buttons stay current.
+
+Rendering is pure (state in, text and buttons out); a fingerprint of what a card shows lets
+the refresh job edit only when something changed, and replace the QR image only when the
+code did.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from html import escape
+
+import segno
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import replies
+from services.models import CardState, Session, SessionSummary
+from services.qr import checkin_link
+
+CARD_ACTIONS = ("end", "ext", "miss", "list")
+_CARD_DATA = re.compile(r"cd:(end|ext|miss|list):([0-9a-f]{12})")
+
+
+@dataclass(frozen=True)
+class CardView:
+    text: str
+    code: str
+    keyboard: InlineKeyboardMarkup | None
+    final: bool
+
+    @property
+    def fingerprint(self) -> str:
+        """ "<code>:<digest>": the code part tells whether the QR image must change."""
+        digest = hashlib.sha1(self.text.encode(), usedforsecurity=False).hexdigest()[:16]
+        return f"{self.code}:{digest}"
+
+
+def card_data(action: str, session_id: str) -> str:
+    return f"cd:{action}:{session_id}"
+
+
+def parse_card_data(data: str) -> tuple[str, str] | None:
+    """(action, session id) from a card button's data, or None for anything else."""
+    match = _CARD_DATA.fullmatch(data)
+    return (match[1], match[2]) if match else None
+
+
+def qr_png(link: str) -> bytes:
+    """A QR image of the check-in link, big enough to scan off a projector."""
+    out = io.BytesIO()
+    segno.make(link, error="m").save(out, kind="png", scale=10, border=2)
+    return out.getvalue()
+
+
+def _keyboard(session: Session, bot_username: str, in_group: bool) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton("End now", callback_data=card_data("end", session.id)),
+            InlineKeyboardButton("+5 min", callback_data=card_data("ext", session.id)),
+        ],
+        [InlineKeyboardButton("Show list", callback_data=card_data("list", session.id))],
+    ]
+    if session.has_roster:
+        rows[1].insert(
+            0, InlineKeyboardButton("Who is missing", callback_data=card_data("miss", session.id))
+        )
+    if in_group:
+        link = checkin_link(bot_username, session.id, session.code)
+        rows.append([InlineKeyboardButton("Check in (opens a private chat)", url=link)])
+    return InlineKeyboardMarkup(rows)
+
+
+def render_card(
+    state: CardState, now: datetime, tz: tzinfo, bot_username: str, in_group: bool
+) -> CardView:
+    """What the card shows for this state: live, or final once the session is over."""
+    session = state.session
+    count = replies.checked_in_count(state.checked_in, session.roster_size, session.has_roster)
+    heading = replies.card_heading(session)
+    if not session.is_open(now):
+        return CardView(replies.card_ended(heading, count, summary_sent=False), "", None, True)
+    minutes = max(1, math.ceil((session.ends_at - now).total_seconds() / 60))
+    text = (
+        f"{heading}\n\n"
+        f"Code: <b><code>{escape(session.code)}</code></b>\n"
+        f"<b>{count}</b> checked in\n"
+        f"Time left: {minutes} min (until {replies.fmt_time(session.ends_at, tz)})\n\n"
+        f"Students: scan the QR or send <code>/checkin {escape(session.code)}</code>"
+    )
+    if session.geo:
+        text += "\nLocation check: on"
+    return CardView(text, session.code, _keyboard(session, bot_username, in_group), False)
+
+
+def final_card_text(summary: SessionSummary) -> str:
+    """The card once the summary went out."""
+    attended = len(summary.checked_in)
+    count = replies.checked_in_count(attended, summary.roster_size, summary.course_name is not None)
+    heading = f"<b>{escape(summary.title)}</b>"
+    return replies.card_ended(heading, count, summary_sent=True)
