@@ -94,3 +94,14 @@ def wait_until_polling(fake: FakeBotApi, bot: BotProcess, timeout: float = 90) -
             raise AssertionError("attn run exited early:\n" + bot.log()[-3000:])
         time.sleep(0.2)
     raise AssertionError("attn run never started polling:\n" + bot.log()[-3000:])
+
+
+def current_code(fake: FakeBotApi, chat_id: int) -> str:
+    """The code the session card in `chat_id` shows now (after the bot's edits)."""
+    import re
+
+    cards = [m for m in fake.chat_messages(chat_id) if "photo" in m]
+    assert cards, "no session card in that chat"
+    match = re.search(r"/checkin ([A-Z0-9]{6})", cards[-1].get("caption", ""))
+    assert match, cards[-1]
+    return match[1]

@@ -9,7 +9,13 @@ import time
 from html import escape
 from pathlib import Path
 
-from tests.e2e.conftest import TEACHER, BotProcess, bot_env, wait_until_polling
+from tests.e2e.conftest import (
+    TEACHER,
+    BotProcess,
+    bot_env,
+    current_code,
+    wait_until_polling,
+)
 from tests.fakes.bot_api_server import FakeBotApi
 
 STUDENTS = list(range(30_001, 30_031))
@@ -48,13 +54,13 @@ def test_course_session_with_late_and_absent_students(fake: FakeBotApi, tmp_path
         assert code, card.text
         on_time, late, absent = STUDENTS[:22], STUDENTS[22:25], STUDENTS[25:]
         for student in on_time:
-            fake.send_message(student, f"/checkin {code[1]}")
+            fake.send_message(student, f"/checkin {current_code(fake, TEACHER)}")
         for student in on_time:
             texts = [m.text or "" for m in fake.wait_for_messages(student, 4, timeout=30)]
             assert "Checked in" in texts[-1] and "late" not in texts[-1], texts
         time.sleep(max(0.0, 61 - (time.monotonic() - started)))
-        for student in late:
-            fake.send_message(student, f"/checkin {code[1]}")
+        for student in late:  # the code has rotated meanwhile: the card shows the new one
+            fake.send_message(student, f"/checkin {current_code(fake, TEACHER)}")
         for student in late:
             texts = [m.text or "" for m in fake.wait_for_messages(student, 4, timeout=30)]
             assert "(late)" in texts[-1], texts
