@@ -8,11 +8,12 @@ from typing import Any
 
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.bootstrap import Services
 from bot.context import SERVICES_KEY, AttnContext
+from bot.flood import FloodLimiter
 from bot.handlers import register_handlers
 from bot.handlers.common import LIMITER_KEY
 from bot.jobs import CARD_INTERVAL_KEY, schedule_jobs
@@ -76,7 +77,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))  # type: ignore[arg-type]
+        builder = builder.rate_limiter(FloodLimiter())  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data[CARD_INTERVAL_KEY] = settings.card_refresh_seconds
     application.bot_data[LIMITER_KEY] = UpdateLimiter(

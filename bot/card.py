@@ -20,7 +20,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import replies
 from services.models import CardState, Session, SessionSummary
-from services.qr import checkin_link
+from services.qr import group_checkin_link
 
 CARD_ACTIONS = ("end", "ext", "miss", "list")
 _CARD_DATA = re.compile(r"cd:(end|ext|miss|list):([0-9a-f]{12})")
@@ -70,7 +70,8 @@ def _keyboard(session: Session, bot_username: str, in_group: bool) -> InlineKeyb
             0, InlineKeyboardButton("Who is missing", callback_data=card_data("miss", session.id))
         )
     if in_group:
-        link = checkin_link(bot_username, session.id, session.code)
+        # The link names the session only: the code stays on the projector, not in the group.
+        link = group_checkin_link(bot_username, session.id)
         rows.append([InlineKeyboardButton("Check in (opens a private chat)", url=link)])
     return InlineKeyboardMarkup(rows)
 
@@ -85,11 +86,19 @@ def render_card(
     if not session.is_open(now):
         return CardView(replies.card_ended(heading, count, summary_sent=False), "", None, True)
     minutes = max(1, math.ceil((session.ends_at - now).total_seconds() / 60))
+    timing = f"Time left: {minutes} min (until {replies.fmt_time(session.ends_at, tz)})"
+    if in_group:
+        # A group card never carries the code: absent friends read groups too.
+        text = (
+            f"{heading}\n\n<b>{count}</b> checked in\n{timing}\n\n"
+            "Students: tap Check in below, then send me the code shown in class."
+        )
+        return CardView(text, "", _keyboard(session, bot_username, in_group), False)
     text = (
         f"{heading}\n\n"
         f"Code: <b><code>{escape(session.code)}</code></b>\n"
         f"<b>{count}</b> checked in\n"
-        f"Time left: {minutes} min (until {replies.fmt_time(session.ends_at, tz)})\n\n"
+        f"{timing}\n\n"
         f"Students: scan the QR or send <code>/checkin {escape(session.code)}</code>"
     )
     if session.geo:

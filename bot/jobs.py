@@ -81,11 +81,20 @@ async def refresh_cards(context: AttnContext, only: str | None = None) -> int:
             continue
         in_group = session.card_chat_id < 0
         view = render_card(state, now, context.tz, context.bot.username, in_group)
-        previous = await services.sessions.may_edit_card(session.id, view.fingerprint, interval)
+        # The final state is shown at once: it is the last edit of this card.
+        pace = 0.0 if view.final else interval
+        previous = await services.sessions.may_edit_card(session.id, view.fingerprint, pace)
         if previous is None:
             continue
         try:
-            if view.code and previous.split(":", 1)[0] != view.code:
+            if in_group:
+                await context.bot.edit_message_text(
+                    view.text,
+                    chat_id=session.card_chat_id,
+                    message_id=session.card_message_id,
+                    reply_markup=view.keyboard,
+                )
+            elif view.code and previous.split(":", 1)[0] != view.code:
                 link = checkin_link(context.bot.username, session.id, session.code)
                 await context.bot.edit_message_media(
                     InputMediaPhoto(

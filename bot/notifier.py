@@ -52,12 +52,20 @@ class TelegramNotifier:
         if summary.card_chat_id is None or summary.card_message_id is None:
             return
         try:
-            await self._bot.edit_message_caption(
-                chat_id=summary.card_chat_id,
-                message_id=summary.card_message_id,
-                caption=final_card_text(summary),
-                reply_markup=None,
-            )
+            if summary.card_chat_id < 0:  # a group's card is a text message
+                await self._bot.edit_message_text(
+                    final_card_text(summary),
+                    chat_id=summary.card_chat_id,
+                    message_id=summary.card_message_id,
+                    reply_markup=None,
+                )
+            else:
+                await self._bot.edit_message_caption(
+                    chat_id=summary.card_chat_id,
+                    message_id=summary.card_message_id,
+                    caption=final_card_text(summary),
+                    reply_markup=None,
+                )
         except TelegramError as exc:  # deleted by the teacher, too old: the summary counts
             log.info("could not finalise the card of session %s: %s", summary.session_id, exc)
 

@@ -5,10 +5,12 @@ On SIGTERM or SIGINT:
 1. no new work is taken: polling stops (the updates already fetched stay in the queue), or the
    webhook server stops accepting connections and answers 503 on open ones, so Telegram keeps
    those updates for the next process; the JobQueue is paused, so no new sweep starts;
-2. updates being handled and a sweep in progress get up to `DRAIN_SECONDS` to finish;
+2. updates being handled, the replies they send in the background and a sweep in progress get
+   up to `DRAIN_SECONDS` to finish (replies leave at Telegram's ~30 a second, so after a big
+   burst the last ones may not);
 3. whatever is still running then is cancelled: a sweep's PostgreSQL transaction rolls back and
    its Redis lease runs out, so the next process sweeps that session again; a check-in is one
-   Lua step, so it is either recorded or not;
+   Lua step, so it is either recorded or not (recorded, in practice: the reply comes after it);
 4. the Bot API client and the Redis and PostgreSQL pools are closed.
 
 The whole stop takes less than `SHUTDOWN_SECONDS` (a second signal cuts step 2 short).
@@ -27,6 +29,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import SERVICES_KEY
+from bot.handlers.common import wait_for_replies
 from bot.metrics import error_kind, metrics_of
 from bot.settings import Settings
 from bot.webserver import WebServer
@@ -37,7 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SHUTDOWN_SECONDS = 10.0
-DRAIN_SECONDS = 6.0  # updates in flight and a running sweep
+DRAIN_SECONDS = 5.0  # updates in flight and a running sweep; the rest is for closing
 CANCEL_SECONDS = 1.0  # for cancelled tasks to unwind
 CLOSE_SECONDS = 1.0  # each of: Bot API client, the stores' pools
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -163,6 +166,10 @@ async def _shutdown(
     if application.running:
         # Handles the updates already fetched, then waits for a running sweep.
         finished &= await _bounded(application.stop(), left(), hurry, "updates and jobs")
+    if finished:
+        # Replies the handlers left to send in the background.
+        replies = wait_for_replies(application.bot_data)
+        finished = await _bounded(replies, left(), hurry, "replies")
 
     # 3. Cancel what did not finish in time.
     if server is not None:
@@ -176,8 +183,7 @@ async def _shutdown(
         job_queue.scheduler.shutdown(wait=False)
 
     # 4. Close the connections.
-    with contextlib.suppress(RuntimeError):  # never initialized, or stop() was cut short
-        await _bounded(application.shutdown(), CLOSE_SECONDS, None, "closing the Bot API client")
+    await _bounded(application.shutdown(), CLOSE_SECONDS, None, "closing the Bot API client")
     services = application.bot_data.get(SERVICES_KEY)
     if application.post_shutdown is not None:
         finished = await _bounded(

@@ -2,12 +2,11 @@
 
 Tornado (already a dependency of python-telegram-bot's webhook extra) on one port.
 
-An update posted to the webhook is answered only after the bot has handled it, not when it
-is queued: Telegram keeps (and re-sends) every update it has no 200 for, so an update is never
-lost when the process stops or dies, only, at worst, handled twice, and every handler is safe
-to repeat (a second check-in is "already checked in"). Telegram's `max_connections` (40 by
-default) bounds how many updates arrive at once; python-telegram-bot's concurrency limit
-applies as in polling mode.
+An update posted to the webhook is answered 200 only after its handlers have run (a reply
+they send in the background may still be on its way), not when it is queued: Telegram keeps,
+and sends again, every update it got no 200 for, so an update is not lost when the process
+stops or dies before handling it. Telegram's `max_connections` (40 by default) bounds how many
+updates arrive at once; python-telegram-bot's concurrency limit applies as in polling mode.
 """
 
 from __future__ import annotations

@@ -30,3 +30,18 @@ def decode_checkin_payload(payload: str) -> tuple[str, str] | None:
 
 def checkin_link(bot_username: str, session_id: str, code: str) -> str:
     return f"https://t.me/{bot_username}?start={encode_checkin_payload(session_id, code)}"
+
+
+GROUP_PREFIX = "cg_"
+_GROUP_PAYLOAD = re.compile(r"cg_([0-9a-f]{12})")
+
+
+def group_checkin_link(bot_username: str, session_id: str) -> str:
+    """The link on a group's card: it opens the private chat ready for the code, without
+    carrying the code itself."""
+    return f"https://t.me/{bot_username}?start={GROUP_PREFIX}{session_id}"
+
+
+def decode_group_payload(payload: str) -> str | None:
+    match = _GROUP_PAYLOAD.fullmatch(payload)
+    return match[1] if match else None

@@ -17,7 +17,7 @@ from bot.ratelimit import UpdateLimiter
 from services.courses import INVITE_PREFIX
 from services.errors import StorageUnavailable
 from services.models import UserProfile
-from services.qr import decode_checkin_payload
+from services.qr import decode_checkin_payload, decode_group_payload
 from services.roles import INVITE_PREFIX as TEACHER_INVITE_PREFIX
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,13 @@ async def start_command(update: Update, context: AttnContext) -> None:
     user = update.effective_user
     assert user is not None
     payload = (context.args or [""])[0]
+    from_group = decode_group_payload(payload)
+    if from_group is not None:
+        from bot.handlers.checkin import CHECKIN_ACTION
+
+        await context.services.users.expect_reply(user.id, CHECKIN_ACTION)
+        await message_of(update).reply_text(replies.ASK_FOR_CODE)
+        return
     scanned = decode_checkin_payload(payload)
     if scanned is not None:
         from bot.handlers.checkin import reply_check_in

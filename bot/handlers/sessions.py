@@ -114,17 +114,21 @@ async def choose_course_button(update: Update, context: AttnContext) -> None:
 
 
 async def post_card(context: AttnContext, chat: Chat, session: Session) -> None:
-    """Post the session's live card (QR photo, code, count, time left, buttons) in `chat`."""
+    """Post the session's live card in `chat`: in a private chat a QR photo with the code,
+    count, time left and buttons; in a group the same without code or QR."""
     state = CardState(session, 0)
     in_group = chat.type != Chat.PRIVATE
     view = render_card(state, session.started_at, context.tz, context.bot.username, in_group)
-    link = checkin_link(context.bot.username, session.id, session.code)
-    message = await context.bot.send_photo(
-        chat.id,
-        InputFile(qr_png(link), filename="checkin.png"),
-        caption=view.text,
-        reply_markup=view.keyboard,
-    )
+    if in_group:
+        message = await context.bot.send_message(chat.id, view.text, reply_markup=view.keyboard)
+    else:
+        link = checkin_link(context.bot.username, session.id, session.code)
+        message = await context.bot.send_photo(
+            chat.id,
+            InputFile(qr_png(link), filename="checkin.png"),
+            caption=view.text,
+            reply_markup=view.keyboard,
+        )
     await context.services.sessions.attach_card(
         session, chat.id, message.message_id, view.fingerprint
     )
