@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import timedelta
 
@@ -67,7 +68,7 @@ async def test_100_check_ins_in_two_seconds_edit_the_card_sparingly(
     final = card_edits(bot)[-1]
     assert "Ended — 100 checked in" in final.text
     assert not buttons(final)
-    gaps = [b - a for a, b in zip(edit_times, edit_times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(edit_times)]
     assert all(gap >= timedelta(seconds=5) for gap in gaps)
 
 
@@ -172,7 +173,8 @@ async def test_group_flow_never_puts_a_code_into_the_group(
     await bot.services.sweeper.sweep_attendances()
     await bot.services.sweeper.deliver_summaries(TelegramNotifier(bot.app.bot, bot.services_tz))
     into_group = [
-        c for c in bot.request.calls
+        c
+        for c in bot.request.calls
         if c.params.get("chat_id") == GROUP and c.method in ("sendMessage", *EDITS)
     ]
     assert into_group
