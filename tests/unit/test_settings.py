@@ -81,3 +81,13 @@ def test_empty_urls_mean_embedded_servers() -> None:
     )
     assert settings.redis_url is None and settings.database_url is None
     assert settings.telegram_api_url is None
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = [
+        name
+        for name in ("ATTN_" + field.upper() for field in Settings.model_fields)
+        if name not in readme
+    ]
+    assert missing == []
