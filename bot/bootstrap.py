@@ -12,6 +12,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ResponseError
 from redis.retry import Retry
 
+from bot.failpoints import failpoint
 from bot.settings import Settings
 from services.clock import Clock, SystemClock
 from services.corrections import CorrectionService
@@ -159,7 +160,13 @@ async def build_services(
         ),
         users=UserService(live, records, clock, settings.user_idle_minutes),
         roles=roles,
-        sweeper=AttendanceSweeper(live, records, clock, settings.sweep_lease_seconds),
+        sweeper=AttendanceSweeper(
+            live,
+            records,
+            clock,
+            settings.sweep_lease_seconds,
+            checkpoint=failpoint(settings.failpoint),
+        ),
         exports=ExportService(records),
         courses=CourseService(live, records, roles),
         corrections=CorrectionService(live, records, roles, clock),

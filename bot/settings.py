@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=200)
     log_level: str = "INFO"
     card_refresh_seconds: float = Field(default=5.0, ge=1.0, le=300)
+    failpoint: str | None = None
     code_rotation_seconds: int = Field(default=30, ge=0, le=3600)
     code_grace_seconds: int = Field(default=5, ge=0, le=300)
     geo_radius_meters: int = Field(default=150, ge=10, le=10_000)
@@ -96,6 +97,15 @@ class Settings(BaseSettings):
         if not head.isdigit() or not tail:
             raise ValueError("must look like 123456:ABC... (from @BotFather)")
         return value
+
+    @field_validator("failpoint")
+    @classmethod
+    def _known_failpoint(cls, value: str | None) -> str | None:
+        from bot.failpoints import POINTS
+
+        if value and value not in POINTS:
+            raise ValueError(f"must be one of {', '.join(POINTS)} (tests only)")
+        return value or None
 
     @field_validator("log_level")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 
 from services.clock import Clock
@@ -47,7 +48,10 @@ class AttendanceSweeper:
         clock: Clock,
         lease_seconds: float = 60.0,
         batch: int = 50,
+        checkpoint: Callable[[str], None] | None = None,
     ) -> None:
+        # Fault-injection tests name a checkpoint at which the process kills itself.
+        self._checkpoint = checkpoint or (lambda name: None)
         self._live = live
         self._records = records
         self._clock = clock
@@ -75,7 +79,9 @@ class AttendanceSweeper:
                 await self._live.release_sweep(session_id, claim.token)
                 failures += 1
                 continue
+            self._checkpoint("sweep.committed")
             await self._live.finish_sweep(claim)
+            self._checkpoint("sweep.removed")
             persisted += 1
             log.info("session %s persisted with %d check-ins", session_id, len(claim.checkins))
         return SweepReport(persisted, rows, skipped, failures)
@@ -104,6 +110,7 @@ class AttendanceSweeper:
                 log.exception("summary of session %s not delivered; will retry", session_id)
                 await self._records.release_summary(session_id)
                 continue
+            self._checkpoint("summary.sent")
             await self._records.mark_summary_sent(session_id, self._clock.now())
             sent += 1
         for nudge in await self._records.claim_pending_nudges(now, self._lease_seconds, 100):
