@@ -7,67 +7,23 @@ import io
 import json
 import re
 import signal
-import socket
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from tests.e2e.conftest import TEACHER, TOKEN, BotProcess, bot_env
+from tests.e2e.conftest import TEACHER, TOKEN, BotProcess
+from tests.e2e.webhook_support import (
+    HOOK_PATH,
+    SECRET,
+    free_port,
+    http,
+    metric,
+    wait_until_webhook,
+    webhook_env,
+)
 from tests.fakes.bot_api_server import FakeBotApi
 
-SECRET = "e2e-webhook_SECRET-0123456789"
 STUDENTS = list(range(8101, 8126))
 INTRUDER = 8999
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def http(
-    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
-) -> tuple[int, str]:
-    request = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
-    try:
-        with _opener.open(request, timeout=10) as response:
-            return int(response.status), response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
-def metric(text: str, name: str) -> float:
-    match = re.search(rf"^{re.escape(name)} (\S+)$", text, flags=re.MULTILINE)
-    assert match is not None, f"{name} not in /metrics"
-    return float(match[1])
-
-
-def webhook_env(fake: FakeBotApi, data_dir: Path, port: int, **extra: str) -> dict[str, str]:
-    return bot_env(
-        fake,
-        data_dir,
-        ATTN_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/hook",
-        ATTN_WEBHOOK_SECRET=SECRET,
-        ATTN_LISTEN_HOST="127.0.0.1",
-        ATTN_LISTEN_PORT=str(port),
-        **extra,
-    )
-
-
-def wait_until_webhook(fake: FakeBotApi, bot: BotProcess, base: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert bot.proc is not None
-        if bot.proc.poll() is not None:
-            raise AssertionError("attn run exited early:\n" + bot.log()[-3000:])
-        if fake.webhook is not None:
-            assert http("GET", base + "/healthz")[0] == 200
-            return
-        time.sleep(0.2)
-    raise AssertionError("attn run never set its webhook:\n" + bot.log()[-3000:])
 
 
 def test_webhook_mode_end_to_end(fake: FakeBotApi, tmp_path: Path) -> None:
@@ -76,10 +32,11 @@ def test_webhook_mode_end_to_end(fake: FakeBotApi, tmp_path: Path) -> None:
     bot = BotProcess(webhook_env(fake, tmp_path / "data", port), tmp_path / "bot.log").start()
     stopped_in = None
     try:
-        wait_until_webhook(fake, bot, base)
+        wait_until_webhook(fake, bot)
+        assert http("GET", base + "/healthz")[0] == 200
         hook = fake.webhook
         assert hook is not None
-        assert hook.url == f"{base}/telegram/hook" and hook.secret_token == SECRET
+        assert hook.url == base + HOOK_PATH and hook.secret_token == SECRET
         assert not fake.calls_of("getUpdates")
 
         fake.send_message(TEACHER, "/start_session 15 Webhooks", first_name="Tess")
@@ -112,9 +69,9 @@ def test_webhook_mode_end_to_end(fake: FakeBotApi, tmp_path: Path) -> None:
             {**json_type, "X-Telegram-Bot-Api-Secret-Token": "wrong-secret"},
             {**json_type, "X-Telegram-Bot-Api-Secret-Token": SECRET[:-1]},
         ):
-            status, _ = http("POST", f"{base}/telegram/hook", body, headers)
+            status, _ = http("POST", base + HOOK_PATH, body, headers)
             assert status == 403
-        assert http("GET", f"{base}/telegram/hook")[0] == 405
+        assert http("GET", base + HOOK_PATH)[0] == 405
         assert http("POST", f"{base}/other", body, json_type)[0] == 404
 
         assert http("GET", base + "/healthz") == (200, "ok\n")
@@ -172,3 +129,17 @@ def test_webhook_mode_refuses_to_start_without_a_secret(fake: FakeBotApi, tmp_pa
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("configuration error: ATTN_WEBHOOK_SECRET must be 1-256 characters")
     assert "ünïcode" not in line
+
+
+def test_a_webhook_telegram_refuses_stops_the_start(tmp_path: Path) -> None:
+    with FakeBotApi(token=TOKEN, require_https_webhook=True) as fake:
+        env = webhook_env(fake, tmp_path / "data", free_port())
+        bot = BotProcess(env, tmp_path / "bot.log").start()
+        assert bot.proc is not None
+        code = bot.proc.wait(timeout=90)
+        assert code == 1, bot.log()[-3000:]
+        log = bot.log()
+        assert "start-up failed: Telegram did not accept the webhook URL" in log
+        assert "Traceback" not in log
+        assert SECRET not in log
+        bot.stop()

@@ -1,0 +1,64 @@
+"""Webhook settings: a URL needs a secret Telegram accepts; empty values mean polling."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from bot.__main__ import secrets_of
+from bot.settings import Settings, describe_settings_error
+
+
+def settings(**values: object) -> Settings:
+    return Settings(_env_file=None, bot_token="1:x", **values)  # type: ignore[call-arg,arg-type]
+
+
+def problem(**values: object) -> str:
+    with pytest.raises(ValidationError) as caught:
+        settings(**values)
+    return describe_settings_error(caught.value)
+
+
+def test_polling_by_default_and_with_empty_values() -> None:
+    for values in ({}, {"webhook_url": "", "webhook_secret": ""}, {"webhook_url": "  "}):
+        s = settings(**values)
+        assert s.webhook_url is None and s.webhook_secret is None
+    s = settings()
+    assert (s.listen_host, s.listen_port) == ("127.0.0.1", 8080)
+
+
+def test_a_webhook_needs_a_secret() -> None:
+    assert problem(webhook_url="https://bot.example.org/tg") == (
+        "configuration error: ATTN_WEBHOOK_SECRET is required when ATTN_WEBHOOK_URL is set"
+    )
+    assert "ATTN_WEBHOOK_SECRET is required" in problem(
+        webhook_url="https://bot.example.org/tg", webhook_secret=""
+    )
+
+
+@pytest.mark.parametrize("secret", ["has space", "ünï", "a" * 257, "semi;colon", "x/y"])
+def test_the_secret_is_what_telegram_accepts(secret: str) -> None:
+    line = problem(webhook_url="https://bot.example.org/tg", webhook_secret=secret)
+    assert line.startswith("configuration error: ATTN_WEBHOOK_SECRET must be 1-256 characters")
+    assert secret not in line
+
+
+def test_a_good_webhook_configuration() -> None:
+    s = settings(
+        webhook_url="https://bot.example.org/telegram/hook",
+        webhook_secret="Abc_123-xyz",
+        listen_host="0.0.0.0",
+        listen_port="8443",
+    )
+    assert s.webhook_path == "/telegram/hook" and s.listen_port == 8443
+    assert "Abc_123-xyz" in secrets_of(s)
+    assert settings(webhook_url="https://bot.example.org", webhook_secret="a").webhook_path == "/"
+
+
+@pytest.mark.parametrize("url", ["bot.example.org/hook", "ftp://bot.example.org/", "https://"])
+def test_the_url_must_be_http_or_https(url: str) -> None:
+    assert problem(webhook_url=url).startswith("configuration error: ATTN_WEBHOOK_URL must be")
+
+
+def test_the_port_must_be_a_port() -> None:
+    assert "ATTN_LISTEN_PORT" in problem(listen_port=70000)
