@@ -83,8 +83,11 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     application.add_handler(
         MessageHandler(NEW & filters.ChatType.PRIVATE & filters.LOCATION, checkin.location_message)
     )
-    # Anything that looks like a command and was not handled above.
-    application.add_handler(MessageHandler(NEW & filters.COMMAND, common.unknown_command))
+    # Anything that looks like a command and was not handled above (in a group, other bots'
+    # commands are not ours to answer).
+    application.add_handler(
+        MessageHandler(NEW & filters.ChatType.PRIVATE & filters.COMMAND, common.unknown_command)
+    )
     # A button we do not (or no longer) know, e.g. forged data: answer so the client stops.
     application.add_handler(CallbackQueryHandler(common.unknown_button))
 
