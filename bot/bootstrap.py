@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
 import asyncpg
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ResponseError
-from redis.retry import Retry
 
 from bot.failpoints import failpoint
 from bot.settings import Settings
@@ -54,6 +55,8 @@ class Services:
     pool: asyncpg.Pool
 
     async def close(self) -> None:
+        with contextlib.suppress(Exception):  # best effort: the cache refills on next use
+            await asyncio.wait_for(self.users.settle(), 2.0)
         await self.pool.close()
         await self.redis.aclose()
         if isinstance(self.redis, Redis):
@@ -145,6 +148,7 @@ async def build_services(
         await redis.aclose()
         raise
     live = RedisLiveStore(redis)
+    await live.load_scripts()
     records = PostgresRecordStore(pool)
     roles = RoleService(settings.teacher_ids, settings.admin_ids, records, clock)
     return Services(

@@ -19,9 +19,11 @@ def final_records(claim: SweepClaim) -> list[CheckIn]:
     teacher's live correction overrides either."""
     session_id = claim.session.id
     records: dict[int, CheckIn] = {}
+    marks = claim.marks
     for checkin in claim.checkins:
-        status = claim.marks.get(checkin.student_id, checkin.status)
-        records[checkin.student_id] = replace(checkin, status=status)
+        status = marks.get(checkin.student_id)
+        corrected = checkin if status is None else replace(checkin, status=status)
+        records[checkin.student_id] = corrected
     for student in claim.roster:
         if student not in records:
             status = claim.marks.get(student, AttendanceStatus.ABSENT)
@@ -70,7 +72,10 @@ class AttendanceSweeper:
                 continue
             try:
                 records = final_records(claim)
-                profiles = await self._live.cached_profiles([r.student_id for r in records])
+                # Names come from `users`; only students without a row yet (first seen while
+                # PostgreSQL was away) need their cached profile written with the session.
+                missing = await self._records.missing_users([r.student_id for r in records])
+                profiles = await self._live.cached_profiles(missing) if missing else {}
                 rows += await self._records.persist_session(
                     claim.session, records, list(profiles.values())
                 )

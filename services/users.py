@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import unicodedata
@@ -33,6 +34,58 @@ def clean_full_name(text: str) -> str:
     return name
 
 
+class RegistrationLoader:
+    """Brings registered names back into newly cached profiles, many users per query.
+
+    Users who are in PostgreSQL get their registered name and number merged into the cache
+    (never over one set meanwhile); users who are not get a row with their Telegram names, so
+    summaries and exports, which read names from PostgreSQL, can name them.
+    """
+
+    BATCH_DELAY_SECONDS = 0.02
+
+    def __init__(self, live: LiveStore, records: RecordStore) -> None:
+        self._live = live
+        self._records = records
+        self._pending: dict[int, UserProfile] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def request(self, profile: UserProfile) -> None:
+        self._pending[profile.user_id] = profile
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def settle(self) -> None:
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    async def _run(self) -> None:
+        while self._pending:
+            await asyncio.sleep(self.BATCH_DELAY_SECONDS)  # let a burst gather
+            batch, self._pending = self._pending, {}
+            try:
+                await self._load(batch)
+            except StorageUnavailable:
+                # The registered name stays safe in PostgreSQL; the user sweep upserts the
+                # Telegram names later, and COALESCE there never erases a registered one.
+                log.warning("profiles of %d users not loaded: storage unavailable", len(batch))
+            except Exception:
+                log.exception("loading %d profiles failed", len(batch))
+
+    async def _load(self, batch: dict[int, UserProfile]) -> None:
+        stored = await self._records.load_profiles(list(batch))
+        newcomers = [p for uid, p in batch.items() if uid not in stored]
+        if newcomers:
+            await self._records.add_new_users(newcomers)
+        registered = {
+            uid: (p.full_name or "", p.student_number or "")
+            for uid, p in stored.items()
+            if p.full_name or p.student_number
+        }
+        if registered:
+            await self._live.merge_registrations(registered)
+
+
 class UserService:
     """Keeps each active user's profile in Redis and moves idle ones to PostgreSQL."""
 
@@ -43,6 +96,7 @@ class UserService:
         self._records = records
         self._clock = clock
         self._idle = timedelta(minutes=idle_minutes)
+        self._loader = RegistrationLoader(live, records)
 
     async def seen(self, profile: UserProfile, update_id: int | None = None) -> Visit:
         """Record an interaction: refresh the cached profile, loading it back if it was swept.
@@ -52,30 +106,15 @@ class UserService:
         """
         current = replace(profile, last_seen=self._clock.now())
         visit = await self._live.touch_profile(current, update_id)
-        if visit.cached or visit.duplicate:
-            return visit
-        try:
-            stored = await self._records.load_profile(profile.user_id)
-        except StorageUnavailable:
-            # Check-ins must keep working while PostgreSQL is away; the registered name is
-            # safe there, and the cache never overwrites it with an empty one.
-            log.warning(
-                "PostgreSQL unavailable; caching user %s without registration", profile.user_id
-            )
-            stored = None
-        if stored is not None:
-            current = replace(
-                current, full_name=stored.full_name, student_number=stored.student_number
-            )
-        await self._live.store_profile(current)
+        if not visit.cached and not visit.duplicate:
+            # Newly cached: its registered name comes from PostgreSQL in the background, in
+            # batches, so no update waits for PostgreSQL (nor fails while it is away).
+            self._loader.request(current)
         return visit
 
-    async def profile(self, user_id: int) -> UserProfile | None:
-        """The user's profile from the cache, else from PostgreSQL."""
-        cached = await self._live.cached_profile(user_id)
-        if cached is not None:
-            return cached
-        return await self._records.load_profile(user_id)
+    async def settle(self) -> None:
+        """Wait until every background profile load has finished (shutdown and tests)."""
+        await self._loader.settle()
 
     async def register(
         self, profile: UserProfile, full_name_text: str, student_number: str | None

@@ -1,15 +1,17 @@
 """The Redis store: live sessions, check-ins, code lookups and user profile caches.
 
-Every multi-key invariant is one Lua script (loaded once with `register_script`); every key
+Every multi-key invariant is one Lua script (called by SHA, see `LuaScript`); every key
 name comes from `storage.keys`. Connection failures surface as `StorageUnavailable`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
 import secrets
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from importlib import resources
@@ -17,7 +19,6 @@ from typing import Any
 
 from redis import exceptions as redis_errors
 from redis.asyncio.cluster import RedisCluster
-from redis.commands.core import AsyncScript
 from redis.typing import EncodableT, FieldT
 
 from services.clock import from_ms, to_ms
@@ -122,6 +123,17 @@ def _session_from(fields: dict[str, str]) -> Session:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _checkin_keys(session_id: str) -> list[str]:
+    """The check-in script's keys for a session (built once per session, not per check-in)."""
+    return [
+        keys.session(session_id),
+        keys.session_checkins(session_id),
+        keys.session_roster(session_id),
+        keys.session_codes(session_id),
+    ]
+
+
 def _anchor_from(text: str) -> tuple[float, float] | None:
     lat, _, lon = text.partition(",")
     return (float(lat), float(lon)) if lat and lon else None
@@ -163,11 +175,36 @@ def _profile_from(user_id: int, fields: dict[str, str]) -> UserProfile:
     )
 
 
+class LuaScript:
+    """One Lua script, called by its SHA1 in one round trip.
+
+    Lighter than redis-py's `AsyncScript` on the hot path (no per-call checks), and it loads
+    the script again when the server lost its script cache (a restart), then retries once.
+    """
+
+    def __init__(self, redis: LiveRedis, text: str) -> None:
+        self.text = text
+        self.sha = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+        self._redis = redis
+
+    async def __call__(self, keys: Sequence[str], args: Sequence[EncodableT] = ()) -> Any:
+        try:
+            return await self._redis.evalsha(self.sha, len(keys), *keys, *args)
+        except redis_errors.NoScriptError:
+            await self._redis.script_load(self.text)
+            return await self._redis.evalsha(self.sha, len(keys), *keys, *args)
+
+    def queue(self, pipe: Any, keys: Sequence[str], args: Sequence[EncodableT]) -> None:
+        """Queue a call on a pipeline (run `_pipeline`, which handles a lost script cache)."""
+        pipe.evalsha(self.sha, len(keys), *keys, *args)
+
+
 class RedisLiveStore:
     """Live state in Redis. Works on a standalone server or, unchanged, on Redis Cluster."""
 
     def __init__(self, redis: LiveRedis) -> None:
         self._redis = redis
+        self._scripts: list[LuaScript] = []
         self._code_cache: dict[str, tuple[str, float]] = {}
         self._check_in = self._script("check_in")
         self._claim_teacher_slot = self._script("claim_teacher_slot")
@@ -184,21 +221,45 @@ class RedisLiveStore:
         self._register_failure = self._script("register_failure")
         self._claim_card_edit = self._script("claim_card_edit")
         self._extend_session = self._script("extend_session")
+        self._merge_registration = self._script("merge_registration")
 
-    def _script(self, name: str) -> AsyncScript:
-        return self._redis.register_script(load_script(name))
+    def _script(self, name: str) -> LuaScript:
+        script = LuaScript(self._redis, load_script(name))
+        self._scripts.append(script)
+        return script
+
+    async def load_scripts(self) -> None:
+        """Load every script into Redis (at start-up, and after a restart emptied its cache)."""
+        for script in self._scripts:
+            await self._redis.script_load(script.text)
+
+    async def _pipeline(self, build: Callable[[Any], None]) -> list[Any]:
+        """Run the commands `build` queues in one round trip; if Redis lost its scripts (a
+        restart), load them and run once more (everything queued here is idempotent)."""
+        for attempt in (1, 2):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                build(pipe)
+                try:
+                    return list(await pipe.execute())
+                except redis_errors.NoScriptError:
+                    if attempt == 2:
+                        raise
+            await self.load_scripts()
+        raise AssertionError("unreachable")
 
     async def _script_batch(
-        self, script: AsyncScript, calls: Sequence[tuple[list[str], list[EncodableT]]]
+        self, script: LuaScript, calls: Sequence[tuple[list[str], list[EncodableT]]]
     ) -> list[Any]:
         """Run `script` once per (keys, args): pipelined on one server; all at once on a
         cluster, whose pipelines cannot carry EVALSHA (the calls may sit on different nodes)."""
         if isinstance(self._redis, RedisCluster):
             return list(await asyncio.gather(*(script(keys=k, args=a) for k, a in calls)))
-        async with self._redis.pipeline(transaction=False) as pipe:
+
+        def build(pipe: Any) -> None:
             for script_keys, script_args in calls:
-                await script(keys=script_keys, args=script_args, client=pipe)
-            return list(await pipe.execute())
+                script.queue(pipe, script_keys, script_args)
+
+        return await self._pipeline(build)
 
     @property
     def redis(self) -> LiveRedis:
@@ -410,24 +471,21 @@ class RedisLiveStore:
         """Find the session by its code (unless a QR link named it) and run the atomic
         check-in script on it."""
         named = session_id
-        async with _redis_guard():
+        args: list[EncodableT] = [code, student_id, to_ms(now), "" if metres is None else metres]
+        try:  # (not _redis_guard: this is the hottest path, and a plain try costs nothing)
             for fresh in (False, True):
                 session_id = named or await self._resolve_code(code, fresh)
                 if session_id is None:
                     return RawCheckIn(CheckInOutcome.WRONG_CODE)
                 outcome, title, value, count = await self._check_in(
-                    keys=[
-                        keys.session(session_id),
-                        keys.session_checkins(session_id),
-                        keys.session_roster(session_id),
-                        keys.session_codes(session_id),
-                    ],
-                    args=[code, student_id, to_ms(now), "" if metres is None else metres],
+                    keys=_checkin_keys(session_id), args=args
                 )
                 name = _text(outcome)
                 if name == "no_session" and not fresh and named is None:
                     continue  # the cached route may be stale: look the code up once more
                 break
+        except _UNAVAILABLE as exc:
+            raise StorageUnavailable("Redis") from exc
         if name == "no_session":
             return RawCheckIn(CheckInOutcome.WRONG_CODE)
         text_value = _text(value)
@@ -584,20 +642,26 @@ class RedisLiveStore:
             profile.username or "",
             seen,
             keys.UPDATE_CLAIM_TTL if update_id is not None else 0,
+            keys.PROFILE_SAFETY_TTL,
         ]
-        async with _redis_guard():
+        seen_entry = {str(profile.user_id): seen}
+        try:
             if isinstance(self._redis, RedisCluster):
                 # A cluster pipeline cannot carry EVALSHA and the seen index is on another
                 # slot: both go out at once, so the caller still waits one round trip.
                 (cached, locked, duplicate), _ = await asyncio.gather(
                     self._touch_profile(keys=touch_keys, args=touch_args),
-                    self._redis.zadd(keys.seen_index(), {str(profile.user_id): seen}),
+                    self._redis.zadd(keys.seen_index(), seen_entry),
                 )
             else:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    await self._touch_profile(keys=touch_keys, args=touch_args, client=pipe)
-                    pipe.zadd(keys.seen_index(), {str(profile.user_id): seen})
-                    (cached, locked, duplicate), _ = await pipe.execute()
+
+                def build(pipe: Any) -> None:
+                    self._touch_profile.queue(pipe, touch_keys, touch_args)
+                    pipe.zadd(keys.seen_index(), seen_entry)
+
+                (cached, locked, duplicate), _ = await self._pipeline(build)
+        except _UNAVAILABLE as exc:
+            raise StorageUnavailable("Redis") from exc
         return Visit(
             int(cached) == 1, from_ms(locked) if int(locked) else None, int(duplicate) == 1
         )
@@ -693,6 +757,25 @@ class RedisLiveStore:
         """Raise StorageUnavailable unless Redis answers PING."""
         async with _redis_guard():
             await self._redis.ping()
+
+    async def merge_registrations(self, registered: dict[int, tuple[str, str]]) -> None:
+        """Put registered names (from PostgreSQL) into cached profiles, never over one set
+        meanwhile (a /register wins), and only into profiles still cached."""
+
+        def build(pipe: Any) -> None:
+            for user_id, (full_name, number) in registered.items():
+                self._merge_registration.queue(pipe, [keys.profile(user_id)], [full_name, number])
+
+        async with _redis_guard():
+            if isinstance(self._redis, RedisCluster):
+                await asyncio.gather(
+                    *(
+                        self._merge_registration(keys=[keys.profile(uid)], args=[name, number])
+                        for uid, (name, number) in registered.items()
+                    )
+                )
+            else:
+                await self._pipeline(build)
 
     async def forget_user(self, user_id: int) -> None:
         """Drop everything Redis holds about the user (profile, pending action, attempts)."""

@@ -87,6 +87,22 @@ SELECT id, first_name, last_name, username, full_name, student_number, last_seen
 FROM users WHERE id = $1
 """
 
+SELECT_PROFILES = """
+SELECT id, first_name, last_name, username, full_name, student_number, last_seen
+FROM users WHERE id = ANY($1::bigint[])
+"""
+
+INSERT_NEW_USERS = """
+INSERT INTO users (id, first_name, last_name, username, last_seen)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+ON CONFLICT (id) DO NOTHING
+"""
+
+SELECT_MISSING_USERS = """
+SELECT t.id FROM unnest($1::bigint[]) AS t(id)
+WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = t.id)
+"""
+
 SAVE_REGISTRATION = """
 INSERT INTO users (id, first_name, last_name, username, full_name, student_number, last_seen)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -470,6 +486,30 @@ class PostgresRecordStore:
             return
         async with _pg_guard(), self._pool.acquire() as conn:
             await self._upsert_profiles(conn, profiles)
+
+    async def load_profiles(self, user_ids: Sequence[int]) -> dict[int, UserProfile]:
+        async with _pg_guard():
+            rows = await self._pool.fetch(SELECT_PROFILES, list(user_ids))
+        return {row["id"]: _profile_from_row(row) for row in rows}
+
+    async def add_new_users(self, profiles: Sequence[UserProfile]) -> None:
+        """Rows for users seen for the first time (their Telegram names); existing rows stay."""
+        ordered = sorted(profiles, key=lambda p: p.user_id)
+        async with _pg_guard():
+            await self._pool.execute(
+                INSERT_NEW_USERS,
+                [p.user_id for p in ordered],
+                [p.first_name for p in ordered],
+                [p.last_name for p in ordered],
+                [p.username for p in ordered],
+                [p.last_seen for p in ordered],
+            )
+
+    async def missing_users(self, user_ids: Sequence[int]) -> list[int]:
+        """Which of these ids have no `users` row yet."""
+        async with _pg_guard():
+            rows = await self._pool.fetch(SELECT_MISSING_USERS, list(user_ids))
+        return [row["id"] for row in rows]
 
     async def load_profile(self, user_id: int) -> UserProfile | None:
         async with _pg_guard():

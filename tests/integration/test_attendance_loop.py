@@ -187,6 +187,7 @@ async def test_user_sweep_persists_idle_profile_and_restores_it(
     assert row["full_name"] == "Augusta Ada King" and row["username"] == "ada"
     assert row["last_seen"] is not None
     await services.users.seen(ada)
+    await services.users.settle()  # the registered name comes back in the background
     restored = await services.live.cached_profile(77)
     assert restored is not None
     assert (restored.full_name, restored.student_number) == ("Augusta Ada King", "A-1815")

@@ -58,6 +58,19 @@ class InMemoryRecordStore:
                 )
             self.users[profile.user_id] = profile
 
+    async def load_profiles(self, user_ids: Sequence[int]) -> dict[int, UserProfile]:
+        self._check()
+        return {uid: self.users[uid] for uid in user_ids if uid in self.users}
+
+    async def add_new_users(self, profiles: Sequence[UserProfile]) -> None:
+        self._check()
+        for profile in profiles:
+            self.users.setdefault(profile.user_id, profile)
+
+    async def missing_users(self, user_ids: Sequence[int]) -> list[int]:
+        self._check()
+        return [uid for uid in user_ids if uid not in self.users]
+
     async def load_profile(self, user_id: int) -> UserProfile | None:
         self._check()
         return self.users.get(user_id)

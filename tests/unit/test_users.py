@@ -26,6 +26,7 @@ async def test_idle_profile_moves_to_records_and_comes_back(
     assert await live.redis.zcard(keys.seen_index()) == 0
     assert records.users[42].full_name == "Ada King"
     await users.seen(UserProfile(42, "Ada", "Lovelace", "ada"))
+    await users.settle()  # the registered name comes back in the background
     restored = await live.cached_profile(42)
     assert restored is not None and restored.full_name == "Ada King"
     assert restored.student_number == "S-1"

@@ -1,0 +1,9 @@
+-- Add a registered name and number (read from PostgreSQL) to a cached profile, only if it is
+-- still cached and no registration was written meanwhile (a /register always wins).
+-- KEYS[1] profile hash          ARGV[1] full name    ARGV[2] student number
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+redis.call('HSETNX', KEYS[1], 'full_name', ARGV[1])
+redis.call('HSETNX', KEYS[1], 'student_number', ARGV[2])
+return 1
