@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from services.clock import from_ms
+
 
 class AttendanceStatus(StrEnum):
     """The status of one student in one session, as stored in PostgreSQL."""
@@ -117,13 +119,21 @@ class Course:
 
 @dataclass(frozen=True, slots=True)
 class CheckIn:
-    """One student's check-in to one session."""
+    """One student's record in one session (no check-in time for an absent one).
+
+    The time is kept as milliseconds since the epoch, the way Redis holds it: a sweep moves
+    thousands of these at once, and building a datetime for each was its largest cost.
+    """
 
     session_id: str
     student_id: int
-    checked_in_at: datetime | None
+    checked_in_ms: int | None
     status: AttendanceStatus
     distance_m: int | None = None
+
+    @property
+    def checked_in_at(self) -> datetime | None:
+        return from_ms(self.checked_in_ms) if self.checked_in_ms is not None else None
 
 
 @dataclass(frozen=True, slots=True)

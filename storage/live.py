@@ -49,6 +49,7 @@ _UNAVAILABLE = (
 # re-checks the code against the session, so a briefly stale entry is harmless: it costs one
 # extra lookup, never a wrong record.
 _CODE_CACHE_SECONDS = 2.0
+_SEEN_INDEX_SECONDS = 60.0
 
 
 def load_script(name: str) -> str:
@@ -145,11 +146,16 @@ def _parse_checkin_value(value: str) -> tuple[datetime, bool]:
     return from_ms(stamp[:-1]), stamp.endswith("l")
 
 
+_PRESENT, _LATE = AttendanceStatus.PRESENT, AttendanceStatus.LATE
+
+
 def _checkin_from(session_id: str, student: str, value: str) -> CheckIn:
-    when, late = _parse_checkin_value(value)
-    status = AttendanceStatus.LATE if late else AttendanceStatus.PRESENT
-    _, _, metres = value.partition(" ")
-    return CheckIn(session_id, int(student), when, status, int(metres) if metres else None)
+    """ "<ms><p|l>[ <metres>]" -> CheckIn, without building a datetime (sweeps parse many)."""
+    stamp, _, metres = value.partition(" ")
+    status = _LATE if stamp[-1] == "l" else _PRESENT
+    return CheckIn(
+        session_id, int(student), int(stamp[:-1]), status, int(metres) if metres else None
+    )
 
 
 def _profile_fields(profile: UserProfile) -> dict[FieldT, EncodableT]:
@@ -205,6 +211,7 @@ class RedisLiveStore:
     def __init__(self, redis: LiveRedis) -> None:
         self._redis = redis
         self._scripts: list[LuaScript] = []
+        self._seen_indexed: dict[int, float] = {}
         self._code_cache: dict[str, tuple[str, float]] = {}
         self._check_in = self._script("check_in")
         self._claim_teacher_slot = self._script("claim_teacher_slot")
@@ -645,23 +652,38 @@ class RedisLiveStore:
             keys.PROFILE_SAFETY_TTL,
         ]
         seen_entry = {str(profile.user_id): seen}
+        # The idle index only needs minute precision (profiles idle for 30 minutes move to
+        # PostgreSQL, and the sweep re-checks the profile's own last-seen time), so it is
+        # written once a minute per user: most updates cost one script call and no pipeline.
+        now = time.monotonic()
+        index_due = now - self._seen_indexed.get(profile.user_id, -1e9) >= _SEEN_INDEX_SECONDS
         try:
-            if isinstance(self._redis, RedisCluster):
+            if not index_due:
+                cached, locked, duplicate = await self._touch_profile(
+                    keys=touch_keys, args=touch_args
+                )
+            elif isinstance(self._redis, RedisCluster):
                 # A cluster pipeline cannot carry EVALSHA and the seen index is on another
                 # slot: both go out at once, so the caller still waits one round trip.
                 (cached, locked, duplicate), _ = await asyncio.gather(
                     self._touch_profile(keys=touch_keys, args=touch_args),
                     self._redis.zadd(keys.seen_index(), seen_entry),
                 )
-            else:
-
-                def build(pipe: Any) -> None:
-                    self._touch_profile.queue(pipe, touch_keys, touch_args)
-                    pipe.zadd(keys.seen_index(), seen_entry)
-
-                (cached, locked, duplicate), _ = await self._pipeline(build)
+            else:  # one server: the script updates the idle index too, in the same call
+                cached, locked, duplicate = await self._touch_profile(
+                    keys=[*touch_keys, keys.seen_index()], args=[*touch_args, profile.user_id]
+                )
         except _UNAVAILABLE as exc:
             raise StorageUnavailable("Redis") from exc
+        if not index_due and int(cached) == 0 and int(duplicate) == 0:
+            # A profile created just now must be in the idle index, or the sweep never finds it.
+            async with _redis_guard():
+                await self._redis.zadd(keys.seen_index(), seen_entry)
+            index_due = True
+        if index_due:
+            if len(self._seen_indexed) > 100_000:
+                self._seen_indexed.clear()
+            self._seen_indexed[profile.user_id] = now
         return Visit(
             int(cached) == 1, from_ms(locked) if int(locked) else None, int(duplicate) == 1
         )

@@ -56,9 +56,9 @@ ON CONFLICT (id) DO NOTHING
 
 INSERT_ATTENDANCE = """
 INSERT INTO attendance (session_id, student_id, status, checked_in_at, distance_m)
-SELECT $1, student_id, status, checked_in_at, distance_m
-FROM unnest($2::bigint[], $3::text[], $4::timestamptz[], $5::integer[])
-     AS t(student_id, status, checked_in_at, distance_m)
+SELECT $1, student_id, status, to_timestamp(checked_in_ms / 1000.0), distance_m
+FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::integer[])
+     AS t(student_id, status, checked_in_ms, distance_m)
 ON CONFLICT (session_id, student_id) DO NOTHING
 """
 
@@ -457,7 +457,7 @@ class PostgresRecordStore:
                 session.id,
                 [c.student_id for c in checkins],
                 [c.status.value for c in checkins],
-                [c.checked_in_at for c in checkins],
+                [c.checked_in_ms for c in checkins],
                 [c.distance_m for c in checkins],
             )
             await conn.execute(REMAP_FORGOTTEN, session.id)

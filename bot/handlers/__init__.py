@@ -32,10 +32,10 @@ NEW = filters.UpdateType.MESSAGE
 
 def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add every handler; the order matters within a group, earlier wins."""
-    # Group -2 first: rate limits (a flooding account is ignored, the process is paced).
-    application.add_handler(TypeHandler(Update, common.throttle), group=-2)
-    # Group -1 runs before all others for every update: remember who we talk to.
-    application.add_handler(TypeHandler(Update, common.remember_user), group=-1)
+    # Group -1 runs before all others for every update: rate limits (a flooding account is
+    # ignored, the process is paced), then duplicate deliveries dropped and the sender's
+    # profile refreshed, in one Redis round trip.
+    application.add_handler(TypeHandler(Update, common.admit_update), group=-1)
 
     application.add_handler(CommandHandler("start", common.start_command, filters=NEW))
     application.add_handler(CommandHandler("help", common.help_command, filters=NEW))

@@ -82,6 +82,12 @@ async def throttle(update: Update, context: AttnContext) -> None:
     raise ApplicationHandlerStop
 
 
+async def admit_update(update: Update, context: AttnContext) -> None:
+    """The one handler that runs first for every update: rate limits, then bookkeeping."""
+    await throttle(update, context)
+    await remember_user(update, context)
+
+
 async def remember_user(update: Update, context: AttnContext) -> None:
     """First for every update: drop a duplicate delivery, keep the sender's profile fresh.
 
