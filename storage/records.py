@@ -47,23 +47,28 @@ async def _pg_guard() -> AsyncIterator[None]:
         raise StorageUnavailable("PostgreSQL") from exc
 
 
-INSERT_SESSION = """
-INSERT INTO sessions (id, teacher_id, chat_id, title, started_at, ends_at, late_at, course_id,
-                      card_chat_id, card_message_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-ON CONFLICT (id) DO NOTHING
-"""
-
-INSERT_ATTENDANCE = """
-INSERT INTO attendance (session_id, student_id, status, checked_in_at, distance_m)
-SELECT $1, student_id, status, to_timestamp(checked_in_ms / 1000.0), distance_m
-FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::integer[])
-     AS t(student_id, status, checked_in_ms, distance_m)
-ON CONFLICT (session_id, student_id) DO NOTHING
-"""
-
-INSERT_OUTBOX = """
-INSERT INTO summary_outbox (session_id) VALUES ($1) ON CONFLICT (session_id) DO NOTHING
+# The whole session in one statement (one round trip): the session row, its records (a
+# forgotten student's under their pseudonym) and its outbox row. The foreign keys to
+# `sessions` are checked at the end of the statement, when the session row exists.
+PERSIST_SESSION = """
+WITH new_session AS (
+    INSERT INTO sessions (id, teacher_id, chat_id, title, started_at, ends_at, late_at,
+                          course_id, card_chat_id, card_message_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    ON CONFLICT (id) DO NOTHING
+), new_rows AS (
+    INSERT INTO attendance (session_id, student_id, status, checked_in_at, distance_m)
+    SELECT $1, coalesce(f.pseudonym, t.student_id), t.status,
+           to_timestamp(t.checked_in_ms / 1000.0), t.distance_m
+    FROM unnest($11::bigint[], $12::text[], $13::bigint[], $14::integer[])
+         AS t(student_id, status, checked_in_ms, distance_m)
+    LEFT JOIN forgotten_users f ON f.user_id = t.student_id
+    ON CONFLICT (session_id, student_id) DO NOTHING
+    RETURNING 1
+), outbox AS (
+    INSERT INTO summary_outbox (session_id) VALUES ($1) ON CONFLICT (session_id) DO NOTHING
+)
+SELECT count(*) FROM new_rows
 """
 
 # Names from a cache never erase a registered name: COALESCE keeps what is stored.
@@ -197,11 +202,6 @@ DELETE_TEACHER_ROLE = "DELETE FROM teachers WHERE user_id = $1"
 DELETE_USER = "DELETE FROM users WHERE id = $1"
 # Records of a forgotten user that reach PostgreSQL later (a session that was live when they
 # asked) are remapped in the sweep's transaction.
-REMAP_FORGOTTEN = """
-UPDATE attendance a SET student_id = f.pseudonym
-FROM forgotten_users f
-WHERE a.session_id = $1 AND a.student_id = f.user_id
-"""
 DELETE_OLD_SESSIONS = "DELETE FROM sessions WHERE started_at < $1"
 DELETE_OLD_AUDIT = "DELETE FROM attendance_audit WHERE changed_at < $1"
 DELETE_OLD_FORGOTTEN = "DELETE FROM forgotten_users WHERE forgotten_at < $1"
@@ -437,8 +437,10 @@ class PostgresRecordStore:
         nothing twice. Returns the number of attendance rows this call inserted.
         """
         async with _pg_guard(), self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                INSERT_SESSION,
+            if profiles:
+                await self._upsert_profiles(conn, profiles)
+            inserted = await conn.fetchval(
+                PERSIST_SESSION,
                 session.id,
                 session.teacher_id,
                 session.chat_id,
@@ -449,22 +451,14 @@ class PostgresRecordStore:
                 session.course_id,
                 session.card_chat_id,
                 session.card_message_id,
-            )
-            if profiles:
-                await self._upsert_profiles(conn, profiles)
-            status = await conn.execute(
-                INSERT_ATTENDANCE,
-                session.id,
                 [c.student_id for c in checkins],
                 [c.status.value for c in checkins],
                 [c.checked_in_ms for c in checkins],
                 [c.distance_m for c in checkins],
             )
-            await conn.execute(REMAP_FORGOTTEN, session.id)
             if session.course_id is not None:
                 await conn.execute(INSERT_NUDGES, session.id, session.course_id)
-            await conn.execute(INSERT_OUTBOX, session.id)
-        return int(status.rsplit(" ", 1)[-1])
+        return int(inserted)
 
     async def _upsert_profiles(
         self, conn: asyncpg.Connection, profiles: Sequence[UserProfile]
