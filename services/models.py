@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from services.clock import from_ms
 
@@ -117,12 +118,12 @@ class Course:
     roster_size: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class CheckIn:
+class CheckIn(NamedTuple):
     """One student's record in one session (no check-in time for an absent one).
 
-    The time is kept as milliseconds since the epoch, the way Redis holds it: a sweep moves
-    thousands of these at once, and building a datetime for each was its largest cost.
+    A named tuple, and the time in milliseconds since the epoch as Redis holds it: a sweep
+    moves thousands of these at once, and building a dataclass and a datetime for each was
+    most of its own cost.
     """
 
     session_id: str

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 
 from services.clock import Clock
 from services.errors import StorageUnavailable
@@ -22,7 +21,7 @@ def final_records(claim: SweepClaim) -> list[CheckIn]:
     marks = claim.marks
     for checkin in claim.checkins:
         status = marks.get(checkin.student_id)
-        corrected = checkin if status is None else replace(checkin, status=status)
+        corrected = checkin if status is None else checkin._replace(status=status)
         records[checkin.student_id] = corrected
     for student in claim.roster:
         if student not in records:
@@ -71,25 +70,32 @@ class AttendanceSweeper:
                 skipped += 1
                 continue
             try:
-                records = final_records(claim)
-                # Names come from `users`; only students without a row yet (first seen while
-                # PostgreSQL was away) need their cached profile written with the session.
-                missing = await self._records.missing_users([r.student_id for r in records])
-                profiles = await self._live.cached_profiles(missing) if missing else {}
-                rows += await self._records.persist_session(
-                    claim.session, records, list(profiles.values())
+                inserted, new_users = await self._records.persist_session(
+                    claim.session, final_records(claim)
                 )
+                rows += inserted
             except StorageUnavailable:
                 log.warning("sweep of session %s postponed: PostgreSQL unavailable", session_id)
                 await self._live.release_sweep(session_id, claim.token)
                 failures += 1
                 continue
             self._checkpoint("sweep.committed")
+            if new_users:
+                await self._name_new_users(new_users)
             await self._live.finish_sweep(claim)
             self._checkpoint("sweep.removed")
             persisted += 1
             log.info("session %s persisted with %d check-ins", session_id, len(claim.checkins))
         return SweepReport(persisted, rows, skipped, failures)
+
+    async def _name_new_users(self, user_ids: list[int]) -> None:
+        """Names from the profile cache for students who had no `users` row (first seen while
+        PostgreSQL was away). Best effort: the user sweep writes them later otherwise."""
+        try:
+            profiles = await self._live.cached_profiles(user_ids)
+            await self._records.upsert_profiles(list(profiles.values()))
+        except StorageUnavailable:
+            log.warning("names of %d new users postponed to the user sweep", len(user_ids))
 
     async def deliver_summaries(self, notifier: Notifier, limit: int = 20) -> int:
         """Send the teacher the summary of each persisted session not yet reported.

@@ -67,8 +67,17 @@ WITH new_session AS (
     RETURNING 1
 ), outbox AS (
     INSERT INTO summary_outbox (session_id) VALUES ($1) ON CONFLICT (session_id) DO NOTHING
+), new_users AS (
+    -- Students first seen while PostgreSQL was away have no row yet: the caller fills in
+    -- their names from the profile cache. Forgotten students never get one again.
+    INSERT INTO users (id)
+    SELECT t.id FROM unnest($11::bigint[]) AS t(id)
+    WHERE NOT EXISTS (SELECT 1 FROM forgotten_users f WHERE f.user_id = t.id)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
 )
-SELECT count(*) FROM new_rows
+SELECT (SELECT count(*) FROM new_rows) AS inserted,
+       (SELECT coalesce(array_agg(id), '{}') FROM new_users) AS new_users
 """
 
 # Names from a cache never erase a registered name: COALESCE keeps what is stored.
@@ -101,11 +110,6 @@ INSERT_NEW_USERS = """
 INSERT INTO users (id, first_name, last_name, username, last_seen)
 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
 ON CONFLICT (id) DO NOTHING
-"""
-
-SELECT_MISSING_USERS = """
-SELECT t.id FROM unnest($1::bigint[]) AS t(id)
-WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = t.id)
 """
 
 SAVE_REGISTRATION = """
@@ -429,17 +433,16 @@ class PostgresRecordStore:
         return self._pool
 
     async def persist_session(
-        self, session: Session, checkins: Sequence[CheckIn], profiles: Sequence[UserProfile]
-    ) -> int:
-        """Write a session, its records, the profiles it names, nudges and its outbox row at once.
+        self, session: Session, checkins: Sequence[CheckIn]
+    ) -> tuple[int, list[int]]:
+        """Write a session, its records, nudges and its outbox row in one transaction.
 
         Everything is `ON CONFLICT DO NOTHING`, so a sweep that runs again after a crash adds
-        nothing twice. Returns the number of attendance rows this call inserted.
+        nothing twice. Returns the number of attendance rows this call inserted, and the
+        students who had no `users` row yet (the caller stores their cached names).
         """
         async with _pg_guard(), self._pool.acquire() as conn, conn.transaction():
-            if profiles:
-                await self._upsert_profiles(conn, profiles)
-            inserted = await conn.fetchval(
+            row = await conn.fetchrow(
                 PERSIST_SESSION,
                 session.id,
                 session.teacher_id,
@@ -458,7 +461,7 @@ class PostgresRecordStore:
             )
             if session.course_id is not None:
                 await conn.execute(INSERT_NUDGES, session.id, session.course_id)
-        return int(inserted)
+        return int(row["inserted"]), list(row["new_users"])
 
     async def _upsert_profiles(
         self, conn: asyncpg.Connection, profiles: Sequence[UserProfile]
@@ -498,12 +501,6 @@ class PostgresRecordStore:
                 [p.username for p in ordered],
                 [p.last_seen for p in ordered],
             )
-
-    async def missing_users(self, user_ids: Sequence[int]) -> list[int]:
-        """Which of these ids have no `users` row yet."""
-        async with _pg_guard():
-            rows = await self._pool.fetch(SELECT_MISSING_USERS, list(user_ids))
-        return [row["id"] for row in rows]
 
     async def load_profile(self, user_id: int) -> UserProfile | None:
         async with _pg_guard():

@@ -33,18 +33,20 @@ class InMemoryRecordStore:
             raise StorageUnavailable("PostgreSQL")
 
     async def persist_session(
-        self, session: Session, checkins: Sequence[CheckIn], profiles: Sequence[UserProfile]
-    ) -> int:
+        self, session: Session, checkins: Sequence[CheckIn]
+    ) -> tuple[int, list[int]]:
         self._check()
         self.sessions.setdefault(session.id, session)
-        await self.upsert_profiles(profiles)
+        new_users = [c.student_id for c in checkins if c.student_id not in self.users]
+        for student in new_users:
+            self.users[student] = UserProfile(student, "")
         added = 0
         for checkin in checkins:
             if (session.id, checkin.student_id) not in self.attendance:
                 self.attendance[(session.id, checkin.student_id)] = checkin
                 added += 1
         self.outbox.setdefault(session.id, {"claimed_until": None, "sent_at": None})
-        return added
+        return added, new_users
 
     async def upsert_profiles(self, profiles: Sequence[UserProfile]) -> None:
         self._check()
@@ -66,10 +68,6 @@ class InMemoryRecordStore:
         self._check()
         for profile in profiles:
             self.users.setdefault(profile.user_id, profile)
-
-    async def missing_users(self, user_ids: Sequence[int]) -> list[int]:
-        self._check()
-        return [uid for uid in user_ids if uid not in self.users]
 
     async def load_profile(self, user_id: int) -> UserProfile | None:
         self._check()
