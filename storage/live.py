@@ -149,10 +149,13 @@ def _parse_checkin_value(value: str) -> tuple[datetime, bool]:
 _PRESENT, _LATE = AttendanceStatus.PRESENT, AttendanceStatus.LATE
 
 
-def _checkin_from(session_id: str, student: str, value: str) -> CheckIn:
-    """ "<ms><p|l>[ <metres>]" -> CheckIn, without building a datetime (sweeps parse many)."""
-    stamp, _, metres = value.partition(" ")
-    status = _LATE if stamp[-1] == "l" else _PRESENT
+def _checkin_from(session_id: str, student: str | bytes, value: str | bytes) -> CheckIn:
+    """ "<ms><p|l>[ <metres>]" -> CheckIn, straight from the reply's bytes (sweeps parse
+    thousands: no decoding, no datetime)."""
+    if isinstance(value, str):
+        value = value.encode()
+    stamp, _, metres = value.partition(b" ")
+    status = _LATE if stamp[-1:] == b"l" else _PRESENT
     return CheckIn(
         session_id, int(student), int(stamp[:-1]), status, int(metres) if metres else None
     )
@@ -539,9 +542,8 @@ class RedisLiveStore:
         if outcome != "claimed":
             return None
         session = _session_from(_pairs(reply[1]))
-        checkins = [
-            _checkin_from(session_id, student, value) for student, value in _pairs(reply[2]).items()
-        ]
+        flat = reply[2]
+        checkins = [_checkin_from(session_id, flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
         roster = [int(_text(m)) for m in reply[3]]
         marks = {int(k): AttendanceStatus(v) for k, v in _pairs(reply[4]).items()}
         codes = [_text(c) for c in reply[5]]
