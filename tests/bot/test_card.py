@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 from datetime import timedelta
@@ -183,3 +184,32 @@ async def test_group_flow_never_puts_a_code_into_the_group(
     assert "Ended — 2 checked in — summary sent" in into_group[-1].text
     summary = [t for t in bot.request.texts(TEACHER_ID) if "Summary" in t]
     assert len(summary) == 1  # to the teacher privately, not into the group
+
+
+async def test_two_processes_edit_one_card_once(
+    bot: BotHarness, clock: ManualClock, redis_url: str, clean_database: str
+) -> None:
+    """A second bot process (its own Application and connections, same Redis and PostgreSQL)
+    refreshing the same cards at the same moment: each change is edited by one of them."""
+    from bot.bootstrap import build_services
+    from tests.conftest import make_settings
+
+    other_services = await build_services(make_settings(), redis_url, clean_database, clock=clock)
+    try:
+        async with BotHarness(make_settings(), other_services) as other:
+            [card] = await bot.send(TEACHER_ID, "/start_session 30 Twice fixed")
+            code = re.search(r"<code>([A-Z0-9]{6})</code>", card)
+            assert code
+            for step in range(6):
+                await bot.send(71_000 + step, f"/checkin {code[1]}")
+                clock.advance(seconds=5)
+                await asyncio.gather(
+                    refresh_cards(context_of(bot)), refresh_cards(context_of(other))
+                )
+            mine = [c for c in bot.request.calls if c.method in EDITS]
+            theirs = [c for c in other.request.calls if c.method in EDITS]
+            assert len(mine) + len(theirs) == 6  # one edit per change, never two
+            counts = sorted(re.search(r"<b>(\d+)</b>", c.text)[1] for c in mine + theirs)  # type: ignore[index]
+            assert counts == ["1", "2", "3", "4", "5", "6"]
+    finally:
+        await other_services.close()
