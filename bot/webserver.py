@@ -12,6 +12,7 @@ updates arrive at once; python-telegram-bot's concurrency limit applies as in po
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -119,11 +120,24 @@ class WebServer:
         coroutine = application.process_update(update)
         try:
             await application.update_processor.process_update(update, coroutine)
+        except asyncio.CancelledError:
+            # Cut off at shutdown: Telegram will deliver it again, so it must not stay
+            # marked as handled (every handler copes with a partly done first attempt).
+            await asyncio.shield(self._release_claim(update))
+            raise
         finally:
             coroutine.close()  # only does something when cancelled before it started
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._idle.set()
+
+    async def _release_claim(self, update: Update) -> None:
+        user = update.effective_user
+        services = self.application.bot_data.get(SERVICES_KEY)
+        if user is None or services is None:
+            return
+        with contextlib.suppress(Exception):  # best effort; the claim expires in 24 h anyway
+            await asyncio.wait_for(services.users.release_update(user.id, update.update_id), 1)
 
 
 def _exact(path: str) -> str:

@@ -112,6 +112,10 @@ class UserService:
             self._loader.request(current)
         return visit
 
+    async def release_update(self, user_id: int, update_id: int) -> None:
+        """Forget that an update was handled: it was cut off and will be delivered again."""
+        await self._live.release_update_claim(user_id, update_id)
+
     async def settle(self) -> None:
         """Wait until every background profile load has finished (shutdown and tests)."""
         await self._loader.settle()

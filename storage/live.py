@@ -782,6 +782,10 @@ class RedisLiveStore:
         async with _redis_guard():
             await self._redis.ping()
 
+    async def release_update_claim(self, user_id: int, update_id: int) -> None:
+        async with _redis_guard():
+            await self._redis.delete(keys.update_claim(user_id, update_id))
+
     async def merge_registrations(self, registered: dict[int, tuple[str, str]]) -> None:
         """Put registered names (from PostgreSQL) into cached profiles, never over one set
         meanwhile (a /register wins), and only into profiles still cached."""

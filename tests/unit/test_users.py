@@ -66,3 +66,13 @@ async def test_pending_reply_is_taken_once_and_expires(
     await users.expect_reply(5, "checkin")
     clock.advance(minutes=6)
     assert await users.take_expected_reply(5) is None
+
+
+async def test_an_update_claim_released_after_a_cut_off_counts_again(
+    users: UserService,
+) -> None:
+    first = await users.seen(UserProfile(9, "N"), update_id=555)
+    again = await users.seen(UserProfile(9, "N"), update_id=555)
+    assert not first.duplicate and again.duplicate
+    await users.release_update(9, 555)
+    assert not (await users.seen(UserProfile(9, "N"), update_id=555)).duplicate
