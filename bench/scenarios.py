@@ -36,7 +36,7 @@ from bench.measure import Run, Series, gather_all, percentile, run_concurrent
 from bot.app import AnyApplication, build_application
 from bot.bootstrap import Services
 from bot.context import SERVICES_KEY, AttnContext
-from bot.jobs import sweep_attendances_task
+from bot.jobs import deliver_summaries_task, sweep_attendances_task
 from bot.settings import Settings
 from services.models import CheckInOutcome, Session, UserProfile
 from storage import keys
@@ -528,8 +528,9 @@ class Bench:
     async def _deliver_left_summaries(self, rows: int) -> None:
         """Time the job callback on the last repetition's outbox: summaries with their CSVs.
 
-        `sweep_attendances_task` persists (nothing is left to persist here) and then delivers
-        up to 20 summaries per run; it runs until the outbox is empty. Reported as a note:
+        `sweep_attendances_task` persists (nothing is left to persist here) and
+        `deliver_summaries_task` delivers up to 20 summaries per run; they run until the
+        outbox is empty. Reported as a note:
         the JSON's sweep numbers are `sweep_attendances()` alone.
         """
         context = AttnContext(application=self.app)
@@ -540,6 +541,7 @@ class Bench:
             if not await self.services.pool.fetchval(pending):
                 break
             await sweep_attendances_task(context)
+            await deliver_summaries_task(context)
         seconds = time.perf_counter() - started
         if await self.services.pool.fetchval(pending):
             raise BenchError("sweep_attendances_task left summaries undelivered")

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 async def sweep_attendances_task(context: AttnContext) -> None:
-    """Persist ended sessions, then deliver the summaries waiting in the outbox."""
+    """Persist ended sessions (their summaries leave through `deliver_summaries_task`)."""
     services = context.services
     metrics = metrics_of(context.application)
     try:
@@ -31,11 +31,25 @@ async def sweep_attendances_task(context: AttnContext) -> None:
         metrics.sweep(time.perf_counter() - started, report)
         if report.sessions_persisted or report.failures:
             log.info("attendance sweep: %s", report)
+    except StorageUnavailable as exc:
+        metrics.error(error_kind(exc))
+        log.warning("attendance sweep postponed: %s", exc)
+
+
+async def deliver_summaries_task(context: AttnContext) -> None:
+    """Send the summaries (and nudges) waiting in the outbox.
+
+    A job of its own: a summary can wait behind a burst of replies for Telegram's rate
+    limit, and persisting the next ended sessions must not wait with it.
+    """
+    services = context.services
+    metrics = metrics_of(context.application)
+    try:
         sent = await services.sweeper.deliver_summaries(TelegramNotifier(context.bot, context.tz))
         metrics.summaries(sent, await services.records.pending_summary_count())
     except StorageUnavailable as exc:
         metrics.error(error_kind(exc))
-        log.warning("attendance sweep postponed: %s", exc)
+        log.warning("summary delivery postponed: %s", exc)
 
 
 async def sweep_users_task(context: AttnContext) -> None:
@@ -153,6 +167,13 @@ def schedule_jobs(
         interval=sweep_seconds,
         first=1.0,
         name="sweep_attendances_task",
+        job_kwargs=job_kwargs,
+    )
+    job_queue.run_repeating(
+        deliver_summaries_task,
+        interval=sweep_seconds,
+        first=1.5,
+        name="deliver_summaries_task",
         job_kwargs=job_kwargs,
     )
     job_queue.run_repeating(

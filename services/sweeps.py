@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from services.clock import Clock
 from services.errors import StorageUnavailable
@@ -11,6 +16,8 @@ from services.models import AttendanceStatus, CheckIn, SweepReport
 from services.ports import LiveStore, Notifier, RecordStore, SweepClaim
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def final_records(claim: SweepClaim) -> list[CheckIn]:
@@ -97,6 +104,29 @@ class AttendanceSweeper:
         except StorageUnavailable:
             log.warning("names of %d new users postponed to the user sweep", len(user_ids))
 
+    @asynccontextmanager
+    async def _renewing(
+        self, extend: Callable[[T, datetime], Awaitable[None]], item: T
+    ) -> AsyncIterator[None]:
+        """Keep an outbox lease alive (renewed every third of its length) while inside."""
+
+        async def heartbeat() -> None:
+            while True:
+                await asyncio.sleep(self._lease_seconds / 3)
+                until = self._clock.now() + timedelta(seconds=self._lease_seconds)
+                try:
+                    await extend(item, until)
+                except StorageUnavailable:
+                    log.warning("could not renew an outbox lease; it may be sent twice")
+
+        task = asyncio.get_running_loop().create_task(heartbeat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     async def deliver_summaries(self, notifier: Notifier, limit: int = 20) -> int:
         """Send the teacher the summary of each persisted session not yet reported.
 
@@ -105,15 +135,21 @@ class AttendanceSweeper:
         once whenever no process dies in that gap.
         """
         sent = 0
-        now = self._clock.now()
-        for session_id in await self._records.claim_pending_summaries(
-            now, self._lease_seconds, limit
-        ):
+        for _ in range(limit):
+            # One at a time, its lease renewed while it waits for Telegram (behind a burst of
+            # replies that can take minutes): no other process takes it over meanwhile.
+            claimed = await self._records.claim_pending_summaries(
+                self._clock.now(), self._lease_seconds, 1
+            )
+            if not claimed:
+                break
+            session_id = claimed[0]
             summary = await self._records.load_summary(session_id)
             if summary is None:
                 continue
             try:
-                await notifier.send_summary(summary)
+                async with self._renewing(self._records.extend_summary_lease, session_id):
+                    await notifier.send_summary(summary)
             except StorageUnavailable:
                 await self._records.release_summary(session_id)
                 raise
@@ -124,9 +160,12 @@ class AttendanceSweeper:
             self._checkpoint("summary.sent")
             await self._records.mark_summary_sent(session_id, self._clock.now())
             sent += 1
-        for nudge in await self._records.claim_pending_nudges(now, self._lease_seconds, 100):
+        for nudge in await self._records.claim_pending_nudges(
+            self._clock.now(), self._lease_seconds, 10
+        ):
             try:
-                await notifier.send_nudge(nudge)
+                async with self._renewing(self._records.extend_nudge_lease, nudge):
+                    await notifier.send_nudge(nudge)
             except StorageUnavailable:
                 await self._records.release_nudge(nudge)
                 raise

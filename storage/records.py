@@ -133,6 +133,13 @@ WHERE session_id IN (
 RETURNING session_id
 """
 
+EXTEND_SUMMARY_LEASE = """
+UPDATE summary_outbox SET claimed_until = $2 WHERE session_id = $1 AND sent_at IS NULL
+"""
+EXTEND_NUDGE_LEASE = """
+UPDATE nudge_outbox SET claimed_until = $3
+WHERE session_id = $1 AND student_id = $2 AND sent_at IS NULL
+"""
 MARK_SUMMARY_SENT = "UPDATE summary_outbox SET sent_at = $2 WHERE session_id = $1"
 RELEASE_SUMMARY = "UPDATE summary_outbox SET claimed_until = NULL WHERE session_id = $1"
 
@@ -575,6 +582,14 @@ class PostgresRecordStore:
     async def mark_summary_sent(self, session_id: str, now: datetime) -> None:
         async with _pg_guard():
             await self._pool.execute(MARK_SUMMARY_SENT, session_id, now)
+
+    async def extend_summary_lease(self, session_id: str, until: datetime) -> None:
+        async with _pg_guard():
+            await self._pool.execute(EXTEND_SUMMARY_LEASE, session_id, until)
+
+    async def extend_nudge_lease(self, nudge: Nudge, until: datetime) -> None:
+        async with _pg_guard():
+            await self._pool.execute(EXTEND_NUDGE_LEASE, nudge.session_id, nudge.student_id, until)
 
     async def release_summary(self, session_id: str) -> None:
         async with _pg_guard():

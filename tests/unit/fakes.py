@@ -124,6 +124,11 @@ class InMemoryRecordStore:
         self._check()
         self.outbox[session_id]["sent_at"] = now
 
+    async def extend_summary_lease(self, session_id: str, until: datetime) -> None:
+        self._check()
+        if self.outbox[session_id]["sent_at"] is None:
+            self.outbox[session_id]["claimed_until"] = until
+
     async def release_summary(self, session_id: str) -> None:
         self._check()
         self.outbox[session_id]["claimed_until"] = None

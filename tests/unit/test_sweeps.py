@@ -80,3 +80,41 @@ async def test_failed_summary_is_retried(
     notifier.fail = False
     assert await sweeper.deliver_summaries(notifier) == 1
     assert len(notifier.sent) == 1
+
+
+async def test_a_slow_summary_keeps_its_lease_so_no_other_process_sends_it(
+    sessions: SessionService,
+    sweeper: AttendanceSweeper,
+    records: InMemoryRecordStore,
+    clock: ManualClock,
+) -> None:
+    """A summary stuck behind Telegram's rate limit longer than the lease is not taken over."""
+    import asyncio
+
+    from services.sweeps import AttendanceSweeper as Sweeper
+
+    await sessions.start_session(TEACHER_ID, TEACHER_ID, 10)
+    await sessions.end_session(TEACHER_ID)
+    await sweeper.sweep_attendances()
+    quick = Sweeper(sweeper._live, records, clock, lease_seconds=0.3)  # type: ignore[attr-defined]
+    other = Sweeper(sweeper._live, records, clock, lease_seconds=0.3)  # type: ignore[attr-defined]
+    sent: list[str] = []
+
+    class SlowNotifier(RecordingNotifier):
+        async def send_summary(self, summary: object) -> None:
+            for _ in range(6):  # 1.2 s in all, four lease lengths
+                await asyncio.sleep(0.2)
+                clock.advance(seconds=0.2)
+            sent.append("slow")
+
+    class FastNotifier(RecordingNotifier):
+        async def send_summary(self, summary: object) -> None:
+            sent.append("fast")
+
+    async def other_process() -> None:
+        for _ in range(10):
+            await asyncio.sleep(0.1)
+            await other.deliver_summaries(FastNotifier())
+
+    await asyncio.gather(quick.deliver_summaries(SlowNotifier()), other_process())
+    assert sent == ["slow"]
