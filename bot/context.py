@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,8 @@ class AttnContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
         # passes it to every handler group), so the check-in knows about a lock-out without
         # another round trip.
         self.visit: Visit | None = None
+        # The last background reply to this update, so the next one goes out after it.
+        self.last_reply: asyncio.Task[None] | None = None
 
     @property
     def locked_until(self) -> datetime | None:

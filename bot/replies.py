@@ -406,6 +406,7 @@ def history_text(lines: list[HistoryLine]) -> str:
     return "\n".join(parts)
 
 
+REPORT_WHICH_COURSE = "Which course? Send /report followed by the course name."
 NO_SUMMARY = "I have no saved session of yours to summarise yet."
 
 

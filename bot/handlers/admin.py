@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot import replies
 from bot.context import AttnContext
-from bot.handlers.common import message_of
+from bot.handlers.common import respond
 from services.roles import INVITE_PREFIX
 
 
@@ -16,7 +16,7 @@ async def add_teacher_command(update: Update, context: AttnContext) -> None:
     assert user is not None
     token = await context.services.roles.invite_teacher(user.id)
     link = f"https://t.me/{context.bot.username}?start={INVITE_PREFIX}{token}"
-    await message_of(update).reply_text(replies.teacher_invite(link))
+    respond(context, update, replies.teacher_invite(link))
 
 
 async def remove_teacher_command(update: Update, context: AttnContext) -> None:
@@ -26,10 +26,10 @@ async def remove_teacher_command(update: Update, context: AttnContext) -> None:
     await context.services.roles.require_admin(user.id)
     args = context.args or []
     if len(args) != 1:
-        await message_of(update).reply_text(replies.REMOVE_TEACHER_USAGE)
+        respond(context, update, replies.REMOVE_TEACHER_USAGE)
         return
     removed = await context.services.roles.remove_teacher(user.id, args[0])
-    await message_of(update).reply_text(replies.teacher_removed(removed))
+    respond(context, update, replies.teacher_removed(removed))
     await refresh_commands_of(context, removed)
 
 
@@ -38,7 +38,7 @@ async def teachers_command(update: Update, context: AttnContext) -> None:
     user = update.effective_user
     assert user is not None
     listing = await context.services.roles.list_teachers(user.id)
-    await message_of(update).reply_text(replies.teachers_list(listing.configured, listing.invited))
+    respond(context, update, replies.teachers_list(listing.configured, listing.invited))
 
 
 async def refresh_commands_of(context: AttnContext, user_id: int) -> None:

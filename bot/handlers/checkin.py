@@ -9,7 +9,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot import replies
 from bot.context import AttnContext
-from bot.handlers.common import message_of, register_from_words, send_later
+from bot.handlers.common import message_of, register_from_words, respond, send_later
 from bot.handlers.courses import REGISTER_ACTION
 from bot.handlers.sessions import GEO_ANCHOR_ACTION, ask_for_location
 from bot.metrics import metrics_of
@@ -84,10 +84,10 @@ async def location_message(update: Update, context: AttnContext) -> None:
         await context.services.sessions.set_location(
             user.id, location.latitude, location.longitude, forwarded
         )
-        await message.reply_text(replies.LOCATION_SET, reply_markup=ReplyKeyboardRemove())
+        respond(context, update, replies.LOCATION_SET, reply_markup=ReplyKeyboardRemove())
         return
     if action != GEO_CHECKIN_ACTION or " " not in payload:
-        await message.reply_text(replies.UNEXPECTED_LOCATION, reply_markup=ReplyKeyboardRemove())
+        respond(context, update, replies.UNEXPECTED_LOCATION, reply_markup=ReplyKeyboardRemove())
         return
     session_id, code = payload.split(" ", 1)
     result = await context.services.sessions.check_in_at(
@@ -101,8 +101,11 @@ async def location_message(update: Update, context: AttnContext) -> None:
         context.locked_until,
     )
     metrics_of(context.application).checkin(result.outcome)
-    await message.reply_text(
-        replies.check_in_result(result, context.tz), reply_markup=ReplyKeyboardRemove()
+    respond(
+        context,
+        update,
+        replies.check_in_result(result, context.tz),
+        reply_markup=ReplyKeyboardRemove(),
     )
 
 
@@ -119,4 +122,4 @@ async def plain_text_message(update: Update, context: AttnContext) -> None:
     if action == REGISTER_ACTION:
         await register_from_words(update, context, message.text.split())
         return
-    await message.reply_text(replies.PLAIN_TEXT_HINT)
+    respond(context, update, replies.PLAIN_TEXT_HINT)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import Message, Update, User
@@ -43,7 +44,9 @@ LIMITER_KEY = "update_limiter"
 PENDING_REPLIES_KEY = "pending_replies"
 
 
-def send_later(context: AttnContext, update: Update, reply: Coroutine[Any, Any, Any]) -> None:
+def send_later(
+    context: AttnContext, update: Update, reply: Coroutine[Any, Any, Any]
+) -> asyncio.Task[None]:
     """Send a reply in the background (tracked, so shutdown and tests can wait for it).
 
     Its errors reach the error handler like any other, with the update they answer.
@@ -61,6 +64,30 @@ def send_later(context: AttnContext, update: Update, reply: Coroutine[Any, Any, 
     task = asyncio.get_running_loop().create_task(guarded())
     pending.add(task)
     task.add_done_callback(pending.discard)
+    return task
+
+
+def respond(context: AttnContext, update: Update, text: str, **kwargs: Any) -> None:
+    """Reply to the update's message in the background, after its earlier replies.
+
+    Handlers never wait for Telegram (or the flood limiter): a webhook request is answered
+    as soon as the work is done, and a burst of replies cannot hold up the next updates.
+    """
+    message = message_of(update)
+    respond_with(context, update, lambda: message.reply_text(text, **kwargs))
+
+
+def respond_with(context: AttnContext, update: Update, send: Callable[[], Awaitable[Any]]) -> None:
+    """Run `send` (a message, a file) in the background, after the update's earlier replies."""
+    previous = context.last_reply
+
+    async def in_order() -> None:
+        if previous is not None:
+            with contextlib.suppress(Exception):  # its own error was reported already
+                await previous
+        await send()
+
+    context.last_reply = send_later(context, update, in_order())
 
 
 async def wait_for_replies(bot_data: dict[Any, Any]) -> None:
@@ -117,7 +144,7 @@ async def start_command(update: Update, context: AttnContext) -> None:
         from bot.handlers.checkin import CHECKIN_ACTION
 
         await context.services.users.expect_reply(user.id, CHECKIN_ACTION)
-        await message_of(update).reply_text(replies.ASK_FOR_CODE)
+        respond(context, update, replies.ASK_FOR_CODE)
         return
     scanned = decode_checkin_payload(payload)
     if scanned is not None:
@@ -131,10 +158,10 @@ async def start_command(update: Update, context: AttnContext) -> None:
 
         token = payload.removeprefix(TEACHER_INVITE_PREFIX)
         if await context.services.roles.accept_invite(user.id, token):
-            await message_of(update).reply_text(replies.TEACHER_WELCOME)
+            respond(context, update, replies.TEACHER_WELCOME)
             await refresh_commands_of(context, user.id)
         else:
-            await message_of(update).reply_text(replies.BAD_TEACHER_INVITE)
+            respond(context, update, replies.BAD_TEACHER_INVITE)
         return
     if payload.startswith(INVITE_PREFIX):
         from bot.handlers.courses import reply_enrolment
@@ -144,7 +171,7 @@ async def start_command(update: Update, context: AttnContext) -> None:
         await reply_enrolment(update, context, enrolment)
         return
     is_teacher = await context.services.roles.is_teacher(user.id)
-    await message_of(update).reply_text(replies.welcome(user.first_name, is_teacher))
+    respond(context, update, replies.welcome(user.first_name, is_teacher))
 
 
 async def help_command(update: Update, context: AttnContext) -> None:
@@ -152,7 +179,7 @@ async def help_command(update: Update, context: AttnContext) -> None:
     assert user is not None
     roles = context.services.roles
     is_teacher, is_admin = await roles.is_teacher(user.id), await roles.is_admin(user.id)
-    await message_of(update).reply_text(replies.help_text(is_teacher, is_admin))
+    respond(context, update, replies.help_text(is_teacher, is_admin))
 
 
 async def register_command(update: Update, context: AttnContext) -> None:
@@ -160,7 +187,7 @@ async def register_command(update: Update, context: AttnContext) -> None:
     assert user is not None
     args = list(context.args or [])
     if not args:
-        await message_of(update).reply_text(replies.REGISTER_USAGE)
+        respond(context, update, replies.REGISTER_USAGE)
         return
     await register_from_words(update, context, args)
 
@@ -173,13 +200,11 @@ async def register_from_words(update: Update, context: AttnContext, words: list[
     number = args.pop() if len(args) > 1 and any(ch.isdigit() for ch in args[-1]) else None
     profile = await context.services.users.register(profile_of(user), " ".join(args), number)
     assert profile.full_name is not None
-    await message_of(update).reply_text(
-        replies.registered(profile.full_name, profile.student_number)
-    )
+    respond(context, update, replies.registered(profile.full_name, profile.student_number))
 
 
 async def unknown_command(update: Update, context: AttnContext) -> None:
-    await message_of(update).reply_text(replies.UNKNOWN_COMMAND)
+    respond(context, update, replies.UNKNOWN_COMMAND)
 
 
 async def unknown_button(update: Update, context: AttnContext) -> None:

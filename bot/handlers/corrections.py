@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot import replies
 from bot.context import AttnContext
-from bot.handlers.common import message_of
+from bot.handlers.common import respond
 from services.corrections import STATUS_WORDS
 
 
@@ -26,8 +26,8 @@ async def mark_command(update: Update, context: AttnContext) -> None:
     await context.services.roles.require_teacher(user.id)
     parsed = parse_mark_args(list(context.args or []))
     if parsed is None:
-        await message_of(update).reply_text(replies.MARK_USAGE)
+        respond(context, update, replies.MARK_USAGE)
         return
     student, status, session_id = parsed
     correction = await context.services.corrections.mark(user.id, student, status, session_id)
-    await message_of(update).reply_text(replies.corrected(correction))
+    respond(context, update, replies.corrected(correction))

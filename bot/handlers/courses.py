@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot import replies
 from bot.context import AttnContext
-from bot.handlers.common import message_of, profile_of
+from bot.handlers.common import profile_of, respond
 from services.courses import Enrolment
 from services.errors import InvalidArgument
 
@@ -18,7 +18,7 @@ async def new_course_command(update: Update, context: AttnContext) -> None:
     user = update.effective_user
     assert user is not None
     course = await context.services.courses.new_course(user.id, " ".join(context.args or []))
-    await message_of(update).reply_text(replies.course_created(course, context.bot.username))
+    respond(context, update, replies.course_created(course, context.bot.username))
 
 
 async def courses_command(update: Update, context: AttnContext) -> None:
@@ -26,7 +26,7 @@ async def courses_command(update: Update, context: AttnContext) -> None:
     user = update.effective_user
     assert user is not None
     courses = await context.services.courses.teacher_courses(user.id)
-    await message_of(update).reply_text(replies.courses_list(courses, context.bot.username))
+    respond(context, update, replies.courses_list(courses, context.bot.username))
 
 
 async def course_settings_command(update: Update, context: AttnContext) -> None:
@@ -36,14 +36,14 @@ async def course_settings_command(update: Update, context: AttnContext) -> None:
     await context.services.roles.require_teacher(user.id)
     args = list(context.args or [])
     if not args:
-        await message_of(update).reply_text(replies.COURSE_SETTINGS_USAGE)
+        respond(context, update, replies.COURSE_SETTINGS_USAGE)
         return
     course, used = await context.services.courses.find_teacher_course(user.id, args)
     rest = args[used:]
     values: dict[str, int] = {}
     while rest:
         if len(rest) < 2 or rest[0].lower() not in ("late", "warn") or not rest[1].isdigit():
-            await message_of(update).reply_text(replies.COURSE_SETTINGS_USAGE)
+            respond(context, update, replies.COURSE_SETTINGS_USAGE)
             return
         values[rest[0].lower()] = int(rest[1][:6])
         rest = rest[2:]
@@ -51,17 +51,17 @@ async def course_settings_command(update: Update, context: AttnContext) -> None:
         course = await context.services.courses.update_settings(
             user.id, course, values.get("late"), values.get("warn")
         )
-    await message_of(update).reply_text(replies.course_settings(course))
+    respond(context, update, replies.course_settings(course))
 
 
 async def reply_enrolment(update: Update, context: AttnContext, enrolment: Enrolment) -> None:
     """Confirm the enrolment; ask for the student's name if we do not have it yet."""
     user = update.effective_user
     assert user is not None
-    await message_of(update).reply_text(replies.joined(enrolment))
+    respond(context, update, replies.joined(enrolment))
     if enrolment.needs_name:
         await context.services.users.expect_reply(user.id, REGISTER_ACTION)
-        await message_of(update).reply_text(replies.ASK_FOR_NAME)
+        respond(context, update, replies.ASK_FOR_NAME)
 
 
 async def join_command(update: Update, context: AttnContext) -> None:
@@ -70,7 +70,7 @@ async def join_command(update: Update, context: AttnContext) -> None:
     assert user is not None
     args = context.args or []
     if not args:
-        await message_of(update).reply_text(replies.JOIN_USAGE)
+        respond(context, update, replies.JOIN_USAGE)
         return
     if len(args) > 2:
         raise InvalidArgument("join_code", "format")

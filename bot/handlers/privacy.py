@@ -6,23 +6,21 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import replies
 from bot.context import AttnContext
-from bot.handlers.common import message_of
+from bot.handlers.common import respond
 
 FORGET_YES = "fg:yes"
 FORGET_NO = "fg:no"
 
 
 async def privacy_command(update: Update, context: AttnContext) -> None:
-    await message_of(update).reply_text(
-        replies.privacy_text(context.services.privacy.retention_days)
-    )
+    respond(context, update, replies.privacy_text(context.services.privacy.retention_days))
 
 
 async def mydata_command(update: Update, context: AttnContext) -> None:
     user = update.effective_user
     assert user is not None
     data = await context.services.privacy.personal_data(user.id)
-    await message_of(update).reply_text(replies.personal_data(data))
+    respond(context, update, replies.personal_data(data))
 
 
 async def forgetme_command(update: Update, context: AttnContext) -> None:
@@ -34,7 +32,7 @@ async def forgetme_command(update: Update, context: AttnContext) -> None:
             ]
         ]
     )
-    await message_of(update).reply_text(replies.FORGET_CONFIRM, reply_markup=keyboard)
+    respond(context, update, replies.FORGET_CONFIRM, reply_markup=keyboard)
 
 
 async def forget_button(update: Update, context: AttnContext) -> None:

@@ -8,7 +8,7 @@ from telegram import InputFile, Update
 
 from bot import replies
 from bot.context import AttnContext
-from bot.handlers.common import message_of
+from bot.handlers.common import respond, respond_with
 from bot.notifier import TelegramNotifier
 from services.report_files import report_chart, report_xlsx
 
@@ -27,17 +27,17 @@ async def report_command(update: Update, context: AttnContext) -> None:
         if len(courses) != 1:
             text = replies.courses_list(courses, context.bot.username)
             if courses:
-                text = "Which course? Send /report <course name>.\n\n" + text
-            await message_of(update).reply_text(text)
+                text = replies.REPORT_WHICH_COURSE + "\n\n" + text
+            respond(context, update, text)
             return
         course = courses[0]
     report = await services.reports.course_report(user.id, course)
-    await message_of(update).reply_text(replies.report_text(report))
+    respond(context, update, replies.report_text(report))
     slug = re.sub(r"[^A-Za-z0-9]+", "-", course.name).strip("-") or "course"
-    await context.bot.send_document(
-        chat.id, InputFile(report_xlsx(report), filename=f"attendance-{slug}.xlsx")
-    )
-    await context.bot.send_photo(chat.id, InputFile(report_chart(report), filename="chart.png"))
+    xlsx = InputFile(report_xlsx(report), filename=f"attendance-{slug}.xlsx")
+    chart = InputFile(report_chart(report), filename="chart.png")
+    respond_with(context, update, lambda: context.bot.send_document(chat.id, xlsx))
+    respond_with(context, update, lambda: context.bot.send_photo(chat.id, chart))
 
 
 async def history_command(update: Update, context: AttnContext) -> None:
@@ -45,7 +45,7 @@ async def history_command(update: Update, context: AttnContext) -> None:
     user = update.effective_user
     assert user is not None
     lines = await context.services.reports.student_history(user.id)
-    await message_of(update).reply_text(replies.history_text(lines))
+    respond(context, update, replies.history_text(lines))
 
 
 async def summary_command(update: Update, context: AttnContext) -> None:
@@ -55,6 +55,6 @@ async def summary_command(update: Update, context: AttnContext) -> None:
     args = context.args or []
     summary = await context.services.reports.summary(user.id, args[0][:64] if args else None)
     if summary is None:
-        await message_of(update).reply_text(replies.NO_SUMMARY)
+        respond(context, update, replies.NO_SUMMARY)
         return
     await TelegramNotifier(context.bot, context.tz).send_summary(summary)

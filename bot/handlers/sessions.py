@@ -9,7 +9,7 @@ from telegram import Chat, InputFile, KeyboardButton, ReplyKeyboardMarkup, Updat
 from bot import keyboards, replies
 from bot.card import parse_card_data, qr_png, render_card
 from bot.context import AttnContext
-from bot.handlers.common import message_of
+from bot.handlers.common import respond
 from bot.jobs import refresh_cards
 from services.courses import match_course
 from services.models import CardState, Course, Session
@@ -40,8 +40,11 @@ async def start_session_command(update: Update, context: AttnContext) -> None:
     if course is None and len(courses) == 1:
         course = courses[0]
     elif course is None and len(courses) > 1:
-        await message_of(update).reply_text(
-            replies.CHOOSE_COURSE, reply_markup=keyboards.course_choice(courses, minutes, title)
+        respond(
+            context,
+            update,
+            replies.CHOOSE_COURSE,
+            reply_markup=keyboards.course_choice(courses, minutes, title),
         )
         return
     session = await services.sessions.start_session(
@@ -139,7 +142,7 @@ async def end_session_command(update: Update, context: AttnContext) -> None:
     user = update.effective_user
     assert user is not None
     session = await context.services.sessions.end_session(user.id)
-    await message_of(update).reply_text(replies.session_ended(session))
+    respond(context, update, replies.session_ended(session))
     await refresh_cards(context, only=session.id)
 
 
@@ -150,7 +153,7 @@ async def extend_command(update: Update, context: AttnContext) -> None:
     args = context.args or []
     minutes = parse_minutes(args[0]) if args else 5
     session = await context.services.sessions.extend_session(user.id, minutes)
-    await message_of(update).reply_text(replies.extended(session, context.tz))
+    respond(context, update, replies.extended(session, context.tz))
     await refresh_cards(context, only=session.id)
 
 
