@@ -45,8 +45,12 @@ def build_application(
         schedule: False to leave the sweeps to the caller (tests drive them by hand).
     """
 
+    flood = FloodLimiter()
+
     async def post_init(application: AnyApplication) -> None:
         services = application.bot_data[SERVICES_KEY] = await services_factory()
+        # Telegram's limits count per bot: every process takes its turn from Redis.
+        flood.attach(services.pacer.wait_time)
         try:
             await set_all_commands(
                 application.bot, services.roles, await services.roles.privileged_user_ids()
@@ -77,7 +81,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if rate_limiter:
-        builder = builder.rate_limiter(FloodLimiter())  # type: ignore[arg-type]
+        builder = builder.rate_limiter(flood)  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data[CARD_INTERVAL_KEY] = settings.card_refresh_seconds
     application.bot_data[LIMITER_KEY] = UpdateLimiter(

@@ -20,6 +20,7 @@ from services.corrections import CorrectionService
 from services.courses import CourseService
 from services.export import ExportService
 from services.health import READY_TIMEOUT_SECONDS, readiness
+from services.outbound import OutboundPacer
 from services.privacy import PrivacyService
 from services.reports import ReportService
 from services.roles import RoleService
@@ -49,6 +50,7 @@ class Services:
     corrections: CorrectionService
     reports: ReportService
     privacy: PrivacyService
+    pacer: OutboundPacer
     live: RedisLiveStore
     records: PostgresRecordStore
     redis: LiveRedis
@@ -176,6 +178,7 @@ async def build_services(
         corrections=CorrectionService(live, records, roles, clock),
         reports=ReportService(records, roles),
         privacy=PrivacyService(live, records, clock, settings.retention_days),
+        pacer=OutboundPacer(live),
         live=live,
         records=records,
         redis=redis,

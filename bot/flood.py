@@ -8,12 +8,18 @@ keeps its distance.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
 from aiolimiter import AsyncLimiter
 from telegram.ext import AIORateLimiter
+
+from services.errors import StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 
@@ -40,6 +46,7 @@ class FloodLimiter(AIORateLimiter):
             max_retries=max_retries,
         )
         self._per_chat_period = 1.05 / private_chat_per_second
+        self._shared_wait: Callable[[int | None], Awaitable[float]] | None = None
         self._chats: dict[int, AsyncLimiter] = {}
 
     def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
@@ -80,6 +87,24 @@ class FloodLimiter(AIORateLimiter):
                 if self._retry_after_event.is_set():
                     return await callback(*args, **kwargs)
 
+    def attach(self, shared_wait: Callable[[int | None], Awaitable[float]]) -> None:
+        """Also take a turn from the deployment-wide pacer (shared by every bot process)."""
+        self._shared_wait = shared_wait
+
+    async def _shared_turn(self, chat_id: int | None) -> None:
+        """Wait for a slot that every process respects; on its own if the store is away."""
+        if self._shared_wait is None:
+            return
+        while True:
+            try:
+                wait = await self._shared_wait(chat_id)
+            except StorageUnavailable:
+                log.warning("shared flood pacing unavailable; pacing this process alone")
+                return
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
+
     async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, JSONResult]],
@@ -89,19 +114,22 @@ class FloodLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> JSONResult:
-        chat_id = data.get("chat_id")
+        raw_chat = data.get("chat_id")
         try:
-            private = int(chat_id) > 0 if chat_id is not None else False
+            chat_id: int | None = int(raw_chat) if raw_chat is not None else None
         except (TypeError, ValueError):
-            private = False
-        if not private:
-            return await super().process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
-            )
-        limiter = self._chat_limiter(int(chat_id))  # type: ignore[arg-type]
+            chat_id = None
+        sends = raw_chat is not None  # only messages to a chat count against the limits
+        limiter = self._chat_limiter(chat_id) if chat_id is not None and chat_id > 0 else None
 
         async def paced(*call_args: Any, **call_kwargs: Any) -> JSONResult:
-            async with limiter:
-                return await callback(*call_args, **call_kwargs)
+            if limiter is not None:
+                async with limiter:
+                    if sends:
+                        await self._shared_turn(chat_id)
+                    return await callback(*call_args, **call_kwargs)
+            if sends:
+                await self._shared_turn(chat_id)
+            return await callback(*call_args, **call_kwargs)
 
         return await super().process_request(paced, args, kwargs, endpoint, data, rate_limit_args)

@@ -102,6 +102,16 @@ def update_claim(user_id: int, update_id: int) -> str:
 UPDATE_CLAIM_TTL = 24 * 3600
 
 
+def send_log() -> str:
+    """Sorted set: when the bot's last messages went out (one second kept), for every process."""
+    return f"{PREFIX}:{{rate}}:sent"
+
+
+def chat_send_log(chat_id: int) -> str:
+    """When the last messages to one chat went out (same slot as `send_log`)."""
+    return f"{PREFIX}:{{rate}}:chat:{chat_id}"
+
+
 def seen_index() -> str:
     """Sorted set: user id scored by last-seen time (ms); the user sweep reads it."""
     return f"{PREFIX}:seen"

@@ -51,6 +51,12 @@ _UNAVAILABLE = (
 _CODE_CACHE_SECONDS = 2.0
 _SEEN_INDEX_SECONDS = 60.0
 
+# Telegram's flood limits (a little under, for clock jitter): per bot, per private chat, per
+# group.
+TELEGRAM_PER_SECOND = 29
+PRIVATE_CHAT_GAP_MS = 1050
+GROUP_PER_MINUTE = 19
+
 
 def load_script(name: str) -> str:
     """The text of `storage/lua/<name>.lua`."""
@@ -232,6 +238,7 @@ class RedisLiveStore:
         self._claim_card_edit = self._script("claim_card_edit")
         self._extend_session = self._script("extend_session")
         self._merge_registration = self._script("merge_registration")
+        self._send_slot = self._script("send_slot")
 
     def _script(self, name: str) -> LuaScript:
         script = LuaScript(self._redis, load_script(name))
@@ -781,6 +788,23 @@ class RedisLiveStore:
         """Raise StorageUnavailable unless Redis answers PING."""
         async with _redis_guard():
             await self._redis.ping()
+
+    async def reserve_send_slot(self, chat_id: int | None) -> float:
+        """0 when one more message may go out now (it is counted), else seconds to wait."""
+        kind = "" if chat_id is None else ("p" if chat_id > 0 else "g")
+        chat_key = keys.chat_send_log(chat_id) if chat_id is not None else keys.send_log()
+        async with _redis_guard():
+            wait_ms = await self._send_slot(
+                keys=[keys.send_log(), chat_key],
+                args=[
+                    TELEGRAM_PER_SECOND,
+                    PRIVATE_CHAT_GAP_MS,
+                    GROUP_PER_MINUTE,
+                    kind,
+                    secrets.token_hex(6),
+                ],
+            )
+        return int(wait_ms) / 1000.0
 
     async def release_update_claim(self, user_id: int, update_id: int) -> None:
         async with _redis_guard():
