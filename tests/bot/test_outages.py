@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
-from bot.bootstrap import build_services
-from services.clock import ManualClock
+from bot.bootstrap import Services
 from tests.conftest import TEACHER_ID, make_settings
 from tests.support.bot_harness import BotHarness
 from tests.support.tcp_proxy import TcpProxy
@@ -17,30 +15,9 @@ STUDENT = 6001
 
 
 @pytest.fixture
-async def proxies(
-    redis_url: str, clean_redis: Redis, clean_database: str
-) -> AsyncIterator[tuple[TcpProxy, TcpProxy]]:
-    redis_proxy = await TcpProxy.for_url(redis_url).start()
-    pg_proxy = await TcpProxy.for_url(clean_database).start()
-    yield redis_proxy, pg_proxy
-    await redis_proxy.close()
-    await pg_proxy.close()
-
-
-@pytest.fixture
-async def proxied_bot(
-    proxies: tuple[TcpProxy, TcpProxy], redis_url: str, clean_database: str, clock: ManualClock
-) -> AsyncIterator[BotHarness]:
-    redis_proxy, pg_proxy = proxies
-    services = await build_services(
-        make_settings(),
-        redis_proxy.proxied_url(redis_url),
-        pg_proxy.proxied_url(clean_database),
-        clock=clock,
-    )
-    async with BotHarness(make_settings(), services) as harness:
+async def proxied_bot(proxied_services: Services) -> AsyncIterator[BotHarness]:
+    async with BotHarness(make_settings(), proxied_services) as harness:
         yield harness
-    await services.close()
 
 
 async def test_redis_outage_gets_a_brief_reply_and_recovers(

@@ -11,43 +11,15 @@ from typing import Any
 
 import httpx
 import pytest
-from redis.asyncio import Redis
 
-from bot.bootstrap import Services, build_services
+from bot.bootstrap import Services
 from bot.webserver import SECRET_HEADER, WebServer
-from services.clock import ManualClock
 from tests.conftest import TEACHER_ID, make_settings
 from tests.support.bot_harness import BotHarness, message_update
 from tests.support.tcp_proxy import TcpProxy
 
 SECRET = "in-process_webhook-secret"
 PATH = "/tg/hook"
-
-
-@pytest.fixture
-async def proxies(
-    redis_url: str, clean_redis: Redis, clean_database: str
-) -> AsyncIterator[tuple[TcpProxy, TcpProxy]]:
-    redis_proxy = await TcpProxy.for_url(redis_url).start()
-    pg_proxy = await TcpProxy.for_url(clean_database).start()
-    yield redis_proxy, pg_proxy
-    await redis_proxy.close()
-    await pg_proxy.close()
-
-
-@pytest.fixture
-async def proxied_services(
-    proxies: tuple[TcpProxy, TcpProxy], redis_url: str, clean_database: str, clock: ManualClock
-) -> AsyncIterator[Services]:
-    redis_proxy, pg_proxy = proxies
-    services = await build_services(
-        make_settings(),
-        redis_proxy.proxied_url(redis_url),
-        pg_proxy.proxied_url(clean_database),
-        clock=clock,
-    )
-    yield services
-    await services.close()
 
 
 async def serve(
