@@ -92,15 +92,6 @@ def help_text(is_teacher: bool, is_admin: bool = False) -> str:
     return "<b>Commands</b>\n" + "\n".join(lines)
 
 
-def session_started(session: Session, tz: tzinfo) -> str:
-    return (
-        f"<b>{escape(session.title)}</b> is open until {fmt_time(session.ends_at, tz)}.\n\n"
-        f"Code: <code>{escape(session.code)}</code>\n\n"
-        f"Students send: <code>/checkin {escape(session.code)}</code>\n"
-        "Send /end_session to close it early."
-    )
-
-
 def session_already_open(error: SessionAlreadyOpen, tz: tzinfo) -> str:
     session = error.session
     return (

@@ -455,10 +455,6 @@ class RedisLiveStore:
             return None
         return _session_from({_text(k): _text(v) for k, v in fields.items()})
 
-    async def session_exists(self, session_id: str) -> bool:
-        async with _redis_guard():
-            return bool(await self._redis.exists(keys.session(session_id)))
-
     async def checkin_count(self, session_id: str) -> int:
         async with _redis_guard():
             return int(await self._redis.hlen(keys.session_checkins(session_id)))
@@ -637,12 +633,6 @@ class RedisLiveStore:
                             pipe.zadd(keys.rotation_index(), {session_id: int(due)})
                 await pipe.execute()
         return rotated
-
-    async def forget_index_entry(self, session_id: str) -> None:
-        async with _redis_guard():
-            await self._redis.zrem(keys.due_index(), session_id)
-
-    # --- user profiles ------------------------------------------------------------------
 
     async def touch_profile(self, profile: UserProfile, update_id: int | None = None) -> Visit:
         """Claim the update, refresh a cached profile and read any lock-out, in one round trip."""

@@ -165,7 +165,6 @@ WHERE ($1::text IS NULL OR s.id = $1)
 ORDER BY s.started_at, s.id, a.checked_in_at NULLS LAST, a.student_id
 """
 
-SESSION_EXISTS = "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1)"
 COUNT_PENDING_SUMMARIES = "SELECT count(*) FROM summary_outbox WHERE sent_at IS NULL"
 
 IS_TEACHER = "SELECT EXISTS (SELECT 1 FROM teachers WHERE user_id = $1)"
@@ -610,12 +609,6 @@ class PostgresRecordStore:
             )
             for row in rows
         ]
-
-    async def session_exists(self, session_id: str) -> bool:
-        async with _pg_guard():
-            return bool(await self._pool.fetchval(SESSION_EXISTS, session_id))
-
-    # --- courses ------------------------------------------------------------------------
 
     async def create_course(
         self, teacher_id: int, name: str, join_code: str, invite_token: str

@@ -149,10 +149,6 @@ class InMemoryRecordStore:
             if session_id in (None, sid)
         ]
 
-    async def session_exists(self, session_id: str) -> bool:
-        self._check()
-        return session_id in self.sessions
-
     async def roster(self, course_id: int) -> list[int]:
         self._check()
         return sorted(self.enrolments.get(course_id, set()))
