@@ -61,11 +61,8 @@ def load_settings() -> Settings:
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    values = [settings.bot_token.get_secret_value()]
-    for secret in (settings.redis_url, settings.database_url, settings.webhook_secret):
-        if secret is not None:
-            values.append(secret.get_secret_value())
-    return values
+    """Every configured secret: the log handler redacts each of them, whatever its length."""
+    return settings.secret_values()
 
 
 def run_command(settings: Settings) -> int:
@@ -183,6 +180,8 @@ def healthcheck_command(settings: Settings) -> int:
 
 
 def check_config_command(settings: Settings) -> int:
+    from bot.settings import MAKE_A_SECRET
+
     print("configuration OK")
     print(f"  Redis:      {'configured' if settings.redis_url else 'embedded'}")
     print(f"  PostgreSQL: {'configured' if settings.database_url else 'embedded'}")
@@ -193,6 +192,7 @@ def check_config_command(settings: Settings) -> int:
         print(f"  updates:    webhook, served on {settings.listen_host}:{settings.listen_port}")
     else:
         print("  updates:    long polling")
+        print(f"  (a webhook needs ATTN_WEBHOOK_SECRET; make one with: {MAKE_A_SECRET})")
     return 0
 
 

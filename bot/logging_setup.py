@@ -5,25 +5,62 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
+from urllib.parse import quote, unquote, urlsplit
+
+REDACTED = "[redacted]"
+
+
+def secret_forms(secret: str) -> set[str]:
+    """Every form in which a configured secret may reach a log line.
+
+    Why: a URL's password is also logged on its own (drivers print it decoded or
+    percent-encoded), and a bot token's part after the colon is the secret part of it.
+    """
+    forms = {secret}
+    if "://" in secret:
+        with_password = urlsplit(secret)
+        try:
+            password = with_password.password
+        except ValueError:
+            password = None
+        if password:
+            forms |= {password, unquote(password), quote(unquote(password), safe="")}
+    head, colon, tail = secret.partition(":")
+    if colon and head.isdigit() and tail:  # a bot token: 123456:ABC...
+        forms.add(tail)
+    return {form for form in forms if form}
 
 
 class RedactSecrets(logging.Filter):
-    """Replaces every known secret in a log record's final text with a placeholder."""
+    """Replaces every known secret in a log record's final text with a placeholder.
+
+    Every non-empty secret is redacted, however short: a four-character database password
+    is still a password. Longer forms go first, so a URL is replaced whole before its
+    password is looked for inside what is left.
+    """
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self._secrets = [s for s in secrets if s and len(s) >= 6]
+        forms: set[str] = set()
+        for secret in secrets:
+            if secret:
+                forms |= secret_forms(secret)
+        self._secrets = sorted(forms, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = message
-        for secret in self._secrets:
-            redacted = redacted.replace(secret, "[redacted]")
+        redacted = self.redact(message)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            for secret in self._secrets:
-                record.exc_text = record.exc_text.replace(secret, "[redacted]")
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         if redacted != message:
             record.msg, record.args = redacted, None
         return True

@@ -12,8 +12,12 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 IdList = Annotated[list[int], NoDecode]
-# What Telegram accepts as a webhook secret_token.
+# What Telegram accepts as a webhook secret_token, at the length we ask for: anyone who can
+# guess it can post forged updates (any user, any command) to the webhook.
+WEBHOOK_SECRET_MIN_LENGTH = 32
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# How `attn check-config` tells an operator to make one.
+MAKE_A_SECRET = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
 class Settings(BaseSettings):
@@ -138,9 +142,31 @@ class Settings(BaseSettings):
             if info.data.get("webhook_url"):
                 raise ValueError("is required when ATTN_WEBHOOK_URL is set")
             return None
-        if not _SECRET_TOKEN.fullmatch(value.get_secret_value()):
-            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        secret = value.get_secret_value()
+        if not _SECRET_TOKEN.fullmatch(secret):
+            raise ValueError(
+                "must be 32-256 characters of A-Z, a-z, 0-9, _ and -; make one with "
+                + MAKE_A_SECRET
+            )
+        if len(secret) < WEBHOOK_SECRET_MIN_LENGTH:
+            raise ValueError(
+                f"must be at least {WEBHOOK_SECRET_MIN_LENGTH} characters (it has "
+                f"{len(secret)}); make one with {MAKE_A_SECRET}"
+            )
         return value
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret (each `SecretStr` setting), for the log redaction.
+
+        Why every field of the type: a secret added later is redacted without anyone
+        remembering to list it here.
+        """
+        values = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and value.get_secret_value():
+                values.append(value.get_secret_value())
+        return values
 
     @property
     def webhook_path(self) -> str:

@@ -127,8 +127,17 @@ def test_webhook_mode_refuses_to_start_without_a_secret(fake: FakeBotApi, tmp_pa
     result = BotProcess(env, tmp_path / "bot.log").cli("run")
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith("configuration error: ATTN_WEBHOOK_SECRET must be 1-256 characters")
+    assert line.startswith("configuration error: ATTN_WEBHOOK_SECRET must be 32-256 characters")
     assert "ünïcode" not in line
+
+    env["ATTN_WEBHOOK_SECRET"] = "x"
+    result = BotProcess(env, tmp_path / "bot.log").cli("run")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: ATTN_WEBHOOK_SECRET must be at least 32 characters (it has 1); "
+        'make one with python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+    ]
+    assert fake.calls == []
 
 
 def test_a_webhook_telegram_refuses_stops_the_start(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from tests.e2e.conftest import BotProcess, bot_env
 from tests.fakes.bot_api_server import FakeBotApi
 
-SECRET = "e2e-webhook_SECRET-0123456789"
+SECRET = "e2e-webhook_SECRET-0123456789-abcdefghij"
 HOOK_PATH = "/telegram/hook"
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 

@@ -45,7 +45,7 @@ from tests.faults.conftest import (
 from tests.support.concurrent_webhook import ConcurrentWebhookBotApi
 from tests.support.nginx import Nginx, free_port
 
-SECRET = "faults-webhook_SECRET-42"
+SECRET = "faults-webhook_SECRET-42-0123456789abcdef"
 HOOK_PATH = "/telegram/hook"
 PROCESSES = 3
 TOTAL_UPDATES = 2000

@@ -25,7 +25,7 @@ SETTINGS = {"ATTN_" + name.upper() for name in Settings.model_fields}
 OPERATOR_ENV = {
     "ATTN_BOT_TOKEN": "123456:operator-token",
     "ATTN_WEBHOOK_URL": "https://attn.example.org/telegram",
-    "ATTN_WEBHOOK_SECRET": "operator_secret-1",
+    "ATTN_WEBHOOK_SECRET": "operator_secret-1-0123456789abcdefghij",
     "POSTGRES_PASSWORD": "operator-password",
 }
 _INTERPOLATION = re.compile(

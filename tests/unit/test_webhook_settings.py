@@ -36,23 +36,46 @@ def test_a_webhook_needs_a_secret() -> None:
     )
 
 
-@pytest.mark.parametrize("secret", ["has space", "ünï", "a" * 257, "semi;colon", "x/y"])
+GOOD_SECRET = "Abc_123-xyz-0123456789-abcdefghij"  # 33 characters
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["has space" * 4, "ünï" * 11, "a" * 257, "semi;colon" * 4, "x/y" * 11],
+)
 def test_the_secret_is_what_telegram_accepts(secret: str) -> None:
     line = problem(webhook_url="https://bot.example.org/tg", webhook_secret=secret)
-    assert line.startswith("configuration error: ATTN_WEBHOOK_SECRET must be 1-256 characters")
+    assert line.startswith("configuration error: ATTN_WEBHOOK_SECRET must be 32-256 characters")
     assert secret not in line
+    assert "secrets.token_urlsafe(32)" in line
+
+
+@pytest.mark.parametrize("length", [1, 6, 16, 31])
+def test_a_short_secret_is_refused_and_says_how_to_make_one(length: int) -> None:
+    secret = "k" * length
+    line = problem(webhook_url="https://bot.example.org/tg", webhook_secret=secret)
+    assert line == (
+        f"configuration error: ATTN_WEBHOOK_SECRET must be at least 32 characters (it has "
+        f'{length}); make one with python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+    )
+
+
+def test_thirty_two_characters_are_enough() -> None:
+    s = settings(webhook_url="https://bot.example.org/tg", webhook_secret="k" * 32)
+    assert s.webhook_secret is not None and len(s.webhook_secret.get_secret_value()) == 32
+    assert settings(webhook_url="https://bot.example.org/tg", webhook_secret="k" * 256)
 
 
 def test_a_good_webhook_configuration() -> None:
     s = settings(
         webhook_url="https://bot.example.org/telegram/hook",
-        webhook_secret="Abc_123-xyz",
+        webhook_secret=GOOD_SECRET,
         listen_host="0.0.0.0",
         listen_port="8443",
     )
     assert s.webhook_path == "/telegram/hook" and s.listen_port == 8443
-    assert "Abc_123-xyz" in secrets_of(s)
-    assert settings(webhook_url="https://bot.example.org", webhook_secret="a").webhook_path == "/"
+    assert GOOD_SECRET in secrets_of(s)
+    assert settings(webhook_url="https://bot.example.org", webhook_secret=GOOD_SECRET).webhook_path == "/"
 
 
 @pytest.mark.parametrize("url", ["bot.example.org/hook", "ftp://bot.example.org/", "https://"])

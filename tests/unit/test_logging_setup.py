@@ -1,0 +1,68 @@
+"""Every configured secret is redacted from the logs, however short, at every level."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+from telegram import Bot
+
+from bot.__main__ import secrets_of
+from bot.logging_setup import configure_logging
+from bot.settings import Settings
+from tests.fakes.bot_api_server import FakeBotApi
+
+TOKEN = "123456:LOGGING-test-token"
+WEBHOOK_SECRET = "W" * 20 + "ebhook_secret-xyz"  # 37 characters
+DB_PASSWORD = "p4Zw"  # four characters: still a password
+REDIS_PASSWORD = "r/3d"  # four, and percent-encoded in its URL
+
+
+@pytest.fixture
+def root_logging() -> Iterator[None]:
+    """configure_logging replaces the root handlers: put the test run's back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    noisy = {name: logging.getLogger(name).level for name in ("httpx", "httpcore", "apscheduler")}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, old in noisy.items():
+        logging.getLogger(name).setLevel(old)
+
+
+def settings() -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        bot_token=TOKEN,
+        database_url=f"postgresql://attn:{DB_PASSWORD}@db.example.org:5432/attn",
+        redis_url="redis://:r%2F3d@cache.example.org:6379/0",
+        webhook_url="https://bot.example.org/hook",
+        webhook_secret=WEBHOOK_SECRET,
+    )
+
+
+async def test_short_secrets_are_redacted_at_debug(
+    root_logging: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s = settings()
+    configure_logging("DEBUG", secrets_of(s))
+    log = logging.getLogger("attn.test")
+    log.debug("connecting with password %s to %s", DB_PASSWORD, s.database_url)
+    assert s.database_url is not None and s.redis_url is not None
+    log.debug("url %s", s.database_url.get_secret_value())
+    log.debug("redis url %s, password %s", s.redis_url.get_secret_value(), REDIS_PASSWORD)
+    try:
+        raise ConnectionError(f"auth failed for attn with {DB_PASSWORD}")
+    except ConnectionError:
+        log.exception("PostgreSQL refused us")
+    # python-telegram-bot logs setWebhook's parameters, secret_token included, at DEBUG.
+    with FakeBotApi(token=TOKEN) as fake:
+        async with Bot(TOKEN, base_url=fake.bot_url) as bot:
+            await bot.set_webhook("https://bot.example.org/hook", secret_token=WEBHOOK_SECRET)
+        assert fake.webhook is not None and fake.webhook.secret_token == WEBHOOK_SECRET
+    err = capsys.readouterr().err
+    assert "setWebhook" in err and "auth failed" in err and "[redacted]" in err
+    for secret in (DB_PASSWORD, REDIS_PASSWORD, "r%2F3d", WEBHOOK_SECRET, TOKEN, "LOGGING-test"):
+        assert secret not in err, secret
