@@ -75,7 +75,10 @@ def test_a_good_webhook_configuration() -> None:
     )
     assert s.webhook_path == "/telegram/hook" and s.listen_port == 8443
     assert GOOD_SECRET in secrets_of(s)
-    assert settings(webhook_url="https://bot.example.org", webhook_secret=GOOD_SECRET).webhook_path == "/"
+    assert (
+        settings(webhook_url="https://bot.example.org", webhook_secret=GOOD_SECRET).webhook_path
+        == "/"
+    )
 
 
 @pytest.mark.parametrize("url", ["bot.example.org/hook", "ftp://bot.example.org/", "https://"])
