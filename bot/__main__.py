@@ -107,31 +107,48 @@ def migrate_command(settings: Settings) -> int:
     return 0
 
 
+def export_pending_note(count: int) -> str:
+    """The operator's warning that an export misses sessions still only in Redis."""
+    sessions = "1 ended session is" if count == 1 else f"{count} ended sessions are"
+    them = "it" if count == 1 else "them"
+    return (
+        f"note: {sessions} still waiting in Redis and {'is' if count == 1 else 'are'} not in "
+        f"this export yet; `attn run` saves {them} to PostgreSQL within ATTN_SWEEP_SECONDS "
+        "of starting"
+    )
+
+
 def export_command(settings: Settings, args: argparse.Namespace) -> int:
     """Records as CSV (--session/--all), or a course report as CSV or XLSX (--course)."""
     from services.export import rows_to_csv
     from services.report_files import report_csv, report_xlsx
 
-    async def go() -> bytes | None:
+    async def go() -> tuple[bytes | None, int]:
         with storage_urls(settings) as urls:
 
             async def action(services):  # type: ignore[no-untyped-def]
+                # Ended sessions reach PostgreSQL at the bot's next sweep: say so, or the
+                # export looks complete while it is not.
+                pending = await services.sweeper.ended_sessions_waiting()
                 if args.course is not None:
                     course = await services.reports.course_by_id(args.course)
                     if course is None:
-                        return None
+                        return None, pending
                     report = await services.reports.report_for(course)
-                    return report_xlsx(report) if args.format == "xlsx" else report_csv(report)
+                    data = report_xlsx(report) if args.format == "xlsx" else report_csv(report)
+                    return data, pending
                 if args.all:
                     rows = await services.exports.all_rows()
                 else:
                     rows = await services.exports.session_rows(args.session)
-                return rows_to_csv(rows, settings.tz).encode("utf-8")
+                return rows_to_csv(rows, settings.tz).encode("utf-8"), pending
 
-            result: bytes | None = await _with_services(settings, urls, action)
+            result: tuple[bytes | None, int] = await _with_services(settings, urls, action)
             return result
 
-    data = asyncio.run(go())
+    data, pending = asyncio.run(go())
+    if pending:
+        print(export_pending_note(pending), file=sys.stderr)
     if data is None:
         print(f"no course with id {args.course}", file=sys.stderr)
         return 1

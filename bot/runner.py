@@ -7,7 +7,9 @@ On SIGTERM or SIGINT:
    those updates for the next process; the JobQueue is paused, so no new sweep starts;
 2. updates being handled, the replies they send in the background and a sweep in progress get
    up to `DRAIN_SECONDS` to finish (replies leave at Telegram's ~30 a second, so after a big
-   burst the last ones may not);
+   burst the last ones may not); then, within the same deadline, the attendance sweep runs once
+   more, so a session ended just before the signal is in PostgreSQL when the process is gone
+   (an operator's `attn export` right after shows it);
 3. whatever is still running then is cancelled: a sweep's PostgreSQL transaction rolls back and
    its Redis lease runs out, so the next process sweeps that session again; a check-in is one
    Lua step, so it is either recorded or not (recorded, in practice: the reply comes after it);
@@ -22,17 +24,19 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
 from bot.context import SERVICES_KEY
 from bot.handlers.common import wait_for_replies
 from bot.metrics import error_kind, metrics_of
 from bot.settings import Settings
 from bot.webserver import WebServer
+from services.errors import StorageUnavailable
 
 if TYPE_CHECKING:
     from bot.app import AnyApplication
@@ -46,8 +50,37 @@ CLOSE_SECONDS = 1.0  # each of: Bot API client, the stores' pools
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+
+
 class StartupError(Exception):
     """A start-up problem explained in one line (no traceback needed)."""
+
+
+def describe_telegram_failure(exc: TelegramError, settings: Settings) -> str:
+    """One line for an operator: what Telegram (or the way to it) said, and what to check.
+
+    Why: at start-up the first Bot API call is where a wrong token or a missing network
+    shows, and python-telegram-bot reports both as a long chained traceback.
+    """
+    api = (settings.telegram_api_url or DEFAULT_API_URL).rstrip("/")
+    if isinstance(exc, InvalidToken):
+        status = {"Unauthorized": "401 Unauthorized", "Not Found": "404 Not Found"}.get(
+            exc.message, exc.message
+        )
+        hint = "check ATTN_BOT_TOKEN"
+        if settings.telegram_api_url and status.startswith("404"):
+            hint += " and ATTN_TELEGRAM_API_URL"
+        line = f"Telegram rejected the bot token ({status}): {hint}"
+    elif isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
+        line = (
+            f"Cannot reach the Telegram Bot API at {api} ({exc.message}): "
+            "check the network or ATTN_TELEGRAM_API_URL"
+        )
+    else:
+        line = f"The Telegram Bot API at {api} refused to start the bot: {exc.message}"
+    token = settings.bot_token.get_secret_value()
+    return line.replace(token, "[redacted]").replace(token.partition(":")[2], "[redacted]")
 
 
 def web_server_for(application: AnyApplication, settings: Settings) -> WebServer | None:
@@ -82,6 +115,7 @@ async def serve(application: AnyApplication, settings: Settings) -> int:
         loop.add_signal_handler(sig, on_signal, sig)
     server = web_server_for(application, settings)
     code = 0
+    failure = ""
     waiter = asyncio.create_task(stop_requested.wait())
     try:
         startup = asyncio.create_task(_start(application, settings, server))
@@ -95,7 +129,13 @@ async def serve(application: AnyApplication, settings: Settings) -> int:
             with contextlib.suppress(asyncio.CancelledError):
                 await startup
     except StartupError as exc:
-        log.error("start-up failed: %s", exc)
+        failure = f"start-up failed: {exc}"
+        code = 1
+    except TelegramError as exc:
+        # Nothing was reached yet: exit and say why. Once running, polling retries with
+        # back-off instead (python-telegram-bot's network loop, up to 30 s apart).
+        log.debug("start-up failed", exc_info=exc)
+        failure = describe_telegram_failure(exc, settings)
         code = 1
     except Exception:
         log.exception("start-up failed")
@@ -105,6 +145,9 @@ async def serve(application: AnyApplication, settings: Settings) -> int:
         await _shutdown(application, server, loop.time(), hurry)
         for sig in STOP_SIGNALS:
             loop.remove_signal_handler(sig)
+    if failure:
+        # After the shutdown's own lines, so it is the last thing the operator reads.
+        print(failure, file=sys.stderr, flush=True)
     return code
 
 
@@ -170,6 +213,8 @@ async def _shutdown(
         # Replies the handlers left to send in the background.
         replies = wait_for_replies(application.bot_data)
         finished = await _bounded(replies, left(), hurry, "replies")
+    # Sessions that ended before the signal go to PostgreSQL now, not at the next start.
+    await _bounded(_persist_ended_sessions(application), left(), hurry, "the last sweep")
 
     # 3. Cancel what did not finish in time.
     if server is not None:
@@ -192,6 +237,28 @@ async def _shutdown(
         if not finished and services is not None:
             services.pool.terminate()
     log.info("stopped in %.1f s", loop.time() - began)
+
+
+async def _persist_ended_sessions(application: AnyApplication) -> None:
+    """Run the attendance sweep until no ended session is left (or PostgreSQL is away).
+
+    Why: the regular sweep runs every ATTN_SWEEP_SECONDS; without this a session ended just
+    before a stop stays in Redis until the next start, and an export in between misses it.
+    Safe next to other processes: each session is claimed with a lease.
+    """
+    services = application.bot_data.get(SERVICES_KEY)
+    if services is None:
+        return
+    while True:
+        try:
+            report = await services.sweeper.sweep_attendances()
+        except StorageUnavailable as exc:
+            log.warning("ended sessions stay in Redis until the next start: %s", exc)
+            return
+        if report.sessions_persisted:
+            log.info("persisted %d ended session(s) before stopping", report.sessions_persisted)
+        if not report.sessions_persisted or report.failures:
+            return
 
 
 async def _bounded(

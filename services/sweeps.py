@@ -95,6 +95,13 @@ class AttendanceSweeper:
             log.info("session %s persisted with %d check-ins", session_id, len(claim.checkins))
         return SweepReport(persisted, rows, skipped, failures)
 
+    async def ended_sessions_waiting(self, limit: int = 100_000) -> int:
+        """How many ended sessions are still only in Redis (not yet in PostgreSQL).
+
+        Why: `attn export` reads PostgreSQL, and must say when it cannot show everything.
+        """
+        return len(await self._live.due_sessions(self._clock.now(), limit))
+
     async def _name_new_users(self, user_ids: list[int]) -> None:
         """Names from the profile cache for students who had no `users` row (first seen while
         PostgreSQL was away). Best effort: the user sweep writes them later otherwise."""
