@@ -126,6 +126,10 @@ def _start_embedded() -> tuple[str, str, list[Callable[[], None]]]:
     from storage.embedded import start_embedded_postgres, start_embedded_redis
 
     root = Path(tempfile.mkdtemp(prefix="attn-bench-"))
+    if os.geteuid() == 0:
+        # As root the embedded PostgreSQL runs as another OS user, which must be able to
+        # reach its data directory below this one (attn changes nothing outside it).
+        root.chmod(0o711)
     log.info("starting embedded Redis and PostgreSQL in %s", root)
     stoppers: list[Callable[[], None]] = [lambda: shutil.rmtree(root, ignore_errors=True)]
     redis_server = start_embedded_redis(root / "redis-data")

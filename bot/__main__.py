@@ -68,16 +68,22 @@ def secrets_of(settings: Settings) -> list[str]:
 def run_command(settings: Settings) -> int:
     from bot.app import build_application
     from bot.bootstrap import build_services
-    from bot.runner import serve
+    from bot.runner import StartupFailed, serve
 
-    with storage_urls(settings) as urls:
+    try:
+        with storage_urls(settings) as urls:
 
-        async def services_factory():  # type: ignore[no-untyped-def]
-            return await build_services(settings, urls.redis, urls.database)
+            async def services_factory():  # type: ignore[no-untyped-def]
+                return await build_services(settings, urls.redis, urls.database)
 
-        application = build_application(settings, services_factory)
-        # Long polling, or the webhook server when ATTN_WEBHOOK_URL is set; stops on SIGTERM.
-        code = asyncio.run(serve(application, settings))
+            application = build_application(settings, services_factory)
+            # Long polling, or the webhook server when ATTN_WEBHOOK_URL is set; stops on
+            # SIGTERM.
+            code = asyncio.run(serve(application, settings))
+    except StartupFailed as failure:
+        # One line naming the cause and what to check, after everything has stopped.
+        print(failure, file=sys.stderr, flush=True)
+        return 1
     return code
 
 
@@ -236,15 +242,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = load_settings()
     configure_logging(settings.log_level, secrets_of(settings))
-    if args.command == "run":
-        return run_command(settings)
-    if args.command == "migrate":
-        return migrate_command(settings)
-    if args.command == "export":
-        return export_command(settings, args)
-    if args.command == "healthcheck":
-        return healthcheck_command(settings)
-    return check_config_command(settings)
+    from storage.embedded import EmbeddedServerError
+
+    try:
+        if args.command == "run":
+            return run_command(settings)
+        if args.command == "migrate":
+            return migrate_command(settings)
+        if args.command == "export":
+            return export_command(settings, args)
+        if args.command == "healthcheck":
+            return healthcheck_command(settings)
+        return check_config_command(settings)
+    except EmbeddedServerError as exc:
+        # A setting to change, not a bug: one line, no traceback.
+        print(f"attn: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +56,14 @@ class StartupError(Exception):
     """A start-up problem explained in one line (no traceback needed)."""
 
 
+class StartupFailed(Exception):
+    """`serve` stopped cleanly after a start-up problem; the message is the one line to print.
+
+    Why raised rather than printed here: the caller prints it after the embedded servers
+    have stopped too, so it is the last line the operator reads.
+    """
+
+
 def describe_telegram_failure(exc: TelegramError, settings: Settings) -> str:
     """One line for an operator: what Telegram (or the way to it) said, and what to check.
 
@@ -65,8 +72,10 @@ def describe_telegram_failure(exc: TelegramError, settings: Settings) -> str:
     """
     api = (settings.telegram_api_url or DEFAULT_API_URL).rstrip("/")
     if isinstance(exc, InvalidToken):
+        # python-telegram-bot wraps the server's answer ("Unauthorized") in its own.
+        said = exc.__cause__ if isinstance(exc.__cause__, InvalidToken) else exc
         status = {"Unauthorized": "401 Unauthorized", "Not Found": "404 Not Found"}.get(
-            exc.message, exc.message
+            said.message, "refused"
         )
         hint = "check ATTN_BOT_TOKEN"
         if settings.telegram_api_url and status.startswith("404"):
@@ -98,7 +107,11 @@ def web_server_for(application: AnyApplication, settings: Settings) -> WebServer
 
 
 async def serve(application: AnyApplication, settings: Settings) -> int:
-    """Run until a stop signal; 0 after a clean stop, 1 when start-up failed."""
+    """Run until a stop signal; 0 after a clean stop, 1 when start-up failed unexpectedly.
+
+    Raises:
+        StartupFailed: after the shutdown, when Telegram refused or could not be reached.
+    """
     loop = asyncio.get_running_loop()
     stop_requested = asyncio.Event()
     hurry = asyncio.Event()
@@ -146,8 +159,7 @@ async def serve(application: AnyApplication, settings: Settings) -> int:
         for sig in STOP_SIGNALS:
             loop.remove_signal_handler(sig)
     if failure:
-        # After the shutdown's own lines, so it is the last thing the operator reads.
-        print(failure, file=sys.stderr, flush=True)
+        raise StartupFailed(failure)
     return code
 
 

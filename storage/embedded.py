@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 from urllib.parse import quote
 
 import redis
@@ -61,6 +61,47 @@ POSTGRES_SOCKET_PORT = 5432
 # sun_path holds 108 bytes on Linux; stay well below it.
 _MAX_SOCKET_PATH = 100
 _PR_SET_PDEATHSIG = 1
+# Files the servers create are their owner's only (Redis's append-only file, logs).
+PRIVATE_UMASK = 0o077
+
+
+class EmbeddedServerError(RuntimeError):
+    """The embedded servers cannot start as configured; the message is one line with the fix.
+
+    Why a type of its own: `attn` prints it as it is, without a traceback.
+    """
+
+
+def _prepare_data_dir(root: Path) -> None:
+    """Create ATTN_DATA_DIR and make it private: ours alone, or searchable (not listable) by
+    others as root, where PostgreSQL runs as another OS user that must reach its cluster.
+
+    Nothing outside the data directory is changed.
+    """
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = root.stat()
+    mode = 0o711 if os.geteuid() == 0 else 0o700
+    if info.st_uid == os.geteuid():
+        if stat.S_IMODE(info.st_mode) != mode:
+            root.chmod(mode)
+    elif info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise EmbeddedServerError(
+            f"ATTN_DATA_DIR {root} belongs to uid {info.st_uid} and others may write to it: "
+            f"give it to the user running attn (chown {os.geteuid()} {root})"
+        )
+
+
+def _make_private(directory: Path) -> None:
+    """Directories 0700 and files 0600 below `directory` (owned by us): data stays ours."""
+    for dirpath, dirnames, filenames in os.walk(directory):
+        for name in dirnames:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o700)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path) and stat.S_IMODE(os.lstat(path).st_mode) & 0o077:
+                os.chmod(path, 0o600)
 
 
 def _load_libc() -> ctypes.CDLL | None:
@@ -239,7 +280,7 @@ def _spawn(
     death_signal: signal.Signals,
     user: pwd.struct_passwd | None = None,
 ) -> subprocess.Popen[bytes]:
-    with log_path.open("ab") as log:
+    with _private_log(log_path) as log:
         return subprocess.Popen(
             argv,
             cwd=cwd,
@@ -251,7 +292,18 @@ def _spawn(
             user=user.pw_uid if user else None,
             group=user.pw_gid if user else None,
             extra_groups=[] if user else None,
+            umask=PRIVATE_UMASK,
         )
+
+
+def _private_log(path: Path) -> BinaryIO:
+    """The log file opened for appending, readable by its owner only (an older one too).
+
+    Why: server logs name users, databases and failed statements.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab")
 
 
 class _DirLock:
@@ -486,9 +538,12 @@ def _wait_for_redis(url: str, process: subprocess.Popen[bytes], log_path: Path) 
 
 def start_embedded_redis(data_dir: Path) -> EmbeddedRedis:
     """Start (or restart after a crash) the embedded Redis for `data_dir`."""
-    redis_dir = data_dir.expanduser().resolve() / "redis"
-    redis_dir.mkdir(parents=True, exist_ok=True)
+    root = data_dir.expanduser().resolve()
+    _prepare_data_dir(root)
+    redis_dir = root / "redis"
+    redis_dir.mkdir(exist_ok=True, mode=0o700)
     redis_dir.chmod(0o700)
+    _make_private(redis_dir)  # files an older version left readable by others
     lock = _claim(redis_dir, redis_dir / "embedded.lock", "Redis")
     try:
         executable = _redis_executable()
@@ -620,57 +675,113 @@ def _postgres_os_user() -> pwd.struct_passwd | None:
     return pwd.getpwnam(POSTGRES_OS_USER)
 
 
-def _ensure_traversable(path: Path) -> None:
-    """Let every user search (not list) each ancestor of `path`, so the postgres user reaches it.
+def _searchable_by(path: Path, user: pwd.struct_passwd) -> bool:
+    """True when `user` may search `path` (a directory), by its mode bits."""
+    info = path.stat()
+    if info.st_uid == user.pw_uid:
+        return bool(info.st_mode & stat.S_IXUSR)
+    if info.st_gid == user.pw_gid:
+        return bool(info.st_mode & stat.S_IXGRP)
+    return bool(info.st_mode & stat.S_IXOTH)
 
-    Why: as root, data directories often sit below 0700 directories (pytest's tmp, /root).
+
+def _unreachable_ancestor(path: Path, user: pwd.struct_passwd) -> Path | None:
+    """The first ancestor of `path` that `user` cannot search, or None."""
+    for ancestor in reversed(path.parents):
+        if not _searchable_by(ancestor, user):
+            return ancestor
+    return None
+
+
+def _check_reachable(root: Path, user: pwd.struct_passwd) -> None:
+    """Refuse, in one line with the fix, a data directory the postgres OS user cannot reach.
+
+    Why not chmod the parents: they are the operator's (often /root), and widening them
+    silently changes who can see what on the machine.
     """
-    for ancestor in path.parents:
-        mode = ancestor.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            logger.warning("adding o+x to %s so the postgres OS user can reach %s", ancestor, path)
-            ancestor.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+    blocked = _unreachable_ancestor(root, user)
+    if blocked is not None:
+        raise EmbeddedServerError(
+            f"the embedded PostgreSQL runs as OS user {user.pw_name!r}, which cannot reach "
+            f"ATTN_DATA_DIR {root} ({blocked} is not searchable by it): set ATTN_DATA_DIR to "
+            f"a directory it can reach (e.g. /var/lib/attn), or run `chmod o+x {blocked}`, "
+            "or run attn as a non-root user, or set ATTN_DATABASE_URL"
+        )
 
 
-def _is_traversable_by_others(path: Path) -> bool:
-    return all(ancestor.stat().st_mode & stat.S_IXOTH for ancestor in path.parents)
+def _tree_is_ours(top: Path) -> bool:
+    """True when `top` and everything below it is owned by us and writable by no one else.
+
+    Why: a copy of the PostgreSQL binaries is run as root (psql, createdb) and as the
+    postgres user; anyone who could change one file in it could run code as them.
+    """
+    me = os.geteuid()
+    try:
+        entries = [top.lstat()]
+        for dirpath, dirnames, filenames in os.walk(top):
+            for name in (*dirnames, *filenames):
+                entries.append(os.lstat(os.path.join(dirpath, name)))
+    except OSError:
+        return False
+    if not stat.S_ISDIR(entries[0].st_mode):
+        return False
+    for info in entries:
+        if info.st_uid != me:
+            return False
+        if not stat.S_ISLNK(info.st_mode) and info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return False
+    return True
 
 
-def _bin_reachable_by(bin_dir: Path, user: pwd.struct_passwd | None) -> Path:
-    """`bin_dir`, or a shared copy of pgserver's install that the postgres OS user can run.
+def _bin_reachable_by(bin_dir: Path, user: pwd.struct_passwd | None, root: Path) -> Path:
+    """`bin_dir`, or a copy of pgserver's install under ATTN_DATA_DIR the postgres user can run.
 
     Why: as root the server runs as another user, and a virtualenv below a 0700 directory
-    (/root, a mktemp folder) is out of its reach. Copying the install (about 35 MB, once per
-    version) to a world-readable folder leaves the operator's directory permissions alone.
+    (/root, a mktemp folder) is out of its reach. The copy (about 35 MB, once per version)
+    lives in the data directory, made by us and checked before every use (owner, no write
+    for others): never in a shared folder such as /tmp, where another local user could have
+    put binaries of their own under the name we would look for. The installed package is
+    used as it is when the postgres user can reach it: it is as trusted as our own code.
     """
-    if user is None or _is_traversable_by_others(bin_dir):
+    if user is None or _unreachable_ancestor(bin_dir / "postgres", user) is None:
         return bin_dir
     install = bin_dir.parent  # .../site-packages/pgserver/pginstall
     site = install.parent.parent
     stamp = f"{install}:{(bin_dir / 'postgres').stat().st_mtime_ns}"
-    digest = hashlib.sha1(stamp.encode(), usedforsecurity=False).hexdigest()[:12]
-    shared = Path(tempfile.gettempdir()) / f"attn-pginstall-{digest}"
-    shared_bin = shared / "pgserver" / "pginstall" / "bin"
-    if not (shared_bin / "postgres").is_file():
-        staging = Path(tempfile.mkdtemp(prefix="attn-pginstall-", dir=shared.parent))
-        try:
-            # The binaries find their libraries by RPATH $ORIGIN/../../../pgserver.libs, so
-            # the copy keeps that layout.
-            shutil.copytree(install, staging / "tree" / "pgserver" / "pginstall", symlinks=True)
-            libs = site / "pgserver.libs"
-            if libs.is_dir():
-                shutil.copytree(libs, staging / "tree" / "pgserver.libs", symlinks=True)
-            for folder in (staging / "tree", staging / "tree" / "pgserver"):
-                folder.chmod(0o755)
-            try:
-                (staging / "tree").rename(shared)
-            except OSError:
-                if not (shared_bin / "postgres").is_file():
-                    raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        logger.info("copied pgserver's PostgreSQL to %s so its OS user can run it", shared)
-    return shared_bin
+    digest = hashlib.sha256(stamp.encode()).hexdigest()[:12]
+    copy = root / f"pginstall-{digest}"
+    copy_bin = copy / "pgserver" / "pginstall" / "bin"
+    if copy.exists() or copy.is_symlink():
+        if _tree_is_ours(copy) and (copy_bin / "postgres").is_file():
+            return copy_bin
+        logger.warning("%s is not a copy made by us (owner or mode); replacing it", copy)
+        if copy.is_dir() and not copy.is_symlink():
+            shutil.rmtree(copy)
+        else:
+            copy.unlink()
+    for old in root.glob("pginstall-*"):  # copies of earlier versions
+        if old != copy and old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=".pginstall-", dir=root))
+    try:
+        tree = staging / "tree"
+        # The binaries find their libraries by RPATH $ORIGIN/../../../pgserver.libs, so the
+        # copy keeps that layout.
+        shutil.copytree(install, tree / "pgserver" / "pginstall", symlinks=True)
+        libs = site / "pgserver.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, tree / "pgserver.libs", symlinks=True)
+        for dirpath, _dirnames, filenames in os.walk(tree):
+            os.chmod(dirpath, 0o755)
+            for name in filenames:
+                path = os.path.join(dirpath, name)
+                if not os.path.islink(path):
+                    os.chmod(path, stat.S_IMODE(os.lstat(path).st_mode) & 0o755)
+        tree.rename(copy)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    logger.info("copied pgserver's PostgreSQL to %s so its OS user can run it", copy)
+    return copy_bin
 
 
 def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
@@ -833,14 +944,14 @@ def start_embedded_postgres(
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", database):
         raise ValueError(f"database name must be a plain lower-case identifier: {database!r}")
     root = data_dir.expanduser().resolve()
-    root.mkdir(parents=True, exist_ok=True)
+    _prepare_data_dir(root)
     pgdata = root / "postgres"
     lock = _claim(pgdata, root / "postgres.lock", "PostgreSQL")
     try:
         user = _postgres_os_user()
-        bin_dir = _bin_reachable_by(_postgres_bin(), user)
         if user is not None:
-            _ensure_traversable(pgdata)
+            _check_reachable(root, user)
+        bin_dir = _bin_reachable_by(_postgres_bin(), user, root)
         if not (pgdata / "PG_VERSION").is_file():
             _initdb(bin_dir, pgdata, user)
         if user is not None and pgdata.stat().st_uid != user.pw_uid:

@@ -97,6 +97,32 @@ def make_settings(**overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+def searchable(directory: Path) -> Path:
+    """`directory`, made searchable (not listable) by other users when we are root.
+
+    Why: as root the embedded PostgreSQL runs as another OS user, which must reach its data
+    directory, and `attn` changes no permission outside ATTN_DATA_DIR: an operator puts the
+    data directory where that user can reach it. pytest makes its temporary folders 0700, so
+    the tests do what that operator would do.
+    """
+    if os.geteuid() == 0:
+        directory.chmod(directory.stat().st_mode | 0o001)
+    return directory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _temp_root_searchable(tmp_path_factory: pytest.TempPathFactory) -> None:
+    base = tmp_path_factory.getbasetemp()
+    searchable(base.parent)
+    searchable(base)
+
+
+@pytest.fixture(autouse=True)
+def _tmp_path_searchable(request: pytest.FixtureRequest) -> None:
+    if os.geteuid() == 0 and "tmp_path" in request.fixturenames:
+        searchable(request.getfixturevalue("tmp_path"))
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     configured = os.environ.get("ATTN_TEST_REDIS_URL")
@@ -120,7 +146,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     from storage.embedded import start_embedded_postgres
 
-    server = start_embedded_postgres(Path(tmp_path_factory.mktemp("embedded-pg")))
+    server = start_embedded_postgres(searchable(tmp_path_factory.mktemp("embedded-pg")))
     try:
         yield server.url
     finally:
