@@ -7,11 +7,17 @@ management is synchronous (as in the bot's startup), the client calls run in asy
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import importlib.util
 import json
 import os
+import pwd
+import shutil
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -284,3 +290,179 @@ def test_postgres_socket_moves_out_of_long_data_dirs(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert not server.socket_dir.exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Permissions: nothing trusted in /tmp, nothing changed outside the data directory, private files
+
+as_root = pytest.mark.skipif(
+    os.geteuid() != 0, reason="the postgres OS user and chown need root (CI runs as root)"
+)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _modes_above(path: Path) -> dict[Path, int]:
+    return {ancestor: _mode(ancestor) for ancestor in path.parents}
+
+
+def test_data_and_logs_are_private_and_nothing_above_changes(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    (data / "postgres.log").write_text("an older log, readable by all\n")
+    (data / "postgres.log").chmod(0o644)
+    above = _modes_above(data)
+    redis_server = start_embedded_redis(data)
+    pg_server = start_embedded_postgres(data)
+    try:
+        asyncio.run(_redis_set(redis_server.url, "attn:k", "v", fsync_always=True))
+        asyncio.run(_pg_execute(pg_server.url, "CREATE TABLE marks (name text PRIMARY KEY)"))
+        # Searchable (not listable) by the postgres OS user when we are root; ours otherwise.
+        assert _mode(data) == (0o711 if os.geteuid() == 0 else 0o700)
+        assert _mode(data / "postgres.log") == 0o600
+        assert (data / "postgres.log").stat().st_size > len("an older log, readable by all\n")
+        assert _mode(pg_server.pgdata) == 0o700
+        assert _mode(redis_server.redis_dir) == 0o700
+        files = [p for p in redis_server.redis_dir.rglob("*") if p.is_file() and not p.is_socket()]
+        assert {p.name for p in files} >= {"redis.log", "redis.conf"}
+        for path in files:
+            assert _mode(path) & 0o077 == 0, (path, oct(_mode(path)))
+    finally:
+        pg_server.stop()
+        redis_server.stop()
+    assert _modes_above(data) == above
+
+
+_START_PG = """
+import json, os, sys
+from pathlib import Path
+import storage.embedded as embedded
+server = embedded.start_embedded_postgres(Path(sys.argv[1]))
+try:
+    exe = os.readlink(f"/proc/{server.pid}/exe")
+    print(json.dumps({"exe": exe, "url": server.url}), flush=True)
+finally:
+    server.stop()
+"""
+
+
+def _pgserver_package() -> Path:
+    spec = importlib.util.find_spec("pgserver")
+    assert spec is not None and spec.submodule_search_locations
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _plant(directory: Path, marker: Path) -> None:
+    """A fake PostgreSQL install whose every program leaves `marker` behind when run."""
+    bin_dir = directory / "pgserver" / "pginstall" / "bin"
+    bin_dir.mkdir(parents=True)
+    for name in ("postgres", "initdb", "psql", "createdb", "pg_ctl"):
+        program = bin_dir / name
+        program.write_text(f"#!/bin/sh\necho {name} >> {marker}\nexit 1\n")
+        program.chmod(0o755)
+    nobody = pwd.getpwnam("nobody")
+    for path in [directory, *directory.rglob("*")]:
+        os.chown(path, nobody.pw_uid, nobody.pw_gid, follow_symlinks=False)
+
+
+@as_root
+def test_a_planted_pginstall_in_tmp_is_never_run(tmp_path: Path) -> None:
+    # pgserver as seen from a virtualenv below a 0700 folder (like /root): out of the postgres
+    # OS user's reach, so the binaries must be copied somewhere it can run them.
+    private = tmp_path / "private-site"
+    private.mkdir(mode=0o700)
+    package = _pgserver_package()
+    (private / "pgserver").symlink_to(package)
+    libs = package.parent / "pgserver.libs"
+    if libs.is_dir():
+        (private / "pgserver.libs").symlink_to(libs)
+    install = private / "pgserver" / "pginstall"
+    # Where a local user would plant binaries: the name the copy had in /tmp before.
+    stamp = f"{install}:{(install / 'bin' / 'postgres').stat().st_mtime_ns}"
+    digest = hashlib.sha1(stamp.encode(), usedforsecurity=False).hexdigest()[:12]
+    planted = Path(tempfile.gettempdir()) / f"attn-pginstall-{digest}"
+    markers = Path(tempfile.mkdtemp(prefix="attn-marker-"))
+    markers.chmod(0o777)
+    marker = markers / "planted-binary-ran"
+    try:
+        _plant(planted, marker)
+        data = tmp_path / "data"
+        env = {**os.environ, "PYTHONPATH": f"{private}:{REPO_ROOT}"}
+        result = subprocess.run(
+            [sys.executable, "-c", _START_PG, str(data)],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert not marker.exists(), "planted programs ran: " + marker.read_text()
+        assert result.returncode == 0, result.stderr[-3000:]
+        info = json.loads(result.stdout.splitlines()[-1])
+        # The server ran from a copy inside the data directory, made and checked by us.
+        exe = Path(info["exe"])
+        assert exe.is_relative_to(data), exe
+        copy = data / exe.relative_to(data).parts[0]
+        assert copy.stat().st_uid == 0 and _mode(copy) & 0o022 == 0
+        assert planted.stat().st_uid == pwd.getpwnam("nobody").pw_uid  # left alone
+        assert not [p for p in Path(tempfile.gettempdir()).glob("attn-pginstall-*") if p != planted]
+    finally:
+        shutil.rmtree(planted, ignore_errors=True)
+        shutil.rmtree(markers, ignore_errors=True)
+
+
+@as_root
+def test_a_copy_in_the_data_dir_that_is_not_ours_is_replaced(tmp_path: Path) -> None:
+    private = tmp_path / "private-site"
+    private.mkdir(mode=0o700)
+    package = _pgserver_package()
+    (private / "pgserver").symlink_to(package)
+    libs = package.parent / "pgserver.libs"
+    if libs.is_dir():
+        (private / "pgserver.libs").symlink_to(libs)
+    data = tmp_path / "data"
+    env = {**os.environ, "PYTHONPATH": f"{private}:{REPO_ROOT}"}
+    run = [sys.executable, "-c", _START_PG, str(data)]
+    first = subprocess.run(run, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180)
+    assert first.returncode == 0, first.stderr[-3000:]
+    copy = data / Path(json.loads(first.stdout.splitlines()[-1])["exe"]).relative_to(data).parts[0]
+    # Someone swaps a program of the copy for their own and hands it to another user.
+    marker = tmp_path / "swapped-binary-ran"
+    psql = copy / "pgserver" / "pginstall" / "bin" / "psql"
+    psql.unlink()
+    psql.write_text(f"#!/bin/sh\necho psql >> {marker}\nexit 1\n")
+    psql.chmod(0o777)
+    second = subprocess.run(
+        run, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "is not a copy made by us" in second.stderr
+    assert not marker.exists()
+    assert _mode(psql) & 0o022 == 0
+
+
+@as_root
+def test_an_unreachable_data_dir_is_refused_in_one_line(tmp_path: Path) -> None:
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o700)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATTN_")}
+    env.update(ATTN_BOT_TOKEN="1:x", ATTN_DATA_DIR=str(closed / "data"))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if "INFO" not in line]
+    assert lines == [
+        f"attn: the embedded PostgreSQL runs as OS user 'pgserver', which cannot reach "
+        f"ATTN_DATA_DIR {closed / 'data'} ({closed} is not searchable by it): set ATTN_DATA_DIR "
+        f"to a directory it can reach (e.g. /var/lib/attn), or run `chmod o+x {closed}`, or run "
+        "attn as a non-root user, or set ATTN_DATABASE_URL"
+    ]
+    assert _mode(closed) == 0o700  # not widened
