@@ -20,6 +20,7 @@ from bot.jobs import CARD_INTERVAL_KEY, schedule_jobs
 from bot.menus import set_all_commands
 from bot.ratelimit import UpdateLimiter
 from bot.settings import Settings
+from services.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +54,13 @@ def build_application(
         flood.attach(services.pacer.wait_time)
         try:
             await set_all_commands(
-                application.bot, services.roles, await services.roles.privileged_user_ids()
+                application.bot,
+                services.roles,
+                services.users,
+                await services.roles.privileged_user_ids(),
             )
-        except TelegramError:
-            log.warning("could not set the command menus; they are a convenience only")
+        except (TelegramError, StorageUnavailable) as exc:
+            log.warning("could not set the command menus (%s); they are a convenience only", exc)
         if schedule:
             schedule_jobs(application, settings.sweep_seconds, settings.card_refresh_seconds)
         log.info("ATTN is up as @%s", application.bot.username)

@@ -1,7 +1,14 @@
-"""Telegram command menus per role: students by default, teachers and admins per chat."""
+"""Telegram command menus per role: students by default, teachers and admins per chat.
+
+A chat-scoped menu can only be set once the user has a private chat with the bot (Telegram
+answers "chat not found" before), so it is set at start-up for those who have one, and then
+whenever a user comes back (the first message of a visit) or their role changes. The version
+set is remembered per user, so each menu is sent once per role and version, not per message.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
@@ -9,6 +16,7 @@ from telegram.error import TelegramError
 
 from bot import replies
 from services.roles import RoleService
+from services.users import UserService
 
 log = logging.getLogger(__name__)
 
@@ -19,28 +27,76 @@ def _commands(is_teacher: bool, is_admin: bool) -> list[BotCommand]:
     ]
 
 
+def menu_version(is_teacher: bool, is_admin: bool) -> str | None:
+    """What identifies a role's menu (None: the default one); changes when its commands do."""
+    if not (is_teacher or is_admin):
+        return None
+    listing = "\n".join(f"{c.command} {c.description}" for c in _commands(is_teacher, is_admin))
+    digest = hashlib.sha256(listing.encode()).hexdigest()[:12]
+    return f"{'admin' if is_admin else 'teacher'}:{digest}"
+
+
 async def set_default_commands(bot: Bot) -> None:
     """The menu everyone sees unless their private chat has its own."""
     await bot.set_my_commands(_commands(False, False), scope=BotCommandScopeDefault())
 
 
-async def set_user_commands(bot: Bot, roles: RoleService, user_id: int) -> None:
-    """Give one user the menu of their current role in their private chat."""
+async def set_user_commands(
+    bot: Bot, roles: RoleService, users: UserService, user_id: int, *, force: bool = False
+) -> bool:
+    """Give one user the menu of their current role in their private chat, unless they have it.
+
+    Returns True when Telegram took a change. A user with no private chat yet ("chat not
+    found", or blocked) is not an error: their menu is set when they next write.
+    """
     is_admin = await roles.is_admin(user_id)
     is_teacher = await roles.is_teacher(user_id)
+    wanted = menu_version(is_teacher, is_admin)
+    if not force and await users.menu_version(user_id) == wanted:
+        return False
     scope = BotCommandScopeChat(user_id)
     try:
-        if is_teacher or is_admin:
+        if wanted is not None:
             await bot.set_my_commands(_commands(is_teacher, is_admin), scope=scope)
         else:
             await bot.delete_my_commands(scope=scope)
-    except TelegramError:
-        # A user who never opened a chat with the bot has no private chat to scope to.
-        log.info("could not set the command menu of user %s", user_id)
+    except TelegramError as exc:
+        log.info("menu of user %s not set yet (%s); set when they write", user_id, exc.message)
+        return False
+    await users.remember_menu(user_id, wanted)
+    return True
 
 
-async def set_all_commands(bot: Bot, roles: RoleService, user_ids: list[int]) -> None:
-    """At start-up: the default menu, then each teacher's and admin's own."""
+async def set_all_commands(
+    bot: Bot, roles: RoleService, users: UserService, user_ids: list[int]
+) -> None:
+    """At start-up: the default menu, then each teacher's and admin's own (when it changed)."""
     await set_default_commands(bot)
     for user_id in user_ids:
-        await set_user_commands(bot, roles, user_id)
+        await set_user_commands(bot, roles, users, user_id)
+
+
+class MenuChecks:
+    """Which users this process has already given their menu to since it started.
+
+    Why: a user's first private message to this process is when their chat is sure to exist,
+    and checking once per process (the Redis memory makes it once overall) keeps the role
+    look-up off every other message.
+    """
+
+    LIMIT = 100_000
+
+    def __init__(self) -> None:
+        self._checked: set[int] = set()
+
+    def first_time(self, user_id: int) -> bool:
+        if user_id in self._checked:
+            return False
+        if len(self._checked) >= self.LIMIT:
+            self._checked.clear()
+        self._checked.add(user_id)
+        return True
+
+    def again(self, user_id: int) -> None:
+        """Check this user again at their next message (the last try did not get through)."""
+        self._checked.discard(user_id)

@@ -112,6 +112,14 @@ class UserService:
             self._loader.request(current)
         return visit
 
+    async def menu_version(self, user_id: int) -> str | None:
+        """The version of the command menu last set in the user's private chat (None: none)."""
+        return await self._live.menu_version(user_id)
+
+    async def remember_menu(self, user_id: int, version: str | None) -> None:
+        """Remember the menu just set, so it is set once per role and version, not per message."""
+        await self._live.remember_menu(user_id, version)
+
     async def release_update(self, user_id: int, update_id: int) -> None:
         """Forget that an update was handled: it was cut off and will be delivered again."""
         await self._live.release_update_claim(user_id, update_id)

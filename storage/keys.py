@@ -87,6 +87,15 @@ def pending_action(user_id: int) -> str:
     return f"{PREFIX}:u:{{{user_id}}}:pending"
 
 
+def menu(user_id: int) -> str:
+    """String: the version of the command menu last set in the user's private chat (absent:
+    none, the default menu applies). Remembered so a menu is set once per role and version."""
+    return f"{PREFIX}:u:{{{user_id}}}:menu"
+
+
+MENU_TTL = 90 * 24 * 3600  # forgotten menus are only set again: harmless
+
+
 def attempts(user_id: int) -> str:
     """Hash: wrong-code count, window start and lock end (ms) of one user; times decide, the
     TTL only cleans up."""

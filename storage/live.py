@@ -819,6 +819,20 @@ class RedisLiveStore:
             else:
                 await self._pipeline(build)
 
+    async def menu_version(self, user_id: int) -> str | None:
+        """The version of the command menu last set in the user's private chat, if any."""
+        async with _redis_guard():
+            value = await self._redis.get(keys.menu(user_id))
+        return None if value is None else _text(value)
+
+    async def remember_menu(self, user_id: int, version: str | None) -> None:
+        """Remember the menu just set (None: the chat's own menu was removed)."""
+        async with _redis_guard():
+            if version is None:
+                await self._redis.delete(keys.menu(user_id))
+            else:
+                await self._redis.set(keys.menu(user_id), version, ex=keys.MENU_TTL)
+
     async def forget_user(self, user_id: int) -> None:
         """Drop everything Redis holds about the user (profile, pending action, attempts)."""
         async with _redis_guard():

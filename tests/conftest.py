@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -64,6 +66,7 @@ _CAPTURE.addFilter(RedactSecrets([TOKEN]))
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _private_temp_root(config)
     logging.getLogger().addHandler(_CAPTURE)
     logging.getLogger().setLevel(logging.DEBUG)
     for noisy in ("matplotlib", "PIL", "asyncio", "hpack", "httpcore"):
@@ -95,6 +98,26 @@ def make_settings(**overrides: object) -> Settings:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def _private_temp_root(config: pytest.Config) -> None:
+    """As root: this run's temporary folders under a root of its own, searchable by others.
+
+    Why: as root the embedded PostgreSQL runs as another OS user, which must reach its data
+    directory through every parent; pytest's shared /tmp/pytest-of-root is reset to 0700 by
+    every pytest run that starts, so concurrent runs would shut each other's servers out.
+    """
+    if os.geteuid() != 0 or os.environ.get("PYTEST_DEBUG_TEMPROOT") or config.option.basetemp:
+        return
+    root = Path(tempfile.mkdtemp(prefix="attn-pytest-"))
+    root.chmod(0o711)
+    os.environ["PYTEST_DEBUG_TEMPROOT"] = str(root)
+
+    def remove() -> None:
+        os.environ.pop("PYTEST_DEBUG_TEMPROOT", None)
+        shutil.rmtree(root, ignore_errors=True)
+
+    config.add_cleanup(remove)
 
 
 def searchable(directory: Path) -> Path:

@@ -45,4 +45,5 @@ async def refresh_commands_of(context: AttnContext, user_id: int) -> None:
     """Role changed: give the user the command menu of their new role."""
     from bot.menus import set_user_commands
 
-    await set_user_commands(context.bot, context.services.roles, user_id)
+    services = context.services
+    await set_user_commands(context.bot, services.roles, services.users, user_id, force=True)

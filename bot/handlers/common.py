@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import Message, Update, User
+from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot import replies
@@ -113,6 +114,37 @@ async def admit_update(update: Update, context: AttnContext) -> None:
     """The one handler that runs first for every update: rate limits, then bookkeeping."""
     await throttle(update, context)
     await remember_user(update, context)
+    give_menu_on_first_message(update, context)
+
+
+MENU_CHECKS_KEY = "menu_checks"
+
+
+def give_menu_on_first_message(update: Update, context: AttnContext) -> None:
+    """A user writing privately has a chat to scope a menu to: give them their role's menu.
+
+    Why here: at start-up Telegram answers "chat not found" for every teacher who has not
+    written to the bot yet, so their menu can only be set once they do. In the background:
+    no reply waits for it.
+    """
+    from bot.menus import MenuChecks, set_user_commands
+
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or user.is_bot or chat is None or chat.type != ChatType.PRIVATE:
+        return
+    checks: MenuChecks = context.application.bot_data.setdefault(MENU_CHECKS_KEY, MenuChecks())
+    if not checks.first_time(user.id):
+        return
+    services = context.services
+
+    async def give() -> None:
+        try:
+            await set_user_commands(context.bot, services.roles, services.users, user.id)
+        except StorageUnavailable:
+            checks.again(user.id)
+            log.info("menu of user %s postponed: storage unavailable", user.id)
+
+    send_later(context, update, give())
 
 
 async def remember_user(update: Update, context: AttnContext) -> None:

@@ -2351,7 +2351,21 @@ class FakeBotApi:
             scope = json.loads(scope)
         return json.dumps(scope, sort_keys=True) + "|" + str(params.get("language_code") or "")
 
+    def _check_commands_scope(self, params: JSONDict) -> None:
+        """A chat scope names a chat the bot knows, as on Telegram ("chat not found")."""
+        scope = params.get("scope") or {}
+        if isinstance(scope, str):
+            scope = json.loads(scope)
+        if isinstance(scope, dict) and scope.get("type") in (
+            "chat",
+            "chat_administrators",
+            "chat_member",
+        ):
+            with self._lock:
+                self._resolve_chat({"chat_id": scope.get("chat_id")}, sending=False)
+
     def _m_set_my_commands(self, params: JSONDict, uploads: dict[str, UploadedFile]) -> bool:
+        self._check_commands_scope(params)
         commands = params.get("commands")
         if not isinstance(commands, list):
             raise _bad("can't parse commands JSON object")
@@ -2372,6 +2386,7 @@ class FakeBotApi:
         return True
 
     def _m_delete_my_commands(self, params: JSONDict, uploads: dict[str, UploadedFile]) -> bool:
+        self._check_commands_scope(params)
         with self._lock:
             self._commands.pop(self._commands_key(params), None)
         return True
