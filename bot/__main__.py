@@ -242,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = load_settings()
     configure_logging(settings.log_level, secrets_of(settings))
+    from bot.bootstrap import StorageStartupError
     from storage.embedded import EmbeddedServerError
 
     try:
@@ -254,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "healthcheck":
             return healthcheck_command(settings)
         return check_config_command(settings)
-    except EmbeddedServerError as exc:
+    except (EmbeddedServerError, StorageStartupError) as exc:
         # A setting to change, not a bug: one line, no traceback.
         print(f"attn: {exc}", file=sys.stderr)
         return 1

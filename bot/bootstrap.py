@@ -6,14 +6,16 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import asyncpg
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from bot.failpoints import failpoint
+from bot.logging_setup import secret_forms
 from bot.settings import Settings
 from services.clock import Clock, SystemClock
 from services.corrections import CorrectionService
@@ -131,19 +133,59 @@ async def warn_if_redis_may_lose_data(redis: LiveRedis) -> None:
         log.warning("%s", problem)
 
 
+class StorageStartupError(Exception):
+    """Redis or PostgreSQL cannot be reached at start-up; the message is one line to print."""
+
+
+def _where(url: str) -> str:
+    """A server's address for an operator's eyes: host and port, never the password."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = parts.hostname or "a local socket"
+    return f"{host}:{port}" if port else host
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    for secret in sorted(secret_forms(url), key=len, reverse=True):
+        reason = reason.replace(secret, "[redacted]")
+    return reason
+
+
+def _storage_failure(name: str, setting: str, url: str, exc: BaseException) -> StorageStartupError:
+    return StorageStartupError(
+        f"Cannot connect to {name} at {_where(url)} ({_reason(exc, url)}): check {setting} "
+        f"and that {name} is running"
+    )
+
+
 async def build_services(
     settings: Settings,
     redis_url: str,
     database_url: str,
     clock: Clock | None = None,
 ) -> Services:
-    """Connect to Redis and PostgreSQL, apply migrations and build every service."""
+    """Connect to Redis and PostgreSQL, apply migrations and build every service.
+
+    Raises:
+        StorageStartupError: a server cannot be reached (one line naming it and the setting).
+    """
     clock = clock or SystemClock()
     redis = make_redis(redis_url, settings.redis_max_connections, settings.redis_cluster)
-    pool = await connect_postgres(database_url, settings.database_pool_size)
+    try:
+        pool = await connect_postgres(database_url, settings.database_pool_size)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        await redis.aclose()
+        raise _storage_failure("PostgreSQL", "ATTN_DATABASE_URL", database_url, exc) from exc
     try:
         await migrate(pool)
-        await redis.ping()
+        try:
+            await redis.ping()
+        except RedisError as exc:
+            raise _storage_failure("Redis", "ATTN_REDIS_URL", redis_url, exc) from exc
         await warn_if_redis_may_lose_data(redis)
     except BaseException:
         await pool.close()

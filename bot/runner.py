@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
+from bot.bootstrap import StorageStartupError
 from bot.context import SERVICES_KEY
 from bot.handlers.common import wait_for_replies
 from bot.metrics import error_kind, metrics_of
@@ -143,6 +144,10 @@ async def serve(application: AnyApplication, settings: Settings) -> int:
                 await startup
     except StartupError as exc:
         failure = f"start-up failed: {exc}"
+        code = 1
+    except StorageStartupError as exc:
+        log.debug("start-up failed", exc_info=exc)
+        failure = str(exc)
         code = 1
     except TelegramError as exc:
         # Nothing was reached yet: exit and say why. Once running, polling retries with

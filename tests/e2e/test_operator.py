@@ -127,3 +127,19 @@ def test_a_session_ended_before_sigterm_is_exported(fake: FakeBotApi, tmp_path: 
     titles, note = exported_titles(bot)
     assert titles["Killed"] == {STUDENT} and titles["Stopped"] == {STUDENT}
     assert "waiting" not in note
+
+
+def test_an_unreachable_redis_stops_with_one_line(fake: FakeBotApi, tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    env = bot_env(
+        fake,
+        tmp_path / "data",
+        ATTN_REDIS_URL=f"redis://:r3d1s-pw@127.0.0.1:{port}/0",
+        ATTN_LOG_LEVEL="WARNING",
+    )
+    result = run_to_exit(env, tmp_path)
+    assert result.returncode == 1, result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"Cannot connect to Redis at 127.0.0.1:{port} (")
+    assert line.endswith("): check ATTN_REDIS_URL and that Redis is running")
+    assert "r3d1s-pw" not in line
