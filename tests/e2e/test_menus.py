@@ -77,3 +77,15 @@ def test_a_teacher_who_first_writes_after_start_up_gets_the_menu(
         assert [c.params.get("scope", {}).get("type", "default") for c in later] == ["default"]
     finally:
         assert bot.stop() == 0, bot.log()[-3000:]
+
+    # Taken out of ATTN_TEACHER_IDS: their own menu goes at their next message.
+    bot = BotProcess({**env, "ATTN_TEACHER_IDS": ""}, tmp_path / "bot.log").start()
+    try:
+        wait_until_polling(fake, bot)
+        fake.send_message(TEACHER, "/help")
+        fake.wait_for(lambda f: bool(menu_calls(f, TEACHER, "deleteMyCommands")), timeout=30)
+        [deleted] = menu_calls(fake, TEACHER, "deleteMyCommands")
+        assert deleted.ok
+        assert len(menu_calls(fake, TEACHER)) == 2  # no teacher menu set again
+    finally:
+        assert bot.stop() == 0, bot.log()[-3000:]
