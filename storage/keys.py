@@ -7,10 +7,16 @@ relies on a key expiring; sessions end by their stored end time compared with th
 
 from __future__ import annotations
 
+from services.numbers import MAX_SESSION_HOURS
+
 PREFIX = "attn"
 
 # Safety-net lifetimes (seconds). Real clean-up is done by the sweeps.
 SESSION_SAFETY_TTL = 7 * 24 * 3600
+# The longest a session may last, start to end, however often it is extended. Far below the
+# session keys' safety TTL, so a session's keys never expire before the sweep saves it (a
+# unit test holds the two together: extend_session.lua enforces this cap).
+MAX_SESSION_SECONDS = MAX_SESSION_HOURS * 3600
 PROFILE_SAFETY_TTL = 14 * 24 * 3600
 PENDING_ACTION_TTL = 15 * 60
 ATTEMPTS_SAFETY_TTL = 3600

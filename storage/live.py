@@ -32,6 +32,7 @@ from services.models import (
     SessionState,
     UserProfile,
 )
+from services.numbers import NumberOutOfRange
 from services.ports import RawCheckIn, SweepClaim, Visit
 from storage import keys
 from storage.redis_client import LiveRedis
@@ -395,13 +396,20 @@ class RedisLiveStore:
             await self._redis.zrem(keys.card_index(), session_id)
 
     async def extend_session(self, session_id: str, now: datetime, seconds: int) -> datetime | None:
-        """Move an open session's end; None when it is not open any more."""
+        """Move an open session's end; None when it is not open any more.
+
+        Raises:
+            NumberOutOfRange: the session would last longer than `keys.MAX_SESSION_SECONDS`
+                (its range names the minutes still allowed).
+        """
         async with _redis_guard():
-            ends = int(
-                await self._extend_session(
-                    keys=[keys.session(session_id)], args=[to_ms(now), seconds * 1000]
-                )
+            raw_ends, left_ms = await self._extend_session(
+                keys=[keys.session(session_id)],
+                args=[to_ms(now), seconds * 1000, keys.MAX_SESSION_SECONDS * 1000],
             )
+            ends = int(raw_ends)
+            if ends < 0:
+                raise NumberOutOfRange("extend_minutes", "range", 1, int(left_ms) // 60_000)
             if not ends:
                 return None
             await self._redis.zadd(keys.due_index(), {session_id: ends})
