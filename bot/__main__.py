@@ -124,7 +124,9 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
                     if course is None:
                         return None
                     report = await services.reports.report_for(course)
-                    return report_xlsx(report) if args.format == "xlsx" else report_csv(report)
+                    if args.format == "xlsx":
+                        return report_xlsx(report, settings.tz)
+                    return report_csv(report)
                 if args.all:
                     rows = await services.exports.all_rows()
                 else:
