@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import secrets
 import unicodedata
@@ -227,8 +228,11 @@ class SessionService:
         """Check the student in with the code they typed (or scanned); one atomic Redis step.
 
         `locked_until` comes from the user's visit: a student who sent too many wrong codes
-        is refused without a lookup. Wrong codes are counted; the fifth within ten minutes
-        locks the student out for ten minutes.
+        is refused without a lookup. At most five codes are judged per student in any ten
+        minutes, however many arrive at once or through however many bot processes: a
+        guess is taken atomically (in the student's Redis slot) before the code is judged
+        (in the session's slot), and given back unless the code was wrong. The fifth wrong
+        code locks the student out for ten minutes.
 
         Raises:
             InvalidArgument: the text cannot be a code at all.
@@ -237,13 +241,23 @@ class SessionService:
         if locked_until is not None and locked_until > now:
             return CheckInResult(CheckInOutcome.LOCKED_OUT)
         code = normalize_code(code_text)
-        raw = await self._live.check_in(code, student_id, now, session_id=session_id)
-        if raw.outcome is CheckInOutcome.WRONG_CODE:
-            locked = await self._live.register_failure(
-                student_id, now, WRONG_CODE_WINDOW_SECONDS, WRONG_CODE_LIMIT, LOCK_SECONDS
-            )
-            if locked is not None:
-                return CheckInResult(CheckInOutcome.LOCKED_OUT)
+        token = await self._live.take_guess(
+            student_id, now, WRONG_CODE_WINDOW_SECONDS, WRONG_CODE_LIMIT
+        )
+        if token is None:
+            return CheckInResult(CheckInOutcome.LOCKED_OUT)
+        try:
+            raw = await self._live.check_in(code, student_id, now, session_id=session_id)
+        except BaseException:
+            # Not judged: give the guess back (best effort; unsettled guesses expire anyway).
+            with contextlib.suppress(Exception):
+                await self._settle(student_id, token, wrong=False, now=now)
+            raise
+        locked = await self._settle(
+            student_id, token, wrong=raw.outcome is CheckInOutcome.WRONG_CODE, now=now
+        )
+        if locked is not None:
+            return CheckInResult(CheckInOutcome.LOCKED_OUT)
         status = None
         if raw.outcome in (CheckInOutcome.RECORDED, CheckInOutcome.DUPLICATE):
             status = AttendanceStatus.LATE if raw.late else AttendanceStatus.PRESENT
@@ -254,6 +268,19 @@ class SessionService:
             checked_in_at=raw.checked_in_at,
             status=status,
             checked_in_count=raw.count,
+        )
+
+    async def _settle(
+        self, student_id: int, token: str, wrong: bool, now: datetime
+    ) -> datetime | None:
+        return await self._live.settle_guess(
+            student_id,
+            token,
+            wrong,
+            now,
+            WRONG_CODE_WINDOW_SECONDS,
+            WRONG_CODE_LIMIT,
+            LOCK_SECONDS,
         )
 
     async def set_location(

@@ -99,6 +99,16 @@ def attempts(user_id: int) -> str:
     return f"{PREFIX}:u:{{{user_id}}}:attempts"
 
 
+def guesses(user_id: int) -> str:
+    """Sorted set: the user's code guesses of the last window ("p:<token>" being judged,
+    "f:<token>" wrong), scored by time (ms); see take_guess.lua. Same slot as `attempts`."""
+    return f"{PREFIX}:u:{{{user_id}}}:guesses"
+
+
+# A guess taken but never settled (its process died mid-judgement) stops counting after this.
+UNSETTLED_GUESS_SECONDS = 30
+
+
 def update_claim(user_id: int, update_id: int) -> str:
     """String: marks an update id as handled (kept 24 hours), in its sender's hash slot so the
     claim rides on the profile refresh's round trip."""

@@ -235,7 +235,8 @@ class RedisLiveStore:
         self._pop_pending_action = self._script("pop_pending_action")
         self._mark_live = self._script("mark_live")
         self._rotate_code = self._script("rotate_code")
-        self._register_failure = self._script("register_failure")
+        self._take_guess = self._script("take_guess")
+        self._settle_guess = self._script("settle_guess")
         self._claim_card_edit = self._script("claim_card_edit")
         self._extend_session = self._script("extend_session")
         self._merge_registration = self._script("merge_registration")
@@ -695,17 +696,47 @@ class RedisLiveStore:
             int(cached) == 1, from_ms(locked) if int(locked) else None, int(duplicate) == 1
         )
 
-    async def register_failure(
-        self, user_id: int, now: datetime, window_seconds: int, limit: int, lock_seconds: int
-    ) -> datetime | None:
-        """Count a wrong code; the lock end when this one reached the limit."""
+    async def take_guess(
+        self, user_id: int, now: datetime, window_seconds: int, limit: int
+    ) -> str | None:
+        """Take one of the user's `limit` code guesses per sliding window, before the code is
+        judged; the token to settle it with, or None when the user may not guess now."""
+        token = secrets.token_hex(6)
         async with _redis_guard():
-            locked = await self._register_failure(
-                keys=[keys.attempts(user_id)],
+            allowed, _ = await self._take_guess(
+                keys=[keys.attempts(user_id), keys.guesses(user_id)],
                 args=[
                     to_ms(now),
                     window_seconds * 1000,
                     limit,
+                    token,
+                    keys.ATTEMPTS_SAFETY_TTL,
+                    keys.UNSETTLED_GUESS_SECONDS * 1000,
+                ],
+            )
+        return token if int(allowed) == 1 else None
+
+    async def settle_guess(
+        self,
+        user_id: int,
+        token: str,
+        wrong: bool,
+        now: datetime,
+        window_seconds: int,
+        limit: int,
+        lock_seconds: int,
+    ) -> datetime | None:
+        """The verdict on a taken guess: given back when not wrong; a wrong one counts, and
+        the lock end is returned when it reached the limit."""
+        async with _redis_guard():
+            locked = await self._settle_guess(
+                keys=[keys.attempts(user_id), keys.guesses(user_id)],
+                args=[
+                    to_ms(now),
+                    window_seconds * 1000,
+                    limit,
+                    token,
+                    "1" if wrong else "0",
                     lock_seconds * 1000,
                     keys.ATTEMPTS_SAFETY_TTL,
                 ],
@@ -831,6 +862,9 @@ class RedisLiveStore:
         """Drop everything Redis holds about the user (profile, pending action, attempts)."""
         async with _redis_guard():
             await self._redis.delete(
-                keys.profile(user_id), keys.pending_action(user_id), keys.attempts(user_id)
+                keys.profile(user_id),
+                keys.pending_action(user_id),
+                keys.attempts(user_id),
+                keys.guesses(user_id),
             )
             await self._redis.zrem(keys.seen_index(), str(user_id))
