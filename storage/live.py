@@ -442,9 +442,21 @@ class RedisLiveStore:
         }
 
     async def mark_live(
-        self, session_id: str, student_id: int, status: AttendanceStatus
+        self,
+        session_id: str,
+        student_id: int,
+        status: AttendanceStatus,
+        expected: AttendanceStatus | str | None = "?",
     ) -> tuple[str, AttendanceStatus | None]:
-        """Record a teacher's correction on a live session: ("ok"|"sealed"|"gone", previous)."""
+        """A teacher's correction on a live session: ("ok"|"sealed"|"gone"|"changed", status
+        before). With `expected` "?" it only reads; otherwise it writes only if the current
+        status is `expected` (None: no check-in and no mark), else answers "changed"."""
+        if expected == "?":
+            condition = "?"
+        elif isinstance(expected, AttendanceStatus):
+            condition = expected.value
+        else:
+            condition = "-"
         async with _redis_guard():
             outcome, previous = await self._mark_live(
                 keys=[
@@ -452,7 +464,7 @@ class RedisLiveStore:
                     keys.session_checkins(session_id),
                     keys.session_marks(session_id),
                 ],
-                args=[student_id, status.value],
+                args=[student_id, status.value, condition],
             )
         before = _text(previous)
         return _text(outcome), AttendanceStatus(before) if before else None
