@@ -141,7 +141,11 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
                     if course is None:
                         return None, pending
                     report = await services.reports.report_for(course)
-                    data = report_xlsx(report) if args.format == "xlsx" else report_csv(report)
+                    data = (
+                        report_xlsx(report, settings.tz)
+                        if args.format == "xlsx"
+                        else report_csv(report)
+                    )
                     return data, pending
                 if args.all:
                     rows = await services.exports.all_rows()

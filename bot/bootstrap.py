@@ -205,6 +205,7 @@ async def build_services(
             rotation_seconds=settings.code_rotation_seconds,
             grace_seconds=settings.code_grace_seconds,
             geo_radius_m=settings.geo_radius_meters,
+            card_refresh_seconds=settings.card_refresh_seconds,
         ),
         users=UserService(live, records, clock, settings.user_idle_minutes),
         roles=roles,

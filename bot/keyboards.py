@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from services.models import Course
 
 MAX_CALLBACK_BYTES = 64
-_START_CHOICE = re.compile(r"ss:(\d{1,18}):(\d{1,3}):(.*)", re.DOTALL)
+_START_CHOICE = re.compile(r"ss:([0-9]{1,18}):([0-9]{1,3}):(.*)", re.DOTALL)
 
 
 def start_choice_data(course_id: int, minutes: int | None, title: str) -> str:

@@ -21,6 +21,7 @@ from services.models import (
     StudentStanding,
     UserProfile,
 )
+from services.numbers import MAX_SESSION_HOURS, NumberOutOfRange
 from services.reports import CourseReport, HistoryLine
 
 SUMMARY_NAME_LIMIT = 60
@@ -130,7 +131,34 @@ REGISTER_USAGE = (
 )
 
 
+_NUMBER_RANGES = {
+    "minutes": ("The length", "minutes"),
+    "extend_minutes": ("The extension", "minutes"),
+    "rotation": ("The code rotation (rotate=N)", "seconds"),
+    "late_after": ("Late after", "minutes"),
+    "warn_below": ("The warning level", "percent"),
+}
+
+
+def number_out_of_range(error: NumberOutOfRange) -> str:
+    """A typed number refused: what it is and the range it must be in (ASCII digits)."""
+    what, unit = _NUMBER_RANGES.get(error.field, ("That number", ""))
+    if error.field == "extend_minutes" and error.high < error.low:
+        return (
+            f"This session cannot be extended: a session lasts at most "
+            f"{MAX_SESSION_HOURS} hours. Start a new one when it ends."
+        )
+    text = f"{what} must be a whole number from {error.low} to {error.high} {unit}".rstrip()
+    if error.field == "rotation":
+        text += ", or write fixed for a code that does not change"
+    elif error.field == "extend_minutes" and error.high < MAX_SESSION_HOURS * 60:
+        text += f" (a session lasts at most {MAX_SESSION_HOURS} hours)"
+    return text + ", written with the digits 0-9."
+
+
 def invalid_argument(error: InvalidArgument) -> str:
+    if isinstance(error, NumberOutOfRange):
+        return number_out_of_range(error)
     messages = {
         ("course_name", "missing"): "Give the course a name, e.g. /new_course Linear Algebra",
         ("course_name", "taken"): "You already have a course with that name.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from services.clock import Clock
@@ -11,6 +12,8 @@ from services.ports import LiveStore, RecordStore
 from services.roles import RoleService
 
 STATUS_WORDS = {status.value: status for status in AttendanceStatus}
+_MARK_ATTEMPTS = 3
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -127,18 +130,79 @@ class CorrectionService:
         student = candidates[0]
         now = self._clock.now()
         if is_live:
-            outcome, old = await self._live.mark_live(session.id, student.user_id, status)
-            if outcome == "sealed":
-                raise SessionBusy()
-            if outcome == "ok":
-                # An enrolled student with no check-in and no mark would be swept as absent.
-                old = old or AttendanceStatus.ABSENT
-                await self._records.audit_live_correction(
-                    session.id, student.user_id, teacher_id, now, old, status
-                )
-                return Correction(session, student, old, status)
-            # "gone": swept between our two reads; the record is in PostgreSQL now.
+            done = await self._mark_live_audited(session, student, status, teacher_id)
+            if done is not None:
+                return done
+            # "gone": swept between our reads; the record is in PostgreSQL now.
         old = await self._records.correct_status(
             session.id, student.user_id, status, teacher_id, now
         )
         return Correction(session, student, old, status)
+
+    async def _mark_live_audited(
+        self, session: Session, student: UserProfile, status: AttendanceStatus, teacher_id: int
+    ) -> Correction | None:
+        """Correct a live session, audit first: read the current status, write the audit row,
+        then change Redis only if the status is still the audited one. A refusal, or a
+        failure, withdraws the audit row, so the change and its audit are stored together or
+        not at all (PostgreSQL down: neither). None when the session has left Redis.
+
+        Raises:
+            SessionBusy: a sweep is saving the session right now.
+            StorageUnavailable: Redis or PostgreSQL is away (nothing is changed).
+        """
+        for _ in range(_MARK_ATTEMPTS):
+            outcome, current = await self._live.mark_live(session.id, student.user_id, status)
+            if outcome == "sealed":
+                raise SessionBusy()
+            if outcome == "gone":
+                return None
+            # An enrolled student with no check-in and no mark would be swept as absent.
+            old = current or AttendanceStatus.ABSENT
+            audit_id = await self._records.audit_live_correction(
+                session.id, student.user_id, teacher_id, self._clock.now(), old, status
+            )
+            try:
+                outcome, _ = await self._live.mark_live(
+                    session.id, student.user_id, status, expected=current
+                )
+            except Exception:
+                # The write may have reached Redis before the connection failed: look.
+                if await self._made(session.id, student.user_id, current, status):
+                    return Correction(session, student, old, status)
+                await self._withdraw_audit(audit_id)
+                raise
+            if outcome == "ok":
+                return Correction(session, student, old, status)
+            await self._withdraw_audit(audit_id)
+            if outcome == "sealed":
+                raise SessionBusy()
+            if outcome == "gone":
+                return None
+            # "changed": another correction came in between; audit again with its result.
+        raise SessionBusy()
+
+    async def _made(
+        self,
+        session_id: str,
+        student_id: int,
+        before: AttendanceStatus | None,
+        status: AttendanceStatus,
+    ) -> bool:
+        """Whether a correction whose answer was lost was made (False when Redis cannot say,
+        which is what a refused connection means: the command never left)."""
+        if before is status:
+            return False
+        try:
+            outcome, current = await self._live.mark_live(session_id, student_id, status)
+        except Exception:
+            return False
+        return outcome == "ok" and current is status
+
+    async def _withdraw_audit(self, audit_id: int) -> None:
+        try:
+            await self._records.delete_audit(audit_id)
+        except Exception:
+            # The correction was not made; an audit row of an attempt is the lesser harm
+            # than a change without one, so this is only logged.
+            log.warning("could not withdraw audit row %d of a correction not made", audit_id)

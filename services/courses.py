@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from services.codes import CodeGenerator, normalize_code, random_code
 from services.errors import InvalidArgument, NotATeacher
 from services.models import Course, UserProfile
+from services.numbers import LATE_AFTER_MINUTES, WARN_BELOW_PERCENT, check_range, parse_number
 from services.ports import LiveStore, RecordStore
 from services.roles import RoleService
 from services.sessions import MAX_TITLE_LENGTH, clean_title
@@ -24,6 +25,17 @@ class Enrolment:
     course: Course
     newly_enrolled: bool
     needs_name: bool
+
+
+def parse_course_setting(word: str, text: str) -> int:
+    """The value typed after `late` (minutes, 0-240) or `warn` (percent, 0-100).
+
+    Raises:
+        NumberOutOfRange: not ASCII digits, or outside the setting's range.
+    """
+    if word == "late":
+        return parse_number(text, "late_after", *LATE_AFTER_MINUTES)
+    return parse_number(text, "warn_below", *WARN_BELOW_PERCENT)
 
 
 class CourseService:
@@ -145,10 +157,8 @@ class CourseService:
             raise NotATeacher()
         late = course.late_after_minutes if late_after_minutes is None else late_after_minutes
         warn = course.warn_below_percent if warn_below_percent is None else warn_below_percent
-        if not 0 <= late <= 240:
-            raise InvalidArgument("late_after", "range")
-        if not 0 <= warn <= 100:
-            raise InvalidArgument("warn_below", "range")
+        check_range(late, "late_after", *LATE_AFTER_MINUTES)
+        check_range(warn, "warn_below", *WARN_BELOW_PERCENT)
         await self._records.update_course_settings(course.id, late, warn)
         updated = await self._records.course(course.id)
         assert updated is not None

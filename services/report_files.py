@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, tzinfo
+from typing import TYPE_CHECKING
 
+from services.export import neutralise_cell, zone_label
 from services.reports import CourseReport
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 REPORT_HEADER = [
     "student_id",
@@ -21,11 +27,12 @@ REPORT_HEADER = [
 
 
 def _rows(report: CourseReport) -> list[list[object]]:
+    """One row per student; user text already neutralised (see `neutralise_cell`)."""
     return [
         [
             s.student_id,
-            s.student_number or "",
-            s.name,
+            neutralise_cell(s.student_number),
+            neutralise_cell(s.name),
             s.sessions,
             s.present,
             s.late,
@@ -42,13 +49,22 @@ def report_csv(report: CourseReport) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(REPORT_HEADER)
-    for row in _rows(report):
-        writer.writerow(["'" + c if isinstance(c, str) and c[:1] in "=+-@" else c for c in row])
+    writer.writerows(_rows(report))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def report_xlsx(report: CourseReport) -> bytes:
-    """The per-student table and the per-session rates as an XLSX workbook."""
+def _append_text_safe(sheet: Worksheet, row: list[object]) -> None:
+    """Append a row; every text cell is stored as a string, never as a formula (openpyxl
+    reads any string starting with `=` as one), on top of `neutralise_cell`."""
+    sheet.append(row)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
+def report_xlsx(report: CourseReport, tz: tzinfo = UTC) -> bytes:
+    """The per-student table and the per-session rates as an XLSX workbook; session times
+    are in `tz` (the header names the zone, a column gives each row's UTC offset)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -58,7 +74,7 @@ def report_xlsx(report: CourseReport) -> bytes:
     sheet.title = "Students"
     sheet.append(REPORT_HEADER)
     for row in _rows(report):
-        sheet.append(row)
+        _append_text_safe(sheet, row)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
@@ -67,7 +83,8 @@ def report_xlsx(report: CourseReport) -> bytes:
         [
             "session_id",
             "title",
-            "started_at",
+            f"started_at ({zone_label(tz)})",
+            "utc_offset",
             "attended",
             "late",
             "absent",
@@ -76,18 +93,23 @@ def report_xlsx(report: CourseReport) -> bytes:
         ]
     )
     for rate in report.sessions:
-        sessions.append(
+        local = rate.started_at.astimezone(tz)
+        offset = local.strftime("%z")
+        _append_text_safe(
+            sessions,
             [
                 rate.session_id,
-                rate.title,
-                rate.started_at.replace(tzinfo=None),
+                neutralise_cell(rate.title),
+                local.replace(tzinfo=None),  # XLSX has no zones: local time, zone in header
+                f"{offset[:3]}:{offset[3:]}",
                 rate.attended,
                 rate.late,
                 rate.absent,
                 rate.excused,
                 round(rate.percent, 1),
-            ]
+            ],
         )
+        sessions.cell(row=sessions.max_row, column=3).number_format = "yyyy-mm-dd hh:mm"
     for cell in sessions[1]:
         cell.font = Font(bold=True)
     out = io.BytesIO()
@@ -95,8 +117,9 @@ def report_xlsx(report: CourseReport) -> bytes:
     return out.getvalue()
 
 
-def report_chart(report: CourseReport) -> bytes:
-    """A PNG line chart of attendance per session over time (headless matplotlib)."""
+def report_chart(report: CourseReport, tz: tzinfo = UTC) -> bytes:
+    """A PNG line chart of attendance per session over time (headless matplotlib), dates in
+    `tz`. No user text is read as mathtext (`$x^$` would crash the drawing)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -105,17 +128,19 @@ def report_chart(report: CourseReport) -> bytes:
     figure = Figure(figsize=(8, 4), dpi=100)
     axes = figure.subplots()
     if report.sessions:
-        from matplotlib.dates import date2num
+        from matplotlib.dates import DateFormatter, date2num
 
         times = [float(date2num(rate.started_at)) for rate in report.sessions]  # type: ignore[no-untyped-call]
         axes.plot(times, [rate.percent for rate in report.sessions], marker="o")
-        axes.xaxis_date()
+        axes.xaxis_date(tz)
+        axes.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d %H:%M", tz=tz))  # type: ignore[no-untyped-call]
+        axes.set_xlabel(f"session start ({zone_label(tz)})", parse_math=False)
         figure.autofmt_xdate()
     else:
         axes.text(0.5, 0.5, "No sessions yet", ha="center", va="center")
     axes.set_ylim(0, 105)
-    axes.set_ylabel("attendance %")
-    axes.set_title(f"Attendance — {report.course.name}")
+    axes.set_ylabel("attendance %", parse_math=False)
+    axes.set_title(f"Attendance — {report.course.name}", parse_math=False)
     axes.grid(True, alpha=0.3)
     out = io.BytesIO()
     figure.savefig(out, format="png")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -103,7 +104,7 @@ class RoleService:
 
     async def _resolve(self, target: str) -> int:
         text = target.strip()
-        if text.lstrip("-").isdigit() and len(text) < 20:
+        if re.fullmatch(r"-?[0-9]{1,18}", text):  # ASCII only: int() refuses `²`
             return int(text)
         if text.startswith("@") and 1 < len(text) <= 33:
             found = await self._store().user_by_username(text[1:])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 import secrets
 import unicodedata
 from dataclasses import replace
@@ -22,6 +24,7 @@ from services.models import (
     SessionState,
     UserProfile,
 )
+from services.numbers import ROTATION_MAX_SECONDS, check_range, parse_number
 from services.ports import LiveStore, RecordStore
 from services.roles import RoleService
 
@@ -46,10 +49,33 @@ def clean_title(text: str) -> str:
 
 
 def parse_minutes(text: str) -> int:
-    """A session length typed by a teacher, within sane bounds."""
-    if not text.isdigit() or not MIN_MINUTES <= int(text) <= MAX_MINUTES:
-        raise InvalidArgument("minutes", "range")
-    return int(text)
+    """A session length typed by a teacher (ASCII digits), within sane bounds.
+
+    Raises:
+        NumberOutOfRange: not a number of 1-240 minutes.
+    """
+    return parse_number(text, "minutes", MIN_MINUTES, MAX_MINUTES)
+
+
+def parse_extension(text: str) -> int:
+    """Minutes to add to a session, typed by its teacher (ASCII digits, 1-240).
+
+    Raises:
+        NumberOutOfRange: not a number of 1-240 minutes.
+    """
+    return parse_number(text, "extend_minutes", MIN_MINUTES, MAX_MINUTES)
+
+
+# What `parse_rotation` gives for text that is no ASCII number: `start_session` refuses it
+# with the allowed range (which depends on the settings, so only the service can name it).
+NOT_A_ROTATION = -1
+
+
+def parse_rotation(text: str) -> int:
+    """The seconds of `rotate=N` when N is ASCII digits, else `NOT_A_ROTATION`; the bounds
+    are checked by `SessionService.check_rotation`."""
+    word = text.strip()
+    return int(word) if word.isascii() and word.isdigit() and len(word) <= 9 else NOT_A_ROTATION
 
 
 class SessionService:
@@ -66,7 +92,11 @@ class SessionService:
         rotation_seconds: int = 0,
         grace_seconds: int = 5,
         geo_radius_m: int = 150,
+        card_refresh_seconds: float = 5.0,
     ) -> None:
+        # A code must stay on the projected card at least one card refresh plus its grace
+        # period, or most of the time the code on the wall is already dead.
+        self.min_rotation_seconds = math.ceil(card_refresh_seconds) + grace_seconds
         self._geo_radius_m = geo_radius_m
         self._live = live
         self._records = records
@@ -101,8 +131,8 @@ class SessionService:
         if course is not None and course.teacher_id != teacher_id:
             raise NotATeacher()
         length = minutes if minutes is not None else self._default_minutes
-        if not MIN_MINUTES <= length <= MAX_MINUTES:
-            raise InvalidArgument("minutes", "range")
+        check_range(length, "minutes", MIN_MINUTES, MAX_MINUTES)
+        self.check_rotation(rotation_seconds)
         cleaned = clean_title(title)
         roster: list[int] = []
         if course is not None:
@@ -150,6 +180,17 @@ class SessionService:
         await self._live.release_teacher_slot(teacher_id, session.id)
         raise RuntimeError("could not draw a free session code")
 
+    def check_rotation(self, rotation_seconds: int | None) -> None:
+        """A chosen rotation is 0 (fixed code) or from `min_rotation_seconds` to an hour.
+
+        Raises:
+            NumberOutOfRange: any other value.
+        """
+        if rotation_seconds:
+            check_range(
+                rotation_seconds, "rotation", self.min_rotation_seconds, ROTATION_MAX_SECONDS
+            )
+
     async def open_session(self, teacher_id: int) -> Session | None:
         """The teacher's session if it is still open."""
         session_id = await self._live.teacher_current_session(teacher_id)
@@ -187,8 +228,11 @@ class SessionService:
         """Check the student in with the code they typed (or scanned); one atomic Redis step.
 
         `locked_until` comes from the user's visit: a student who sent too many wrong codes
-        is refused without a lookup. Wrong codes are counted; the fifth within ten minutes
-        locks the student out for ten minutes.
+        is refused without a lookup. At most five codes are judged per student in any ten
+        minutes, however many arrive at once or through however many bot processes: a
+        guess is taken atomically (in the student's Redis slot) before the code is judged
+        (in the session's slot), and given back unless the code was wrong. The fifth wrong
+        code locks the student out for ten minutes.
 
         Raises:
             InvalidArgument: the text cannot be a code at all.
@@ -197,13 +241,23 @@ class SessionService:
         if locked_until is not None and locked_until > now:
             return CheckInResult(CheckInOutcome.LOCKED_OUT)
         code = normalize_code(code_text)
-        raw = await self._live.check_in(code, student_id, now, session_id=session_id)
-        if raw.outcome is CheckInOutcome.WRONG_CODE:
-            locked = await self._live.register_failure(
-                student_id, now, WRONG_CODE_WINDOW_SECONDS, WRONG_CODE_LIMIT, LOCK_SECONDS
-            )
-            if locked is not None:
-                return CheckInResult(CheckInOutcome.LOCKED_OUT)
+        token = await self._live.take_guess(
+            student_id, now, WRONG_CODE_WINDOW_SECONDS, WRONG_CODE_LIMIT
+        )
+        if token is None:
+            return CheckInResult(CheckInOutcome.LOCKED_OUT)
+        try:
+            raw = await self._live.check_in(code, student_id, now, session_id=session_id)
+        except BaseException:
+            # Not judged: give the guess back (best effort; unsettled guesses expire anyway).
+            with contextlib.suppress(Exception):
+                await self._settle(student_id, token, wrong=False, now=now)
+            raise
+        locked = await self._settle(
+            student_id, token, wrong=raw.outcome is CheckInOutcome.WRONG_CODE, now=now
+        )
+        if locked is not None:
+            return CheckInResult(CheckInOutcome.LOCKED_OUT)
         status = None
         if raw.outcome in (CheckInOutcome.RECORDED, CheckInOutcome.DUPLICATE):
             status = AttendanceStatus.LATE if raw.late else AttendanceStatus.PRESENT
@@ -214,6 +268,19 @@ class SessionService:
             checked_in_at=raw.checked_in_at,
             status=status,
             checked_in_count=raw.count,
+        )
+
+    async def _settle(
+        self, student_id: int, token: str, wrong: bool, now: datetime
+    ) -> datetime | None:
+        return await self._live.settle_guess(
+            student_id,
+            token,
+            wrong,
+            now,
+            WRONG_CODE_WINDOW_SECONDS,
+            WRONG_CODE_LIMIT,
+            LOCK_SECONDS,
         )
 
     async def set_location(
@@ -334,11 +401,15 @@ class SessionService:
     ) -> Session:
         """Give the teacher's open session more time.
 
+        A session never lasts more than `MAX_SESSION_HOURS` from its start (enforced in the
+        same atomic step that moves its end), so it always ends, and is saved, long before
+        its Redis keys' safety TTL.
+
         Raises:
-            NotATeacher, NoOpenSession, InvalidArgument (minutes out of 1-240).
+            NotATeacher, NoOpenSession, NumberOutOfRange (minutes out of 1-240, or past the
+            longest a session may last: the range then names the minutes still allowed).
         """
-        if not MIN_MINUTES <= minutes <= MAX_MINUTES:
-            raise InvalidArgument("minutes", "range")
+        check_range(minutes, "extend_minutes", MIN_MINUTES, MAX_MINUTES)
         if session_id is None:
             await self._roles.require_teacher(teacher_id)
             session = await self.open_session(teacher_id)

@@ -7,10 +7,16 @@ relies on a key expiring; sessions end by their stored end time compared with th
 
 from __future__ import annotations
 
+from services.numbers import MAX_SESSION_HOURS
+
 PREFIX = "attn"
 
 # Safety-net lifetimes (seconds). Real clean-up is done by the sweeps.
 SESSION_SAFETY_TTL = 7 * 24 * 3600
+# The longest a session may last, start to end, however often it is extended. Far below the
+# session keys' safety TTL, so a session's keys never expire before the sweep saves it (a
+# unit test holds the two together: extend_session.lua enforces this cap).
+MAX_SESSION_SECONDS = MAX_SESSION_HOURS * 3600
 PROFILE_SAFETY_TTL = 14 * 24 * 3600
 PENDING_ACTION_TTL = 15 * 60
 ATTEMPTS_SAFETY_TTL = 3600
@@ -100,6 +106,16 @@ def attempts(user_id: int) -> str:
     """Hash: wrong-code count, window start and lock end (ms) of one user; times decide, the
     TTL only cleans up."""
     return f"{PREFIX}:u:{{{user_id}}}:attempts"
+
+
+def guesses(user_id: int) -> str:
+    """Sorted set: the user's code guesses of the last window ("p:<token>" being judged,
+    "f:<token>" wrong), scored by time (ms); see take_guess.lua. Same slot as `attempts`."""
+    return f"{PREFIX}:u:{{{user_id}}}:guesses"
+
+
+# A guess taken but never settled (its process died mid-judgement) stops counting after this.
+UNSETTLED_GUESS_SECONDS = 30
 
 
 def update_claim(user_id: int, update_id: int) -> str:

@@ -32,6 +32,7 @@ from services.models import (
     SessionState,
     UserProfile,
 )
+from services.numbers import NumberOutOfRange
 from services.ports import RawCheckIn, SweepClaim, Visit
 from storage import keys
 from storage.redis_client import LiveRedis
@@ -234,7 +235,8 @@ class RedisLiveStore:
         self._pop_pending_action = self._script("pop_pending_action")
         self._mark_live = self._script("mark_live")
         self._rotate_code = self._script("rotate_code")
-        self._register_failure = self._script("register_failure")
+        self._take_guess = self._script("take_guess")
+        self._settle_guess = self._script("settle_guess")
         self._claim_card_edit = self._script("claim_card_edit")
         self._extend_session = self._script("extend_session")
         self._merge_registration = self._script("merge_registration")
@@ -395,13 +397,20 @@ class RedisLiveStore:
             await self._redis.zrem(keys.card_index(), session_id)
 
     async def extend_session(self, session_id: str, now: datetime, seconds: int) -> datetime | None:
-        """Move an open session's end; None when it is not open any more."""
+        """Move an open session's end; None when it is not open any more.
+
+        Raises:
+            NumberOutOfRange: the session would last longer than `keys.MAX_SESSION_SECONDS`
+                (its range names the minutes still allowed).
+        """
         async with _redis_guard():
-            ends = int(
-                await self._extend_session(
-                    keys=[keys.session(session_id)], args=[to_ms(now), seconds * 1000]
-                )
+            raw_ends, left_ms = await self._extend_session(
+                keys=[keys.session(session_id)],
+                args=[to_ms(now), seconds * 1000, keys.MAX_SESSION_SECONDS * 1000],
             )
+            ends = int(raw_ends)
+            if ends < 0:
+                raise NumberOutOfRange("extend_minutes", "range", 1, int(left_ms) // 60_000)
             if not ends:
                 return None
             await self._redis.zadd(keys.due_index(), {session_id: ends})
@@ -433,9 +442,21 @@ class RedisLiveStore:
         }
 
     async def mark_live(
-        self, session_id: str, student_id: int, status: AttendanceStatus
+        self,
+        session_id: str,
+        student_id: int,
+        status: AttendanceStatus,
+        expected: AttendanceStatus | str | None = "?",
     ) -> tuple[str, AttendanceStatus | None]:
-        """Record a teacher's correction on a live session: ("ok"|"sealed"|"gone", previous)."""
+        """A teacher's correction on a live session: ("ok"|"sealed"|"gone"|"changed", status
+        before). With `expected` "?" it only reads; otherwise it writes only if the current
+        status is `expected` (None: no check-in and no mark), else answers "changed"."""
+        if expected == "?":
+            condition = "?"
+        elif isinstance(expected, AttendanceStatus):
+            condition = expected.value
+        else:
+            condition = "-"
         async with _redis_guard():
             outcome, previous = await self._mark_live(
                 keys=[
@@ -443,7 +464,7 @@ class RedisLiveStore:
                     keys.session_checkins(session_id),
                     keys.session_marks(session_id),
                 ],
-                args=[student_id, status.value],
+                args=[student_id, status.value, condition],
             )
         before = _text(previous)
         return _text(outcome), AttendanceStatus(before) if before else None
@@ -687,17 +708,47 @@ class RedisLiveStore:
             int(cached) == 1, from_ms(locked) if int(locked) else None, int(duplicate) == 1
         )
 
-    async def register_failure(
-        self, user_id: int, now: datetime, window_seconds: int, limit: int, lock_seconds: int
-    ) -> datetime | None:
-        """Count a wrong code; the lock end when this one reached the limit."""
+    async def take_guess(
+        self, user_id: int, now: datetime, window_seconds: int, limit: int
+    ) -> str | None:
+        """Take one of the user's `limit` code guesses per sliding window, before the code is
+        judged; the token to settle it with, or None when the user may not guess now."""
+        token = secrets.token_hex(6)
         async with _redis_guard():
-            locked = await self._register_failure(
-                keys=[keys.attempts(user_id)],
+            allowed, _ = await self._take_guess(
+                keys=[keys.attempts(user_id), keys.guesses(user_id)],
                 args=[
                     to_ms(now),
                     window_seconds * 1000,
                     limit,
+                    token,
+                    keys.ATTEMPTS_SAFETY_TTL,
+                    keys.UNSETTLED_GUESS_SECONDS * 1000,
+                ],
+            )
+        return token if int(allowed) == 1 else None
+
+    async def settle_guess(
+        self,
+        user_id: int,
+        token: str,
+        wrong: bool,
+        now: datetime,
+        window_seconds: int,
+        limit: int,
+        lock_seconds: int,
+    ) -> datetime | None:
+        """The verdict on a taken guess: given back when not wrong; a wrong one counts, and
+        the lock end is returned when it reached the limit."""
+        async with _redis_guard():
+            locked = await self._settle_guess(
+                keys=[keys.attempts(user_id), keys.guesses(user_id)],
+                args=[
+                    to_ms(now),
+                    window_seconds * 1000,
+                    limit,
+                    token,
+                    "1" if wrong else "0",
                     lock_seconds * 1000,
                     keys.ATTEMPTS_SAFETY_TTL,
                 ],
@@ -837,6 +888,9 @@ class RedisLiveStore:
         """Drop everything Redis holds about the user (profile, pending action, attempts)."""
         async with _redis_guard():
             await self._redis.delete(
-                keys.profile(user_id), keys.pending_action(user_id), keys.attempts(user_id)
+                keys.profile(user_id),
+                keys.pending_action(user_id),
+                keys.attempts(user_id),
+                keys.guesses(user_id),
             )
             await self._redis.zrem(keys.seen_index(), str(user_id))

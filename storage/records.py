@@ -320,6 +320,8 @@ INSERT INTO attendance_audit (session_id, student_id, changed_by, changed_at, ol
 VALUES ($1, $2, $3, $4, $5, $6)
 """
 
+DELETE_AUDIT = "DELETE FROM attendance_audit WHERE id = $1"
+
 SELECT_LATEST_SESSION = """
 SELECT id, teacher_id, chat_id, title, started_at, ends_at, late_at, course_id
 FROM sessions WHERE teacher_id = $1 ORDER BY started_at DESC LIMIT 1
@@ -736,10 +738,11 @@ class PostgresRecordStore:
         now: datetime,
         old: AttendanceStatus | None,
         new: AttendanceStatus,
-    ) -> None:
+    ) -> int:
+        """Audit a correction of a live session before it is made; returns the row's id."""
         async with _pg_guard():
-            await self._pool.execute(
-                INSERT_AUDIT,
+            audit_id = await self._pool.fetchval(
+                INSERT_AUDIT + " RETURNING id",
                 session_id,
                 student_id,
                 changed_by,
@@ -747,6 +750,12 @@ class PostgresRecordStore:
                 old.value if old else None,
                 new.value,
             )
+        return int(audit_id)
+
+    async def delete_audit(self, audit_id: int) -> None:
+        """Withdraw the audit of a correction that was not made after all."""
+        async with _pg_guard():
+            await self._pool.execute(DELETE_AUDIT, audit_id)
 
     # --- nudges --------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from telegram import Update
 from bot import replies
 from bot.context import AttnContext
 from bot.handlers.common import profile_of, respond
-from services.courses import Enrolment
+from services.courses import Enrolment, parse_course_setting
 from services.errors import InvalidArgument
 
 REGISTER_ACTION = "register"
@@ -42,10 +42,10 @@ async def course_settings_command(update: Update, context: AttnContext) -> None:
     rest = args[used:]
     values: dict[str, int] = {}
     while rest:
-        if len(rest) < 2 or rest[0].lower() not in ("late", "warn") or not rest[1].isdigit():
+        if len(rest) < 2 or rest[0].lower() not in ("late", "warn"):
             respond(context, update, replies.COURSE_SETTINGS_USAGE)
             return
-        values[rest[0].lower()] = int(rest[1][:6])
+        values[rest[0].lower()] = parse_course_setting(rest[0].lower(), rest[1])
         rest = rest[2:]
     if values:
         course = await context.services.courses.update_settings(

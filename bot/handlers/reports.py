@@ -34,8 +34,8 @@ async def report_command(update: Update, context: AttnContext) -> None:
     report = await services.reports.course_report(user.id, course)
     respond(context, update, replies.report_text(report))
     slug = re.sub(r"[^A-Za-z0-9]+", "-", course.name).strip("-") or "course"
-    xlsx = InputFile(report_xlsx(report), filename=f"attendance-{slug}.xlsx")
-    chart = InputFile(report_chart(report), filename="chart.png")
+    xlsx = InputFile(report_xlsx(report, context.tz), filename=f"attendance-{slug}.xlsx")
+    chart = InputFile(report_chart(report, context.tz), filename="chart.png")
     respond_with(context, update, lambda: context.bot.send_document(chat.id, xlsx))
     respond_with(context, update, lambda: context.bot.send_photo(chat.id, chart))
 

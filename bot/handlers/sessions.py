@@ -13,8 +13,9 @@ from bot.handlers.common import respond
 from bot.jobs import refresh_cards
 from services.courses import match_course
 from services.models import CardState, Course, Session
+from services.numbers import looks_like_number
 from services.qr import checkin_link
-from services.sessions import clean_title, parse_minutes
+from services.sessions import clean_title, parse_extension, parse_minutes, parse_rotation
 
 
 async def start_session_command(update: Update, context: AttnContext) -> None:
@@ -34,7 +35,7 @@ async def start_session_command(update: Update, context: AttnContext) -> None:
     if matched is not None:
         course, used = matched
         args = args[used:]
-    minutes = parse_minutes(args.pop(0)) if args and args[0].isdigit() else None
+    minutes = parse_minutes(args.pop(0)) if args and looks_like_number(args[0]) else None
     options = parse_session_options(args)
     title = clean_title(" ".join(args))
     if course is None and len(courses) == 1:
@@ -73,8 +74,8 @@ def parse_session_options(args: list[str]) -> SessionOptions:
             options.geo = True
         elif lowered == "fixed":
             options.rotation = 0
-        elif lowered.startswith("rotate=") and lowered[7:].isdigit():
-            options.rotation = min(int(lowered[7:]), 3600)
+        elif lowered.startswith("rotate="):
+            options.rotation = parse_rotation(lowered[7:])
         else:
             continue
         args.remove(word)
@@ -151,7 +152,7 @@ async def extend_command(update: Update, context: AttnContext) -> None:
     user = update.effective_user
     assert user is not None
     args = context.args or []
-    minutes = parse_minutes(args[0]) if args else 5
+    minutes = parse_extension(args[0]) if args else 5
     session = await context.services.sessions.extend_session(user.id, minutes)
     respond(context, update, replies.extended(session, context.tz))
     await refresh_cards(context, only=session.id)

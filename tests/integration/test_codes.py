@@ -86,15 +86,15 @@ async def test_200_rotating_sessions_never_share_an_accepted_code(
     )  # 64 three-letter stems
     services.sessions._new_code = lambda n: next(draws) + "XYZ"  # type: ignore[method-assign]
     for teacher in teachers[:50]:
-        await services.sessions.start_session(teacher, teacher, 240, rotation_seconds=1)
+        await services.sessions.start_session(teacher, teacher, 240, rotation_seconds=10)
     services.sessions._new_code = lambda n: "".join(  # type: ignore[method-assign]
         __import__("secrets").choice(CODE_ALPHABET) for _ in range(n)
     )
     for teacher in teachers[50:]:
-        await services.sessions.start_session(teacher, teacher, 240, rotation_seconds=1)
+        await services.sessions.start_session(teacher, teacher, 240, rotation_seconds=10)
     redis = services.redis
-    for step in range(1000):
-        clock.advance(seconds=1)
+    for step in range(1000):  # the shortest rotation allowed (card refresh + grace), 1000 times
+        clock.advance(seconds=10)
         await services.sessions.rotate_due_codes()
         if step % 50 == 0 or step == 999:
             accepted: list[str] = []
