@@ -1363,6 +1363,30 @@ class FakeBotApi:
         with self._cond:
             return self._remember_user(user_id, first_name, last_name, username, None)
 
+    def ensure_bot_message(self, chat_id: int, message_id: int | None, text: str) -> JSONDict:
+        """The bot's message `message_id` in `chat_id`, created with `text` if missing, or a
+        new one if `message_id` is None (for tests that press buttons on a message they did
+        not have the bot send)."""
+        with self._cond:
+            chat = self._chats.get(chat_id)
+            if chat is None:
+                self.register_chat(chat_id)
+                chat = self._chats[chat_id]
+            if message_id is None:
+                message_id = chat.new_message_id()
+            msg = chat.messages.get(message_id)
+            if msg is None:
+                msg = {
+                    "message_id": message_id,
+                    "from": self.bot_user,
+                    "chat": copy.deepcopy(chat.chat),
+                    "date": int(time.time()),
+                    "text": text,
+                }
+                chat.messages[message_id] = msg
+                chat.next_message_id = max(chat.next_message_id, message_id + 1)
+            return copy.deepcopy(msg)
+
     # ---------------------------------------------------------------- inspection
 
     @property
