@@ -19,6 +19,7 @@ import segno
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import replies
+from bot.telegram_limits import fit_caption
 from services.models import CardState, Session, SessionSummary
 from services.qr import group_checkin_link
 
@@ -103,6 +104,7 @@ def render_card(
     )
     if session.geo:
         text += "\nLocation check: on"
+    text = fit_caption(text)  # a photo's caption: 1,024 characters
     return CardView(text, session.code, _keyboard(session, bot_username, in_group), False)
 
 

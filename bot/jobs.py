@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import InputFile, InputMediaPhoto
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application
 
 from bot.card import qr_png, render_card
@@ -112,7 +112,9 @@ async def refresh_cards(context: AttnContext, only: str | None = None) -> int:
                 link = checkin_link(context.bot.username, session.id, session.code)
                 await context.bot.edit_message_media(
                     InputMediaPhoto(
-                        InputFile(qr_png(link), filename="checkin.png"),
+                        # attach=True: without it PTB sends no "media" field and Telegram
+                        # answers "Can't parse InputMedia: media not found" (the QR froze).
+                        InputFile(qr_png(link), filename="checkin.png", attach=True),
                         caption=view.text,
                         parse_mode=ParseMode.HTML,
                     ),
@@ -129,8 +131,19 @@ async def refresh_cards(context: AttnContext, only: str | None = None) -> int:
                 )
             edited += 1
         except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
+            reason = str(exc).lower()
+            if "not modified" in reason:
+                pass
+            elif "message to edit not found" in reason:
+                # The teacher deleted the card: nothing left to keep fresh.
+                log.info("the card of session %s is gone: %s", session.id, exc)
+                await services.sessions.card_done(session.id)
+            else:
                 log.warning("could not edit the card of session %s: %s", session.id, exc)
+                await services.sessions.card_edit_failed(session.id, previous)
+        except TelegramError as exc:  # flood wait, network: try again at the next refresh
+            log.warning("could not edit the card of session %s: %s", session.id, exc)
+            await services.sessions.card_edit_failed(session.id, previous)
         if view.final:
             await services.sessions.card_done(session.id)
     return edited

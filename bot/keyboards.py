@@ -10,9 +10,10 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.telegram_limits import MAX_CALLBACK_DATA_BYTES
 from services.models import Course
 
-MAX_CALLBACK_BYTES = 64
+MAX_CALLBACK_BYTES = MAX_CALLBACK_DATA_BYTES
 _START_CHOICE = re.compile(r"ss:([0-9]{1,18}):([0-9]{1,3}):(.*)", re.DOTALL)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from html import escape
 
+from bot.telegram_limits import ShortList, fit_blocks, fit_html
 from services.corrections import Correction
 from services.courses import Enrolment
 from services.errors import InvalidArgument, SessionAlreadyOpen
@@ -237,12 +238,6 @@ def registered(full_name: str, student_number: str | None) -> str:
     return f"Thanks! Teachers will see you as <b>{escape(full_name)}</b>{number}."
 
 
-def _name_list(names: list[str], limit: int = SUMMARY_NAME_LIMIT) -> str:
-    shown = ", ".join(escape(n) for n in names[:limit])
-    more = len(names) - limit
-    return shown + (f" … and {more} more (see the CSV)" if more > 0 else "")
-
-
 def summary_text(summary: SessionSummary, tz: tzinfo) -> str:
     attended = summary.checked_in
     course = f"{escape(summary.course_name)} · " if summary.course_name else ""
@@ -259,28 +254,37 @@ def summary_text(summary: SessionSummary, tz: tzinfo) -> str:
             f"\nPresent {len(attended) - len(late)} · Late {len(late)} · "
             f"Absent {len(absent)} · Excused {len(excused)}"
         )
-    parts = [head]
+    # Every list is capped, then shortened further until the whole fits Telegram's 4,096
+    # characters (a 300-student course would not); each says how many it leaves out.
+    parts: list[str | ShortList] = [head]
+    in_csv = " … and {n} more (see the CSV)"
     if late:
-        parts.append("<b>Late:</b> " + _name_list([x.name for x in late]))
+        names = [escape(x.name) for x in late]
+        parts.append(ShortList("<b>Late:</b> ", names, more=in_csv, cap=SUMMARY_NAME_LIMIT))
     if absent:
-        parts.append("<b>Absent:</b> " + _name_list([x.name for x in absent]))
+        names = [escape(x.name) for x in absent]
+        parts.append(ShortList("<b>Absent:</b> ", names, more=in_csv, cap=SUMMARY_NAME_LIMIT))
     if summary.at_risk:
+        risky = [f"{escape(s.name)} ({s.percent:.0f}%)" for s in summary.at_risk]
         parts.append(
-            "<b>At risk</b> (below the course threshold): "
-            + ", ".join(f"{escape(s.name)} ({s.percent:.0f}%)" for s in summary.at_risk)
+            ShortList(
+                "<b>At risk</b> (below the course threshold): ",
+                risky,
+                more=" … and {n} more (see /report)",
+                cap=SUMMARY_NAME_LIMIT,
+            )
         )
     if not attended:
         parts.append("Nobody checked in.")
     else:
         lines = []
-        for line in attended[:SUMMARY_NAME_LIMIT]:
+        for line in attended:
             mark = " (late)" if line.status is AttendanceStatus.LATE else ""
             when = fmt_time(line.checked_in_at, tz) if line.checked_in_at else "—"
             lines.append(f"{when} {escape(line.name)}{mark}")
-        more = len(attended) - SUMMARY_NAME_LIMIT
-        tail = f"\n… and {more} more (all in the CSV file)." if more > 0 else ""
-        parts.append("\n".join(lines) + tail)
-    return "\n\n".join(parts)
+        more = "\n… and {n} more (all in the CSV file)."
+        parts.append(ShortList("", lines, "\n", more, cap=SUMMARY_NAME_LIMIT))
+    return fit_blocks(parts)
 
 
 def nudge_text(nudge: Nudge) -> str:
@@ -306,18 +310,24 @@ def course_created(course: Course, bot_username: str) -> str:
     )
 
 
-def courses_list(courses: list[Course], bot_username: str) -> str:
+def courses_list(courses: list[Course], bot_username: str, intro: str = "") -> str:
+    """The teacher's courses (after `intro`, if any), as many as fit one message."""
     if not courses:
         return "You have no courses yet. Create one with /new_course followed by its name."
-    lines = ["<b>Your courses</b>"]
-    for course in courses:
-        lines.append(
-            f"\n<b>{escape(course.name)}</b> — {plural(course.roster_size, 'student')}\n"
-            f"code <code>{course.join_code}</code> · late after {course.late_after_minutes} min"
-            f" · warn below {course.warn_below_percent}%\n"
-            f"{escape(invite_link(bot_username, course))}"
-        )
-    return "\n".join(lines)
+    items = [
+        f"<b>{escape(course.name)}</b> — {plural(course.roster_size, 'student')}\n"
+        f"code <code>{course.join_code}</code> · late after {course.late_after_minutes} min"
+        f" · warn below {course.warn_below_percent}%\n"
+        f"{escape(invite_link(bot_username, course))}"
+        for course in courses
+    ]
+    listing = ShortList(
+        "<b>Your courses</b>\n\n",
+        items,
+        "\n\n",
+        "\n\n… and {n} more: name one, e.g. /report &lt;course&gt;, to see it.",
+    )
+    return fit_blocks([intro, listing] if intro else [listing])
 
 
 def course_settings(course: Course) -> str:
@@ -399,20 +409,22 @@ def report_text(report: CourseReport) -> str:
     if not report.standings:
         return head + "\n\nNobody has joined yet."
     header = f"{'name':<18} {'ses':>3} {'pre':>3} {'lat':>3} {'exc':>3} {'abs':>3} {'%':>5}"
-    rows = [_standing_row(s) for s in report.standings[:40]]
-    more = (
-        f"\n… {len(report.standings) - 40} more in the spreadsheet."
-        if len(report.standings) > 40
-        else ""
+    rows = [escape(_standing_row(s)) for s in report.standings]
+    table = ShortList(
+        f"<pre>{escape(header)}\n",
+        rows,
+        "\n",
+        "\n… {n} more in the spreadsheet.",
+        cap=40,
+        closing="</pre>",
     )
-    table = escape("\n".join([header, *rows]))
-    return f"{head}\n\n<pre>{table}</pre>{more}"
+    return fit_blocks([head, table])
 
 
 def history_text(lines: list[HistoryLine]) -> str:
     if not lines:
         return "You are not enrolled in any course yet. Join one with /join CODE."
-    parts = ["<b>Your attendance</b>"]
+    parts = []
     for line in lines:
         s = line.standing
         if s is None or s.sessions == 0:
@@ -422,7 +434,9 @@ def history_text(lines: list[HistoryLine]) -> str:
             f"<b>{escape(line.course.name)}</b>: {s.percent:.0f}% — {s.present} present, "
             f"{s.late} late, {s.excused} excused, {s.absent} absent of {s.sessions}"
         )
-    return "\n".join(parts)
+    return fit_blocks(
+        [ShortList("<b>Your attendance</b>\n", parts, "\n", "\n… and {n} more courses")]
+    )
 
 
 REPORT_WHICH_COURSE = "Which course? Send /report followed by the course name."
@@ -454,10 +468,9 @@ def teacher_removed(user_id: int) -> str:
 
 
 def teachers_list(configured: list[int], invited: list[UserProfile]) -> str:
-    lines = ["<b>Teachers</b>"]
-    lines += [f"• {uid} (from the settings)" for uid in configured]
+    lines = [f"• {uid} (from the settings)" for uid in configured]
     lines += [f"• {escape(p.display_name)} — {p.user_id}" for p in invited]
-    return "\n".join(lines)
+    return fit_blocks([ShortList("<b>Teachers</b>\n", lines, "\n", "\n… and {n} more")])
 
 
 def privacy_text(retention_days: int) -> str:
@@ -490,7 +503,7 @@ def personal_data(data: PersonalData) -> str:
     lines.append(f"Attendance records: {data.attendance_records}")
     if data.is_teacher:
         lines.append("Role: teacher")
-    return "\n".join(lines)
+    return fit_html("\n".join(lines))
 
 
 FORGET_CONFIRM = (
@@ -519,21 +532,21 @@ def card_ended(heading: str, count: str, summary_sent: bool) -> str:
 def missing_list(profiles: list[UserProfile]) -> str:
     if not profiles:
         return "Nobody is missing: every enrolled student has checked in."
-    names = "\n".join(f"• {escape(p.display_name)}" for p in profiles[:100])
-    more = f"\n… and {len(profiles) - 100} more" if len(profiles) > 100 else ""
-    return f"<b>Not checked in yet ({len(profiles)})</b>\n{names}{more}"
+    names = [f"• {escape(p.display_name)}" for p in profiles]
+    heading = f"<b>Not checked in yet ({len(profiles)})</b>\n"
+    return fit_blocks([ShortList(heading, names, "\n", "\n… and {n} more", cap=100)])
 
 
 def present_list(lines: list[tuple[UserProfile, CheckIn]], tz: tzinfo) -> str:
     if not lines:
         return "Nobody has checked in yet."
     rows = []
-    for profile, checkin in lines[:100]:
+    for profile, checkin in lines:
         when = fmt_time(checkin.checked_in_at, tz) if checkin.checked_in_at else "—"
         late = " (late)" if checkin.status is AttendanceStatus.LATE else ""
         rows.append(f"{when} {escape(profile.display_name)}{late}")
-    more = f"\n… and {len(lines) - 100} more" if len(lines) > 100 else ""
-    return f"<b>Checked in ({len(lines)})</b>\n" + "\n".join(rows) + more
+    heading = f"<b>Checked in ({len(lines)})</b>\n"
+    return fit_blocks([ShortList(heading, rows, "\n", "\n… and {n} more", cap=100)])
 
 
 def extended(session: Session, tz: tzinfo) -> str:

@@ -377,6 +377,12 @@ class SessionService:
         )
         return previous if answer == "edit" else None
 
+    async def card_edit_failed(self, session_id: str, previous: str) -> None:
+        """Telegram refused the edit `may_edit_card` allowed: the card still shows `previous`,
+        so the next refresh (one interval later) tries again instead of believing the card
+        current, which would leave an old code and QR on the projector."""
+        await self._live.claim_card_edit(session_id, self._clock.now(), 0.0, previous)
+
     async def card_done(self, session_id: str) -> None:
         """The card shows its final state; stop refreshing it."""
         await self._live.drop_card(session_id)

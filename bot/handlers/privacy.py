@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 
 from bot import replies
 from bot.context import AttnContext
@@ -42,6 +43,16 @@ async def forget_button(update: Update, context: AttnContext) -> None:
     await query.answer()
     if query.data == FORGET_YES:
         await context.services.privacy.forget(user.id)
-        await query.edit_message_text(replies.FORGOTTEN)
+        await _answer_in_place(query, replies.FORGOTTEN)
     else:
-        await query.edit_message_text(replies.FORGET_CANCELLED)
+        await _answer_in_place(query, replies.FORGET_CANCELLED)
+
+
+async def _answer_in_place(query: CallbackQuery, text: str) -> None:
+    """Replace the question with its answer; a second tap finds it answered already, which
+    Telegram calls "message is not modified": nothing went wrong."""
+    try:
+        await query.edit_message_text(text)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise

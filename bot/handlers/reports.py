@@ -25,9 +25,8 @@ async def report_command(update: Update, context: AttnContext) -> None:
     else:
         courses = await services.courses.teacher_courses(user.id)
         if len(courses) != 1:
-            text = replies.courses_list(courses, context.bot.username)
-            if courses:
-                text = replies.REPORT_WHICH_COURSE + "\n\n" + text
+            intro = replies.REPORT_WHICH_COURSE if courses else ""
+            text = replies.courses_list(courses, context.bot.username, intro)
             respond(context, update, text)
             return
         course = courses[0]

@@ -144,6 +144,7 @@ async def test_card_buttons(bot: BotHarness, clock: ManualClock) -> None:
 async def test_group_flow_never_puts_a_code_into_the_group(
     bot: BotHarness, clock: ManualClock
 ) -> None:
+    await bot.send(TEACHER_ID, "/start")  # the summary goes to the teacher's private chat
     await bot.send(TEACHER_ID, "/start_session 20 Seminar", chat_id=GROUP, chat_type="group")
     group_card = next(
         c for c in bot.request.calls if c.method == "sendMessage" and c.params["chat_id"] == GROUP
@@ -158,7 +159,9 @@ async def test_group_flow_never_puts_a_code_into_the_group(
     assert "Send me the code" in ask
     [done] = await bot.send(91, session.code)
     assert "Checked in" in done
-    # Another checks in from the group, with privacy mode on (/checkin@bot): answered privately.
+    # Another checks in from the group, with privacy mode on (/checkin@bot): answered privately
+    # (they opened a private chat with the bot before: a bot cannot write first).
+    await bot.send(92, "/start")
     await bot.send(92, f"/checkin@attn_test_bot {session.code}", chat_id=GROUP, chat_type="group")
     private = [c.text for c in bot.request.sent(92)]
     assert any("Checked in" in t for t in private)

@@ -131,6 +131,14 @@ _QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is i
 _COMMAND_RE = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{1,64})?")
 _BOT_COMMAND_NAME_RE = re.compile(r"[a-z0-9_]{1,32}")
 _SECRET_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+#: Telegram's limits (Bot API documentation; the server answers the errors below past them).
+MAX_TEXT_LENGTH = 4096
+MAX_CAPTION_LENGTH = 1024
+MAX_CALLBACK_DATA_BYTES = 64
+#: At most 100 buttons in an inline keyboard; past it the server answers REPLY_MARKUP_TOO_LONG,
+#: which telegram-bot-api's Client.cpp turns into "reply markup is too long".
+MAX_INLINE_BUTTONS = 100
+_MEDIA_NOT_FOUND = "can't parse InputMedia: media not found"
 
 
 # --------------------------------------------------------------------------------------------
@@ -1340,6 +1348,45 @@ class FakeBotApi:
             chat.bot_is_admin = bot_is_admin
             return copy.deepcopy(chat.chat)
 
+    def register_user(
+        self,
+        user_id: int,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        username: str | None = None,
+    ) -> JSONDict:
+        """Make a user known to the fake *without* a private chat (seen in a group, say).
+
+        Like Telegram, sending to them then fails with 403 "bot can't initiate conversation
+        with a user" until they write to the bot privately.
+        """
+        with self._cond:
+            return self._remember_user(user_id, first_name, last_name, username, None)
+
+    def ensure_bot_message(self, chat_id: int, message_id: int | None, text: str) -> JSONDict:
+        """The bot's message `message_id` in `chat_id`, created with `text` if missing, or a
+        new one if `message_id` is None (for tests that press buttons on a message they did
+        not have the bot send)."""
+        with self._cond:
+            chat = self._chats.get(chat_id)
+            if chat is None:
+                self.register_chat(chat_id)
+                chat = self._chats[chat_id]
+            if message_id is None:
+                message_id = chat.new_message_id()
+            msg = chat.messages.get(message_id)
+            if msg is None:
+                msg = {
+                    "message_id": message_id,
+                    "from": self.bot_user,
+                    "chat": copy.deepcopy(chat.chat),
+                    "date": int(time.time()),
+                    "text": text,
+                }
+                chat.messages[message_id] = msg
+                chat.next_message_id = max(chat.next_message_id, message_id + 1)
+            return copy.deepcopy(msg)
+
     # ---------------------------------------------------------------- inspection
 
     @property
@@ -1942,6 +1989,10 @@ class FakeBotApi:
             raise _bad("chat not found")
         chat = self._chats.get(cid)
         if chat is None:
+            if self.strict_chats and cid in self._users:
+                # Telegram knows this user (seen in a group, say) but they never opened a
+                # private chat with the bot: a bot cannot write first.
+                raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
             if self.strict_chats:
                 raise _bad("chat not found")
             if cid > 0:
@@ -1986,6 +2037,8 @@ class FakeBotApi:
             for row in rows:
                 for button in row:
                     FakeBotApi._validate_inline_button(button)
+            if sum(len(row) for row in rows) > MAX_INLINE_BUTTONS:
+                raise _bad("reply markup is too long")
             return {"inline_keyboard": copy.deepcopy(rows)}
         if inline_only:
             raise _bad("inline keyboard expected")
@@ -2024,7 +2077,8 @@ class FakeBotApi:
             )
         if "callback_data" in button:
             data = button["callback_data"]
-            if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= 64:
+            size = len(data.encode("utf-8")) if isinstance(data, str) else 0
+            if not 1 <= size <= MAX_CALLBACK_DATA_BYTES:
                 raise _bad("BUTTON_DATA_INVALID")
         if "url" in button:
             url = button["url"]
@@ -2048,7 +2102,7 @@ class FakeBotApi:
         if text is None or not str(text).strip():
             raise _bad("message text is empty")
         plain, entities = self._formatted(
-            str(text), params, "entities", 4096, "message is too long"
+            str(text), params, "entities", MAX_TEXT_LENGTH, "message is too long"
         )
         if not plain.strip():
             raise _bad("message text is empty")
@@ -2059,7 +2113,11 @@ class FakeBotApi:
         if caption is None or caption == "":
             return None, []
         plain, entities = self._formatted(
-            str(caption), params, "caption_entities", 1024, "message caption is too long"
+            str(caption),
+            params,
+            "caption_entities",
+            MAX_CAPTION_LENGTH,
+            "message caption is too long",
         )
         return plain, entities
 
@@ -2166,18 +2224,31 @@ class FakeBotApi:
         return stored
 
     def _input_file(
-        self, kind: str, value: Any, uploads: dict[str, UploadedFile], field_name: str
+        self,
+        kind: str,
+        value: Any,
+        uploads: dict[str, UploadedFile],
+        field_name: str,
+        *,
+        input_media: bool = False,
     ) -> Any:
-        """Resolve a document/photo parameter (upload, attach://, file_id or URL) to its JSON."""
+        """Resolve a document/photo parameter (upload, attach://, file_id or URL) to its JSON.
+
+        As telegram-bot-api's ``Client::get_input_file``: ``attach://<name>`` names a part of
+        the multipart upload; an empty value means "the upload whose field is the parameter's
+        name", which an ``InputMedia`` object has not got (its ``media`` must be a URL, a
+        file id or an ``attach://`` name present in the upload, else "media not found").
+        """
         upload: UploadedFile | None = None
+        missing = _MEDIA_NOT_FOUND if input_media else f"there is no {kind} in the request"
         if isinstance(value, str) and value.startswith("attach://"):
             upload = uploads.get(value[len("attach://") :])
             if upload is None:
-                raise _bad(f"failed to get HTTP URL content ({value} not found in request)")
-        elif value is None:
-            upload = uploads.get(field_name)
+                raise _bad(missing)
+        elif value is None or value == "":
+            upload = None if input_media else uploads.get(field_name)
             if upload is None:
-                raise _bad(f"there is no {kind} in the request")
+                raise _bad(missing)
         if upload is not None:
             if not upload.content:
                 raise _bad("file must be non-empty")
@@ -2498,12 +2569,20 @@ class FakeBotApi:
 
     def _m_edit_message_media(self, params: JSONDict, uploads: dict[str, UploadedFile]) -> JSONDict:
         with self._lock:
-            _chat, msg = self._message_to_edit(params)
-            if "document" not in msg and "photo" not in msg:
-                raise _bad("there is no media in the message to edit")
+            # The server parses the InputMedia (and its upload) before it looks for the message.
             media = params.get("media")
             if not isinstance(media, dict) or media.get("type") not in {"document", "photo"}:
                 raise _bad("can't parse InputMedia JSON object (fake supports document/photo)")
+            source = media.get("media", "")
+            if not isinstance(source, str):
+                raise _bad('can\'t parse InputMedia: field "media" must be of type String')
+            if not source or (
+                source.startswith("attach://") and source[len("attach://") :] not in uploads
+            ):
+                raise _bad(_MEDIA_NOT_FOUND)
+            _chat, msg = self._message_to_edit(params)
+            if "document" not in msg and "photo" not in msg:
+                raise _bad("there is no media in the message to edit")
             kind = str(media["type"])
             caption_params = {
                 "caption": media.get("caption"),
@@ -2513,7 +2592,9 @@ class FakeBotApi:
             caption, entities = self._caption_of(caption_params)
             markup = self._validate_markup(params.get("reply_markup"), inline_only=True)
             old_media = msg.get("document") or msg.get("photo")
-            new_media = self._input_file(kind, media.get("media"), uploads, "media")
+            new_media = self._input_file(
+                kind, media.get("media"), uploads, "media", input_media=True
+            )
             if (
                 new_media == old_media
                 and caption == msg.get("caption")

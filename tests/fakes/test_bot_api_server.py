@@ -22,7 +22,9 @@ from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     InputMediaDocument,
+    InputMediaPhoto,
     Message,
     Update,
 )
@@ -475,6 +477,8 @@ def test_webhook_retries_in_order_then_polling_again(fake: FakeBotApi) -> None:
         assert api_call(fake, "setWebhook", url=url, secret_token="abc")[0] == 200
         fake.wait_for(lambda f: len(received) == 3, timeout=5, message="3 deliveries")
         assert received == [(i, "abc") for i in ids]
+        # The hook has the third update before the fake records the delivery's answer.
+        fake.wait_for(lambda f: len(f.webhook_deliveries) == 5, timeout=5, message="recorded")
         statuses = [d.status for d in fake.webhook_deliveries]
         assert statuses == [500, 500, 200, 200, 200]
         _, info = api_call(fake, "getWebhookInfo")
@@ -529,3 +533,129 @@ def test_parse_modes() -> None:
     text, ents = parse_formatted_text("*b* _i_ v1.0", "Markdown")
     assert text == "b i v1.0" and [e["type"] for e in ents] == ["bold", "italic"]
     assert parse_formatted_text("<b>raw</b>", None) == ("<b>raw</b>", [])
+
+
+# --------------------------------------------------------------------------- Telegram's refusals
+
+
+async def test_refuses_what_telegram_refuses(fake: FakeBotApi) -> None:
+    """Every limit and error the real server enforces, at its exact boundary."""
+    fake.register_chat(USER)
+    async with make_bot(fake) as bot:
+        # Text: 4096 characters after entity parsing, counted in UTF-16 code units.
+        markup_heavy = "<b>" + "x" * 4096 + "</b>"
+        assert (await bot.send_message(USER, markup_heavy, parse_mode=ParseMode.HTML)).text
+        with pytest.raises(BadRequest, match=r"^Message is too long$"):
+            await bot.send_message(USER, "x" * 4097)
+        with pytest.raises(BadRequest, match=r"^Message is too long$"):
+            await bot.send_message(USER, "😀" * 2049)  # 4098 UTF-16 units
+        assert (await bot.send_message(USER, "&amp;" * 4096, parse_mode=ParseMode.HTML)).text
+        msg = await bot.send_message(USER, "short")
+        with pytest.raises(BadRequest, match=r"^Message is too long$"):
+            await bot.edit_message_text("y" * 4097, chat_id=USER, message_id=msg.message_id)
+        # Captions: 1024.
+        png = tiny_png(20, 20)
+        photo = await bot.send_photo(USER, png, caption="c" * 1024)
+        with pytest.raises(BadRequest, match=r"^Message caption is too long$"):
+            await bot.send_photo(USER, png, caption="c" * 1025)
+        with pytest.raises(BadRequest, match=r"^Message caption is too long$"):
+            await bot.send_document(USER, b"x", filename="a.csv", caption="c" * 1025)
+        with pytest.raises(BadRequest, match=r"^Message caption is too long$"):
+            await bot.edit_message_caption(USER, photo.message_id, caption="c" * 1025)
+        # Bad HTML.
+        with pytest.raises(BadRequest, match="Can't parse entities"):
+            await bot.send_message(USER, "<b>open", parse_mode=ParseMode.HTML)
+        with pytest.raises(BadRequest, match="Can't parse entities"):
+            await bot.edit_message_caption(
+                USER, photo.message_id, caption="a < b", parse_mode=ParseMode.HTML
+            )
+        # callback_data: 1..64 bytes (UTF-8).
+        for data in ("", "é" * 33):
+            with pytest.raises(BadRequest, match=r"^Button_data_invalid$"):
+                await bot.send_message(
+                    USER,
+                    "k",
+                    reply_markup=InlineKeyboardMarkup(
+                        [[InlineKeyboardButton("x", callback_data=data)]]
+                    ),
+                )
+        ok = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="é" * 32)]])
+        assert (await bot.send_message(USER, "k", reply_markup=ok)).reply_markup == ok
+
+        # At most 100 buttons in an inline keyboard.
+        def keyboard(n: int) -> InlineKeyboardMarkup:
+            buttons = [InlineKeyboardButton(str(i), callback_data=str(i)) for i in range(n)]
+            return InlineKeyboardMarkup([buttons[i : i + 5] for i in range(0, n, 5)])
+
+        assert (await bot.send_message(USER, "k", reply_markup=keyboard(100))).reply_markup
+        with pytest.raises(BadRequest, match=r"^Reply markup is too long$"):
+            await bot.send_message(USER, "k", reply_markup=keyboard(101))
+        with pytest.raises(BadRequest, match=r"^Reply markup is too long$"):
+            await bot.edit_message_reply_markup(USER, msg.message_id, reply_markup=keyboard(101))
+        # Chats: unknown, never started, blocked; messages to edit that do not exist.
+        with pytest.raises(BadRequest, match=r"^Chat not found$"):
+            await bot.send_message(777, "nobody")
+        fake.register_user(778, first_name="Seen in a group")
+        with pytest.raises(Forbidden, match=r"^Forbidden: bot can't initiate conversation"):
+            await bot.send_message(778, "hello")
+        with pytest.raises(Forbidden, match=r"^Forbidden: bot can't initiate conversation"):
+            await bot.send_document(778, b"x", filename="a.csv")
+        fake.send_message(778, "/start")  # once they open the chat, the bot may write
+        assert (await bot.send_message(778, "hello")).text == "hello"
+        fake.block_bot(778)
+        with pytest.raises(Forbidden, match=r"^Forbidden: bot was blocked by the user$"):
+            await bot.send_photo(778, png)
+        with pytest.raises(BadRequest, match=r"^Message to edit not found$"):
+            await bot.edit_message_caption(USER, 999, caption="x")
+        with pytest.raises(BadRequest, match=r"^Message to edit not found$"):
+            await bot.edit_message_media(InputMediaPhoto(png), chat_id=USER, message_id=999)
+
+
+async def test_input_media_needs_media_field(fake: FakeBotApi) -> None:
+    """An InputMedia whose ``media`` is missing or names no uploaded part is refused, as
+    telegram-bot-api does ("media not found"); bytes, attach=True, file ids and URLs work."""
+    fake.register_chat(USER)
+    png = tiny_png(30, 30)
+    async with make_bot(fake) as bot:
+        card = await bot.send_photo(USER, png, caption="card")
+        # The QR freeze: an InputFile made without attach=True is uploaded with no "media".
+        with pytest.raises(BadRequest, match=r"(?i)^can't parse InputMedia: media not found$"):
+            await bot.edit_message_media(
+                InputMediaPhoto(InputFile(png, filename="qr.png")),
+                chat_id=USER,
+                message_id=card.message_id,
+            )
+        call = fake.calls_of("editMessageMedia")[-1]
+        assert "media" not in call.params["media"] and call.status == 400
+        # An attach:// name that is not in the upload (raw request: PTB never builds one).
+        status, body = api_call(
+            fake,
+            "editMessageMedia",
+            chat_id=USER,
+            message_id=card.message_id,
+            media={"type": "photo", "media": "attach://nothing"},
+        )
+        assert (status, body["description"]) == (
+            400,
+            "Bad Request: can't parse InputMedia: media not found",
+        )
+        assert fake.message(USER, card.message_id)["caption"] == "card"
+        # What works.
+        for media in (
+            InputMediaPhoto(png, caption="bytes"),
+            InputMediaPhoto(InputFile(tiny_png(31, 31), filename="qr.png", attach=True)),
+            InputMediaPhoto(card.photo[-1].file_id, caption="file id"),
+            InputMediaPhoto("https://example.com/qr.png", caption="url"),
+        ):
+            edited = await bot.edit_message_media(media, chat_id=USER, message_id=card.message_id)
+            assert isinstance(edited, Message) and edited.photo
+        with pytest.raises(BadRequest, match=r"^Wrong file identifier/http url specified$"):
+            await bot.edit_message_media(
+                InputMediaPhoto("not-a-file-id"), chat_id=USER, message_id=card.message_id
+            )
+        # A single sendPhoto takes its file from the part named after the parameter.
+        status, body = api_call(fake, "sendPhoto", chat_id=USER, photo="attach://nothing")
+        assert (status, body["description"]) == (
+            400,
+            "Bad Request: there is no photo in the request",
+        )

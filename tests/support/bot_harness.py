@@ -6,6 +6,8 @@ import asyncio
 import itertools
 import json
 import time
+import urllib.parse
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -13,12 +15,14 @@ from html.parser import HTMLParser
 from typing import Any
 
 from telegram import Update
+from telegram.ext import TypeHandler
 from telegram.request import BaseRequest, RequestData
 
 from bot.app import AnyApplication, build_application
 from bot.bootstrap import Services
 from bot.handlers.common import wait_for_replies
 from bot.settings import Settings
+from tests.fakes.bot_api_server import FakeBotApi
 
 BOT_ID = 123456
 BOT_USERNAME = "attn_test_bot"
@@ -47,6 +51,9 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    #: The HTTP status the (strict) fake answered, and its error description if it refused.
+    status: int = 200
+    error: str | None = None
 
     @property
     def text(self) -> str:
@@ -54,11 +61,18 @@ class ApiCall:
 
 
 class RecordingRequest(BaseRequest):
-    """A Bot API that answers in memory and remembers every call the bot made."""
+    """A Bot API that answers in memory and remembers every call the bot made.
 
-    def __init__(self) -> None:
+    Every call is answered by the fake Bot API server's own logic (`FakeBotApi`, driven
+    in-process without HTTP): it refuses what Telegram refuses (too long, bad HTML, bad
+    buttons, InputMedia without media, chats that never started the bot ...), so a bot test
+    passes only if real Telegram would accept what the bot sends.
+    """
+
+    def __init__(self, token: str = "123456:TEST") -> None:
         self.calls: list[ApiCall] = []
-        self._message_ids = itertools.count(1000)
+        self.api = FakeBotApi(token=token, bot_username=BOT_USERNAME, bot_id=BOT_ID)
+        self._token = token
 
     async def initialize(self) -> None:
         return None
@@ -82,41 +96,32 @@ class RecordingRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
+        fields = dict(request_data.json_parameters) if request_data else {}
+        files: dict[str, tuple[str, bytes, str]] = {}
         if request_data is not None and request_data.contains_files:
-            files = {}
-            for name, (filename, content, *_rest) in request_data.multipart_data.items():
+            for name, (filename, content, *rest) in request_data.multipart_data.items():
                 data = content if isinstance(content, bytes) else content.read()
-                files[name] = (filename, data)
-            params["_files"] = files
-        self.calls.append(ApiCall(api_method, params))
-        return 200, json.dumps({"ok": True, "result": self._result(api_method, params)}).encode()
+                mime = str(rest[0]) if rest else "application/octet-stream"
+                files[name] = (str(filename), data, mime)
+            params["_files"] = {name: (f[0], f[1]) for name, f in files.items()}
+        if files:
+            content_type, body = _multipart(fields, files)
+        else:
+            content_type = "application/x-www-form-urlencoded"
+            body = urllib.parse.urlencode(fields).encode()
+        status, answer, _type = self.api._dispatch(
+            "POST", f"/bot{self._token}/{api_method}", content_type, body
+        )
+        call = ApiCall(api_method, params, status=status)
+        if status != 200:
+            call.error = json.loads(answer).get("description")
+        self.calls.append(call)
+        return status, answer
 
-    def _result(self, api_method: str, params: dict[str, Any]) -> Any:
-        if api_method == "getMe":
-            return {
-                "id": BOT_ID,
-                "is_bot": True,
-                "first_name": "ATTN",
-                "username": BOT_USERNAME,
-                "can_join_groups": True,
-                "can_read_all_group_messages": False,
-                "supports_inline_queries": False,
-            }
-        if api_method.startswith("send"):
-            chat_id = int(params.get("chat_id", 0))
-            message: dict[str, Any] = {
-                "message_id": next(self._message_ids),
-                "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
-            }
-            if "text" in params:
-                message["text"] = params["text"]
-            if api_method == "sendDocument":
-                message["document"] = {"file_id": "doc", "file_unique_id": "doc"}
-            return message
-        if api_method == "getUpdates":
-            return []
-        return True
+    @property
+    def refused(self) -> list[ApiCall]:
+        """Calls the fake (like Telegram) refused."""
+        return [c for c in self.calls if c.status != 200]
 
     def sent(self, chat_id: int | None = None) -> list[ApiCall]:
         """Messages and documents the bot sent (optionally to one chat)."""
@@ -124,6 +129,7 @@ class RecordingRequest(BaseRequest):
             c
             for c in self.calls
             if c.method in ("sendMessage", "sendDocument", "sendPhoto")
+            and c.status == 200
             and (chat_id is None or int(c.params["chat_id"]) == chat_id)
         ]
 
@@ -133,6 +139,26 @@ class RecordingRequest(BaseRequest):
 
     def texts(self, chat_id: int | None = None) -> list[str]:
         return [c.text for c in self.sent(chat_id) if c.method in ("sendMessage", "sendPhoto")]
+
+
+def _multipart(
+    fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]
+) -> tuple[str, bytes]:
+    """A multipart/form-data body as an HTTP client sends it (HTML5 filename escaping)."""
+    boundary = uuid.uuid4().hex
+    out = bytearray()
+    for name, value in fields.items():
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        out += value.encode() + b"\r\n"
+    for name, (filename, content, mime) in files.items():
+        quoted = filename.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+        out += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{quoted}"\r\nContent-Type: {mime}\r\n\r\n'
+        ).encode()
+        out += content + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return f"multipart/form-data; boundary={boundary}", bytes(out)
 
 
 class _HtmlChecker(HTMLParser):
@@ -211,7 +237,7 @@ class BotHarness:
     """The real Application with real services, fed Updates by hand."""
 
     def __init__(self, settings: Settings, services: Services) -> None:
-        self.request = RecordingRequest()
+        self.request = RecordingRequest(settings.bot_token.get_secret_value())
         self.services = services
 
         async def factory() -> Services:
@@ -220,6 +246,22 @@ class BotHarness:
         self.app: AnyApplication = build_application(
             settings, factory, request=self.request, rate_limiter=False, schedule=False
         )
+        # Whoever writes to the bot becomes known to the fake, as to Telegram: a private
+        # message opens the private chat; a group message only makes the sender known.
+        self.app.add_handler(TypeHandler(Update, self._meet), group=-1000)
+
+    async def _meet(self, update: Update, context: object) -> None:
+        api, chat, user = self.request.api, update.effective_chat, update.effective_user
+        if chat is None:
+            return
+        if chat.type == "private":
+            if chat.id not in api._chats:
+                api.register_chat(chat.id, first_name=chat.first_name)
+            return
+        if chat.id not in api._chats:
+            api.register_chat(chat.id, chat.type, title=chat.title)
+        if user is not None and user.id not in api._users:
+            api.register_user(user.id, user.first_name, user.last_name, user.username)
 
     async def __aenter__(self) -> BotHarness:
         await self.app.initialize()
@@ -240,11 +282,12 @@ class BotHarness:
     async def send(self, user_id: int, text: str, **kwargs: Any) -> list[str]:
         """Process one message; return the texts the bot sent in reply."""
         before = len(self.request.calls)
-        update = Update.de_json(message_update(user_id, text, **kwargs), self.app.bot)
+        update_id = self.request.api.send_message(user_id, text, **kwargs)
+        update = Update.de_json(self.request.api.get_update(update_id), self.app.bot)
         await self.app.process_update(update)
         await wait_for_replies(self.app.bot_data)
         new = self.request.calls[before:]
-        return [c.text for c in new if c.method in ("sendMessage", "sendPhoto")]
+        return [c.text for c in new if c.method in ("sendMessage", "sendPhoto") and c.status == 200]
 
     async def send_location(
         self,
@@ -268,29 +311,22 @@ class BotHarness:
                 "date": message["date"] - 3600,
                 "sender_user": {"id": 777, "is_bot": False, "first_name": "Friend"},
             }
+        if user_id not in self.request.api._chats:  # they write to the bot: a private chat
+            self.request.api.register_chat(user_id)
         before = len(self.request.calls)
         await self.app.process_update(Update.de_json(update, self.app.bot))
         await wait_for_replies(self.app.bot_data)
         return [c.text for c in self.request.calls[before:] if c.method == "sendMessage"]
 
-    async def press(self, user_id: int, data: str, message_id: int = 1) -> None:
-        """Press an inline button (or forge one) carrying `data`."""
-        update = {
-            "update_id": next(_update_ids),
-            "callback_query": {
-                "id": str(next(_update_ids)),
-                "from": {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"},
-                "chat_instance": "ci",
-                "data": data,
-                "message": {
-                    "message_id": message_id,
-                    "date": int(time.time()),
-                    "chat": {"id": user_id, "type": "private"},
-                    "from": {"id": BOT_ID, "is_bot": True, "first_name": "ATTN"},
-                    "text": "buttons",
-                },
-            },
-        }
+    async def press(self, user_id: int, data: str, message_id: int | None = None) -> None:
+        """Press an inline button (or forge one) carrying `data`, under the bot's message
+        `message_id` in the user's private chat (a new one saying "buttons" by default)."""
+        api = self.request.api
+        message = api.ensure_bot_message(user_id, message_id, "buttons")
+        update_id = api.press_button(
+            user_id, message["message_id"], user_id, data, check_button=False
+        )
+        update = api.get_update(update_id)
         await self.app.process_update(Update.de_json(update, self.app.bot))
         await wait_for_replies(self.app.bot_data)
 
