@@ -129,7 +129,7 @@ WHERE session_id IN (
     SELECT session_id FROM summary_outbox
     WHERE sent_at IS NULL AND failed_at IS NULL
       AND (claimed_until IS NULL OR claimed_until < $1)
-      AND coalesce(next_attempt_at, created_at) <= $1
+      AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
     ORDER BY coalesce(next_attempt_at, created_at)
     LIMIT $3
     FOR UPDATE SKIP LOCKED
@@ -409,7 +409,7 @@ WHERE c.id = n.course_id
     SELECT session_id, student_id FROM nudge_outbox
     WHERE sent_at IS NULL AND failed_at IS NULL
       AND (claimed_until IS NULL OR claimed_until < $1)
-      AND coalesce(next_attempt_at, created_at) <= $1
+      AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
     ORDER BY coalesce(next_attempt_at, created_at)
     LIMIT $3
     FOR UPDATE SKIP LOCKED
