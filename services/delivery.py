@@ -21,11 +21,11 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from services.clock import Clock
 from services.errors import StorageUnavailable
@@ -103,11 +103,12 @@ def as_failure(exc: Exception) -> DeliveryFailed:
 
 
 class OutboxCourier:
-    """Delivers due outbox rows, one at a time, each leased while Telegram takes it.
+    """Delivers due outbox rows side by side, each leased while Telegram takes it.
 
     A row is marked sent only after Telegram accepted it; if the process dies in between, the
     lease runs out and it is sent again (at least once). A row that fails gets a later due
-    time, so the same run never claims it again and the rows behind it go first.
+    time, so the same run never claims it again and the rows behind it go first; a row that
+    is slow (a time-out, a chat's one-message-a-second limit) does not delay the others.
     """
 
     def __init__(
@@ -117,12 +118,14 @@ class OutboxCourier:
         lease_seconds: float = 60.0,
         policy: RetryPolicy | None = None,
         checkpoint: Callable[[str], None] | None = None,
+        concurrency: int = 10,
     ) -> None:
         self._records = records
         self._clock = clock
         self._lease_seconds = lease_seconds
         self._policy = policy or RetryPolicy()
         self._checkpoint = checkpoint or (lambda name: None)
+        self._turns = asyncio.Semaphore(concurrency)
 
     @asynccontextmanager
     async def _renewing(
@@ -167,30 +170,39 @@ class OutboxCourier:
     async def _deliver_summaries(
         self, notifier: Notifier, limit: int, report: DeliveryReport
     ) -> None:
-        tried: set[str] = set()
-        for _ in range(limit):
-            # One at a time, its lease renewed while it waits for Telegram (behind a burst of
-            # replies that can take minutes): no other process takes it over meanwhile.
-            claimed = await self._records.claim_pending_summaries(
-                self._clock.now(), self._lease_seconds, 1
-            )
-            if not claimed:
-                return
-            session_id, attempts = claimed[0]
-            if session_id in tried:  # cannot happen while failures move the due time on
-                await self._records.release_summary(session_id)
-                return
-            tried.add(session_id)
-            await self._deliver_summary(notifier, session_id, attempts, report)
+        claimed = await self._records.claim_pending_summaries(
+            self._clock.now(), self._lease_seconds, limit
+        )
+        await self._together(
+            [self._deliver_summary(notifier, sid, attempts, report) for sid, attempts in claimed]
+        )
+
+    async def _together(self, deliveries: list[Coroutine[Any, Any, None]]) -> None:
+        """Run the deliveries side by side (a slow or failing one never delays the others;
+        the flood limiter keeps the pace), at most `concurrency` talking at once.
+
+        Raises:
+            StorageUnavailable: after every delivery finished, if any met it.
+        """
+        results = await asyncio.gather(*deliveries, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def _deliver_summary(
         self, notifier: Notifier, session_id: str, attempts: int, report: DeliveryReport
     ) -> None:
-        summary = await self._records.load_summary(session_id)
-        if summary is None:  # deleted meanwhile (retention): its outbox row went with it
-            return
+        summary: SessionSummary | None = None
         try:
-            async with self._renewing(self._records.extend_summary_lease, session_id):
+            # The lease is renewed while the row waits for its turn and for Telegram (behind
+            # a burst of replies that can take minutes): no other process takes it over.
+            async with (
+                self._renewing(self._records.extend_summary_lease, session_id),
+                self._turns,
+            ):
+                summary = await self._records.load_summary(session_id)
+                if summary is None:  # deleted meanwhile (retention), with its outbox row
+                    return
                 await notifier.send_summary(summary)
         except StorageUnavailable:
             await self._records.release_summary(session_id)
@@ -199,7 +211,7 @@ class OutboxCourier:
             await self._failed(
                 SUMMARY,
                 f"summary of session {session_id}",
-                summary.teacher_id,
+                summary.teacher_id if summary is not None else None,
                 attempts,
                 as_failure(exc),
                 report,
@@ -214,27 +226,16 @@ class OutboxCourier:
         report.summaries_sent += 1
 
     async def _deliver_nudges(self, notifier: Notifier, limit: int, report: DeliveryReport) -> None:
-        tried: set[tuple[str, int]] = set()
-        while limit > 0:
-            batch = await self._records.claim_pending_nudges(
-                self._clock.now(), self._lease_seconds, min(10, limit)
-            )
-            if not batch:
-                return
-            limit -= len(batch)
-            for nudge in batch:
-                key = (nudge.session_id, nudge.student_id)
-                if key in tried:
-                    await self._records.release_nudge(nudge)
-                    continue
-                tried.add(key)
-                await self._deliver_nudge(notifier, nudge, report)
+        claimed = await self._records.claim_pending_nudges(
+            self._clock.now(), self._lease_seconds, limit
+        )
+        await self._together([self._deliver_nudge(notifier, nudge, report) for nudge in claimed])
 
     async def _deliver_nudge(
         self, notifier: Notifier, nudge: Nudge, report: DeliveryReport
     ) -> None:
         try:
-            async with self._renewing(self._records.extend_nudge_lease, nudge):
+            async with self._renewing(self._records.extend_nudge_lease, nudge), self._turns:
                 await notifier.send_nudge(nudge)
         except StorageUnavailable:
             await self._records.release_nudge(nudge)
@@ -260,7 +261,7 @@ class OutboxCourier:
         self,
         kind: str,
         what: str,
-        recipient: int,
+        recipient: int | None,
         attempts: int,
         failure: DeliveryFailed,
         report: DeliveryReport,
@@ -268,7 +269,7 @@ class OutboxCourier:
         give_up: Callable[[str, str], Awaitable[None]],
     ) -> None:
         """Back off, or end the row: at once when permanent, else after the last attempt."""
-        if failure.unreachable:
+        if failure.unreachable and recipient is not None:
             await self._records.set_unreachable(recipient, failure.reason, self._clock.now())
             report.unreachable.add(recipient)
         if failure.permanent or failure.unreachable:
