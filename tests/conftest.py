@@ -39,6 +39,7 @@ TABLES = [
     "teachers",
     "teacher_invites",
     "forgotten_users",
+    "unreachable_users",
 ]
 
 
