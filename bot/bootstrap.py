@@ -20,6 +20,7 @@ from bot.settings import Settings
 from services.clock import Clock, SystemClock
 from services.corrections import CorrectionService
 from services.courses import CourseService
+from services.delivery import DeliveryService
 from services.export import ExportService
 from services.health import READY_TIMEOUT_SECONDS, readiness
 from services.outbound import OutboundPacer
@@ -53,6 +54,7 @@ class Services:
     reports: ReportService
     privacy: PrivacyService
     pacer: OutboundPacer
+    delivery: DeliveryService
     live: RedisLiveStore
     records: PostgresRecordStore
     redis: LiveRedis
@@ -222,6 +224,7 @@ async def build_services(
         reports=ReportService(records, roles),
         privacy=PrivacyService(live, records, clock, settings.retention_days),
         pacer=OutboundPacer(live),
+        delivery=DeliveryService(records, clock, settings.sweep_lease_seconds),
         live=live,
         records=records,
         redis=redis,

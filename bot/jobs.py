@@ -40,13 +40,23 @@ async def deliver_summaries_task(context: AttnContext) -> None:
     """Send the summaries (and nudges) waiting in the outbox.
 
     A job of its own: a summary can wait behind a burst of replies for Telegram's rate
-    limit, and persisting the next ended sessions must not wait with it.
+    limit, and persisting the next ended sessions must not wait with it. Rows that fail are
+    postponed or ended (services/delivery.py), never retried at the head of the queue.
     """
     services = context.services
     metrics = metrics_of(context.application)
     try:
-        sent = await services.sweeper.deliver_summaries(TelegramNotifier(context.bot, context.tz))
-        metrics.summaries(sent, await services.records.pending_summary_count())
+        notifier = TelegramNotifier(context.bot, context.tz)
+        report = await services.sweeper.deliver_outbox(notifier)
+        metrics.outbox(report, await services.records.outbox_pending())
+        # Who blocked the bot or missed a summary, as every process learns it.
+        await services.delivery.refresh()
+        if report.undeliverable or report.retries:
+            log.info(
+                "outbox: %d retried, %d undeliverable",
+                sum(report.retries.values()),
+                sum(report.undeliverable.values()),
+            )
     except StorageUnavailable as exc:
         metrics.error(error_kind(exc))
         log.warning("summary delivery postponed: %s", exc)

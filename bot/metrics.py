@@ -19,6 +19,7 @@ from prometheus_client import (
 )
 from telegram.ext import Application
 
+from services.delivery import FAILURES, KINDS, DeliveryReport
 from services.errors import DomainError, StorageUnavailable
 from services.models import CheckInOutcome, SweepReport
 
@@ -93,7 +94,40 @@ class Metrics:
             "Summaries persisted but not yet delivered (as of the last sweep).",
             registry=self.registry,
         )
+        self.nudges_sent = Counter(
+            "attn_nudges_sent", "Attendance warnings delivered to students.", registry=self.registry
+        )
+        self.outbox_undeliverable = Counter(
+            "attn_outbox_undeliverable",
+            "Outbox rows that ended undelivered, by kind and why (unreachable: blocked, never "
+            "started or chat not found; rejected: Telegram refused the message; exhausted: "
+            "every attempt failed).",
+            ["kind", "reason"],
+            registry=self.registry,
+        )
+        self.outbox_retries = Counter(
+            "attn_outbox_retries",
+            "Outbox deliveries that failed and were postponed (back-off), by kind.",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.outbox_pending = Gauge(
+            "attn_outbox_pending",
+            "Outbox rows waiting to be delivered (as of the last delivery run), by kind.",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.summaries_shown_later = Counter(
+            "attn_summaries_shown_later",
+            "Undelivered summaries shown to their teacher when they next wrote to the bot.",
+            registry=self.registry,
+        )
         # Every label value exists from the start, so a scrape shows zeros, not gaps.
+        for kind in KINDS:
+            self.outbox_retries.labels(kind=kind)
+            self.outbox_pending.labels(kind=kind)
+            for reason in FAILURES:
+                self.outbox_undeliverable.labels(kind=kind, reason=reason)
         for outcome in CheckInOutcome:
             self.checkins.labels(outcome=outcome.value)
         for kind in ERROR_KINDS:
@@ -117,6 +151,19 @@ class Metrics:
         self.summaries_sent.inc(sent)
         if pending is not None:
             self.pending_summaries.set(pending)
+
+    def outbox(self, report: DeliveryReport, pending: dict[str, int] | None) -> None:
+        """One delivery run: what was sent, retried and given up; what is still waiting."""
+        self.summaries_sent.inc(report.summaries_sent)
+        self.nudges_sent.inc(report.nudges_sent)
+        for kind, count in report.retries.items():
+            self.outbox_retries.labels(kind=kind).inc(count)
+        for (kind, reason), count in report.undeliverable.items():
+            self.outbox_undeliverable.labels(kind=kind, reason=reason).inc(count)
+        if pending is not None:
+            self.pending_summaries.set(pending.get("summary", 0))
+            for kind, count in pending.items():
+                self.outbox_pending.labels(kind=kind).set(count)
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""

@@ -3,17 +3,57 @@
 from __future__ import annotations
 
 import logging
-from datetime import tzinfo
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta, tzinfo
 
 from telegram import Bot, InputFile
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import replies
 from bot.card import final_card_text
+from services.delivery import DeliveryFailed
 from services.export import rows_to_csv
 from services.models import ExportRow, Nudge, SessionSummary
 
 log = logging.getLogger(__name__)
+
+# 400 answers that mean the recipient does not exist for the bot (not that this one message
+# was wrong): Telegram's wording, lower-cased.
+_NO_SUCH_CHAT = ("chat not found", "user not found", "peer_id_invalid", "chat_id is empty")
+
+
+def delivery_failure(exc: TelegramError) -> DeliveryFailed:
+    """What a Telegram error means for an outbound message, in the services' terms.
+
+    403 (blocked by the user, can't initiate conversation, user is deactivated, kicked from
+    the chat) and 400 "chat not found": the recipient is unreachable, trying again cannot
+    help. Any other 400: this message was refused, trying it again cannot help either.
+    429: try again after `retry_after`. Network errors, time-outs and the rest: transient.
+    """
+    reason = f"{type(exc).__name__}: {exc.message}"
+    if isinstance(exc, Forbidden):
+        return DeliveryFailed(reason, permanent=True, unreachable=True)
+    if isinstance(exc, BadRequest):
+        text = exc.message.lower()
+        unreachable = any(marker in text for marker in _NO_SUCH_CHAT)
+        return DeliveryFailed(reason, permanent=True, unreachable=unreachable)
+    if isinstance(exc, RetryAfter):
+        wait = exc.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        return DeliveryFailed(reason, retry_after=seconds)
+    if isinstance(exc, NetworkError):  # TimedOut is a NetworkError
+        return DeliveryFailed(reason)
+    return DeliveryFailed(reason)
+
+
+@asynccontextmanager
+async def classified() -> AsyncIterator[None]:
+    """Turn Telegram's errors inside into `DeliveryFailed` for the services."""
+    try:
+        yield
+    except TelegramError as exc:
+        raise delivery_failure(exc) from exc
 
 
 class TelegramNotifier:
@@ -25,7 +65,15 @@ class TelegramNotifier:
 
     async def send_summary(self, summary: SessionSummary) -> None:
         """To the teacher privately (a group's card never carries names), then the card
-        becomes final."""
+        becomes final.
+
+        Raises:
+            DeliveryFailed: Telegram refused the text or the file (see `delivery_failure`).
+        """
+        async with classified():
+            await self._send_summary(summary)
+
+    async def _send_summary(self, summary: SessionSummary) -> None:
         await self._bot.send_message(summary.teacher_id, replies.summary_text(summary, self._tz))
         await self._finish_card(summary)
         if not summary.lines:
@@ -70,4 +118,6 @@ class TelegramNotifier:
             log.info("could not finalise the card of session %s: %s", summary.session_id, exc)
 
     async def send_nudge(self, nudge: Nudge) -> None:
-        await self._bot.send_message(nudge.student_id, replies.nudge_text(nudge))
+        """Raises `DeliveryFailed` when Telegram refused it."""
+        async with classified():
+            await self._bot.send_message(nudge.student_id, replies.nudge_text(nudge))

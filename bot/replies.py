@@ -556,3 +556,10 @@ def extended(session: Session, tz: tzinfo) -> str:
 PRIVATE_REPLY_FAILED = (
     "I can't write to you privately yet: open a chat with me, press Start, then check in there."
 )
+
+
+def missed_summaries(count: int) -> str:
+    """Before the summaries a teacher missed while the bot could not write to them."""
+    if count == 1:
+        return "I could not send you this session summary earlier (our chat was not open):"
+    return f"I could not send you these {count} session summaries earlier (our chat was not open):"

@@ -180,8 +180,12 @@ async def _start(application: AnyApplication, settings: Settings, server: WebSer
             metrics_of(application).error(error_kind(exc))
             log.warning("polling for updates failed (will retry): %s", exc)
 
+        # Every update type, `my_chat_member` included: that is how the bot learns who
+        # blocked it (services/delivery.py).
         await application.updater.start_polling(
-            drop_pending_updates=False, error_callback=on_polling_error
+            drop_pending_updates=False,
+            error_callback=on_polling_error,
+            allowed_updates=Update.ALL_TYPES,
         )
         log.info("polling for updates")
         return

@@ -239,6 +239,7 @@ class Nudge:
     course_name: str
     percent: float
     threshold: int
+    attempts: int = 0  # this delivery attempt (1 = first), as counted by the outbox
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
-from typing import TypeVar
+from collections.abc import Callable
 
 from services.clock import Clock
+from services.delivery import DeliveryReport, OutboxCourier
 from services.errors import StorageUnavailable
 from services.models import AttendanceStatus, CheckIn, SweepReport
 from services.ports import LiveStore, Notifier, RecordStore, SweepClaim
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 def final_records(claim: SweepClaim) -> list[CheckIn]:
@@ -65,6 +59,7 @@ class AttendanceSweeper:
         self._clock = clock
         self._lease_seconds = lease_seconds
         self._batch = batch
+        self._courier = OutboxCourier(records, clock, lease_seconds, checkpoint=self._checkpoint)
 
     async def sweep_attendances(self) -> SweepReport:
         """Persist every ended session (up to a batch) and remove it from Redis."""
@@ -111,74 +106,18 @@ class AttendanceSweeper:
         except StorageUnavailable:
             log.warning("names of %d new users postponed to the user sweep", len(user_ids))
 
-    @asynccontextmanager
-    async def _renewing(
-        self, extend: Callable[[T, datetime], Awaitable[None]], item: T
-    ) -> AsyncIterator[None]:
-        """Keep an outbox lease alive (renewed every third of its length) while inside."""
-
-        async def heartbeat() -> None:
-            while True:
-                await asyncio.sleep(self._lease_seconds / 3)
-                until = self._clock.now() + timedelta(seconds=self._lease_seconds)
-                try:
-                    await extend(item, until)
-                except StorageUnavailable:
-                    log.warning("could not renew an outbox lease; it may be sent twice")
-
-        task = asyncio.get_running_loop().create_task(heartbeat())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async def deliver_outbox(
+        self, notifier: Notifier, limit: int = 20, nudge_limit: int = 100
+    ) -> DeliveryReport:
+        """Send the due summaries and nudges (see `services.delivery.OutboxCourier`)."""
+        return await self._courier.deliver(notifier, limit, nudge_limit)
 
     async def deliver_summaries(self, notifier: Notifier, limit: int = 20) -> int:
-        """Send the teacher the summary of each persisted session not yet reported.
+        """Send the teacher the summary of each persisted session not yet reported (and the
+        nudges due); returns how many summaries were sent.
 
         A summary is marked sent only after Telegram accepted it. If the process dies between
         the two, the lease runs out and the summary is sent again: at least once, and exactly
         once whenever no process dies in that gap.
         """
-        sent = 0
-        for _ in range(limit):
-            # One at a time, its lease renewed while it waits for Telegram (behind a burst of
-            # replies that can take minutes): no other process takes it over meanwhile.
-            claimed = await self._records.claim_pending_summaries(
-                self._clock.now(), self._lease_seconds, 1
-            )
-            if not claimed:
-                break
-            session_id = claimed[0]
-            summary = await self._records.load_summary(session_id)
-            if summary is None:
-                continue
-            try:
-                async with self._renewing(self._records.extend_summary_lease, session_id):
-                    await notifier.send_summary(summary)
-            except StorageUnavailable:
-                await self._records.release_summary(session_id)
-                raise
-            except Exception:
-                log.exception("summary of session %s not delivered; will retry", session_id)
-                await self._records.release_summary(session_id)
-                continue
-            self._checkpoint("summary.sent")
-            await self._records.mark_summary_sent(session_id, self._clock.now())
-            sent += 1
-        for nudge in await self._records.claim_pending_nudges(
-            self._clock.now(), self._lease_seconds, 10
-        ):
-            try:
-                async with self._renewing(self._records.extend_nudge_lease, nudge):
-                    await notifier.send_nudge(nudge)
-            except StorageUnavailable:
-                await self._records.release_nudge(nudge)
-                raise
-            except Exception:
-                log.exception("nudge to student %s not delivered; will retry", nudge.student_id)
-                await self._records.release_nudge(nudge)
-                continue
-            await self._records.mark_nudge_sent(nudge, self._clock.now())
-        return sent
+        return (await self.deliver_outbox(notifier, limit)).summaries_sent

@@ -121,16 +121,72 @@ ON CONFLICT (id) DO UPDATE SET
     updated_at = now()
 """
 
+# Only rows that are due: not sent, not final, not leased, and past their back-off. A row
+# that failed gets a later `next_attempt_at`, so it never holds up the rows behind it.
 CLAIM_SUMMARIES = """
 UPDATE summary_outbox SET claimed_until = $2, attempts = attempts + 1
 WHERE session_id IN (
     SELECT session_id FROM summary_outbox
-    WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < $1)
-    ORDER BY created_at
+    WHERE sent_at IS NULL AND failed_at IS NULL
+      AND (claimed_until IS NULL OR claimed_until < $1)
+      AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
+    ORDER BY coalesce(next_attempt_at, created_at)
     LIMIT $3
     FOR UPDATE SKIP LOCKED
 )
-RETURNING session_id
+RETURNING session_id, attempts
+"""
+POSTPONE_SUMMARY = """
+UPDATE summary_outbox SET claimed_until = NULL, next_attempt_at = $2, last_error = $3
+WHERE session_id = $1 AND sent_at IS NULL
+"""
+GIVE_UP_SUMMARY = """
+UPDATE summary_outbox SET claimed_until = NULL, failed_at = $2, failure = $3, last_error = $4
+WHERE session_id = $1 AND sent_at IS NULL
+"""
+# A teacher's summaries that ended undelivered, leased so that two processes handling two
+# messages of the same teacher show each one once.
+CLAIM_UNDELIVERED_SUMMARIES = """
+UPDATE summary_outbox o SET claimed_until = $3
+FROM sessions s
+WHERE s.id = o.session_id AND s.teacher_id = $1
+  AND o.sent_at IS NULL AND o.failed_at IS NOT NULL AND o.failure <> 'rejected'
+  AND (o.claimed_until IS NULL OR o.claimed_until < $2)
+RETURNING o.session_id, s.started_at
+"""
+# Rows queued to someone the bot knows it cannot reach end at once, without a request.
+GIVE_UP_UNREACHABLE_SUMMARIES = """
+UPDATE summary_outbox o SET failed_at = $1, failure = 'unreachable', last_error = u.reason
+FROM sessions s, unreachable_users u
+WHERE s.id = o.session_id AND u.user_id = s.teacher_id
+  AND o.sent_at IS NULL AND o.failed_at IS NULL
+  AND (o.claimed_until IS NULL OR o.claimed_until < $1)
+RETURNING o.session_id
+"""
+GIVE_UP_UNREACHABLE_NUDGES = """
+UPDATE nudge_outbox n SET failed_at = $1, failure = 'unreachable', last_error = u.reason
+FROM unreachable_users u
+WHERE u.user_id = n.student_id
+  AND n.sent_at IS NULL AND n.failed_at IS NULL
+  AND (n.claimed_until IS NULL OR n.claimed_until < $1)
+RETURNING n.session_id
+"""
+SET_UNREACHABLE = """
+INSERT INTO unreachable_users (user_id, reason, since) VALUES ($1, $2, $3)
+ON CONFLICT (user_id) DO UPDATE SET reason = EXCLUDED.reason
+"""
+SET_REACHABLE = "DELETE FROM unreachable_users WHERE user_id = $1"
+# Who may need attention when they write: users the bot cannot reach, and teachers with a
+# summary that ended undelivered.
+SELECT_AWAITED_USERS = """
+SELECT user_id FROM unreachable_users
+UNION
+SELECT s.teacher_id FROM summary_outbox o JOIN sessions s ON s.id = o.session_id
+WHERE o.sent_at IS NULL AND o.failed_at IS NOT NULL AND o.failure <> 'rejected'
+"""
+COUNT_OUTBOX_PENDING = """
+SELECT (SELECT count(*) FROM summary_outbox WHERE sent_at IS NULL AND failed_at IS NULL),
+       (SELECT count(*) FROM nudge_outbox WHERE sent_at IS NULL AND failed_at IS NULL)
 """
 
 EXTEND_SUMMARY_LEASE = """
@@ -263,9 +319,10 @@ WITH stats AS (
 INSERT INTO nudge_outbox (session_id, student_id, course_id, percent)
 SELECT $1, r.student_id, $2, round(r.percent, 1)
 FROM at_risk r LEFT JOIN last_nudge l ON l.student_id = r.student_id
-WHERE l.started_at IS NULL
+WHERE NOT EXISTS (SELECT 1 FROM unreachable_users u WHERE u.user_id = r.student_id)
+  AND (l.started_at IS NULL
    OR (SELECT count(*) FROM sessions s
-       WHERE s.course_id = $2 AND s.started_at > l.started_at) >= 3
+       WHERE s.course_id = $2 AND s.started_at > l.started_at) >= 3)
 ON CONFLICT (session_id, student_id) DO NOTHING
 """
 
@@ -347,17 +404,27 @@ ORDER BY s.started_at
 """
 
 CLAIM_NUDGES = """
-UPDATE nudge_outbox n SET claimed_until = $2
+UPDATE nudge_outbox n SET claimed_until = $2, attempts = n.attempts + 1
 FROM courses c
 WHERE c.id = n.course_id
   AND (n.session_id, n.student_id) IN (
     SELECT session_id, student_id FROM nudge_outbox
-    WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < $1)
-    ORDER BY created_at
+    WHERE sent_at IS NULL AND failed_at IS NULL
+      AND (claimed_until IS NULL OR claimed_until < $1)
+      AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
+    ORDER BY coalesce(next_attempt_at, created_at)
     LIMIT $3
     FOR UPDATE SKIP LOCKED
 )
-RETURNING n.session_id, n.student_id, c.name, n.percent, c.warn_below_percent
+RETURNING n.session_id, n.student_id, c.name, n.percent, c.warn_below_percent, n.attempts
+"""
+POSTPONE_NUDGE = """
+UPDATE nudge_outbox SET claimed_until = NULL, next_attempt_at = $3, last_error = $4
+WHERE session_id = $1 AND student_id = $2 AND sent_at IS NULL
+"""
+GIVE_UP_NUDGE = """
+UPDATE nudge_outbox SET claimed_until = NULL, failed_at = $3, failure = $4, last_error = $5
+WHERE session_id = $1 AND student_id = $2 AND sent_at IS NULL
 """
 MARK_NUDGE_SENT = """
 UPDATE nudge_outbox SET sent_at = $3 WHERE session_id = $1 AND student_id = $2
@@ -532,13 +599,68 @@ class PostgresRecordStore:
 
     async def claim_pending_summaries(
         self, now: datetime, lease_seconds: float, limit: int
-    ) -> list[str]:
-        """Lease up to `limit` unsent summaries; a process that dies loses its lease."""
+    ) -> list[tuple[str, int]]:
+        """Lease up to `limit` due summaries, with the attempt each claim is (1 = first).
+
+        A process that dies loses its lease; rows in back-off or final are not claimed.
+        """
         async with _pg_guard():
             rows = await self._pool.fetch(
                 CLAIM_SUMMARIES, now, now + timedelta(seconds=lease_seconds), limit
             )
-        return [row["session_id"] for row in rows]
+        return [(row["session_id"], int(row["attempts"])) for row in rows]
+
+    async def postpone_summary(self, session_id: str, at: datetime, error: str) -> None:
+        """Release the lease; the row is not due again before `at`."""
+        async with _pg_guard():
+            await self._pool.execute(POSTPONE_SUMMARY, session_id, at, error[:500])
+
+    async def give_up_summary(
+        self, session_id: str, now: datetime, failure: str, error: str
+    ) -> None:
+        """Final state: no more attempts (the teacher sees it when they next write)."""
+        async with _pg_guard():
+            await self._pool.execute(GIVE_UP_SUMMARY, session_id, now, failure, error[:500])
+
+    async def claim_undelivered_summaries(
+        self, teacher_id: int, now: datetime, lease_seconds: float
+    ) -> list[str]:
+        """Lease the teacher's summaries that ended undelivered, oldest first."""
+        async with _pg_guard():
+            rows = await self._pool.fetch(
+                CLAIM_UNDELIVERED_SUMMARIES,
+                teacher_id,
+                now,
+                now + timedelta(seconds=lease_seconds),
+            )
+        return [row["session_id"] for row in sorted(rows, key=lambda r: r["started_at"])]
+
+    async def give_up_unreachable(self, now: datetime) -> dict[str, int]:
+        """End every queued row addressed to a user known to be unreachable; counts by kind."""
+        async with _pg_guard(), self._pool.acquire() as conn, conn.transaction():
+            summaries = await conn.fetch(GIVE_UP_UNREACHABLE_SUMMARIES, now)
+            nudges = await conn.fetch(GIVE_UP_UNREACHABLE_NUDGES, now)
+        return {"summary": len(summaries), "nudge": len(nudges)}
+
+    async def set_unreachable(self, user_id: int, reason: str, now: datetime) -> None:
+        async with _pg_guard():
+            await self._pool.execute(SET_UNREACHABLE, user_id, reason[:200], now)
+
+    async def set_reachable(self, user_id: int) -> None:
+        async with _pg_guard():
+            await self._pool.execute(SET_REACHABLE, user_id)
+
+    async def awaited_users(self) -> set[int]:
+        """Users unreachable, and teachers with an undelivered summary to show them."""
+        async with _pg_guard():
+            rows = await self._pool.fetch(SELECT_AWAITED_USERS)
+        return {int(row[0]) for row in rows}
+
+    async def outbox_pending(self) -> dict[str, int]:
+        """Rows still to be delivered (not sent, not final), by kind."""
+        async with _pg_guard():
+            row = await self._pool.fetchrow(COUNT_OUTBOX_PENDING)
+        return {"summary": int(row[0]), "nudge": int(row[1])}
 
     async def load_summary(self, session_id: str) -> SessionSummary | None:
         async with _pg_guard(), self._pool.acquire() as conn:
@@ -773,9 +895,22 @@ class PostgresRecordStore:
                 r["name"],
                 float(r["percent"]),
                 r["warn_below_percent"],
+                int(r["attempts"]),
             )
             for r in rows
         ]
+
+    async def postpone_nudge(self, nudge: Nudge, at: datetime, error: str) -> None:
+        async with _pg_guard():
+            await self._pool.execute(
+                POSTPONE_NUDGE, nudge.session_id, nudge.student_id, at, error[:500]
+            )
+
+    async def give_up_nudge(self, nudge: Nudge, now: datetime, failure: str, error: str) -> None:
+        async with _pg_guard():
+            await self._pool.execute(
+                GIVE_UP_NUDGE, nudge.session_id, nudge.student_id, now, failure, error[:500]
+            )
 
     async def mark_nudge_sent(self, nudge: Nudge, now: datetime) -> None:
         async with _pg_guard():

@@ -41,6 +41,7 @@ TABLES = [
     "teachers",
     "teacher_invites",
     "forgotten_users",
+    "unreachable_users",
 ]
 
 

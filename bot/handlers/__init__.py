@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     TypeHandler,
@@ -20,6 +21,7 @@ from bot.handlers import (
     common,
     corrections,
     courses,
+    delivery,
     errors,
     privacy,
     reports,
@@ -90,5 +92,13 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     )
     # A button we do not (or no longer) know, e.g. forged data: answer so the client stops.
     application.add_handler(CallbackQueryHandler(common.unknown_button))
+    # The user blocked or unblocked the bot in their private chat.
+    application.add_handler(
+        ChatMemberHandler(delivery.my_chat_member_update, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+
+    # Group 1 runs after the update's own handler: someone the bot could not reach wrote to
+    # it, so they are reachable again, and a teacher gets the summaries they missed.
+    application.add_handler(TypeHandler(Update, delivery.welcome_back), group=1)
 
     application.add_error_handler(errors.error_handler)

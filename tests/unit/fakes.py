@@ -26,6 +26,9 @@ class InMemoryRecordStore:
     users: dict[int, UserProfile] = field(default_factory=dict)
     outbox: dict[str, dict[str, datetime | None]] = field(default_factory=dict)
     enrolments: dict[int, set[int]] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    unreachable: set[int] = field(default_factory=set)
     available: bool = True
 
     def _check(self) -> None:
@@ -83,17 +86,52 @@ class InMemoryRecordStore:
 
     async def claim_pending_summaries(
         self, now: datetime, lease_seconds: float, limit: int
-    ) -> list[str]:
+    ) -> list[tuple[str, int]]:
         self._check()
         claimed = []
         for session_id, row in self.outbox.items():
-            until = row["claimed_until"]
-            if row["sent_at"] is None and (until is None or until < now):
+            until, due = row["claimed_until"], row.get("next_attempt_at")
+            if (
+                row["sent_at"] is None
+                and row.get("failed_at") is None
+                and (until is None or until < now)
+                and (due is None or due <= now)
+            ):
                 row["claimed_until"] = now + timedelta(seconds=lease_seconds)
-                claimed.append(session_id)
+                self.attempts[session_id] = self.attempts.get(session_id, 0) + 1
+                claimed.append((session_id, self.attempts[session_id]))
             if len(claimed) == limit:
                 break
         return claimed
+
+    async def postpone_summary(self, session_id: str, at: datetime, error: str) -> None:
+        self._check()
+        self.outbox[session_id].update(claimed_until=None, next_attempt_at=at)
+
+    async def give_up_summary(
+        self, session_id: str, now: datetime, failure: str, error: str
+    ) -> None:
+        self._check()
+        self.outbox[session_id].update(claimed_until=None, failed_at=now)
+        self.failures[session_id] = failure
+
+    async def give_up_unreachable(self, now: datetime) -> dict[str, int]:
+        self._check()
+        ended = 0
+        for session_id, row in self.outbox.items():
+            if (
+                self.sessions[session_id].teacher_id in self.unreachable
+                and row["sent_at"] is None
+                and row.get("failed_at") is None
+            ):
+                row["failed_at"] = now
+                self.failures[session_id] = "unreachable"
+                ended += 1
+        return {"summary": ended, "nudge": 0}
+
+    async def set_unreachable(self, user_id: int, reason: str, now: datetime) -> None:
+        self._check()
+        self.unreachable.add(user_id)
 
     async def load_summary(self, session_id: str) -> SessionSummary | None:
         self._check()
@@ -166,8 +204,14 @@ class RecordingNotifier:
 
     sent: list[SessionSummary] = field(default_factory=list)
     fail: bool = False
+    #: Raised for these teachers only (e.g. a `DeliveryFailed` the bot layer would raise).
+    errors: dict[int, Exception] = field(default_factory=dict)
+    attempts: list[str] = field(default_factory=list)
 
     async def send_summary(self, summary: SessionSummary) -> None:
+        self.attempts.append(summary.session_id)
         if self.fail:
             raise RuntimeError("Telegram unreachable")
+        if summary.teacher_id in self.errors:
+            raise self.errors[summary.teacher_id]
         self.sent.append(summary)

@@ -78,6 +78,8 @@ async def test_failed_summary_is_retried(
     notifier.fail = True
     assert await sweeper.deliver_summaries(notifier) == 0
     notifier.fail = False
+    assert await sweeper.deliver_summaries(notifier) == 0  # backing off: not due yet
+    clock.advance(seconds=15)
     assert await sweeper.deliver_summaries(notifier) == 1
     assert len(notifier.sent) == 1
 
