@@ -44,3 +44,32 @@ def course_choice(courses: list[Course], minutes: int | None, title: str) -> Inl
             for course in courses[:20]
         ]
     )
+
+
+_START_TOKEN = re.compile(r"ss:(\d{1,18}):([0-9a-f]{12})")
+
+
+def start_token_data(course_id: int, token: str) -> str:
+    """Callback data for "start the session for this course": the course and the token of
+    the options kept in Redis (never the options themselves: 64 bytes would not hold them)."""
+    return f"ss:{course_id}:{token}"
+
+
+def parse_start_token(data: str) -> tuple[int, str] | None:
+    """(course id, token) from a course-choice button, or None."""
+    match = _START_TOKEN.fullmatch(data)
+    return (int(match[1]), match[2]) if match else None
+
+
+def course_choice_buttons(courses: list[Course], token: str) -> InlineKeyboardMarkup:
+    """One button per course, to pick the course of a new session."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    course.name[:60], callback_data=start_token_data(course.id, token)
+                )
+            ]
+            for course in courses[:20]
+        ]
+    )

@@ -87,6 +87,12 @@ def pending_action(user_id: int) -> str:
     return f"{PREFIX}:u:{{{user_id}}}:pending"
 
 
+def start_choice(user_id: int, token: str) -> str:
+    """String: the options a teacher typed with /start_session while the course is chosen
+    from buttons (JSON), taken once by the first press (expires with PENDING_ACTION_TTL)."""
+    return f"{PREFIX}:u:{{{user_id}}}:choice:{token}"
+
+
 def attempts(user_id: int) -> str:
     """Hash: wrong-code count, window start and lock end (ms) of one user; times decide, the
     TTL only cleans up."""
