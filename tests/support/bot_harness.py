@@ -59,6 +59,8 @@ class RecordingRequest(BaseRequest):
     def __init__(self) -> None:
         self.calls: list[ApiCall] = []
         self._message_ids = itertools.count(1000)
+        # Users who never started the bot: Telegram refuses to write to them privately.
+        self.never_started: set[int] = set()
 
     async def initialize(self) -> None:
         return None
@@ -89,6 +91,14 @@ class RecordingRequest(BaseRequest):
                 files[name] = (filename, data)
             params["_files"] = files
         self.calls.append(ApiCall(api_method, params))
+        chat = params.get("chat_id")
+        if api_method.startswith("send") and chat is not None and int(chat) in self.never_started:
+            refusal = {
+                "ok": False,
+                "error_code": 403,
+                "description": "Forbidden: bot can't initiate conversation with a user",
+            }
+            return 403, json.dumps(refusal).encode()
         return 200, json.dumps({"ok": True, "result": self._result(api_method, params)}).encode()
 
     def _result(self, api_method: str, params: dict[str, Any]) -> Any:
@@ -273,8 +283,14 @@ class BotHarness:
         await wait_for_replies(self.app.bot_data)
         return [c.text for c in self.request.calls[before:] if c.method == "sendMessage"]
 
-    async def press(self, user_id: int, data: str, message_id: int = 1) -> None:
-        """Press an inline button (or forge one) carrying `data`."""
+    async def press(
+        self, user_id: int, data: str, message_id: int = 1, chat_id: int | None = None
+    ) -> None:
+        """Press an inline button (or forge one) carrying `data`, under a message in the
+        presser's private chat or in `chat_id` (a group)."""
+        chat = {"id": user_id, "type": "private"} if chat_id is None else None
+        if chat is None:
+            chat = {"id": chat_id, "type": "group" if chat_id and chat_id < 0 else "private"}
         update = {
             "update_id": next(_update_ids),
             "callback_query": {
@@ -285,7 +301,7 @@ class BotHarness:
                 "message": {
                     "message_id": message_id,
                     "date": int(time.time()),
-                    "chat": {"id": user_id, "type": "private"},
+                    "chat": chat,
                     "from": {"id": BOT_ID, "is_bot": True, "first_name": "ATTN"},
                     "text": "buttons",
                 },
