@@ -16,19 +16,7 @@ from services.clock import ManualClock
 from services.errors import SessionAlreadyOpen
 from services.models import Session
 from tests.conftest import TEACHER_ID
-
-
-async def open_sessions_of(redis: Redis, teacher_id: int) -> list[str]:
-    """Ids of every session hash in Redis that belongs to the teacher and is open."""
-    found = []
-    async for raw in redis.scan_iter(match="attn:s:{*}", count=1000):
-        key = raw.decode()
-        if not key.endswith("}"):
-            continue  # a session's check-ins, roster, codes...
-        teacher, state = await redis.hmget(key, "teacher_id", "state")
-        if teacher == str(teacher_id).encode() and state == b"open":
-            found.append(key)
-    return found
+from tests.support.live_sessions import open_sessions_of
 
 
 async def start_many(services: Services, count: int) -> tuple[list[Session], list[BaseException]]:
