@@ -13,18 +13,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from services.models import Course
 
 MAX_CALLBACK_BYTES = 64
-_START_CHOICE = re.compile(r"ss:(\d{1,18}):(\d{1,3}):(.*)", re.DOTALL)
-
-
-def start_choice_data(course_id: int, minutes: int | None, title: str) -> str:
-    """Callback data for "start a session for this course"; the title only if it fits."""
-    data = f"ss:{course_id}:{minutes or 0}:{title}"
-    if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
-        data = f"ss:{course_id}:{minutes or 0}:"
-    return data
+_START_CHOICE = re.compile(r"ss:(\d{1,18}):(\d{1,3}):(.*)", re.DOTALL | re.ASCII)
 
 
 def parse_start_choice(data: str) -> tuple[int, int | None, str] | None:
+    """The older "ss:<course>:<minutes>:<title>" buttons, still on keyboards sent before
+    the options moved to Redis (they carry no geo or rotation option)."""
     match = _START_CHOICE.fullmatch(data)
     if match is None:
         return None
@@ -32,21 +26,7 @@ def parse_start_choice(data: str) -> tuple[int, int | None, str] | None:
     return int(match[1]), minutes or None, match[3]
 
 
-def course_choice(courses: list[Course], minutes: int | None, title: str) -> InlineKeyboardMarkup:
-    """One button per course, to pick the course of a new session."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    course.name[:60], callback_data=start_choice_data(course.id, minutes, title)
-                )
-            ]
-            for course in courses[:20]
-        ]
-    )
-
-
-_START_TOKEN = re.compile(r"ss:(\d{1,18}):([0-9a-f]{12})")
+_START_TOKEN = re.compile(r"ss:(\d{1,18}):([0-9a-f]{12})", re.ASCII)
 
 
 def start_token_data(course_id: int, token: str) -> str:

@@ -10,6 +10,7 @@ user's behalf.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -76,3 +77,13 @@ async def deliver_privately(
         await point_group_to_private(context, update)
         return False
     return True
+
+
+async def hide_message(update: Update) -> None:
+    """Delete the sender's group message that carries something personal (a code, a student
+    number), where the bot may; best effort (without admin rights Telegram refuses)."""
+    message = update.effective_message
+    if message is None or not in_group(update):
+        return
+    with contextlib.suppress(TelegramError):
+        await message.delete()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 
 from telegram import Chat, ReplyKeyboardRemove, Update
-from telegram.error import TelegramError
 
 from bot import replies
 from bot.context import AttnContext
@@ -15,7 +13,7 @@ from bot.handlers.courses import REGISTER_ACTION
 from bot.handlers.sessions import GEO_ANCHOR_ACTION, ask_for_location
 from bot.jobs import refresh_cards
 from bot.metrics import metrics_of
-from bot.private import deliver_privately, in_group
+from bot.private import deliver_privately, hide_message, in_group
 from services.clock import from_ms, to_ms
 from services.models import CheckInOutcome
 
@@ -54,7 +52,7 @@ async def reply_check_in(
         # so a rotation meanwhile does not refuse the student.
         payload = binding_payload(result.session_id, code, context.services.sessions.now())
         if in_group(update):
-            send_later(context, update, hide_code_message(update))
+            send_later(context, update, hide_message(update))
         await deliver_privately(
             context,
             update,
@@ -81,12 +79,6 @@ def parse_binding(payload: str) -> tuple[str, str, datetime | None] | None:
     return None
 
 
-async def hide_code_message(update: Update) -> None:
-    """Delete a group message that carries a code, where the bot may."""
-    with contextlib.suppress(TelegramError):
-        await message_of(update).delete()
-
-
 async def answer_student(context: AttnContext, update: Update, text: str) -> None:
     """Answer a student: in their private chat; from a group, privately too (a code or a
     name is never echoed into a group), with a short pointer in the group if that fails."""
@@ -95,7 +87,7 @@ async def answer_student(context: AttnContext, update: Update, text: str) -> Non
     if chat.type == Chat.PRIVATE:
         await message.reply_text(text)
         return
-    await hide_code_message(update)  # their message carries the code: keep it out of the group
+    await hide_message(update)  # their message carries the code: keep it out of the group
     await deliver_privately(
         context, update, lambda chat_id: context.bot.send_message(chat_id, text)
     )

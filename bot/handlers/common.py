@@ -14,7 +14,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot import replies
 from bot.context import AttnContext
 from bot.metrics import metrics_of
-from bot.private import OPEN_PAYLOAD, deliver_privately, in_group
+from bot.private import OPEN_PAYLOAD, deliver_privately, hide_message, in_group
 from bot.ratelimit import UpdateLimiter
 from services.courses import INVITE_PREFIX
 from services.errors import StorageUnavailable
@@ -217,6 +217,8 @@ async def register_command(update: Update, context: AttnContext) -> None:
     if not args:
         respond(context, update, replies.REGISTER_USAGE)
         return
+    if in_group(update):  # a name and a student number: keep them out of the group
+        send_later(context, update, hide_message(update))
     await register_from_words(update, context, args)
 
 
