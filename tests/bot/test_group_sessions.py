@@ -173,3 +173,28 @@ async def test_someone_who_never_opened_the_bot_gets_one_line_with_a_link(
     ]
     assert len(private) == 1 and session.code in private[0].text
     assert_nothing_personal(group_calls(bot), [session.code])
+
+
+async def test_course_buttons_asked_privately_card_still_in_the_group(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    await bot.send(TEACHER_ID, "/new_course Chem")
+    await bot.send(TEACHER_ID, "/new_course Bio")
+    since = await in_group(bot, TEACHER_ID, "/start_session 30 Lab fixed")
+    [question] = [
+        c
+        for c in bot.request.calls[since:]
+        if c.method == "sendMessage" and c.text.startswith("Which")
+    ]
+    assert question.params["chat_id"] == TEACHER_ID and not group_calls(bot)
+    data = {b["text"]: b["callback_data"] for b in buttons(question)}
+    since = len(bot.request.calls)
+    await bot.press(TEACHER_ID, data["Bio"])  # in the private chat, where the buttons are
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None and session.course_name == "Bio" and session.title == "Lab"
+    assert session.chat_id == GROUP and session.rotation_seconds == 0
+    [card] = [c for c in group_calls(bot) if c.method == "sendMessage"]
+    assert "checked in" in card.text
+    [code_card] = [c for c in bot.request.calls[since:] if c.method == "sendPhoto"]
+    assert code_card.params["chat_id"] == TEACHER_ID and session.code in code_card.text
+    assert_nothing_personal(group_calls(bot), [session.code])
