@@ -163,8 +163,9 @@ async def post_group_session(
     the session is discarded at once (no record, no summary, the teacher is not blocked) and
     the group gets one line with a link that opens the bot. False then.
     """
-    view = render_card(CardState(session, 0), session.started_at, context.tz, _me(context), False)
-    link = checkin_link(_me(context), session.id, session.code)
+    me = context.bot.username
+    view = render_card(CardState(session, 0), session.started_at, context.tz, me, False)
+    link = checkin_link(me, session.id, session.code)
     try:
         private = await context.bot.send_photo(
             session.teacher_id,
@@ -173,6 +174,8 @@ async def post_group_session(
             reply_markup=view.keyboard,
         )
     except TelegramError as exc:
+        # Whatever the error, the teacher may not have the code: drop the session rather
+        # than leave one open that blocks their next start.
         await context.services.sessions.discard_session(session)
         if not unreachable(exc):
             raise
@@ -183,10 +186,6 @@ async def post_group_session(
     )
     await post_card(context, chat_id, session)
     return True
-
-
-def _me(context: AttnContext) -> str:
-    return context.bot.username
 
 
 async def post_card(context: AttnContext, chat_id: int, session: Session) -> None:
