@@ -570,3 +570,9 @@ def location_not_ready_kept() -> str:
         "Your teacher hasn't shared the classroom location yet, so I can't check where you "
         "are. Your code is kept for a few minutes: share your location again in a moment."
     )
+
+
+CLASSROOM_LOCATION_MISSING = (
+    "\n\nNote: your teacher hasn't shared the classroom location yet. Your code is kept for "
+    "a few minutes: if I say the location is missing, share yours again in a moment."
+)

@@ -335,6 +335,12 @@ class SessionService:
         await self._live.set_anchor(session.id, latitude, longitude)
         return session
 
+    async def classroom_location_missing(self, session_id: str) -> bool:
+        """True when a location-checked session has no classroom location yet (students
+        would be refused: they are told so before they share theirs)."""
+        session = await self._live.session(session_id)
+        return session is not None and session.geo and session.anchor is None
+
     async def check_in_at(
         self,
         student_id: int,

@@ -51,6 +51,8 @@ async def reply_check_in(
         # The code was valid just now: bind it to the session until the location arrives,
         # so a rotation meanwhile does not refuse the student.
         payload = binding_payload(result.session_id, code, context.services.sessions.now())
+        if await context.services.sessions.classroom_location_missing(result.session_id):
+            text += replies.CLASSROOM_LOCATION_MISSING
         if in_group(update):
             send_later(context, update, hide_message(update))
         await deliver_privately(

@@ -71,7 +71,7 @@ async def test_reshare_at_any_time_and_codes_bound_across_rotation(
 
     # A student's code is valid; the bot asks for their location: the location is missing.
     [asked] = await bot.send(STUDENT, f"/checkin {code_now}")
-    assert "Share my location" in asked
+    assert "Share my location" in asked and "hasn't shared the classroom location" in asked
     [not_ready] = await bot.send_location(STUDENT, *NEARBY)
     assert "hasn't shared the classroom location" in not_ready and "kept" in not_ready
     await refresh(bot, clock)
