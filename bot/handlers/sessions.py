@@ -129,10 +129,12 @@ async def choose_course_button(update: Update, context: AttnContext) -> None:
         course_id, minutes, title = legacy
         start = StartOptions(minutes, title, chat_id=chat.id)
     course = await context.services.courses.course_for_teacher(user.id, course_id)
+    # Answered after the start: a refusal ("already open") reaches the presser as the
+    # button's alert through the error handler, which can answer only once.
+    await open_session(update, context, course, start, start.chat_id or chat.id)
     await query.answer()
     with contextlib.suppress(TelegramError):
         await query.delete_message()
-    await open_session(update, context, course, start, start.chat_id or chat.id)
 
 
 async def open_session(

@@ -71,3 +71,19 @@ async def test_double_taps_open_one_session(
         assert "is closed" in ended
         assert await open_sessions_of(clean_redis, TEACHER_ID) == []
         clock.advance(seconds=5)
+
+
+async def test_a_course_button_while_a_session_is_open_says_so(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    await two_courses(bot)
+    choice = await ask_course(bot, "20")
+    await bot.send(TEACHER_ID, "/start_session Physics 20")
+    before = len(bot.request.calls)
+    await bot.press(TEACHER_ID, choice["Chemistry"])
+    [answer] = [c for c in bot.request.calls[before:] if c.method == "answerCallbackQuery"]
+    assert (
+        answer.params.get("show_alert") and "already have an open session" in answer.params["text"]
+    )
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None and session.course_name == "Physics"
