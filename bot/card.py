@@ -23,8 +23,8 @@ from bot.telegram_limits import fit_caption
 from services.models import CardState, Session, SessionSummary
 from services.qr import group_checkin_link
 
-CARD_ACTIONS = ("end", "ext", "miss", "list")
-_CARD_DATA = re.compile(r"cd:(end|ext|miss|list):([0-9a-f]{12})")
+CARD_ACTIONS = ("end", "ext", "miss", "list", "loc")
+_CARD_DATA = re.compile(r"cd:(end|ext|miss|list|loc):([0-9a-f]{12})")
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,11 @@ def _keyboard(session: Session, bot_username: str, in_group: bool) -> InlineKeyb
         rows[1].insert(
             0, InlineKeyboardButton("Who is missing", callback_data=card_data("miss", session.id))
         )
+    if session.geo:
+        # The classroom's location can be (re)shared at any time: the button asks for it in
+        # the teacher's private chat (Telegram's location button works only there).
+        label = replies.CARD_LOCATION_BUTTON if session.anchor else replies.CARD_LOCATION_MISSING
+        rows.append([InlineKeyboardButton(label, callback_data=card_data("loc", session.id))])
     if in_group:
         # The link names the session only: the code stays on the projector, not in the group.
         link = group_checkin_link(bot_username, session.id)
@@ -94,6 +99,8 @@ def render_card(
             f"{heading}\n\n<b>{count}</b> checked in\n{timing}\n\n"
             "Students: tap Check in below, then send me the code shown in class."
         )
+        if session.geo:
+            text += "\n" + replies.card_location_line(session.anchor is not None)
         return CardView(text, "", _keyboard(session, bot_username, in_group), False)
     text = (
         f"{heading}\n\n"
@@ -103,7 +110,7 @@ def render_card(
         f"Students: scan the QR or send <code>/checkin {escape(session.code)}</code>"
     )
     if session.geo:
-        text += "\nLocation check: on"
+        text += "\n" + replies.card_location_line(session.anchor is not None)
     text = fit_caption(text)  # a photo's caption: 1,024 characters
     return CardView(text, session.code, _keyboard(session, bot_username, in_group), False)
 

@@ -32,6 +32,8 @@ class AttnContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
         self.visit: Visit | None = None
         # The last background reply to this update, so the next one goes out after it.
         self.last_reply: asyncio.Task[None] | None = None
+        # A group was already told to open the private chat (once per update is enough).
+        self.pointed_to_private = False
 
     @property
     def locked_until(self) -> datetime | None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from typing import Any
 
 from telegram import InputFile, InputMediaPhoto
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application
 
 from bot.card import qr_png, render_card
@@ -16,6 +17,7 @@ from bot.context import AttnContext
 from bot.metrics import error_kind, metrics_of
 from bot.notifier import TelegramNotifier
 from services.errors import StorageUnavailable
+from services.models import CardState
 from services.qr import checkin_link
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,8 @@ async def refresh_cards(context: AttnContext, only: str | None = None) -> int:
         session = state.session
         if only is not None and session.id != only:
             continue
+        if session.code_card_chat_id is not None and session.code_card_message_id is not None:
+            edited += await refresh_code_card(context, state, now, interval)
         if session.card_chat_id is None or session.card_message_id is None:
             continue
         in_group = session.card_chat_id < 0
@@ -157,6 +161,48 @@ async def refresh_cards(context: AttnContext, only: str | None = None) -> int:
         if view.final:
             await services.sessions.card_done(session.id)
     return edited
+
+
+async def refresh_code_card(
+    context: AttnContext, state: CardState, now: datetime, interval: float
+) -> int:
+    """Keep a group session's private code card (QR, code, buttons) as fresh as the group's
+    card: the teacher projects it, so a rotated code must reach it. 1 when it was edited."""
+    session = state.session
+    assert session.code_card_chat_id is not None and session.code_card_message_id is not None
+    view = render_card(state, now, context.tz, context.bot.username, False)
+    pace = 0.0 if view.final else interval
+    previous = await context.services.sessions.may_edit_card(
+        session.id, view.fingerprint, pace, card="code_card"
+    )
+    if previous is None:
+        return 0
+    try:
+        if view.code and previous.split(":", 1)[0] != view.code:
+            link = checkin_link(context.bot.username, session.id, session.code)
+            # Bytes, not a hand-made InputFile: PTB then sends it as an attach:// upload,
+            # the only form Telegram accepts inside InputMedia.
+            await context.bot.edit_message_media(
+                InputMediaPhoto(qr_png(link), caption=view.text, parse_mode=ParseMode.HTML),
+                chat_id=session.code_card_chat_id,
+                message_id=session.code_card_message_id,
+                reply_markup=view.keyboard,
+            )
+        else:
+            await context.bot.edit_message_caption(
+                chat_id=session.code_card_chat_id,
+                message_id=session.code_card_message_id,
+                caption=view.text,
+                reply_markup=view.keyboard,
+            )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            log.warning("could not edit the code card of session %s: %s", session.id, exc)
+        return 0
+    except Forbidden as exc:  # the teacher blocked the bot meanwhile
+        log.info("could not edit the code card of session %s: %s", session.id, exc)
+        return 0
+    return 1
 
 
 async def refresh_cards_task(context: AttnContext) -> None:

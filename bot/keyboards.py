@@ -14,18 +14,12 @@ from bot.telegram_limits import MAX_CALLBACK_DATA_BYTES
 from services.models import Course
 
 MAX_CALLBACK_BYTES = MAX_CALLBACK_DATA_BYTES
-_START_CHOICE = re.compile(r"ss:([0-9]{1,18}):([0-9]{1,3}):(.*)", re.DOTALL)
-
-
-def start_choice_data(course_id: int, minutes: int | None, title: str) -> str:
-    """Callback data for "start a session for this course"; the title only if it fits."""
-    data = f"ss:{course_id}:{minutes or 0}:{title}"
-    if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
-        data = f"ss:{course_id}:{minutes or 0}:"
-    return data
+_START_CHOICE = re.compile(r"ss:(\d{1,18}):(\d{1,3}):(.*)", re.DOTALL | re.ASCII)
 
 
 def parse_start_choice(data: str) -> tuple[int, int | None, str] | None:
+    """The older "ss:<course>:<minutes>:<title>" buttons, still on keyboards sent before
+    the options moved to Redis (they carry no geo or rotation option)."""
     match = _START_CHOICE.fullmatch(data)
     if match is None:
         return None
@@ -33,13 +27,28 @@ def parse_start_choice(data: str) -> tuple[int, int | None, str] | None:
     return int(match[1]), minutes or None, match[3]
 
 
-def course_choice(courses: list[Course], minutes: int | None, title: str) -> InlineKeyboardMarkup:
+_START_TOKEN = re.compile(r"ss:(\d{1,18}):([0-9a-f]{12})", re.ASCII)
+
+
+def start_token_data(course_id: int, token: str) -> str:
+    """Callback data for "start the session for this course": the course and the token of
+    the options kept in Redis (never the options themselves: 64 bytes would not hold them)."""
+    return f"ss:{course_id}:{token}"
+
+
+def parse_start_token(data: str) -> tuple[int, str] | None:
+    """(course id, token) from a course-choice button, or None."""
+    match = _START_TOKEN.fullmatch(data)
+    return (int(match[1]), match[2]) if match else None
+
+
+def course_choice_buttons(courses: list[Course], token: str) -> InlineKeyboardMarkup:
     """One button per course, to pick the course of a new session."""
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    course.name[:60], callback_data=start_choice_data(course.id, minutes, title)
+                    course.name[:60], callback_data=start_token_data(course.id, token)
                 )
             ]
             for course in courses[:20]

@@ -95,7 +95,10 @@ def help_text(is_teacher: bool, is_admin: bool = False) -> str:
 
 
 def session_already_open(error: SessionAlreadyOpen, tz: tzinfo) -> str:
+    """Sent privately (never into a group: it carries the code)."""
     session = error.session
+    if session is None:
+        return "Your session is being opened right now: its card follows in a moment."
     return (
         f"You already have an open session: <b>{escape(session.title)}</b> "
         f"(code <code>{escape(session.code)}</code>, until {fmt_time(session.ends_at, tz)}).\n"
@@ -563,3 +566,61 @@ def missed_summaries(count: int) -> str:
     if count == 1:
         return "I could not send you this session summary earlier (our chat was not open):"
     return f"I could not send you these {count} session summaries earlier (our chat was not open):"
+
+
+# --- group sessions, private answers and the classroom location ---------------------------
+
+CARD_LOCATION_BUTTON = "Share classroom location again"
+CARD_LOCATION_MISSING = "⚠ Share classroom location"
+
+
+def card_location_line(anchor_set: bool) -> str:
+    """The card's location-check line: says plainly when students cannot check in yet."""
+    if anchor_set:
+        return "Location check: on (classroom location set)"
+    return (
+        "Location check: on — <b>classroom location missing</b>: students can't check in "
+        "until the teacher shares it (button below)."
+    )
+
+
+ASK_TEACHER_LOCATION_AGAIN = (
+    "Share where the classroom is now (tap the button below, from your phone). You can do "
+    "this again at any time during the session."
+)
+LOCATION_PROMPT_SENT = "I've sent you a button to share the location, in our private chat."
+NOT_A_GEO_SESSION = "This session doesn't check locations."
+WAITING_FOR_LOCATION = (
+    "I'm waiting for a location: tap <i>Share my location</i> below (from your phone)."
+)
+CHOICE_USED = "That choice was already used: the session is opening (or open)."
+CODE_LEAKED_TIP = (
+    "\n\nTip: send codes to me here, not in the group: everyone in the group can read them."
+)
+PRIVATE_CHAT_OPENED = (
+    "Thanks: I can now send you codes, reports and answers privately. "
+    "Go back to the group and send the command again."
+)
+CODE_CARD_FOR_GROUP = "This session was started in a group: the group's card has no code."
+
+
+def open_bot_first(bot_username: str, payload: str) -> str:
+    """The one line a group gets when the sender has no private chat with the bot yet."""
+    link = f"https://t.me/{escape(bot_username)}?start={escape(payload)}"
+    return (
+        f'I can\'t write to you privately yet: open <a href="{link}">@{escape(bot_username)}</a> '
+        "once (press Start), then send the command here again."
+    )
+
+
+def location_not_ready_kept() -> str:
+    return (
+        "Your teacher hasn't shared the classroom location yet, so I can't check where you "
+        "are. Your code is kept for a few minutes: share your location again in a moment."
+    )
+
+
+CLASSROOM_LOCATION_MISSING = (
+    "\n\nNote: your teacher hasn't shared the classroom location yet. Your code is kept for "
+    "a few minutes: if I say the location is missing, share yours again in a moment."
+)

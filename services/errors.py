@@ -17,9 +17,10 @@ class NotATeacher(DomainError):
 
 @dataclass
 class SessionAlreadyOpen(DomainError):
-    """The teacher already has an open session; only one at a time."""
+    """The teacher already has an open session; only one at a time. `session` is None when
+    that session is still being opened (a concurrent start of the same teacher)."""
 
-    session: Session
+    session: Session | None
 
 
 class NoOpenSession(DomainError):

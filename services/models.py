@@ -93,6 +93,10 @@ class Session:
     anchor: tuple[float, float] | None = None
     card_chat_id: int | None = None
     card_message_id: int | None = None
+    # A session started in a group has a second card: the code card in the teacher's private
+    # chat (the group's card never carries the code). Kept fresh like the first one.
+    code_card_chat_id: int | None = None
+    code_card_message_id: int | None = None
 
     @property
     def has_roster(self) -> bool:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import math
 import secrets
 import unicodedata
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from services.clock import Clock
+from services.clock import Clock, from_ms
 from services.codes import CodeGenerator, normalize_code, random_code
 from services.errors import InvalidArgument, NoOpenSession, NotATeacher, SessionAlreadyOpen
 from services.geo import distance_m, rounded_10, valid_point
@@ -35,6 +37,22 @@ MIN_MINUTES = 1
 MAX_MINUTES = 240
 MAX_TITLE_LENGTH = 80
 _CODE_ATTEMPTS = 20
+# How long a valid code stays bound to its session while the bot waits for the student's
+# location (the prompt itself expires with the pending action, 5 minutes).
+CODE_BINDING = timedelta(minutes=5)
+_CLAIM_ATTEMPTS = 3
+# A start that claimed the teacher's slot stores its session within milliseconds; a holder
+# younger than this whose session is missing is a start in progress, not a dead one.
+_STARTING_WINDOW = timedelta(seconds=30)
+_STARTING_POLLS = 30
+_STARTING_POLL_SECONDS = 0.1
+
+
+def _parse_slot(value: str) -> tuple[str, datetime | None]:
+    """(session id, when it was claimed) from a teacher slot's "<sid> <ends> [<claimed>]"."""
+    parts = value.split()
+    claimed = from_ms(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+    return parts[0], claimed
 
 
 def clean_title(text: str) -> str:
@@ -76,6 +94,40 @@ def parse_rotation(text: str) -> int:
     are checked by `SessionService.check_rotation`."""
     word = text.strip()
     return int(word) if word.isascii() and word.isdigit() and len(word) <= 9 else NOT_A_ROTATION
+
+
+@dataclass(frozen=True)
+class StartOptions:
+    """What a teacher typed with /start_session besides the course: kept server-side while
+    the course is picked from buttons (callback data holds only a course id and a token)."""
+
+    minutes: int | None = None
+    title: str = ""
+    rotation_seconds: int | None = None
+    geo: bool = False
+    chat_id: int | None = None  # where /start_session was sent: the card goes there
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "minutes": self.minutes,
+                "title": self.title,
+                "rotation": self.rotation_seconds,
+                "geo": self.geo,
+                "chat": self.chat_id,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> StartOptions:
+        data = json.loads(text)
+        return cls(
+            minutes=data.get("minutes"),
+            title=str(data.get("title") or ""),
+            rotation_seconds=data.get("rotation"),
+            geo=bool(data.get("geo")),
+            chat_id=data.get("chat"),
+        )
 
 
 class SessionService:
@@ -160,15 +212,7 @@ class SessionService:
             code_since=now,
             geo=geo,
         )
-        holder = await self._live.claim_teacher_slot(session, now)
-        if holder is not None:
-            existing = await self._live.session(holder)
-            if existing is not None and existing.is_open(now):
-                raise SessionAlreadyOpen(existing)
-            # The slot names a session that is gone or over: take it over.
-            await self._live.release_teacher_slot(teacher_id, holder)
-            if await self._live.claim_teacher_slot(session, now) is not None:
-                raise SessionAlreadyOpen(existing or session)
+        await self._claim_slot(session, now)
         try:
             for _ in range(_CODE_ATTEMPTS):
                 candidate = replace(session, code=self._new_code(6))
@@ -190,6 +234,62 @@ class SessionService:
             check_range(
                 rotation_seconds, "rotation", self.min_rotation_seconds, ROTATION_MAX_SECONDS
             )
+    async def offer_start_choice(self, teacher_id: int, options: StartOptions) -> str:
+        """Keep the typed options while the teacher picks the course; the token for the
+        buttons. Each press of those buttons takes the options once (a double tap gets
+        nothing the second time)."""
+        await self._roles.require_teacher(teacher_id)
+        token = secrets.token_hex(6)
+        await self._live.put_start_choice(teacher_id, token, options.to_json())
+        return token
+
+    async def take_start_choice(self, teacher_id: int, token: str) -> StartOptions | None:
+        """The options stored with `token`, for the first press only; None afterwards or
+        once they expired."""
+        value = await self._live.take_start_choice(teacher_id, token)
+        return StartOptions.from_json(value) if value is not None else None
+
+    async def _claim_slot(self, session: Session, now: datetime) -> None:
+        """Make `session` the teacher's one session, or raise: one atomic Redis step decides.
+
+        The slot may name a session that is over or gone (ended, swept, or a start that
+        died half-way): it is taken over only by naming that exact holder, so of two starts
+        that both found it stale exactly one wins. A holder whose session does not exist yet
+        but was claimed moments ago is a start still being created (a double tap): it is
+        waited for briefly and reported as the open session, never taken over.
+
+        Raises:
+            SessionAlreadyOpen: the teacher has an open session (or one being opened).
+        """
+        stale = ""
+        for _ in range(_CLAIM_ATTEMPTS):
+            holder = await self._live.claim_teacher_slot(session, now, stale)
+            if holder is None:
+                return
+            holder_id, claimed = _parse_slot(holder)
+            existing = await self._live.session(holder_id)
+            if existing is None and claimed is not None and now - claimed < _STARTING_WINDOW:
+                existing = await self._wait_for_session(holder_id)
+                if existing is None:
+                    raise SessionAlreadyOpen(None)
+            if existing is not None and existing.is_open(now):
+                raise SessionAlreadyOpen(existing)
+            stale = holder
+        raise SessionAlreadyOpen(None)
+
+    async def _wait_for_session(self, session_id: str) -> Session | None:
+        """A concurrent start of the same teacher is storing this session: let it finish."""
+        for _ in range(_STARTING_POLLS):
+            await asyncio.sleep(_STARTING_POLL_SECONDS)
+            existing = await self._live.session(session_id)
+            if existing is not None:
+                return existing
+        return None
+
+    async def discard_session(self, session: Session) -> None:
+        """Remove a session nobody could have used (its code was never delivered): no
+        record, no summary, and the teacher's slot is free again at once."""
+        await self._live.discard_session(session)
 
     async def open_session(self, teacher_id: int) -> Session | None:
         """The teacher's session if it is still open."""
@@ -301,6 +401,12 @@ class SessionService:
         await self._live.set_anchor(session.id, latitude, longitude)
         return session
 
+    async def classroom_location_missing(self, session_id: str) -> bool:
+        """True when a location-checked session has no classroom location yet (students
+        would be refused: they are told so before they share theirs)."""
+        session = await self._live.session(session_id)
+        return session is not None and session.geo and session.anchor is None
+
     async def check_in_at(
         self,
         student_id: int,
@@ -311,11 +417,16 @@ class SessionService:
         sent_at: datetime,
         forwarded: bool,
         locked_until: datetime | None = None,
+        bound_at: datetime | None = None,
     ) -> CheckInResult:
         """Finish a location-checked check-in with the location the student just shared.
 
         A forwarded location, or one sent before the session started, is refused; outside
         the radius nothing is recorded. Only the distance rounded to 10 m is stored.
+
+        `bound_at` is when the atomic check-in found the student's code valid and asked for
+        the location: within `CODE_BINDING` of it the code is bound to the session, so a
+        rotation while the student finds the location button does not refuse them.
         """
         now = self._clock.now()
         if locked_until is not None and locked_until > now:
@@ -333,6 +444,11 @@ class SessionService:
             return CheckInResult(
                 CheckInOutcome.LOCATION_OUTSIDE, session_id, title, distance_m=metres
             )
+        if bound_at is not None and timedelta(0) <= now - bound_at <= CODE_BINDING:
+            # The code was judged valid at `bound_at` (by the atomic step that asked for the
+            # location); the session's current code stands for it now. Everything else
+            # (open, enrolled, not yet checked in) is judged again, atomically.
+            code = session.code
         raw = await self._live.check_in(
             normalize_code(code), student_id, now, metres=metres, session_id=session_id
         )
@@ -359,6 +475,14 @@ class SessionService:
             session.id, chat_id, message_id, fingerprint, self._clock.now()
         )
 
+    async def attach_code_card(
+        self, session: Session, chat_id: int, message_id: int, fingerprint: str
+    ) -> None:
+        """The code card of a group session went to the teacher privately: keep it fresh."""
+        await self._live.attach_code_card(
+            session.id, chat_id, message_id, fingerprint, self._clock.now()
+        )
+
     async def card_states(self) -> list[CardState]:
         """Every card to keep fresh, with what it should show now."""
         return await self._live.card_states(1000)
@@ -368,12 +492,13 @@ class SessionService:
         return self._clock.now()
 
     async def may_edit_card(
-        self, session_id: str, fingerprint: str, interval_s: float
+        self, session_id: str, fingerprint: str, interval_s: float, card: str = "card"
     ) -> str | None:
         """The previous fingerprint, for exactly one process, when the card's content changed
-        and its last edit is at least `interval_s` old; otherwise None."""
+        and its last edit is at least `interval_s` old; otherwise None. `card` is "card" or
+        "code_card" (a group session's private code card)."""
         answer, previous = await self._live.claim_card_edit(
-            session_id, self._clock.now(), interval_s, fingerprint
+            session_id, self._clock.now(), interval_s, fingerprint, card
         )
         return previous if answer == "edit" else None
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 
@@ -154,9 +155,13 @@ class UserService:
         until = self._clock.now() + timedelta(minutes=PENDING_ACTION_MINUTES)
         await self._live.set_pending_action(user_id, action, until, payload)
 
-    async def take_expected_reply(self, user_id: int) -> tuple[str, str] | None:
-        """(action, payload) the user's plain text answers, if pending; consumed once."""
-        return await self._live.pop_pending_action(user_id, self._clock.now())
+    async def take_expected_reply(
+        self, user_id: int, only: Sequence[str] = ()
+    ) -> tuple[str, str] | None:
+        """(action, payload) the user's message answers, if pending; consumed once. With
+        `only`, a pending action of another kind is not consumed (a typed text must not use
+        up a "share your location" prompt)."""
+        return await self._live.pop_pending_action(user_id, self._clock.now(), only)
 
     async def sweep_idle_users(self, batch: int = 500) -> int:
         """Persist profiles idle longer than the idle time, then drop them from Redis.

@@ -102,6 +102,12 @@ def menu(user_id: int) -> str:
 MENU_TTL = 90 * 24 * 3600  # forgotten menus are only set again: harmless
 
 
+def start_choice(user_id: int, token: str) -> str:
+    """String: the options a teacher typed with /start_session while the course is chosen
+    from buttons (JSON), taken once by the first press (expires with PENDING_ACTION_TTL)."""
+    return f"{PREFIX}:u:{{{user_id}}}:choice:{token}"
+
+
 def attempts(user_id: int) -> str:
     """Hash: wrong-code count, window start and lock end (ms) of one user; times decide, the
     TTL only cleans up."""

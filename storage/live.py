@@ -128,6 +128,8 @@ def _session_from(fields: dict[str, str]) -> Session:
         code_since=from_ms(fields["code_since"]) if fields.get("code_since") else None,
         card_chat_id=int(fields["card_chat"]) if fields.get("card_chat") else None,
         card_message_id=int(fields["card_msg"]) if fields.get("card_msg") else None,
+        code_card_chat_id=int(fields["code_card_chat"]) if fields.get("code_card_chat") else None,
+        code_card_message_id=int(fields["code_card_msg"]) if fields.get("code_card_msg") else None,
     )
 
 
@@ -287,11 +289,16 @@ class RedisLiveStore:
 
     # --- sessions -----------------------------------------------------------------------
 
-    async def claim_teacher_slot(self, session: Session, now: datetime) -> str | None:
+    async def claim_teacher_slot(
+        self, session: Session, now: datetime, replace: str = ""
+    ) -> str | None:
+        """Take the teacher's slot for `session` in one atomic step; None when taken, else
+        the slot's value ("<session id> <ends ms> [<claimed ms>]"). `replace` names a holder
+        value the caller found stale: only that exact value is taken over."""
         async with _redis_guard():
             holder = await self._claim_teacher_slot(
                 keys=[keys.teacher_slot(session.teacher_id)],
-                args=[session.id, to_ms(session.ends_at), to_ms(now)],
+                args=[session.id, to_ms(session.ends_at), to_ms(now), replace],
             )
         return _text(holder) if holder else None
 
@@ -329,6 +336,22 @@ class RedisLiveStore:
                 await self._redis.zadd(keys.rotation_index(), {session.id: due})
         return True
 
+    async def discard_session(self, session: Session) -> None:
+        """Remove a session that was never shown to anyone: its keys, its code route, its
+        index entries and the teacher's slot (if it still names it). Nothing is persisted."""
+        async with _redis_guard():
+            route = await self._redis.get(keys.code(session.code))
+            if route is not None and _text(route) == session.id:
+                await self._redis.delete(keys.code(session.code))
+            await self._redis.delete(*keys.session_keys(session.id))
+            await self._redis.zrem(keys.due_index(), session.id)
+            await self._redis.zrem(keys.card_index(), session.id)
+            await self._redis.zrem(keys.rotation_index(), session.id)
+            await self._release_teacher_slot(
+                keys=[keys.teacher_slot(session.teacher_id)], args=[session.id]
+            )
+        self._code_cache.pop(session.code, None)
+
     async def set_anchor(self, session_id: str, latitude: float, longitude: float) -> bool:
         """Store where the classroom is for a live location-checked session (deleted with the
         session at the sweep; never written to PostgreSQL)."""
@@ -360,6 +383,24 @@ class RedisLiveStore:
             if session is not None:
                 await self._redis.zadd(keys.card_index(), {session_id: to_ms(session.ends_at)})
 
+    async def attach_code_card(
+        self, session_id: str, chat_id: int, message_id: int, fingerprint: str, now: datetime
+    ) -> None:
+        """Remember the teacher's private code card of a group session (kept fresh too)."""
+        async with _redis_guard():
+            await self._redis.hset(
+                keys.session(session_id),
+                mapping={
+                    "code_card_chat": chat_id,
+                    "code_card_msg": message_id,
+                    "code_card_render": fingerprint,
+                    "code_card_edited": to_ms(now),
+                },
+            )
+            session = await self.session(session_id)
+            if session is not None:
+                await self._redis.zadd(keys.card_index(), {session_id: to_ms(session.ends_at)})
+
     async def card_states(self, limit: int) -> list[CardState]:
         """Every session with a card to keep fresh, with its check-in count; one batch."""
         async with _redis_guard():
@@ -382,13 +423,20 @@ class RedisLiveStore:
         return states
 
     async def claim_card_edit(
-        self, session_id: str, now: datetime, min_interval_s: float, fingerprint: str
+        self,
+        session_id: str,
+        now: datetime,
+        min_interval_s: float,
+        fingerprint: str,
+        card: str = "card",
     ) -> tuple[str, str]:
-        """('edit', previous fingerprint) when this process may edit the card now."""
+        """('edit', previous fingerprint) when this process may edit the card now; `card`
+        names which of the session's cards ("card", or "code_card" for a group session's
+        private code card)."""
         async with _redis_guard():
             answer, previous = await self._claim_card_edit(
                 keys=[keys.session(session_id)],
-                args=[to_ms(now), int(min_interval_s * 1000), fingerprint],
+                args=[to_ms(now), int(min_interval_s * 1000), fingerprint, card],
             )
         return _text(answer), _text(previous)
 
@@ -812,11 +860,29 @@ class RedisLiveStore:
                 ex=keys.PENDING_ACTION_TTL,
             )
 
-    async def pop_pending_action(self, user_id: int, now: datetime) -> tuple[str, str] | None:
-        """(action, payload) if one is pending and not expired; removed either way."""
+    async def put_start_choice(self, user_id: int, token: str, value: str) -> None:
+        async with _redis_guard():
+            await self._redis.set(
+                keys.start_choice(user_id, token), value, ex=keys.PENDING_ACTION_TTL
+            )
+
+    async def take_start_choice(self, user_id: int, token: str) -> str | None:
+        """The stored choice, for exactly one caller (GET and DEL in one MULTI)."""
+        key = keys.start_choice(user_id, token)
+        async with _redis_guard(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.get(key)
+            pipe.delete(key)
+            value, _ = await pipe.execute()
+        return _text(value) if value is not None else None
+
+    async def pop_pending_action(
+        self, user_id: int, now: datetime, only: Sequence[str] = ()
+    ) -> tuple[str, str] | None:
+        """(action, payload) if one is pending and not expired; removed either way. With
+        `only`, an action not among those is left pending and None is returned."""
         async with _redis_guard():
             value = await self._pop_pending_action(
-                keys=[keys.pending_action(user_id)], args=[to_ms(now)]
+                keys=[keys.pending_action(user_id)], args=[to_ms(now), *only]
             )
         if not value:
             return None

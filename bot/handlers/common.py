@@ -15,6 +15,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot import replies
 from bot.context import AttnContext
 from bot.metrics import metrics_of
+from bot.private import OPEN_PAYLOAD, deliver_privately, hide_message, in_group
 from bot.ratelimit import UpdateLimiter
 from services.courses import INVITE_PREFIX
 from services.errors import StorageUnavailable
@@ -75,7 +76,31 @@ def respond(context: AttnContext, update: Update, text: str, **kwargs: Any) -> N
     as soon as the work is done, and a burst of replies cannot hold up the next updates.
     """
     message = message_of(update)
+    if in_group(update):
+        # Never into a group: the sender's private chat (or one line pointing there).
+        respond_with(
+            context,
+            update,
+            lambda: deliver_privately(
+                context, update, lambda chat_id: context.bot.send_message(chat_id, text, **kwargs)
+            ),
+        )
+        return
     respond_with(context, update, lambda: message.reply_text(text, **kwargs))
+
+
+def respond_to_sender(
+    context: AttnContext, update: Update, send: Callable[[int], Awaitable[Any]]
+) -> None:
+    """Send something (a file, a photo) to the sender: `send(chat id)` runs in the
+    background with this chat's id, or with the sender's private chat when the command came
+    from a group (nothing personal goes into a group)."""
+    chat = update.effective_chat
+    assert chat is not None
+    if in_group(update):
+        respond_with(context, update, lambda: deliver_privately(context, update, send))
+        return
+    respond_with(context, update, lambda: send(chat.id))
 
 
 def respond_with(context: AttnContext, update: Update, send: Callable[[], Awaitable[Any]]) -> None:
@@ -171,6 +196,9 @@ async def start_command(update: Update, context: AttnContext) -> None:
     user = update.effective_user
     assert user is not None
     payload = (context.args or [""])[0]
+    if payload == OPEN_PAYLOAD:  # from a group's "open @bot once" link
+        respond(context, update, replies.PRIVATE_CHAT_OPENED)
+        return
     from_group = decode_group_payload(payload)
     if from_group is not None:
         from bot.handlers.checkin import CHECKIN_ACTION
@@ -221,6 +249,8 @@ async def register_command(update: Update, context: AttnContext) -> None:
     if not args:
         respond(context, update, replies.REGISTER_USAGE)
         return
+    if in_group(update):  # a name and a student number: keep them out of the group
+        send_later(context, update, hide_message(update))
     await register_from_words(update, context, args)
 
 

@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 from bot import replies
 from bot.context import AttnContext
 from bot.metrics import error_kind, metrics_of
+from bot.private import deliver_privately, in_group
 from services.corrections import AmbiguousStudent, NoRoster, SessionBusy, StudentNotFound
 from services.errors import (
     DomainError,
@@ -66,6 +67,10 @@ async def error_handler(update: object, context: AttnContext) -> None:
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(text[:200], show_alert=True)
+        elif in_group(update):  # an error reply can carry a code: privately, like every reply
+            await deliver_privately(
+                context, update, lambda chat_id: context.bot.send_message(chat_id, text)
+            )
         else:
             await context.bot.send_message(update.effective_chat.id, text)
     except TelegramError:

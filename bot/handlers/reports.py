@@ -8,8 +8,9 @@ from telegram import InputFile, Update
 
 from bot import replies
 from bot.context import AttnContext
-from bot.handlers.common import respond, respond_with
+from bot.handlers.common import respond, respond_to_sender
 from bot.notifier import TelegramNotifier
+from bot.private import deliver_privately
 from services.report_files import report_chart, report_xlsx
 
 
@@ -35,8 +36,9 @@ async def report_command(update: Update, context: AttnContext) -> None:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", course.name).strip("-") or "course"
     xlsx = InputFile(report_xlsx(report, context.tz), filename=f"attendance-{slug}.xlsx")
     chart = InputFile(report_chart(report, context.tz), filename="chart.png")
-    respond_with(context, update, lambda: context.bot.send_document(chat.id, xlsx))
-    respond_with(context, update, lambda: context.bot.send_photo(chat.id, chart))
+    # Names and attendance: to the teacher's private chat when asked from a group.
+    respond_to_sender(context, update, lambda chat_id: context.bot.send_document(chat_id, xlsx))
+    respond_to_sender(context, update, lambda chat_id: context.bot.send_photo(chat_id, chart))
 
 
 async def history_command(update: Update, context: AttnContext) -> None:
@@ -56,4 +58,6 @@ async def summary_command(update: Update, context: AttnContext) -> None:
     if summary is None:
         respond(context, update, replies.NO_SUMMARY)
         return
-    await TelegramNotifier(context.bot, context.tz).send_summary(summary)
+    notifier = TelegramNotifier(context.bot, context.tz)
+    # The notifier writes to the teacher privately; from a group that may be refused.
+    await deliver_privately(context, update, lambda _chat: notifier.send_summary(summary))

@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
-from telegram import Chat, InputFile, KeyboardButton, ReplyKeyboardMarkup, Update
+from telegram import InputFile, KeyboardButton, ReplyKeyboardMarkup, Update
+from telegram.error import TelegramError
 
 from bot import keyboards, replies
 from bot.card import parse_card_data, qr_png, render_card
 from bot.context import AttnContext
 from bot.handlers.common import respond
 from bot.jobs import refresh_cards
+from bot.private import open_bot_link, point_group_to_private, unreachable
 from services.courses import match_course
+from services.errors import NoOpenSession
 from services.models import CardState, Course, Session
 from services.numbers import looks_like_number
 from services.qr import checkin_link
-from services.sessions import clean_title, parse_extension, parse_minutes, parse_rotation
+from services.sessions import (
+    StartOptions,
+    clean_title,
+    parse_extension,
+    parse_minutes,
+    parse_rotation,
+)
 
 
 async def start_session_command(update: Update, context: AttnContext) -> None:
-    """/start_session [course] [minutes] [title]
+    """/start_session [course] [minutes] [title] [geo] [fixed|rotate=N]
 
     With one course it is the default; with several and none named, the teacher picks one
-    from buttons.
+    from buttons (the other options wait in Redis meanwhile, so they survive the buttons).
     """
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
@@ -38,22 +48,21 @@ async def start_session_command(update: Update, context: AttnContext) -> None:
     minutes = parse_minutes(args.pop(0)) if args and looks_like_number(args[0]) else None
     options = parse_session_options(args)
     title = clean_title(" ".join(args))
+    start = StartOptions(minutes, title, options.rotation, options.geo, chat.id)
     if course is None and len(courses) == 1:
         course = courses[0]
     elif course is None and len(courses) > 1:
+        token = await services.sessions.offer_start_choice(user.id, start)
+        # From a group the question goes to the teacher privately (like every answer); the
+        # card still goes to the group, which the stored choice remembers.
         respond(
             context,
             update,
             replies.CHOOSE_COURSE,
-            reply_markup=keyboards.course_choice(courses, minutes, title),
+            reply_markup=keyboards.course_choice_buttons(courses, token),
         )
         return
-    session = await services.sessions.start_session(
-        user.id, chat.id, minutes, title, course, options.rotation, options.geo
-    )
-    await post_card(context, chat, session)
-    if session.geo:
-        await ask_for_location(update, context, GEO_ANCHOR_ACTION, replies.ASK_TEACHER_LOCATION)
+    await open_session(update, context, course, start, chat.id)
 
 
 GEO_ANCHOR_ACTION = "geo_anchor"
@@ -82,59 +91,130 @@ def parse_session_options(args: list[str]) -> SessionOptions:
     return options
 
 
-async def ask_for_location(
-    update: Update, context: AttnContext, action: str, text: str, payload: str = ""
-) -> None:
-    """Ask for a location with Telegram's share-location button; the answer is expected."""
-    user = update.effective_user
-    assert user is not None
-    await context.services.users.expect_reply(user.id, action, payload)
-    keyboard = ReplyKeyboardMarkup(
+def location_keyboard() -> ReplyKeyboardMarkup:
+    """Telegram's share-location button (it works in private chats only)."""
+    return ReplyKeyboardMarkup(
         [[KeyboardButton(replies.SHARE_LOCATION_BUTTON, request_location=True)]],
         one_time_keyboard=True,
         resize_keyboard=True,
     )
-    chat = update.effective_chat
-    assert chat is not None
-    await context.bot.send_message(chat.id, text, reply_markup=keyboard)
+
+
+async def ask_for_location(
+    update: Update, context: AttnContext, action: str, text: str, payload: str = ""
+) -> None:
+    """Ask for a location with Telegram's share-location button, in the user's private chat;
+    the answer is expected."""
+    user = update.effective_user
+    assert user is not None
+    await context.services.users.expect_reply(user.id, action, payload)
+    await context.bot.send_message(user.id, text, reply_markup=location_keyboard())
 
 
 async def choose_course_button(update: Update, context: AttnContext) -> None:
-    """The teacher picked the course of a new session from the buttons."""
+    """The teacher picked the course of a new session from the buttons.
+
+    The typed options are taken from Redis once: a second tap (or a second device) finds
+    nothing and opens nothing.
+    """
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     assert query is not None and user is not None and chat is not None
-    choice = keyboards.parse_start_choice(query.data or "")
-    if choice is None:
-        await query.answer(replies.BAD_BUTTON, show_alert=True)
-        return
-    course_id, minutes, title = choice
+    data = query.data or ""
+    picked = keyboards.parse_start_token(data)
+    if picked is not None:
+        course_id, token = picked
+        await context.services.roles.require_teacher(user.id)
+        start = await context.services.sessions.take_start_choice(user.id, token)
+        if start is None:
+            await query.answer(replies.CHOICE_USED)
+            return
+    else:  # a keyboard from before the options were kept in Redis
+        legacy = keyboards.parse_start_choice(data)
+        if legacy is None:
+            await query.answer(replies.BAD_BUTTON, show_alert=True)
+            return
+        course_id, minutes, title = legacy
+        start = StartOptions(minutes, title, chat_id=chat.id)
     course = await context.services.courses.course_for_teacher(user.id, course_id)
-    session = await context.services.sessions.start_session(
-        user.id, chat.id, minutes, title, course
-    )
+    # Answered after the start: a refusal ("already open") reaches the presser as the
+    # button's alert through the error handler, which can answer only once.
+    await open_session(update, context, course, start, start.chat_id or chat.id)
     await query.answer()
-    await query.delete_message()
-    await post_card(context, chat, session)
+    with contextlib.suppress(TelegramError):
+        await query.delete_message()
 
 
-async def post_card(context: AttnContext, chat: Chat, session: Session) -> None:
-    """Post the session's live card in `chat`: in a private chat a QR photo with the code,
+async def open_session(
+    update: Update, context: AttnContext, course: Course | None, start: StartOptions, chat_id: int
+) -> None:
+    """Open the session (one atomic step decides) and post its card(s) in the chat it was
+    started from (a private chat's id is the user's, positive; a group's is negative)."""
+    user = update.effective_user
+    assert user is not None
+    session = await context.services.sessions.start_session(
+        user.id, chat_id, start.minutes, start.title, course, start.rotation_seconds, start.geo
+    )
+    if chat_id > 0:
+        await post_card(context, chat_id, session)
+    elif not await post_group_session(update, context, chat_id, session):
+        return
+    if session.geo:
+        await ask_for_location(update, context, GEO_ANCHOR_ACTION, replies.ASK_TEACHER_LOCATION)
+
+
+async def post_group_session(
+    update: Update, context: AttnContext, chat_id: int, session: Session
+) -> bool:
+    """A session started in a group: the code card (QR, code, buttons) goes to the teacher
+    privately, then the code-less card to the group.
+
+    When the teacher has no private chat with the bot yet, nobody could ever learn the code:
+    the session is discarded at once (no record, no summary, the teacher is not blocked) and
+    the group gets one line with a link that opens the bot. False then.
+    """
+    me = context.bot.username
+    view = render_card(CardState(session, 0), session.started_at, context.tz, me, False)
+    link = checkin_link(me, session.id, session.code)
+    try:
+        private = await context.bot.send_photo(
+            session.teacher_id,
+            InputFile(qr_png(link), filename="checkin.png"),
+            caption=view.text,
+            reply_markup=view.keyboard,
+        )
+    except TelegramError as exc:
+        # Whatever the error, the teacher may not have the code: drop the session rather
+        # than leave one open that blocks their next start.
+        await context.services.sessions.discard_session(session)
+        if not unreachable(exc):
+            raise
+        await point_group_to_private(context, update)
+        return False
+    await context.services.sessions.attach_code_card(
+        session, session.teacher_id, private.message_id, view.fingerprint
+    )
+    await post_card(context, chat_id, session)
+    return True
+
+
+async def post_card(context: AttnContext, chat_id: int, session: Session) -> None:
+    """Post the session's live card in the chat: in a private chat a QR photo with the code,
     count, time left and buttons; in a group the same without code or QR."""
     state = CardState(session, 0)
-    in_group = chat.type != Chat.PRIVATE
+    in_group = chat_id < 0
     view = render_card(state, session.started_at, context.tz, context.bot.username, in_group)
     if in_group:
-        message = await context.bot.send_message(chat.id, view.text, reply_markup=view.keyboard)
+        message = await context.bot.send_message(chat_id, view.text, reply_markup=view.keyboard)
     else:
         link = checkin_link(context.bot.username, session.id, session.code)
         message = await context.bot.send_photo(
-            chat.id,
+            chat_id,
             InputFile(qr_png(link), filename="checkin.png"),
             caption=view.text,
             reply_markup=view.keyboard,
         )
     await context.services.sessions.attach_card(
-        session, chat.id, message.message_id, view.fingerprint
+        session, chat_id, message.message_id, view.fingerprint
     )
 
 
@@ -174,13 +254,48 @@ async def card_button(update: Update, context: AttnContext) -> None:
     elif action == "ext":
         session = await sessions.extend_session(user.id, 5, session_id)
         await query.answer(replies.extended(session, context.tz)[:200])
+    elif action == "loc":
+        session = await sessions.teacher_session(user.id, session_id)
+        if not session.geo:
+            await query.answer(replies.NOT_A_GEO_SESSION, show_alert=True)
+            return
+        if not session.is_open(sessions.now()):
+            raise NoOpenSession()
+        await context.services.users.expect_reply(user.id, GEO_ANCHOR_ACTION, session.id)
+        await answer_privately(
+            update,
+            context,
+            replies.ASK_TEACHER_LOCATION_AGAIN,
+            location_keyboard(),
+            replies.LOCATION_PROMPT_SENT,
+        )
     elif action == "miss":
         missing = await sessions.missing_students(user.id, session_id)
-        await query.answer()
-        await context.bot.send_message(user.id, replies.missing_list(missing))
+        await answer_privately(update, context, replies.missing_list(missing))
     else:
         present = await sessions.checked_in_students(user.id, session_id)
-        await query.answer()
-        await context.bot.send_message(user.id, replies.present_list(present, context.tz))
+        await answer_privately(update, context, replies.present_list(present, context.tz))
     if action in ("end", "ext"):
         await refresh_cards(context, only=session_id)
+
+
+async def answer_privately(
+    update: Update,
+    context: AttnContext,
+    text: str,
+    markup: ReplyKeyboardMarkup | None = None,
+    notice: str | None = None,
+) -> None:
+    """A card button's answer (names, a location request) goes to the presser's private
+    chat, wherever the card is; if the presser never opened the bot, the button's answer
+    opens it instead (a t.me/<bot>?start= link, which Telegram allows there)."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    try:
+        await context.bot.send_message(user.id, text, reply_markup=markup)
+    except TelegramError as exc:
+        if not unreachable(exc):
+            raise
+        await query.answer(url=open_bot_link(context.bot.username))
+        return
+    await query.answer(notice)

@@ -3,8 +3,14 @@
 -- step, so several bot processes never edit one card at once or too often.
 -- KEYS[1] session hash
 -- ARGV[1] now (ms)   ARGV[2] minimum interval (ms)   ARGV[3] fingerprint of the new render
+-- ARGV[4] optional: which card, the prefix of its fields ('card', the default, or
+--         'code_card' for the private code card of a session started in a group)
 -- Returns {'edit', previous fingerprint} | {'same', ''} | {'wait', ''} | {'gone', ''}.
-local s = redis.call('HMGET', KEYS[1], 'card_msg', 'card_render', 'card_edited')
+local card = ARGV[4]
+if card ~= 'code_card' then
+  card = 'card'
+end
+local s = redis.call('HMGET', KEYS[1], card .. '_msg', card .. '_render', card .. '_edited')
 if not s[1] or s[1] == '' then
   return {'gone', ''}
 end
@@ -14,5 +20,5 @@ end
 if tonumber(ARGV[1]) - tonumber(s[3] or '0') < tonumber(ARGV[2]) then
   return {'wait', ''}
 end
-redis.call('HSET', KEYS[1], 'card_render', ARGV[3], 'card_edited', ARGV[1])
+redis.call('HSET', KEYS[1], card .. '_render', ARGV[3], card .. '_edited', ARGV[1])
 return {'edit', s[2] or ''}

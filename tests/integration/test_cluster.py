@@ -1,4 +1,5 @@
-"""The check-in and sweep integration tests once more, on a local three-master Redis Cluster.
+"""The check-in, sweep and session-start integration tests once more, on a local three-master
+Redis Cluster.
 
 The scenarios are the very functions of `test_attendance_loop` (and the code-rotation ones of
 `test_codes`), collected here a second time: this module overrides `redis_url` with the
@@ -47,6 +48,12 @@ from tests.integration.test_codes import (
 )
 from tests.integration.test_lockout import (
     test_30_simultaneous_wrong_guesses_judge_at_most_5 as test_30_simultaneous_wrong_guesses_judge_at_most_5,  # noqa: E501
+)
+from tests.integration.test_session_starts import (
+    test_a_stale_slot_is_taken_over_by_exactly_one_start as test_a_stale_slot_is_taken_over_by_exactly_one_start,  # noqa: E501
+)
+from tests.integration.test_session_starts import (
+    test_twenty_concurrent_starts_open_exactly_one_session as test_twenty_concurrent_starts_open_exactly_one_session,  # noqa: E501
 )
 
 

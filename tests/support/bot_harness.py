@@ -8,7 +8,7 @@ import json
 import time
 import urllib.parse
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from html.parser import HTMLParser
@@ -73,6 +73,8 @@ class RecordingRequest(BaseRequest):
         self.calls: list[ApiCall] = []
         self.api = FakeBotApi(token=token, bot_username=BOT_USERNAME, bot_id=BOT_ID)
         self._token = token
+        # Users who never started the bot: Telegram refuses to write to them privately.
+        self.never_started = _NeverStarted(self.api)
 
     async def initialize(self) -> None:
         return None
@@ -139,6 +141,23 @@ class RecordingRequest(BaseRequest):
 
     def texts(self, chat_id: int | None = None) -> list[str]:
         return [c.text for c in self.sent(chat_id) if c.method in ("sendMessage", "sendPhoto")]
+
+
+class _NeverStarted:
+    """Tests say "this user never opened the bot" (`update`) or "now they did" (`discard`);
+    the fake then answers as Telegram does (403 "can't initiate conversation")."""
+
+    def __init__(self, api: FakeBotApi) -> None:
+        self._api = api
+
+    def update(self, user_ids: Iterable[int]) -> None:
+        for user_id in user_ids:
+            with self._api._cond:
+                self._api._chats.pop(user_id, None)
+            self._api.register_user(user_id)
+
+    def discard(self, user_id: int) -> None:
+        self._api.register_chat(user_id)
 
 
 def _multipart(
@@ -318,14 +337,22 @@ class BotHarness:
         await wait_for_replies(self.app.bot_data)
         return [c.text for c in self.request.calls[before:] if c.method == "sendMessage"]
 
-    async def press(self, user_id: int, data: str, message_id: int | None = None) -> None:
+    async def press(
+        self,
+        user_id: int,
+        data: str,
+        message_id: int | None = None,
+        chat_id: int | None = None,
+    ) -> None:
         """Press an inline button (or forge one) carrying `data`, under the bot's message
-        `message_id` in the user's private chat (a new one saying "buttons" by default)."""
+        `message_id` in the presser's private chat or in `chat_id` (a group); a new message
+        saying "buttons" by default."""
         api = self.request.api
-        message = api.ensure_bot_message(user_id, message_id, "buttons")
-        update_id = api.press_button(
-            user_id, message["message_id"], user_id, data, check_button=False
-        )
+        chat = user_id if chat_id is None else chat_id
+        if chat < 0 and chat not in api._chats:
+            api.register_chat(chat, "group", title="Group")
+        message = api.ensure_bot_message(chat, message_id, "buttons")
+        update_id = api.press_button(user_id, message["message_id"], chat, data, check_button=False)
         update = api.get_update(update_id)
         await self.app.process_update(Update.de_json(update, self.app.bot))
         await wait_for_replies(self.app.bot_data)
