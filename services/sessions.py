@@ -234,6 +234,7 @@ class SessionService:
             check_range(
                 rotation_seconds, "rotation", self.min_rotation_seconds, ROTATION_MAX_SECONDS
             )
+
     async def offer_start_choice(self, teacher_id: int, options: StartOptions) -> str:
         """Keep the typed options while the teacher picks the course; the token for the
         buttons. Each press of those buttons takes the options once (a double tap gets

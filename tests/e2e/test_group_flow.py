@@ -98,8 +98,7 @@ def test_group_session_end_to_end(fake: FakeBotApi, tmp_path: Path) -> None:
         # The group's card follows the count (edited by the refresh job, no code in it).
         fake.wait_for(
             lambda f: any(
-                "10 checked in" in str(m.get("text", ""))
-                for m in f.chat_messages(GROUP)
+                "10 checked in" in str(m.get("text", "")) for m in f.chat_messages(GROUP)
             ),
             timeout=30,
         )
