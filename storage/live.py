@@ -871,8 +871,20 @@ class RedisLiveStore:
                 await self._pipeline(build)
 
     async def forget_user(self, user_id: int) -> None:
-        """Drop everything Redis holds about the user (profile, pending action, attempts)."""
+        """Drop everything Redis holds about the user (profile, pending action, attempts) and
+        take them off the rosters of live sessions (a check-in already made stays, and is
+        saved under their pseudonym)."""
         async with _redis_guard():
+            live = [_text(s) for s in await self._redis.zrange(keys.due_index(), 0, -1)]
+            if isinstance(self._redis, RedisCluster):
+                await asyncio.gather(
+                    *(self._redis.srem(keys.session_roster(sid), str(user_id)) for sid in live)
+                )
+            elif live:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for sid in live:
+                        pipe.srem(keys.session_roster(sid), str(user_id))
+                    await pipe.execute()
             await self._redis.delete(
                 keys.profile(user_id),
                 keys.pending_action(user_id),
