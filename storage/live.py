@@ -7,6 +7,7 @@ name comes from `storage.keys`. Connection failures surface as `StorageUnavailab
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import secrets
@@ -33,7 +34,7 @@ from services.models import (
     UserProfile,
 )
 from services.numbers import NumberOutOfRange
-from services.ports import RawCheckIn, SweepClaim, Visit
+from services.ports import GuessLimit, RawCheckIn, SweepClaim, Visit
 from storage import keys
 from storage.redis_client import LiveRedis
 
@@ -501,18 +502,93 @@ class RedisLiveStore:
         now: datetime,
         metres: int | None = None,
         session_id: str | None = None,
+        guard: GuessLimit | None = None,
     ) -> RawCheckIn:
         """Find the session by its code (unless a QR link named it) and run the atomic
-        check-in script on it."""
+        check-in script on it.
+
+        With a `guard`, at most `guard.limit` codes of the student are judged in any window,
+        whatever the concurrency, and the limit-th wrong one locks them out (outcome
+        LOCKED_OUT). On one Redis server the guard runs inside the check-in script itself
+        (one round trip, as without it). On a cluster the student's keys are in another hash
+        slot, so a guess is taken in the student's slot before the code is judged and settled
+        after (given back unless wrong). A code that names no session is judged by its lookup
+        alone, so it is counted the same take-then-settle way in both setups.
+        """
+        cluster = isinstance(self._redis, RedisCluster)
+        token: str | None = None
+        if guard is not None and cluster:
+            token = await self.take_guess(student_id, now, guard.window_seconds, guard.limit)
+            if token is None:
+                return RawCheckIn(CheckInOutcome.LOCKED_OUT)
+        try:
+            raw = await self._judge(
+                code, student_id, now, metres, session_id, None if cluster else guard
+            )
+        except Exception:
+            if token is not None:
+                with contextlib.suppress(StorageUnavailable):
+                    await self._settle(student_id, token, False, now, guard)
+            raise
+        if guard is None:
+            return raw
+        wrong = raw.outcome is CheckInOutcome.WRONG_CODE
+        if token is None and wrong and raw.session_id is None:
+            # No session has this code: the lookup was the judgement. Count it.
+            token = await self.take_guess(student_id, now, guard.window_seconds, guard.limit)
+            if token is None:
+                return RawCheckIn(CheckInOutcome.LOCKED_OUT)
+        if token is not None and await self._settle(student_id, token, wrong, now, guard):
+            return RawCheckIn(CheckInOutcome.LOCKED_OUT)
+        return raw
+
+    async def _settle(
+        self, student_id: int, token: str, wrong: bool, now: datetime, guard: GuessLimit | None
+    ) -> bool:
+        """Settle a taken guess; True when this verdict locked the student out."""
+        assert guard is not None
+        locked = await self.settle_guess(
+            student_id,
+            token,
+            wrong,
+            now,
+            guard.window_seconds,
+            guard.limit,
+            guard.lock_seconds,
+        )
+        return locked is not None
+
+    async def _judge(
+        self,
+        code: str,
+        student_id: int,
+        now: datetime,
+        metres: int | None,
+        session_id: str | None,
+        guard: GuessLimit | None,
+    ) -> RawCheckIn:
+        """Resolve the code (unless named) and run the check-in script (guarded in-script
+        when `guard` is given: single Redis server only)."""
         named = session_id
         args: list[EncodableT] = [code, student_id, to_ms(now), "" if metres is None else metres]
+        guard_keys: list[str] = []
+        if guard is not None:
+            guard_keys = [keys.attempts(student_id), keys.guesses(student_id)]
+            args += [
+                guard.window_seconds * 1000,
+                guard.limit,
+                guard.lock_seconds * 1000,
+                keys.ATTEMPTS_SAFETY_TTL,
+                secrets.token_hex(6),
+                keys.UNSETTLED_GUESS_SECONDS * 1000,
+            ]
         try:  # (not _redis_guard: this is the hottest path, and a plain try costs nothing)
             for fresh in (False, True):
                 session_id = named or await self._resolve_code(code, fresh)
                 if session_id is None:
                     return RawCheckIn(CheckInOutcome.WRONG_CODE)
                 outcome, title, value, count = await self._check_in(
-                    keys=_checkin_keys(session_id), args=args
+                    keys=[*_checkin_keys(session_id), *guard_keys], args=args
                 )
                 name = _text(outcome)
                 if name == "no_session" and not fresh and named is None:
