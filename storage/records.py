@@ -233,6 +233,15 @@ DELETE_OLD_SESSIONS = "DELETE FROM sessions WHERE started_at < $1"
 DELETE_OLD_AUDIT = "DELETE FROM attendance_audit WHERE changed_at < $1"
 DELETE_OLD_FORGOTTEN = "DELETE FROM forgotten_users WHERE forgotten_at < $1"
 DELETE_OLD_INVITES = "DELETE FROM teacher_invites WHERE expires_at < $1"
+# A pseudonym's "Former student" row goes once nothing refers to it (its records aged out, or
+# a repeated /forgetme of someone with no records replaced it).
+DELETE_UNUSED_PSEUDONYMS = """
+DELETE FROM users u
+WHERE u.id < 0
+  AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.student_id = u.id)
+  AND NOT EXISTS (SELECT 1 FROM attendance_audit au WHERE au.student_id = u.id)
+  AND NOT EXISTS (SELECT 1 FROM forgotten_users f WHERE f.pseudonym = u.id)
+"""
 
 # Per-student standing in a course: one attendance row per session the student was on the
 # roster for (the sweep writes "absent" rows), so counting rows counts sessions.
@@ -894,4 +903,5 @@ class PostgresRecordStore:
             await conn.execute(DELETE_OLD_AUDIT, cutoff)
             await conn.execute(DELETE_OLD_FORGOTTEN, forgotten_cutoff)
             await conn.execute(DELETE_OLD_INVITES, cutoff)
+            await conn.execute(DELETE_UNUSED_PSEUDONYMS)
         return int(status.rsplit(" ", 1)[-1])

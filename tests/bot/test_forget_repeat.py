@@ -191,3 +191,23 @@ async def test_forgetme_three_times_with_rejoins(
     assert await clean_redis.exists(keys.pending_action(STUDENT)) == 0
     [mine] = await bot.send(STUDENT, "/mydata")
     assert "Attendance records: 0" in mine and "Ethics" not in mine and "7788123" not in mine
+
+
+async def test_repeated_forgetme_without_records_leaves_no_rows_behind(
+    bot: BotHarness, clock: ManualClock, clean_database: str
+) -> None:
+    """Pressing "Yes, delete" again and again costs nothing lasting: each request's unused
+    pseudonym row goes with the daily retention job."""
+    for _ in range(5):
+        await bot.send(STUDENT, "/forgetme", **NAMES)
+        await bot.press(STUDENT, "fg:yes")
+        clock.advance(minutes=1)
+    clock.advance(days=3)  # past the pseudonym mapping's lifetime
+    await bot.services.privacy.apply_retention()
+    conn = await asyncpg.connect(clean_database)
+    try:
+        left = await conn.fetchval("SELECT count(*) FROM users WHERE id < 0")
+        mappings = await conn.fetchval("SELECT count(*) FROM forgotten_users")
+    finally:
+        await conn.close()
+    assert (left, mappings) == (0, 0)
