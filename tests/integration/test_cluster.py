@@ -45,6 +45,9 @@ from tests.integration.test_codes import (
 from tests.integration.test_codes import (
     test_five_wrong_codes_lock_for_ten_minutes as test_five_wrong_codes_lock_for_ten_minutes,
 )
+from tests.integration.test_forget_live import (
+    test_forget_leaves_live_rosters_and_drops_every_key as test_forget_leaves_live_rosters_and_drops_every_key,  # noqa: E501
+)
 from tests.integration.test_lockout import (
     test_30_simultaneous_wrong_guesses_judge_at_most_5 as test_30_simultaneous_wrong_guesses_judge_at_most_5,  # noqa: E501
 )
