@@ -23,7 +23,13 @@ from services.models import (
     SessionState,
     UserProfile,
 )
-from services.numbers import ROTATION_MAX_SECONDS, check_range, parse_number
+from services.numbers import (
+    EXTEND_MINUTES,
+    ROTATION_MAX_SECONDS,
+    SESSION_MINUTES,
+    check_range,
+    parse_number,
+)
 from services.ports import GuessLimit, LiveStore, RecordStore
 from services.roles import RoleService
 
@@ -31,8 +37,7 @@ WRONG_CODE_LIMIT = 5
 WRONG_CODE_WINDOW_SECONDS = 600
 LOCK_SECONDS = 600
 _GUESSES = GuessLimit(WRONG_CODE_WINDOW_SECONDS, WRONG_CODE_LIMIT, LOCK_SECONDS)
-MIN_MINUTES = 1
-MAX_MINUTES = 240
+MIN_MINUTES, MAX_MINUTES = SESSION_MINUTES
 MAX_TITLE_LENGTH = 80
 _CODE_ATTEMPTS = 20
 
@@ -63,7 +68,7 @@ def parse_extension(text: str) -> int:
     Raises:
         NumberOutOfRange: not a number of 1-240 minutes.
     """
-    return parse_number(text, "extend_minutes", MIN_MINUTES, MAX_MINUTES)
+    return parse_number(text, "extend_minutes", *EXTEND_MINUTES)
 
 
 # What `parse_rotation` gives for text that is no ASCII number: `start_session` refuses it
@@ -383,7 +388,7 @@ class SessionService:
             NotATeacher, NoOpenSession, NumberOutOfRange (minutes out of 1-240, or past the
             longest a session may last: the range then names the minutes still allowed).
         """
-        check_range(minutes, "extend_minutes", MIN_MINUTES, MAX_MINUTES)
+        check_range(minutes, "extend_minutes", *EXTEND_MINUTES)
         if session_id is None:
             await self._roles.require_teacher(teacher_id)
             session = await self.open_session(teacher_id)
