@@ -442,22 +442,29 @@ class RedisLiveStore:
             int(_text(k)): _checkin_from(session_id, _text(k), _text(v)) for k, v in values.items()
         }
 
+    async def live_status(
+        self, session_id: str, student_id: int
+    ) -> tuple[str, AttendanceStatus | None]:
+        """A student's current status in a live session (the teacher's mark, else their
+        check-in's): ("ok"|"sealed"|"gone", status or None when neither)."""
+        return await self._run_mark_live(session_id, student_id, "?", "?")
+
     async def mark_live(
         self,
         session_id: str,
         student_id: int,
         status: AttendanceStatus,
-        expected: AttendanceStatus | str | None = "?",
+        expected: AttendanceStatus | None,
     ) -> tuple[str, AttendanceStatus | None]:
-        """A teacher's correction on a live session: ("ok"|"sealed"|"gone"|"changed", status
-        before). With `expected` "?" it only reads; otherwise it writes only if the current
-        status is `expected` (None: no check-in and no mark), else answers "changed"."""
-        if expected == "?":
-            condition = "?"
-        elif isinstance(expected, AttendanceStatus):
-            condition = expected.value
-        else:
-            condition = "-"
+        """A teacher's correction on a live session, made only if the student's current
+        status is still `expected` (None: no check-in and no mark): ("ok"|"sealed"|"gone"|
+        "changed", the status before)."""
+        condition = expected.value if expected is not None else "-"
+        return await self._run_mark_live(session_id, student_id, status.value, condition)
+
+    async def _run_mark_live(
+        self, session_id: str, student_id: int, status: str, condition: str
+    ) -> tuple[str, AttendanceStatus | None]:
         async with _redis_guard():
             outcome, previous = await self._mark_live(
                 keys=[
@@ -465,7 +472,7 @@ class RedisLiveStore:
                     keys.session_checkins(session_id),
                     keys.session_marks(session_id),
                 ],
-                args=[student_id, status.value, condition],
+                args=[student_id, status, condition],
             )
         before = _text(previous)
         return _text(outcome), AttendanceStatus(before) if before else None

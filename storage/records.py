@@ -347,6 +347,7 @@ INSERT INTO attendance_audit (session_id, student_id, changed_by, changed_at, ol
 VALUES ($1, $2, $3, $4, $5, $6)
 """
 
+INSERT_AUDIT_RETURNING_ID = INSERT_AUDIT.rstrip() + " RETURNING id"
 DELETE_AUDIT = "DELETE FROM attendance_audit WHERE id = $1"
 
 SELECT_LATEST_SESSION = """
@@ -769,7 +770,7 @@ class PostgresRecordStore:
         """Audit a correction of a live session before it is made; returns the row's id."""
         async with _pg_guard():
             audit_id = await self._pool.fetchval(
-                INSERT_AUDIT + " RETURNING id",
+                INSERT_AUDIT_RETURNING_ID,
                 session_id,
                 student_id,
                 changed_by,

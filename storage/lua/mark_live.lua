@@ -4,7 +4,7 @@
 -- audited one (ARGV[3] = that status, or '-' for none), so the audit row and the change are
 -- both stored or neither (the caller deletes its audit row when this refuses).
 -- KEYS[1] session hash  KEYS[2] check-ins  KEYS[3] marks
--- ARGV[1] student id    ARGV[2] new status (present|late|excused|absent)
+-- ARGV[1] student id    ARGV[2] new status (present|late|excused|absent; ignored when reading)
 -- ARGV[3] '?' (read only) or the expected current status ('-' for none)
 -- Returns {'gone', ''} when the session is no longer in Redis, {'sealed', ''} while a sweep
 -- holds it, {'changed', current} when the current status is not the expected one, else
