@@ -51,6 +51,9 @@ from tests.integration.test_forget_live import (
 from tests.integration.test_lockout import (
     test_30_simultaneous_wrong_guesses_judge_at_most_5 as test_30_simultaneous_wrong_guesses_judge_at_most_5,  # noqa: E501
 )
+from tests.integration.test_lockout import (
+    test_30_wrong_guesses_over_3_processes_judge_at_most_5 as test_30_wrong_guesses_over_3_processes_judge_at_most_5,  # noqa: E501
+)
 
 
 @pytest.fixture
