@@ -96,4 +96,12 @@ if ARGV[4] ~= '' then
   value = value .. ' ' .. ARGV[4]
 end
 redis.call('HSET', KEYS[2], ARGV[2], value)
-return {'recorded', title, value, redis.call('HLEN', KEYS[2])}
+local count = redis.call('HLEN', KEYS[2])
+if count == 1 then
+  -- The first check-in creates the hash: it expires with the session hash (safety net only).
+  local ttl = redis.call('TTL', KEYS[1])
+  if ttl > 0 then
+    redis.call('EXPIRE', KEYS[2], ttl)
+  end
+end
+return {'recorded', title, value, count}

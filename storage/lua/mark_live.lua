@@ -34,4 +34,9 @@ if previous ~= expected then
   return {'changed', previous}
 end
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+-- The marks expire with the session hash (a safety net only; the sweep removes them).
+local ttl = redis.call('TTL', KEYS[1])
+if ttl > 0 then
+  redis.call('EXPIRE', KEYS[3], ttl)
+end
 return {'ok', previous}
