@@ -940,13 +940,17 @@ class RedisLiveStore:
 
         def build(pipe: Any) -> None:
             for user_id, (full_name, number) in registered.items():
-                self._merge_registration.queue(pipe, [keys.profile(user_id)], [full_name, number])
+                self._merge_registration.queue(
+                    pipe, [keys.profile(user_id), keys.forgotten(user_id)], [full_name, number]
+                )
 
         async with _redis_guard():
             if isinstance(self._redis, RedisCluster):
                 await asyncio.gather(
                     *(
-                        self._merge_registration(keys=[keys.profile(uid)], args=[name, number])
+                        self._merge_registration(
+                            keys=[keys.profile(uid), keys.forgotten(uid)], args=[name, number]
+                        )
                         for uid, (name, number) in registered.items()
                     )
                 )
@@ -974,4 +978,6 @@ class RedisLiveStore:
                 keys.attempts(user_id),
                 keys.guesses(user_id),
             )
+            # Registered names being loaded right now were read before this: never merge them.
+            await self._redis.set(keys.forgotten(user_id), "1", ex=keys.FORGOTTEN_MARKER_TTL)
             await self._redis.zrem(keys.seen_index(), str(user_id))

@@ -45,3 +45,25 @@ async def test_forget_leaves_live_rosters_and_drops_every_key(
         assert await redis.exists(key) == 0, key
     assert await redis.zscore(keys.seen_index(), str(STUDENT)) is None
     assert await services.records.load_profile(STUDENT) is None
+
+
+async def test_names_loaded_before_forgetting_are_not_merged_back(
+    services: Services, clock: ManualClock
+) -> None:
+    """A background profile load that read the registered name just before /forgetme must
+    not put it into the profile the user's next message caches."""
+    profile = UserProfile(STUDENT, "Zbigniew")
+    await services.users.register(profile, "Zbigniew Quetzalcoatl", "7788123")
+    read_before = await services.records.load_profiles([STUDENT])
+    await services.privacy.forget(STUDENT)
+    clock.advance(seconds=1)
+    await services.users.seen(UserProfile(STUDENT, "Z"))  # the next message: cached again
+    await services.users.settle()
+    stale = read_before[STUDENT]
+    await services.sessions._live.merge_registrations(
+        {STUDENT: (stale.full_name or "", stale.student_number or "")}
+    )
+    cached = await services.privacy.personal_data(STUDENT)
+    assert cached.cached_profile is not None
+    assert cached.cached_profile.full_name is None and cached.cached_profile.student_number is None
+    assert cached.profile is None or cached.profile.full_name is None
