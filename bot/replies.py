@@ -510,10 +510,14 @@ def personal_data(data: PersonalData) -> str:
 
 
 FORGET_CONFIRM = (
-    "This deletes your registered name, student number and cached profile. Your past "
-    "attendance stays, without your name, so teachers' counts stay right. Go ahead?"
+    "This deletes your registered name, student number and cached profile, and takes you off "
+    "your courses' rosters. Your past attendance stays, without your name, so teachers' counts "
+    "stay right. Go ahead?"
 )
-FORGOTTEN = "Done: your name and number are deleted."
+FORGOTTEN = (
+    "Done: your name and number are deleted and you left your courses. "
+    "To take part again, /join a course (you will be asked your name)."
+)
 FORGET_CANCELLED = "Nothing was deleted."
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -91,6 +92,22 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("must be an IANA time zone such as Europe/Berlin") from exc
+        return value
+
+    @field_validator("code_grace_seconds")
+    @classmethod
+    def _rotation_outlives_the_card(cls, value: int, info: ValidationInfo) -> int:
+        """A rotating code must stay on the card for one card refresh plus its grace period,
+        or the code on the projector is dead most of the time (/start_session's rotate=N is
+        held to the same bound)."""
+        rotation = info.data.get("code_rotation_seconds")
+        refresh = info.data.get("card_refresh_seconds")
+        if rotation and refresh is not None and rotation < math.ceil(refresh) + value:
+            shortest = math.ceil(refresh) + value
+            raise ValueError(
+                f"plus ATTN_CARD_REFRESH_SECONDS is longer than ATTN_CODE_ROTATION_SECONDS: "
+                f"set ATTN_CODE_ROTATION_SECONDS to 0 (fixed codes) or at least {shortest}"
+            )
         return value
 
     @field_validator("bot_token")

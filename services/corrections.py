@@ -152,7 +152,7 @@ class CorrectionService:
             StorageUnavailable: Redis or PostgreSQL is away (nothing is changed).
         """
         for _ in range(_MARK_ATTEMPTS):
-            outcome, current = await self._live.mark_live(session.id, student.user_id, status)
+            outcome, current = await self._live.live_status(session.id, student.user_id)
             if outcome == "sealed":
                 raise SessionBusy()
             if outcome == "gone":
@@ -164,7 +164,7 @@ class CorrectionService:
             )
             try:
                 outcome, _ = await self._live.mark_live(
-                    session.id, student.user_id, status, expected=current
+                    session.id, student.user_id, status, current
                 )
             except Exception:
                 # The write may have reached Redis before the connection failed: look.
@@ -194,7 +194,7 @@ class CorrectionService:
         if before is status:
             return False
         try:
-            outcome, current = await self._live.mark_live(session_id, student_id, status)
+            outcome, current = await self._live.live_status(session_id, student_id)
         except Exception:
             return False
         return outcome == "ok" and current is status

@@ -40,6 +40,16 @@ class RawCheckIn:
 
 
 @dataclass(frozen=True, slots=True)
+class GuessLimit:
+    """At most `limit` codes judged per student in any `window_seconds`; the limit-th wrong
+    one locks them out for `lock_seconds`."""
+
+    window_seconds: int
+    limit: int
+    lock_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
 class SweepClaim:
     """A session claimed for sweeping: sealed against new check-ins, with all its check-ins."""
 
@@ -88,12 +98,15 @@ class LiveStore(Protocol):
     async def set_anchor(self, session_id: str, latitude: float, longitude: float) -> bool: ...
     async def roster(self, session_id: str) -> set[int]: ...
     async def checked_in(self, session_id: str) -> dict[int, CheckIn]: ...
+    async def live_status(
+        self, session_id: str, student_id: int
+    ) -> tuple[str, AttendanceStatus | None]: ...
     async def mark_live(
         self,
         session_id: str,
         student_id: int,
         status: AttendanceStatus,
-        expected: AttendanceStatus | str | None = "?",
+        expected: AttendanceStatus | None,
     ) -> tuple[str, AttendanceStatus | None]: ...
     async def claim_teacher_slot(
         self, session: Session, now: datetime, replace: str = ""
@@ -108,6 +121,7 @@ class LiveStore(Protocol):
         now: datetime,
         metres: int | None = None,
         session_id: str | None = None,
+        guard: GuessLimit | None = None,
     ) -> RawCheckIn: ...
     async def end_session(self, session_id: str, now: datetime) -> bool: ...
     async def checkin_count(self, session_id: str) -> int: ...
@@ -119,19 +133,6 @@ class LiveStore(Protocol):
     async def finish_sweep(self, claim: SweepClaim) -> bool: ...
     async def cached_profiles(self, user_ids: Sequence[int]) -> dict[int, UserProfile]: ...
     async def touch_profile(self, profile: UserProfile, update_id: int | None = None) -> Visit: ...
-    async def take_guess(
-        self, user_id: int, now: datetime, window_seconds: int, limit: int
-    ) -> str | None: ...
-    async def settle_guess(
-        self,
-        user_id: int,
-        token: str,
-        wrong: bool,
-        now: datetime,
-        window_seconds: int,
-        limit: int,
-        lock_seconds: int,
-    ) -> datetime | None: ...
     async def rotate_codes(self, now: datetime, new_codes: dict[str, str]) -> dict[str, str]: ...
     async def due_rotations(self, now: datetime, limit: int) -> list[str]: ...
     async def store_profile(self, profile: UserProfile) -> None: ...

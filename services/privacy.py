@@ -9,8 +9,9 @@ from services.clock import Clock
 from services.models import PersonalData
 from services.ports import LiveStore, RecordStore
 
-# Forgotten users' id -> pseudonym rows only need to outlive any session live at the time.
-FORGOTTEN_MAPPING_DAYS = 1
+# Forgotten users' id -> pseudonym rows only need to outlive any session live at the time:
+# a session lasts at most MAX_SESSION_HOURS (24), and is saved a sweep later.
+FORGOTTEN_MAPPING_DAYS = 2
 
 
 class PrivacyService:
@@ -40,8 +41,13 @@ class PrivacyService:
         )
 
     async def forget(self, user_id: int) -> None:
-        """Remove the user's names, number and cached profile; records stay under a pseudonym
-        (negative, so it can never be a Telegram user id), so teachers' counts stay right."""
+        """Remove the user's names, number, cached profile and pending prompts, and take them
+        off every roster; records stay under a fresh pseudonym (negative, so it can never be
+        a Telegram user id, and nothing is ever sent to it), so teachers' counts stay right.
+
+        Safe to repeat any number of times (after re-joining, too). PostgreSQL goes first: if
+        it is away nothing changes; if Redis fails after it, asking again finishes the job.
+        """
         pseudonym = -(secrets.randbelow(2**62) + 1)
         await self._records.forget_user(user_id, pseudonym, self._clock.now())
         await self._live.forget_user(user_id)

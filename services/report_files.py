@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from services.export import neutralise_cell, zone_label
@@ -42,6 +42,11 @@ def _rows(report: CourseReport) -> list[list[object]]:
         ]
         for s in report.standings
     ]
+
+
+def _latest(report: CourseReport) -> datetime | None:
+    """When the report's last session started: the offset a zone label shows."""
+    return report.sessions[-1].started_at if report.sessions else None
 
 
 def report_csv(report: CourseReport) -> bytes:
@@ -83,7 +88,7 @@ def report_xlsx(report: CourseReport, tz: tzinfo = UTC) -> bytes:
         [
             "session_id",
             "title",
-            f"started_at ({zone_label(tz)})",
+            f"started_at ({zone_label(tz, _latest(report))})",
             "utc_offset",
             "attended",
             "late",
@@ -134,7 +139,7 @@ def report_chart(report: CourseReport, tz: tzinfo = UTC) -> bytes:
         axes.plot(times, [rate.percent for rate in report.sessions], marker="o")
         axes.xaxis_date(tz)
         axes.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d %H:%M", tz=tz))  # type: ignore[no-untyped-call]
-        axes.set_xlabel(f"session start ({zone_label(tz)})", parse_math=False)
+        axes.set_xlabel(f"session start ({zone_label(tz, _latest(report))})", parse_math=False)
         figure.autofmt_xdate()
     else:
         axes.text(0.5, 0.5, "No sessions yet", ha="center", va="center")

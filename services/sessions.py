@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import math
 import secrets
@@ -26,15 +25,21 @@ from services.models import (
     SessionState,
     UserProfile,
 )
-from services.numbers import ROTATION_MAX_SECONDS, check_range, parse_number
-from services.ports import LiveStore, RecordStore
+from services.numbers import (
+    EXTEND_MINUTES,
+    ROTATION_MAX_SECONDS,
+    SESSION_MINUTES,
+    check_range,
+    parse_number,
+)
+from services.ports import GuessLimit, LiveStore, RecordStore
 from services.roles import RoleService
 
 WRONG_CODE_LIMIT = 5
 WRONG_CODE_WINDOW_SECONDS = 600
 LOCK_SECONDS = 600
-MIN_MINUTES = 1
-MAX_MINUTES = 240
+_GUESSES = GuessLimit(WRONG_CODE_WINDOW_SECONDS, WRONG_CODE_LIMIT, LOCK_SECONDS)
+MIN_MINUTES, MAX_MINUTES = SESSION_MINUTES
 MAX_TITLE_LENGTH = 80
 _CODE_ATTEMPTS = 20
 # How long a valid code stays bound to its session while the bot waits for the student's
@@ -81,7 +86,7 @@ def parse_extension(text: str) -> int:
     Raises:
         NumberOutOfRange: not a number of 1-240 minutes.
     """
-    return parse_number(text, "extend_minutes", MIN_MINUTES, MAX_MINUTES)
+    return parse_number(text, "extend_minutes", *EXTEND_MINUTES)
 
 
 # What `parse_rotation` gives for text that is no ASCII number: `start_session` refuses it
@@ -330,10 +335,9 @@ class SessionService:
 
         `locked_until` comes from the user's visit: a student who sent too many wrong codes
         is refused without a lookup. At most five codes are judged per student in any ten
-        minutes, however many arrive at once or through however many bot processes: a
-        guess is taken atomically (in the student's Redis slot) before the code is judged
-        (in the session's slot), and given back unless the code was wrong. The fifth wrong
-        code locks the student out for ten minutes.
+        minutes, however many arrive at once or through however many bot processes (the
+        store counts them in the same atomic step that judges the code, see
+        `LiveStore.check_in`). The fifth wrong code locks the student out for ten minutes.
 
         Raises:
             InvalidArgument: the text cannot be a code at all.
@@ -342,22 +346,10 @@ class SessionService:
         if locked_until is not None and locked_until > now:
             return CheckInResult(CheckInOutcome.LOCKED_OUT)
         code = normalize_code(code_text)
-        token = await self._live.take_guess(
-            student_id, now, WRONG_CODE_WINDOW_SECONDS, WRONG_CODE_LIMIT
+        raw = await self._live.check_in(
+            code, student_id, now, session_id=session_id, guard=_GUESSES
         )
-        if token is None:
-            return CheckInResult(CheckInOutcome.LOCKED_OUT)
-        try:
-            raw = await self._live.check_in(code, student_id, now, session_id=session_id)
-        except BaseException:
-            # Not judged: give the guess back (best effort; unsettled guesses expire anyway).
-            with contextlib.suppress(Exception):
-                await self._settle(student_id, token, wrong=False, now=now)
-            raise
-        locked = await self._settle(
-            student_id, token, wrong=raw.outcome is CheckInOutcome.WRONG_CODE, now=now
-        )
-        if locked is not None:
+        if raw.outcome is CheckInOutcome.LOCKED_OUT:
             return CheckInResult(CheckInOutcome.LOCKED_OUT)
         status = None
         if raw.outcome in (CheckInOutcome.RECORDED, CheckInOutcome.DUPLICATE):
@@ -369,19 +361,6 @@ class SessionService:
             checked_in_at=raw.checked_in_at,
             status=status,
             checked_in_count=raw.count,
-        )
-
-    async def _settle(
-        self, student_id: int, token: str, wrong: bool, now: datetime
-    ) -> datetime | None:
-        return await self._live.settle_guess(
-            student_id,
-            token,
-            wrong,
-            now,
-            WRONG_CODE_WINDOW_SECONDS,
-            WRONG_CODE_LIMIT,
-            LOCK_SECONDS,
         )
 
     async def set_location(
@@ -541,7 +520,7 @@ class SessionService:
             NotATeacher, NoOpenSession, NumberOutOfRange (minutes out of 1-240, or past the
             longest a session may last: the range then names the minutes still allowed).
         """
-        check_range(minutes, "extend_minutes", MIN_MINUTES, MAX_MINUTES)
+        check_range(minutes, "extend_minutes", *EXTEND_MINUTES)
         if session_id is None:
             await self._roles.require_teacher(teacher_id)
             session = await self.open_session(teacher_id)

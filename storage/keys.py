@@ -124,6 +124,16 @@ def guesses(user_id: int) -> str:
 UNSETTLED_GUESS_SECONDS = 30
 
 
+def forgotten(user_id: int) -> str:
+    """String: the user asked to be forgotten a moment ago, so registered names loaded from
+    PostgreSQL before that are not merged back into a newly cached profile (no name in it)."""
+    return f"{PREFIX}:u:{{{user_id}}}:forgotten"
+
+
+# Longer than any background profile load takes (they are batched every 20 ms).
+FORGOTTEN_MARKER_TTL = 60
+
+
 def update_claim(user_id: int, update_id: int) -> str:
     """String: marks an update id as handled (kept 24 hours), in its sender's hash slot so the
     claim rides on the profile refresh's round trip."""

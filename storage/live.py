@@ -7,6 +7,7 @@ name comes from `storage.keys`. Connection failures surface as `StorageUnavailab
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import secrets
@@ -33,7 +34,7 @@ from services.models import (
     UserProfile,
 )
 from services.numbers import NumberOutOfRange
-from services.ports import RawCheckIn, SweepClaim, Visit
+from services.ports import GuessLimit, RawCheckIn, SweepClaim, Visit
 from storage import keys
 from storage.redis_client import LiveRedis
 
@@ -489,22 +490,29 @@ class RedisLiveStore:
             int(_text(k)): _checkin_from(session_id, _text(k), _text(v)) for k, v in values.items()
         }
 
+    async def live_status(
+        self, session_id: str, student_id: int
+    ) -> tuple[str, AttendanceStatus | None]:
+        """A student's current status in a live session (the teacher's mark, else their
+        check-in's): ("ok"|"sealed"|"gone", status or None when neither)."""
+        return await self._run_mark_live(session_id, student_id, "?", "?")
+
     async def mark_live(
         self,
         session_id: str,
         student_id: int,
         status: AttendanceStatus,
-        expected: AttendanceStatus | str | None = "?",
+        expected: AttendanceStatus | None,
     ) -> tuple[str, AttendanceStatus | None]:
-        """A teacher's correction on a live session: ("ok"|"sealed"|"gone"|"changed", status
-        before). With `expected` "?" it only reads; otherwise it writes only if the current
-        status is `expected` (None: no check-in and no mark), else answers "changed"."""
-        if expected == "?":
-            condition = "?"
-        elif isinstance(expected, AttendanceStatus):
-            condition = expected.value
-        else:
-            condition = "-"
+        """A teacher's correction on a live session, made only if the student's current
+        status is still `expected` (None: no check-in and no mark): ("ok"|"sealed"|"gone"|
+        "changed", the status before)."""
+        condition = expected.value if expected is not None else "-"
+        return await self._run_mark_live(session_id, student_id, status.value, condition)
+
+    async def _run_mark_live(
+        self, session_id: str, student_id: int, status: str, condition: str
+    ) -> tuple[str, AttendanceStatus | None]:
         async with _redis_guard():
             outcome, previous = await self._mark_live(
                 keys=[
@@ -512,7 +520,7 @@ class RedisLiveStore:
                     keys.session_checkins(session_id),
                     keys.session_marks(session_id),
                 ],
-                args=[student_id, status.value, condition],
+                args=[student_id, status, condition],
             )
         before = _text(previous)
         return _text(outcome), AttendanceStatus(before) if before else None
@@ -549,18 +557,93 @@ class RedisLiveStore:
         now: datetime,
         metres: int | None = None,
         session_id: str | None = None,
+        guard: GuessLimit | None = None,
     ) -> RawCheckIn:
         """Find the session by its code (unless a QR link named it) and run the atomic
-        check-in script on it."""
+        check-in script on it.
+
+        With a `guard`, at most `guard.limit` codes of the student are judged in any window,
+        whatever the concurrency, and the limit-th wrong one locks them out (outcome
+        LOCKED_OUT). On one Redis server the guard runs inside the check-in script itself
+        (one round trip, as without it). On a cluster the student's keys are in another hash
+        slot, so a guess is taken in the student's slot before the code is judged and settled
+        after (given back unless wrong). A code that names no session is judged by its lookup
+        alone, so it is counted the same take-then-settle way in both setups.
+        """
+        cluster = isinstance(self._redis, RedisCluster)
+        token: str | None = None
+        if guard is not None and cluster:
+            token = await self.take_guess(student_id, now, guard.window_seconds, guard.limit)
+            if token is None:
+                return RawCheckIn(CheckInOutcome.LOCKED_OUT)
+        try:
+            raw = await self._judge(
+                code, student_id, now, metres, session_id, None if cluster else guard
+            )
+        except Exception:
+            if token is not None:
+                with contextlib.suppress(StorageUnavailable):
+                    await self._settle(student_id, token, False, now, guard)
+            raise
+        if guard is None:
+            return raw
+        wrong = raw.outcome is CheckInOutcome.WRONG_CODE
+        if token is None and wrong and raw.session_id is None:
+            # No session has this code: the lookup was the judgement. Count it.
+            token = await self.take_guess(student_id, now, guard.window_seconds, guard.limit)
+            if token is None:
+                return RawCheckIn(CheckInOutcome.LOCKED_OUT)
+        if token is not None and await self._settle(student_id, token, wrong, now, guard):
+            return RawCheckIn(CheckInOutcome.LOCKED_OUT)
+        return raw
+
+    async def _settle(
+        self, student_id: int, token: str, wrong: bool, now: datetime, guard: GuessLimit | None
+    ) -> bool:
+        """Settle a taken guess; True when this verdict locked the student out."""
+        assert guard is not None
+        locked = await self.settle_guess(
+            student_id,
+            token,
+            wrong,
+            now,
+            guard.window_seconds,
+            guard.limit,
+            guard.lock_seconds,
+        )
+        return locked is not None
+
+    async def _judge(
+        self,
+        code: str,
+        student_id: int,
+        now: datetime,
+        metres: int | None,
+        session_id: str | None,
+        guard: GuessLimit | None,
+    ) -> RawCheckIn:
+        """Resolve the code (unless named) and run the check-in script (guarded in-script
+        when `guard` is given: single Redis server only)."""
         named = session_id
         args: list[EncodableT] = [code, student_id, to_ms(now), "" if metres is None else metres]
+        guard_keys: list[str] = []
+        if guard is not None:
+            guard_keys = [keys.attempts(student_id), keys.guesses(student_id)]
+            args += [
+                guard.window_seconds * 1000,
+                guard.limit,
+                guard.lock_seconds * 1000,
+                keys.ATTEMPTS_SAFETY_TTL,
+                secrets.token_hex(6),
+                keys.UNSETTLED_GUESS_SECONDS * 1000,
+            ]
         try:  # (not _redis_guard: this is the hottest path, and a plain try costs nothing)
             for fresh in (False, True):
                 session_id = named or await self._resolve_code(code, fresh)
                 if session_id is None:
                     return RawCheckIn(CheckInOutcome.WRONG_CODE)
                 outcome, title, value, count = await self._check_in(
-                    keys=_checkin_keys(session_id), args=args
+                    keys=[*_checkin_keys(session_id), *guard_keys], args=args
                 )
                 name = _text(outcome)
                 if name == "no_session" and not fresh and named is None:
@@ -923,13 +1006,17 @@ class RedisLiveStore:
 
         def build(pipe: Any) -> None:
             for user_id, (full_name, number) in registered.items():
-                self._merge_registration.queue(pipe, [keys.profile(user_id)], [full_name, number])
+                self._merge_registration.queue(
+                    pipe, [keys.profile(user_id), keys.forgotten(user_id)], [full_name, number]
+                )
 
         async with _redis_guard():
             if isinstance(self._redis, RedisCluster):
                 await asyncio.gather(
                     *(
-                        self._merge_registration(keys=[keys.profile(uid)], args=[name, number])
+                        self._merge_registration(
+                            keys=[keys.profile(uid), keys.forgotten(uid)], args=[name, number]
+                        )
                         for uid, (name, number) in registered.items()
                     )
                 )
@@ -951,12 +1038,26 @@ class RedisLiveStore:
                 await self._redis.set(keys.menu(user_id), version, ex=keys.MENU_TTL)
 
     async def forget_user(self, user_id: int) -> None:
-        """Drop everything Redis holds about the user (profile, pending action, attempts)."""
+        """Drop everything Redis holds about the user (profile, pending action, attempts) and
+        take them off the rosters of live sessions (a check-in already made stays, and is
+        saved under their pseudonym)."""
         async with _redis_guard():
+            live = [_text(s) for s in await self._redis.zrange(keys.due_index(), 0, -1)]
+            if isinstance(self._redis, RedisCluster):
+                await asyncio.gather(
+                    *(self._redis.srem(keys.session_roster(sid), str(user_id)) for sid in live)
+                )
+            elif live:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for sid in live:
+                        pipe.srem(keys.session_roster(sid), str(user_id))
+                    await pipe.execute()
             await self._redis.delete(
                 keys.profile(user_id),
                 keys.pending_action(user_id),
                 keys.attempts(user_id),
                 keys.guesses(user_id),
             )
+            # Registered names being loaded right now were read before this: never merge them.
+            await self._redis.set(keys.forgotten(user_id), "1", ex=keys.FORGOTTEN_MARKER_TTL)
             await self._redis.zrem(keys.seen_index(), str(user_id))

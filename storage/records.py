@@ -62,17 +62,20 @@ WITH new_session AS (
            to_timestamp(t.checked_in_ms / 1000.0), t.distance_m
     FROM unnest($11::bigint[], $12::text[], $13::bigint[], $14::integer[])
          AS t(student_id, status, checked_in_ms, distance_m)
-    LEFT JOIN forgotten_users f ON f.user_id = t.student_id
+    LEFT JOIN forgotten_users f ON f.user_id = t.student_id AND f.forgotten_at > $5
     ON CONFLICT (session_id, student_id) DO NOTHING
     RETURNING 1
 ), outbox AS (
     INSERT INTO summary_outbox (session_id) VALUES ($1) ON CONFLICT (session_id) DO NOTHING
 ), new_users AS (
     -- Students first seen while PostgreSQL was away have no row yet: the caller fills in
-    -- their names from the profile cache. Forgotten students never get one again.
+    -- their names from the profile cache. A student forgotten after the session started is
+    -- recorded under their pseudonym (above) and gets no row.
     INSERT INTO users (id)
     SELECT t.id FROM unnest($11::bigint[]) AS t(id)
-    WHERE NOT EXISTS (SELECT 1 FROM forgotten_users f WHERE f.user_id = t.id)
+    WHERE NOT EXISTS (
+        SELECT 1 FROM forgotten_users f WHERE f.user_id = t.id AND f.forgotten_at > $5
+    )
     ON CONFLICT (id) DO NOTHING
     RETURNING id
 )
@@ -85,7 +88,10 @@ UPSERT_PROFILES = """
 INSERT INTO users AS u (id, first_name, last_name, username, full_name, student_number,
                         last_seen)
 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                     $7::timestamptz[])
+                     $7::timestamptz[]) AS t(id, first_name, last_name, username, full_name,
+                                             student_number, last_seen)
+WHERE NOT EXISTS (SELECT 1 FROM forgotten_users f
+                  WHERE f.user_id = t.id AND f.forgotten_at >= t.last_seen)
 ON CONFLICT (id) DO UPDATE SET
     first_name = EXCLUDED.first_name,
     last_name = EXCLUDED.last_name,
@@ -106,9 +112,14 @@ SELECT id, first_name, last_name, username, full_name, student_number, last_seen
 FROM users WHERE id = ANY($1::bigint[])
 """
 
+# Names read before a user asked to be forgotten are never written back (a profile cached or
+# loaded just before /forgetme); a later visit (last_seen after it) stores them again.
 INSERT_NEW_USERS = """
 INSERT INTO users (id, first_name, last_name, username, last_seen)
 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+    AS t(id, first_name, last_name, username, last_seen)
+WHERE NOT EXISTS (SELECT 1 FROM forgotten_users f
+                  WHERE f.user_id = t.id AND f.forgotten_at >= t.last_seen)
 ON CONFLICT (id) DO NOTHING
 """
 
@@ -248,30 +259,45 @@ SELECT c.name FROM enrolments e JOIN courses c ON c.id = e.course_id
 WHERE e.student_id = $1 ORDER BY c.name
 """
 COUNT_ATTENDANCE = "SELECT count(*) FROM attendance WHERE student_id = $1"
+# Each request gets a fresh pseudonym (a repeated one, after re-joining, too: nothing links
+# the two), and `forgotten_at` moves to the latest request: records of sessions that started
+# before it and reach PostgreSQL later are stored under the pseudonym (PERSIST_SESSION).
 INSERT_FORGOTTEN = """
 INSERT INTO forgotten_users (user_id, pseudonym, forgotten_at) VALUES ($1, $2, $3)
-ON CONFLICT (user_id) DO NOTHING
+ON CONFLICT (user_id) DO UPDATE SET pseudonym = EXCLUDED.pseudonym,
+                                    forgotten_at = EXCLUDED.forgotten_at
 """
-SELECT_PSEUDONYM = "SELECT pseudonym FROM forgotten_users WHERE user_id = $1"
 PSEUDONYM_USER = """
 INSERT INTO users (id, first_name) VALUES ($1, 'Former student') ON CONFLICT (id) DO NOTHING
 """
-# Records move to the pseudonym; where the pseudonym already has one (a repeated request),
-# the user's row is dropped instead.
-FORGET_STATEMENTS = [
+# Records (and their audit trail) move to the pseudonym, so teachers' counts stay right; the
+# student leaves every roster, and nothing stays queued for them (a pseudonym is never sent
+# anything: the database refuses enrolments and nudges of negative ids, migration 0007).
+FORGET_MOVES = [
     "UPDATE attendance SET student_id = $2 WHERE student_id = $1",
-    "UPDATE enrolments SET student_id = $2 WHERE student_id = $1",
-    "UPDATE nudge_outbox SET student_id = $2 WHERE student_id = $1",
     "UPDATE attendance_audit SET student_id = $2 WHERE student_id = $1",
 ]
-DELETE_TEACHER_ROLE = "DELETE FROM teachers WHERE user_id = $1"
-DELETE_USER = "DELETE FROM users WHERE id = $1"
+FORGET_DELETES = [
+    "DELETE FROM enrolments WHERE student_id = $1",
+    "DELETE FROM nudge_outbox WHERE student_id = $1",
+    "DELETE FROM teachers WHERE user_id = $1",
+    "DELETE FROM users WHERE id = $1",
+]
 # Records of a forgotten user that reach PostgreSQL later (a session that was live when they
 # asked) are remapped in the sweep's transaction.
 DELETE_OLD_SESSIONS = "DELETE FROM sessions WHERE started_at < $1"
 DELETE_OLD_AUDIT = "DELETE FROM attendance_audit WHERE changed_at < $1"
 DELETE_OLD_FORGOTTEN = "DELETE FROM forgotten_users WHERE forgotten_at < $1"
 DELETE_OLD_INVITES = "DELETE FROM teacher_invites WHERE expires_at < $1"
+# A pseudonym's "Former student" row goes once nothing refers to it (its records aged out, or
+# a repeated /forgetme of someone with no records replaced it).
+DELETE_UNUSED_PSEUDONYMS = """
+DELETE FROM users u
+WHERE u.id < 0
+  AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.student_id = u.id)
+  AND NOT EXISTS (SELECT 1 FROM attendance_audit au WHERE au.student_id = u.id)
+  AND NOT EXISTS (SELECT 1 FROM forgotten_users f WHERE f.pseudonym = u.id)
+"""
 
 # Per-student standing in a course: one attendance row per session the student was on the
 # roster for (the sweep writes "absent" rows), so counting rows counts sessions.
@@ -319,7 +345,8 @@ WITH stats AS (
 INSERT INTO nudge_outbox (session_id, student_id, course_id, percent)
 SELECT $1, r.student_id, $2, round(r.percent, 1)
 FROM at_risk r LEFT JOIN last_nudge l ON l.student_id = r.student_id
-WHERE NOT EXISTS (SELECT 1 FROM unreachable_users u WHERE u.user_id = r.student_id)
+WHERE r.student_id > 0  -- never a pseudonym (a forgotten student)
+  AND NOT EXISTS (SELECT 1 FROM unreachable_users u WHERE u.user_id = r.student_id)
   AND (l.started_at IS NULL
    OR (SELECT count(*) FROM sessions s
        WHERE s.course_id = $2 AND s.started_at > l.started_at) >= 3)
@@ -377,6 +404,7 @@ INSERT INTO attendance_audit (session_id, student_id, changed_by, changed_at, ol
 VALUES ($1, $2, $3, $4, $5, $6)
 """
 
+INSERT_AUDIT_RETURNING_ID = INSERT_AUDIT.rstrip() + " RETURNING id"
 DELETE_AUDIT = "DELETE FROM attendance_audit WHERE id = $1"
 
 SELECT_LATEST_SESSION = """
@@ -864,7 +892,7 @@ class PostgresRecordStore:
         """Audit a correction of a live session before it is made; returns the row's id."""
         async with _pg_guard():
             audit_id = await self._pool.fetchval(
-                INSERT_AUDIT + " RETURNING id",
+                INSERT_AUDIT_RETURNING_ID,
                 session_id,
                 student_id,
                 changed_by,
@@ -994,15 +1022,15 @@ class PostgresRecordStore:
         )
 
     async def forget_user(self, user_id: int, pseudonym: int, now: datetime) -> None:
-        """Remove the user's name and number; their records stay under a pseudonym."""
+        """Remove the user's name and number and take them off every roster; their records
+        stay under a fresh pseudonym. Can be repeated any number of times."""
         async with _pg_guard(), self._pool.acquire() as conn, conn.transaction():
             await conn.execute(INSERT_FORGOTTEN, user_id, pseudonym, now)
-            pseudonym = await conn.fetchval(SELECT_PSEUDONYM, user_id)
             await conn.execute(PSEUDONYM_USER, pseudonym)
-            for statement in FORGET_STATEMENTS:
+            for statement in FORGET_MOVES:
                 await conn.execute(statement, user_id, pseudonym)
-            await conn.execute(DELETE_TEACHER_ROLE, user_id)
-            await conn.execute(DELETE_USER, user_id)
+            for statement in FORGET_DELETES:
+                await conn.execute(statement, user_id)
 
     async def delete_older_than(self, cutoff: datetime, forgotten_cutoff: datetime) -> int:
         """The retention job: sessions (with their records) started before `cutoff`."""
@@ -1011,4 +1039,5 @@ class PostgresRecordStore:
             await conn.execute(DELETE_OLD_AUDIT, cutoff)
             await conn.execute(DELETE_OLD_FORGOTTEN, forgotten_cutoff)
             await conn.execute(DELETE_OLD_INVITES, cutoff)
+            await conn.execute(DELETE_UNUSED_PSEUDONYMS)
         return int(status.rsplit(" ", 1)[-1])

@@ -4,7 +4,7 @@
 -- audited one (ARGV[3] = that status, or '-' for none), so the audit row and the change are
 -- both stored or neither (the caller deletes its audit row when this refuses).
 -- KEYS[1] session hash  KEYS[2] check-ins  KEYS[3] marks
--- ARGV[1] student id    ARGV[2] new status (present|late|excused|absent)
+-- ARGV[1] student id    ARGV[2] new status (present|late|excused|absent; ignored when reading)
 -- ARGV[3] '?' (read only) or the expected current status ('-' for none)
 -- Returns {'gone', ''} when the session is no longer in Redis, {'sealed', ''} while a sweep
 -- holds it, {'changed', current} when the current status is not the expected one, else
@@ -34,4 +34,9 @@ if previous ~= expected then
   return {'changed', previous}
 end
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+-- The marks expire with the session hash (a safety net only; the sweep removes them).
+local ttl = redis.call('TTL', KEYS[1])
+if ttl > 0 then
+  redis.call('EXPIRE', KEYS[3], ttl)
+end
 return {'ok', previous}

@@ -116,7 +116,7 @@ async def test_postgres_cut_before_the_audit_leaves_neither_then_both(
         # PostgreSQL dies right after the roster is read, as the correction begins.
         corrections_with(
             proxied_services,
-            live=CutDuring(proxied_services.corrections._live, "mark_live", pg_proxy.cut),
+            live=CutDuring(proxied_services.corrections._live, "live_status", pg_proxy.cut),
         )
         [reply] = await bot.send(TEACHER_ID, "/mark Ada absent")
         assert "temporarily unavailable" in reply

@@ -86,6 +86,16 @@ arguments = st.one_of(
                 "💥",
                 "\u202e",
                 "x" * 70,
+                # Unicode digits pass str.isdigit() and crash int(); numbers at their bounds.
+                "²",
+                "٣",
+                "rotate=²",
+                "rotate=1",
+                "rotate=3601",
+                "241",
+                "late",
+                "warn",
+                "101",
             ]
         ),
         max_size=5,

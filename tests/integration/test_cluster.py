@@ -46,8 +46,14 @@ from tests.integration.test_codes import (
 from tests.integration.test_codes import (
     test_five_wrong_codes_lock_for_ten_minutes as test_five_wrong_codes_lock_for_ten_minutes,
 )
+from tests.integration.test_forget_live import (
+    test_forget_leaves_live_rosters_and_drops_every_key as test_forget_leaves_live_rosters_and_drops_every_key,  # noqa: E501
+)
 from tests.integration.test_lockout import (
     test_30_simultaneous_wrong_guesses_judge_at_most_5 as test_30_simultaneous_wrong_guesses_judge_at_most_5,  # noqa: E501
+)
+from tests.integration.test_lockout import (
+    test_30_wrong_guesses_over_3_processes_judge_at_most_5 as test_30_wrong_guesses_over_3_processes_judge_at_most_5,  # noqa: E501
 )
 from tests.integration.test_session_starts import (
     test_a_stale_slot_is_taken_over_by_exactly_one_start as test_a_stale_slot_is_taken_over_by_exactly_one_start,  # noqa: E501

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from bot.bootstrap import Services
 from services.clock import ManualClock
-from services.models import CheckInOutcome
+from services.models import AttendanceStatus, CheckInOutcome
 from services.sessions import WRONG_CODE_LIMIT, WRONG_CODE_WINDOW_SECONDS
 from storage import keys
 from tests.conftest import TEACHER_ID
@@ -130,3 +130,20 @@ async def test_wrong_codes_count_in_a_sliding_window(
     clock.advance(minutes=1, seconds=30)  # the first has left the window; three have not
     assert await guess() is CheckInOutcome.WRONG_CODE
     assert await guess() is CheckInOutcome.LOCKED_OUT
+
+
+async def test_every_key_of_a_session_expires_with_it(services: Services) -> None:
+    """Check-ins and marks share the session hash's safety TTL, which is far beyond the
+    longest a session may last, so no key of a live session expires before its sweep."""
+    session_id, code = await open_session(services)
+    assert (await services.sessions.check_in(STUDENT, code)).outcome is CheckInOutcome.RECORDED
+    live = services.sessions._live
+    assert (await live.mark_live(session_id, STUDENT + 1, AttendanceStatus.EXCUSED, None))[
+        0
+    ] == "ok"
+    redis = services.redis
+    session_ttl = await redis.ttl(keys.session(session_id))
+    assert keys.MAX_SESSION_SECONDS < session_ttl <= keys.SESSION_SAFETY_TTL
+    for key in keys.session_keys(session_id):
+        if await redis.exists(key):
+            assert 0 <= session_ttl - await redis.ttl(key) <= 2, key

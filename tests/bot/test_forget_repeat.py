@@ -1,0 +1,213 @@
+"""/forgetme, for real: three times, with re-joins in between.
+
+No error; the student ends on no roster (in PostgreSQL or in a live session); no row of any
+table and no Redis key or value holds their names, username or number; their records stay
+(pseudonymised), so teachers' counts stay right; and nothing is ever queued to a pseudonym.
+"""
+
+from __future__ import annotations
+
+import re
+
+import asyncpg
+from redis.asyncio import Redis
+
+from bot import replies
+from services.clock import ManualClock
+from storage import keys
+from tests.conftest import TEACHER_ID
+from tests.support.bot_harness import BotHarness
+
+STUDENT = 42_001
+CLASSMATE = 42_002
+SECRETS = ("Zbigniew", "Quetzalcoatl", "zq_private", "7788123")
+NAMES = {"first_name": "Zbigniew", "last_name": "Quetzalcoatl", "username": "zq_private"}
+
+
+async def redis_everything(redis: Redis) -> str:
+    """Every key and every value in Redis, whatever its type."""
+    parts: list[str] = []
+    async for key in redis.scan_iter(count=1000):
+        parts.append(repr(key))
+        kind = (await redis.type(key)).decode()
+        if kind == "string":
+            parts.append(repr(await redis.get(key)))
+        elif kind == "hash":
+            parts.append(repr(await redis.hgetall(key)))
+        elif kind == "set":
+            parts.append(repr(await redis.smembers(key)))
+        elif kind == "zset":
+            parts.append(repr(await redis.zrange(key, 0, -1, withscores=True)))
+        elif kind == "list":
+            parts.append(repr(await redis.lrange(key, 0, -1)))
+        elif kind == "stream":
+            parts.append(repr(await redis.xrange(key)))
+        else:
+            raise AssertionError(f"unexpected Redis type {kind} of {key!r}")
+    return "\n".join(parts)
+
+
+async def postgres_text(conn: asyncpg.Connection) -> str:
+    """Every text-like column of every table (from the catalog, so new tables count too)."""
+    columns = await conn.fetch(
+        """
+        SELECT table_name, column_name FROM information_schema.columns
+        WHERE table_schema = 'public'
+          AND data_type IN ('text', 'character varying', 'character', 'json', 'jsonb', 'bytea')
+        """
+    )
+    parts = []
+    for column in columns:
+        table, name = column["table_name"], column["column_name"]
+        rows = await conn.fetch(f'SELECT "{name}"::text AS v FROM "{table}"')  # noqa: S608 - catalog
+        parts.extend(f"{table}.{name}={row['v']}" for row in rows)
+    return "\n".join(parts)
+
+
+async def queued_to_pseudonyms(conn: asyncpg.Connection) -> list[str]:
+    """Rows of every outbox table addressed to a negative user id (a pseudonym)."""
+    columns = await conn.fetch(
+        """
+        SELECT table_name, column_name FROM information_schema.columns
+        WHERE table_schema = 'public' AND table_name LIKE '%outbox%'
+          AND column_name IN ('student_id', 'user_id', 'recipient_id', 'teacher_id')
+        """
+    )
+    found = []
+    for column in columns:
+        table, name = column["table_name"], column["column_name"]
+        count = await conn.fetchval(f'SELECT count(*) FROM "{table}" WHERE "{name}" < 0')  # noqa: S608
+        if count:
+            found.append(f"{table}.{name}: {count}")
+    return found
+
+
+async def run_session(bot: BotHarness, clock: ManualClock, course: str, check_in: bool) -> str:
+    [card] = await bot.send(TEACHER_ID, f"/start_session {course} 30")
+    code = re.search(r"<code>([A-Z0-9]{6})</code>", card)
+    assert code, card
+    if check_in:
+        [ok] = await bot.send(STUDENT, f"/checkin {code[1]}", **NAMES)
+        assert "Checked in" in ok, ok
+    [mate] = await bot.send(CLASSMATE, f"/checkin {code[1]}")
+    assert "Checked in" in mate
+    return code[1]
+
+
+async def end_and_sweep(bot: BotHarness, clock: ManualClock) -> None:
+    await bot.send(TEACHER_ID, "/end_session")
+    clock.advance(minutes=1)
+    await bot.services.sweeper.sweep_attendances()
+
+
+async def test_forgetme_three_times_with_rejoins(
+    bot: BotHarness, clock: ManualClock, clean_redis: Redis, clean_database: str
+) -> None:
+    [created] = await bot.send(TEACHER_ID, "/new_course Ethics")
+    join = re.search(r"/join ([A-Z0-9]{8})", created)
+    assert join
+    await bot.send(CLASSMATE, f"/join {join[1]}")
+    await bot.send(CLASSMATE, "Ada Lovelace")
+    course = (await bot.services.courses.teacher_courses(TEACHER_ID))[0]
+    every_reply: list[str] = []
+
+    for round_ in range(3):
+        joined = await bot.send(STUDENT, f"/join {join[1]}", **NAMES)
+        assert "enrolled" in joined[0], joined
+        [thanks] = await bot.send(STUDENT, "Zbigniew Quetzalcoatl 7788123", **NAMES)
+        assert "Zbigniew" in thanks
+        # Three absences make the student "at risk": a nudge is queued for them.
+        for _ in range(3):
+            await run_session(bot, clock, "Ethics", check_in=False)
+            await end_and_sweep(bot, clock)
+            clock.advance(hours=1)
+        # A session still live when they ask: checked in, marked by the teacher, and a
+        # question pending (the bot asked for their name again).
+        await run_session(bot, clock, "Ethics", check_in=True)
+        [marked] = await bot.send(TEACHER_ID, "/mark Zbigniew late")
+        assert "late" in marked
+        await bot.services.users.expect_reply(STUDENT, "register")
+        conn = await asyncpg.connect(clean_database)
+        try:
+            queued = await conn.fetchval(
+                "SELECT count(*) FROM nudge_outbox WHERE student_id = $1", STUDENT
+            )
+        finally:
+            await conn.close()
+        assert queued >= 1  # a nudge is waiting for them when they ask
+        before = await bot.services.reports.course_report(TEACHER_ID, course)
+        clock.advance(minutes=1)
+
+        every_reply += await bot.send(STUDENT, "/forgetme", **NAMES)
+        calls = len(bot.request.calls)
+        await bot.press(STUDENT, "fg:yes")
+        every_reply += [c.text for c in bot.request.calls[calls:]]
+        every_reply += [
+            c.params.get("text", "")
+            for c in bot.request.calls[calls:]
+            if c.method.startswith("answer")
+        ]
+        assert any(replies.FORGOTTEN in text for text in every_reply), round_
+
+        # The live session: off its roster, while its check-in is saved pseudonymised.
+        session = await bot.services.sessions.open_session(TEACHER_ID)
+        assert session is not None
+        assert STUDENT not in await bot.services.sessions._live.roster(session.id)
+        missing = await bot.services.sessions.missing_students(TEACHER_ID, session.id)
+        assert all(p.display_name for p in missing)  # no nameless ghost on the teacher's list
+        clock.advance(minutes=1)
+        await end_and_sweep(bot, clock)
+        after = await bot.services.reports.course_report(TEACHER_ID, course)
+        assert STUDENT not in {s.student_id for s in after.standings}
+        assert all(s.student_id > 0 for s in after.standings)
+        # The teacher's session rates still count the forgotten student's records.
+        assert [r.counted for r in after.sessions][: len(before.sessions)] == [
+            r.counted for r in before.sessions
+        ]
+        assert after.sessions[-1].counted == 2 and after.sessions[-1].late == 1
+        clock.advance(hours=1)
+
+    assert all(replies.UNEXPECTED_ERROR not in text for text in every_reply)
+    await bot.services.users.settle()
+    assert STUDENT not in await bot.services.records.roster(course.id)
+    stored_in_redis = await redis_everything(clean_redis)
+    conn = await asyncpg.connect(clean_database)
+    try:
+        stored_in_postgres = await postgres_text(conn)
+        assert await queued_to_pseudonyms(conn) == []
+        pseudonyms = await conn.fetchval(
+            "SELECT count(DISTINCT student_id) FROM attendance WHERE student_id < 0"
+        )
+        nudged_classmates = await conn.fetchval(
+            "SELECT count(*) FROM nudge_outbox WHERE student_id = $1", STUDENT
+        )
+    finally:
+        await conn.close()
+    for secret in SECRETS:
+        assert secret not in stored_in_postgres, secret
+        assert secret not in stored_in_redis, secret
+    assert pseudonyms == 3  # one fresh pseudonym per request: nothing links them
+    assert nudged_classmates == 0
+    assert await clean_redis.exists(keys.pending_action(STUDENT)) == 0
+    [mine] = await bot.send(STUDENT, "/mydata")
+    assert "Attendance records: 0" in mine and "Ethics" not in mine and "7788123" not in mine
+
+
+async def test_repeated_forgetme_without_records_leaves_no_rows_behind(
+    bot: BotHarness, clock: ManualClock, clean_database: str
+) -> None:
+    """Pressing "Yes, delete" again and again costs nothing lasting: each request's unused
+    pseudonym row goes with the daily retention job."""
+    for _ in range(5):
+        await bot.send(STUDENT, "/forgetme", **NAMES)
+        await bot.press(STUDENT, "fg:yes")
+        clock.advance(minutes=1)
+    clock.advance(days=3)  # past the pseudonym mapping's lifetime
+    await bot.services.privacy.apply_retention()
+    conn = await asyncpg.connect(clean_database)
+    try:
+        left = await conn.fetchval("SELECT count(*) FROM users WHERE id < 0")
+        mappings = await conn.fetchval("SELECT count(*) FROM forgotten_users")
+    finally:
+        await conn.close()
+    assert (left, mappings) == (0, 0)
