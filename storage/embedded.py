@@ -73,22 +73,30 @@ class EmbeddedServerError(RuntimeError):
 
 
 def _prepare_data_dir(root: Path) -> None:
-    """Create ATTN_DATA_DIR and make it private: ours alone, or searchable (not listable) by
-    others as root, where PostgreSQL runs as another OS user that must reach its cluster.
+    """Create ATTN_DATA_DIR private: ours alone (0700), or searchable but not listable by
+    others (0711) as root, where PostgreSQL runs as another OS user that must reach its cluster.
 
-    Nothing outside the data directory is changed.
+    A directory the operator made keeps its mode, except that no one else may write to it
+    (they could swap what we run from it), and, as root, that the postgres user may search
+    it. Nothing outside it is changed.
     """
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    searchable = os.geteuid() == 0
+    if not root.exists():
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        root.chmod(0o711 if searchable else 0o700)
     info = root.stat()
-    mode = 0o711 if os.geteuid() == 0 else 0o700
-    if info.st_uid == os.geteuid():
-        if stat.S_IMODE(info.st_mode) != mode:
-            root.chmod(mode)
-    elif info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise EmbeddedServerError(
-            f"ATTN_DATA_DIR {root} belongs to uid {info.st_uid} and others may write to it: "
-            f"give it to the user running attn (chown {os.geteuid()} {root})"
-        )
+    if info.st_uid != os.geteuid():
+        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise EmbeddedServerError(
+                f"ATTN_DATA_DIR {root} belongs to uid {info.st_uid} and others may write to "
+                f"it: give it to the user running attn (chown {os.geteuid()} {root})"
+            )
+        return
+    mode = stat.S_IMODE(info.st_mode)
+    wanted = (mode & ~(stat.S_IWGRP | stat.S_IWOTH)) | (stat.S_IXOTH if searchable else 0)
+    if wanted != mode:
+        logger.info("setting the mode of %s to %o", root, wanted)
+        root.chmod(wanted)
 
 
 def _make_private(directory: Path) -> None:

@@ -309,11 +309,8 @@ def _modes_above(path: Path) -> dict[Path, int]:
 
 
 def test_data_and_logs_are_private_and_nothing_above_changes(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir(mode=0o755)
-    (data / "postgres.log").write_text("an older log, readable by all\n")
-    (data / "postgres.log").chmod(0o644)
-    above = _modes_above(data)
+    data = tmp_path / "new" / "data"
+    above = _modes_above(tmp_path)
     redis_server = start_embedded_redis(data)
     pg_server = start_embedded_postgres(data)
     try:
@@ -322,7 +319,6 @@ def test_data_and_logs_are_private_and_nothing_above_changes(tmp_path: Path) -> 
         # Searchable (not listable) by the postgres OS user when we are root; ours otherwise.
         assert _mode(data) == (0o711 if os.geteuid() == 0 else 0o700)
         assert _mode(data / "postgres.log") == 0o600
-        assert (data / "postgres.log").stat().st_size > len("an older log, readable by all\n")
         assert _mode(pg_server.pgdata) == 0o700
         assert _mode(redis_server.redis_dir) == 0o700
         files = [p for p in redis_server.redis_dir.rglob("*") if p.is_file() and not p.is_socket()]
@@ -332,6 +328,29 @@ def test_data_and_logs_are_private_and_nothing_above_changes(tmp_path: Path) -> 
     finally:
         pg_server.stop()
         redis_server.stop()
+    assert _modes_above(tmp_path) == above
+
+
+def test_an_operators_data_dir_is_closed_to_writers_and_old_files_made_private(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    data.chmod(0o777)
+    (data / "postgres.log").write_text("an older log, readable by all\n")
+    (data / "postgres.log").chmod(0o644)
+    (data / "redis").mkdir(mode=0o755)
+    (data / "redis" / "redis.log").write_text("an older log\n")
+    (data / "redis" / "redis.log").chmod(0o644)
+    above = _modes_above(data)
+    redis_server = start_embedded_redis(data)
+    pg_server = start_embedded_postgres(data)
+    pg_server.stop()
+    redis_server.stop()
+    assert _mode(data) == 0o755  # listing left as the operator chose; nobody else writes
+    assert _mode(data / "postgres.log") == 0o600
+    assert "an older log" in (data / "postgres.log").read_text()
+    assert _mode(data / "redis") == 0o700 and _mode(data / "redis" / "redis.log") == 0o600
     assert _modes_above(data) == above
 
 
