@@ -710,7 +710,7 @@ def _check_reachable(root: Path, user: pwd.struct_passwd) -> None:
     blocked = _unreachable_ancestor(root, user)
     if blocked is not None:
         raise EmbeddedServerError(
-            f"the embedded PostgreSQL runs as OS user {user.pw_name!r}, which cannot reach "
+            f"The embedded PostgreSQL runs as OS user {user.pw_name!r}, which cannot reach "
             f"ATTN_DATA_DIR {root} ({blocked} is not searchable by it): set ATTN_DATA_DIR to "
             f"a directory it can reach (e.g. /var/lib/attn), or run `chmod o+x {blocked}`, "
             "or run attn as a non-root user, or set ATTN_DATABASE_URL"

@@ -479,7 +479,7 @@ def test_an_unreachable_data_dir_is_refused_in_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if "INFO" not in line]
     assert lines == [
-        f"attn: the embedded PostgreSQL runs as OS user 'pgserver', which cannot reach "
+        f"The embedded PostgreSQL runs as OS user 'pgserver', which cannot reach "
         f"ATTN_DATA_DIR {closed / 'data'} ({closed} is not searchable by it): set ATTN_DATA_DIR "
         f"to a directory it can reach (e.g. /var/lib/attn), or run `chmod o+x {closed}`, or run "
         "attn as a non-root user, or set ATTN_DATABASE_URL"
