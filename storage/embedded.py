@@ -329,7 +329,7 @@ class _DirLock:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
             os.close(fd)
-            raise RuntimeError(
+            raise EmbeddedServerError(
                 f"{path} is locked by another live process (pid {holder}); "
                 "is another ATTN instance using this data directory?"
             ) from None
@@ -676,7 +676,7 @@ def _postgres_os_user() -> pwd.struct_passwd | None:
             timeout=30,
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        raise RuntimeError(
+        raise EmbeddedServerError(
             f"PostgreSQL cannot run as root and creating OS user {POSTGRES_OS_USER!r} failed "
             f"({exc}); create it, or run the bot as a non-root user"
         ) from exc
@@ -871,7 +871,10 @@ def _postgres_socket_dir(pgdata: Path, user: pwd.struct_passwd | None) -> Path:
     info = socket_dir.lstat()
     owners = {os.geteuid()} | ({user.pw_uid} if user else set())
     if not stat.S_ISDIR(info.st_mode) or info.st_uid not in owners:
-        raise RuntimeError(f"{socket_dir} is not a directory owned by us; refusing to use it")
+        raise EmbeddedServerError(
+            f"{socket_dir} (PostgreSQL's socket folder for a long ATTN_DATA_DIR) is not a "
+            "directory of ours, so it is not used: remove it, or use a shorter ATTN_DATA_DIR"
+        )
     if user is not None:
         os.chown(socket_dir, user.pw_uid, user.pw_gid)
     socket_dir.chmod(0o700)

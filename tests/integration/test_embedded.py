@@ -29,6 +29,7 @@ import redis.asyncio
 from storage.embedded import (
     EmbeddedPostgres,
     EmbeddedRedis,
+    EmbeddedServerError,
     start_embedded_postgres,
     start_embedded_redis,
 )
@@ -485,3 +486,23 @@ def test_an_unreachable_data_dir_is_refused_in_one_line(tmp_path: Path) -> None:
         "attn as a non-root user, or set ATTN_DATABASE_URL"
     ]
     assert _mode(closed) == 0o700  # not widened
+
+
+@as_root
+def test_a_planted_socket_folder_in_tmp_is_refused(tmp_path: Path) -> None:
+    deep = tmp_path / ("s" * 60) / ("t" * 60)
+    first = start_embedded_postgres(deep)
+    socket_dir = first.socket_dir
+    first.stop()
+    assert not socket_dir.exists() and socket_dir.parent == Path(tempfile.gettempdir())
+    socket_dir.mkdir()  # someone else's folder under the name we would use
+    socket_dir.chmod(0o777)
+    nobody = pwd.getpwnam("nobody")
+    os.chown(socket_dir, nobody.pw_uid, nobody.pw_gid)
+    try:
+        with pytest.raises(EmbeddedServerError, match="is not a directory of ours"):
+            start_embedded_postgres(deep)
+        assert list(socket_dir.iterdir()) == []  # no socket of ours put there
+        assert socket_dir.stat().st_uid == nobody.pw_uid and _mode(socket_dir) == 0o777
+    finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)
