@@ -701,6 +701,24 @@ def _unreachable_ancestor(path: Path, user: pwd.struct_passwd) -> Path | None:
     return None
 
 
+def _runnable_by(program: Path, user: pwd.struct_passwd) -> bool:
+    """True when `user` reaches `program` and may read and run it (mode bits and parents).
+
+    The program stands for its install: a virtualenv made with a strict umask is closed
+    to other users as a whole.
+    """
+    if _unreachable_ancestor(program, user) is not None:
+        return False
+    info = program.stat()
+    if info.st_uid == user.pw_uid:
+        needed = stat.S_IRUSR | stat.S_IXUSR
+    elif info.st_gid == user.pw_gid:
+        needed = stat.S_IRGRP | stat.S_IXGRP
+    else:
+        needed = stat.S_IROTH | stat.S_IXOTH
+    return info.st_mode & needed == needed
+
+
 def _check_reachable(root: Path, user: pwd.struct_passwd) -> None:
     """Refuse, in one line with the fix, a data directory the postgres OS user cannot reach.
 
@@ -751,7 +769,7 @@ def _bin_reachable_by(bin_dir: Path, user: pwd.struct_passwd | None, root: Path)
     put binaries of their own under the name we would look for. The installed package is
     used as it is when the postgres user can reach it: it is as trusted as our own code.
     """
-    if user is None or _unreachable_ancestor(bin_dir / "postgres", user) is None:
+    if user is None or _runnable_by(bin_dir / "postgres", user):
         return bin_dir
     install = bin_dir.parent  # .../site-packages/pgserver/pginstall
     site = install.parent.parent
@@ -784,7 +802,9 @@ def _bin_reachable_by(bin_dir: Path, user: pwd.struct_passwd | None, root: Path)
             for name in filenames:
                 path = os.path.join(dirpath, name)
                 if not os.path.islink(path):
-                    os.chmod(path, stat.S_IMODE(os.lstat(path).st_mode) & 0o755)
+                    # Readable by all, executable by all where it is a program at all.
+                    executable = os.lstat(path).st_mode & stat.S_IXUSR
+                    os.chmod(path, 0o755 if executable else 0o644)
         tree.rename(copy)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

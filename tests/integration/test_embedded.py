@@ -506,3 +506,32 @@ def test_a_planted_socket_folder_in_tmp_is_refused(tmp_path: Path) -> None:
         assert socket_dir.stat().st_uid == nobody.pw_uid and _mode(socket_dir) == 0o777
     finally:
         shutil.rmtree(socket_dir, ignore_errors=True)
+
+
+@as_root
+def test_binaries_installed_closed_to_others_are_run_from_a_copy(tmp_path: Path) -> None:
+    # A virtualenv installed with umask 077: its folders are searchable here, its files not.
+    site = tmp_path / "umask-077-site"
+    site.mkdir()
+    package = _pgserver_package()
+    shutil.copytree(package / "pginstall", site / "pgserver" / "pginstall", symlinks=True)
+    (site / "pgserver" / "__init__.py").write_text("")
+    libs = package.parent / "pgserver.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, site / "pgserver.libs", symlinks=True)
+    for path in site.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            path.chmod(0o700 if path.stat().st_mode & stat.S_IXUSR else 0o600)
+    data = tmp_path / "data"
+    env = {**os.environ, "PYTHONPATH": f"{site}:{REPO_ROOT}"}
+    result = subprocess.run(
+        [sys.executable, "-c", _START_PG, str(data)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    exe = Path(json.loads(result.stdout.splitlines()[-1])["exe"])
+    assert exe.is_relative_to(data) and _mode(exe) == 0o755
