@@ -261,7 +261,11 @@ def main(argv: list[str] | None = None) -> int:
         return check_config_command(settings)
     except (EmbeddedServerError, StorageStartupError) as exc:
         # A setting to change, not a bug: one line, no traceback.
-        print(f"attn: {exc}", file=sys.stderr)
+        print(exc, file=sys.stderr)
+        return 1
+    except Exception:
+        # Through the log handler, so the traceback's text is redacted like every log line.
+        log.exception("attn %s failed", args.command)
         return 1
 
 

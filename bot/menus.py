@@ -27,6 +27,10 @@ def _commands(is_teacher: bool, is_admin: bool) -> list[BotCommand]:
     ]
 
 
+# Remembered for a user whose menu Telegram refused (no private chat yet): one is owed.
+NOT_SET = "not-set"
+
+
 def menu_version(is_teacher: bool, is_admin: bool) -> str | None:
     """What identifies a role's menu (None: the default one); changes when its commands do."""
     if not (is_teacher or is_admin):
@@ -52,7 +56,8 @@ async def set_user_commands(
     is_admin = await roles.is_admin(user_id)
     is_teacher = await roles.is_teacher(user_id)
     wanted = menu_version(is_teacher, is_admin)
-    if not force and await users.menu_version(user_id) == wanted:
+    stored = await users.menu_version(user_id)
+    if not force and stored == wanted:
         return False
     scope = BotCommandScopeChat(user_id)
     try:
@@ -62,9 +67,24 @@ async def set_user_commands(
             await bot.delete_my_commands(scope=scope)
     except TelegramError as exc:
         log.info("menu of user %s not set yet (%s); set when they write", user_id, exc.message)
+        if stored is None and wanted is not None:
+            # Remembered as owed, so their next visit tries again (see give_menu_if_due).
+            await users.remember_menu(user_id, NOT_SET)
         return False
     await users.remember_menu(user_id, wanted)
     return True
+
+
+async def give_menu_if_due(bot: Bot, roles: RoleService, users: UserService, user_id: int) -> bool:
+    """On a user's first private message to this process: their menu, if it is not the one set.
+
+    Why the shortcut: most users are students, who have nothing remembered and are not in
+    the settings; they need no menu of their own, and no role look-up in PostgreSQL either.
+    Invited teachers get theirs when they accept (or are remembered as owed one).
+    """
+    if await users.menu_version(user_id) is None and not roles.is_configured(user_id):
+        return False
+    return await set_user_commands(bot, roles, users, user_id)
 
 
 async def set_all_commands(

@@ -111,7 +111,8 @@ async def serve(application: AnyApplication, settings: Settings) -> int:
     """Run until a stop signal; 0 after a clean stop, 1 when start-up failed unexpectedly.
 
     Raises:
-        StartupFailed: after the shutdown, when Telegram refused or could not be reached.
+        StartupFailed: after the shutdown, when Telegram refused or could not be reached at
+            start-up, or rejected the token later.
     """
     loop = asyncio.get_running_loop()
     stop_requested = asyncio.Event()
@@ -136,7 +137,10 @@ async def serve(application: AnyApplication, settings: Settings) -> int:
         await asyncio.wait({startup, waiter}, return_when=asyncio.FIRST_COMPLETED)
         if startup.done():
             startup.result()
+            revoked = _watch_token(application, settings, stop_requested)
             await waiter
+            if revoked:
+                failure, code = revoked[0], 1
         else:
             log.info("stopped during start-up")
             startup.cancel()
@@ -166,6 +170,35 @@ async def serve(application: AnyApplication, settings: Settings) -> int:
     if failure:
         raise StartupFailed(failure)
     return code
+
+
+# python-telegram-bot's name for the task that polls for updates.
+_POLLING_TASK = "Updater:start_polling:polling_task"
+
+
+def _watch_token(
+    application: AnyApplication, settings: Settings, stop_requested: asyncio.Event
+) -> list[str]:
+    """Stop the process when Telegram rejects the token while polling (revoked at @BotFather).
+
+    Why: python-telegram-bot retries network failures for ever (as it should), but ends its
+    polling on a rejected token and leaves the process running deaf. Returns the list that
+    receives the one line to print.
+    """
+    revoked: list[str] = []
+
+    def polling_ended(task: asyncio.Task[Any]) -> None:
+        if task.cancelled() or not isinstance(task.exception(), InvalidToken):
+            return
+        exc = task.exception()
+        assert isinstance(exc, InvalidToken)
+        revoked.append(describe_telegram_failure(exc, settings))
+        stop_requested.set()
+
+    for task in asyncio.all_tasks():
+        if task.get_name() == _POLLING_TASK:
+            task.add_done_callback(polling_ended)
+    return revoked
 
 
 async def _start(application: AnyApplication, settings: Settings, server: WebServer | None) -> None:

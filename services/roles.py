@@ -56,6 +56,10 @@ class RoleService:
             return True
         return self._records is not None and await self._records.is_teacher(user_id)
 
+    def is_configured(self, user_id: int) -> bool:
+        """True for a teacher or admin named in the settings (no storage needed to know)."""
+        return user_id in self._teachers
+
     async def is_admin(self, user_id: int) -> bool:
         return user_id in self._admins
 

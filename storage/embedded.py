@@ -73,22 +73,30 @@ class EmbeddedServerError(RuntimeError):
 
 
 def _prepare_data_dir(root: Path) -> None:
-    """Create ATTN_DATA_DIR and make it private: ours alone, or searchable (not listable) by
-    others as root, where PostgreSQL runs as another OS user that must reach its cluster.
+    """Create ATTN_DATA_DIR private: ours alone (0700), or searchable but not listable by
+    others (0711) as root, where PostgreSQL runs as another OS user that must reach its cluster.
 
-    Nothing outside the data directory is changed.
+    A directory the operator made keeps its mode, except that no one else may write to it
+    (they could swap what we run from it), and, as root, that the postgres user may search
+    it. Nothing outside it is changed.
     """
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    searchable = os.geteuid() == 0
+    if not root.exists():
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        root.chmod(0o711 if searchable else 0o700)
     info = root.stat()
-    mode = 0o711 if os.geteuid() == 0 else 0o700
-    if info.st_uid == os.geteuid():
-        if stat.S_IMODE(info.st_mode) != mode:
-            root.chmod(mode)
-    elif info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise EmbeddedServerError(
-            f"ATTN_DATA_DIR {root} belongs to uid {info.st_uid} and others may write to it: "
-            f"give it to the user running attn (chown {os.geteuid()} {root})"
-        )
+    if info.st_uid != os.geteuid():
+        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise EmbeddedServerError(
+                f"ATTN_DATA_DIR {root} belongs to uid {info.st_uid} and others may write to "
+                f"it: give it to the user running attn (chown {os.geteuid()} {root})"
+            )
+        return
+    mode = stat.S_IMODE(info.st_mode)
+    wanted = (mode & ~(stat.S_IWGRP | stat.S_IWOTH)) | (stat.S_IXOTH if searchable else 0)
+    if wanted != mode:
+        logger.info("setting the mode of %s to %o", root, wanted)
+        root.chmod(wanted)
 
 
 def _make_private(directory: Path) -> None:
@@ -321,7 +329,7 @@ class _DirLock:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
             os.close(fd)
-            raise RuntimeError(
+            raise EmbeddedServerError(
                 f"{path} is locked by another live process (pid {holder}); "
                 "is another ATTN instance using this data directory?"
             ) from None
@@ -668,7 +676,7 @@ def _postgres_os_user() -> pwd.struct_passwd | None:
             timeout=30,
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        raise RuntimeError(
+        raise EmbeddedServerError(
             f"PostgreSQL cannot run as root and creating OS user {POSTGRES_OS_USER!r} failed "
             f"({exc}); create it, or run the bot as a non-root user"
         ) from exc
@@ -693,6 +701,24 @@ def _unreachable_ancestor(path: Path, user: pwd.struct_passwd) -> Path | None:
     return None
 
 
+def _runnable_by(program: Path, user: pwd.struct_passwd) -> bool:
+    """True when `user` reaches `program` and may read and run it (mode bits and parents).
+
+    The program stands for its install: a virtualenv made with a strict umask is closed
+    to other users as a whole.
+    """
+    if _unreachable_ancestor(program, user) is not None:
+        return False
+    info = program.stat()
+    if info.st_uid == user.pw_uid:
+        needed = stat.S_IRUSR | stat.S_IXUSR
+    elif info.st_gid == user.pw_gid:
+        needed = stat.S_IRGRP | stat.S_IXGRP
+    else:
+        needed = stat.S_IROTH | stat.S_IXOTH
+    return info.st_mode & needed == needed
+
+
 def _check_reachable(root: Path, user: pwd.struct_passwd) -> None:
     """Refuse, in one line with the fix, a data directory the postgres OS user cannot reach.
 
@@ -702,7 +728,7 @@ def _check_reachable(root: Path, user: pwd.struct_passwd) -> None:
     blocked = _unreachable_ancestor(root, user)
     if blocked is not None:
         raise EmbeddedServerError(
-            f"the embedded PostgreSQL runs as OS user {user.pw_name!r}, which cannot reach "
+            f"The embedded PostgreSQL runs as OS user {user.pw_name!r}, which cannot reach "
             f"ATTN_DATA_DIR {root} ({blocked} is not searchable by it): set ATTN_DATA_DIR to "
             f"a directory it can reach (e.g. /var/lib/attn), or run `chmod o+x {blocked}`, "
             "or run attn as a non-root user, or set ATTN_DATABASE_URL"
@@ -743,7 +769,7 @@ def _bin_reachable_by(bin_dir: Path, user: pwd.struct_passwd | None, root: Path)
     put binaries of their own under the name we would look for. The installed package is
     used as it is when the postgres user can reach it: it is as trusted as our own code.
     """
-    if user is None or _unreachable_ancestor(bin_dir / "postgres", user) is None:
+    if user is None or _runnable_by(bin_dir / "postgres", user):
         return bin_dir
     install = bin_dir.parent  # .../site-packages/pgserver/pginstall
     site = install.parent.parent
@@ -776,7 +802,9 @@ def _bin_reachable_by(bin_dir: Path, user: pwd.struct_passwd | None, root: Path)
             for name in filenames:
                 path = os.path.join(dirpath, name)
                 if not os.path.islink(path):
-                    os.chmod(path, stat.S_IMODE(os.lstat(path).st_mode) & 0o755)
+                    # Readable by all, executable by all where it is a program at all.
+                    executable = os.lstat(path).st_mode & stat.S_IXUSR
+                    os.chmod(path, 0o755 if executable else 0o644)
         tree.rename(copy)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -863,7 +891,10 @@ def _postgres_socket_dir(pgdata: Path, user: pwd.struct_passwd | None) -> Path:
     info = socket_dir.lstat()
     owners = {os.geteuid()} | ({user.pw_uid} if user else set())
     if not stat.S_ISDIR(info.st_mode) or info.st_uid not in owners:
-        raise RuntimeError(f"{socket_dir} is not a directory owned by us; refusing to use it")
+        raise EmbeddedServerError(
+            f"{socket_dir} (PostgreSQL's socket folder for a long ATTN_DATA_DIR) is not a "
+            "directory of ours, so it is not used: remove it, or use a shorter ATTN_DATA_DIR"
+        )
     if user is not None:
         os.chown(socket_dir, user.pw_uid, user.pw_gid)
     socket_dir.chmod(0o700)

@@ -152,7 +152,7 @@ def give_menu_on_first_message(update: Update, context: AttnContext) -> None:
     written to the bot yet, so their menu can only be set once they do. In the background:
     no reply waits for it.
     """
-    from bot.menus import MenuChecks, set_user_commands
+    from bot.menus import MenuChecks, give_menu_if_due
 
     user, chat = update.effective_user, update.effective_chat
     if user is None or user.is_bot or chat is None or chat.type != ChatType.PRIVATE:
@@ -164,7 +164,7 @@ def give_menu_on_first_message(update: Update, context: AttnContext) -> None:
 
     async def give() -> None:
         try:
-            await set_user_commands(context.bot, services.roles, services.users, user.id)
+            await give_menu_if_due(context.bot, services.roles, services.users, user.id)
         except StorageUnavailable:
             checks.again(user.id)
             log.info("menu of user %s postponed: storage unavailable", user.id)

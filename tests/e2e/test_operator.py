@@ -143,3 +143,17 @@ def test_an_unreachable_redis_stops_with_one_line(fake: FakeBotApi, tmp_path: Pa
     assert line.startswith(f"Cannot connect to Redis at 127.0.0.1:{port} (")
     assert line.endswith("): check ATTN_REDIS_URL and that Redis is running")
     assert "r3d1s-pw" not in line
+
+
+def test_a_token_revoked_while_running_stops_with_one_line(
+    fake: FakeBotApi, tmp_path: Path
+) -> None:
+    bot = BotProcess(bot_env(fake, tmp_path / "data"), tmp_path / "bot.log").start()
+    wait_until_polling(fake, bot)
+    fake.token = "123456:the-new-token-from-BotFather"  # the old one now gets 401
+    assert bot.proc is not None
+    code = bot.proc.wait(timeout=60)
+    bot.stop()
+    assert code == 1, bot.log()[-3000:]
+    lines = bot.log().splitlines()
+    assert lines[-1] == "Telegram rejected the bot token (401 Unauthorized): check ATTN_BOT_TOKEN"

@@ -659,3 +659,18 @@ async def test_input_media_needs_media_field(fake: FakeBotApi) -> None:
             400,
             "Bad Request: there is no photo in the request",
         )
+
+
+async def test_a_chat_scoped_menu_needs_a_chat_the_bot_knows(fake: FakeBotApi) -> None:
+    from telegram import BotCommandScopeChat
+
+    async with Bot(TOKEN, base_url=fake.bot_url) as bot:
+        scope = BotCommandScopeChat(USER)
+        with pytest.raises(BadRequest, match=r"[Cc]hat not found"):
+            await bot.set_my_commands([BotCommand("help", "help")], scope=scope)
+        with pytest.raises(BadRequest, match=r"[Cc]hat not found"):
+            await bot.delete_my_commands(scope=scope)
+        fake.send_message(USER, "/start")
+        assert await bot.set_my_commands([BotCommand("help", "help")], scope=scope)
+        assert [c.command for c in await bot.get_my_commands(scope=scope)] == ["help"]
+        assert await bot.delete_my_commands(scope=scope)

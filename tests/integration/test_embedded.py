@@ -29,6 +29,7 @@ import redis.asyncio
 from storage.embedded import (
     EmbeddedPostgres,
     EmbeddedRedis,
+    EmbeddedServerError,
     start_embedded_postgres,
     start_embedded_redis,
 )
@@ -309,11 +310,8 @@ def _modes_above(path: Path) -> dict[Path, int]:
 
 
 def test_data_and_logs_are_private_and_nothing_above_changes(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir(mode=0o755)
-    (data / "postgres.log").write_text("an older log, readable by all\n")
-    (data / "postgres.log").chmod(0o644)
-    above = _modes_above(data)
+    data = tmp_path / "new" / "data"
+    above = _modes_above(tmp_path)
     redis_server = start_embedded_redis(data)
     pg_server = start_embedded_postgres(data)
     try:
@@ -322,7 +320,6 @@ def test_data_and_logs_are_private_and_nothing_above_changes(tmp_path: Path) -> 
         # Searchable (not listable) by the postgres OS user when we are root; ours otherwise.
         assert _mode(data) == (0o711 if os.geteuid() == 0 else 0o700)
         assert _mode(data / "postgres.log") == 0o600
-        assert (data / "postgres.log").stat().st_size > len("an older log, readable by all\n")
         assert _mode(pg_server.pgdata) == 0o700
         assert _mode(redis_server.redis_dir) == 0o700
         files = [p for p in redis_server.redis_dir.rglob("*") if p.is_file() and not p.is_socket()]
@@ -332,6 +329,29 @@ def test_data_and_logs_are_private_and_nothing_above_changes(tmp_path: Path) -> 
     finally:
         pg_server.stop()
         redis_server.stop()
+    assert _modes_above(tmp_path) == above
+
+
+def test_an_operators_data_dir_is_closed_to_writers_and_old_files_made_private(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    data.chmod(0o777)
+    (data / "postgres.log").write_text("an older log, readable by all\n")
+    (data / "postgres.log").chmod(0o644)
+    (data / "redis").mkdir(mode=0o755)
+    (data / "redis" / "redis.log").write_text("an older log\n")
+    (data / "redis" / "redis.log").chmod(0o644)
+    above = _modes_above(data)
+    redis_server = start_embedded_redis(data)
+    pg_server = start_embedded_postgres(data)
+    pg_server.stop()
+    redis_server.stop()
+    assert _mode(data) == 0o755  # listing left as the operator chose; nobody else writes
+    assert _mode(data / "postgres.log") == 0o600
+    assert "an older log" in (data / "postgres.log").read_text()
+    assert _mode(data / "redis") == 0o700 and _mode(data / "redis" / "redis.log") == 0o600
     assert _modes_above(data) == above
 
 
@@ -460,9 +480,58 @@ def test_an_unreachable_data_dir_is_refused_in_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if "INFO" not in line]
     assert lines == [
-        f"attn: the embedded PostgreSQL runs as OS user 'pgserver', which cannot reach "
+        f"The embedded PostgreSQL runs as OS user 'pgserver', which cannot reach "
         f"ATTN_DATA_DIR {closed / 'data'} ({closed} is not searchable by it): set ATTN_DATA_DIR "
         f"to a directory it can reach (e.g. /var/lib/attn), or run `chmod o+x {closed}`, or run "
         "attn as a non-root user, or set ATTN_DATABASE_URL"
     ]
     assert _mode(closed) == 0o700  # not widened
+
+
+@as_root
+def test_a_planted_socket_folder_in_tmp_is_refused(tmp_path: Path) -> None:
+    deep = tmp_path / ("s" * 60) / ("t" * 60)
+    first = start_embedded_postgres(deep)
+    socket_dir = first.socket_dir
+    first.stop()
+    assert not socket_dir.exists() and socket_dir.parent == Path(tempfile.gettempdir())
+    socket_dir.mkdir()  # someone else's folder under the name we would use
+    socket_dir.chmod(0o777)
+    nobody = pwd.getpwnam("nobody")
+    os.chown(socket_dir, nobody.pw_uid, nobody.pw_gid)
+    try:
+        with pytest.raises(EmbeddedServerError, match="is not a directory of ours"):
+            start_embedded_postgres(deep)
+        assert list(socket_dir.iterdir()) == []  # no socket of ours put there
+        assert socket_dir.stat().st_uid == nobody.pw_uid and _mode(socket_dir) == 0o777
+    finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)
+
+
+@as_root
+def test_binaries_installed_closed_to_others_are_run_from_a_copy(tmp_path: Path) -> None:
+    # A virtualenv installed with umask 077: its folders are searchable here, its files not.
+    site = tmp_path / "umask-077-site"
+    site.mkdir()
+    package = _pgserver_package()
+    shutil.copytree(package / "pginstall", site / "pgserver" / "pginstall", symlinks=True)
+    (site / "pgserver" / "__init__.py").write_text("")
+    libs = package.parent / "pgserver.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, site / "pgserver.libs", symlinks=True)
+    for path in site.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            path.chmod(0o700 if path.stat().st_mode & stat.S_IXUSR else 0o600)
+    data = tmp_path / "data"
+    env = {**os.environ, "PYTHONPATH": f"{site}:{REPO_ROOT}"}
+    result = subprocess.run(
+        [sys.executable, "-c", _START_PG, str(data)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    exe = Path(json.loads(result.stdout.splitlines()[-1])["exe"])
+    assert exe.is_relative_to(data) and _mode(exe) == 0o755

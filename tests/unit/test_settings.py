@@ -91,3 +91,26 @@ def test_readme_documents_every_setting() -> None:
         if name not in readme
     ]
     assert missing == []
+
+
+def test_check_config_says_how_to_make_a_webhook_secret() -> None:
+    env = {"ATTN_BOT_TOKEN": "1:SECRETVALUE"}
+    result = run_cli(env, "check-config")
+    assert result.returncode == 0, result.stderr
+    assert 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"' in result.stdout
+    short = {**env, "ATTN_WEBHOOK_URL": "https://bot.example.org/hook"}
+    result = run_cli({**short, "ATTN_WEBHOOK_SECRET": "tooShort-SECRET"}, "check-config")
+    assert result.returncode == 2 and "tooShort" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: ATTN_WEBHOOK_SECRET must be at least 32 characters (it has 15); "
+        'make one with python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+    ]
+    made = subprocess.run(
+        [sys.executable, "-c", "import secrets; print(secrets.token_urlsafe(32))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    result = run_cli({**short, "ATTN_WEBHOOK_SECRET": made}, "check-config")
+    assert result.returncode == 0, result.stderr
+    assert "webhook" in result.stdout and made not in result.stdout + result.stderr
