@@ -170,6 +170,8 @@ def test_students_who_blocked_the_bot_never_hold_up_the_other_nudges(
     fake: FakeBotApi, bots: Bots, stores: Stores
 ) -> None:
     base = start_webhook_bot(bots, fake, [COURSE_TEACHER])
+    allowed = fake.calls_of("setWebhook", ok_only=True)[-1].params["allowed_updates"]
+    assert "my_chat_member" in allowed, allowed
     send_and_wait(fake, bots, COURSE_TEACHER, "/new_course Algebra")
     link = re.search(r"\?start=(join_[A-Za-z0-9_-]+)", fake.texts_to(COURSE_TEACHER)[-1])
     assert link, fake.texts_to(COURSE_TEACHER)
@@ -258,4 +260,29 @@ def test_students_who_blocked_the_bot_never_hold_up_the_other_nudges(
         ),
         2 * SWEEP_SECONDS,
         "the student to be reachable again",
+    )
+
+
+def test_polling_asks_for_my_chat_member_and_records_blocks(
+    fake: FakeBotApi, bots: Bots, stores: Stores
+) -> None:
+    """Long polling names every update type, so the bot hears who blocks it."""
+    bot = bots.start()
+    allowed = fake.calls_of("getUpdates")[-1].params.get("allowed_updates")
+    assert isinstance(allowed, list) and "my_chat_member" in allowed, allowed
+    student = STUDENTS[0]
+    send_and_wait(fake, bots, student, "/start")
+    fake.block_bot(student)
+    wait_for(
+        lambda: stores.fetchval("SELECT count(*) FROM unreachable_users") == 1,
+        30,
+        "the block to be recorded",
+        bot,
+    )
+    fake.block_bot(student, blocked=False)
+    wait_for(
+        lambda: stores.fetchval("SELECT count(*) FROM unreachable_users") == 0,
+        30,
+        "the unblock to be recorded",
+        bot,
     )
