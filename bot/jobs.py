@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from telegram import InputFile, InputMediaPhoto
@@ -22,6 +22,9 @@ from services.qr import checkin_link
 
 log = logging.getLogger(__name__)
 
+DELIVERY_JOB = "deliver_summaries_task"
+DELIVERING_KEY = "delivering"  # bot_data: a delivery run is in progress in this process
+
 
 async def sweep_attendances_task(context: AttnContext) -> None:
     """Persist ended sessions (their summaries leave through `deliver_summaries_task`)."""
@@ -33,9 +36,22 @@ async def sweep_attendances_task(context: AttnContext) -> None:
         metrics.sweep(time.perf_counter() - started, report)
         if report.sessions_persisted or report.failures:
             log.info("attendance sweep: %s", report)
+        if report.sessions_persisted:
+            wake_delivery(context)
     except StorageUnavailable as exc:
         metrics.error(error_kind(exc))
         log.warning("attendance sweep postponed: %s", exc)
+
+
+def wake_delivery(context: AttnContext) -> None:
+    """Run `deliver_summaries_task` now rather than at its next tick, so a summary leaves as
+    soon as its session is persisted. While it is running, its next tick takes the new rows
+    (one run at a time per process)."""
+    job_queue = context.application.job_queue
+    if job_queue is None or context.application.bot_data.get(DELIVERING_KEY):
+        return
+    for job in job_queue.get_jobs_by_name(DELIVERY_JOB):
+        job.job.modify(next_run_time=datetime.now(UTC))
 
 
 async def deliver_summaries_task(context: AttnContext) -> None:
@@ -47,6 +63,7 @@ async def deliver_summaries_task(context: AttnContext) -> None:
     """
     services = context.services
     metrics = metrics_of(context.application)
+    context.application.bot_data[DELIVERING_KEY] = True
     try:
         notifier = TelegramNotifier(context.bot, context.tz)
         report = await services.sweeper.deliver_outbox(notifier)
@@ -62,6 +79,8 @@ async def deliver_summaries_task(context: AttnContext) -> None:
     except StorageUnavailable as exc:
         metrics.error(error_kind(exc))
         log.warning("summary delivery postponed: %s", exc)
+    finally:
+        context.application.bot_data[DELIVERING_KEY] = False
 
 
 async def sweep_users_task(context: AttnContext) -> None:
@@ -242,7 +261,7 @@ def schedule_jobs(
         deliver_summaries_task,
         interval=sweep_seconds,
         first=1.5,
-        name="deliver_summaries_task",
+        name=DELIVERY_JOB,
         job_kwargs=job_kwargs,
     )
     job_queue.run_repeating(

@@ -19,7 +19,7 @@ from prometheus_client import (
 )
 from telegram.ext import Application
 
-from services.delivery import FAILURES, KINDS, DeliveryReport
+from services.delivery import FAILURES, KINDS, DeliveryFailed, DeliveryReport
 from services.errors import DomainError, StorageUnavailable
 from services.models import CheckInOutcome, SweepReport
 
@@ -52,7 +52,7 @@ def error_kind(error: BaseException) -> str:
         return POSTGRESQL_UNAVAILABLE if error.backend == "PostgreSQL" else REDIS_UNAVAILABLE
     if isinstance(error, DomainError):
         return REJECTED
-    if isinstance(error, TelegramError):
+    if isinstance(error, TelegramError | DeliveryFailed):  # Telegram refused a message
         return TELEGRAM
     return UNEXPECTED
 

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta, tzinfo
 
 from telegram import Bot, InputFile
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import replies
 from bot.card import final_card_text
@@ -42,9 +42,7 @@ def delivery_failure(exc: TelegramError) -> DeliveryFailed:
         wait = exc.retry_after
         seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
         return DeliveryFailed(reason, retry_after=seconds)
-    if isinstance(exc, NetworkError):  # TimedOut is a NetworkError
-        return DeliveryFailed(reason)
-    return DeliveryFailed(reason)
+    return DeliveryFailed(reason)  # NetworkError (TimedOut included), a 5xx: transient
 
 
 @asynccontextmanager

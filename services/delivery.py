@@ -125,7 +125,7 @@ class OutboxCourier:
         self._lease_seconds = lease_seconds
         self._policy = policy or RetryPolicy()
         self._checkpoint = checkpoint or (lambda name: None)
-        self._turns = asyncio.Semaphore(concurrency)
+        self._turns = {kind: asyncio.Semaphore(concurrency) for kind in KINDS}
 
     @asynccontextmanager
     async def _renewing(
@@ -163,8 +163,14 @@ class OutboxCourier:
         for kind, count in ended.items():
             if count:
                 report.undeliverable[(kind, UNREACHABLE)] += count
-        await self._deliver_summaries(notifier, limit, report)
-        await self._deliver_nudges(notifier, nudge_limit, report)
+        # Each kind side by side with the others too: a teacher's summary waiting for their
+        # chat's pace does not hold up the nudges.
+        await self._together(
+            [
+                self._deliver_summaries(notifier, limit, report),
+                self._deliver_nudges(notifier, nudge_limit, report),
+            ]
+        )
         return report
 
     async def _deliver_summaries(
@@ -179,7 +185,7 @@ class OutboxCourier:
 
     async def _together(self, deliveries: list[Coroutine[Any, Any, None]]) -> None:
         """Run the deliveries side by side (a slow or failing one never delays the others;
-        the flood limiter keeps the pace), at most `concurrency` talking at once.
+        the flood limiter keeps the pace), at most `concurrency` of a kind talking at once.
 
         Raises:
             StorageUnavailable: after every delivery finished, if any met it.
@@ -198,7 +204,7 @@ class OutboxCourier:
             # a burst of replies that can take minutes): no other process takes it over.
             async with (
                 self._renewing(self._records.extend_summary_lease, session_id),
-                self._turns,
+                self._turns[SUMMARY],
             ):
                 summary = await self._records.load_summary(session_id)
                 if summary is None:  # deleted meanwhile (retention), with its outbox row
@@ -235,7 +241,10 @@ class OutboxCourier:
         self, notifier: Notifier, nudge: Nudge, report: DeliveryReport
     ) -> None:
         try:
-            async with self._renewing(self._records.extend_nudge_lease, nudge), self._turns:
+            async with (
+                self._renewing(self._records.extend_nudge_lease, nudge),
+                self._turns[NUDGE],
+            ):
                 await notifier.send_nudge(nudge)
         except StorageUnavailable:
             await self._records.release_nudge(nudge)

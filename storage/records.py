@@ -281,6 +281,7 @@ FORGET_DELETES = [
     "DELETE FROM enrolments WHERE student_id = $1",
     "DELETE FROM nudge_outbox WHERE student_id = $1",
     "DELETE FROM teachers WHERE user_id = $1",
+    "DELETE FROM unreachable_users WHERE user_id = $1",
     "DELETE FROM users WHERE id = $1",
 ]
 # Records of a forgotten user that reach PostgreSQL later (a session that was live when they

@@ -107,16 +107,17 @@ def test_an_unreachable_teacher_never_holds_up_the_other_summaries(
     arrived = max(summaries(fake, t)[0].at for t in TEACHERS) - ended
     # The stuck one was tried, and refused, once: it never went back to the head of the queue.
     wait_for(lambda: bool(refused(fake, STUCK, SUMMARY_MARK)), 2 * SWEEP_SECONDS, "the 403")
-    [row] = stores.fetch(
-        "SELECT o.attempts, o.failure, o.failed_at, o.sent_at FROM summary_outbox o "
-        "JOIN sessions s ON s.id = o.session_id WHERE s.teacher_id = $1",
-        STUCK,
-    )
-    # The counters move when the delivery run ends (after the last card edit).
+    # The counters move, and the rows are final, when the delivery run ends (after the last
+    # card edit).
     wait_for(
         lambda: metric(metrics(base), "attn_summaries_sent_total") == len(TEACHERS),
         2 * SWEEP_SECONDS,
         "the delivery run to end",
+    )
+    [row] = stores.fetch(
+        "SELECT o.attempts, o.failure, o.failed_at, o.sent_at FROM summary_outbox o "
+        "JOIN sessions s ON s.id = o.session_id WHERE s.teacher_id = $1",
+        STUCK,
     )
     text = metrics(base)
     report(
@@ -169,6 +170,8 @@ def test_students_who_blocked_the_bot_never_hold_up_the_other_nudges(
     fake: FakeBotApi, bots: Bots, stores: Stores
 ) -> None:
     base = start_webhook_bot(bots, fake, [COURSE_TEACHER])
+    allowed = fake.calls_of("setWebhook", ok_only=True)[-1].params["allowed_updates"]
+    assert "my_chat_member" in allowed, allowed
     send_and_wait(fake, bots, COURSE_TEACHER, "/new_course Algebra")
     link = re.search(r"\?start=(join_[A-Za-z0-9_-]+)", fake.texts_to(COURSE_TEACHER)[-1])
     assert link, fake.texts_to(COURSE_TEACHER)
@@ -213,15 +216,16 @@ def test_students_who_blocked_the_bot_never_hold_up_the_other_nudges(
         2 * SWEEP_SECONDS,
         "the 403s",
     )
-    rows = {
-        r["student_id"]: r
-        for r in stores.fetch("SELECT student_id, attempts, failure, sent_at FROM nudge_outbox")
-    }
+    # The counters move, and the rows are final, when the delivery run ends.
     wait_for(
         lambda: metric(metrics(base), "attn_nudges_sent_total") == len(REACHABLE),
         2 * SWEEP_SECONDS,
         "the delivery run to end",
     )
+    rows = {
+        r["student_id"]: r
+        for r in stores.fetch("SELECT student_id, attempts, failure, sent_at FROM nudge_outbox")
+    }
     text = metrics(base)
     report(
         "blocked students",
@@ -256,4 +260,29 @@ def test_students_who_blocked_the_bot_never_hold_up_the_other_nudges(
         ),
         2 * SWEEP_SECONDS,
         "the student to be reachable again",
+    )
+
+
+def test_polling_asks_for_my_chat_member_and_records_blocks(
+    fake: FakeBotApi, bots: Bots, stores: Stores
+) -> None:
+    """Long polling names every update type, so the bot hears who blocks it."""
+    bot = bots.start()
+    allowed = fake.calls_of("getUpdates")[-1].params.get("allowed_updates")
+    assert isinstance(allowed, list) and "my_chat_member" in allowed, allowed
+    student = STUDENTS[0]
+    send_and_wait(fake, bots, student, "/start")
+    fake.block_bot(student)
+    wait_for(
+        lambda: stores.fetchval("SELECT count(*) FROM unreachable_users") == 1,
+        30,
+        "the block to be recorded",
+        bot,
+    )
+    fake.block_bot(student, blocked=False)
+    wait_for(
+        lambda: stores.fetchval("SELECT count(*) FROM unreachable_users") == 0,
+        30,
+        "the unblock to be recorded",
+        bot,
     )
