@@ -1363,6 +1363,12 @@ class FakeBotApi:
         with self._cond:
             return self._remember_user(user_id, first_name, last_name, username, None)
 
+    def file_content(self, file_id: str) -> bytes | None:
+        """The bytes the bot uploaded for `file_id` (None for a URL the fake never fetched)."""
+        with self._lock:
+            stored = self._files.get(file_id)
+            return None if stored is None else stored.content
+
     def ensure_bot_message(self, chat_id: int, message_id: int | None, text: str) -> JSONDict:
         """The bot's message `message_id` in `chat_id`, created with `text` if missing, or a
         new one if `message_id` is None (for tests that press buttons on a message they did
