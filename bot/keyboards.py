@@ -10,7 +10,7 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.telegram_limits import MAX_CALLBACK_DATA_BYTES
+from bot.telegram_limits import MAX_CALLBACK_DATA_BYTES, checked_keyboard
 from services.models import Course
 
 MAX_CALLBACK_BYTES = MAX_CALLBACK_DATA_BYTES
@@ -34,14 +34,17 @@ def parse_start_choice(data: str) -> tuple[int, int | None, str] | None:
 
 
 def course_choice(courses: list[Course], minutes: int | None, title: str) -> InlineKeyboardMarkup:
-    """One button per course, to pick the course of a new session."""
-    return InlineKeyboardMarkup(
-        [
+    """One button per course (the first 20: others are named on the command line), to pick
+    the course of a new session."""
+    return checked_keyboard(
+        InlineKeyboardMarkup(
             [
-                InlineKeyboardButton(
-                    course.name[:60], callback_data=start_choice_data(course.id, minutes, title)
-                )
+                [
+                    InlineKeyboardButton(
+                        course.name[:60], callback_data=start_choice_data(course.id, minutes, title)
+                    )
+                ]
+                for course in courses[:20]
             ]
-            for course in courses[:20]
-        ]
+        )
     )

@@ -337,7 +337,8 @@ SESSION_BUSY = "That session is being saved right now. Try again in a few second
 
 
 def student_not_found(query: str) -> str:
-    return f"No enrolled student matches “{escape(query)}”."
+    shown = query if len(query) <= 100 else query[:99] + "…"  # it may be a whole message
+    return f"No enrolled student matches “{escape(shown)}”."
 
 
 def ambiguous_student(candidates: list[UserProfile]) -> str:
