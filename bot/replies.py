@@ -297,7 +297,7 @@ def courses_list(courses: list[Course], bot_username: str, intro: str = "") -> s
         "<b>Your courses</b>\n\n",
         items,
         "\n\n",
-        "\n\n… and {n} more: name one, e.g. /report &lt;course&gt;, to see it.",
+        "\n\n… and {n} more courses.",
     )
     return fit_blocks([intro, listing] if intro else [listing])
 
