@@ -19,7 +19,7 @@ import segno
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import replies
-from bot.telegram_limits import fit_caption
+from bot.telegram_limits import checked_keyboard, fit_caption
 from services.models import CardState, Session, SessionSummary
 from services.qr import group_checkin_link
 
@@ -79,7 +79,7 @@ def _keyboard(session: Session, bot_username: str, in_group: bool) -> InlineKeyb
         # The link names the session only: the code stays on the projector, not in the group.
         link = group_checkin_link(bot_username, session.id)
         rows.append([InlineKeyboardButton("Check in (opens a private chat)", url=link)])
-    return InlineKeyboardMarkup(rows)
+    return checked_keyboard(InlineKeyboardMarkup(rows))
 
 
 def render_card(

@@ -10,7 +10,7 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.telegram_limits import MAX_CALLBACK_DATA_BYTES
+from bot.telegram_limits import MAX_CALLBACK_DATA_BYTES, checked_keyboard
 from services.models import Course
 
 MAX_CALLBACK_BYTES = MAX_CALLBACK_DATA_BYTES
@@ -43,14 +43,17 @@ def parse_start_token(data: str) -> tuple[int, str] | None:
 
 
 def course_choice_buttons(courses: list[Course], token: str) -> InlineKeyboardMarkup:
-    """One button per course, to pick the course of a new session."""
-    return InlineKeyboardMarkup(
-        [
+    """One button per course (the first 20: others are named on the command line), to pick
+    the course of a new session."""
+    return checked_keyboard(
+        InlineKeyboardMarkup(
             [
-                InlineKeyboardButton(
-                    course.name[:60], callback_data=start_token_data(course.id, token)
-                )
+                [
+                    InlineKeyboardButton(
+                        course.name[:60], callback_data=start_token_data(course.id, token)
+                    )
+                ]
+                for course in courses[:20]
             ]
-            for course in courses[:20]
-        ]
+        )
     )

@@ -328,7 +328,7 @@ def courses_list(courses: list[Course], bot_username: str, intro: str = "") -> s
         "<b>Your courses</b>\n\n",
         items,
         "\n\n",
-        "\n\n… and {n} more: name one, e.g. /report &lt;course&gt;, to see it.",
+        "\n\n… and {n} more courses.",
     )
     return fit_blocks([intro, listing] if intro else [listing])
 
@@ -368,7 +368,8 @@ SESSION_BUSY = "That session is being saved right now. Try again in a few second
 
 
 def student_not_found(query: str) -> str:
-    return f"No enrolled student matches “{escape(query)}”."
+    shown = query if len(query) <= 100 else query[:99] + "…"  # it may be a whole message
+    return f"No enrolled student matches “{escape(shown)}”."
 
 
 def ambiguous_student(candidates: list[UserProfile]) -> str:

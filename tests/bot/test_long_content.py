@@ -170,9 +170,19 @@ async def test_every_list_a_teacher_or_student_asks_for_fits(bot: BotHarness) ->
     )
     assert "300 students" in report and "260 more in the spreadsheet" in report
 
+    student = STUDENTS[0]
     for n in range(60):
         tag = string.ascii_uppercase[n // 26] + string.ascii_lowercase[n % 26]
-        await bot.send(TEACHER_ID, f"/new_course Course number {tag}")
+        [made] = await bot.send(
+            TEACHER_ID, f"/new_course Course number {tag} with a rather long descriptive name"
+        )
+        join = re.search(r"/join ([A-Z0-9]{8})", made)
+        assert join, made
+        await bot.send(student, f"/join {join[1]}")
+    await bot.send(student, "/history")
+    history = last_text_to(bot, student)
+    shown = history.count("\n") - 1  # one line per course, then "… and N more courses"
+    assert history.startswith("Your attendance") and f"… and {61 - shown} more" in history
     await bot.send(TEACHER_ID, "/courses")
     courses = last_text_to(bot, TEACHER_ID)
     shown = courses.count("code ")

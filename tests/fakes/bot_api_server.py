@@ -1363,6 +1363,12 @@ class FakeBotApi:
         with self._cond:
             return self._remember_user(user_id, first_name, last_name, username, None)
 
+    def file_content(self, file_id: str) -> bytes | None:
+        """The bytes the bot uploaded for `file_id` (None for a URL the fake never fetched)."""
+        with self._lock:
+            stored = self._files.get(file_id)
+            return None if stored is None else stored.content
+
     def ensure_bot_message(self, chat_id: int, message_id: int | None, text: str) -> JSONDict:
         """The bot's message `message_id` in `chat_id`, created with `text` if missing, or a
         new one if `message_id` is None (for tests that press buttons on a message they did
@@ -1989,7 +1995,7 @@ class FakeBotApi:
             raise _bad("chat not found")
         chat = self._chats.get(cid)
         if chat is None:
-            if self.strict_chats and cid in self._users:
+            if self.strict_chats and sending and cid in self._users:
                 # Telegram knows this user (seen in a group, say) but they never opened a
                 # private chat with the bot: a bot cannot write first.
                 raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
@@ -2422,21 +2428,25 @@ class FakeBotApi:
             scope = json.loads(scope)
         return json.dumps(scope, sort_keys=True) + "|" + str(params.get("language_code") or "")
 
-    def _check_commands_scope(self, params: JSONDict) -> None:
-        """A chat scope names a chat the bot knows, as on Telegram ("chat not found")."""
-        scope = params.get("scope") or {}
+    def _check_scope(self, params: JSONDict) -> None:
+        """A chat scope must name a chat the bot can reach: Telegram answers "chat not found"
+        for a user who never opened a private chat with the bot."""
+        scope = params.get("scope")
         if isinstance(scope, str):
-            scope = json.loads(scope)
-        if isinstance(scope, dict) and scope.get("type") in (
+            try:
+                scope = json.loads(scope)
+            except ValueError as exc:
+                raise _bad("can't parse BotCommandScope JSON object") from exc
+        if isinstance(scope, dict) and scope.get("type") in {
             "chat",
             "chat_administrators",
             "chat_member",
-        ):
+        }:
             with self._lock:
                 self._resolve_chat({"chat_id": scope.get("chat_id")}, sending=False)
 
     def _m_set_my_commands(self, params: JSONDict, uploads: dict[str, UploadedFile]) -> bool:
-        self._check_commands_scope(params)
+        self._check_scope(params)
         commands = params.get("commands")
         if not isinstance(commands, list):
             raise _bad("can't parse commands JSON object")
@@ -2457,7 +2467,7 @@ class FakeBotApi:
         return True
 
     def _m_delete_my_commands(self, params: JSONDict, uploads: dict[str, UploadedFile]) -> bool:
-        self._check_commands_scope(params)
+        self._check_scope(params)
         with self._lock:
             self._commands.pop(self._commands_key(params), None)
         return True
@@ -2465,6 +2475,7 @@ class FakeBotApi:
     def _m_get_my_commands(
         self, params: JSONDict, uploads: dict[str, UploadedFile]
     ) -> list[JSONDict]:
+        self._check_scope(params)
         with self._lock:
             return copy.deepcopy(self._commands.get(self._commands_key(params), []))
 

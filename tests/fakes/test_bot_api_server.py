@@ -20,6 +20,7 @@ import pytest
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -605,6 +606,12 @@ async def test_refuses_what_telegram_refuses(fake: FakeBotApi) -> None:
         fake.block_bot(778)
         with pytest.raises(Forbidden, match=r"^Forbidden: bot was blocked by the user$"):
             await bot.send_photo(778, png)
+        # A command menu scoped to a chat the bot cannot reach.
+        for scope in (BotCommandScopeChat(777), BotCommandScopeChat(779)):
+            fake.register_user(779)
+            with pytest.raises(BadRequest, match=r"^Chat not found$"):
+                await bot.set_my_commands([BotCommand("help", "Help")], scope=scope)
+        assert await bot.set_my_commands([BotCommand("help", "Help")], BotCommandScopeChat(USER))
         with pytest.raises(BadRequest, match=r"^Message to edit not found$"):
             await bot.edit_message_caption(USER, 999, caption="x")
         with pytest.raises(BadRequest, match=r"^Message to edit not found$"):
