@@ -1,21 +1,32 @@
 """Telegram's flood limits, kept on our side so a burst delays replies instead of losing them.
 
-python-telegram-bot's `AIORateLimiter` paces all requests (30 a second) and each group (20 a
-minute) and retries after a 429, but does not pace a private chat; Telegram allows about one
-message a second per chat. This limiter adds that, per attempt, so a retried request also
-keeps its distance.
+Built on python-telegram-bot's documented extension point (`BaseRateLimiter`), touching no
+private attribute of the library. It paces:
+
+* every message to a chat: 29 a second overall (Telegram: about 30);
+* each group: 19 a minute (Telegram: 20);
+* each private chat: one a second (Telegram: about one);
+* and, when attached, a deployment-wide pacer shared by every bot process (Redis).
+
+A 429 ("retry after N") holds back only what it concerns: the chat it was answered for (a
+flood wait for editing one card too often must not hold every student's "Checked in" in
+their own chats), or everything when the request named no chat. The request is then retried
+after the wait, up to `max_retries` times.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from aiolimiter import AsyncLimiter
-from telegram.ext import AIORateLimiter
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
 
 from services.errors import StorageUnavailable
 
@@ -23,14 +34,18 @@ log = logging.getLogger(__name__)
 
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 
+OVERALL_PER_SECOND = 29
+GROUP_PER_MINUTE = 19
+PRIVATE_CHAT_PERIOD_SECONDS = 1.05
+
 
 @asynccontextmanager
 async def null_context() -> AsyncIterator[None]:
     yield
 
 
-class FloodLimiter(AIORateLimiter):
-    """`AIORateLimiter` plus one message a second to any one private chat."""
+class FloodLimiter(BaseRateLimiter[int]):
+    """Per-chat, per-group and overall pacing, with flood waits held per chat."""
 
     MAX_CHATS = 4096
 
@@ -38,58 +53,55 @@ class FloodLimiter(AIORateLimiter):
         # aiolimiter's buckets hold `max_rate` and drain at max_rate/period, so a window of
         # one period can see up to twice max_rate. A bucket of one that drains evenly keeps
         # every window of a second (a minute for groups) within Telegram's numbers.
-        super().__init__(
-            overall_max_rate=1,
-            overall_time_period=1 / 29,
-            group_max_rate=1,
-            group_time_period=60 / 19,
-            max_retries=max_retries,
-        )
-        self._per_chat_period = 1.05 / private_chat_per_second
+        self._max_retries = max_retries
+        self._overall = AsyncLimiter(1, 1 / OVERALL_PER_SECOND)
+        self._group_period = 60 / GROUP_PER_MINUTE
+        self._private_period = PRIVATE_CHAT_PERIOD_SECONDS / private_chat_per_second
+        self._chats: dict[int | str, AsyncLimiter] = {}
+        # Monotonic time until which a chat (or, under the key None, everything) is in a
+        # flood wait that Telegram announced with a 429.
+        self._paused_until: dict[int | str | None, float] = {}
         self._shared_wait: Callable[[int | None], Awaitable[float]] | None = None
-        self._chats: dict[int, AsyncLimiter] = {}
 
-    def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
-        if len(self._chats) > self.MAX_CHATS:
-            for key, limiter in list(self._chats.items()):
-                if limiter.has_capacity(1):
-                    del self._chats[key]
-        if chat_id not in self._chats:
-            self._chats[chat_id] = AsyncLimiter(1, self._per_chat_period)
-        return self._chats[chat_id]
+    async def initialize(self) -> None:
+        """Nothing to open: the limiters live in memory."""
 
-    async def _run_request(
-        self,
-        chat: bool,
-        group: str | int | bool,
-        allow_paid_broadcast: bool,
-        callback: Callable[..., Coroutine[Any, Any, JSONResult]],
-        args: Any,
-        kwargs: dict[str, Any],
-    ) -> JSONResult:
-        """Like AIORateLimiter's, but a request that got its turn while a 429 paused
-        everything waits for the pause and takes a new turn, instead of firing together with
-        every other request that queued up meanwhile (which breaks 30 a second).
-
-        Relies on AIORateLimiter's internals (python-telegram-bot 22.x).
-        """
-        if allow_paid_broadcast:
-            return await super()._run_request(
-                chat, group, allow_paid_broadcast, callback, args, kwargs
-            )
-        while True:
-            await self._retry_after_event.wait()
-            base = self._base_limiter if (chat and self._base_limiter) else null_context()
-            group_limit = (
-                self._get_group_limiter(group) if group and self._group_max_rate else null_context()
-            )
-            async with group_limit, base:
-                if self._retry_after_event.is_set():
-                    return await callback(*args, **kwargs)
+    async def shutdown(self) -> None:
+        """Nothing to close."""
 
     def attach(self, shared_wait: Callable[[int | None], Awaitable[float]]) -> None:
         """Also take a turn from the deployment-wide pacer (shared by every bot process)."""
         self._shared_wait = shared_wait
+
+    def _chat_limiter(self, chat: int | str) -> AsyncLimiter:
+        """The pacer of one chat: a group's 19 a minute, a private chat's one a second."""
+        if len(self._chats) > self.MAX_CHATS:
+            for key, limiter in list(self._chats.items()):
+                if limiter.has_capacity(1):
+                    del self._chats[key]
+        if chat not in self._chats:
+            is_group = isinstance(chat, str) or chat < 0
+            period = self._group_period if is_group else self._private_period
+            self._chats[chat] = AsyncLimiter(1, period)
+        return self._chats[chat]
+
+    async def _wait_out_pauses(self, chat: int | str | None) -> None:
+        """Sleep through a flood wait of this chat or of everything."""
+        while True:
+            until = max(self._paused_until.get(None, 0.0), self._paused_until.get(chat, 0.0))
+            left = until - time.monotonic()
+            if left <= 0:
+                return
+            await asyncio.sleep(left)
+
+    def _pause(self, chat: int | str | None, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        self._paused_until[chat] = max(self._paused_until.get(chat, 0.0), until)
+        if len(self._paused_until) > self.MAX_CHATS:
+            now = time.monotonic()
+            for key, value in list(self._paused_until.items()):
+                if value < now:
+                    del self._paused_until[key]
 
     async def _shared_turn(self, chat_id: int | None) -> None:
         """Wait for a slot that every process respects; on its own if the store is away."""
@@ -114,22 +126,32 @@ class FloodLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> JSONResult:
+        """Take the turns that apply, call, and on a 429 wait (this chat only) and retry."""
         raw_chat = data.get("chat_id")
+        chat: int | str | None
         try:
-            chat_id: int | None = int(raw_chat) if raw_chat is not None else None
+            chat = int(raw_chat) if raw_chat is not None else None
         except (TypeError, ValueError):
-            chat_id = None
-        sends = raw_chat is not None  # only messages to a chat count against the limits
-        limiter = self._chat_limiter(chat_id) if chat_id is not None and chat_id > 0 else None
-
-        async def paced(*call_args: Any, **call_kwargs: Any) -> JSONResult:
-            if limiter is not None:
-                async with limiter:
-                    if sends:
-                        await self._shared_turn(chat_id)
-                    return await callback(*call_args, **call_kwargs)
-            if sends:
-                await self._shared_turn(chat_id)
-            return await callback(*call_args, **call_kwargs)
-
-        return await super().process_request(paced, args, kwargs, endpoint, data, rate_limit_args)
+            chat = str(raw_chat)  # "@channelusername": paced like a group
+        numeric_chat = chat if isinstance(chat, int) else None
+        max_retries = rate_limit_args or self._max_retries
+        for attempt in range(max_retries + 1):
+            await self._wait_out_pauses(chat)
+            async with AsyncExitStack() as turns:
+                if chat is not None:  # only messages to a chat count against the limits
+                    await turns.enter_async_context(self._chat_limiter(chat))
+                    await turns.enter_async_context(self._overall)
+                    await self._shared_turn(numeric_chat)
+                try:
+                    return await callback(*args, **kwargs)
+                except RetryAfter as exc:
+                    if attempt == max_retries:
+                        log.warning(
+                            "%s: still rate limited after %d retries", endpoint, max_retries
+                        )
+                        raise
+                    wait = exc.retry_after
+                    seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+                    log.info("%s: rate limited, retrying in %.1f s", endpoint, seconds + 0.1)
+                    self._pause(chat, seconds + 0.1)
+        raise AssertionError("unreachable")  # the loop returns or raises
