@@ -242,6 +242,7 @@ class RedisLiveStore:
         self._settle_guess = self._script("settle_guess")
         self._claim_card_edit = self._script("claim_card_edit")
         self._extend_session = self._script("extend_session")
+        self._extend_teacher_slot = self._script("extend_teacher_slot")
         self._merge_registration = self._script("merge_registration")
         self._send_slot = self._script("send_slot")
 
@@ -467,10 +468,9 @@ class RedisLiveStore:
                 await self._redis.zadd(keys.card_index(), {session_id: ends})
             teacher = await self._redis.hget(keys.session(session_id), "teacher_id")
             if teacher is not None:
-                slot = keys.teacher_slot(int(teacher))
-                current = await self._redis.get(slot)
-                if current is not None and _text(current).split(" ", 1)[0] == session_id:
-                    await self._redis.set(slot, f"{session_id} {ends}")
+                await self._extend_teacher_slot(
+                    keys=[keys.teacher_slot(int(teacher))], args=[session_id, ends]
+                )
         return from_ms(ends)
 
     async def add_to_roster(self, session_id: str, student_id: int) -> None:

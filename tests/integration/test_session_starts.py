@@ -83,3 +83,27 @@ async def test_a_start_that_died_half_way_blocks_only_briefly(
     opened, _ = await start_many(services, 3)
     assert len(opened) == 1
     assert len(await open_sessions_of(clean_redis, TEACHER_ID)) == 1
+
+
+async def test_the_slot_follows_an_extension_only_while_it_names_that_session(
+    services: Services, clean_redis: Redis, clock: ManualClock
+) -> None:
+    """The slot is updated by compare-and-set in one step: an extension keeps its claim time,
+    and "+5" on an old card racing with End and a new start never takes the new slot."""
+    slot_key = f"attn:t:{{{TEACHER_ID}}}"
+    old = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 30, "Old")
+    claimed = (await clean_redis.get(slot_key)).decode().split()[2]
+    ends = await services.live.extend_session(old.id, clock.now(), 300)
+    assert ends is not None
+    assert (await clean_redis.get(slot_key)).decode().split() == [
+        old.id,
+        str(int(ends.timestamp() * 1000)),
+        claimed,
+    ]
+    await services.sessions.end_session(TEACHER_ID)
+    new = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 30, "New")
+    # "+5" judged while the old session was still open, landing after End and the new start:
+    later = int(clock.now().timestamp() * 1000) + 60_000
+    await clean_redis.hset(f"attn:s:{{{old.id}}}", mapping={"state": "open", "ends_at": later})
+    assert await services.live.extend_session(old.id, clock.now(), 300) is not None
+    assert (await clean_redis.get(slot_key)).decode().split()[0] == new.id
