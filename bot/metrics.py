@@ -147,11 +147,6 @@ class Metrics:
         self.sweep_sessions.inc(report.sessions_persisted)
         self.sweep_rows.inc(report.rows_written)
 
-    def summaries(self, sent: int, pending: int | None) -> None:
-        self.summaries_sent.inc(sent)
-        if pending is not None:
-            self.pending_summaries.set(pending)
-
     def outbox(self, report: DeliveryReport, pending: dict[str, int] | None) -> None:
         """One delivery run: what was sent, retried and given up; what is still waiting."""
         self.summaries_sent.inc(report.summaries_sent)

@@ -232,7 +232,6 @@ WHERE ($1::text IS NULL OR s.id = $1)
 ORDER BY s.started_at, s.id, a.checked_in_at NULLS LAST, a.student_id
 """
 
-COUNT_PENDING_SUMMARIES = "SELECT count(*) FROM summary_outbox WHERE sent_at IS NULL"
 
 IS_TEACHER = "SELECT EXISTS (SELECT 1 FROM teachers WHERE user_id = $1)"
 SELECT_TEACHERS = """
@@ -955,11 +954,6 @@ class PostgresRecordStore:
         """Raise StorageUnavailable unless PostgreSQL answers `SELECT 1`."""
         async with _pg_guard():
             await self._pool.fetchval("SELECT 1")
-
-    async def pending_summary_count(self) -> int:
-        """Summaries persisted but not yet marked sent (for the metrics)."""
-        async with _pg_guard():
-            return int(await self._pool.fetchval(COUNT_PENDING_SUMMARIES))
 
     # --- roles ----------------------------------------------------------------------------
 
