@@ -10,7 +10,7 @@ from bot import replies
 from bot.context import AttnContext
 from bot.handlers.common import message_of, register_from_words, respond, send_later
 from bot.handlers.courses import REGISTER_ACTION
-from bot.handlers.sessions import GEO_ANCHOR_ACTION, ask_for_location
+from bot.handlers.sessions import GEO_ANCHOR_ACTION, ask_for_location, location_keyboard
 from bot.jobs import refresh_cards
 from bot.metrics import metrics_of
 from bot.private import deliver_privately, hide_message, in_group
@@ -140,6 +140,18 @@ async def location_message(update: Update, context: AttnContext) -> None:
         # Not the student's fault: keep their bound code and let them share again.
         await context.services.users.expect_reply(user.id, GEO_CHECKIN_ACTION, payload)
         respond(context, update, replies.location_not_ready_kept())
+        return
+    if result.outcome is CheckInOutcome.LOCATION_REFUSED:
+        # A forwarded or old location: the reply tells them to share their current one, so
+        # the bound code and the share button must still be there when they do (the binding
+        # keeps its original time, so this never stretches how long a code stays valid).
+        await context.services.users.expect_reply(user.id, GEO_CHECKIN_ACTION, payload)
+        respond(
+            context,
+            update,
+            replies.check_in_result(result, context.tz),
+            reply_markup=location_keyboard(),
+        )
         return
     respond(
         context,
