@@ -520,6 +520,28 @@ FORGOTTEN = (
     "To take part again, /join a course (you will be asked your name)."
 )
 FORGET_CANCELLED = "Nothing was deleted."
+FORGET_TEACHER_NOTE = (
+    "\n\nYou are a teacher: you stay one, and your courses, sessions and their attendance "
+    "records stay (they belong to your institution). Only your own name and number go."
+)
+FORGOTTEN_TEACHER_NOTE = " You are still a teacher: your courses and sessions are kept."
+
+
+def forget_confirm(is_teacher: bool) -> str:
+    """The /forgetme question; a teacher is told what stays."""
+    return FORGET_CONFIRM + (FORGET_TEACHER_NOTE if is_teacher else "")
+
+
+def forgotten(is_teacher: bool) -> str:
+    return FORGOTTEN + (FORGOTTEN_TEACHER_NOTE if is_teacher else "")
+
+
+def forget_refused_open_session(session: Session) -> str:
+    """/forgetme while the user's own session is open: nothing is deleted yet."""
+    return (
+        f"Your session {card_heading(session)} is still open: end it first (/end_session), "
+        "then send /forgetme again. Nothing was deleted."
+    )
 
 
 def checked_in_count(count: int, roster_size: int, has_roster: bool) -> str:
