@@ -520,6 +520,15 @@ FORGOTTEN = (
     "To take part again, /join a course (you will be asked your name)."
 )
 FORGET_CANCELLED = "Nothing was deleted."
+GROUP_REFUSES_CARD = (
+    "The group doesn't let me post, so there is no card there. Your session runs with the "
+    "code card here: project it, and students send me the code privately. For a card in the "
+    "group, let me send messages there (or start sessions here)."
+)
+GROUP_CARD_FAILED = (
+    "I couldn't post the card in the group just now. Your session runs with the code card "
+    "here: project it, and students send me the code privately."
+)
 FORGET_TEACHER_NOTE = (
     "\n\nYou are a teacher: you stay one, and your courses, sessions and their attendance "
     "records stay (they belong to your institution). Only your own name and number go."

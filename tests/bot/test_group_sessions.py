@@ -198,3 +198,66 @@ async def test_course_buttons_asked_privately_card_still_in_the_group(
     [code_card] = [c for c in bot.request.calls[since:] if c.method == "sendPhoto"]
     assert code_card.params["chat_id"] == TEACHER_ID and session.code in code_card.text
     assert_nothing_personal(group_calls(bot), [session.code])
+
+
+async def test_group_that_does_not_let_the_bot_post_gets_a_clear_answer_not_went_wrong(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    """/start_session in a group where only admins may write (400 "not enough rights") or
+    that removed the bot (403): the teacher used to get the code card, then "Sorry,
+    something went wrong" while the session was open ("already open" on retry). Now the
+    session runs with the private code card only (complete: students check in privately),
+    and the teacher is told in one message why the group has no card."""
+    from bot import replies
+
+    await bot.send(TEACHER_ID, "/start")
+    for code, description in (
+        (400, "Bad Request: not enough rights to send text messages to the chat"),
+        (403, "Forbidden: bot is not a member of the group chat"),
+    ):
+        bot.request.api.fail_next(
+            "sendMessage", error_code=code, description=description, times=5, chat_id=GROUP
+        )
+        since = await in_group(bot, TEACHER_ID, "/start_session 60 Lab fixed")
+        to_teacher = [
+            c.text
+            for c in bot.request.calls[since:]
+            if c.status == 200 and c.params.get("chat_id") == TEACHER_ID
+        ]
+        assert all(replies.UNEXPECTED_ERROR not in t for t in to_teacher), to_teacher
+        assert replies.GROUP_REFUSES_CARD in to_teacher, to_teacher
+        session = await bot.services.sessions.open_session(TEACHER_ID)
+        assert session is not None and session.card_message_id is None
+        assert any(session.code in t for t in to_teacher)  # the code card, privately
+        into_group = [
+            c
+            for c in bot.request.calls[since:]
+            if str(c.params.get("chat_id")) == str(GROUP) and c.status == 200
+        ]
+        assert into_group == []
+
+        # The session works: a student checks in privately, the teacher ends it.
+        [checked] = await bot.send(81, f"/checkin {session.code}")
+        assert "Checked in" in checked
+        [ended] = await bot.send(TEACHER_ID, "/end_session")
+        assert "closed" in ended
+        clock.advance(minutes=1)
+        await bot.services.sweeper.sweep_attendances()
+
+
+async def test_group_card_that_fails_for_another_reason_leaves_a_running_session(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    from bot import replies
+
+    await bot.send(TEACHER_ID, "/start")
+    bot.request.api.fail_next("sendMessage", error_code=502, times=10, chat_id=GROUP)
+    since = await in_group(bot, TEACHER_ID, "/start_session 60 Lab fixed")
+    to_teacher = [
+        c.text
+        for c in bot.request.calls[since:]
+        if c.status == 200 and c.params.get("chat_id") == TEACHER_ID
+    ]
+    assert replies.GROUP_CARD_FAILED in to_teacher, to_teacher
+    assert all(replies.UNEXPECTED_ERROR not in t for t in to_teacher)
+    assert await bot.services.sessions.open_session(TEACHER_ID) is not None
