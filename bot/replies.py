@@ -634,8 +634,8 @@ CODE_LEAKED_TIP = (
     "\n\nTip: send codes to me here, not in the group: everyone in the group can read them."
 )
 PRIVATE_CHAT_OPENED = (
-    "Thanks: I can now send you codes, reports and answers privately. "
-    "Go back to the group and send the command again."
+    "Thanks: I can now send you codes, reports and answers privately. To check in, send me "
+    "the code here. To start a session in a group, send the command again there."
 )
 CODE_CARD_FOR_GROUP = "This session was started in a group: the group's card has no code."
 
@@ -643,9 +643,11 @@ CODE_CARD_FOR_GROUP = "This session was started in a group: the group's card has
 def open_bot_first(bot_username: str, payload: str) -> str:
     """The one line a group gets when the sender has no private chat with the bot yet."""
     link = f"https://t.me/{escape(bot_username)}?start={escape(payload)}"
+    # Not "send it here again": a check-in from the group is recorded already, and codes
+    # posted in the group are read by everyone.
     return (
-        f'I can\'t write to you privately yet: open <a href="{link}">@{escape(bot_username)}</a> '
-        "once (press Start), then send the command here again."
+        f'I answer privately: open <a href="{link}">@{escape(bot_username)}</a> once (press '
+        "Start) to get my answers. Send codes to me there, not in the group."
     )
 
 

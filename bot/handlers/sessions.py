@@ -197,7 +197,7 @@ async def post_group_session(
         await context.services.sessions.discard_session(session)
         if not unreachable(exc):
             raise
-        await point_group_to_private(context, update)
+        await point_group_to_private(context, update, per_group_window=False)
         return False
     await context.services.sessions.attach_code_card(
         session, session.teacher_id, private.message_id, view.fingerprint

@@ -261,3 +261,38 @@ async def test_group_card_that_fails_for_another_reason_leaves_a_running_session
     assert replies.GROUP_CARD_FAILED in to_teacher, to_teacher
     assert all(replies.UNEXPECTED_ERROR not in t for t in to_teacher)
     assert await bot.services.sessions.open_session(TEACHER_ID) is not None
+
+
+async def test_thirty_students_checking_in_from_the_group_do_not_flood_it(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    """First lesson: 30 students who never opened the bot type "/checkin@bot CODE" in the
+    group. They used to get 30 "open @bot once, then send the command here again" lines
+    (over Telegram's 20 a minute per group, and inviting them to post the code again). Now:
+    one line per group in a short while, that does not ask for the code in the group; every
+    check-in is recorded, and a student the bot can reach is still answered privately."""
+    await bot.send(TEACHER_ID, "/start")
+    await in_group(bot, TEACHER_ID, "/start_session 60 Lab fixed")
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None
+    students = list(range(300, 330))
+    bot.request.never_started.update(students)
+    since = len(bot.request.calls)
+    for student in students:
+        await in_group(bot, student, f"/checkin {session.code}")
+    await bot.send(81, "/start")
+    mark = await in_group(bot, 81, f"/checkin {session.code}")
+    [confirmed] = private_texts(bot, 81, mark)
+    assert "Checked in to" in confirmed
+
+    to_group = [
+        c
+        for c in bot.request.calls[since:]
+        if c.method == "sendMessage" and str(c.params.get("chat_id")) == str(GROUP)
+    ]
+    assert len(to_group) == 1, [c.text for c in to_group]
+    [pointer] = to_group
+    assert f"t.me/{BOT}?start=p" in pointer.text and "here again" not in pointer.text
+    assert "not in the group" in pointer.text
+    assert set(await bot.services.live.checked_in(session.id)) == {*students, 81}
+    assert_nothing_personal(group_calls(bot), [session.code])
