@@ -81,6 +81,14 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
             checkin.plain_text_message,
         )
     )
+    # Plain text in a group replying to the bot (privacy mode delivers only those): a code
+    # typed as an answer to the group card is a check-in; anything else is left alone.
+    application.add_handler(
+        MessageHandler(
+            NEW & filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & filters.REPLY,
+            checkin.group_reply_message,
+        )
+    )
     # A shared location: the classroom's or a student's, for a location-checked session.
     application.add_handler(
         MessageHandler(NEW & filters.ChatType.PRIVATE & filters.LOCATION, checkin.location_message)

@@ -296,3 +296,58 @@ async def test_thirty_students_checking_in_from_the_group_do_not_flood_it(
     assert "not in the group" in pointer.text
     assert set(await bot.services.live.checked_in(session.id)) == {*students, 81}
     assert_nothing_personal(group_calls(bot), [session.code])
+
+
+async def test_student_who_replies_to_the_group_card_with_the_code_gets_an_answer(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    """In a group the bot (privacy mode) receives replies to its own messages. A student
+    answering the group card with the code as plain text used to get no answer at all (no
+    check-in, and the code stayed in the group). Now it is a check-in from the group: the
+    answer privately, the code's message deleted; a reply that is no code is left alone."""
+    await bot.send(TEACHER_ID, "/start")
+    await in_group(bot, TEACHER_ID, "/start_session 60 Lab fixed")
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None and session.card_message_id is not None
+    await bot.send(81, "/start")  # the student can be written to privately
+    since = len(bot.request.calls)
+    await bot.send(
+        81,
+        session.code.lower(),
+        chat_id=GROUP,
+        chat_type="group",
+        reply_to_message_id=session.card_message_id,
+    )
+    [answer] = private_texts(bot, 81, since)
+    assert "Checked in to" in answer and "not in the group" in answer
+    assert 81 in await bot.services.live.checked_in(session.id)
+    deleted = [c for c in bot.request.calls[since:] if c.method == "deleteMessage"]
+    assert len(deleted) == 1 and str(deleted[0].params["chat_id"]) == str(GROUP)
+
+    # Someone who never opened the bot: the group's one pointer line, and still recorded.
+    bot.request.never_started.update({OUTSIDER})
+    since = len(bot.request.calls)
+    await bot.send(
+        OUTSIDER,
+        session.code,
+        chat_id=GROUP,
+        chat_type="group",
+        reply_to_message_id=session.card_message_id,
+    )
+    [pointer] = [
+        c
+        for c in bot.request.calls[since:]
+        if c.method == "sendMessage" and str(c.params.get("chat_id")) == str(GROUP)
+    ]
+    assert f"t.me/{BOT}?start=p" in pointer.text
+    assert OUTSIDER in await bot.services.live.checked_in(session.id)
+
+    # Chatter in reply to the card, or a code that replies to nothing: nothing happens.
+    since = len(bot.request.calls)
+    await bot.send(
+        82, "thanks!", chat_id=GROUP, chat_type="group", reply_to_message_id=session.card_message_id
+    )
+    await bot.send(82, session.code, chat_id=GROUP, chat_type="group")
+    assert bot.request.calls[since:] == [], [c.method for c in bot.request.calls[since:]]
+    assert 82 not in await bot.services.live.checked_in(session.id)
+    assert_nothing_personal(group_calls(bot), [session.code])
