@@ -345,6 +345,18 @@ COURSE_SETTINGS_USAGE = (
     "Send: /course_settings &lt;course&gt; [late &lt;minutes&gt;] [warn &lt;percent&gt;]"
 )
 CHOOSE_COURSE = "Which course is this session for?"
+
+
+def choose_course(count: int, per_page: int) -> str:
+    """The course question; with more courses than one page holds, how to see the others."""
+    if count <= per_page:
+        return CHOOSE_COURSE
+    return (
+        f"{CHOOSE_COURSE} You have {count} courses: <i>more courses ▶</i> shows the next "
+        "ones (or send /start_session with the course's name)."
+    )
+
+
 JOIN_USAGE = "Send the course code your teacher gave you: /join CODE"
 ASK_FOR_NAME = (
     "What is your full name? Teachers see it in attendance lists. "

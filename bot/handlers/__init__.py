@@ -71,6 +71,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
 
     # Buttons. Each pattern names one button kind; its handler validates the data again.
     application.add_handler(CallbackQueryHandler(sessions.choose_course_button, pattern=r"^ss:"))
+    application.add_handler(CallbackQueryHandler(sessions.course_page_button, pattern=r"^sp:"))
     application.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=r"^fg:(yes|no)$"))
     application.add_handler(CallbackQueryHandler(sessions.card_button, pattern=r"^cd:"))
 

@@ -61,7 +61,7 @@ async def start_session_command(update: Update, context: AttnContext) -> None:
         respond(
             context,
             update,
-            replies.CHOOSE_COURSE,
+            replies.choose_course(len(courses), keyboards.COURSES_PER_PAGE),
             reply_markup=keyboards.course_choice_buttons(courses, token),
         )
         return
@@ -145,6 +145,26 @@ async def choose_course_button(update: Update, context: AttnContext) -> None:
     await query.answer()
     with contextlib.suppress(TelegramError):
         await query.delete_message()
+
+
+async def course_page_button(update: Update, context: AttnContext) -> None:
+    """ "more courses ▶" / "◀ previous" on the course question: show that page of the
+    teacher's courses (read again, so a course added meanwhile is there too)."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    picked = keyboards.parse_start_page(query.data or "")
+    if picked is None:
+        await query.answer(replies.BAD_BUTTON, show_alert=True)
+        return
+    page, token = picked
+    await context.services.roles.require_teacher(user.id)
+    courses = await context.services.courses.teacher_courses(user.id)
+    await query.answer()
+    try:
+        await query.edit_message_reply_markup(keyboards.course_choice_buttons(courses, token, page))
+    except BadRequest as exc:  # a double tap: the page is shown already
+        if "not modified" not in str(exc).lower():
+            raise
 
 
 async def open_session(
