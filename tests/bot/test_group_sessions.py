@@ -351,3 +351,27 @@ async def test_student_who_replies_to_the_group_card_with_the_code_gets_an_answe
     assert bot.request.calls[since:] == [], [c.method for c in bot.request.calls[since:]]
     assert 82 not in await bot.services.live.checked_in(session.id)
     assert_nothing_personal(group_calls(bot), [session.code])
+
+
+async def test_group_refusal_after_the_course_button_is_told_privately_too(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    from bot import replies
+
+    await bot.send(TEACHER_ID, "/new_course Chem")
+    await bot.send(TEACHER_ID, "/new_course Bio")
+    since = await in_group(bot, TEACHER_ID, "/start_session 30 Lab fixed")
+    [question] = [c for c in bot.request.calls[since:] if c.method == "sendMessage"]
+    data = {b["text"]: b["callback_data"] for b in buttons(question)}
+    bot.request.api.fail_next(
+        "sendMessage",
+        error_code=403,
+        description="Forbidden: bot was kicked from the group chat",
+        chat_id=GROUP,
+    )
+    since = len(bot.request.calls)
+    await bot.press(TEACHER_ID, data["Bio"])
+    told = private_texts(bot, TEACHER_ID, since)
+    assert replies.GROUP_REFUSES_CARD in told and replies.UNEXPECTED_ERROR not in told
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None and session.course_name == "Bio"
