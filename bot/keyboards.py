@@ -42,18 +42,52 @@ def parse_start_token(data: str) -> tuple[int, str] | None:
     return (int(match[1]), match[2]) if match else None
 
 
-def course_choice_buttons(courses: list[Course], token: str) -> InlineKeyboardMarkup:
-    """One button per course (the first 20: others are named on the command line), to pick
-    the course of a new session."""
-    return checked_keyboard(
-        InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        course.name[:60], callback_data=start_token_data(course.id, token)
-                    )
-                ]
-                for course in courses[:20]
-            ]
-        )
-    )
+# Courses per page of the course question: with the paging row, far below Telegram's 100
+# buttons, and short enough to read on a phone.
+COURSES_PER_PAGE = 20
+_START_PAGE = re.compile(r"sp:(\d{1,4}):([0-9a-f]{12})", re.ASCII)
+
+
+def start_page_data(page: int, token: str) -> str:
+    """Callback data for "show this page of the course question" (the token is passed on
+    untouched: the options stay in Redis until a course is picked)."""
+    return f"sp:{page}:{token}"
+
+
+def parse_start_page(data: str) -> tuple[int, str] | None:
+    """(page, token) from a paging button of the course question, or None."""
+    match = _START_PAGE.fullmatch(data)
+    return (int(match[1]), match[2]) if match else None
+
+
+def course_pages(count: int) -> int:
+    """How many pages the course question has for `count` courses (at least one)."""
+    return max(1, -(-count // COURSES_PER_PAGE))
+
+
+def course_choice_buttons(courses: list[Course], token: str, page: int = 0) -> InlineKeyboardMarkup:
+    """One button per course, to pick the course of a new session; past COURSES_PER_PAGE
+    courses, a page of them with "previous"/"more" buttons, so every course can be reached
+    (a page out of range, e.g. after a course was deleted, shows the nearest one)."""
+    pages = course_pages(len(courses))
+    page = min(max(page, 0), pages - 1)
+    shown = courses[page * COURSES_PER_PAGE : (page + 1) * COURSES_PER_PAGE]
+    rows = [
+        [InlineKeyboardButton(course.name[:60], callback_data=start_token_data(course.id, token))]
+        for course in shown
+    ]
+    if pages > 1:
+        paging = []
+        if page > 0:
+            paging.append(
+                InlineKeyboardButton("◀ previous", callback_data=start_page_data(page - 1, token))
+            )
+        if page < pages - 1:
+            paging.append(
+                InlineKeyboardButton(
+                    f"more courses ({page + 2}/{pages}) ▶",
+                    callback_data=start_page_data(page + 1, token),
+                )
+            )
+        rows.append(paging)
+    return checked_keyboard(InlineKeyboardMarkup(rows))

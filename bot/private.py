@@ -11,6 +11,7 @@ user's behalf.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +20,9 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import replies
 from bot.context import AttnContext
+from services.errors import StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 # `/start p` (the link in the group's one-liner): the private chat is open now.
 OPEN_PAYLOAD = "p"
@@ -43,12 +47,26 @@ def open_bot_link(bot_username: str) -> str:
     return f"https://t.me/{bot_username}?start={OPEN_PAYLOAD}"
 
 
-async def point_group_to_private(context: AttnContext, update: Update) -> None:
-    """One line in the group, at most once per update: "open @bot once, then ..."."""
+async def point_group_to_private(
+    context: AttnContext, update: Update, per_group_window: bool = True
+) -> None:
+    """One line in the group, at most once per update, "I answer privately: open @bot once".
+
+    With `per_group_window` also at most one per group in a short while, whoever asks: the
+    line is for everyone who reads the group, and a class checking in from it must not flood
+    it (Telegram allows 20 messages a minute per group; the card waits behind them). A
+    teacher whose session could not start passes False: that answer must not be swallowed.
+    """
     chat, message = update.effective_chat, update.effective_message
     if chat is None or chat.type == Chat.PRIVATE or context.pointed_to_private:
         return
     context.pointed_to_private = True
+    if per_group_window:
+        try:
+            if not await context.services.users.may_point_group(chat.id):
+                return
+        except StorageUnavailable:
+            log.warning("group pointer window unknown (storage away): pointing anyway")
     reply_to = (
         ReplyParameters(message.message_id, allow_sending_without_reply=True)
         if message is not None and update.callback_query is None

@@ -345,6 +345,18 @@ COURSE_SETTINGS_USAGE = (
     "Send: /course_settings &lt;course&gt; [late &lt;minutes&gt;] [warn &lt;percent&gt;]"
 )
 CHOOSE_COURSE = "Which course is this session for?"
+
+
+def choose_course(count: int, per_page: int) -> str:
+    """The course question; with more courses than one page holds, how to see the others."""
+    if count <= per_page:
+        return CHOOSE_COURSE
+    return (
+        f"{CHOOSE_COURSE} You have {count} courses: <i>more courses ▶</i> shows the next "
+        "ones (or send /start_session with the course's name)."
+    )
+
+
 JOIN_USAGE = "Send the course code your teacher gave you: /join CODE"
 ASK_FOR_NAME = (
     "What is your full name? Teachers see it in attendance lists. "
@@ -520,6 +532,37 @@ FORGOTTEN = (
     "To take part again, /join a course (you will be asked your name)."
 )
 FORGET_CANCELLED = "Nothing was deleted."
+GROUP_REFUSES_CARD = (
+    "The group doesn't let me post, so there is no card there. Your session runs with the "
+    "code card here: project it, and students send me the code privately. For a card in the "
+    "group, let me send messages there (or start sessions here)."
+)
+GROUP_CARD_FAILED = (
+    "I couldn't post the card in the group just now. Your session runs with the code card "
+    "here: project it, and students send me the code privately."
+)
+FORGET_TEACHER_NOTE = (
+    "\n\nYou are a teacher: you stay one, and your courses, sessions and their attendance "
+    "records stay (they belong to your institution). Only your own name and number go."
+)
+FORGOTTEN_TEACHER_NOTE = " You are still a teacher: your courses and sessions are kept."
+
+
+def forget_confirm(is_teacher: bool) -> str:
+    """The /forgetme question; a teacher is told what stays."""
+    return FORGET_CONFIRM + (FORGET_TEACHER_NOTE if is_teacher else "")
+
+
+def forgotten(is_teacher: bool) -> str:
+    return FORGOTTEN + (FORGOTTEN_TEACHER_NOTE if is_teacher else "")
+
+
+def forget_refused_open_session(session: Session) -> str:
+    """/forgetme while the user's own session is open: nothing is deleted yet."""
+    return (
+        f"Your session {card_heading(session)} is still open: end it first (/end_session), "
+        "then send /forgetme again. Nothing was deleted."
+    )
 
 
 def checked_in_count(count: int, roster_size: int, has_roster: bool) -> str:
@@ -603,8 +646,8 @@ CODE_LEAKED_TIP = (
     "\n\nTip: send codes to me here, not in the group: everyone in the group can read them."
 )
 PRIVATE_CHAT_OPENED = (
-    "Thanks: I can now send you codes, reports and answers privately. "
-    "Go back to the group and send the command again."
+    "Thanks: I can now send you codes, reports and answers privately. To check in, send me "
+    "the code here. To start a session in a group, send the command again there."
 )
 CODE_CARD_FOR_GROUP = "This session was started in a group: the group's card has no code."
 
@@ -612,9 +655,11 @@ CODE_CARD_FOR_GROUP = "This session was started in a group: the group's card has
 def open_bot_first(bot_username: str, payload: str) -> str:
     """The one line a group gets when the sender has no private chat with the bot yet."""
     link = f"https://t.me/{escape(bot_username)}?start={escape(payload)}"
+    # Not "send it here again": a check-in from the group is recorded already, and codes
+    # posted in the group are read by everyone.
     return (
-        f'I can\'t write to you privately yet: open <a href="{link}">@{escape(bot_username)}</a> '
-        "once (press Start), then send the command here again."
+        f'I answer privately: open <a href="{link}">@{escape(bot_username)}</a> once (press '
+        "Start) to get my answers. Send codes to me there, not in the group."
     )
 
 

@@ -17,6 +17,8 @@ IdList = Annotated[list[int], NoDecode]
 # guess it can post forged updates (any user, any command) to the webhook.
 WEBHOOK_SECRET_MIN_LENGTH = 32
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# A Telegram user id as typed in an id list: ASCII digits, positive (no sign).
+_USER_ID = re.compile(r"[1-9][0-9]{0,15}", re.ASCII)
 # How `attn check-config` tells an operator to make one.
 MAKE_A_SECRET = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
 
@@ -72,7 +74,10 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             parts = [p.strip() for p in value.split(",") if p.strip()]
             for part in parts:
-                if not part.lstrip("-").isdigit():
+                # ASCII digits only: `str.isdigit()` also accepts "²" (which int() refuses)
+                # and "١٠٠١" or "１２" (which int() silently reads as 1001 and 12). User ids
+                # are positive, so no sign either.
+                if _USER_ID.fullmatch(part) is None:
                     raise ValueError("must be comma-separated Telegram user ids, e.g. 1001,1002")
             return [int(p) for p in parts]
         return value

@@ -28,6 +28,14 @@ class NoOpenSession(DomainError):
 
 
 @dataclass
+class OpenSessionBlocksForget(DomainError):
+    """/forgetme by a teacher whose session is still open: their check-ins, roster and
+    summary are in flight, so nothing is forgotten until the session ends."""
+
+    session: Session
+
+
+@dataclass
 class InvalidArgument(DomainError):
     """A command argument failed validation; `field` names it, `problem` says how."""
 

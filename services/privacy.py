@@ -6,7 +6,8 @@ import secrets
 from datetime import timedelta
 
 from services.clock import Clock
-from services.models import PersonalData
+from services.errors import OpenSessionBlocksForget
+from services.models import PersonalData, Session
 from services.ports import LiveStore, RecordStore
 
 # Forgotten users' id -> pseudonym rows only need to outlive any session live at the time:
@@ -47,10 +48,30 @@ class PrivacyService:
 
         Safe to repeat any number of times (after re-joining, too). PostgreSQL goes first: if
         it is away nothing changes; if Redis fails after it, asking again finishes the job.
+
+        A teacher keeps the role and their courses (the institution's records, not personal
+        data); only their personal data goes.
+
+        Raises:
+            OpenSessionBlocksForget: the user runs a session that is still open; it must
+                end first (its card, roster and summary depend on the teacher).
         """
+        session = await self.open_session_of(user_id)
+        if session is not None:
+            raise OpenSessionBlocksForget(session)
         pseudonym = -(secrets.randbelow(2**62) + 1)
         await self._records.forget_user(user_id, pseudonym, self._clock.now())
         await self._live.forget_user(user_id)
+
+    async def open_session_of(self, user_id: int) -> Session | None:
+        """The session the user runs as a teacher, while it is open (None otherwise)."""
+        session_id = await self._live.teacher_current_session(user_id)
+        if session_id is None:
+            return None
+        session = await self._live.session(session_id)
+        if session is None or not session.is_open(self._clock.now()):
+            return None
+        return session
 
     async def apply_retention(self) -> int:
         """Delete sessions (with their records) older than the retention period."""

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 MAX_NAME_LENGTH = 100
 _STUDENT_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9./-]{0,31}")
 PENDING_ACTION_MINUTES = 5
+# One "open the bot privately" line per group in this many seconds, whoever triggers it.
+GROUP_POINTER_SECONDS = 60
 
 
 def clean_full_name(text: str) -> str:
@@ -120,6 +122,13 @@ class UserService:
     async def remember_menu(self, user_id: int, version: str | None) -> None:
         """Remember the menu just set, so it is set once per role and version, not per message."""
         await self._live.remember_menu(user_id, version)
+
+    async def may_point_group(self, chat_id: int) -> bool:
+        """True when the group may get an "open the bot privately" line now: at most one per
+        group every GROUP_POINTER_SECONDS, whoever asks (30 students who never opened the
+        bot checking in from the group would otherwise get 30 lines, over Telegram's 20
+        messages a minute per group, and the group's card would wait behind them)."""
+        return await self._live.claim_group_pointer(chat_id, GROUP_POINTER_SECONDS)
 
     async def release_update(self, user_id: int, update_id: int) -> None:
         """Forget that an update was handled: it was cut off and will be delivered again."""

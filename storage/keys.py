@@ -102,6 +102,12 @@ def menu(user_id: int) -> str:
 MENU_TTL = 90 * 24 * 3600  # forgotten menus are only set again: harmless
 
 
+def group_pointer(chat_id: int) -> str:
+    """String: the group got an "open the bot privately" line a moment ago; while it exists
+    (SET NX EX, a short TTL) no other such line goes there."""
+    return f"{PREFIX}:g:{{{chat_id}}}:pointer"
+
+
 def start_choice(user_id: int, token: str) -> str:
     """String: the options a teacher typed with /start_session while the course is chosen
     from buttons (JSON), taken once by the first press (expires with PENDING_ACTION_TTL)."""

@@ -1037,6 +1037,12 @@ class RedisLiveStore:
             else:
                 await self._redis.set(keys.menu(user_id), version, ex=keys.MENU_TTL)
 
+    async def claim_group_pointer(self, chat_id: int, seconds: int) -> bool:
+        """True for the first caller (any process) in `seconds`: one SET NX EX decides."""
+        async with _redis_guard():
+            claimed = await self._redis.set(keys.group_pointer(chat_id), "1", nx=True, ex=seconds)
+        return bool(claimed)
+
     async def forget_user(self, user_id: int) -> None:
         """Drop everything Redis holds about the user (profile, pending action, attempts) and
         take them off the rosters of live sessions (a check-in already made stays, and is

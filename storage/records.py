@@ -276,10 +276,11 @@ FORGET_MOVES = [
     "UPDATE attendance SET student_id = $2 WHERE student_id = $1",
     "UPDATE attendance_audit SET student_id = $2 WHERE student_id = $1",
 ]
+# The `teachers` row stays: being made a teacher is the institution's record (their courses,
+# sessions and reports hang on it), not personal data; admins remove it with /remove_teacher.
 FORGET_DELETES = [
     "DELETE FROM enrolments WHERE student_id = $1",
     "DELETE FROM nudge_outbox WHERE student_id = $1",
-    "DELETE FROM teachers WHERE user_id = $1",
     "DELETE FROM unreachable_users WHERE user_id = $1",
     "DELETE FROM users WHERE id = $1",
 ]

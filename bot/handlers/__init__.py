@@ -71,6 +71,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
 
     # Buttons. Each pattern names one button kind; its handler validates the data again.
     application.add_handler(CallbackQueryHandler(sessions.choose_course_button, pattern=r"^ss:"))
+    application.add_handler(CallbackQueryHandler(sessions.course_page_button, pattern=r"^sp:"))
     application.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=r"^fg:(yes|no)$"))
     application.add_handler(CallbackQueryHandler(sessions.card_button, pattern=r"^cd:"))
 
@@ -79,6 +80,14 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
         MessageHandler(
             NEW & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
             checkin.plain_text_message,
+        )
+    )
+    # Plain text in a group replying to the bot (privacy mode delivers only those): a code
+    # typed as an answer to the group card is a check-in; anything else is left alone.
+    application.add_handler(
+        MessageHandler(
+            NEW & filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & filters.REPLY,
+            checkin.group_reply_message,
         )
     )
     # A shared location: the classroom's or a student's, for a location-checked session.

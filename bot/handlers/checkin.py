@@ -10,11 +10,13 @@ from bot import replies
 from bot.context import AttnContext
 from bot.handlers.common import message_of, register_from_words, respond, send_later
 from bot.handlers.courses import REGISTER_ACTION
-from bot.handlers.sessions import GEO_ANCHOR_ACTION, ask_for_location
+from bot.handlers.sessions import GEO_ANCHOR_ACTION, ask_for_location, location_keyboard
 from bot.jobs import refresh_cards
 from bot.metrics import metrics_of
 from bot.private import deliver_privately, hide_message, in_group
 from services.clock import from_ms, to_ms
+from services.codes import normalize_code
+from services.errors import InvalidArgument
 from services.models import CheckInOutcome
 
 CHECKIN_ACTION = "checkin"
@@ -141,12 +143,49 @@ async def location_message(update: Update, context: AttnContext) -> None:
         await context.services.users.expect_reply(user.id, GEO_CHECKIN_ACTION, payload)
         respond(context, update, replies.location_not_ready_kept())
         return
+    if result.outcome is CheckInOutcome.LOCATION_REFUSED:
+        # A forwarded or old location: the reply tells them to share their current one, so
+        # the bound code and the share button must still be there when they do (the binding
+        # keeps its original time, so this never stretches how long a code stays valid).
+        await context.services.users.expect_reply(user.id, GEO_CHECKIN_ACTION, payload)
+        respond(
+            context,
+            update,
+            replies.check_in_result(result, context.tz),
+            reply_markup=location_keyboard(),
+        )
+        return
     respond(
         context,
         update,
         replies.check_in_result(result, context.tz),
         reply_markup=ReplyKeyboardRemove(),
     )
+
+
+async def group_reply_message(update: Update, context: AttnContext) -> None:
+    """Plain text in a group that replies to one of the bot's messages (in privacy mode the
+    only group text the bot receives): a student answering the group card with the code.
+
+    Handled like "/checkin CODE" from the group: checked in, answered privately (or the
+    group's one pointer line), the code's message hidden where the bot may delete it. Text
+    that cannot be a code ("thanks", a teacher's remark) is left alone: no attempt counted,
+    no message deleted, nothing said.
+    """
+    message = message_of(update)
+    replied = message.reply_to_message
+    if (
+        message.text is None
+        or replied is None
+        or replied.from_user is None
+        or replied.from_user.id != context.bot.id
+    ):
+        return
+    try:
+        normalize_code(message.text)
+    except InvalidArgument:
+        return
+    await reply_check_in(update, context, message.text)
 
 
 async def teacher_awaits_anchor(context: AttnContext, user_id: int) -> bool:

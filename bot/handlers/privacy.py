@@ -8,6 +8,7 @@ from telegram.error import BadRequest
 from bot import replies
 from bot.context import AttnContext
 from bot.handlers.common import respond
+from services.errors import OpenSessionBlocksForget
 
 FORGET_YES = "fg:yes"
 FORGET_NO = "fg:no"
@@ -25,6 +26,15 @@ async def mydata_command(update: Update, context: AttnContext) -> None:
 
 
 async def forgetme_command(update: Update, context: AttnContext) -> None:
+    """Ask first; a teacher is told that the role and courses stay, and a teacher whose
+    session is open is told to end it first (no buttons then)."""
+    user = update.effective_user
+    assert user is not None
+    session = await context.services.privacy.open_session_of(user.id)
+    if session is not None:
+        respond(context, update, replies.forget_refused_open_session(session))
+        return
+    is_teacher = await context.services.roles.is_teacher(user.id)
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -33,7 +43,7 @@ async def forgetme_command(update: Update, context: AttnContext) -> None:
             ]
         ]
     )
-    respond(context, update, replies.FORGET_CONFIRM, reply_markup=keyboard)
+    respond(context, update, replies.forget_confirm(is_teacher), reply_markup=keyboard)
 
 
 async def forget_button(update: Update, context: AttnContext) -> None:
@@ -42,8 +52,13 @@ async def forget_button(update: Update, context: AttnContext) -> None:
     assert query is not None and user is not None
     await query.answer()
     if query.data == FORGET_YES:
-        await context.services.privacy.forget(user.id)
-        await _answer_in_place(query, replies.FORGOTTEN)
+        try:
+            await context.services.privacy.forget(user.id)
+        except OpenSessionBlocksForget as refused:  # started one since the question
+            await _answer_in_place(query, replies.forget_refused_open_session(refused.session))
+            return
+        is_teacher = await context.services.roles.is_teacher(user.id)
+        await _answer_in_place(query, replies.forgotten(is_teacher))
     else:
         await _answer_in_place(query, replies.FORGET_CANCELLED)
 

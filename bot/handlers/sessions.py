@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass
 
 from telegram import InputFile, KeyboardButton, ReplyKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import keyboards, replies
 from bot.card import parse_card_data, qr_png, render_card
@@ -26,6 +27,8 @@ from services.sessions import (
     parse_minutes,
     parse_rotation,
 )
+
+log = logging.getLogger(__name__)
 
 
 async def start_session_command(update: Update, context: AttnContext) -> None:
@@ -58,7 +61,7 @@ async def start_session_command(update: Update, context: AttnContext) -> None:
         respond(
             context,
             update,
-            replies.CHOOSE_COURSE,
+            replies.choose_course(len(courses), keyboards.COURSES_PER_PAGE),
             reply_markup=keyboards.course_choice_buttons(courses, token),
         )
         return
@@ -144,6 +147,26 @@ async def choose_course_button(update: Update, context: AttnContext) -> None:
         await query.delete_message()
 
 
+async def course_page_button(update: Update, context: AttnContext) -> None:
+    """ "more courses ▶" / "◀ previous" on the course question: show that page of the
+    teacher's courses (read again, so a course added meanwhile is there too)."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    picked = keyboards.parse_start_page(query.data or "")
+    if picked is None:
+        await query.answer(replies.BAD_BUTTON, show_alert=True)
+        return
+    page, token = picked
+    await context.services.roles.require_teacher(user.id)
+    courses = await context.services.courses.teacher_courses(user.id)
+    await query.answer()
+    try:
+        await query.edit_message_reply_markup(keyboards.course_choice_buttons(courses, token, page))
+    except BadRequest as exc:  # a double tap: the page is shown already
+        if "not modified" not in str(exc).lower():
+            raise
+
+
 async def open_session(
     update: Update, context: AttnContext, course: Course | None, start: StartOptions, chat_id: int
 ) -> None:
@@ -171,6 +194,12 @@ async def post_group_session(
     When the teacher has no private chat with the bot yet, nobody could ever learn the code:
     the session is discarded at once (no record, no summary, the teacher is not blocked) and
     the group gets one line with a link that opens the bot. False then.
+
+    When the group refuses the group card (the bot may not post there, or was removed), the
+    session keeps running with the teacher's code card only: it is complete without the
+    group card (students check in privately with the projected code or QR), so nothing is
+    half-open and nothing needs redoing; the teacher gets one line saying why there is no
+    card in the group (never "something went wrong").
     """
     me = context.bot.username
     view = render_card(CardState(session, 0), session.started_at, context.tz, me, False)
@@ -188,13 +217,40 @@ async def post_group_session(
         await context.services.sessions.discard_session(session)
         if not unreachable(exc):
             raise
-        await point_group_to_private(context, update)
+        await point_group_to_private(context, update, per_group_window=False)
         return False
     await context.services.sessions.attach_code_card(
         session, session.teacher_id, private.message_id, view.fingerprint
     )
-    await post_card(context, chat_id, session)
+    try:
+        await post_card(context, chat_id, session)
+    except TelegramError as exc:
+        refused = group_refuses_bot(exc)
+        log.warning("session %s: no card in group %s: %s", session.id, chat_id, exc)
+        respond(
+            context, update, replies.GROUP_REFUSES_CARD if refused else replies.GROUP_CARD_FAILED
+        )
     return True
+
+
+_GROUP_REFUSALS = (
+    "not enough rights",
+    "have no rights",
+    "chat_write_forbidden",
+    "chat_restricted",
+    "chat not found",
+    "upgraded",
+)
+
+
+def group_refuses_bot(exc: TelegramError) -> bool:
+    """Telegram will not let the bot post in this group: it may not write there (only
+    admins may, or the bot is restricted), or it is no longer a member (403 "bot was kicked",
+    "bot is not a member"), or the group moved to a supergroup."""
+    if isinstance(exc, Forbidden):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, BadRequest) and any(part in text for part in _GROUP_REFUSALS)
 
 
 async def post_card(context: AttnContext, chat_id: int, session: Session) -> None:

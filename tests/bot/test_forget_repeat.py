@@ -211,3 +211,62 @@ async def test_repeated_forgetme_without_records_leaves_no_rows_behind(
     finally:
         await conn.close()
     assert (left, mappings) == (0, 0)
+
+
+INVITED_TEACHER = 5555
+
+
+async def test_invited_teacher_keeps_role_and_courses_and_must_end_a_live_session_first(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    """An invited teacher (made by /add_teacher) who presses /forgetme used to lose the
+    role: their live session could not be ended and their courses were orphaned. The role
+    and courses are the institution's records and stay; while a session is open nothing is
+    forgotten (its card, roster and summary depend on them), and they are told so."""
+    from tests.conftest import ADMIN_ID
+
+    [link] = await bot.send(ADMIN_ID, "/add_teacher")
+    token = re.search(r"start=(teach_[A-Za-z0-9_-]+)", link)
+    assert token
+    await bot.send(INVITED_TEACHER, f"/start {token[1]}", **NAMES)
+    await bot.send(INVITED_TEACHER, "/new_course Physics")
+    [card] = await bot.send(INVITED_TEACHER, "/start_session Physics 20 Lab")
+    assert "<code>" in card
+
+    # While the session is open: refused, no buttons; an older "Yes" is refused too.
+    [refused] = await bot.send(INVITED_TEACHER, "/forgetme")
+    assert "still open" in refused and "/end_session" in refused
+    assert "reply_markup" not in bot.request.calls[-1].params
+    since = len(bot.request.calls)
+    await bot.press(INVITED_TEACHER, "fg:yes")
+    edits = [c.text for c in bot.request.calls[since:] if c.method == "editMessageText"]
+    assert edits and "still open" in edits[0] and "Nothing was deleted" in edits[0]
+    assert await bot.services.roles.is_teacher(INVITED_TEACHER)
+
+    [ended] = await bot.send(INVITED_TEACHER, "/end_session")
+    assert "closed" in ended, ended
+    assert await bot.services.sessions.open_session(INVITED_TEACHER) is None
+    clock.advance(minutes=1)
+    await bot.services.sweeper.sweep_attendances()
+
+    # Then: the question says what happens to a teacher, and the role and courses stay.
+    [question] = await bot.send(INVITED_TEACHER, "/forgetme", **NAMES)
+    assert "You are a teacher: you stay one" in question
+    since = len(bot.request.calls)
+    await bot.press(INVITED_TEACHER, "fg:yes")
+    done = [c.text for c in bot.request.calls[since:] if c.method == "editMessageText"]
+    assert done and replies.FORGOTTEN in done[0] and "still a teacher" in done[0]
+    assert await bot.services.roles.is_teacher(INVITED_TEACHER)
+    report = await bot.send(INVITED_TEACHER, "/report Physics")
+    assert "Report: Physics" in report[0], report
+    [again] = await bot.send(INVITED_TEACHER, "/start_session Physics 20 Lab")
+    assert "<code>" in again
+    [mine] = await bot.send(INVITED_TEACHER, "/mydata")
+    assert "Role: teacher" in mine
+
+
+async def test_a_student_is_asked_without_the_teacher_note(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    [question] = await bot.send(STUDENT, "/forgetme", **NAMES)
+    assert question == replies.FORGET_CONFIRM

@@ -198,3 +198,180 @@ async def test_course_buttons_asked_privately_card_still_in_the_group(
     [code_card] = [c for c in bot.request.calls[since:] if c.method == "sendPhoto"]
     assert code_card.params["chat_id"] == TEACHER_ID and session.code in code_card.text
     assert_nothing_personal(group_calls(bot), [session.code])
+
+
+async def test_group_that_does_not_let_the_bot_post_gets_a_clear_answer_not_went_wrong(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    """/start_session in a group where only admins may write (400 "not enough rights") or
+    that removed the bot (403): the teacher used to get the code card, then "Sorry,
+    something went wrong" while the session was open ("already open" on retry). Now the
+    session runs with the private code card only (complete: students check in privately),
+    and the teacher is told in one message why the group has no card."""
+    from bot import replies
+
+    await bot.send(TEACHER_ID, "/start")
+    for code, description in (
+        (400, "Bad Request: not enough rights to send text messages to the chat"),
+        (403, "Forbidden: bot is not a member of the group chat"),
+    ):
+        bot.request.api.fail_next(
+            "sendMessage", error_code=code, description=description, times=5, chat_id=GROUP
+        )
+        since = await in_group(bot, TEACHER_ID, "/start_session 60 Lab fixed")
+        to_teacher = [
+            c.text
+            for c in bot.request.calls[since:]
+            if c.status == 200 and c.params.get("chat_id") == TEACHER_ID
+        ]
+        assert all(replies.UNEXPECTED_ERROR not in t for t in to_teacher), to_teacher
+        assert replies.GROUP_REFUSES_CARD in to_teacher, to_teacher
+        session = await bot.services.sessions.open_session(TEACHER_ID)
+        assert session is not None and session.card_message_id is None
+        assert any(session.code in t for t in to_teacher)  # the code card, privately
+        into_group = [
+            c
+            for c in bot.request.calls[since:]
+            if str(c.params.get("chat_id")) == str(GROUP) and c.status == 200
+        ]
+        assert into_group == []
+
+        # The session works: a student checks in privately, the teacher ends it.
+        [checked] = await bot.send(81, f"/checkin {session.code}")
+        assert "Checked in" in checked
+        [ended] = await bot.send(TEACHER_ID, "/end_session")
+        assert "closed" in ended
+        clock.advance(minutes=1)
+        await bot.services.sweeper.sweep_attendances()
+
+
+async def test_group_card_that_fails_for_another_reason_leaves_a_running_session(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    from bot import replies
+
+    await bot.send(TEACHER_ID, "/start")
+    bot.request.api.fail_next("sendMessage", error_code=502, times=10, chat_id=GROUP)
+    since = await in_group(bot, TEACHER_ID, "/start_session 60 Lab fixed")
+    to_teacher = [
+        c.text
+        for c in bot.request.calls[since:]
+        if c.status == 200 and c.params.get("chat_id") == TEACHER_ID
+    ]
+    assert replies.GROUP_CARD_FAILED in to_teacher, to_teacher
+    assert all(replies.UNEXPECTED_ERROR not in t for t in to_teacher)
+    assert await bot.services.sessions.open_session(TEACHER_ID) is not None
+
+
+async def test_thirty_students_checking_in_from_the_group_do_not_flood_it(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    """First lesson: 30 students who never opened the bot type "/checkin@bot CODE" in the
+    group. They used to get 30 "open @bot once, then send the command here again" lines
+    (over Telegram's 20 a minute per group, and inviting them to post the code again). Now:
+    one line per group in a short while, that does not ask for the code in the group; every
+    check-in is recorded, and a student the bot can reach is still answered privately."""
+    await bot.send(TEACHER_ID, "/start")
+    await in_group(bot, TEACHER_ID, "/start_session 60 Lab fixed")
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None
+    students = list(range(300, 330))
+    bot.request.never_started.update(students)
+    since = len(bot.request.calls)
+    for student in students:
+        await in_group(bot, student, f"/checkin {session.code}")
+    await bot.send(81, "/start")
+    mark = await in_group(bot, 81, f"/checkin {session.code}")
+    [confirmed] = private_texts(bot, 81, mark)
+    assert "Checked in to" in confirmed
+
+    to_group = [
+        c
+        for c in bot.request.calls[since:]
+        if c.method == "sendMessage" and str(c.params.get("chat_id")) == str(GROUP)
+    ]
+    assert len(to_group) == 1, [c.text for c in to_group]
+    [pointer] = to_group
+    assert f"t.me/{BOT}?start=p" in pointer.text and "here again" not in pointer.text
+    assert "not in the group" in pointer.text
+    assert set(await bot.services.live.checked_in(session.id)) == {*students, 81}
+    assert_nothing_personal(group_calls(bot), [session.code])
+
+
+async def test_student_who_replies_to_the_group_card_with_the_code_gets_an_answer(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    """In a group the bot (privacy mode) receives replies to its own messages. A student
+    answering the group card with the code as plain text used to get no answer at all (no
+    check-in, and the code stayed in the group). Now it is a check-in from the group: the
+    answer privately, the code's message deleted; a reply that is no code is left alone."""
+    await bot.send(TEACHER_ID, "/start")
+    await in_group(bot, TEACHER_ID, "/start_session 60 Lab fixed")
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None and session.card_message_id is not None
+    await bot.send(81, "/start")  # the student can be written to privately
+    since = len(bot.request.calls)
+    await bot.send(
+        81,
+        session.code.lower(),
+        chat_id=GROUP,
+        chat_type="group",
+        reply_to_message_id=session.card_message_id,
+    )
+    [answer] = private_texts(bot, 81, since)
+    assert "Checked in to" in answer and "not in the group" in answer
+    assert 81 in await bot.services.live.checked_in(session.id)
+    deleted = [c for c in bot.request.calls[since:] if c.method == "deleteMessage"]
+    assert len(deleted) == 1 and str(deleted[0].params["chat_id"]) == str(GROUP)
+
+    # Someone who never opened the bot: the group's one pointer line, and still recorded.
+    bot.request.never_started.update({OUTSIDER})
+    since = len(bot.request.calls)
+    await bot.send(
+        OUTSIDER,
+        session.code,
+        chat_id=GROUP,
+        chat_type="group",
+        reply_to_message_id=session.card_message_id,
+    )
+    [pointer] = [
+        c
+        for c in bot.request.calls[since:]
+        if c.method == "sendMessage" and str(c.params.get("chat_id")) == str(GROUP)
+    ]
+    assert f"t.me/{BOT}?start=p" in pointer.text
+    assert OUTSIDER in await bot.services.live.checked_in(session.id)
+
+    # Chatter in reply to the card, or a code that replies to nothing: nothing happens.
+    since = len(bot.request.calls)
+    await bot.send(
+        82, "thanks!", chat_id=GROUP, chat_type="group", reply_to_message_id=session.card_message_id
+    )
+    await bot.send(82, session.code, chat_id=GROUP, chat_type="group")
+    assert bot.request.calls[since:] == [], [c.method for c in bot.request.calls[since:]]
+    assert 82 not in await bot.services.live.checked_in(session.id)
+    assert_nothing_personal(group_calls(bot), [session.code])
+
+
+async def test_group_refusal_after_the_course_button_is_told_privately_too(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    from bot import replies
+
+    await bot.send(TEACHER_ID, "/new_course Chem")
+    await bot.send(TEACHER_ID, "/new_course Bio")
+    since = await in_group(bot, TEACHER_ID, "/start_session 30 Lab fixed")
+    [question] = [c for c in bot.request.calls[since:] if c.method == "sendMessage"]
+    data = {b["text"]: b["callback_data"] for b in buttons(question)}
+    bot.request.api.fail_next(
+        "sendMessage",
+        error_code=403,
+        description="Forbidden: bot was kicked from the group chat",
+        chat_id=GROUP,
+    )
+    since = len(bot.request.calls)
+    await bot.press(TEACHER_ID, data["Bio"])
+    told = private_texts(bot, TEACHER_ID, since)
+    assert replies.GROUP_REFUSES_CARD in told and replies.UNEXPECTED_ERROR not in told
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None and session.course_name == "Bio"

@@ -117,3 +117,27 @@ async def test_reshare_at_any_time_and_codes_bound_across_rotation(
     assert "Classroom location saved" in moved
     session = await bot.services.sessions.open_session(TEACHER_ID)
     assert session is not None and session.anchor == (round(NEARBY[0], 5), round(NEARBY[1], 5))
+
+
+async def test_student_told_to_share_current_location_can_do_so(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    """A forwarded (or old) location is refused with "share your current location": the
+    bound code and the share button stay, so doing exactly that checks the student in (it
+    used to answer "I wasn't expecting a location")."""
+    [card, _ask] = await bot.send(TEACHER_ID, "/start_session 30 Field trip geo")
+    code = re.search(r"<code>([A-Z0-9]{6})</code>", card)
+    assert code
+    [saved] = await bot.send_location(TEACHER_ID, *HALL)
+    assert "saved" in saved
+    [ask] = await bot.send(STUDENT, f"/checkin {code[1]}")
+    assert "Share my location" in ask
+    [refused] = await bot.send_location(STUDENT, *NEARBY, forwarded=True)
+    assert "share your current location" in refused
+    markup = bot.request.calls[-1].params["reply_markup"]
+    assert markup["keyboard"][0][0]["request_location"] is True  # the button is still there
+    [answer] = await bot.send_location(STUDENT, *NEARBY)
+    assert "Checked in" in answer, answer
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None
+    assert set(await bot.services.live.checked_in(session.id)) == {STUDENT}

@@ -87,3 +87,53 @@ async def test_a_course_button_while_a_session_is_open_says_so(
     )
     session = await bot.services.sessions.open_session(TEACHER_ID)
     assert session is not None and session.course_name == "Physics"
+
+
+async def test_teacher_with_25_courses_can_reach_every_course_from_the_start_question(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    """The course question used to carry the first 20 courses and nothing else: 5 courses
+    could not be picked. Now pages of 20 with "more courses ▶" / "◀ previous" buttons (each
+    page edits the question in place), and the text says how to reach the others."""
+    for i in range(25):
+        await bot.send(TEACHER_ID, f"/new_course Course {i:02d}")
+    since = len(bot.request.calls)
+    [text] = await bot.send(TEACHER_ID, "/start_session 20 Late lab")
+    assert "25 courses" in text and "more courses" in text
+    [question] = [c for c in bot.request.calls[since:] if c.method == "sendMessage"]
+    markup: dict[str, Any] = question.params["reply_markup"]
+    seen: dict[str, str] = {}
+    for _page in range(3):  # the last press on page 2 has no "more" left
+        found = {b["text"]: b["callback_data"] for row in markup["inline_keyboard"] for b in row}
+        assert len(found) <= 100
+        assert all(len(data.encode()) <= MAX_CALLBACK_BYTES for data in found.values())
+        seen.update({k: v for k, v in found.items() if k.startswith("Course")})
+        more = [data for label, data in found.items() if label.startswith("more courses")]
+        if not more:
+            break
+        before = len(bot.request.calls)
+        await bot.press(TEACHER_ID, more[0])
+        [edit] = [c for c in bot.request.calls[before:] if c.method == "editMessageReplyMarkup"]
+        markup = edit.params["reply_markup"]
+    assert set(seen) == {f"Course {i:02d}" for i in range(25)}
+    back = {b["text"]: b["callback_data"] for row in markup["inline_keyboard"] for b in row}
+    assert "◀ previous" in back
+
+    # The last course (on the second page) opens with the options typed at the start.
+    await bot.press(TEACHER_ID, seen["Course 24"])
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None and session.course_name == "Course 24"
+    assert session.title == "Late lab"
+
+
+async def test_a_forged_page_button_changes_nothing(bot: BotHarness, clock: ManualClock) -> None:
+    from bot import replies
+
+    await two_courses(bot)
+    before = len(bot.request.calls)
+    await bot.press(TEACHER_ID, "sp:x:zz")
+    await bot.press(2, "sp:1:0123456789ab")  # not a teacher
+    answers = [c for c in bot.request.calls[before:] if c.method == "answerCallbackQuery"]
+    assert len(answers) == 2 and answers[0].params.get("text") == replies.BAD_BUTTON
+    assert "Only teachers" in str(answers[1].params.get("text"))
+    assert not [c for c in bot.request.calls[before:] if c.method.startswith("edit")]

@@ -114,3 +114,21 @@ def test_check_config_says_how_to_make_a_webhook_secret() -> None:
     result = run_cli({**short, "ATTN_WEBHOOK_SECRET": made}, "check-config")
     assert result.returncode == 0, result.stderr
     assert "webhook" in result.stdout and made not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("ids", ["1001,²", "١٠٠١", "1001,１２", "-1001", "0"])
+def test_id_lists_accept_ascii_user_ids_only_with_the_settings_own_hint(ids: str) -> None:
+    """A superscript, Arabic-Indic or full-width digit (pasted from a chat or a spreadsheet)
+    passes `str.isdigit()`: "²" then failed with Python's "invalid literal for int()" and
+    "١٠٠١" was silently read as 1001. User ids are positive ASCII numbers, in both lists."""
+    from pydantic import ValidationError
+
+    from bot.settings import describe_settings_error
+    from tests.conftest import make_settings
+
+    for field in ("teacher_ids", "admin_ids"):
+        with pytest.raises(ValidationError) as caught:
+            make_settings(**{field: ids})
+        described = describe_settings_error(caught.value)
+        assert "comma-separated Telegram user ids" in described, described
+        assert "invalid literal" not in described
