@@ -11,6 +11,7 @@ from bot import replies
 from bot.context import AttnContext
 from bot.metrics import error_kind, metrics_of
 from bot.private import deliver_privately, in_group
+from bot.telegram_limits import alert_text
 from services.corrections import AmbiguousStudent, NoRoster, SessionBusy, StudentNotFound
 from services.errors import (
     DomainError,
@@ -66,7 +67,7 @@ async def error_handler(update: object, context: AttnContext) -> None:
         return
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(text[:200], show_alert=True)
+            await update.callback_query.answer(alert_text(text), show_alert=True)
         elif in_group(update):  # an error reply can carry a code: privately, like every reply
             await deliver_privately(
                 context, update, lambda chat_id: context.bot.send_message(chat_id, text)
