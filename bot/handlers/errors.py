@@ -13,6 +13,7 @@ from bot.metrics import error_kind, metrics_of
 from bot.private import deliver_privately, in_group
 from bot.telegram_limits import alert_text
 from services.corrections import AmbiguousStudent, NoRoster, SessionBusy, StudentNotFound
+from services.delivery import DeliveryFailed
 from services.errors import (
     DomainError,
     InvalidArgument,
@@ -48,6 +49,8 @@ def reply_for(error: BaseException, context: AttnContext) -> str | None:
         return replies.NO_ROSTER
     if isinstance(error, SessionBusy):
         return replies.SESSION_BUSY
+    if isinstance(error, DeliveryFailed):  # Telegram did not take what was asked for
+        return replies.not_delivered(error)
     return None
 
 
@@ -60,6 +63,8 @@ async def error_handler(update: object, context: AttnContext) -> None:
     text = reply_for(error, context)
     if isinstance(error, StorageUnavailable):
         log.warning("storage unavailable: %s", error)
+    elif isinstance(error, DeliveryFailed):  # flood control, a network error: not a bug
+        log.warning("Telegram did not take a message: %s", error)
     elif not isinstance(error, DomainError):
         log.error("unexpected error while handling an update", exc_info=error)
         text = replies.UNEXPECTED_ERROR
