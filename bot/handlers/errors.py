@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 from bot import replies
 from bot.context import AttnContext
 from bot.metrics import error_kind, metrics_of
+from bot.notifier import delivery_failure
 from bot.private import deliver_privately, in_group
 from bot.telegram_limits import alert_text
 from services.corrections import AmbiguousStudent, NoRoster, SessionBusy, StudentNotFound
@@ -60,6 +61,9 @@ async def error_handler(update: object, context: AttnContext) -> None:
     if error is None:
         return
     metrics_of(context.application).error(error_kind(error))
+    if isinstance(error, TelegramError) and not delivery_failure(error).permanent:
+        # A reply that met Telegram's flood control (429) or a network error: not a bug.
+        error = delivery_failure(error)
     text = reply_for(error, context)
     if isinstance(error, StorageUnavailable):
         log.warning("storage unavailable: %s", error)

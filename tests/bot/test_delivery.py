@@ -308,16 +308,22 @@ async def test_missed_summary_whose_text_arrived_is_completed_not_repeated(
             DeliveryFailed("NetworkError: Bad Gateway"),
             "I could not send that just now. Please try again in a minute.",
         ),
+        (  # a reply of any handler that met Telegram's flood control
+            RetryAfter(timedelta(seconds=20)),
+            "Telegram asked me to slow down. Please try again in a minute.",
+        ),
+        (TimedOut(), "I could not send that just now. Please try again in a minute."),
     ],
 )
 async def test_a_delivery_failure_reaching_the_error_handler_gets_a_short_answer(
     bot: BotHarness,
     caplog: pytest.LogCaptureFixture,
-    failure: DeliveryFailed,
+    failure: Exception,
     expected: str,
 ) -> None:
-    """Whatever handler lets Telegram's refusal (`DeliveryFailed`) escape, the user reads a
-    short answer saying what to do, and the log has a warning, not an ERROR traceback."""
+    """Whatever handler lets Telegram's refusal (`DeliveryFailed`, or a raw 429 or time-out)
+    escape, the user reads a short answer saying what to do, and the log has a warning, not
+    an ERROR traceback."""
     update_id = bot.request.api.send_message(TEACHER_ID, "/summary")
     update = Update.de_json(bot.request.api.get_update(update_id), bot.app.bot)
     caplog.set_level(logging.INFO)
