@@ -95,11 +95,19 @@ class DeliveryReport:
     unreachable: set[int] = field(default_factory=set)  # recipients found unreachable
 
 
-async def summary_progress(records: RecordStore, session_id: str) -> SummaryProgress:
-    """What of a queued summary Telegram already took, recorded part by part in its row."""
+async def summary_progress(
+    records: RecordStore, session_id: str, checkpoint: Callable[[str], None] | None = None
+) -> SummaryProgress:
+    """What of a queued summary Telegram already took, recorded part by part in its row.
+
+    `checkpoint("summary.<part>")` runs between Telegram taking a part and the row recording
+    it (the fault tests kill the process there: that part alone is sent again).
+    """
     done = await records.summary_parts_sent(session_id)
 
     async def record(part: SummaryPart) -> None:
+        if checkpoint is not None:
+            checkpoint(f"summary.{part.value}")
         await records.mark_summary_part_sent(session_id, part)
 
     return SummaryProgress(done, record)
@@ -220,7 +228,7 @@ class OutboxCourier:
                 if summary is None:  # deleted meanwhile (retention), with its outbox row
                     return
                 # Only the parts an earlier attempt did not get through: the text once.
-                progress = await summary_progress(self._records, session_id)
+                progress = await summary_progress(self._records, session_id, self._checkpoint)
                 await notifier.send_summary(summary, progress)
         except StorageUnavailable:
             await self._records.release_summary(session_id)
