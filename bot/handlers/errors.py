@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot import replies
 from bot.context import AttnContext
@@ -61,8 +61,9 @@ async def error_handler(update: object, context: AttnContext) -> None:
     if error is None:
         return
     metrics_of(context.application).error(error_kind(error))
-    if isinstance(error, TelegramError) and not delivery_failure(error).permanent:
-        # A reply that met Telegram's flood control (429) or a network error: not a bug.
+    if isinstance(error, RetryAfter | NetworkError) and not isinstance(error, BadRequest):
+        # A reply that met Telegram's flood control (429), a time-out or a network error:
+        # not a bug (a 400 is one, and stays an unexpected error).
         error = delivery_failure(error)
     text = reply_for(error, context)
     if isinstance(error, StorageUnavailable):
