@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-POINTS = ("sweep.committed", "sweep.removed", "summary.sent")
+POINTS = ("sweep.committed", "sweep.removed", "summary.text", "summary.sent")
 
 
 def failpoint(armed: str | None) -> Callable[[str], None] | None:

@@ -14,7 +14,7 @@ from bot import replies
 from bot.card import final_card_text
 from services.delivery import DeliveryFailed
 from services.export import rows_to_csv
-from services.models import ExportRow, Nudge, SessionSummary
+from services.models import ExportRow, Nudge, SessionSummary, SummaryPart, SummaryProgress
 
 log = logging.getLogger(__name__)
 
@@ -55,25 +55,43 @@ async def classified() -> AsyncIterator[None]:
 
 
 class TelegramNotifier:
-    """Sends a session summary: the text, then the CSV of every record."""
+    """Sends a session summary: the text, the card made final, then the CSV of every record."""
 
     def __init__(self, bot: Bot, tz: tzinfo) -> None:
         self._bot = bot
         self._tz = tz
 
-    async def send_summary(self, summary: SessionSummary) -> None:
+    async def send_summary(
+        self, summary: SessionSummary, progress: SummaryProgress | None = None
+    ) -> None:
         """To the teacher privately (a group's card never carries names), then the card
-        becomes final.
+        becomes final, then the CSV.
+
+        With `progress` (a queued summary), the parts Telegram took on an earlier attempt
+        are skipped and each part is recorded once Telegram took it: a retry after a failed
+        upload sends only what is left, never the text again.
 
         Raises:
             DeliveryFailed: Telegram refused the text or the file (see `delivery_failure`).
         """
+        done = progress.done if progress is not None else frozenset()
+        parts = (
+            (SummaryPart.TEXT, self._send_text),
+            (SummaryPart.CARD, self._finish_card),
+            (SummaryPart.CSV, self._send_csv),
+        )
         async with classified():
-            await self._send_summary(summary)
+            for part, send in parts:
+                if part in done:
+                    continue
+                await send(summary)
+                if progress is not None:
+                    await progress.record(part)
 
-    async def _send_summary(self, summary: SessionSummary) -> None:
+    async def _send_text(self, summary: SessionSummary) -> None:
         await self._bot.send_message(summary.teacher_id, replies.summary_text(summary, self._tz))
-        await self._finish_card(summary)
+
+    async def _send_csv(self, summary: SessionSummary) -> None:
         if not summary.lines:
             return
         rows = [

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, tzinfo
 from html import escape
 
 from bot.telegram_limits import ShortList, fit_blocks, fit_html
 from services.corrections import Correction
 from services.courses import Enrolment
+from services.delivery import DeliveryFailed
 from services.errors import InvalidArgument, SessionAlreadyOpen
 from services.models import (
     AttendanceStatus,
@@ -457,6 +459,20 @@ def history_text(lines: list[HistoryLine]) -> str:
 
 REPORT_WHICH_COURSE = "Which course? Send /report followed by the course name."
 NO_SUMMARY = "I have no saved session of yours to summarise yet."
+
+
+def _in_minutes(seconds: float) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return "in a minute" if minutes == 1 else f"in {minutes} minutes"
+
+
+def not_delivered(error: DeliveryFailed, what: str = "that", command: str | None = None) -> str:
+    """Telegram did not take something the user asked for (its flood control, a network
+    error): say so briefly, and when to ask again (never "something went wrong")."""
+    again = f"send {command} again" if command else "try again"
+    if error.retry_after is not None:
+        return f"Telegram asked me to slow down. Please {again} {_in_minutes(error.retry_after)}."
+    return f"I could not send {what} just now. Please {again} in a minute."
 
 
 ADMIN_COMMANDS: list[tuple[str, str]] = [

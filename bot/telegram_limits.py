@@ -23,6 +23,8 @@ MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_INLINE_BUTTONS = 100
+#: A button's answer (answerCallbackQuery `text`): plain text, no parse mode.
+MAX_ALERT_LENGTH = 200
 
 #: What ends a text that had to be cut anyway (one character).
 CUT_MARK = "…"
@@ -171,6 +173,32 @@ def fit_blocks(blocks: Sequence[Block], limit: int = MAX_TEXT_LENGTH, joiner: st
         parts[longest] = block.render(shown[longest])
         sizes[longest] = visible_length(parts[longest])
     return fit_html(joiner.join(parts), limit)
+
+
+def alert_text(html: str, limit: int = MAX_ALERT_LENGTH) -> str:
+    """A reply written as HTML, made fit for a button's answer.
+
+    answerCallbackQuery has no parse mode: Telegram shows its text as is, so a tag would be
+    read as ``<b>`` and an entity as ``&amp;``. The tags are dropped, the entities decoded,
+    and a text over `limit` characters is cut after the last whole word that fits (a single
+    word longer than the whole alert is cut between characters), ending with `CUT_MARK`.
+    """
+    text = _TOKEN.sub(lambda m: _entity_text(m.group(0)) if m.group(0)[0] == "&" else "", html)
+    if utf16_length(text) <= limit:
+        return text
+    budget = limit - utf16_length(CUT_MARK)
+    kept, used = 0, 0
+    for char in text:
+        used += utf16_length(char)
+        if used > budget:
+            break
+        kept += 1
+    head = text[:kept]
+    if not text[kept].isspace():  # the cut falls inside a word: drop that word's start
+        last_space = max(head.rfind(" "), head.rfind("\n"))
+        if last_space > 0:
+            head = head[:last_space]
+    return head.rstrip(" ,;:\n") + CUT_MARK
 
 
 def checked_callback_data(data: str) -> str:

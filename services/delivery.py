@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from services.clock import Clock
 from services.errors import StorageUnavailable
-from services.models import Nudge, SessionSummary
+from services.models import Nudge, SessionSummary, SummaryPart, SummaryProgress
 from services.ports import Notifier, RecordStore
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,24 @@ class DeliveryReport:
     retries: Counter[str] = field(default_factory=Counter)  # by kind
     undeliverable: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, failure)
     unreachable: set[int] = field(default_factory=set)  # recipients found unreachable
+
+
+async def summary_progress(
+    records: RecordStore, session_id: str, checkpoint: Callable[[str], None] | None = None
+) -> SummaryProgress:
+    """What of a queued summary Telegram already took, recorded part by part in its row.
+
+    `checkpoint("summary.<part>")` runs between Telegram taking a part and the row recording
+    it (the fault tests kill the process there: that part alone is sent again).
+    """
+    done = await records.summary_parts_sent(session_id)
+
+    async def record(part: SummaryPart) -> None:
+        if checkpoint is not None:
+            checkpoint(f"summary.{part.value}")
+        await records.mark_summary_part_sent(session_id, part)
+
+    return SummaryProgress(done, record)
 
 
 def as_failure(exc: Exception) -> DeliveryFailed:
@@ -209,7 +227,9 @@ class OutboxCourier:
                 summary = await self._records.load_summary(session_id)
                 if summary is None:  # deleted meanwhile (retention), with its outbox row
                     return
-                await notifier.send_summary(summary)
+                # Only the parts an earlier attempt did not get through: the text once.
+                progress = await summary_progress(self._records, session_id, self._checkpoint)
+                await notifier.send_summary(summary, progress)
         except StorageUnavailable:
             await self._records.release_summary(session_id)
             raise
@@ -344,6 +364,16 @@ class DeliveryService:
         return summaries
 
     async def summary_shown(self, session_id: str) -> None:
+        await self._records.mark_summary_sent(session_id, self._clock.now())
+
+    async def summary_progress(self, session_id: str) -> SummaryProgress:
+        """The parts of an undelivered summary already taken (not to be shown twice)."""
+        return await summary_progress(self._records, session_id)
+
+    async def summary_sent_on_request(self, session_id: str) -> None:
+        """The teacher asked for this summary (/summary) and Telegram took all of it: a row
+        still queued for it, or ended undelivered, is delivered now, so neither the courier
+        nor the "missed summaries" follow-up sends it a second time."""
         await self._records.mark_summary_sent(session_id, self._clock.now())
 
     async def summary_not_shown(self, summary: SessionSummary, error: Exception) -> None:

@@ -6,6 +6,7 @@ without either importing the other.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -219,6 +220,27 @@ class SessionSummary:
             if line.status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
         ]
         return sorted(attended, key=lambda line: line.checked_in_at or self.started_at)
+
+
+class SummaryPart(StrEnum):
+    """The messages a summary is made of, in the order they are sent (stored by name in
+    the outbox's `parts_sent`)."""
+
+    TEXT = "text"  # the summary itself, to the teacher privately
+    CARD = "card"  # the session card made final
+    CSV = "csv"  # the file of every record
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryProgress:
+    """Which parts of one queued summary Telegram already took, and how to record another.
+
+    Telegram has no idempotency key: a summary whose text went through but whose CSV upload
+    failed must, when tried again, send only the CSV, or the teacher reads the text twice.
+    """
+
+    done: frozenset[SummaryPart]
+    record: Callable[[SummaryPart], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,8 @@ from services.models import (
     Session,
     SessionSummary,
     StudentStanding,
+    SummaryPart,
+    SummaryProgress,
     UserProfile,
 )
 
@@ -189,6 +191,8 @@ class RecordStore(Protocol):
     async def extend_summary_lease(self, session_id: str, until: datetime) -> None: ...
     async def extend_nudge_lease(self, nudge: Nudge, until: datetime) -> None: ...
     async def release_summary(self, session_id: str) -> None: ...
+    async def summary_parts_sent(self, session_id: str) -> frozenset[SummaryPart]: ...
+    async def mark_summary_part_sent(self, session_id: str, part: SummaryPart) -> None: ...
     async def export_rows(self, session_id: str | None) -> list[ExportRow]: ...
     async def create_course(
         self, teacher_id: int, name: str, join_code: str, invite_token: str
@@ -258,5 +262,11 @@ class Notifier(Protocol):
     whether trying again can help; anything else raised counts as a transient failure.
     """
 
-    async def send_summary(self, summary: SessionSummary) -> None: ...
+    async def send_summary(
+        self, summary: SessionSummary, progress: SummaryProgress | None = None
+    ) -> None:
+        """Send the parts of `summary` not in `progress.done` (all of them without
+        `progress`), recording each with `progress.record` once Telegram took it."""
+        ...
+
     async def send_nudge(self, nudge: Nudge) -> None: ...

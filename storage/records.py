@@ -22,6 +22,7 @@ from services.models import (
     SessionState,
     SessionSummary,
     StudentStanding,
+    SummaryPart,
     UserProfile,
 )
 
@@ -207,8 +208,16 @@ EXTEND_NUDGE_LEASE = """
 UPDATE nudge_outbox SET claimed_until = $3
 WHERE session_id = $1 AND student_id = $2 AND sent_at IS NULL
 """
-MARK_SUMMARY_SENT = "UPDATE summary_outbox SET sent_at = $2 WHERE session_id = $1"
+# Once: a summary sent again on request (/summary) keeps the time it was first delivered.
+MARK_SUMMARY_SENT = """
+UPDATE summary_outbox SET sent_at = $2 WHERE session_id = $1 AND sent_at IS NULL
+"""
 RELEASE_SUMMARY = "UPDATE summary_outbox SET claimed_until = NULL WHERE session_id = $1"
+SELECT_SUMMARY_PARTS = "SELECT parts_sent FROM summary_outbox WHERE session_id = $1"
+MARK_SUMMARY_PART_SENT = """
+UPDATE summary_outbox SET parts_sent = array_append(parts_sent, $2::text)
+WHERE session_id = $1 AND NOT ($2::text = ANY (parts_sent))
+"""
 
 SELECT_SESSION = """
 SELECT id, teacher_id, chat_id, title, started_at, ends_at FROM sessions WHERE id = $1
@@ -746,6 +755,17 @@ class PostgresRecordStore:
     async def release_summary(self, session_id: str) -> None:
         async with _pg_guard():
             await self._pool.execute(RELEASE_SUMMARY, session_id)
+
+    async def summary_parts_sent(self, session_id: str) -> frozenset[SummaryPart]:
+        """The parts of a queued summary Telegram already took (none without a row)."""
+        async with _pg_guard():
+            parts = await self._pool.fetchval(SELECT_SUMMARY_PARTS, session_id)
+        return frozenset(part for part in SummaryPart if part.value in (parts or ()))
+
+    async def mark_summary_part_sent(self, session_id: str, part: SummaryPart) -> None:
+        """Telegram took this part: a retry of the row skips it."""
+        async with _pg_guard():
+            await self._pool.execute(MARK_SUMMARY_PART_SENT, session_id, part.value)
 
     async def export_rows(self, session_id: str | None) -> list[ExportRow]:
         async with _pg_guard():

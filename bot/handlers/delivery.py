@@ -66,7 +66,8 @@ async def welcome_back(update: Update, context: AttnContext) -> None:
             return
         for summary in summaries:
             try:
-                await notifier.send_summary(summary)
+                progress = await delivery.summary_progress(summary.session_id)
+                await notifier.send_summary(summary, progress)
             except DeliveryFailed as exc:
                 await delivery.summary_not_shown(summary, exc)
                 continue

@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot import replies
 from bot.context import AttnContext
 from bot.metrics import error_kind, metrics_of
+from bot.notifier import delivery_failure
 from bot.private import deliver_privately, in_group
+from bot.telegram_limits import alert_text
 from services.corrections import AmbiguousStudent, NoRoster, SessionBusy, StudentNotFound
+from services.delivery import DeliveryFailed
 from services.errors import (
     DomainError,
     InvalidArgument,
@@ -47,6 +50,8 @@ def reply_for(error: BaseException, context: AttnContext) -> str | None:
         return replies.NO_ROSTER
     if isinstance(error, SessionBusy):
         return replies.SESSION_BUSY
+    if isinstance(error, DeliveryFailed):  # Telegram did not take what was asked for
+        return replies.not_delivered(error)
     return None
 
 
@@ -56,9 +61,15 @@ async def error_handler(update: object, context: AttnContext) -> None:
     if error is None:
         return
     metrics_of(context.application).error(error_kind(error))
+    if isinstance(error, RetryAfter | NetworkError) and not isinstance(error, BadRequest):
+        # A reply that met Telegram's flood control (429), a time-out or a network error:
+        # not a bug (a 400 is one, and stays an unexpected error).
+        error = delivery_failure(error)
     text = reply_for(error, context)
     if isinstance(error, StorageUnavailable):
         log.warning("storage unavailable: %s", error)
+    elif isinstance(error, DeliveryFailed):  # flood control, a network error: not a bug
+        log.warning("Telegram did not take a message: %s", error)
     elif not isinstance(error, DomainError):
         log.error("unexpected error while handling an update", exc_info=error)
         text = replies.UNEXPECTED_ERROR
@@ -66,7 +77,7 @@ async def error_handler(update: object, context: AttnContext) -> None:
         return
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(text[:200], show_alert=True)
+            await update.callback_query.answer(alert_text(text), show_alert=True)
         elif in_group(update):  # an error reply can carry a code: privately, like every reply
             await deliver_privately(
                 context, update, lambda chat_id: context.bot.send_message(chat_id, text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from telegram import InputFile, Update
@@ -10,8 +11,11 @@ from bot import replies
 from bot.context import AttnContext
 from bot.handlers.common import respond, respond_to_sender
 from bot.notifier import TelegramNotifier
-from bot.private import deliver_privately
+from bot.private import in_group, point_group_to_private
+from services.delivery import DeliveryFailed
 from services.report_files import report_chart, report_xlsx
+
+log = logging.getLogger(__name__)
 
 
 async def report_command(update: Update, context: AttnContext) -> None:
@@ -59,5 +63,15 @@ async def summary_command(update: Update, context: AttnContext) -> None:
         respond(context, update, replies.NO_SUMMARY)
         return
     notifier = TelegramNotifier(context.bot, context.tz)
-    # The notifier writes to the teacher privately; from a group that may be refused.
-    await deliver_privately(context, update, lambda _chat: notifier.send_summary(summary))
+    try:
+        # To the teacher privately, wherever they asked (a summary carries names).
+        await notifier.send_summary(summary)
+    except DeliveryFailed as failed:
+        if failed.unreachable and in_group(update):  # never opened the bot, or blocked it
+            await point_group_to_private(context, update)
+            return
+        log.warning("summary of %s not sent on request: %s", summary.session_id, failed)
+        respond(context, update, replies.not_delivered(failed, "the summary", "/summary"))
+        return
+    # Delivered now: a copy still queued, or missed earlier, is not sent a second time.
+    await context.services.delivery.summary_sent_on_request(summary.session_id)

@@ -15,6 +15,7 @@ from bot.context import AttnContext
 from bot.handlers.common import respond
 from bot.jobs import refresh_cards
 from bot.private import open_bot_link, point_group_to_private, unreachable
+from bot.telegram_limits import alert_text
 from services.courses import match_course
 from services.errors import NoOpenSession
 from services.models import CardState, Course, Session
@@ -309,7 +310,7 @@ async def card_button(update: Update, context: AttnContext) -> None:
         await query.answer("Session ended. The summary follows.")
     elif action == "ext":
         session = await sessions.extend_session(user.id, 5, session_id)
-        await query.answer(replies.extended(session, context.tz)[:200])
+        await query.answer(alert_text(replies.extended(session, context.tz)))
     elif action == "loc":
         session = await sessions.teacher_session(user.id, session_id)
         if not session.geo:

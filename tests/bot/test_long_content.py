@@ -192,3 +192,32 @@ async def test_every_list_a_teacher_or_student_asks_for_fits(bot: BotHarness) ->
     assert which.startswith("Which course?") and "… and" in which
     refused = [c for c in bot.request.calls[before:] if c.status != 200]
     assert refused == [], [(c.method, c.error) for c in refused]
+
+
+async def test_button_alerts_show_plain_text_that_fits(bot: BotHarness, clock: ManualClock) -> None:
+    """A button's answer has no parse mode: Telegram shows it as is. A teacher whose open
+    session has an 80-character title with "&" and "<" in it presses a course button of a
+    second /start_session (the "already open" alert) and "+5 min" on the card: both alerts
+    read the title as typed, without tags or escaped entities, within 200 characters."""
+    title = "Q&A <1> " + "discussion " * 6 + "about <tags> & things"
+    title = title[:80]
+    await bot.send(TEACHER_ID, "/new_course Chem")
+    await bot.send(TEACHER_ID, "/new_course Bio")
+    await bot.send(TEACHER_ID, f"/start_session Chem 30 {title}")
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None and session.title == title.strip()
+    since = len(bot.request.calls)
+    await bot.send(TEACHER_ID, "/start_session 20 Again")
+    [question] = [c for c in bot.request.calls[since:] if c.method == "sendMessage"]
+    markup = question.params["reply_markup"]["inline_keyboard"]
+    since = len(bot.request.calls)
+    await bot.press(TEACHER_ID, markup[0][0]["callback_data"])
+    await bot.press(TEACHER_ID, f"cd:ext:{session.id}")
+    answers = [c for c in bot.request.calls[since:] if c.method == "answerCallbackQuery"]
+    assert [c.status for c in answers] == [200, 200]
+    already, extended = (str(c.params["text"]) for c in answers)
+    assert already.startswith(f"You already have an open session: {session.title} (code ")
+    assert extended.startswith(f"{session.title} now runs until ")
+    for alert in (already, extended):
+        assert len(alert.encode("utf-16-le")) // 2 <= 200, alert
+        assert "<b>" not in alert and "<code>" not in alert and "&amp;" not in alert, alert

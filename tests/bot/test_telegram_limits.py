@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.telegram_limits import (
+    MAX_ALERT_LENGTH,
     MAX_CAPTION_LENGTH,
     MAX_TEXT_LENGTH,
     ShortList,
+    alert_text,
     checked_callback_data,
     checked_keyboard,
     fit_blocks,
@@ -93,3 +95,37 @@ def test_callback_data_and_keyboards() -> None:
     assert checked_keyboard(ten_rows) is ten_rows
     with pytest.raises(ValueError):
         checked_keyboard(InlineKeyboardMarkup([*[row] * 10, row[:1]]))
+
+
+def test_alert_text_is_the_plain_text_telegram_would_have_shown() -> None:
+    html = (
+        "You already have an open session: <b>Q&amp;A &lt;1&gt;</b> "
+        "(code <code>AB12CD</code>, until 09:30).\nSend /end_session first."
+    )
+    assert alert_text(html) == (
+        "You already have an open session: Q&A <1> (code AB12CD, until 09:30).\n"
+        "Send /end_session first."
+    )
+
+
+def test_alert_text_cuts_a_long_text_after_a_whole_word() -> None:
+    words = "alpha beta gamma delta epsilon " * 20
+    fitted = alert_text(f"<b>{escape(words)}</b>")
+    assert len(fitted) <= MAX_ALERT_LENGTH and fitted.endswith("…")
+    assert words.startswith(fitted.removesuffix("…"))
+    assert fitted.removesuffix("…").split(" ")[-1] in {"alpha", "beta", "gamma", "delta", "epsilon"}
+    # One word longer than an alert is cut between characters (there is no better place).
+    assert alert_text("x" * 300) == "x" * (MAX_ALERT_LENGTH - 1) + "…"
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(fragment, max_size=12))
+def test_alert_text_never_shows_markup_and_always_fits(parts: list[str]) -> None:
+    html = "".join(parts)
+    plain, _entities = parse_formatted_text(html, "HTML")
+    fitted = alert_text(html)
+    assert len(fitted.encode("utf-16-le")) // 2 <= MAX_ALERT_LENGTH
+    if len(plain.encode("utf-16-le")) // 2 <= MAX_ALERT_LENGTH:
+        assert fitted == plain
+    else:
+        assert fitted.endswith("…") and plain.startswith(fitted.removesuffix("…"))

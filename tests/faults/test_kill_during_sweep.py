@@ -9,12 +9,14 @@ The points, in the order the sweep reaches them:
   back.
 * `sweep.committed`: after the commit, before the Redis keys are removed (ATTN_FAILPOINT).
 * `sweep.removed`: after the Redis delete, before the summary is sent.
-* `summary.sent`: after Telegram accepted the summary, before the outbox marks it sent: the
-  documented at-least-once case, so the summary is sent a second time once the lease
+* `summary.text`: after Telegram accepted the summary's text, before the outbox records that
+  part: the documented at-least-once case, so the text is sent a second time once the lease
   (ATTN_SWEEP_LEASE_SECONDS) runs out.
+* `summary.sent`: after Telegram accepted every part (each recorded), before the outbox
+  marks the row sent: the restart sends nothing again, it only marks the row.
 
 After each, a restart without the failpoint must finish the job: one attendance row per
-check-in, nothing of the session left in Redis, one summary (two for `summary.sent`).
+check-in, nothing of the session left in Redis, one summary (two for `summary.text`).
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ POINTS = {
     "before-commit": (None, 1, (False, True, 0)),
     "sweep.committed": ("sweep.committed", 1, (True, True, 0)),
     "sweep.removed": ("sweep.removed", 1, (True, False, 0)),
-    "summary.sent": ("summary.sent", 2, (True, False, 1)),
+    "summary.text": ("summary.text", 2, (True, False, 1)),
+    "summary.sent": ("summary.sent", 1, (True, False, 1)),
 }
 
 

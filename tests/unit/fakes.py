@@ -13,6 +13,8 @@ from services.models import (
     ExportRow,
     Session,
     SessionSummary,
+    SummaryPart,
+    SummaryProgress,
     UserProfile,
 )
 
@@ -29,6 +31,7 @@ class InMemoryRecordStore:
     attempts: dict[str, int] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
     unreachable: set[int] = field(default_factory=set)
+    parts_sent: dict[str, set[SummaryPart]] = field(default_factory=dict)
     available: bool = True
 
     def _check(self) -> None:
@@ -160,7 +163,8 @@ class InMemoryRecordStore:
 
     async def mark_summary_sent(self, session_id: str, now: datetime) -> None:
         self._check()
-        self.outbox[session_id]["sent_at"] = now
+        if self.outbox[session_id]["sent_at"] is None:
+            self.outbox[session_id]["sent_at"] = now
 
     async def extend_summary_lease(self, session_id: str, until: datetime) -> None:
         self._check()
@@ -170,6 +174,14 @@ class InMemoryRecordStore:
     async def release_summary(self, session_id: str) -> None:
         self._check()
         self.outbox[session_id]["claimed_until"] = None
+
+    async def summary_parts_sent(self, session_id: str) -> frozenset[SummaryPart]:
+        self._check()
+        return frozenset(self.parts_sent.get(session_id, set()))
+
+    async def mark_summary_part_sent(self, session_id: str, part: SummaryPart) -> None:
+        self._check()
+        self.parts_sent.setdefault(session_id, set()).add(part)
 
     async def export_rows(self, session_id: str | None) -> list[ExportRow]:
         self._check()
@@ -200,18 +212,33 @@ class InMemoryRecordStore:
 
 @dataclass
 class RecordingNotifier:
-    """Collects the summaries it is asked to send; can be told to fail."""
+    """Collects the summaries it is asked to send, part by part as the Telegram notifier
+    sends them (text, card, CSV); can be told to fail, as a whole or at one part."""
 
     sent: list[SessionSummary] = field(default_factory=list)
     fail: bool = False
     #: Raised for these teachers only (e.g. a `DeliveryFailed` the bot layer would raise).
     errors: dict[int, Exception] = field(default_factory=dict)
     attempts: list[str] = field(default_factory=list)
+    #: Raised, one per attempt and in order, when that part is reached.
+    part_errors: dict[SummaryPart, list[Exception]] = field(default_factory=dict)
+    #: Every part Telegram "took": (session id, part).
+    parts: list[tuple[str, SummaryPart]] = field(default_factory=list)
 
-    async def send_summary(self, summary: SessionSummary) -> None:
+    async def send_summary(
+        self, summary: SessionSummary, progress: SummaryProgress | None = None
+    ) -> None:
         self.attempts.append(summary.session_id)
         if self.fail:
             raise RuntimeError("Telegram unreachable")
         if summary.teacher_id in self.errors:
             raise self.errors[summary.teacher_id]
+        for part in SummaryPart:
+            if progress is not None and part in progress.done:
+                continue
+            if self.part_errors.get(part):
+                raise self.part_errors[part].pop(0)
+            self.parts.append((summary.session_id, part))
+            if progress is not None:
+                await progress.record(part)
         self.sent.append(summary)

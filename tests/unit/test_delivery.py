@@ -10,6 +10,7 @@ from services.delivery import (
     DeliveryFailed,
     RetryPolicy,
 )
+from services.models import SummaryPart
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
 from tests.conftest import TEACHER_ID
@@ -100,3 +101,29 @@ async def test_a_blocked_teacher_ends_at_once_and_their_next_summary_is_not_trie
     assert report.undeliverable[(SUMMARY, UNREACHABLE)] == 1
     assert len(notifier.attempts) == 1  # the second one ended without a request
     assert set(records.failures.values()) == {UNREACHABLE}
+
+
+async def test_a_retry_sends_only_the_parts_telegram_did_not_take(
+    sessions: SessionService,
+    sweeper: AttendanceSweeper,
+    records: InMemoryRecordStore,
+    notifier: RecordingNotifier,
+    clock: ManualClock,
+) -> None:
+    """The text went through, the CSV failed three times: each retry tries the CSV alone,
+    so the teacher gets every part once."""
+    failure = DeliveryFailed("NetworkError: Bad Gateway")
+    notifier.part_errors[SummaryPart.CSV] = [failure, failure, failure]
+    await end_sessions(sessions, sweeper, TEACHER_ID)
+    [session_id] = records.outbox
+    for _ in range(4):
+        await sweeper.deliver_outbox(notifier)
+        clock.advance(minutes=5)
+    assert notifier.parts == [
+        (session_id, SummaryPart.TEXT),
+        (session_id, SummaryPart.CARD),
+        (session_id, SummaryPart.CSV),
+    ]
+    assert len(notifier.attempts) == 4 and len(notifier.sent) == 1
+    assert records.outbox[session_id]["sent_at"] is not None
+    assert records.parts_sent[session_id] == set(SummaryPart)

@@ -103,14 +103,14 @@ async def test_a_slow_summary_keeps_its_lease_so_no_other_process_sends_it(
     sent: list[str] = []
 
     class SlowNotifier(RecordingNotifier):
-        async def send_summary(self, summary: object) -> None:
+        async def send_summary(self, summary: object, progress: object = None) -> None:
             for _ in range(6):  # 1.2 s in all, four lease lengths
                 await asyncio.sleep(0.2)
                 clock.advance(seconds=0.2)
             sent.append("slow")
 
     class FastNotifier(RecordingNotifier):
-        async def send_summary(self, summary: object) -> None:
+        async def send_summary(self, summary: object, progress: object = None) -> None:
             sent.append("fast")
 
     async def other_process() -> None:
