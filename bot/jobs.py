@@ -102,7 +102,8 @@ async def rotate_codes_task(context: AttnContext) -> None:
         rotated = await context.services.sessions.rotate_due_codes()
         if rotated:
             log.debug("rotated the codes of %d sessions", len(rotated))
-            await refresh_cards(context, among=set(rotated))
+            interval = float(context.application.bot_data.get(CARD_INTERVAL_KEY, 5.0))
+            await refresh_cards(context, among=set(rotated), wait=interval)
     except StorageUnavailable as exc:
         log.warning("code rotation postponed: %s", exc)
 
@@ -112,7 +113,7 @@ CARD_EDIT_CONCURRENCY = 8
 """Card edits one refresh has under way at once. Each is in its own chat, so none waits
 behind another chat's flood pacing; bounded so a thousand live cards do not open a thousand
 requests at once (the flood limiter spaces them anyway)."""
-CARDS = ("code_card", "card")
+CARD_EDITS_KEY = "card_edits_under_way"  # bot_data: edits the refresh job left running
 _CARD_GONE = (
     "message to edit not found",
     "message can't be edited",
@@ -127,7 +128,10 @@ CardEdit = Callable[[bool], Awaitable[Any]]
 
 
 async def refresh_cards(
-    context: AttnContext, only: str | None = None, among: Collection[str] | None = None
+    context: AttnContext,
+    only: str | None = None,
+    among: Collection[str] | None = None,
+    wait: float | None = None,
 ) -> int:
     """Edit every live card whose content changed, at most once per refresh interval each
     (a new code at once); `only` one session, or those `among` a few. How many were edited.
@@ -138,6 +142,9 @@ async def refresh_cards(
     projected): each is edited, refused and let go on its own. Cards of different chats are
     edited concurrently, so one chat's queue (a group's flood pacing, a flood wait) never
     holds up another class's card; Telegram's refusal of one edit never stops the others.
+    With `wait`, edits still under way after that many seconds (a card waiting for its
+    group's turn, a flood wait) finish in the background: the periodic job (one run at a
+    time) then keeps every other card fresh meanwhile.
     """
     services = context.services
     interval = float(context.application.bot_data.get(CARD_INTERVAL_KEY, 5.0))
@@ -169,13 +176,35 @@ async def refresh_cards(
         async with gate:
             return await edit()
 
-    results = await asyncio.gather(*(gated(edit) for edit in edits), return_exceptions=True)
+    if wait is None:
+        results = await asyncio.gather(*(gated(edit) for edit in edits), return_exceptions=True)
+    else:
+        under_way: set[asyncio.Task[int]] = context.application.bot_data.setdefault(
+            CARD_EDITS_KEY, set()
+        )
+        tasks = [asyncio.create_task(gated(edit)) for edit in edits]
+        for task in tasks:
+            under_way.add(task)
+            task.add_done_callback(functools.partial(_card_edit_finished, under_way))
+        await asyncio.wait(tasks, timeout=wait)
+        results = [
+            (task.exception() or task.result()) if task.done() and not task.cancelled() else 0
+            for task in tasks
+        ]
     failures = [r for r in results if isinstance(r, BaseException)]
     for failure in failures[1:]:
         log.warning("card refresh: %s", failure, exc_info=failure)
     if failures:
         raise failures[0]  # StorageUnavailable: the job postpones; a bug: it is reported
     return sum(r for r in results if isinstance(r, int))
+
+
+def _card_edit_finished(under_way: set[asyncio.Task[int]], task: asyncio.Task[int]) -> None:
+    """A card edit the refresh job stopped waiting for ended: forget it, and say why it
+    failed if it did (nobody awaits it any more)."""
+    under_way.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("card edit: %s", task.exception())
 
 
 async def refresh_session_card(
@@ -307,8 +336,9 @@ async def edit_card(
 
 
 async def refresh_cards_task(context: AttnContext) -> None:
+    interval = float(context.application.bot_data.get(CARD_INTERVAL_KEY, 5.0))
     try:
-        await refresh_cards(context)
+        await refresh_cards(context, wait=interval)
     except StorageUnavailable as exc:
         log.warning("card refresh postponed: %s", exc)
 

@@ -14,7 +14,7 @@ from telegram.ext import CallbackContext, TypeHandler
 from bot.app import build_application
 from bot.bootstrap import Services
 from bot.handlers.common import PENDING_REPLIES_KEY
-from bot.jobs import refresh_cards
+from bot.jobs import CARD_EDITS_KEY, CARD_INTERVAL_KEY, refresh_cards, refresh_cards_task
 from services.clock import ManualClock
 from tests.conftest import ADMIN_ID, TEACHER_ID, make_settings
 from tests.support.bot_harness import BotHarness
@@ -100,3 +100,43 @@ async def test_one_groups_queued_messages_do_not_freeze_every_other_card(
     assert len(deletions) == len(students)  # all tried at once: none queued for the group
     assert edited_after.get(TEACHER_ID, 99.0) < 2.0, edited_after  # class B's card
     assert edited_after.get(GROUP, 99.0) < 3.0, edited_after  # class A's own card
+
+
+async def test_the_refresh_job_keeps_cards_fresh_while_one_groups_card_waits_its_turn(
+    paced: PacedHarness, clock: ManualClock
+) -> None:
+    """Group A's queue is full (ten messages for that group: ~30 s at Telegram's 20 a
+    minute), so its card's edit waits its turn there. The periodic refresh job (one run at
+    a time) does not wait for it: each run returns within its interval and class B's card
+    follows every check-in meanwhile."""
+    paced.app.bot_data[CARD_INTERVAL_KEY] = 1.0
+    await paced.send(TEACHER_ID, "/start")
+    await paced.send(ADMIN_ID, "/start")
+    await paced.send(
+        ADMIN_ID, f"/start_session@{BOT} 30 GroupClass fixed", chat_id=GROUP, chat_type="group"
+    )
+    group_session = await paced.services.sessions.open_session(ADMIN_ID)
+    assert group_session is not None
+    await paced.send(TEACHER_ID, "/start_session 60 PrivateClass fixed")
+    private_session = await paced.services.sessions.open_session(TEACHER_ID)
+    assert private_session is not None
+    await paced.send(4300, f"/checkin {group_session.code}")  # group A's count changes
+    queued = [
+        asyncio.create_task(paced.app.bot.send_message(GROUP, f"Line {i}")) for i in range(10)
+    ]
+    await asyncio.sleep(0.2)
+    try:
+        for n in (1, 2):
+            await paced.send(4300 + n, f"/checkin {private_session.code}")  # class B's count
+            clock.advance(seconds=6)
+            started = time.monotonic()
+            await refresh_cards_task(ctx(paced))
+            assert time.monotonic() - started < 2.5
+            [*_, card] = [m for m in paced.request.api.chat_messages(TEACHER_ID) if "photo" in m]
+            assert f"{n} checked in" in card["caption"], card["caption"]
+        group_edits = [c for c in paced.request.calls if c.method == "editMessageText"]
+        assert group_edits == []  # still waiting for the group's turn, in the background
+    finally:
+        for task in [*queued, *paced.app.bot_data.get(CARD_EDITS_KEY, set())]:
+            task.cancel()
+        await asyncio.sleep(0)
