@@ -168,8 +168,10 @@ async def refresh_cards(
             and session.card_message_id is not None
         ):
             edits.append(functools.partial(refresh_session_card, context, state, now, interval))
-    if len(edits) <= 1:
-        return sum([await edit() for edit in edits])
+    if not edits:
+        return 0
+    if len(edits) == 1 and wait is None:
+        return await edits[0]()
     gate = asyncio.Semaphore(CARD_EDIT_CONCURRENCY)
 
     async def gated(edit: Callable[[], Awaitable[int]]) -> int:
