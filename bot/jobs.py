@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import time
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable, Collection
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import InputFile, InputMediaPhoto
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.card import qr_png, render_card
+from bot.card import CardView, qr_png, render_card
 from bot.context import AttnContext
 from bot.metrics import error_kind, metrics_of
 from bot.notifier import TelegramNotifier
@@ -99,87 +102,152 @@ async def rotate_codes_task(context: AttnContext) -> None:
         rotated = await context.services.sessions.rotate_due_codes()
         if rotated:
             log.debug("rotated the codes of %d sessions", len(rotated))
-            for session_id in rotated:
-                await refresh_cards(context, only=session_id)
+            interval = float(context.application.bot_data.get(CARD_INTERVAL_KEY, 5.0))
+            await refresh_cards(context, among=set(rotated), wait=interval)
     except StorageUnavailable as exc:
         log.warning("code rotation postponed: %s", exc)
 
 
 CARD_INTERVAL_KEY = "card_refresh_seconds"
+CARD_EDIT_CONCURRENCY = 8
+"""Card edits one refresh has under way at once. Each is in its own chat, so none waits
+behind another chat's flood pacing; bounded so a thousand live cards do not open a thousand
+requests at once (the flood limiter spaces them anyway)."""
+CARD_EDITS_KEY = "card_edits_under_way"  # bot_data: edits the refresh job left running
+_CARD_GONE = (
+    "message to edit not found",
+    "message can't be edited",
+    "message_id_invalid",
+    "group chat was upgraded",
+    "have no rights",
+    "not enough rights",
+)
+"""Parts of a 400 that mean the card will never be editable again in this session."""
+
+CardEdit = Callable[[bool], Awaitable[Any]]
 
 
-async def refresh_cards(context: AttnContext, only: str | None = None) -> int:
-    """Edit every live card whose content changed, at most once per refresh interval each.
+async def refresh_cards(
+    context: AttnContext,
+    only: str | None = None,
+    among: Collection[str] | None = None,
+    wait: float | None = None,
+) -> int:
+    """Edit every live card whose content changed, at most once per refresh interval each
+    (a new code at once); `only` one session, or those `among` a few. How many were edited.
 
     The check-and-claim is one Redis step per card, so with several processes one card is
     edited by one of them at a time. The QR image is replaced only when the code changed.
+    A group session has two cards (the group's, and the teacher's private code card that is
+    projected): each is edited, refused and let go on its own. Cards of different chats are
+    edited concurrently, so one chat's queue (a group's flood pacing, a flood wait) never
+    holds up another class's card; Telegram's refusal of one edit never stops the others.
+    With `wait`, edits still under way after that many seconds (a card waiting for its
+    group's turn, a flood wait) finish in the background: the periodic job (one run at a
+    time) then keeps every other card fresh meanwhile.
     """
     services = context.services
     interval = float(context.application.bot_data.get(CARD_INTERVAL_KEY, 5.0))
-    edited = 0
     now = services.sessions.now()
+    edits: list[Callable[[], Awaitable[int]]] = []
     for state in await services.sessions.card_states():
         session = state.session
-        if only is not None and session.id != only:
+        if (only is not None and session.id != only) or (
+            among is not None and session.id not in among
+        ):
             continue
-        if session.code_card_chat_id is not None and session.code_card_message_id is not None:
-            edited += await refresh_code_card(context, state, now, interval)
-        if session.card_chat_id is None or session.card_message_id is None:
-            continue
-        in_group = session.card_chat_id < 0
-        view = render_card(state, now, context.tz, context.bot.username, in_group)
-        # The final state is shown at once: it is the last edit of this card.
-        pace = 0.0 if view.final else interval
-        previous = await services.sessions.may_edit_card(session.id, view.fingerprint, pace)
-        if previous is None:
-            continue
-        try:
-            if in_group:
-                await context.bot.edit_message_text(
-                    view.text,
-                    chat_id=session.card_chat_id,
-                    message_id=session.card_message_id,
-                    reply_markup=view.keyboard,
-                )
-            elif view.code and previous.split(":", 1)[0] != view.code:
-                link = checkin_link(context.bot.username, session.id, session.code)
-                await context.bot.edit_message_media(
-                    InputMediaPhoto(
-                        # attach=True: without it PTB sends no "media" field and Telegram
-                        # answers "Can't parse InputMedia: media not found" (the QR froze).
-                        InputFile(qr_png(link), filename="checkin.png", attach=True),
-                        caption=view.text,
-                        parse_mode=ParseMode.HTML,
-                    ),
-                    chat_id=session.card_chat_id,
-                    message_id=session.card_message_id,
-                    reply_markup=view.keyboard,
-                )
-            else:
-                await context.bot.edit_message_caption(
-                    chat_id=session.card_chat_id,
-                    message_id=session.card_message_id,
+        if (
+            state.code_card_live
+            and session.code_card_chat_id is not None
+            and session.code_card_message_id is not None
+        ):
+            edits.append(functools.partial(refresh_code_card, context, state, now, interval))
+        if (
+            state.card_live
+            and session.card_chat_id is not None
+            and session.card_message_id is not None
+        ):
+            edits.append(functools.partial(refresh_session_card, context, state, now, interval))
+    if not edits:
+        return 0
+    if len(edits) == 1 and wait is None:
+        return await edits[0]()
+    gate = asyncio.Semaphore(CARD_EDIT_CONCURRENCY)
+
+    async def gated(edit: Callable[[], Awaitable[int]]) -> int:
+        async with gate:
+            return await edit()
+
+    if wait is None:
+        results = await asyncio.gather(*(gated(edit) for edit in edits), return_exceptions=True)
+    else:
+        under_way: set[asyncio.Task[int]] = context.application.bot_data.setdefault(
+            CARD_EDITS_KEY, set()
+        )
+        tasks = [asyncio.create_task(gated(edit)) for edit in edits]
+        for task in tasks:
+            under_way.add(task)
+            task.add_done_callback(functools.partial(_card_edit_finished, under_way))
+        await asyncio.wait(tasks, timeout=wait)
+        results = [
+            (task.exception() or task.result()) if task.done() and not task.cancelled() else 0
+            for task in tasks
+        ]
+    failures = [r for r in results if isinstance(r, BaseException)]
+    for failure in failures[1:]:
+        log.warning("card refresh: %s", failure, exc_info=failure)
+    if failures:
+        raise failures[0]  # StorageUnavailable: the job postpones; a bug: it is reported
+    return sum(r for r in results if isinstance(r, int))
+
+
+def _card_edit_finished(under_way: set[asyncio.Task[int]], task: asyncio.Task[int]) -> None:
+    """A card edit the refresh job stopped waiting for ended: forget it, and say why it
+    failed if it did (nobody awaits it any more)."""
+    under_way.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("card edit: %s", task.exception())
+
+
+async def refresh_session_card(
+    context: AttnContext, state: CardState, now: datetime, interval: float
+) -> int:
+    """Keep the session's card (a QR photo privately, a text message in a group) current.
+    1 when it was edited."""
+    session = state.session
+    chat_id, message_id = session.card_chat_id, session.card_message_id
+    assert chat_id is not None and message_id is not None
+    in_group = chat_id < 0
+    view = render_card(state, now, context.tz, context.bot.username, in_group)
+
+    async def edit(new_code: bool) -> None:
+        if in_group:
+            await context.bot.edit_message_text(
+                view.text, chat_id=chat_id, message_id=message_id, reply_markup=view.keyboard
+            )
+        elif new_code:
+            link = checkin_link(context.bot.username, session.id, session.code)
+            await context.bot.edit_message_media(
+                InputMediaPhoto(
+                    # attach=True: without it PTB sends no "media" field and Telegram
+                    # answers "Can't parse InputMedia: media not found" (the QR froze).
+                    InputFile(qr_png(link), filename="checkin.png", attach=True),
                     caption=view.text,
-                    reply_markup=view.keyboard,
-                )
-            edited += 1
-        except BadRequest as exc:
-            reason = str(exc).lower()
-            if "not modified" in reason:
-                pass
-            elif "message to edit not found" in reason:
-                # The teacher deleted the card: nothing left to keep fresh.
-                log.info("the card of session %s is gone: %s", session.id, exc)
-                await services.sessions.card_done(session.id)
-            else:
-                log.warning("could not edit the card of session %s: %s", session.id, exc)
-                await services.sessions.card_edit_failed(session.id, previous)
-        except TelegramError as exc:  # flood wait, network: try again at the next refresh
-            log.warning("could not edit the card of session %s: %s", session.id, exc)
-            await services.sessions.card_edit_failed(session.id, previous)
-        if view.final:
-            await services.sessions.card_done(session.id)
-    return edited
+                    parse_mode=ParseMode.HTML,
+                ),
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=view.keyboard,
+            )
+        else:
+            await context.bot.edit_message_caption(
+                chat_id=chat_id,
+                message_id=message_id,
+                caption=view.text,
+                reply_markup=view.keyboard,
+            )
+
+    return await edit_card(context, session.id, "card", view, interval, edit)
 
 
 async def refresh_code_card(
@@ -188,45 +256,91 @@ async def refresh_code_card(
     """Keep a group session's private code card (QR, code, buttons) as fresh as the group's
     card: the teacher projects it, so a rotated code must reach it. 1 when it was edited."""
     session = state.session
-    assert session.code_card_chat_id is not None and session.code_card_message_id is not None
+    chat_id, message_id = session.code_card_chat_id, session.code_card_message_id
+    assert chat_id is not None and message_id is not None
     view = render_card(state, now, context.tz, context.bot.username, False)
-    pace = 0.0 if view.final else interval
-    previous = await context.services.sessions.may_edit_card(
-        session.id, view.fingerprint, pace, card="code_card"
-    )
-    if previous is None:
-        return 0
-    try:
-        if view.code and previous.split(":", 1)[0] != view.code:
+
+    async def edit(new_code: bool) -> None:
+        if new_code:
             link = checkin_link(context.bot.username, session.id, session.code)
             # Bytes, not a hand-made InputFile: PTB then sends it as an attach:// upload,
             # the only form Telegram accepts inside InputMedia.
             await context.bot.edit_message_media(
                 InputMediaPhoto(qr_png(link), caption=view.text, parse_mode=ParseMode.HTML),
-                chat_id=session.code_card_chat_id,
-                message_id=session.code_card_message_id,
+                chat_id=chat_id,
+                message_id=message_id,
                 reply_markup=view.keyboard,
             )
         else:
             await context.bot.edit_message_caption(
-                chat_id=session.code_card_chat_id,
-                message_id=session.code_card_message_id,
+                chat_id=chat_id,
+                message_id=message_id,
                 caption=view.text,
                 reply_markup=view.keyboard,
             )
+
+    return await edit_card(context, session.id, "code_card", view, interval, edit)
+
+
+async def edit_card(
+    context: AttnContext,
+    session_id: str,
+    card: str,
+    view: CardView,
+    interval: float,
+    edit: CardEdit,
+) -> int:
+    """Claim the edit of one card ("card" or "code_card"), make it, and act on Telegram's
+    answer: the final state or a card that can never be edited again (deleted; the bot
+    removed from the group or blocked by the teacher: 403) lets that card go; any other
+    refusal (a 429 flood wait, a network error) gives the claim back, so a later refresh
+    shows what the card should show. 1 when the card was edited."""
+    sessions = context.services.sessions
+    pace = 0.0 if view.final else interval  # the final state is shown at once
+    previous = await sessions.may_edit_card(session_id, view.fingerprint, pace, card=card)
+    if previous is None:
+        return 0
+    name = "card" if card == "card" else "code card"
+    try:
+        await edit(bool(view.code) and previous.split(":", 1)[0] != view.code)
+    except RetryAfter as exc:
+        wait = exc.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        log.warning("flood wait on the %s of session %s: %s", name, session_id, exc)
+        await sessions.card_edit_failed(
+            session_id, previous, card=card, claimed=view.fingerprint, retry_after=seconds
+        )
+        return 0
+    except (Forbidden, ChatMigrated) as exc:  # removed from the group, blocked by the teacher
+        log.info("the %s of session %s is out of reach: %s", name, session_id, exc)
+        await sessions.card_done(session_id, card)
+        return 0
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            log.warning("could not edit the code card of session %s: %s", session.id, exc)
+        reason = exc.message.lower()
+        if "not modified" in reason:  # it shows this already
+            if view.final:
+                await sessions.card_done(session_id, card)
+            return 0
+        if any(marker in reason for marker in _CARD_GONE):
+            log.info("the %s of session %s is gone: %s", name, session_id, exc)
+            await sessions.card_done(session_id, card)
+            return 0
+        log.warning("could not edit the %s of session %s: %s", name, session_id, exc)
+        await sessions.card_edit_failed(session_id, previous, card=card, claimed=view.fingerprint)
         return 0
-    except Forbidden as exc:  # the teacher blocked the bot meanwhile
-        log.info("could not edit the code card of session %s: %s", session.id, exc)
+    except TelegramError as exc:  # network, time-out, 5xx: try again at a later refresh
+        log.warning("could not edit the %s of session %s: %s", name, session_id, exc)
+        await sessions.card_edit_failed(session_id, previous, card=card, claimed=view.fingerprint)
         return 0
+    if view.final:
+        await sessions.card_done(session_id, card)
     return 1
 
 
 async def refresh_cards_task(context: AttnContext) -> None:
+    interval = float(context.application.bot_data.get(CARD_INTERVAL_KEY, 5.0))
     try:
-        await refresh_cards(context)
+        await refresh_cards(context, wait=interval)
     except StorageUnavailable as exc:
         log.warning("card refresh postponed: %s", exc)
 

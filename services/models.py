@@ -295,3 +295,7 @@ class CardState:
 
     session: Session
     checked_in: int
+    # False once that card cannot be edited any more (deleted, the bot removed or blocked):
+    # a group session's card and its private code card are let go one by one.
+    card_live: bool = True
+    code_card_live: bool = True

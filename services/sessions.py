@@ -476,21 +476,43 @@ class SessionService:
     ) -> str | None:
         """The previous fingerprint, for exactly one process, when the card's content changed
         and its last edit is at least `interval_s` old; otherwise None. `card` is "card" or
-        "code_card" (a group session's private code card)."""
+        "code_card" (a group session's private code card).
+
+        A new code is not paced by `interval_s` (which spaces count and time changes): the
+        rotation minimum assumes the projector shows a new code at once. Only a refused edit's
+        retry time (`card_edit_failed`) holds it back.
+        """
         answer, previous = await self._live.claim_card_edit(
             session_id, self._clock.now(), interval_s, fingerprint, card
         )
         return previous if answer == "edit" else None
 
-    async def card_edit_failed(self, session_id: str, previous: str) -> None:
-        """Telegram refused the edit `may_edit_card` allowed: the card still shows `previous`,
-        so the next refresh (one interval later) tries again instead of believing the card
-        current, which would leave an old code and QR on the projector."""
-        await self._live.claim_card_edit(session_id, self._clock.now(), 0.0, previous)
+    async def card_edit_failed(
+        self,
+        session_id: str,
+        previous: str,
+        *,
+        card: str = "card",
+        claimed: str = "",
+        retry_after: float = 0.0,
+    ) -> None:
+        """Telegram refused the edit `may_edit_card` allowed (the render `claimed`): the card
+        still shows `previous`, so a later refresh tries again instead of believing the card
+        current, which would leave an old code and QR on the projector. Not before
+        `retry_after` seconds (a flood wait), nor within a second (Telegram's pace for one
+        chat), so an edit refused for good is not fired at every check-in."""
+        retry_at = self._clock.now() + timedelta(seconds=max(retry_after, 1.0))
+        await self._live.release_card_edit(session_id, card, claimed, previous, retry_at)
 
-    async def card_done(self, session_id: str) -> None:
-        """The card shows its final state; stop refreshing it."""
-        await self._live.drop_card(session_id)
+    async def card_done(self, session_id: str, card: str | None = None) -> None:
+        """Stop refreshing the session's `card` ("card" or "code_card"): it shows its final
+        state, or Telegram will not let the bot edit it any more (deleted, the bot removed
+        from the group, the teacher blocked it). The session's other card stays fresh. With
+        no `card`, every card of the session is let go."""
+        if card is None:
+            await self._live.drop_card(session_id)
+        else:
+            await self._live.drop_one_card(session_id, card)
 
     async def teacher_session(self, teacher_id: int, session_id: str) -> Session:
         """A live session of this teacher (for buttons, whose data can be forged).

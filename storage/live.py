@@ -241,6 +241,8 @@ class RedisLiveStore:
         self._take_guess = self._script("take_guess")
         self._settle_guess = self._script("settle_guess")
         self._claim_card_edit = self._script("claim_card_edit")
+        self._release_card_edit = self._script("release_card_edit")
+        self._drop_one_card = self._script("drop_one_card")
         self._extend_session = self._script("extend_session")
         self._extend_teacher_slot = self._script("extend_teacher_slot")
         self._merge_registration = self._script("merge_registration")
@@ -420,8 +422,16 @@ class RedisLiveStore:
             if not fields:
                 await self.drop_card(session_id)
                 continue
-            session = _session_from({_text(k): _text(v) for k, v in fields.items()})
-            states.append(CardState(session, int(count)))
+            texts = {_text(k): _text(v) for k, v in fields.items()}
+            session = _session_from(texts)
+            states.append(
+                CardState(
+                    session,
+                    int(count),
+                    card_live=texts.get("card_off") != "1",
+                    code_card_live=texts.get("code_card_off") != "1",
+                )
+            )
         return states
 
     async def claim_card_edit(
@@ -445,6 +455,26 @@ class RedisLiveStore:
     async def drop_card(self, session_id: str) -> None:
         async with _redis_guard():
             await self._redis.zrem(keys.card_index(), session_id)
+
+    async def release_card_edit(
+        self, session_id: str, card: str, claimed: str, previous: str, retry_at: datetime
+    ) -> None:
+        """Telegram refused the edit `claim_card_edit` allowed: the card shows `previous`
+        again (unless another process claimed a newer render meanwhile), and is not edited
+        before `retry_at`."""
+        async with _redis_guard():
+            await self._release_card_edit(
+                keys=[keys.session(session_id)],
+                args=[card, claimed, previous, to_ms(retry_at)],
+            )
+
+    async def drop_one_card(self, session_id: str, card: str) -> None:
+        """Stop keeping one of the session's cards fresh ("card" or "code_card"); the session
+        leaves the card index only when it has no other card left."""
+        async with _redis_guard():
+            none_left = await self._drop_one_card(keys=[keys.session(session_id)], args=[card])
+            if int(none_left):
+                await self._redis.zrem(keys.card_index(), session_id)
 
     async def extend_session(self, session_id: str, now: datetime, seconds: int) -> datetime | None:
         """Move an open session's end; None when it is not open any more.
