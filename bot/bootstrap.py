@@ -197,18 +197,19 @@ async def build_services(
     await live.load_scripts()
     records = PostgresRecordStore(pool)
     roles = RoleService(settings.teacher_ids, settings.admin_ids, records, clock)
+    sessions = SessionService(
+        live,
+        records,
+        roles,
+        clock,
+        settings.session_minutes,
+        rotation_seconds=settings.code_rotation_seconds,
+        grace_seconds=settings.code_grace_seconds,
+        geo_radius_m=settings.geo_radius_meters,
+        card_refresh_seconds=settings.card_refresh_seconds,
+    )
     return Services(
-        sessions=SessionService(
-            live,
-            records,
-            roles,
-            clock,
-            settings.session_minutes,
-            rotation_seconds=settings.code_rotation_seconds,
-            grace_seconds=settings.code_grace_seconds,
-            geo_radius_m=settings.geo_radius_meters,
-            card_refresh_seconds=settings.card_refresh_seconds,
-        ),
+        sessions=sessions,
         users=UserService(live, records, clock, settings.user_idle_minutes),
         roles=roles,
         sweeper=AttendanceSweeper(
@@ -222,7 +223,7 @@ async def build_services(
         courses=CourseService(live, records, roles),
         corrections=CorrectionService(live, records, roles, clock),
         reports=ReportService(records, roles),
-        privacy=PrivacyService(live, records, clock, settings.retention_days),
+        privacy=PrivacyService(live, records, sessions, clock, settings.retention_days),
         pacer=OutboundPacer(live),
         delivery=DeliveryService(records, clock, settings.sweep_lease_seconds),
         live=live,

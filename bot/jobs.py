@@ -20,7 +20,7 @@ from bot.context import AttnContext
 from bot.metrics import error_kind, metrics_of
 from bot.notifier import TelegramNotifier
 from services.errors import StorageUnavailable
-from services.models import CardState
+from services.models import CardState, Session
 from services.qr import checkin_link
 
 log = logging.getLogger(__name__)
@@ -209,6 +209,18 @@ def _card_edit_finished(under_way: set[asyncio.Task[int]], task: asyncio.Task[in
         log.warning("card edit: %s", task.exception())
 
 
+def qr_photo(context: AttnContext, session: Session, view: CardView) -> InputMediaPhoto:
+    """The card's new photo: the QR of the current check-in link, uploaded as attach://
+    (an InputFile without attach=True leaves InputMedia with no "media" field, and Telegram
+    answers "Can't parse InputMedia: media not found": the QR froze)."""
+    link = checkin_link(context.bot.username, session.id, session.code)
+    return InputMediaPhoto(
+        InputFile(qr_png(link), filename="checkin.png", attach=True),
+        caption=view.text,
+        parse_mode=ParseMode.HTML,
+    )
+
+
 async def refresh_session_card(
     context: AttnContext, state: CardState, now: datetime, interval: float
 ) -> int:
@@ -226,15 +238,8 @@ async def refresh_session_card(
                 view.text, chat_id=chat_id, message_id=message_id, reply_markup=view.keyboard
             )
         elif new_code:
-            link = checkin_link(context.bot.username, session.id, session.code)
             await context.bot.edit_message_media(
-                InputMediaPhoto(
-                    # attach=True: without it PTB sends no "media" field and Telegram
-                    # answers "Can't parse InputMedia: media not found" (the QR froze).
-                    InputFile(qr_png(link), filename="checkin.png", attach=True),
-                    caption=view.text,
-                    parse_mode=ParseMode.HTML,
-                ),
+                qr_photo(context, session, view),
                 chat_id=chat_id,
                 message_id=message_id,
                 reply_markup=view.keyboard,
@@ -262,11 +267,8 @@ async def refresh_code_card(
 
     async def edit(new_code: bool) -> None:
         if new_code:
-            link = checkin_link(context.bot.username, session.id, session.code)
-            # Bytes, not a hand-made InputFile: PTB then sends it as an attach:// upload,
-            # the only form Telegram accepts inside InputMedia.
             await context.bot.edit_message_media(
-                InputMediaPhoto(qr_png(link), caption=view.text, parse_mode=ParseMode.HTML),
+                qr_photo(context, session, view),
                 chat_id=chat_id,
                 message_id=message_id,
                 reply_markup=view.keyboard,

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from services.clock import Clock
 from services.errors import OpenSessionBlocksForget
-from services.models import PersonalData, Session
+from services.models import PersonalData
 from services.ports import LiveStore, RecordStore
+from services.sessions import SessionService
 
 # Forgotten users' id -> pseudonym rows only need to outlive any session live at the time:
 # a session lasts at most MAX_SESSION_HOURS (24), and is saved a sweep later.
@@ -19,9 +20,15 @@ class PrivacyService:
     """`/mydata`, `/forgetme` and the retention job."""
 
     def __init__(
-        self, live: LiveStore, records: RecordStore, clock: Clock, retention_days: int
+        self,
+        live: LiveStore,
+        records: RecordStore,
+        sessions: SessionService,
+        clock: Clock,
+        retention_days: int,
     ) -> None:
         self._live = live
+        self._sessions = sessions
         self._records = records
         self._clock = clock
         self._retention = timedelta(days=retention_days)
@@ -56,22 +63,12 @@ class PrivacyService:
             OpenSessionBlocksForget: the user runs a session that is still open; it must
                 end first (its card, roster and summary depend on the teacher).
         """
-        session = await self.open_session_of(user_id)
+        session = await self._sessions.open_session(user_id)
         if session is not None:
             raise OpenSessionBlocksForget(session)
         pseudonym = -(secrets.randbelow(2**62) + 1)
         await self._records.forget_user(user_id, pseudonym, self._clock.now())
         await self._live.forget_user(user_id)
-
-    async def open_session_of(self, user_id: int) -> Session | None:
-        """The session the user runs as a teacher, while it is open (None otherwise)."""
-        session_id = await self._live.teacher_current_session(user_id)
-        if session_id is None:
-            return None
-        session = await self._live.session(session_id)
-        if session is None or not session.is_open(self._clock.now()):
-            return None
-        return session
 
     async def apply_retention(self) -> int:
         """Delete sessions (with their records) older than the retention period."""

@@ -30,7 +30,7 @@ async def forgetme_command(update: Update, context: AttnContext) -> None:
     session is open is told to end it first (no buttons then)."""
     user = update.effective_user
     assert user is not None
-    session = await context.services.privacy.open_session_of(user.id)
+    session = await context.services.sessions.open_session(user.id)
     if session is not None:
         respond(context, update, replies.forget_refused_open_session(session))
         return
