@@ -1,13 +1,9 @@
-"""What the services need from the outside world, as protocols.
-
-The concrete Redis and PostgreSQL stores in `storage/` satisfy these; unit tests use fakes.
-The bot layer implements `Notifier`, so services never import `telegram`.
-"""
+"""The two whole-store protocols of before the split; removed once every service names its
+narrow ports (issue 11). Do not add to them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -15,7 +11,6 @@ from services.models import (
     AttendanceStatus,
     CardState,
     CheckIn,
-    CheckInOutcome,
     Course,
     ExportRow,
     Nudge,
@@ -24,52 +19,9 @@ from services.models import (
     SessionSummary,
     StudentStanding,
     SummaryPart,
-    SummaryProgress,
     UserProfile,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class RawCheckIn:
-    """What the atomic check-in returned, before the service turns it into a result."""
-
-    outcome: CheckInOutcome
-    session_id: str | None = None
-    session_title: str | None = None
-    checked_in_at: datetime | None = None
-    late: bool = False
-    count: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class GuessLimit:
-    """At most `limit` codes judged per student in any `window_seconds`; the limit-th wrong
-    one locks them out for `lock_seconds`."""
-
-    window_seconds: int
-    limit: int
-    lock_seconds: int
-
-
-@dataclass(frozen=True, slots=True)
-class SweepClaim:
-    """A session claimed for sweeping: sealed against new check-ins, with all its check-ins."""
-
-    session: Session
-    checkins: list[CheckIn]
-    token: str
-    roster: list[int] = field(default_factory=list)
-    marks: dict[int, AttendanceStatus] = field(default_factory=dict)
-    codes: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class Visit:
-    """What refreshing a user's cached profile told us: was it cached, and any lock-out."""
-
-    cached: bool
-    locked_until: datetime | None = None
-    duplicate: bool = False
+from services.ports.values import GuessLimit, RawCheckIn, SweepClaim, Visit
 
 
 class LiveStore(Protocol):
@@ -257,20 +209,3 @@ class RecordStore(Protocol):
     async def personal_data(self, user_id: int) -> PersonalData: ...
     async def forget_user(self, user_id: int, pseudonym: int, now: datetime) -> None: ...
     async def delete_older_than(self, cutoff: datetime, forgotten_cutoff: datetime) -> int: ...
-
-
-class Notifier(Protocol):
-    """Delivers what the services produce to people; implemented by the bot layer.
-
-    A message that Telegram refused raises `services.delivery.DeliveryFailed`, which says
-    whether trying again can help; anything else raised counts as a transient failure.
-    """
-
-    async def send_summary(
-        self, summary: SessionSummary, progress: SummaryProgress | None = None
-    ) -> None:
-        """Send the parts of `summary` not in `progress.done` (all of them without
-        `progress`), recording each with `progress.record` once Telegram took it."""
-        ...
-
-    async def send_nudge(self, nudge: Nudge) -> None: ...

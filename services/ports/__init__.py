@@ -1,0 +1,83 @@
+"""What the services need from the outside world, as narrow protocols, one per aggregate.
+
+Live state (Redis) and records (PostgreSQL) are each split by aggregate, so a service names
+only the stores it uses and a fake implements a dozen methods at most. `storage/redis/` and
+`storage/postgres/` implement them; `tests/fakes/memory/` holds in-memory records for the
+fast test loop. The bot layer implements `Notifier`, so services never import `telegram`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.ports.cards import CardStore
+from services.ports.checkins import CheckInStore, CodeStore
+from services.ports.courses import CourseRecords
+from services.ports.legacy import LiveStore, RecordStore
+from services.ports.live_sessions import LiveSessionStore
+from services.ports.notifier import Notifier
+from services.ports.outbox import NudgeOutbox, Reachability, SummaryOutbox
+from services.ports.people import PrivacyRecords, RoleRecords, UserRecords
+from services.ports.profiles import ChatStateStore, ProfileCache, SendPacer
+from services.ports.records import AttendanceRecords, SessionRecords
+from services.ports.sweeps import SweepStore
+from services.ports.values import GuessLimit, RawCheckIn, SweepClaim, Visit
+
+
+@dataclass(frozen=True)
+class LiveStores:
+    """Every live (Redis) port, as the composition root hands them to the services."""
+
+    sessions: LiveSessionStore
+    checkins: CheckInStore
+    codes: CodeStore
+    cards: CardStore
+    sweeps: SweepStore
+    profiles: ProfileCache
+    chat_state: ChatStateStore
+    pacer: SendPacer
+
+
+@dataclass(frozen=True)
+class RecordStores:
+    """Every record (PostgreSQL) port, as the composition root hands them to the services."""
+
+    sessions: SessionRecords
+    attendance: AttendanceRecords
+    courses: CourseRecords
+    summaries: SummaryOutbox
+    nudges: NudgeOutbox
+    reachability: Reachability
+    users: UserRecords
+    roles: RoleRecords
+    privacy: PrivacyRecords
+
+
+__all__ = [
+    "AttendanceRecords",
+    "CardStore",
+    "ChatStateStore",
+    "CheckInStore",
+    "CodeStore",
+    "CourseRecords",
+    "GuessLimit",
+    "LiveSessionStore",
+    "LiveStore",
+    "LiveStores",
+    "Notifier",
+    "NudgeOutbox",
+    "PrivacyRecords",
+    "ProfileCache",
+    "RawCheckIn",
+    "Reachability",
+    "RecordStore",
+    "RecordStores",
+    "RoleRecords",
+    "SendPacer",
+    "SessionRecords",
+    "SummaryOutbox",
+    "SweepClaim",
+    "SweepStore",
+    "UserRecords",
+    "Visit",
+]

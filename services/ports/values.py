@@ -1,0 +1,51 @@
+"""Values that cross a port: what a store answers that is not a domain model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.models import AttendanceStatus, CheckIn, CheckInOutcome, Session
+
+
+@dataclass(frozen=True, slots=True)
+class RawCheckIn:
+    """What the atomic check-in returned, before the service turns it into a result."""
+
+    outcome: CheckInOutcome
+    session_id: str | None = None
+    session_title: str | None = None
+    checked_in_at: datetime | None = None
+    late: bool = False
+    count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class GuessLimit:
+    """At most `limit` codes judged per student in any `window_seconds`; the limit-th wrong
+    one locks them out for `lock_seconds`."""
+
+    window_seconds: int
+    limit: int
+    lock_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class SweepClaim:
+    """A session claimed for sweeping: sealed against new check-ins, with all its check-ins."""
+
+    session: Session
+    checkins: list[CheckIn]
+    token: str
+    roster: list[int] = field(default_factory=list)
+    marks: dict[int, AttendanceStatus] = field(default_factory=dict)
+    codes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """What refreshing a user's cached profile told us: was it cached, and any lock-out."""
+
+    cached: bool
+    locked_until: datetime | None = None
+    duplicate: bool = False
