@@ -39,9 +39,11 @@ class WholePostgresRecordStore:
 
     @property
     def pool(self) -> asyncpg.Pool:
+        """The shared pool, for callers that still reach past the stores (bench, bootstrap)."""
         return self._pool
 
     async def ping(self) -> None:
+        """Readiness, as `services.health.readiness` asks every backend."""
         await self._ping.ping()
 
     # --- sessions -----------------------------------------------------------------------------

@@ -61,6 +61,7 @@ def session_from_row(row: asyncpg.Record) -> Session:
 
 
 def name_from_row(row: asyncpg.Record, student_id: int) -> str:
+    """The name reports show for a joined `users` row (a missing row shows the id)."""
     return UserProfile(
         user_id=student_id,
         first_name=row["first_name"] or "",
