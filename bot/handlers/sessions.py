@@ -11,7 +11,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import keyboards, replies
 from bot.card import parse_card_data
-from bot.cards import publisher_of, refresh_cards
+from bot.cards import CardPublisher, publisher_of, refresh_cards
 from bot.context import AttnContext
 from bot.private import open_bot_link, point_group_to_private, unreachable
 from bot.prompts import PendingAction, ask_for_location, location_keyboard
@@ -155,7 +155,7 @@ async def open_session(
     session = await context.services.sessions.start_session(
         user.id, chat_id, start.minutes, start.title, course, start.rotation_seconds, start.geo
     )
-    if chat_id > 0:
+    if not CardPublisher.in_group(chat_id):
         await post_card(context, chat_id, session)
     elif not await post_group_session(update, context, chat_id, session):
         return
