@@ -15,6 +15,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from telegram.error import TelegramError
 
 from bot import replies
+from bot.context import AttnContext
 from services.roles import RoleService
 from services.users import UserService
 
@@ -120,3 +121,9 @@ class MenuChecks:
     def again(self, user_id: int) -> None:
         """Check this user again at their next message (the last try did not get through)."""
         self._checked.discard(user_id)
+
+
+async def refresh_commands_of(context: AttnContext, user_id: int) -> None:
+    """Role changed: give the user the command menu of their new role."""
+    services = context.services
+    await set_user_commands(context.bot, services.roles, services.users, user_id, force=True)

@@ -6,7 +6,8 @@ from telegram import Update
 
 from bot import replies
 from bot.context import AttnContext
-from bot.handlers.common import respond
+from bot.menus import refresh_commands_of
+from bot.replying import respond
 from services.roles import INVITE_PREFIX
 
 
@@ -39,11 +40,3 @@ async def teachers_command(update: Update, context: AttnContext) -> None:
     assert user is not None
     listing = await context.services.roles.list_teachers(user.id)
     respond(context, update, replies.teachers_list(listing.configured, listing.invited))
-
-
-async def refresh_commands_of(context: AttnContext, user_id: int) -> None:
-    """Role changed: give the user the command menu of their new role."""
-    from bot.menus import set_user_commands
-
-    services = context.services
-    await set_user_commands(context.bot, services.roles, services.users, user_id, force=True)

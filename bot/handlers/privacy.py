@@ -7,7 +7,7 @@ from telegram.error import BadRequest
 
 from bot import replies
 from bot.context import AttnContext
-from bot.handlers.common import respond
+from bot.replying import respond
 from services.errors import OpenSessionBlocksForget
 
 FORGET_YES = "fg:yes"
