@@ -30,10 +30,10 @@ from services.roles import RoleService
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
 from services.users import UserService
-from storage.live import RedisLiveStore
 from storage.migrate import apply_migrations
 from storage.records import PostgresRecordStore
-from storage.redis_client import BlockingRedisCluster, LiveRedis, durability_problems
+from storage.redis.client import BlockingRedisCluster, LiveRedis, durability_problems
+from storage.redis.legacy import LegacyLiveStore
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class Services:
     privacy: PrivacyService
     pacer: OutboundPacer
     delivery: DeliveryService
-    live: RedisLiveStore
+    live: LegacyLiveStore
     records: PostgresRecordStore
     redis: LiveRedis
     pool: asyncpg.Pool
@@ -193,7 +193,7 @@ async def build_services(
         await pool.close()
         await redis.aclose()
         raise
-    live = RedisLiveStore(redis)
+    live = LegacyLiveStore(redis)
     await live.load_scripts()
     records = PostgresRecordStore(pool)
     roles = RoleService(settings.teacher_ids, settings.admin_ids, records, clock)
