@@ -12,6 +12,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.bootstrap import Services
+from bot.commands import commands_of
 from bot.context import SERVICES_KEY, AttnContext
 from bot.flood import FloodLimiter
 from bot.handlers import register_handlers
@@ -55,6 +56,7 @@ def build_application(
         try:
             await set_all_commands(
                 application.bot,
+                commands_of(application),
                 services.roles,
                 services.users,
                 await services.roles.privileged_user_ids(),

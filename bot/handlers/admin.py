@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import replies
+from bot.commands import Command, Role, commands_of
 from bot.context import AttnContext
 from bot.handlers.common import respond
 from services.roles import INVITE_PREFIX
@@ -46,4 +47,18 @@ async def refresh_commands_of(context: AttnContext, user_id: int) -> None:
     from bot.menus import set_user_commands
 
     services = context.services
-    await set_user_commands(context.bot, services.roles, services.users, user_id, force=True)
+    await set_user_commands(
+        context.bot,
+        commands_of(context.application),
+        services.roles,
+        services.users,
+        user_id,
+        force=True,
+    )
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("add_teacher", add_teacher_command, Role.ADMIN),
+    Command("remove_teacher", remove_teacher_command, Role.ADMIN),
+    Command("teachers", teachers_command, Role.ADMIN),
+)

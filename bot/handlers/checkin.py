@@ -7,6 +7,7 @@ from datetime import datetime
 from telegram import Chat, ReplyKeyboardRemove, Update
 
 from bot import replies
+from bot.commands import Command, Role
 from bot.context import AttnContext
 from bot.handlers.common import message_of, register_from_words, respond, send_later
 from bot.handlers.courses import REGISTER_ACTION
@@ -213,3 +214,6 @@ async def plain_text_message(update: Update, context: AttnContext) -> None:
         await register_from_words(update, context, message.text.split())
         return
     respond(context, update, replies.PLAIN_TEXT_HINT)
+
+
+COMMANDS: tuple[Command, ...] = (Command("checkin", checkin_command, Role.STUDENT),)

@@ -13,6 +13,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot import replies
+from bot.commands import Command, Role, commands_of, welcome
 from bot.context import AttnContext
 from bot.metrics import metrics_of
 from bot.private import OPEN_PAYLOAD, deliver_privately, hide_message, in_group
@@ -164,7 +165,13 @@ def give_menu_on_first_message(update: Update, context: AttnContext) -> None:
 
     async def give() -> None:
         try:
-            await give_menu_if_due(context.bot, services.roles, services.users, user.id)
+            await give_menu_if_due(
+                context.bot,
+                commands_of(context.application),
+                services.roles,
+                services.users,
+                user.id,
+            )
         except StorageUnavailable:
             checks.again(user.id)
             log.info("menu of user %s postponed: storage unavailable", user.id)
@@ -231,7 +238,8 @@ async def start_command(update: Update, context: AttnContext) -> None:
         await reply_enrolment(update, context, enrolment)
         return
     is_teacher = await context.services.roles.is_teacher(user.id)
-    respond(context, update, replies.welcome(user.first_name, is_teacher))
+    commands = commands_of(context.application)
+    respond(context, update, welcome(commands, user.first_name or "", is_teacher=is_teacher))
 
 
 async def help_command(update: Update, context: AttnContext) -> None:
@@ -239,7 +247,8 @@ async def help_command(update: Update, context: AttnContext) -> None:
     assert user is not None
     roles = context.services.roles
     is_teacher, is_admin = await roles.is_teacher(user.id), await roles.is_admin(user.id)
-    respond(context, update, replies.help_text(is_teacher, is_admin))
+    commands = commands_of(context.application)
+    respond(context, update, commands.help_text(is_teacher=is_teacher, is_admin=is_admin))
 
 
 async def register_command(update: Update, context: AttnContext) -> None:
@@ -273,3 +282,10 @@ async def unknown_button(update: Update, context: AttnContext) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer(replies.BAD_BUTTON, show_alert=True)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("help", help_command, Role.EVERYONE),
+    Command("start", start_command, Role.EVERYONE),
+    Command("register", register_command, Role.STUDENT),
+)

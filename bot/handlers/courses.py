@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import replies
+from bot.commands import Command, Role
 from bot.context import AttnContext
 from bot.handlers.common import profile_of, respond
 from services.courses import Enrolment, parse_course_setting
@@ -76,3 +77,11 @@ async def join_command(update: Update, context: AttnContext) -> None:
         raise InvalidArgument("join_code", "format")
     enrolment = await context.services.courses.join_by_code(profile_of(user), "".join(args))
     await reply_enrolment(update, context, enrolment)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("join", join_command, Role.STUDENT),
+    Command("new_course", new_course_command, Role.TEACHER),
+    Command("courses", courses_command, Role.TEACHER),
+    Command("course_settings", course_settings_command, Role.TEACHER),
+)

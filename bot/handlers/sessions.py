@@ -11,6 +11,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import keyboards, replies
 from bot.card import parse_card_data, qr_png, render_card
+from bot.commands import Command, Role
 from bot.context import AttnContext
 from bot.handlers.common import respond
 from bot.jobs import refresh_cards
@@ -356,3 +357,10 @@ async def answer_privately(
         await query.answer(url=open_bot_link(context.bot.username))
         return
     await query.answer(notice)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start_session", start_session_command, Role.TEACHER),
+    Command("end_session", end_session_command, Role.TEACHER),
+    Command("extend", extend_command, Role.TEACHER),
+)
