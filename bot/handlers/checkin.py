@@ -25,7 +25,7 @@ GEO_CHECKIN_ACTION = "geo_checkin"
 
 
 async def checkin_command(update: Update, context: AttnContext) -> None:
-    """/checkin CODE, or /checkin alone to be asked for the code."""
+    """/checkin [code]: the code, or nothing to be asked for it (the next message is the code)."""
     user = update.effective_user
     assert user is not None
     args = context.args or []
