@@ -12,12 +12,13 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.bootstrap import Services
+from bot.cards import CARD_INTERVAL_KEY
 from bot.commands import commands_of
 from bot.context import SERVICES_KEY, AttnContext
 from bot.flood import FloodLimiter
+from bot.gate import LIMITER_KEY
 from bot.handlers import register_handlers
-from bot.handlers.common import LIMITER_KEY
-from bot.jobs import CARD_INTERVAL_KEY, schedule_jobs
+from bot.jobs import schedule_jobs
 from bot.menus import set_all_commands
 from bot.ratelimit import UpdateLimiter
 from bot.settings import Settings

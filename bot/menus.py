@@ -14,7 +14,8 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
-from bot.commands import Registry
+from bot.commands import Registry, commands_of
+from bot.context import AttnContext
 from services.roles import RoleService
 from services.users import UserService
 
@@ -128,3 +129,16 @@ class MenuChecks:
     def again(self, user_id: int) -> None:
         """Check this user again at their next message (the last try did not get through)."""
         self._checked.discard(user_id)
+
+
+async def refresh_commands_of(context: AttnContext, user_id: int) -> None:
+    """Role changed: give the user the command menu of their new role."""
+    services = context.services
+    await set_user_commands(
+        context.bot,
+        commands_of(context.application),
+        services.roles,
+        services.users,
+        user_id,
+        force=True,
+    )

@@ -14,11 +14,11 @@ from telegram.ext import (
     filters,
 )
 
+from bot import gate
 from bot.commands import NEW, Command, Registry
 from bot.handlers import (
     admin,
     checkin,
-    common,
     corrections,
     courses,
     delivery,
@@ -26,6 +26,7 @@ from bot.handlers import (
     privacy,
     reports,
     sessions,
+    start,
 )
 
 # Every command: each handler module declares its own at its end. Menus and /help list them
@@ -34,7 +35,7 @@ COMMANDS: tuple[Command, ...] = (
     *checkin.COMMANDS,
     *sessions.COMMANDS,
     *courses.COMMANDS,
-    *common.COMMANDS,
+    *start.COMMANDS,
     *corrections.COMMANDS,
     *reports.COMMANDS,
     *admin.COMMANDS,
@@ -48,7 +49,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     # Group -1 runs before all others for every update: rate limits (a flooding account is
     # ignored, the process is paced), then duplicate deliveries dropped and the sender's
     # profile refreshed, in one Redis round trip.
-    application.add_handler(TypeHandler(Update, common.admit_update), group=-1)
+    application.add_handler(TypeHandler(Update, gate.admit_update), group=-1)
 
     # Commands, each declared once in its module (see bot/commands.py).
     REGISTRY.add_handlers(application)
@@ -81,10 +82,10 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     # Anything that looks like a command and was not handled above (in a group, other bots'
     # commands are not ours to answer).
     application.add_handler(
-        MessageHandler(NEW & filters.ChatType.PRIVATE & filters.COMMAND, common.unknown_command)
+        MessageHandler(NEW & filters.ChatType.PRIVATE & filters.COMMAND, errors.unknown_command)
     )
     # A button we do not (or no longer) know, e.g. forged data: answer so the client stops.
-    application.add_handler(CallbackQueryHandler(common.unknown_button))
+    application.add_handler(CallbackQueryHandler(errors.unknown_button))
     # The user blocked or unblocked the bot in their private chat.
     application.add_handler(
         ChatMemberHandler(delivery.my_chat_member_update, ChatMemberHandler.MY_CHAT_MEMBER)

@@ -7,7 +7,7 @@ from telegram import Update
 from bot import replies
 from bot.commands import Command, Role
 from bot.context import AttnContext
-from bot.handlers.common import respond
+from bot.replying import respond
 from services.corrections import STATUS_WORDS
 
 

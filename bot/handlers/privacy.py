@@ -8,7 +8,7 @@ from telegram.error import BadRequest
 from bot import replies
 from bot.commands import Command, Role
 from bot.context import AttnContext
-from bot.handlers.common import respond
+from bot.replying import respond
 from services.errors import OpenSessionBlocksForget
 
 FORGET_YES = "fg:yes"

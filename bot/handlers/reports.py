@@ -10,9 +10,9 @@ from telegram import InputFile, Update
 from bot import replies
 from bot.commands import Command, Role
 from bot.context import AttnContext
-from bot.handlers.common import respond, respond_to_sender
 from bot.notifier import TelegramNotifier
 from bot.private import in_group, point_group_to_private
+from bot.replying import respond, respond_to_sender
 from services.delivery import DeliveryFailed
 from services.report_files import report_chart, report_xlsx
 

@@ -15,7 +15,7 @@ from bot.bootstrap import Services
 from bot.commands import Command, Registry, Role
 from bot.context import AttnContext
 from bot.handlers import COMMANDS, REGISTRY
-from bot.handlers.common import respond
+from bot.replying import respond
 from bot.text import en, t
 from tests.conftest import ADMIN_ID, TEACHER_ID, make_settings
 from tests.support.bot_harness import ApiCall, BotHarness
