@@ -17,7 +17,6 @@ from services.models import AttendanceStatus, CheckIn, Session, SessionState
 from services.ports import RecordStores
 from storage.migrate import apply_migrations
 from storage.records import PostgresRecordStore
-from tests.conftest import TABLES
 from tests.fakes.memory import memory_record_stores
 
 BACKENDS = ["memory", "postgres"]
@@ -53,7 +52,11 @@ async def record_backend(name: str, database_url: str | None = None) -> AsyncIte
     try:
         async with pool.acquire() as conn:
             await apply_migrations(conn)
-        await pool.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+        tables = await pool.fetch(
+            "SELECT quote_ident(tablename) AS name FROM pg_tables"
+            " WHERE schemaname = current_schema() AND tablename <> 'schema_migrations'"
+        )
+        await pool.execute(f"TRUNCATE {', '.join(t['name'] for t in tables)} CASCADE")
         await pool.execute(
             "ALTER SEQUENCE courses_id_seq RESTART WITH 1;"
             " ALTER SEQUENCE attendance_audit_id_seq RESTART WITH 1"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -37,10 +37,10 @@ class Script:
         self.pseudonym = 0
         self.now = T0
 
-    def start(self, sid: str) -> Any:
+    def start(self, sid: str) -> datetime:
         return T0 + timedelta(days=SESSION_IDS.index(sid))
 
-    def next(self) -> tuple[str, Op]:  # noqa: C901 - a table of operations
+    def next(self) -> tuple[str, Op]:
         rng = self.rng
         self.now += timedelta(seconds=rng.choice([1, 30, 90, 400, 86400]))
         now = self.now
@@ -79,13 +79,13 @@ class Script:
             teacher, name = rng.choice(TEACHERS), rng.choice(["Maths", "Art", "bio"])
             code, token = rng.choice("ABCDE"), rng.choice("vwxyz")
 
-            async def course(r: RecordStores) -> Any:
+            async def create(r: RecordStores) -> Any:
                 made = await r.courses.create_course(teacher, name, code, token)
                 if made is not None and made.id not in self.courses:
                     self.courses.append(made.id)
                 return made
 
-            return kind, course
+            return kind, create
         if kind == "enrol" and self.courses:
             course_id = rng.choice(self.courses)
             profile = UserProfile(student, f"N{rng.randint(0, 3)}", last_seen=now)

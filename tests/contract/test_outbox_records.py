@@ -16,7 +16,8 @@ async def _saved(records: RecordStores, *ids: str, teacher_id: int = 1001) -> No
     for i, sid in enumerate(ids):
         start = T0 + timedelta(minutes=i)
         await records.sessions.persist_session(
-            session(sid, teacher_id=teacher_id, started_at=start), [checkin(sid, 2, started_at=start)]
+            session(sid, teacher_id=teacher_id, started_at=start),
+            [checkin(sid, 2, started_at=start)],
         )
 
 

@@ -31,9 +31,7 @@ async def test_names_read_before_forgetme_are_not_written_back(records: RecordSt
     await records.users.add_new_users([UserProfile(2, "Ann", last_seen=T0 - timedelta(1))])
     assert await records.users.load_profile(2) is None
     await records.users.add_new_users([UserProfile(2, "Ann", last_seen=T0 + timedelta(1))])
-    assert await records.users.load_profile(2) == UserProfile(
-        2, "Ann", last_seen=T0 + timedelta(1)
-    )
+    assert await records.users.load_profile(2) == UserProfile(2, "Ann", last_seen=T0 + timedelta(1))
 
 
 async def test_teacher_invites_are_spent_once_before_expiry(records: RecordStores) -> None:
