@@ -214,7 +214,7 @@ async def clean_redis(redis_url: str) -> AsyncIterator[Redis]:
 @pytest.fixture
 async def clean_database(database_url: str) -> AsyncIterator[str]:
     """The database with the schema applied and every table emptied."""
-    from storage.migrate import apply_migrations
+    from storage.postgres.migrate import apply_migrations
 
     conn = await asyncpg.connect(database_url)
     try:
