@@ -2,7 +2,7 @@
 
 Why one factory: every assertion in tests/contract runs on both, so a difference between
 the in-memory fakes and the SQL they stand for fails a test instead of hiding in the fast
-loop. The PostgreSQL bundle is the whole `PostgresRecordStore` seen through each narrow port.
+loop. The PostgreSQL bundle is the one the composition root builds (`postgres_record_stores`).
 """
 
 from __future__ import annotations
@@ -15,28 +15,12 @@ import asyncpg
 
 from services.models import AttendanceStatus, CheckIn, Session, SessionState
 from services.ports import RecordStores
-from storage.migrate import apply_migrations
-from storage.records import PostgresRecordStore
+from storage.postgres import postgres_record_stores
+from storage.postgres.migrate import apply_migrations
 from tests.fakes.memory import memory_record_stores
 
 BACKENDS = ["memory", "postgres"]
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-
-
-def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
-    """Every record port on PostgreSQL (the whole store implements each of them)."""
-    store = PostgresRecordStore(pool)
-    return RecordStores(
-        sessions=store,
-        attendance=store,
-        courses=store,
-        summaries=store,
-        nudges=store,
-        reachability=store,
-        users=store,
-        roles=store,
-        privacy=store,
-    )
 
 
 @asynccontextmanager

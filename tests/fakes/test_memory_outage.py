@@ -1,6 +1,6 @@
 """While PostgreSQL is away, every in-memory record port refuses as the real store does.
 
-The services catch `StorageUnavailable("PostgreSQL")` (storage/records.py's `_pg_guard`),
+The services catch `StorageUnavailable("PostgreSQL")` (storage/postgres/pool.py's `pg_guard`),
 so the fakes raise exactly that, from every method of every port, and change nothing.
 """
 

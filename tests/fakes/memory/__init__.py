@@ -1,6 +1,6 @@
 """In-memory implementations of every record port, sharing one `MemoryDatabase`.
 
-They reproduce storage/records.py's SQL row for row (conflicts ignored, leases, the
+They reproduce storage/postgres/'s SQL row for row (conflicts ignored, leases, the
 /forgetme pseudonyms, retention), and tests/contract runs the same assertions on both.
 """
 

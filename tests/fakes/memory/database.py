@@ -125,11 +125,11 @@ class UnreachableRow:
 
 @dataclass
 class MemoryDatabase:
-    """Every table of storage/migrations/*.sql, keyed by its primary key.
+    """Every table of storage/postgres/migrations/*.sql, keyed by its primary key.
 
     Dicts keep insertion order, which stands in for PostgreSQL's heap order where a query
     has no ORDER BY (a roster). `available = False` (or `with db.outage():`) makes every
-    call raise `StorageUnavailable("PostgreSQL")`, as `storage.records._pg_guard` does when
+    call raise `StorageUnavailable("PostgreSQL")`, as `storage.postgres.pool.pg_guard` does when
     the server is away; nothing is changed by a refused call.
     """
 
@@ -164,7 +164,7 @@ class MemoryDatabase:
         finally:
             self.available = True
 
-    # --- what several ports read (the joins of storage/records.py) ------------------------
+    # --- what several ports read (the joins of storage/postgres/) ------------------------
 
     def name_of(self, student_id: int) -> str:
         """`_name_from_row` over `LEFT JOIN users`: a missing row reads as "user <id>"."""

@@ -9,7 +9,7 @@ from tests.fakes.memory.database import ForgottenRow, MemoryDatabase
 
 
 class MemoryPrivacyRecords:
-    """A person's own data, as storage/records.py's privacy section handles it."""
+    """A person's own data, as storage/postgres/privacy.py handles it."""
 
     def __init__(self, db: MemoryDatabase) -> None:
         self._db = db

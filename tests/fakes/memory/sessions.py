@@ -1,4 +1,4 @@
-"""In-memory `SessionRecords`: PERSIST_SESSION and INSERT_NUDGES of storage/records.py."""
+"""In-memory `SessionRecords`: PERSIST_SESSION and INSERT_NUDGES of storage/postgres/sessions.py."""
 
 from __future__ import annotations
 
