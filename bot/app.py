@@ -13,6 +13,7 @@ from telegram.request import BaseRequest
 
 from bot.bootstrap import Services
 from bot.cards import CARD_INTERVAL_KEY
+from bot.commands import commands_of
 from bot.context import SERVICES_KEY, AttnContext
 from bot.flood import FloodLimiter
 from bot.gate import LIMITER_KEY
@@ -56,6 +57,7 @@ def build_application(
         try:
             await set_all_commands(
                 application.bot,
+                commands_of(application),
                 services.roles,
                 services.users,
                 await services.roles.privileged_user_ids(),

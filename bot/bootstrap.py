@@ -30,11 +30,11 @@ from services.roles import RoleService
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
 from services.users import UserService
-from storage.live import RedisLiveStore
 from storage.postgres.legacy import WholePostgresRecordStore
 from storage.postgres.migrate import apply_migrations
 from storage.postgres.pool import connect_postgres
-from storage.redis_client import BlockingRedisCluster, LiveRedis, durability_problems
+from storage.redis.client import BlockingRedisCluster, LiveRedis, durability_problems
+from storage.redis.legacy import LegacyLiveStore
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Services:
     privacy: PrivacyService
     pacer: OutboundPacer
     delivery: DeliveryService
-    live: RedisLiveStore
+    live: LegacyLiveStore
     records: WholePostgresRecordStore
     redis: LiveRedis
     pool: asyncpg.Pool
@@ -175,7 +175,7 @@ async def build_services(
         await pool.close()
         await redis.aclose()
         raise
-    live = RedisLiveStore(redis)
+    live = LegacyLiveStore(redis)
     await live.load_scripts()
     records = WholePostgresRecordStore(pool)
     roles = RoleService(settings.teacher_ids, settings.admin_ids, records, clock)

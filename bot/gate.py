@@ -14,6 +14,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot import replies
+from bot.commands import commands_of
 from bot.context import AttnContext
 from bot.menus import MenuChecks, give_menu_if_due
 from bot.metrics import metrics_of
@@ -82,7 +83,13 @@ def give_menu_on_first_message(update: Update, context: AttnContext) -> None:
 
     async def give() -> None:
         try:
-            await give_menu_if_due(context.bot, services.roles, services.users, user.id)
+            await give_menu_if_due(
+                context.bot,
+                commands_of(context.application),
+                services.roles,
+                services.users,
+                user.id,
+            )
         except StorageUnavailable:
             checks.again(user.id)
             log.info("menu of user %s postponed: storage unavailable", user.id)

@@ -9,13 +9,13 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     ChatMemberHandler,
-    CommandHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
 from bot import gate
+from bot.commands import NEW, Command, Registry
 from bot.handlers import (
     admin,
     checkin,
@@ -29,8 +29,19 @@ from bot.handlers import (
     start,
 )
 
-# Only new messages: an edited "/checkin" must not run the command again.
-NEW = filters.UpdateType.MESSAGE
+# Every command: each handler module declares its own at its end. Menus and /help list them
+# by role (Role's order), in this order within a role.
+COMMANDS: tuple[Command, ...] = (
+    *checkin.COMMANDS,
+    *sessions.COMMANDS,
+    *courses.COMMANDS,
+    *start.COMMANDS,
+    *corrections.COMMANDS,
+    *reports.COMMANDS,
+    *admin.COMMANDS,
+    *privacy.COMMANDS,
+)
+REGISTRY = Registry(COMMANDS)
 
 
 def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -40,35 +51,8 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     # profile refreshed, in one Redis round trip.
     application.add_handler(TypeHandler(Update, gate.admit_update), group=-1)
 
-    application.add_handler(CommandHandler("start", start.start_command, filters=NEW))
-    application.add_handler(CommandHandler("help", start.help_command, filters=NEW))
-    application.add_handler(CommandHandler("register", courses.register_command, filters=NEW))
-    application.add_handler(
-        CommandHandler("start_session", sessions.start_session_command, filters=NEW)
-    )
-    application.add_handler(
-        CommandHandler("end_session", sessions.end_session_command, filters=NEW)
-    )
-    application.add_handler(CommandHandler("extend", sessions.extend_command, filters=NEW))
-    application.add_handler(CommandHandler("checkin", checkin.checkin_command, filters=NEW))
-    application.add_handler(CommandHandler("join", courses.join_command, filters=NEW))
-    application.add_handler(CommandHandler("new_course", courses.new_course_command, filters=NEW))
-    application.add_handler(CommandHandler("courses", courses.courses_command, filters=NEW))
-    application.add_handler(
-        CommandHandler("course_settings", courses.course_settings_command, filters=NEW)
-    )
-    application.add_handler(CommandHandler("mark", corrections.mark_command, filters=NEW))
-    application.add_handler(CommandHandler("report", reports.report_command, filters=NEW))
-    application.add_handler(CommandHandler("summary", reports.summary_command, filters=NEW))
-    application.add_handler(CommandHandler("history", reports.history_command, filters=NEW))
-    application.add_handler(CommandHandler("add_teacher", admin.add_teacher_command, filters=NEW))
-    application.add_handler(
-        CommandHandler("remove_teacher", admin.remove_teacher_command, filters=NEW)
-    )
-    application.add_handler(CommandHandler("teachers", admin.teachers_command, filters=NEW))
-    application.add_handler(CommandHandler("privacy", privacy.privacy_command, filters=NEW))
-    application.add_handler(CommandHandler("mydata", privacy.mydata_command, filters=NEW))
-    application.add_handler(CommandHandler("forgetme", privacy.forgetme_command, filters=NEW))
+    # Commands, each declared once in its module (see bot/commands.py).
+    REGISTRY.add_handlers(application)
 
     # Buttons. Each pattern names one button kind; its handler validates the data again.
     application.add_handler(CallbackQueryHandler(sessions.choose_course_button, pattern=r"^ss:"))

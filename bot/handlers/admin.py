@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import replies
+from bot.commands import Command, Role
 from bot.context import AttnContext
 from bot.menus import refresh_commands_of
 from bot.replying import respond
@@ -40,3 +41,10 @@ async def teachers_command(update: Update, context: AttnContext) -> None:
     assert user is not None
     listing = await context.services.roles.list_teachers(user.id)
     respond(context, update, replies.teachers_list(listing.configured, listing.invited))
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("add_teacher", add_teacher_command, Role.ADMIN),
+    Command("remove_teacher", remove_teacher_command, Role.ADMIN),
+    Command("teachers", teachers_command, Role.ADMIN),
+)

@@ -7,6 +7,7 @@ from telegram import ReplyKeyboardRemove, Update
 from bot import replies
 from bot.cards import refresh_cards
 from bot.checkins import answer_student, parse_binding, reply_check_in
+from bot.commands import Command, Role
 from bot.context import AttnContext
 from bot.enrolment import register_from_words
 from bot.metrics import metrics_of
@@ -18,7 +19,7 @@ from services.models import CheckInOutcome
 
 
 async def checkin_command(update: Update, context: AttnContext) -> None:
-    """/checkin CODE, or /checkin alone to be asked for the code."""
+    """/checkin [code]: the code, or nothing to be asked for it (the next message is the code)."""
     user = update.effective_user
     assert user is not None
     args = context.args or []
@@ -145,3 +146,6 @@ async def plain_text_message(update: Update, context: AttnContext) -> None:
         await register_from_words(update, context, message.text.split())
         return
     respond(context, update, replies.PLAIN_TEXT_HINT)
+
+
+COMMANDS: tuple[Command, ...] = (Command("checkin", checkin_command, Role.STUDENT),)

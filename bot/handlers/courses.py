@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import replies
+from bot.commands import Command, Role
 from bot.context import AttnContext
 from bot.enrolment import register_from_words, reply_enrolment
 from bot.private import hide_message, in_group
@@ -79,3 +80,12 @@ async def register_command(update: Update, context: AttnContext) -> None:
     if in_group(update):  # a name and a student number: keep them out of the group
         send_later(context, update, hide_message(update))
     await register_from_words(update, context, args)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("join", join_command, Role.STUDENT),
+    Command("register", register_command, Role.STUDENT),
+    Command("new_course", new_course_command, Role.TEACHER),
+    Command("courses", courses_command, Role.TEACHER),
+    Command("course_settings", course_settings_command, Role.TEACHER),
+)

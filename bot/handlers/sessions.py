@@ -12,6 +12,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot import keyboards, replies
 from bot.card import parse_card_data
 from bot.cards import CardPublisher, publisher_of, refresh_cards
+from bot.commands import Command, Role
 from bot.context import AttnContext
 from bot.private import open_bot_link, point_group_to_private, unreachable
 from bot.prompts import PendingAction, ask_for_location, location_keyboard
@@ -313,3 +314,10 @@ async def answer_privately(
         await query.answer(url=open_bot_link(context.bot.username))
         return
     await query.answer(notice)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start_session", start_session_command, Role.TEACHER),
+    Command("end_session", end_session_command, Role.TEACHER),
+    Command("extend", extend_command, Role.TEACHER),
+)

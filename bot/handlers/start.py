@@ -11,6 +11,7 @@ from telegram import Update
 
 from bot import replies
 from bot.checkins import reply_check_in
+from bot.commands import Command, Role, commands_of, welcome
 from bot.context import AttnContext
 from bot.enrolment import reply_enrolment
 from bot.menus import refresh_commands_of
@@ -54,7 +55,8 @@ async def start_command(update: Update, context: AttnContext) -> None:
         await reply_enrolment(update, context, enrolment)
         return
     is_teacher = await context.services.roles.is_teacher(user.id)
-    respond(context, update, replies.welcome(user.first_name, is_teacher))
+    commands = commands_of(context.application)
+    respond(context, update, welcome(commands, user.first_name or "", is_teacher=is_teacher))
 
 
 async def help_command(update: Update, context: AttnContext) -> None:
@@ -62,4 +64,11 @@ async def help_command(update: Update, context: AttnContext) -> None:
     assert user is not None
     roles = context.services.roles
     is_teacher, is_admin = await roles.is_teacher(user.id), await roles.is_admin(user.id)
-    respond(context, update, replies.help_text(is_teacher, is_admin))
+    commands = commands_of(context.application)
+    respond(context, update, commands.help_text(is_teacher=is_teacher, is_admin=is_admin))
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("help", help_command, Role.EVERYONE),
+    Command("start", start_command, Role.EVERYONE),
+)

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from bot.bootstrap import Services, build_services
 from services.clock import ManualClock
 from services.models import CheckInOutcome, UserProfile
-from storage import keys
+from storage.redis import keys
 from tests.conftest import TEACHER_ID, make_settings
 from tests.support.tcp_proxy import TcpProxy
 from tests.unit.fakes import RecordingNotifier

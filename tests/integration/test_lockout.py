@@ -16,7 +16,7 @@ from bot.bootstrap import Services
 from services.clock import ManualClock
 from services.models import AttendanceStatus, CheckInOutcome
 from services.sessions import WRONG_CODE_LIMIT, WRONG_CODE_WINDOW_SECONDS
-from storage import keys
+from storage.redis import keys
 from tests.conftest import TEACHER_ID
 
 STUDENT = 61_001

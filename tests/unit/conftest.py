@@ -13,15 +13,15 @@ from services.roles import RoleService
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
 from services.users import UserService
-from storage.live import RedisLiveStore
+from storage.redis.legacy import LegacyLiveStore
 from tests.conftest import TEACHER_ID
 from tests.unit.fakes import InMemoryRecordStore, RecordingNotifier
 
 
 @pytest.fixture
-async def live() -> AsyncIterator[RedisLiveStore]:
+async def live() -> AsyncIterator[LegacyLiveStore]:
     client = fakeredis.FakeAsyncRedis()
-    yield RedisLiveStore(client)
+    yield LegacyLiveStore(client)
     await client.aclose()
 
 
@@ -43,7 +43,7 @@ def sequential_codes(prefix: str = "K7M2Q") -> object:
 
 @pytest.fixture
 def sessions(
-    live: RedisLiveStore, records: InMemoryRecordStore, clock: ManualClock
+    live: LegacyLiveStore, records: InMemoryRecordStore, clock: ManualClock
 ) -> SessionService:
     roles = RoleService([TEACHER_ID, TEACHER_ID + 1], [])
     return SessionService(
@@ -57,12 +57,12 @@ def sessions(
 
 
 @pytest.fixture
-def users(live: RedisLiveStore, records: InMemoryRecordStore, clock: ManualClock) -> UserService:
+def users(live: LegacyLiveStore, records: InMemoryRecordStore, clock: ManualClock) -> UserService:
     return UserService(live, records, clock, idle_minutes=30)
 
 
 @pytest.fixture
 def sweeper(
-    live: RedisLiveStore, records: InMemoryRecordStore, clock: ManualClock
+    live: LegacyLiveStore, records: InMemoryRecordStore, clock: ManualClock
 ) -> AttendanceSweeper:
     return AttendanceSweeper(live, records, clock, lease_seconds=30)

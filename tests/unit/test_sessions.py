@@ -120,9 +120,9 @@ async def test_new_session_allowed_once_the_old_one_ended(
 
 async def test_codes_are_unique_among_open_sessions(live: object, clock: ManualClock) -> None:
     from services.roles import RoleService
-    from storage.live import RedisLiveStore
+    from storage.redis.legacy import LegacyLiveStore
 
-    assert isinstance(live, RedisLiveStore)
+    assert isinstance(live, LegacyLiveStore)
     drawn = iter(["AAAAAA", "AAAAAA", "AAAAAA", "BBBBBB"])
     from tests.unit.fakes import InMemoryRecordStore
 

@@ -7,8 +7,8 @@ from services.models import UserProfile
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
 from services.users import UserService
-from storage import keys
-from storage.live import RedisLiveStore
+from storage.redis import keys
+from storage.redis.legacy import LegacyLiveStore
 from tests.conftest import TEACHER_ID
 from tests.unit.fakes import InMemoryRecordStore, RecordingNotifier
 
@@ -27,7 +27,7 @@ async def test_ended_session_is_persisted_removed_and_summarised(
     sweeper: AttendanceSweeper,
     records: InMemoryRecordStore,
     notifier: RecordingNotifier,
-    live: RedisLiveStore,
+    live: LegacyLiveStore,
     clock: ManualClock,
 ) -> None:
     session = await sessions.start_session(TEACHER_ID, TEACHER_ID, 10, "Physics")
@@ -51,7 +51,7 @@ async def test_postgres_down_keeps_everything_in_redis(
     sessions: SessionService,
     sweeper: AttendanceSweeper,
     records: InMemoryRecordStore,
-    live: RedisLiveStore,
+    live: LegacyLiveStore,
     clock: ManualClock,
 ) -> None:
     session = await sessions.start_session(TEACHER_ID, TEACHER_ID, 10)

@@ -8,13 +8,13 @@ from services.clock import ManualClock
 from services.errors import InvalidArgument
 from services.models import UserProfile
 from services.users import UserService
-from storage import keys
-from storage.live import RedisLiveStore
+from storage.redis import keys
+from storage.redis.legacy import LegacyLiveStore
 from tests.unit.fakes import InMemoryRecordStore
 
 
 async def test_idle_profile_moves_to_records_and_comes_back(
-    users: UserService, live: RedisLiveStore, records: InMemoryRecordStore, clock: ManualClock
+    users: UserService, live: LegacyLiveStore, records: InMemoryRecordStore, clock: ManualClock
 ) -> None:
     await users.seen(UserProfile(42, "Ada", "Lovelace", "ada"))
     await users.register(UserProfile(42, "Ada", "Lovelace", "ada"), "Ada King", "S-1")
@@ -33,7 +33,7 @@ async def test_idle_profile_moves_to_records_and_comes_back(
 
 
 async def test_recently_active_profile_is_kept(
-    users: UserService, live: RedisLiveStore, clock: ManualClock
+    users: UserService, live: LegacyLiveStore, clock: ManualClock
 ) -> None:
     await users.seen(UserProfile(1, "A"))
     clock.advance(minutes=31)
