@@ -19,7 +19,7 @@ from bot.app import build_application
 from bot.bootstrap import Services, build_services
 from storage.redis import keys
 from tests.conftest import TEACHER_ID, TOKEN, make_settings
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 
 STUDENTS = range(600_000, 601_000)
 

@@ -19,7 +19,7 @@ from bot.app import AnyApplication, build_application
 from bot.bootstrap import Services
 from bot.replying import wait_for_replies
 from bot.settings import Settings
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 from tests.support.telegram import RecordingBotApi, message_update
 
 BOT_ID = 123456
