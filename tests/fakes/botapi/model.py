@@ -7,7 +7,7 @@ import contextlib
 import json
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -321,3 +321,7 @@ def _update_type(update: Mapping[str, Any]) -> str:
         if key != "update_id":
             return key
     return ""
+
+
+#: One Bot API method's implementation: (parameters, uploads) -> result.
+_Method = Callable[[JSONDict, dict[str, UploadedFile]], Any]
