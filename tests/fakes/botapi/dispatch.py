@@ -89,19 +89,6 @@ class Dispatch(Methods):
         with self._lock:
             self._flood = limits
 
-    def set_latency(self, seconds: float, methods: Collection[str] | None = None) -> None:
-        """Delay answers (of ``methods`` or all methods except getUpdates) by ``seconds``."""
-        with self._lock:
-            self._latency = seconds
-            self._latency_methods = frozenset(methods) if methods is not None else None
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._random_faults = None
-            self._forced.clear()
-            self._flood = None
-            self._latency = 0.0
-
     def _fault_for(self, call: Call) -> tuple[str, ApiError] | None:
         for forced in self._forced:
             if (
@@ -258,14 +245,7 @@ class Dispatch(Methods):
             fault = self._fault_for(call) if request_error is None else None
             if fault is not None:
                 call.fault = fault[0]
-            latency = self._latency if request_error is None else 0.0
-            if self._latency_methods is not None and call.method not in self._latency_methods:
-                latency = 0.0
-            if self._latency_methods is None and call.method == "getUpdates":
-                latency = 0.0
 
-        if latency > 0:
-            time.sleep(latency)
         error: ApiError | None = request_error
         result: Any = None
         if error is not None or entry is None:

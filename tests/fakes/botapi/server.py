@@ -109,12 +109,6 @@ class FakeBotApi(UserSide):
         """Text (or caption) of each message in :meth:`messages_to`, as sent (unparsed)."""
         return [c.text or "" for c in self.messages_to(chat_id)]
 
-    def last_message_to(self, chat_id: int | str) -> Call:
-        msgs = self.messages_to(chat_id)
-        if not msgs:
-            raise AssertionError(f"no message was sent to {chat_id}\n{self.dump()}")
-        return msgs[-1]
-
     def chat_messages(self, chat_id: int) -> list[JSONDict]:
         """Current state (after edits/deletions) of all messages in a chat, by message_id."""
         with self._lock:
@@ -129,38 +123,9 @@ class FakeBotApi(UserSide):
             msg = chat.messages.get(message_id) if chat else None
             return copy.deepcopy(msg) if msg is not None else None
 
-    def find_button(self, chat_id: int, message_id: int, text: str) -> str:
-        """callback_data of the inline button labelled ``text`` (exact, else unique substring)."""
-        msg = self.message(chat_id, message_id)
-        if msg is None:
-            raise ValueError(f"no message {message_id} in chat {chat_id}")
-        buttons = [
-            b for row in (msg.get("reply_markup") or {}).get("inline_keyboard", []) for b in row
-        ]
-        exact = [b for b in buttons if b.get("text") == text]
-        partial = [b for b in buttons if text in str(b.get("text"))]
-        found = exact or (partial if len(partial) == 1 else [])
-        if not found or "callback_data" not in found[0]:
-            labels = [b.get("text") for b in buttons]
-            raise ValueError(f"no callback button {text!r} on message {message_id}: {labels}")
-        return str(found[0]["callback_data"])
-
     def get_update(self, update_id: int) -> JSONDict:
         with self._lock:
             return copy.deepcopy(self._all_updates[update_id])
-
-    def callback_answer(self, update_id: int) -> Call | None:
-        """The successful answerCallbackQuery call for the callback query of ``update_id``."""
-        with self._lock:
-            cq_id = self._all_updates[update_id]["callback_query"]["id"]
-            for c in self._calls:
-                if (
-                    c.method == "answerCallbackQuery"
-                    and c.ok
-                    and str(c.params.get("callback_query_id")) == cq_id
-                ):
-                    return c
-        return None
 
     @property
     def pending_updates(self) -> list[JSONDict]:

@@ -79,8 +79,6 @@ class FakeState:
         self._random_faults: _RandomFaults | None = None
         self._forced: list[_ForcedFailure] = []
         self._flood: FloodLimits | None = None
-        self._latency: float = 0.0
-        self._latency_methods: frozenset[str] | None = None
         self._stopping = False
         self._server: _Server | None = None
         self._serve_thread: threading.Thread | None = None

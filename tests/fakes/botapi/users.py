@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import mimetypes
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -87,7 +86,7 @@ class UserSide(Dispatch):
         check_button: bool = True,
     ) -> int:
         """A user presses an inline button with ``callback_data == data`` under the bot message
-        ``message_id`` in ``chat_id``. Returns the update_id (see :meth:`callback_answer`)."""
+        ``message_id`` in ``chat_id``. Returns the update_id."""
         with self._cond:
             chat = self._chats.get(chat_id)
             if chat is None:
@@ -154,56 +153,6 @@ class UserSide(Dispatch):
                     location[key] = value
             msg["location"] = location
             self._attach_reply(chat, msg, reply_to_message_id)
-            chat.messages[msg["message_id"]] = msg
-            return self.add_raw_update({"message": msg})
-
-    def update_live_location(
-        self,
-        user_id: int,
-        message_id: int,
-        latitude: float,
-        longitude: float,
-        chat_id: int | None = None,
-        *,
-        horizontal_accuracy: float | None = None,
-        heading: int | None = None,
-    ) -> int:
-        """Live-location update (``edited_message``) for a location sent with ``live_period``."""
-        with self._cond:
-            chat = self._chats.get(chat_id if chat_id is not None else user_id)
-            msg = chat.messages.get(message_id) if chat else None
-            if chat is None or msg is None or "location" not in msg:
-                raise ValueError(f"no location message {message_id} in chat {chat_id or user_id}")
-            msg["location"].update({"latitude": latitude, "longitude": longitude})
-            if horizontal_accuracy is not None:
-                msg["location"]["horizontal_accuracy"] = horizontal_accuracy
-            if heading is not None:
-                msg["location"]["heading"] = heading
-            msg["edit_date"] = int(time.time())
-            return self.add_raw_update({"edited_message": copy.deepcopy(msg)})
-
-    def send_document(
-        self,
-        user_id: int,
-        content: bytes,
-        filename: str,
-        chat_id: int | None = None,
-        chat_type: str = "private",
-        *,
-        mime_type: str | None = None,
-        caption: str | None = None,
-        first_name: str | None = None,
-        username: str | None = None,
-    ) -> int:
-        """A user uploads a document (downloadable by the bot via getFile). Returns update_id."""
-        with self._cond:
-            user = self._remember_user(user_id, first_name, None, username, None)
-            chat = self._chat_for_user(user, chat_id, chat_type, None)
-            msg = self._user_message(chat, user)
-            mime = mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-            msg["document"] = self._store_document(content, filename, mime).obj
-            if caption is not None:
-                msg["caption"] = caption
             chat.messages[msg["message_id"]] = msg
             return self.add_raw_update({"message": msg})
 
