@@ -11,7 +11,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
-from bot.bootstrap import Services
+from bot.container import Services
 from bot.context import SERVICES_KEY, AttnContext
 from bot.flood import FloodLimiter
 from bot.handlers import register_handlers

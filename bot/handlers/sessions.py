@@ -21,7 +21,7 @@ from services.errors import NoOpenSession
 from services.models import CardState, Course, Session
 from services.numbers import looks_like_number
 from services.qr import checkin_link
-from services.sessions import (
+from services.session_options import (
     StartOptions,
     clean_title,
     parse_extension,
@@ -220,7 +220,7 @@ async def post_group_session(
             raise
         await point_group_to_private(context, update, per_group_window=False)
         return False
-    await context.services.sessions.attach_code_card(
+    await context.services.cards.attach_code_card(
         session, session.teacher_id, private.message_id, view.fingerprint
     )
     try:
@@ -270,7 +270,7 @@ async def post_card(context: AttnContext, chat_id: int, session: Session) -> Non
             caption=view.text,
             reply_markup=view.keyboard,
         )
-    await context.services.sessions.attach_card(
+    await context.services.cards.attach_card(
         session, chat_id, message.message_id, view.fingerprint
     )
 
@@ -327,10 +327,10 @@ async def card_button(update: Update, context: AttnContext) -> None:
             replies.LOCATION_PROMPT_SENT,
         )
     elif action == "miss":
-        missing = await sessions.missing_students(user.id, session_id)
+        missing = await context.services.checkins.missing_students(user.id, session_id)
         await answer_privately(update, context, replies.missing_list(missing))
     else:
-        present = await sessions.checked_in_students(user.id, session_id)
+        present = await context.services.checkins.checked_in_students(user.id, session_id)
         await answer_privately(update, context, replies.present_list(present, context.tz))
     if action in ("end", "ext"):
         await refresh_cards(context, only=session_id)
