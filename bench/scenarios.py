@@ -34,7 +34,7 @@ from telegram.ext import (
 from bench.fake_telegram import TOKEN, InMemoryBotApi, checkin_update
 from bench.measure import Run, Series, gather_all, percentile, run_concurrent
 from bot.app import AnyApplication, build_application
-from bot.bootstrap import Services
+from bot.container import Services
 from bot.context import SERVICES_KEY, AttnContext
 from bot.jobs import deliver_summaries_task, sweep_attendances_task
 from bot.settings import Settings

@@ -8,14 +8,11 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from services.clock import Clock, SystemClock
 from services.errors import DomainError, InvalidArgument, NotATeacher
 from services.models import UserProfile
-
-if TYPE_CHECKING:
-    from services.ports import RoleRecords, UserRecords
+from services.ports import RoleRecords, UserRecords
 
 INVITE_PREFIX = "teach_"
 INVITE_HOURS = 24

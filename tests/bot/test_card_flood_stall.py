@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.ext import CallbackContext, TypeHandler
 
 from bot.app import build_application
-from bot.bootstrap import Services
+from bot.container import Services
 from bot.handlers.common import PENDING_REPLIES_KEY
 from bot.jobs import CARD_EDITS_KEY, CARD_INTERVAL_KEY, refresh_cards, refresh_cards_task
 from services.clock import ManualClock

@@ -19,7 +19,7 @@ from telegram.ext import TypeHandler
 from telegram.request import BaseRequest, RequestData
 
 from bot.app import AnyApplication, build_application
-from bot.bootstrap import Services
+from bot.container import Services
 from bot.handlers.common import wait_for_replies
 from bot.settings import Settings
 from tests.fakes.bot_api_server import FakeBotApi

@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 import fakeredis
 import pytest
 
+from services.checkins import CheckInService
 from services.clock import ManualClock
+from services.courier import OutboxCourier
 from services.roles import RoleService
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
@@ -41,28 +43,73 @@ def sequential_codes(prefix: str = "K7M2Q") -> object:
     return lambda length: prefix + next(letters)
 
 
+def make_sweeper(
+    live: RedisLiveStore, records: InMemoryRecordStore, clock: ManualClock, lease_seconds: float
+) -> AttendanceSweeper:
+    """A sweeper (and its courier) on fakeredis and the partial in-memory records."""
+    courier = OutboxCourier(
+        summaries=records,  # type: ignore[arg-type]
+        nudges=records,  # type: ignore[arg-type]
+        reachability=records,  # type: ignore[arg-type]
+        clock=clock,
+        lease_seconds=lease_seconds,
+    )
+    return AttendanceSweeper(
+        sweeps=live,
+        profiles=live,
+        session_records=records,  # type: ignore[arg-type]
+        users=records,  # type: ignore[arg-type]
+        courier=courier,
+        clock=clock,
+        lease_seconds=lease_seconds,
+    )
+
+
 @pytest.fixture
 def sessions(
     live: RedisLiveStore, records: InMemoryRecordStore, clock: ManualClock
 ) -> SessionService:
     roles = RoleService([TEACHER_ID, TEACHER_ID + 1], [])
     return SessionService(
-        live,
-        records,  # type: ignore[arg-type]
-        roles,
-        clock,
-        10,
+        sessions=live,
+        chat_state=live,
+        courses=records,  # type: ignore[arg-type]
+        roles=roles,
+        clock=clock,
+        default_minutes=10,
         code_generator=sequential_codes(),  # type: ignore[arg-type]
     )
 
 
 @pytest.fixture
+def checkins(
+    live: RedisLiveStore, records: InMemoryRecordStore, sessions: SessionService, clock: ManualClock
+) -> CheckInService:
+    return CheckInService(
+        sessions=live,
+        checkins=live,
+        profiles=live,
+        users=records,  # type: ignore[arg-type]
+        courses=records,  # type: ignore[arg-type]
+        lifecycle=sessions,
+        clock=clock,
+    )
+
+
+@pytest.fixture
 def users(live: RedisLiveStore, records: InMemoryRecordStore, clock: ManualClock) -> UserService:
-    return UserService(live, records, clock, idle_minutes=30)
+    return UserService(
+        profiles=live,
+        chat_state=live,
+        cards=live,
+        users=records,  # type: ignore[arg-type]
+        clock=clock,
+        idle_minutes=30,
+    )
 
 
 @pytest.fixture
 def sweeper(
     live: RedisLiveStore, records: InMemoryRecordStore, clock: ManualClock
 ) -> AttendanceSweeper:
-    return AttendanceSweeper(live, records, clock, lease_seconds=30)
+    return make_sweeper(live, records, clock, lease_seconds=30)
