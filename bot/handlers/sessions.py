@@ -270,9 +270,7 @@ async def post_card(context: AttnContext, chat_id: int, session: Session) -> Non
             caption=view.text,
             reply_markup=view.keyboard,
         )
-    await context.services.cards.attach_card(
-        session, chat_id, message.message_id, view.fingerprint
-    )
+    await context.services.cards.attach_card(session, chat_id, message.message_id, view.fingerprint)
 
 
 async def end_session_command(update: Update, context: AttnContext) -> None:
