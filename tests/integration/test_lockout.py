@@ -13,9 +13,9 @@ from collections import Counter
 from redis.asyncio import Redis
 
 from bot.container import Services
+from services.checkins import WRONG_CODE_LIMIT, WRONG_CODE_WINDOW_SECONDS
 from services.clock import ManualClock
 from services.models import AttendanceStatus, CheckInOutcome
-from services.sessions import WRONG_CODE_LIMIT, WRONG_CODE_WINDOW_SECONDS
 from storage import keys
 from tests.conftest import TEACHER_ID
 
