@@ -123,7 +123,7 @@ class AttendanceSweeper:
     async def deliver_outbox(
         self, notifier: Notifier, limit: int = 20, nudge_limit: int = 100
     ) -> DeliveryReport:
-        """Send the due summaries and nudges (see `services.delivery.OutboxCourier`)."""
+        """Send the due summaries and nudges (see `services.courier.OutboxCourier`)."""
         return await self._courier.deliver(notifier, limit, nudge_limit)
 
     async def deliver_summaries(self, notifier: Notifier, limit: int = 20) -> int:
