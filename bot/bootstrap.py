@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from urllib.parse import urlsplit
 
@@ -35,8 +34,9 @@ from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
 from services.users import UserService
 from storage.live import RedisLiveStore
-from storage.migrate import apply_migrations
-from storage.records import PostgresRecordStore
+from storage.postgres import postgres_record_stores
+from storage.postgres.migrate import apply_migrations
+from storage.postgres.pool import connect_postgres
 from storage.redis_client import BlockingRedisCluster, LiveRedis, durability_problems
 
 log = logging.getLogger(__name__)
@@ -73,23 +73,6 @@ def make_redis(url: str, max_connections: int, cluster: bool = False) -> LiveRed
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=2),
     )
     return Redis(connection_pool=pool)
-
-
-async def connect_postgres(url: str, size: int, wait: float = STARTUP_WAIT_SECONDS) -> asyncpg.Pool:
-    """Open the pool, waiting a little for a server that is still starting."""
-    deadline = asyncio.get_running_loop().time() + wait
-    while True:
-        try:
-            pool = await asyncpg.create_pool(
-                url, min_size=1, max_size=size, command_timeout=30, timeout=5
-            )
-            assert pool is not None
-            return pool
-        except (OSError, asyncpg.exceptions.CannotConnectNowError, TimeoutError):
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            log.warning("PostgreSQL not reachable yet; retrying")
-            await asyncio.sleep(1.0)
 
 
 async def migrate(pool: asyncpg.Pool) -> list[int]:
@@ -167,7 +150,7 @@ async def build_services(
         await redis.aclose()
         raise
     live = await live_stores(redis)
-    records = record_stores(pool)
+    records = postgres_record_stores(pool)
     services = wire_services(settings, live, records, clock)
     services.redis = redis
     services.pool = pool
@@ -189,24 +172,6 @@ async def live_stores(redis: LiveRedis) -> LiveStores:
         profiles=live,
         chat_state=live,
         pacer=live,
-    )
-
-
-def record_stores(pool: asyncpg.Pool) -> RecordStores:
-    """Every record port, from the one PostgreSQL store that still implements them all.
-
-    Temporary: replaced by `storage.postgres`'s builder when the storage split lands."""
-    records = PostgresRecordStore(pool)
-    return RecordStores(
-        sessions=records,
-        attendance=records,
-        courses=records,
-        summaries=records,
-        nudges=records,
-        reachability=records,
-        users=records,
-        roles=records,
-        privacy=records,
     )
 
 
