@@ -43,59 +43,6 @@ def fmt_datetime(when: datetime, tz: tzinfo) -> str:
     return when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def welcome(first_name: str, is_teacher: bool) -> str:
-    hello = f"Hi {escape(first_name)}! I take attendance for classes."
-    if is_teacher:
-        return (
-            f"{hello}\n\n"
-            "• /start_session [minutes] [title] opens a session and gives you a code to show.\n"
-            "• Students send /checkin CODE to me.\n"
-            "• /end_session closes it; you get a summary of who checked in.\n\n"
-            "/help lists everything you can do."
-        )
-    return (
-        f"{hello}\n\n"
-        "When your teacher shows a code, send it to me like this: /checkin K7M2QX\n"
-        "Use /register Your Full Name so your teacher sees your real name.\n\n"
-        "/help lists everything you can do."
-    )
-
-
-STUDENT_COMMANDS: list[tuple[str, str]] = [
-    ("checkin", "check in with the code your teacher shows"),
-    ("join", "join a course with its code"),
-    ("register", "set the name your teacher sees"),
-    ("history", "your attendance per course"),
-    ("help", "what I can do for you"),
-    ("start", "how this works"),
-]
-
-TEACHER_COMMANDS: list[tuple[str, str]] = [
-    ("start_session", "open a session: [course] [minutes] [title]"),
-    ("end_session", "end your open session now"),
-    ("extend", "give your open session more time: [minutes]"),
-    ("new_course", "create a course: <name>"),
-    ("courses", "your courses with codes and invite links"),
-    ("course_settings", "<course> [late <minutes>] [warn <percent>]"),
-    ("mark", "<student> <present|late|excused|absent> [session]"),
-    ("report", "attendance table, spreadsheet and chart: [course]"),
-    ("summary", "send a session's summary again: [session]"),
-]
-
-
-def commands_for(is_teacher: bool, is_admin: bool = False) -> list[tuple[str, str]]:
-    """Exactly the commands this user may use (for /help and the command menus)."""
-    commands = STUDENT_COMMANDS + (TEACHER_COMMANDS if is_teacher else [])
-    commands = commands + (ADMIN_COMMANDS if is_admin else [])
-    return commands + PRIVACY_COMMANDS
-
-
-def help_text(is_teacher: bool, is_admin: bool = False) -> str:
-    commands = commands_for(is_teacher, is_admin)
-    lines = [f"/{name} — {escape(text)}" for name, text in commands]
-    return "<b>Commands</b>\n" + "\n".join(lines)
-
-
 def session_already_open(error: SessionAlreadyOpen, tz: tzinfo) -> str:
     """Sent privately (never into a group: it carries the code)."""
     session = error.session
@@ -475,16 +422,6 @@ def not_delivered(error: DeliveryFailed, what: str = "that", command: str | None
     return f"I could not send {what} just now. Please {again} in a minute."
 
 
-ADMIN_COMMANDS: list[tuple[str, str]] = [
-    ("add_teacher", "a one-time link that makes someone a teacher"),
-    ("remove_teacher", "<user id or @username>"),
-    ("teachers", "who can run sessions"),
-]
-PRIVACY_COMMANDS: list[tuple[str, str]] = [
-    ("mydata", "what I store about you"),
-    ("forgetme", "delete your name and number"),
-    ("privacy", "what is stored, why, how long"),
-]
 NOT_AN_ADMIN = "Only admins can do that."
 REMOVE_TEACHER_USAGE = "Send: /remove_teacher &lt;user id or @username&gt;"
 TEACHER_WELCOME = "You are now a teacher. /help shows your commands."
