@@ -80,6 +80,7 @@ _MARKER_BY_DIR = {
     "unit": "unit",
     "bot": "bot",
     "fakes": "contract",
+    "contract": "contract",
     "integration": "integration",
     "e2e": "e2e",
     "faults": "faults",
