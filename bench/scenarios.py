@@ -39,7 +39,7 @@ from bot.context import SERVICES_KEY, AttnContext
 from bot.jobs import deliver_summaries_task, sweep_attendances_task
 from bot.settings import Settings
 from services.models import CheckInOutcome, Session, UserProfile
-from storage import keys
+from storage.redis import keys
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def bench_settings() -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-_STORED_MS = re.compile(r"(\d+)")  # a check-in value is "<ms><p|l>[ <more>]" (storage.keys)
+_STORED_MS = re.compile(r"(\d+)")  # a check-in value is "<ms><p|l>[ <more>]" (storage.redis.keys)
 
 
 def _text(value: object) -> str:

@@ -33,11 +33,11 @@ from services.rotation import CodeRotation
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
 from services.users import UserService
-from storage.live import RedisLiveStore
 from storage.postgres import postgres_record_stores
 from storage.postgres.migrate import apply_migrations
 from storage.postgres.pool import connect_postgres
-from storage.redis_client import BlockingRedisCluster, LiveRedis, durability_problems
+from storage.redis import redis_live_stores
+from storage.redis.client import BlockingRedisCluster, LiveRedis, durability_problems
 
 log = logging.getLogger(__name__)
 
@@ -149,30 +149,12 @@ async def build_services(
         await pool.close()
         await redis.aclose()
         raise
-    live = await live_stores(redis)
+    live = await redis_live_stores(redis)
     records = postgres_record_stores(pool)
     services = wire_services(settings, live, records, clock)
     services.redis = redis
     services.pool = pool
     return services
-
-
-async def live_stores(redis: LiveRedis) -> LiveStores:
-    """Every live port, from the one Redis store that still implements them all.
-
-    Temporary: replaced by `storage.redis`'s builder when the storage split lands."""
-    live = RedisLiveStore(redis)
-    await live.load_scripts()
-    return LiveStores(
-        sessions=live,
-        checkins=live,
-        codes=live,
-        cards=live,
-        sweeps=live,
-        profiles=live,
-        chat_state=live,
-        pacer=live,
-    )
 
 
 def wire_services(

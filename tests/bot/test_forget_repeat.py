@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from bot import replies
 from services.clock import ManualClock
-from storage import keys
+from storage.redis import keys
 from tests.conftest import TEACHER_ID
 from tests.support.bot_harness import BotHarness
 

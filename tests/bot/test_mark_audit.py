@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from bot.container import Services
 from services.corrections import CorrectionService
-from storage import keys
+from storage.redis import keys
 from tests.conftest import TEACHER_ID, make_settings
 from tests.support.bot_harness import BotHarness
 from tests.support.tcp_proxy import TcpProxy

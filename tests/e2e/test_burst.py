@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from bot.app import build_application
 from bot.bootstrap import build_services
 from bot.container import Services
-from storage import keys
+from storage.redis import keys
 from tests.conftest import TEACHER_ID, TOKEN, make_settings
 from tests.fakes.bot_api_server import FakeBotApi
 

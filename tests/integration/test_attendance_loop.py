@@ -13,7 +13,7 @@ from bot.bootstrap import build_services
 from bot.container import Services
 from services.clock import ManualClock
 from services.models import CheckInOutcome, UserProfile
-from storage import keys
+from storage.redis import keys
 from tests.conftest import TEACHER_ID, make_settings
 from tests.support.tcp_proxy import TcpProxy
 from tests.unit.fakes import RecordingNotifier

@@ -19,8 +19,8 @@ from redis.asyncio.cluster import RedisCluster
 from bot.bootstrap import build_services
 from services.clock import ManualClock
 from services.models import CheckInOutcome
-from storage import keys
-from storage.redis_client import BlockingRedisCluster
+from storage.redis import keys
+from storage.redis.client import BlockingRedisCluster
 from tests.conftest import TEACHER_ID, make_settings
 from tests.integration.test_attendance_loop import (
     check_in_class,

@@ -168,7 +168,7 @@ async def test_a_crash_between_counter_and_expiry_cannot_lock_forever(
 ) -> None:
     """The lock is a time in the attempts hash; even with no TTL at all it ends on time."""
     from services.models import UserProfile
-    from storage import keys
+    from storage.redis import keys
 
     session = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 60, rotation_seconds=0)
     for _ in range(5):

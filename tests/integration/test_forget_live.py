@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.container import Services
 from services.clock import ManualClock
 from services.models import Course, UserProfile
-from storage import keys
+from storage.redis import keys
 from tests.conftest import TEACHER_ID
 
 STUDENT = 91_001

@@ -16,7 +16,7 @@ from bot.container import Services
 from services.checkins import WRONG_CODE_LIMIT, WRONG_CODE_WINDOW_SECONDS
 from services.clock import ManualClock
 from services.models import AttendanceStatus, CheckInOutcome
-from storage import keys
+from storage.redis import keys
 from tests.conftest import TEACHER_ID
 
 STUDENT = 61_001

@@ -1,4 +1,4 @@
-"""Unit fixtures: the real Redis store on fakeredis (no I/O) and in-memory records."""
+"""Unit fixtures: the real Redis stores on fakeredis (no I/O) and in-memory records."""
 
 from __future__ import annotations
 
@@ -11,20 +11,28 @@ import pytest
 from services.checkins import CheckInService
 from services.clock import ManualClock
 from services.courier import OutboxCourier
+from services.ports import LiveStores
 from services.roles import RoleService
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
 from services.users import UserService
-from storage.live import RedisLiveStore
+from storage.redis import build_live_stores
+from storage.redis.scripts import Scripts
 from tests.conftest import TEACHER_ID
 from tests.unit.fakes import InMemoryRecordStore, RecordingNotifier
 
 
 @pytest.fixture
-async def live() -> AsyncIterator[RedisLiveStore]:
+async def fake_redis() -> AsyncIterator[fakeredis.FakeAsyncRedis]:
     client = fakeredis.FakeAsyncRedis()
-    yield RedisLiveStore(client)
+    yield client
     await client.aclose()
+
+
+@pytest.fixture
+def live(fake_redis: fakeredis.FakeAsyncRedis) -> LiveStores:
+    """Every live port on fakeredis (scripts load themselves on first use)."""
+    return build_live_stores(Scripts(fake_redis))
 
 
 @pytest.fixture
@@ -44,7 +52,7 @@ def sequential_codes(prefix: str = "K7M2Q") -> object:
 
 
 def make_sweeper(
-    live: RedisLiveStore, records: InMemoryRecordStore, clock: ManualClock, lease_seconds: float
+    live: LiveStores, records: InMemoryRecordStore, clock: ManualClock, lease_seconds: float
 ) -> AttendanceSweeper:
     """A sweeper (and its courier) on fakeredis and the partial in-memory records."""
     courier = OutboxCourier(
@@ -55,8 +63,8 @@ def make_sweeper(
         lease_seconds=lease_seconds,
     )
     return AttendanceSweeper(
-        sweeps=live,
-        profiles=live,
+        sweeps=live.sweeps,
+        profiles=live.profiles,
         session_records=records,  # type: ignore[arg-type]
         users=records,  # type: ignore[arg-type]
         courier=courier,
@@ -66,13 +74,11 @@ def make_sweeper(
 
 
 @pytest.fixture
-def sessions(
-    live: RedisLiveStore, records: InMemoryRecordStore, clock: ManualClock
-) -> SessionService:
+def sessions(live: LiveStores, records: InMemoryRecordStore, clock: ManualClock) -> SessionService:
     roles = RoleService([TEACHER_ID, TEACHER_ID + 1], [])
     return SessionService(
-        sessions=live,
-        chat_state=live,
+        sessions=live.sessions,
+        chat_state=live.chat_state,
         courses=records,  # type: ignore[arg-type]
         roles=roles,
         clock=clock,
@@ -83,12 +89,12 @@ def sessions(
 
 @pytest.fixture
 def checkins(
-    live: RedisLiveStore, records: InMemoryRecordStore, sessions: SessionService, clock: ManualClock
+    live: LiveStores, records: InMemoryRecordStore, sessions: SessionService, clock: ManualClock
 ) -> CheckInService:
     return CheckInService(
-        sessions=live,
-        checkins=live,
-        profiles=live,
+        sessions=live.sessions,
+        checkins=live.checkins,
+        profiles=live.profiles,
         users=records,  # type: ignore[arg-type]
         courses=records,  # type: ignore[arg-type]
         lifecycle=sessions,
@@ -97,11 +103,11 @@ def checkins(
 
 
 @pytest.fixture
-def users(live: RedisLiveStore, records: InMemoryRecordStore, clock: ManualClock) -> UserService:
+def users(live: LiveStores, records: InMemoryRecordStore, clock: ManualClock) -> UserService:
     return UserService(
-        profiles=live,
-        chat_state=live,
-        cards=live,
+        profiles=live.profiles,
+        chat_state=live.chat_state,
+        cards=live.cards,
         users=records,  # type: ignore[arg-type]
         clock=clock,
         idle_minutes=30,
@@ -110,6 +116,6 @@ def users(live: RedisLiveStore, records: InMemoryRecordStore, clock: ManualClock
 
 @pytest.fixture
 def sweeper(
-    live: RedisLiveStore, records: InMemoryRecordStore, clock: ManualClock
+    live: LiveStores, records: InMemoryRecordStore, clock: ManualClock
 ) -> AttendanceSweeper:
     return make_sweeper(live, records, clock, lease_seconds=30)

@@ -8,6 +8,7 @@ from services.checkins import CheckInService
 from services.clock import ManualClock
 from services.errors import InvalidArgument, NoOpenSession, NotATeacher, SessionAlreadyOpen
 from services.models import AttendanceStatus, CheckInOutcome
+from services.ports import LiveStores
 from services.sessions import SessionService
 from tests.conftest import TEACHER_ID
 
@@ -127,17 +128,15 @@ async def test_new_session_allowed_once_the_old_one_ended(
     assert third.id != second.id
 
 
-async def test_codes_are_unique_among_open_sessions(live: object, clock: ManualClock) -> None:
+async def test_codes_are_unique_among_open_sessions(live: LiveStores, clock: ManualClock) -> None:
     from services.roles import RoleService
-    from storage.live import RedisLiveStore
 
-    assert isinstance(live, RedisLiveStore)
     drawn = iter(["AAAAAA", "AAAAAA", "AAAAAA", "BBBBBB"])
     from tests.unit.fakes import InMemoryRecordStore
 
     service = SessionService(
-        sessions=live,
-        chat_state=live,
+        sessions=live.sessions,
+        chat_state=live.chat_state,
         courses=InMemoryRecordStore(),  # type: ignore[arg-type]
         roles=RoleService([1, 2], []),
         clock=clock,

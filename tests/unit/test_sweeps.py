@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import fakeredis
+
 from services.checkins import CheckInService
 from services.clock import ManualClock
 from services.models import UserProfile
+from services.ports import LiveStores
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
 from services.users import UserService
-from storage import keys
-from storage.live import RedisLiveStore
+from storage.redis import keys
 from tests.conftest import TEACHER_ID
 from tests.unit.fakes import InMemoryRecordStore, RecordingNotifier
 
@@ -29,7 +31,8 @@ async def test_ended_session_is_persisted_removed_and_summarised(
     sweeper: AttendanceSweeper,
     records: InMemoryRecordStore,
     notifier: RecordingNotifier,
-    live: RedisLiveStore,
+    live: LiveStores,
+    fake_redis: fakeredis.FakeAsyncRedis,
     clock: ManualClock,
 ) -> None:
     session = await sessions.start_session(TEACHER_ID, TEACHER_ID, 10, "Physics")
@@ -40,8 +43,8 @@ async def test_ended_session_is_persisted_removed_and_summarised(
     report = await sweeper.sweep_attendances()
     assert report.sessions_persisted == 1 and report.rows_written == 3
     assert {sid for sid, _ in records.attendance} == {session.id}
-    assert not await live.redis.exists(*keys.session_keys(session.id), keys.code(session.code))
-    assert await live.redis.zcard(keys.due_index()) == 0
+    assert not await fake_redis.exists(*keys.session_keys(session.id), keys.code(session.code))
+    assert await fake_redis.zcard(keys.due_index()) == 0
 
     assert await sweeper.deliver_summaries(notifier) == 1
     assert await sweeper.deliver_summaries(notifier) == 0
@@ -54,7 +57,8 @@ async def test_postgres_down_keeps_everything_in_redis(
     checkins: CheckInService,
     sweeper: AttendanceSweeper,
     records: InMemoryRecordStore,
-    live: RedisLiveStore,
+    live: LiveStores,
+    fake_redis: fakeredis.FakeAsyncRedis,
     clock: ManualClock,
 ) -> None:
     session = await sessions.start_session(TEACHER_ID, TEACHER_ID, 10)
@@ -63,7 +67,7 @@ async def test_postgres_down_keeps_everything_in_redis(
     records.available = False
     report = await sweeper.sweep_attendances()
     assert report.failures == 1 and report.sessions_persisted == 0
-    assert await live.redis.hlen(keys.session_checkins(session.id)) == 1
+    assert await fake_redis.hlen(keys.session_checkins(session.id)) == 1
     records.available = True
     report = await sweeper.sweep_attendances()  # the claim was released: no lease wait
     assert report.sessions_persisted == 1 and len(records.attendance) == 1
@@ -90,7 +94,7 @@ async def test_failed_summary_is_retried(
 async def test_a_slow_summary_keeps_its_lease_so_no_other_process_sends_it(
     sessions: SessionService,
     sweeper: AttendanceSweeper,
-    live: RedisLiveStore,
+    live: LiveStores,
     records: InMemoryRecordStore,
     clock: ManualClock,
 ) -> None:
