@@ -12,7 +12,8 @@ from telegram.ext import CallbackContext
 from bot.cards import refresh_cards
 from services.clock import ManualClock
 from tests.conftest import TEACHER_ID
-from tests.support.bot_harness import ApiCall, BotHarness, assert_valid_telegram_html
+from tests.support.bot_harness import BotHarness, assert_valid_telegram_html
+from tests.support.telegram import ApiCall
 
 EDITS = ("editMessageCaption", "editMessageMedia", "editMessageText")
 GROUP = -100_123

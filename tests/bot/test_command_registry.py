@@ -18,7 +18,8 @@ from bot.handlers import COMMANDS, REGISTRY
 from bot.replying import respond
 from bot.text import en, t
 from tests.conftest import ADMIN_ID, TEACHER_ID, make_settings
-from tests.support.bot_harness import ApiCall, BotHarness
+from tests.support.bot_harness import BotHarness
+from tests.support.telegram import ApiCall
 
 STUDENT = 52_525
 PRODUCT = Path(__file__).resolve().parents[2] / "bot"

@@ -13,7 +13,8 @@ import re
 from bot.notifier import TelegramNotifier
 from services.clock import ManualClock
 from tests.conftest import ADMIN_ID, TEACHER_ID
-from tests.support.bot_harness import ApiCall, BotHarness
+from tests.support.bot_harness import BotHarness
+from tests.support.telegram import ApiCall
 
 GROUP = -100_777
 BOT = "attn_test_bot"

@@ -12,7 +12,8 @@ from bot.cards import refresh_cards
 from services.clock import ManualClock
 from tests.bot.test_location import HALL, NEARBY
 from tests.conftest import TEACHER_ID
-from tests.support.bot_harness import ApiCall, BotHarness
+from tests.support.bot_harness import BotHarness
+from tests.support.telegram import ApiCall
 
 STUDENT, LATE_STUDENT, SLOW_STUDENT = 2, 3, 4
 

@@ -10,7 +10,8 @@ from redis.asyncio import Redis
 from bot.handlers import REGISTRY
 from services.clock import ManualClock
 from tests.conftest import ADMIN_ID, TEACHER_ID
-from tests.support.bot_harness import ApiCall, BotHarness
+from tests.support.bot_harness import BotHarness
+from tests.support.telegram import ApiCall
 
 NEWBIE = 31_337
 
