@@ -81,7 +81,7 @@ async def test_rotation_replaces_the_image_not_more_often(
     media = []
     for _ in range(40):  # 2 minutes in 3-second steps
         clock.advance(seconds=3)
-        await bot.services.sessions.rotate_due_codes()
+        await bot.services.rotation.rotate_due_codes()
         await refresh_cards(context_of(bot))
         media = [c for c in card_edits(bot) if c.method == "editMessageMedia"]
     assert 3 <= len(media) <= 4  # one new image per 30-second code, never more

@@ -11,8 +11,8 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 import bot.handlers
-from bot.bootstrap import Services
 from bot.commands import Command, Registry, Role
+from bot.container import Services
 from bot.context import AttnContext
 from bot.handlers import COMMANDS, REGISTRY
 from bot.replying import respond

@@ -6,7 +6,7 @@ import time
 
 from telegram import Update
 
-from bot.bootstrap import Services
+from bot.container import Services
 from services.clock import ManualClock
 from tests.conftest import TEACHER_ID, make_settings
 from tests.support.bot_harness import BotHarness

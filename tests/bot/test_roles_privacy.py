@@ -180,4 +180,4 @@ async def test_privacy_and_retention(bot: BotHarness, clock: ManualClock) -> Non
     assert await bot.services.privacy.apply_retention() == 0
     clock.advance(days=2)
     assert await bot.services.privacy.apply_retention() == 1
-    assert await bot.services.records.latest_session(TEACHER_ID) is None
+    assert await bot.services.records.sessions.latest_session(TEACHER_ID) is None

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.bootstrap import Services
+from bot.container import Services
 from bot.webserver import SECRET_HEADER, WebServer
 from tests.conftest import TEACHER_ID, make_settings
 from tests.support.bot_harness import BotHarness

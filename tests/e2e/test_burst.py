@@ -16,7 +16,8 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.app import build_application
-from bot.bootstrap import Services, build_services
+from bot.bootstrap import build_services
+from bot.container import Services
 from storage.redis import keys
 from tests.conftest import TEACHER_ID, TOKEN, make_settings
 from tests.fakes.botapi import FakeBotApi

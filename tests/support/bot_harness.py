@@ -16,7 +16,7 @@ from telegram.ext import TypeHandler
 from telegram.request import RequestData
 
 from bot.app import AnyApplication, build_application
-from bot.bootstrap import Services
+from bot.container import Services
 from bot.replying import wait_for_replies
 from bot.settings import Settings
 from tests.fakes.botapi import FakeBotApi
