@@ -62,7 +62,9 @@ def test_the_check_sees_a_swappable_pair() -> None:
         async def set_anchor(self, session_id: str, latitude: float, longitude: float) -> bool: ...
 
     class Safe(Protocol):
-        async def set_anchor(self, session_id: str, *, latitude: float, longitude: float) -> bool: ...
+        async def set_anchor(
+            self, session_id: str, *, latitude: float, longitude: float
+        ) -> bool: ...
 
     assert _adjacent_same_type(Swappable) == ["Swappable.set_anchor(latitude, longitude)"]
     assert _adjacent_same_type(Safe) == []
