@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import itertools
 import pkgutil
 from typing import Protocol
 
@@ -39,7 +40,7 @@ def _adjacent_same_type(port: type) -> list[str]:
             continue
         signature = inspect.signature(method, eval_str=True)
         positional = [p for p in signature.parameters.values() if p.kind in POSITIONAL][1:]
-        for left, right in zip(positional, positional[1:], strict=False):
+        for left, right in itertools.pairwise(positional):
             if left.annotation == right.annotation:
                 pairs.append(f"{port.__name__}.{name}({left.name}, {right.name})")
     return pairs
