@@ -71,7 +71,7 @@ async def summary_command(update: Update, context: AttnContext) -> None:
             await point_group_to_private(context, update)
             return
         log.warning("summary of %s not sent on request: %s", summary.session_id, failed)
-        respond(context, update, replies.not_delivered(failed, "the summary", "/summary"))
+        respond(context, update, replies.not_delivered(failed, replies.THE_SUMMARY, "/summary"))
         return
     # Delivered now: a copy still queued, or missed earlier, is not sent a second time.
     await context.services.delivery.summary_sent_on_request(summary.session_id)
