@@ -85,6 +85,8 @@ from bot.replies.general import (
 )
 from bot.replies.privacy import (
     FORGET_CANCELLED,
+    FORGET_CONFIRM,
+    FORGOTTEN,
     FORGET_NO_BUTTON,
     FORGET_YES_BUTTON,
     forget_confirm,
@@ -115,6 +117,8 @@ from bot.replies.sessions import (
 )
 
 __all__ = [
+    "FORGET_CONFIRM",
+    "FORGOTTEN",
     "ADMIN_COMMANDS",
     "ASK_FOR_CODE",
     "ASK_FOR_NAME",

@@ -112,6 +112,6 @@ def not_delivered(
     else:
         again = t("error.delivery.again")
     if error.retry_after is not None:
-        return t("error.delivery.slow_down", again=again, when=_in_minutes(error.retry_after))
+        return t("error.delivery.slow_down", again=again, delay=_in_minutes(error.retry_after))
     thing = Raw(what) if what is not None else t("error.delivery.that")
     return t("error.delivery.not_sent", what=thing, again=again)

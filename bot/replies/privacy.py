@@ -8,6 +8,8 @@ from bot.text import Text, join, t
 from services.models import PersonalData, Session
 
 FORGET_CANCELLED = t("forget.cancelled")
+FORGET_CONFIRM = t("forget.confirm")
+FORGOTTEN = t("forget.done")
 FORGET_YES_BUTTON = t("forget.button.yes", html=False)
 FORGET_NO_BUTTON = t("forget.button.no", html=False)
 

@@ -7,7 +7,7 @@ from html import escape
 
 from bot.replies.format import fit, fmt_datetime, fmt_time, more
 from bot.telegram_limits import Block, ShortList
-from bot.text import Text, t
+from bot.text import Text, join, t
 from services.errors import SessionAlreadyOpen
 from services.models import AttendanceStatus, CheckIn, Session, SessionSummary, UserProfile
 
@@ -78,7 +78,7 @@ def summary_text(summary: SessionSummary, tz: tzinfo) -> Text:
             absent=len(absent),
             excused=len(excused),
         )
-        head = Text(f"{head}\n{counts}")
+        head = join([head, counts])
     # Every list is capped, then shortened further until the whole fits Telegram's 4,096
     # characters (a 300-student course would not); each says how many it leaves out.
     parts: list[Block] = [head]

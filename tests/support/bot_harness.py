@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, ClassVar
 
 from telegram import Update
 from telegram.ext import TypeHandler
@@ -23,6 +23,7 @@ from bot.bootstrap import Services
 from bot.handlers.common import wait_for_replies
 from bot.settings import Settings
 from tests.fakes.bot_api_server import FakeBotApi
+from tests.support import catalog_check
 
 BOT_ID = 123456
 BOT_USERNAME = "attn_test_bot"
@@ -69,6 +70,10 @@ class RecordingRequest(BaseRequest):
     passes only if real Telegram would accept what the bot sends.
     """
 
+    #: While a list (tests/bot: an autouse fixture), every user-visible text that did not
+    #: come from the catalog is added to it (`tests.support.catalog_check`).
+    catalog_violations: ClassVar[list[str] | None] = None
+
     def __init__(self, token: str = "123456:TEST") -> None:
         self.calls: list[ApiCall] = []
         self.api = FakeBotApi(token=token, bot_username=BOT_USERNAME, bot_id=BOT_ID)
@@ -98,6 +103,8 @@ class RecordingRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
+        if RecordingRequest.catalog_violations is not None:
+            RecordingRequest.catalog_violations.extend(catalog_check.violations(api_method, params))
         fields = dict(request_data.json_parameters) if request_data else {}
         files: dict[str, tuple[str, bytes, str]] = {}
         if request_data is not None and request_data.contains_files:

@@ -8,7 +8,6 @@ MESSAGES: dict[str, Message] = {
     "error.unexpected": "Sorry, something went wrong on my side. Please try again.",
     "plural.students": Plural(one="{count} student", other="{count} students"),
     "common.none": "—",
-    "common.more": " … and {count} more",
     "common.more_line": "\n… and {count} more",
     "welcome.hello": "Hi {name}! I take attendance for classes.",
     "welcome.teacher": (

@@ -80,7 +80,7 @@ MESSAGES: dict[str, Message] = {
     "error.delivery.again": "try again",
     "error.delivery.again_command": "send {command} again",
     "error.delivery.in_minutes": Plural(one="in a minute", other="in {count} minutes"),
-    "error.delivery.slow_down": "Telegram asked me to slow down. Please {again} {when}.",
+    "error.delivery.slow_down": "Telegram asked me to slow down. Please {again} {delay}.",
     "error.delivery.not_sent": "I could not send {what} just now. Please {again} in a minute.",
     "error.delivery.that": "that",
     "error.delivery.the_summary": "the summary",

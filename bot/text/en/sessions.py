@@ -19,6 +19,10 @@ MESSAGES: dict[str, Message] = {
         "Which course is this session for? You have {count} courses: <i>more courses ▶</i> "
         "shows the next ones (or send /start_session with the course's name)."
     ),
+    # The course question's buttons (a course's own name is its button).
+    "session.button.course": "{name}",
+    "session.button.previous": "◀ previous",
+    "session.button.more": "more courses ({page}/{pages}) ▶",
     "session.choice_used": "That choice was already used: the session is opening (or open).",
     "session.no_summary": "I have no saved session of yours to summarise yet.",
     "session.missed_summaries": Plural(
