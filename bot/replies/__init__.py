@@ -86,9 +86,9 @@ from bot.replies.general import (
 from bot.replies.privacy import (
     FORGET_CANCELLED,
     FORGET_CONFIRM,
-    FORGOTTEN,
     FORGET_NO_BUTTON,
     FORGET_YES_BUTTON,
+    FORGOTTEN,
     forget_confirm,
     forget_refused_open_session,
     forgotten,
@@ -117,8 +117,6 @@ from bot.replies.sessions import (
 )
 
 __all__ = [
-    "FORGET_CONFIRM",
-    "FORGOTTEN",
     "ADMIN_COMMANDS",
     "ASK_FOR_CODE",
     "ASK_FOR_NAME",
@@ -136,8 +134,10 @@ __all__ = [
     "CODE_LEAKED_TIP",
     "COURSE_SETTINGS_USAGE",
     "FORGET_CANCELLED",
+    "FORGET_CONFIRM",
     "FORGET_NO_BUTTON",
     "FORGET_YES_BUTTON",
+    "FORGOTTEN",
     "GROUP_CARD_FAILED",
     "GROUP_REFUSES_CARD",
     "JOIN_USAGE",

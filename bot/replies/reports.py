@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from bot.replies.format import fit, more
 from bot.telegram_limits import ShortList
-from bot.text import Text, t
+from bot.text import Raw, Text, t
 from services.models import Nudge, StudentStanding
 from services.reports import CourseReport, HistoryLine
 
 REPORT_WHICH_COURSE = t("report.which_course")
+#: Where the rows go in the table message (a character no message contains).
+_ROWS = "\x00"
 
 
 def nudge_text(nudge: Nudge) -> Text:
@@ -63,14 +65,9 @@ def report_text(report: CourseReport) -> Text:
     if not report.standings:
         return fit([head, t("report.nobody_joined")])
     rows = [_standing_row(s) for s in report.standings]
-    table = ShortList(
-        t("report.table_open", header=_table_header()),
-        rows,
-        "\n",
-        more("report.table_more"),
-        cap=40,
-        closing="</pre>",
-    )
+    # The rows go between the table's opening and closing, shortened to fit if need be.
+    opening, closing = t("report.table", header=_table_header(), rows=Raw(_ROWS)).split(_ROWS)
+    table = ShortList(opening, rows, "\n", more("report.table_more"), cap=40, closing=closing)
     return fit([head, table])
 
 

@@ -15,9 +15,11 @@ inline in a handler matches no message and fails the test that sent it.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from string import Formatter
 from typing import Any
@@ -42,8 +44,6 @@ _TYPED = {
 _LINES = {"rows"}
 #: Anything on one line: a name, a title, another catalog message put in.
 _ANY = r"[^\n]*?"
-#: What may stand between two catalog messages: layout, not words.
-_BETWEEN = r"(?:\s|</?[a-z]+>)*"
 
 _TAG = re.compile(r"</?[a-z]+[^>]*>")
 
@@ -57,14 +57,29 @@ def _forms() -> Iterator[str]:
             yield message
 
 
-def _pattern(template: str) -> str | None:
-    """The regex for one message, or None if it has no text of its own to recognise it by
-    (a bare `{name}`: it only ever stands inside, or beside, other catalog text)."""
+@dataclass(frozen=True)
+class _Form:
+    """One catalog message form, ready to be recognised at a position of a text."""
+
+    regex: re.Pattern[str]
+    #: Its text before the first placeholder: a cheap test before the regex.
+    prefix: str
+    #: How many line breaks it spans (its placeholders never hold one, except `{rows}`).
+    newlines: int
+    multiline: bool
+
+
+def _form(template: str) -> _Form | None:
+    """The recogniser of one message, or None if it has no text of its own to recognise it
+    by (a bare `{name}`: it only ever stands inside, or beside, other catalog text)."""
     out: list[str] = []
-    anchored = False
+    anchored = multiline = False
+    prefix: str | None = None
     for literal, name, _spec, _conv in Formatter().parse(template):
         out.append(re.escape(literal))
         anchored = anchored or bool(literal.strip())
+        if prefix is None and name is not None:
+            prefix = literal
         if name is None:
             continue
         if name in _TYPED:
@@ -72,9 +87,17 @@ def _pattern(template: str) -> str | None:
             anchored = True
         elif name in _LINES:
             out.append(r"[^<]*?")
+            multiline = True
         else:
             out.append(_ANY)
-    return "".join(out) if anchored else None
+    if not anchored:
+        return None
+    return _Form(
+        re.compile("".join(out)),
+        template if prefix is None else prefix,
+        template.count("\n"),
+        multiline,
+    )
 
 
 def _plain(template: str) -> str:
@@ -83,12 +106,49 @@ def _plain(template: str) -> str:
 
 
 @cache
-def _matcher() -> re.Pattern[str]:
-    patterns = {p for form in _forms() for f in (form, _plain(form)) if (p := _pattern(f))}
-    # Longest first: a message wins over a shorter one it starts with.
-    alternatives = "|".join(sorted(patterns, key=len, reverse=True))
-    one = f"(?:{alternatives})"
-    return re.compile(rf"\A{_BETWEEN}{one}(?:{_BETWEEN}{one})*{_BETWEEN}\Z")
+def _recognisers() -> tuple[_Form, ...]:
+    templates = {f for form in _forms() for f in (form, _plain(form))}
+    return tuple(form for template in sorted(templates) if (form := _form(template)))
+
+
+_SEPARATOR = re.compile(r"\s|</?[a-z]+>")
+
+
+def _segments(text: str) -> bool:
+    """Can `text` be cut into catalog messages with only layout between them?
+
+    A search over positions, not one big regex: each message is tried only where its own
+    text starts, and only up to a word boundary on the lines it can span, so a text that
+    does not match fails in time proportional to its length.
+    """
+    # Ends of segments: where layout (or the text's end) follows.
+    ends = [i for i, char in enumerate(text) if char.isspace() or char == "<"] + [len(text)]
+    line_ends = [i for i, char in enumerate(text) if char == "\n"] + [len(text)]
+    seen: set[int] = set()
+    todo = [0]
+    while todo:
+        pos = todo.pop()
+        if pos in seen:
+            continue
+        seen.add(pos)
+        if pos == len(text):
+            return True
+        separator = _SEPARATOR.match(text, pos)
+        if separator:
+            todo.append(separator.end())
+        line = bisect.bisect_left(line_ends, pos)
+        for form in _recognisers():
+            if not text.startswith(form.prefix, pos):
+                continue
+            if form.multiline:
+                last = len(text)
+            else:
+                last = line_ends[min(line + form.newlines, len(line_ends) - 1)]
+            first = bisect.bisect_left(ends, pos + max(1, len(form.prefix)))
+            for end in ends[first : bisect.bisect_right(ends, last)]:
+                if end not in seen and form.regex.fullmatch(text, pos, end):
+                    todo.append(end)
+    return False
 
 
 def _pending_registry() -> set[str]:
@@ -103,14 +163,15 @@ def _pending_registry() -> set[str]:
 def from_catalog(text: str) -> bool:
     if isinstance(text, Text) or not text.strip():
         return True
-    if _matcher().match(text):
+    if _segments(text):
         return True
     # Cut to fit (a caption, an alert): the last message is there only in part.
     if text.endswith(CUT_MARK):
         kept = text[: -len(CUT_MARK)]
-        for end in range(len(kept), 0, -1):
-            if kept[end - 1] in " \n" and _matcher().match(kept[:end].rstrip()):
-                return True
+        return any(
+            kept[end - 1] in " \n" and _segments(kept[:end].rstrip())
+            for end in range(len(kept), 0, -1)
+        )
     return False
 
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot import replies
 from bot.replies.general import _INVALID, _NUMBER_RANGES
 from bot.text import MissingText, Plural, Text, keys, placeholders, t
 from bot.text.en import MESSAGES
+from services.models import AttendanceLine, AttendanceStatus, SessionSummary
 from tests.support.bot_harness import assert_valid_telegram_html
 from tests.support.catalog_check import from_catalog
 
@@ -156,3 +159,23 @@ def test_the_check_refuses_literals_and_accepts_catalog_text() -> None:
     # A placeholder for a number takes a number only.
     assert not from_catalog("User Ada is no longer a teacher.")
     assert from_catalog("User 42 is no longer a teacher.")
+
+
+def test_composed_replies_are_recognised_without_their_type() -> None:
+    """Replies that lose the `Text` type on the way (joined, cut) still pass on their words."""
+    start = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+    lines = [
+        AttendanceLine(i, f"Student {i}", status, start + timedelta(minutes=i))
+        for i, status in enumerate([AttendanceStatus.PRESENT, AttendanceStatus.LATE] * 80)
+    ]
+    summary = SessionSummary("s1", 1, 1, "Math", start, start + timedelta(hours=1), lines)
+    texts = [
+        replies.summary_text(summary, UTC),
+        replies.help_text(True, True),
+        replies.welcome("Ada", True),
+        replies.forget_confirm(True),
+        replies.missing_list([]),
+    ]
+    for text in texts:
+        assert from_catalog(str(text)), text
+        assert not from_catalog(str(text) + "\nP.S. written inline")

@@ -11,8 +11,9 @@ MESSAGES: dict[str, Message] = {
     ),
     "report.sessions": Plural(one="{count} session", other="{count} sessions"),
     "report.nobody_joined": "Nobody has joined yet.",
-    "report.table_open": "<pre>{header}\n",
+    "report.table": "<pre>{header}\n{rows}</pre>",
     "report.table_more": "\n… {count} more in the spreadsheet.",
+    # The table: a heading line, then the rows (`{rows}`), one per student.
     # The columns of the report's fixed-width table (short: they head 3-character columns).
     "report.col.name": "name",
     "report.col.sessions": "ses",
