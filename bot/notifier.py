@@ -12,6 +12,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import replies
 from bot.card import final_card_text
+from bot.replies.files import export_header
 from services.delivery import DeliveryFailed
 from services.export import rows_to_csv
 from services.models import ExportRow, Nudge, SessionSummary, SummaryPart, SummaryProgress
@@ -106,7 +107,7 @@ class TelegramNotifier:
             )
             for line in summary.lines
         ]
-        data = rows_to_csv(rows, self._tz).encode("utf-8")
+        data = rows_to_csv(rows, self._tz, export_header()).encode("utf-8")
         await self._bot.send_document(
             summary.teacher_id,
             InputFile(data, filename=f"attendance-{summary.session_id}.csv"),

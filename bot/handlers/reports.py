@@ -12,6 +12,7 @@ from bot.context import AttnContext
 from bot.handlers.common import respond, respond_to_sender
 from bot.notifier import TelegramNotifier
 from bot.private import in_group, point_group_to_private
+from bot.replies.files import report_labels
 from services.delivery import DeliveryFailed
 from services.report_files import report_chart, report_xlsx
 
@@ -38,8 +39,10 @@ async def report_command(update: Update, context: AttnContext) -> None:
     report = await services.reports.course_report(user.id, course)
     respond(context, update, replies.report_text(report))
     slug = re.sub(r"[^A-Za-z0-9]+", "-", course.name).strip("-") or "course"
-    xlsx = InputFile(report_xlsx(report, context.tz), filename=f"attendance-{slug}.xlsx")
-    chart = InputFile(report_chart(report, context.tz), filename="chart.png")
+    xlsx = InputFile(
+        report_xlsx(report, report_labels(), context.tz), filename=f"attendance-{slug}.xlsx"
+    )
+    chart = InputFile(report_chart(report, report_labels(), context.tz), filename="chart.png")
     # Names and attendance: to the teacher's private chat when asked from a group.
     respond_to_sender(context, update, lambda chat_id: context.bot.send_document(chat_id, xlsx))
     respond_to_sender(context, update, lambda chat_id: context.bot.send_photo(chat_id, chart))

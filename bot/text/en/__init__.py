@@ -13,13 +13,26 @@ from bot.text.en import (
     common,
     courses,
     errors,
+    files,
     privacy,
     reports,
     sessions,
 )
 from bot.text.message import Message
 
-_AREAS = (common, commands, errors, sessions, checkins, cards, courses, reports, privacy, admin)
+_AREAS = (
+    common,
+    commands,
+    errors,
+    sessions,
+    checkins,
+    cards,
+    courses,
+    reports,
+    privacy,
+    admin,
+    files,
+)
 
 
 def _gather() -> dict[str, Message]:
