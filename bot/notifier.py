@@ -13,6 +13,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from bot import replies
 from bot.card import final_card_text
 from bot.replies.files import export_header
+from bot.text import t
 from services.delivery import DeliveryFailed
 from services.export import rows_to_csv
 from services.models import ExportRow, Nudge, SessionSummary, SummaryPart, SummaryProgress
@@ -110,7 +111,9 @@ class TelegramNotifier:
         data = rows_to_csv(rows, self._tz, export_header()).encode("utf-8")
         await self._bot.send_document(
             summary.teacher_id,
-            InputFile(data, filename=f"attendance-{summary.session_id}.csv"),
+            InputFile(
+                data, filename=t("files.name.session", session=summary.session_id, html=False)
+            ),
         )
 
     async def _finish_card(self, summary: SessionSummary) -> None:

@@ -13,6 +13,7 @@ from bot.handlers.common import respond, respond_to_sender
 from bot.notifier import TelegramNotifier
 from bot.private import in_group, point_group_to_private
 from bot.replies.files import report_labels
+from bot.text import t
 from services.delivery import DeliveryFailed
 from services.report_files import report_chart, report_xlsx
 
@@ -40,9 +41,13 @@ async def report_command(update: Update, context: AttnContext) -> None:
     respond(context, update, replies.report_text(report))
     slug = re.sub(r"[^A-Za-z0-9]+", "-", course.name).strip("-") or "course"
     xlsx = InputFile(
-        report_xlsx(report, report_labels(), context.tz), filename=f"attendance-{slug}.xlsx"
+        report_xlsx(report, report_labels(), context.tz),
+        filename=t("files.name.report", course=slug, html=False),
     )
-    chart = InputFile(report_chart(report, report_labels(), context.tz), filename="chart.png")
+    chart = InputFile(
+        report_chart(report, report_labels(), context.tz),
+        filename=t("files.name.chart", html=False),
+    )
     # Names and attendance: to the teacher's private chat when asked from a group.
     respond_to_sender(context, update, lambda chat_id: context.bot.send_document(chat_id, xlsx))
     respond_to_sender(context, update, lambda chat_id: context.bot.send_photo(chat_id, chart))

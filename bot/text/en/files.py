@@ -31,6 +31,10 @@ MESSAGES: dict[str, Message] = {
     "files.session.absent": "absent",
     "files.session.excused": "excused",
     "files.session.attendance_percent": "attendance_percent",
+    # File names (the course's name made safe for a file name, the session's id).
+    "files.name.report": "attendance-{course}.xlsx",
+    "files.name.chart": "chart.png",
+    "files.name.session": "attendance-{session}.csv",
     # The chart.
     "files.chart.x": "session start ({zone})",
     "files.chart.y": "attendance %",
