@@ -98,7 +98,8 @@ async def _with_services(settings: Settings, urls: StorageUrls, action):  # type
 
 
 def migrate_command(settings: Settings) -> int:
-    from bot.bootstrap import connect_postgres, migrate
+    from bot.bootstrap import migrate
+    from storage.postgres.pool import connect_postgres
 
     async def go() -> list[int]:
         with storage_urls(settings) as urls:
@@ -174,7 +175,8 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def healthcheck_command(settings: Settings) -> int:
-    from bot.bootstrap import connect_postgres, make_redis
+    from bot.bootstrap import make_redis
+    from storage.postgres.pool import connect_postgres
 
     if settings.redis_url is None or settings.database_url is None:
         print("healthcheck needs ATTN_REDIS_URL and ATTN_DATABASE_URL", file=sys.stderr)

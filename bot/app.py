@@ -12,11 +12,13 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.bootstrap import Services
+from bot.cards import CARD_INTERVAL_KEY
+from bot.commands import commands_of
 from bot.context import SERVICES_KEY, AttnContext
 from bot.flood import FloodLimiter
+from bot.gate import LIMITER_KEY
 from bot.handlers import register_handlers
-from bot.handlers.common import LIMITER_KEY
-from bot.jobs import CARD_INTERVAL_KEY, schedule_jobs
+from bot.jobs import schedule_jobs
 from bot.menus import set_all_commands
 from bot.ratelimit import UpdateLimiter
 from bot.settings import Settings
@@ -55,6 +57,7 @@ def build_application(
         try:
             await set_all_commands(
                 application.bot,
+                commands_of(application),
                 services.roles,
                 services.users,
                 await services.roles.privileged_user_ids(),

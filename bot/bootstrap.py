@@ -31,13 +31,12 @@ from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
 from services.users import UserService
 from storage.live import RedisLiveStore
-from storage.migrate import apply_migrations
-from storage.records import PostgresRecordStore
+from storage.postgres.legacy import WholePostgresRecordStore
+from storage.postgres.migrate import apply_migrations
+from storage.postgres.pool import connect_postgres
 from storage.redis_client import BlockingRedisCluster, LiveRedis, durability_problems
 
 log = logging.getLogger(__name__)
-
-STARTUP_WAIT_SECONDS = 30.0
 
 
 @dataclass
@@ -56,7 +55,7 @@ class Services:
     pacer: OutboundPacer
     delivery: DeliveryService
     live: RedisLiveStore
-    records: PostgresRecordStore
+    records: WholePostgresRecordStore
     redis: LiveRedis
     pool: asyncpg.Pool
 
@@ -100,23 +99,6 @@ def make_redis(url: str, max_connections: int, cluster: bool = False) -> LiveRed
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=2),
     )
     return Redis(connection_pool=pool)
-
-
-async def connect_postgres(url: str, size: int, wait: float = STARTUP_WAIT_SECONDS) -> asyncpg.Pool:
-    """Open the pool, waiting a little for a server that is still starting."""
-    deadline = asyncio.get_running_loop().time() + wait
-    while True:
-        try:
-            pool = await asyncpg.create_pool(
-                url, min_size=1, max_size=size, command_timeout=30, timeout=5
-            )
-            assert pool is not None
-            return pool
-        except (OSError, asyncpg.exceptions.CannotConnectNowError, TimeoutError):
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            log.warning("PostgreSQL not reachable yet; retrying")
-            await asyncio.sleep(1.0)
 
 
 async def migrate(pool: asyncpg.Pool) -> list[int]:
@@ -195,7 +177,7 @@ async def build_services(
         raise
     live = RedisLiveStore(redis)
     await live.load_scripts()
-    records = PostgresRecordStore(pool)
+    records = WholePostgresRecordStore(pool)
     roles = RoleService(settings.teacher_ids, settings.admin_ids, records, clock)
     sessions = SessionService(
         live,

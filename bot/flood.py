@@ -1,12 +1,16 @@
 """Telegram's flood limits, kept on our side so a burst delays replies instead of losing them.
 
 Built on python-telegram-bot's documented extension point (`BaseRateLimiter`), touching no
-private attribute of the library. It paces:
+private attribute of the library. Telegram counts per bot, not per process, so the pacer is
+the deployment-wide one in Redis (`SendPacer.reserve_send_slot`, shared by every process):
 
-* every message to a chat: 29 a second overall (Telegram: about 30);
+* every message to a chat: 29 in any 1.1 s overall (Telegram: about 30 a second);
 * each group: 19 a minute (Telegram: 20);
-* each private chat: one a second (Telegram: about one);
-* and, when attached, a deployment-wide pacer shared by every bot process (Redis).
+* each private chat: one a second (Telegram: about one).
+
+Each chat is also paced evenly in memory (aiolimiter), so a group's messages are spread over
+its minute and waiters queue here, not on Redis. Only while Redis is away (or before it is
+attached) does this process also keep the overall 29 a second in memory on its own.
 
 A 429 ("retry after N") holds back only what it concerns: the chat it was answered for (a
 flood wait for editing one card too often must not hold every student's "Checked in" in
@@ -19,8 +23,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
@@ -46,15 +50,13 @@ PRIVATE_CHAT_PERIOD_SECONDS = 1.05
 NOT_POSTING = frozenset({"deleteMessage", "deleteMessages"})
 
 
-@asynccontextmanager
-async def null_context() -> AsyncIterator[None]:
-    yield
-
-
 class FloodLimiter(BaseRateLimiter[int]):
     """Per-chat, per-group and overall pacing, with flood waits held per chat."""
 
     MAX_CHATS = 4096
+    # After the shared pacer failed, pace in memory this long before asking Redis again, so
+    # an outage costs one failed round trip a second, not one per message.
+    SHARED_RETRY_SECONDS = 1.0
 
     def __init__(self, max_retries: int = 8, private_chat_per_second: float = 1.0) -> None:
         # aiolimiter's buckets hold `max_rate` and drain at max_rate/period, so a window of
@@ -69,6 +71,7 @@ class FloodLimiter(BaseRateLimiter[int]):
         # flood wait that Telegram announced with a 429.
         self._paused_until: dict[int | str | None, float] = {}
         self._shared_wait: Callable[[int | None], Awaitable[float]] | None = None
+        self._shared_away_until = 0.0  # monotonic; while in the future, pace in memory
 
     async def initialize(self) -> None:
         """Nothing to open: the limiters live in memory."""
@@ -110,19 +113,34 @@ class FloodLimiter(BaseRateLimiter[int]):
                 if value < now:
                     del self._paused_until[key]
 
-    async def _shared_turn(self, chat_id: int | None) -> None:
-        """Wait for a slot that every process respects; on its own if the store is away."""
-        if self._shared_wait is None:
-            return
+    async def _shared_turn(self, chat_id: int | None) -> bool:
+        """Wait for a slot every process respects; False when the shared pacer is away."""
+        if self._shared_wait is None or time.monotonic() < self._shared_away_until:
+            return False
         while True:
             try:
                 wait = await self._shared_wait(chat_id)
             except StorageUnavailable:
                 log.warning("shared flood pacing unavailable; pacing this process alone")
-                return
+                self._shared_away_until = time.monotonic() + self.SHARED_RETRY_SECONDS
+                return False
             if wait <= 0:
-                return
+                return True
             await asyncio.sleep(wait)
+
+    async def _take_turn(
+        self, turns: AsyncExitStack, chat: int | str, off_group_budget: bool
+    ) -> None:
+        """This chat's even pace here, then the shared pacer's turn (the overall in-memory
+        one only while the shared pacer is away)."""
+        # In memory, a group's 19 a minute stay evenly spaced (the shared log would allow a
+        # burst of 19), and waiters queue here rather than polling Redis.
+        if not off_group_budget:
+            await turns.enter_async_context(self._chat_limiter(chat))
+        # The shared pacer counts a group deletion for the bot's 30 a second only.
+        shared_chat = None if off_group_budget or not isinstance(chat, int) else chat
+        if not await self._shared_turn(shared_chat):
+            await turns.enter_async_context(self._overall)
 
     async def process_request(
         self,
@@ -140,19 +158,13 @@ class FloodLimiter(BaseRateLimiter[int]):
             chat = int(raw_chat) if raw_chat is not None else None
         except (TypeError, ValueError):
             chat = str(raw_chat)  # "@channelusername": paced like a group
-        numeric_chat = chat if isinstance(chat, int) else None
         off_group_budget = endpoint in NOT_POSTING and isinstance(chat, int) and chat < 0
-        # The deployment-wide pacer counts a group deletion for the bot's 30 a second only.
-        shared_chat = None if off_group_budget else numeric_chat
         max_retries = rate_limit_args or self._max_retries
         for attempt in range(max_retries + 1):
             await self._wait_out_pauses(chat)
             async with AsyncExitStack() as turns:
                 if chat is not None:  # only messages to a chat count against the limits
-                    if not off_group_budget:
-                        await turns.enter_async_context(self._chat_limiter(chat))
-                    await turns.enter_async_context(self._overall)
-                    await self._shared_turn(shared_chat)
+                    await self._take_turn(turns, chat, off_group_budget)
                 try:
                     return await callback(*args, **kwargs)
                 except RetryAfter as exc:

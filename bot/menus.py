@@ -14,39 +14,46 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
-from bot import replies
+from bot.commands import Registry, commands_of
+from bot.context import AttnContext
 from services.roles import RoleService
 from services.users import UserService
 
 log = logging.getLogger(__name__)
 
 
-def _commands(is_teacher: bool, is_admin: bool) -> list[BotCommand]:
-    return [
-        BotCommand(name, text[:256]) for name, text in replies.commands_for(is_teacher, is_admin)
-    ]
+def _commands(commands: Registry, is_teacher: bool, is_admin: bool) -> list[BotCommand]:
+    return commands.menu(is_teacher=is_teacher, is_admin=is_admin)
 
 
 # Remembered for a user whose menu Telegram refused (no private chat yet): one is owed.
 NOT_SET = "not-set"
 
 
-def menu_version(is_teacher: bool, is_admin: bool) -> str | None:
+def menu_version(commands: Registry, is_teacher: bool, is_admin: bool) -> str | None:
     """What identifies a role's menu (None: the default one); changes when its commands do."""
     if not (is_teacher or is_admin):
         return None
-    listing = "\n".join(f"{c.command} {c.description}" for c in _commands(is_teacher, is_admin))
+    listing = "\n".join(
+        f"{c.command} {c.description}" for c in _commands(commands, is_teacher, is_admin)
+    )
     digest = hashlib.sha256(listing.encode()).hexdigest()[:12]
     return f"{'admin' if is_admin else 'teacher'}:{digest}"
 
 
-async def set_default_commands(bot: Bot) -> None:
+async def set_default_commands(bot: Bot, commands: Registry) -> None:
     """The menu everyone sees unless their private chat has its own."""
-    await bot.set_my_commands(_commands(False, False), scope=BotCommandScopeDefault())
+    await bot.set_my_commands(_commands(commands, False, False), scope=BotCommandScopeDefault())
 
 
 async def set_user_commands(
-    bot: Bot, roles: RoleService, users: UserService, user_id: int, *, force: bool = False
+    bot: Bot,
+    commands: Registry,
+    roles: RoleService,
+    users: UserService,
+    user_id: int,
+    *,
+    force: bool = False,
 ) -> bool:
     """Give one user the menu of their current role in their private chat, unless they have it.
 
@@ -55,14 +62,14 @@ async def set_user_commands(
     """
     is_admin = await roles.is_admin(user_id)
     is_teacher = await roles.is_teacher(user_id)
-    wanted = menu_version(is_teacher, is_admin)
+    wanted = menu_version(commands, is_teacher, is_admin)
     stored = await users.menu_version(user_id)
     if not force and stored == wanted:
         return False
     scope = BotCommandScopeChat(user_id)
     try:
         if wanted is not None:
-            await bot.set_my_commands(_commands(is_teacher, is_admin), scope=scope)
+            await bot.set_my_commands(_commands(commands, is_teacher, is_admin), scope=scope)
         else:
             await bot.delete_my_commands(scope=scope)
     except TelegramError as exc:
@@ -75,7 +82,9 @@ async def set_user_commands(
     return True
 
 
-async def give_menu_if_due(bot: Bot, roles: RoleService, users: UserService, user_id: int) -> bool:
+async def give_menu_if_due(
+    bot: Bot, commands: Registry, roles: RoleService, users: UserService, user_id: int
+) -> bool:
     """On a user's first private message to this process: their menu, if it is not the one set.
 
     Why the shortcut: most users are students, who have nothing remembered and are not in
@@ -84,16 +93,16 @@ async def give_menu_if_due(bot: Bot, roles: RoleService, users: UserService, use
     """
     if await users.menu_version(user_id) is None and not roles.is_configured(user_id):
         return False
-    return await set_user_commands(bot, roles, users, user_id)
+    return await set_user_commands(bot, commands, roles, users, user_id)
 
 
 async def set_all_commands(
-    bot: Bot, roles: RoleService, users: UserService, user_ids: list[int]
+    bot: Bot, commands: Registry, roles: RoleService, users: UserService, user_ids: list[int]
 ) -> None:
     """At start-up: the default menu, then each teacher's and admin's own (when it changed)."""
-    await set_default_commands(bot)
+    await set_default_commands(bot, commands)
     for user_id in user_ids:
-        await set_user_commands(bot, roles, users, user_id)
+        await set_user_commands(bot, commands, roles, users, user_id)
 
 
 class MenuChecks:
@@ -120,3 +129,16 @@ class MenuChecks:
     def again(self, user_id: int) -> None:
         """Check this user again at their next message (the last try did not get through)."""
         self._checked.discard(user_id)
+
+
+async def refresh_commands_of(context: AttnContext, user_id: int) -> None:
+    """Role changed: give the user the command menu of their new role."""
+    services = context.services
+    await set_user_commands(
+        context.bot,
+        commands_of(context.application),
+        services.roles,
+        services.users,
+        user_id,
+        force=True,
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta, tzinfo
@@ -11,14 +10,12 @@ from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import replies
-from bot.card import final_card_text
+from bot.cards import CardPublisher
 from bot.replies.files import export_header
 from bot.text import t
 from services.delivery import DeliveryFailed
 from services.export import rows_to_csv
 from services.models import ExportRow, Nudge, SessionSummary, SummaryPart, SummaryProgress
-
-log = logging.getLogger(__name__)
 
 # 400 answers that mean the recipient does not exist for the bot (not that this one message
 # was wrong): Telegram's wording, lower-cased.
@@ -62,6 +59,7 @@ class TelegramNotifier:
     def __init__(self, bot: Bot, tz: tzinfo) -> None:
         self._bot = bot
         self._tz = tz
+        self._cards = CardPublisher(bot, tz)
 
     async def send_summary(
         self, summary: SessionSummary, progress: SummaryProgress | None = None
@@ -117,25 +115,7 @@ class TelegramNotifier:
         )
 
     async def _finish_card(self, summary: SessionSummary) -> None:
-        if summary.card_chat_id is None or summary.card_message_id is None:
-            return
-        try:
-            if summary.card_chat_id < 0:  # a group's card is a text message
-                await self._bot.edit_message_text(
-                    final_card_text(summary),
-                    chat_id=summary.card_chat_id,
-                    message_id=summary.card_message_id,
-                    reply_markup=None,
-                )
-            else:
-                await self._bot.edit_message_caption(
-                    chat_id=summary.card_chat_id,
-                    message_id=summary.card_message_id,
-                    caption=final_card_text(summary),
-                    reply_markup=None,
-                )
-        except TelegramError as exc:  # deleted by the teacher, too old: the summary counts
-            log.info("could not finalise the card of session %s: %s", summary.session_id, exc)
+        await self._cards.finalise(summary)
 
     async def send_nudge(self, nudge: Nudge) -> None:
         """Raises `DeliveryFailed` when Telegram refused it."""

@@ -32,8 +32,8 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
 from bot.bootstrap import StorageStartupError
 from bot.context import SERVICES_KEY
-from bot.handlers.common import wait_for_replies
 from bot.metrics import error_kind, metrics_of
+from bot.replying import wait_for_replies
 from bot.settings import Settings
 from bot.webserver import WebServer
 from services.errors import StorageUnavailable

@@ -74,6 +74,31 @@ def pytest_configure(config: pytest.Config) -> None:
         logging.getLogger(noisy).setLevel(logging.INFO)
 
 
+# The marker of every test, by the directory it lives in (registered in pyproject.toml).
+_MARKER_BY_DIR = {
+    "unit": "unit",
+    "bot": "bot",
+    "fakes": "contract",
+    "contract": "contract",
+    "integration": "integration",
+    "e2e": "e2e",
+    "faults": "faults",
+}
+_TESTS_ROOT = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test by its directory, so `-m "unit or bot or contract"` is the fast loop."""
+    for item in items:
+        try:
+            parts = Path(str(item.path)).resolve().relative_to(_TESTS_ROOT).parts
+        except ValueError:
+            continue
+        marker = _MARKER_BY_DIR.get(parts[0]) if len(parts) > 1 else None
+        if marker is not None:
+            item.add_marker(getattr(pytest.mark, marker))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """The bot token must never reach a log line at any level, in any test."""
     leaked = [line for line in _CAPTURE.lines if TOKEN in line or TOKEN.split(":")[1] in line]
@@ -189,7 +214,7 @@ async def clean_redis(redis_url: str) -> AsyncIterator[Redis]:
 @pytest.fixture
 async def clean_database(database_url: str) -> AsyncIterator[str]:
     """The database with the schema applied and every table emptied."""
-    from storage.migrate import apply_migrations
+    from storage.postgres.migrate import apply_migrations
 
     conn = await asyncpg.connect(database_url)
     try:

@@ -9,16 +9,16 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     ChatMemberHandler,
-    CommandHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
+from bot import gate
+from bot.commands import NEW, Command, Registry
 from bot.handlers import (
     admin,
     checkin,
-    common,
     corrections,
     courses,
     delivery,
@@ -26,10 +26,22 @@ from bot.handlers import (
     privacy,
     reports,
     sessions,
+    start,
 )
 
-# Only new messages: an edited "/checkin" must not run the command again.
-NEW = filters.UpdateType.MESSAGE
+# Every command: each handler module declares its own at its end. Menus and /help list them
+# by role (Role's order), in this order within a role.
+COMMANDS: tuple[Command, ...] = (
+    *checkin.COMMANDS,
+    *sessions.COMMANDS,
+    *courses.COMMANDS,
+    *start.COMMANDS,
+    *corrections.COMMANDS,
+    *reports.COMMANDS,
+    *admin.COMMANDS,
+    *privacy.COMMANDS,
+)
+REGISTRY = Registry(COMMANDS)
 
 
 def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -37,37 +49,10 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     # Group -1 runs before all others for every update: rate limits (a flooding account is
     # ignored, the process is paced), then duplicate deliveries dropped and the sender's
     # profile refreshed, in one Redis round trip.
-    application.add_handler(TypeHandler(Update, common.admit_update), group=-1)
+    application.add_handler(TypeHandler(Update, gate.admit_update), group=-1)
 
-    application.add_handler(CommandHandler("start", common.start_command, filters=NEW))
-    application.add_handler(CommandHandler("help", common.help_command, filters=NEW))
-    application.add_handler(CommandHandler("register", common.register_command, filters=NEW))
-    application.add_handler(
-        CommandHandler("start_session", sessions.start_session_command, filters=NEW)
-    )
-    application.add_handler(
-        CommandHandler("end_session", sessions.end_session_command, filters=NEW)
-    )
-    application.add_handler(CommandHandler("extend", sessions.extend_command, filters=NEW))
-    application.add_handler(CommandHandler("checkin", checkin.checkin_command, filters=NEW))
-    application.add_handler(CommandHandler("join", courses.join_command, filters=NEW))
-    application.add_handler(CommandHandler("new_course", courses.new_course_command, filters=NEW))
-    application.add_handler(CommandHandler("courses", courses.courses_command, filters=NEW))
-    application.add_handler(
-        CommandHandler("course_settings", courses.course_settings_command, filters=NEW)
-    )
-    application.add_handler(CommandHandler("mark", corrections.mark_command, filters=NEW))
-    application.add_handler(CommandHandler("report", reports.report_command, filters=NEW))
-    application.add_handler(CommandHandler("summary", reports.summary_command, filters=NEW))
-    application.add_handler(CommandHandler("history", reports.history_command, filters=NEW))
-    application.add_handler(CommandHandler("add_teacher", admin.add_teacher_command, filters=NEW))
-    application.add_handler(
-        CommandHandler("remove_teacher", admin.remove_teacher_command, filters=NEW)
-    )
-    application.add_handler(CommandHandler("teachers", admin.teachers_command, filters=NEW))
-    application.add_handler(CommandHandler("privacy", privacy.privacy_command, filters=NEW))
-    application.add_handler(CommandHandler("mydata", privacy.mydata_command, filters=NEW))
-    application.add_handler(CommandHandler("forgetme", privacy.forgetme_command, filters=NEW))
+    # Commands, each declared once in its module (see bot/commands.py).
+    REGISTRY.add_handlers(application)
 
     # Buttons. Each pattern names one button kind; its handler validates the data again.
     application.add_handler(CallbackQueryHandler(sessions.choose_course_button, pattern=r"^ss:"))
@@ -97,10 +82,10 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     # Anything that looks like a command and was not handled above (in a group, other bots'
     # commands are not ours to answer).
     application.add_handler(
-        MessageHandler(NEW & filters.ChatType.PRIVATE & filters.COMMAND, common.unknown_command)
+        MessageHandler(NEW & filters.ChatType.PRIVATE & filters.COMMAND, errors.unknown_command)
     )
     # A button we do not (or no longer) know, e.g. forged data: answer so the client stops.
-    application.add_handler(CallbackQueryHandler(common.unknown_button))
+    application.add_handler(CallbackQueryHandler(errors.unknown_button))
     # The user blocked or unblocked the bot in their private chat.
     application.add_handler(
         ChatMemberHandler(delivery.my_chat_member_update, ChatMemberHandler.MY_CHAT_MEMBER)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import replies
+from bot.commands import Command, Role
 from bot.context import AttnContext
-from bot.handlers.common import respond
+from bot.menus import refresh_commands_of
+from bot.replying import respond
 from services.roles import INVITE_PREFIX
 
 
@@ -41,9 +43,8 @@ async def teachers_command(update: Update, context: AttnContext) -> None:
     respond(context, update, replies.teachers_list(listing.configured, listing.invited))
 
 
-async def refresh_commands_of(context: AttnContext, user_id: int) -> None:
-    """Role changed: give the user the command menu of their new role."""
-    from bot.menus import set_user_commands
-
-    services = context.services
-    await set_user_commands(context.bot, services.roles, services.users, user_id, force=True)
+COMMANDS: tuple[Command, ...] = (
+    Command("add_teacher", add_teacher_command, Role.ADMIN),
+    Command("remove_teacher", remove_teacher_command, Role.ADMIN),
+    Command("teachers", teachers_command, Role.ADMIN),
+)

@@ -2,100 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from telegram import Chat, ReplyKeyboardRemove, Update
+from telegram import ReplyKeyboardRemove, Update
 
 from bot import replies
+from bot.cards import refresh_cards
+from bot.checkins import answer_student, parse_binding, reply_check_in
+from bot.commands import Command, Role
 from bot.context import AttnContext
-from bot.handlers.common import message_of, register_from_words, respond, send_later
-from bot.handlers.courses import REGISTER_ACTION
-from bot.handlers.sessions import GEO_ANCHOR_ACTION, ask_for_location, location_keyboard
-from bot.jobs import refresh_cards
+from bot.enrolment import register_from_words
 from bot.metrics import metrics_of
-from bot.private import deliver_privately, hide_message, in_group
-from bot.text import join
-from services.clock import from_ms, to_ms
+from bot.prompts import PendingAction, location_keyboard
+from bot.replying import message_of, respond, send_later
 from services.codes import normalize_code
 from services.errors import InvalidArgument
 from services.models import CheckInOutcome
 
-CHECKIN_ACTION = "checkin"
-GEO_CHECKIN_ACTION = "geo_checkin"
-
 
 async def checkin_command(update: Update, context: AttnContext) -> None:
-    """/checkin CODE, or /checkin alone to be asked for the code."""
+    """/checkin [code]: the code, or nothing to be asked for it (the next message is the code)."""
     user = update.effective_user
     assert user is not None
     args = context.args or []
     if not args:
-        await context.services.users.expect_reply(user.id, CHECKIN_ACTION)
+        await context.services.users.expect_reply(user.id, PendingAction.CHECKIN)
         send_later(context, update, answer_student(context, update, replies.ASK_FOR_CODE))
         return
     await reply_check_in(update, context, "".join(args))
-
-
-async def reply_check_in(
-    update: Update, context: AttnContext, code: str, session_id: str | None = None
-) -> None:
-    """Check in (typed code, or a scanned QR naming the session) and answer."""
-    user = update.effective_user
-    assert user is not None
-    result = await context.services.sessions.check_in(
-        user.id, code, context.locked_until, session_id
-    )
-    metrics_of(context.application).checkin(result.outcome)
-    text = replies.check_in_result(result, context.tz)
-    if in_group(update):
-        # The code was just posted where everyone can read it: say so, privately.
-        text = join([text, replies.CODE_LEAKED_TIP], "")
-    if result.outcome is CheckInOutcome.NEEDS_LOCATION and result.session_id:
-        # The code was valid just now: bind it to the session until the location arrives,
-        # so a rotation meanwhile does not refuse the student.
-        payload = binding_payload(result.session_id, code, context.services.sessions.now())
-        if await context.services.sessions.classroom_location_missing(result.session_id):
-            text = join([text, replies.CLASSROOM_LOCATION_MISSING], "")
-        if in_group(update):
-            send_later(context, update, hide_message(update))
-        await deliver_privately(
-            context,
-            update,
-            lambda _chat: ask_for_location(update, context, GEO_CHECKIN_ACTION, text, payload),
-        )
-        return
-    # Recorded: the answer goes out in the background, so the next check-in never waits for
-    # Telegram (or for the flood limiter) to take this one.
-    send_later(context, update, answer_student(context, update, text))
-
-
-def binding_payload(session_id: str, code: str, now: datetime) -> str:
-    """ "<session id> <code> <ms>": the session, the code as typed, when it was valid."""
-    return f"{session_id} {''.join(code.split())} {to_ms(now)}"
-
-
-def parse_binding(payload: str) -> tuple[str, str, datetime | None] | None:
-    """(session id, code, bound at) from a pending location check-in, or None."""
-    parts = payload.split(" ")
-    if len(parts) == 3 and parts[2].isascii() and parts[2].isdigit():
-        return parts[0], parts[1], from_ms(parts[2])
-    if len(parts) == 2:  # a prompt stored before codes were bound: judged again
-        return parts[0], parts[1], None
-    return None
-
-
-async def answer_student(context: AttnContext, update: Update, text: str) -> None:
-    """Answer a student: in their private chat; from a group, privately too (a code or a
-    name is never echoed into a group), with a short pointer in the group if that fails."""
-    chat, message = update.effective_chat, message_of(update)
-    assert chat is not None
-    if chat.type == Chat.PRIVATE:
-        await message.reply_text(text)
-        return
-    await hide_message(update)  # their message carries the code: keep it out of the group
-    await deliver_privately(
-        context, update, lambda chat_id: context.bot.send_message(chat_id, text)
-    )
 
 
 async def location_message(update: Update, context: AttnContext) -> None:
@@ -108,12 +40,12 @@ async def location_message(update: Update, context: AttnContext) -> None:
     user, message = update.effective_user, message_of(update)
     assert user is not None and message.location is not None
     expected = await context.services.users.take_expected_reply(
-        user.id, (GEO_ANCHOR_ACTION, GEO_CHECKIN_ACTION)
+        user.id, (PendingAction.GEO_ANCHOR, PendingAction.GEO_CHECKIN)
     )
     action, payload = expected if expected else ("", "")
     location = message.location
     forwarded = message.forward_origin is not None
-    if action == GEO_ANCHOR_ACTION or (
+    if action == PendingAction.GEO_ANCHOR or (
         not action and await teacher_awaits_anchor(context, user.id)
     ):
         session = await context.services.sessions.set_location(
@@ -122,7 +54,7 @@ async def location_message(update: Update, context: AttnContext) -> None:
         respond(context, update, replies.LOCATION_SET, reply_markup=ReplyKeyboardRemove())
         await refresh_cards(context, only=session.id)
         return
-    binding = parse_binding(payload) if action == GEO_CHECKIN_ACTION else None
+    binding = parse_binding(payload) if action == PendingAction.GEO_CHECKIN else None
     if binding is None:
         respond(context, update, replies.UNEXPECTED_LOCATION, reply_markup=ReplyKeyboardRemove())
         return
@@ -141,14 +73,14 @@ async def location_message(update: Update, context: AttnContext) -> None:
     metrics_of(context.application).checkin(result.outcome)
     if result.outcome is CheckInOutcome.LOCATION_NOT_READY:
         # Not the student's fault: keep their bound code and let them share again.
-        await context.services.users.expect_reply(user.id, GEO_CHECKIN_ACTION, payload)
+        await context.services.users.expect_reply(user.id, PendingAction.GEO_CHECKIN, payload)
         respond(context, update, replies.location_not_ready_kept())
         return
     if result.outcome is CheckInOutcome.LOCATION_REFUSED:
         # A forwarded or old location: the reply tells them to share their current one, so
         # the bound code and the share button must still be there when they do (the binding
         # keeps its original time, so this never stretches how long a code stays valid).
-        await context.services.users.expect_reply(user.id, GEO_CHECKIN_ACTION, payload)
+        await context.services.users.expect_reply(user.id, PendingAction.GEO_CHECKIN, payload)
         respond(
             context,
             update,
@@ -204,13 +136,16 @@ async def plain_text_message(update: Update, context: AttnContext) -> None:
     message = message_of(update)
     assert user is not None and message.text is not None
     expected = await context.services.users.take_expected_reply(
-        user.id, (CHECKIN_ACTION, REGISTER_ACTION)
+        user.id, (PendingAction.CHECKIN, PendingAction.REGISTER)
     )
     action = expected[0] if expected else None
-    if action == CHECKIN_ACTION:
+    if action == PendingAction.CHECKIN:
         await reply_check_in(update, context, message.text)
         return
-    if action == REGISTER_ACTION:
+    if action == PendingAction.REGISTER:
         await register_from_words(update, context, message.text.split())
         return
     respond(context, update, replies.PLAIN_TEXT_HINT)
+
+
+COMMANDS: tuple[Command, ...] = (Command("checkin", checkin_command, Role.STUDENT),)

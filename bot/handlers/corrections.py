@@ -5,8 +5,9 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import replies
+from bot.commands import Command, Role
 from bot.context import AttnContext
-from bot.handlers.common import respond
+from bot.replying import respond
 from services.corrections import STATUS_WORDS
 
 
@@ -31,3 +32,6 @@ async def mark_command(update: Update, context: AttnContext) -> None:
     student, status, session_id = parsed
     correction = await context.services.corrections.mark(user.id, student, status, session_id)
     respond(context, update, replies.corrected(correction))
+
+
+COMMANDS: tuple[Command, ...] = (Command("mark", mark_command, Role.TEACHER),)

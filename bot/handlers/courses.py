@@ -1,16 +1,17 @@
-"""Courses: creating and listing them (teachers), joining them (students)."""
+"""Courses: creating and listing them (teachers), joining them and registering (students)."""
 
 from __future__ import annotations
 
 from telegram import Update
 
 from bot import replies
+from bot.commands import Command, Role
 from bot.context import AttnContext
-from bot.handlers.common import profile_of, respond
-from services.courses import Enrolment, parse_course_setting
+from bot.enrolment import register_from_words, reply_enrolment
+from bot.private import hide_message, in_group
+from bot.replying import profile_of, respond, send_later
+from services.courses import parse_course_setting
 from services.errors import InvalidArgument
-
-REGISTER_ACTION = "register"
 
 
 async def new_course_command(update: Update, context: AttnContext) -> None:
@@ -54,16 +55,6 @@ async def course_settings_command(update: Update, context: AttnContext) -> None:
     respond(context, update, replies.course_settings(course))
 
 
-async def reply_enrolment(update: Update, context: AttnContext, enrolment: Enrolment) -> None:
-    """Confirm the enrolment; ask for the student's name if we do not have it yet."""
-    user = update.effective_user
-    assert user is not None
-    respond(context, update, replies.joined(enrolment))
-    if enrolment.needs_name:
-        await context.services.users.expect_reply(user.id, REGISTER_ACTION)
-        respond(context, update, replies.ASK_FOR_NAME)
-
-
 async def join_command(update: Update, context: AttnContext) -> None:
     """/join <course code>"""
     user = update.effective_user
@@ -76,3 +67,25 @@ async def join_command(update: Update, context: AttnContext) -> None:
         raise InvalidArgument("join_code", "format")
     enrolment = await context.services.courses.join_by_code(profile_of(user), "".join(args))
     await reply_enrolment(update, context, enrolment)
+
+
+async def register_command(update: Update, context: AttnContext) -> None:
+    """/register <full name> [student number]"""
+    user = update.effective_user
+    assert user is not None
+    args = list(context.args or [])
+    if not args:
+        respond(context, update, replies.REGISTER_USAGE)
+        return
+    if in_group(update):  # a name and a student number: keep them out of the group
+        send_later(context, update, hide_message(update))
+    await register_from_words(update, context, args)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("join", join_command, Role.STUDENT),
+    Command("register", register_command, Role.STUDENT),
+    Command("new_course", new_course_command, Role.TEACHER),
+    Command("courses", courses_command, Role.TEACHER),
+    Command("course_settings", course_settings_command, Role.TEACHER),
+)

@@ -9,9 +9,9 @@ from telegram.constants import ChatMemberStatus, ChatType
 
 from bot import replies
 from bot.context import AttnContext
-from bot.handlers.common import respond_with
 from bot.metrics import metrics_of
 from bot.notifier import TelegramNotifier, classified
+from bot.replying import respond_with
 from services.delivery import DeliveryFailed
 from services.errors import StorageUnavailable
 

@@ -1,4 +1,5 @@
-"""The one error handler: domain errors become short replies, the rest is logged and excused."""
+"""The one error handler (domain errors become short replies, the rest is logged and
+excused), and the answers to commands and buttons the bot does not know."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.context import AttnContext
 from bot.metrics import error_kind, metrics_of
 from bot.notifier import delivery_failure
 from bot.private import deliver_privately, in_group
+from bot.replying import respond
 from bot.telegram_limits import alert_text
 from services.corrections import AmbiguousStudent, NoRoster, SessionBusy, StudentNotFound
 from services.delivery import DeliveryFailed
@@ -86,3 +88,14 @@ async def error_handler(update: object, context: AttnContext) -> None:
             await context.bot.send_message(update.effective_chat.id, text)
     except TelegramError:
         log.warning("could not send the error reply", exc_info=True)
+
+
+async def unknown_command(update: Update, context: AttnContext) -> None:
+    respond(context, update, replies.UNKNOWN_COMMAND)
+
+
+async def unknown_button(update: Update, context: AttnContext) -> None:
+    """A button we do not (or no longer) know, e.g. forged data: answer so the client stops."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(replies.BAD_BUTTON, show_alert=True)

@@ -6,8 +6,9 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.error import BadRequest
 
 from bot import replies
+from bot.commands import Command, Role
 from bot.context import AttnContext
-from bot.handlers.common import respond
+from bot.replying import respond
 from services.errors import OpenSessionBlocksForget
 
 FORGET_YES = "fg:yes"
@@ -71,3 +72,10 @@ async def _answer_in_place(query: CallbackQuery, text: str) -> None:
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("mydata", mydata_command, Role.EVERYONE),
+    Command("forgetme", forgetme_command, Role.EVERYONE),
+    Command("privacy", privacy_command, Role.EVERYONE),
+)

@@ -8,11 +8,12 @@ import re
 from telegram import InputFile, Update
 
 from bot import replies
+from bot.commands import Command, Role
 from bot.context import AttnContext
-from bot.handlers.common import respond, respond_to_sender
 from bot.notifier import TelegramNotifier
 from bot.private import in_group, point_group_to_private
 from bot.replies.files import report_labels
+from bot.replying import respond, respond_to_sender
 from bot.text import t
 from services.delivery import DeliveryFailed
 from services.report_files import report_chart, report_xlsx
@@ -83,3 +84,10 @@ async def summary_command(update: Update, context: AttnContext) -> None:
         return
     # Delivered now: a copy still queued, or missed earlier, is not sent a second time.
     await context.services.delivery.summary_sent_on_request(summary.session_id)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("history", history_command, Role.STUDENT),
+    Command("report", report_command, Role.TEACHER),
+    Command("summary", summary_command, Role.TEACHER),
+)

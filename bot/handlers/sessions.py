@@ -6,21 +6,22 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from telegram import InputFile, KeyboardButton, ReplyKeyboardMarkup, Update
+from telegram import ReplyKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import keyboards, replies
-from bot.card import parse_card_data, qr_png, render_card
+from bot.card import parse_card_data
+from bot.cards import CardPublisher, publisher_of, refresh_cards
+from bot.commands import Command, Role
 from bot.context import AttnContext
-from bot.handlers.common import respond
-from bot.jobs import refresh_cards
 from bot.private import open_bot_link, point_group_to_private, unreachable
+from bot.prompts import PendingAction, ask_for_location, location_keyboard
+from bot.replying import respond
 from bot.telegram_limits import alert_text
 from services.courses import match_course
 from services.errors import NoOpenSession
-from services.models import CardState, Course, Session
+from services.models import Course, Session
 from services.numbers import looks_like_number
-from services.qr import checkin_link
 from services.sessions import (
     StartOptions,
     clean_title,
@@ -69,9 +70,6 @@ async def start_session_command(update: Update, context: AttnContext) -> None:
     await open_session(update, context, course, start, chat.id)
 
 
-GEO_ANCHOR_ACTION = "geo_anchor"
-
-
 @dataclass
 class SessionOptions:
     rotation: int | None = None
@@ -93,26 +91,6 @@ def parse_session_options(args: list[str]) -> SessionOptions:
             continue
         args.remove(word)
     return options
-
-
-def location_keyboard() -> ReplyKeyboardMarkup:
-    """Telegram's share-location button (it works in private chats only)."""
-    return ReplyKeyboardMarkup(
-        [[KeyboardButton(replies.SHARE_LOCATION_BUTTON, request_location=True)]],
-        one_time_keyboard=True,
-        resize_keyboard=True,
-    )
-
-
-async def ask_for_location(
-    update: Update, context: AttnContext, action: str, text: str, payload: str = ""
-) -> None:
-    """Ask for a location with Telegram's share-location button, in the user's private chat;
-    the answer is expected."""
-    user = update.effective_user
-    assert user is not None
-    await context.services.users.expect_reply(user.id, action, payload)
-    await context.bot.send_message(user.id, text, reply_markup=location_keyboard())
 
 
 async def choose_course_button(update: Update, context: AttnContext) -> None:
@@ -178,12 +156,14 @@ async def open_session(
     session = await context.services.sessions.start_session(
         user.id, chat_id, start.minutes, start.title, course, start.rotation_seconds, start.geo
     )
-    if chat_id > 0:
+    if not CardPublisher.in_group(chat_id):
         await post_card(context, chat_id, session)
     elif not await post_group_session(update, context, chat_id, session):
         return
     if session.geo:
-        await ask_for_location(update, context, GEO_ANCHOR_ACTION, replies.ASK_TEACHER_LOCATION)
+        await ask_for_location(
+            update, context, PendingAction.GEO_ANCHOR, replies.ASK_TEACHER_LOCATION
+        )
 
 
 async def post_group_session(
@@ -202,16 +182,8 @@ async def post_group_session(
     half-open and nothing needs redoing; the teacher gets one line saying why there is no
     card in the group (never "something went wrong").
     """
-    me = context.bot.username
-    view = render_card(CardState(session, 0), session.started_at, context.tz, me, False)
-    link = checkin_link(me, session.id, session.code)
     try:
-        private = await context.bot.send_photo(
-            session.teacher_id,
-            InputFile(qr_png(link), filename="checkin.png"),
-            caption=view.text,
-            reply_markup=view.keyboard,
-        )
+        message_id, view = await publisher_of(context).post(session.teacher_id, session)
     except TelegramError as exc:
         # Whatever the error, the teacher may not have the code: drop the session rather
         # than leave one open that blocks their next start.
@@ -221,7 +193,7 @@ async def post_group_session(
         await point_group_to_private(context, update, per_group_window=False)
         return False
     await context.services.sessions.attach_code_card(
-        session, session.teacher_id, private.message_id, view.fingerprint
+        session, session.teacher_id, message_id, view.fingerprint
     )
     try:
         await post_card(context, chat_id, session)
@@ -255,24 +227,10 @@ def group_refuses_bot(exc: TelegramError) -> bool:
 
 
 async def post_card(context: AttnContext, chat_id: int, session: Session) -> None:
-    """Post the session's live card in the chat: in a private chat a QR photo with the code,
-    count, time left and buttons; in a group the same without code or QR."""
-    state = CardState(session, 0)
-    in_group = chat_id < 0
-    view = render_card(state, session.started_at, context.tz, context.bot.username, in_group)
-    if in_group:
-        message = await context.bot.send_message(chat_id, view.text, reply_markup=view.keyboard)
-    else:
-        link = checkin_link(context.bot.username, session.id, session.code)
-        message = await context.bot.send_photo(
-            chat_id,
-            InputFile(qr_png(link), filename="checkin.png"),
-            caption=view.text,
-            reply_markup=view.keyboard,
-        )
-    await context.services.sessions.attach_card(
-        session, chat_id, message.message_id, view.fingerprint
-    )
+    """Post the session's live card in the chat (see `CardPublisher.post`) and remember it,
+    so the refresh keeps it current."""
+    message_id, view = await publisher_of(context).post(chat_id, session)
+    await context.services.sessions.attach_card(session, chat_id, message_id, view.fingerprint)
 
 
 async def end_session_command(update: Update, context: AttnContext) -> None:
@@ -318,7 +276,7 @@ async def card_button(update: Update, context: AttnContext) -> None:
             return
         if not session.is_open(sessions.now()):
             raise NoOpenSession()
-        await context.services.users.expect_reply(user.id, GEO_ANCHOR_ACTION, session.id)
+        await context.services.users.expect_reply(user.id, PendingAction.GEO_ANCHOR, session.id)
         await answer_privately(
             update,
             context,
@@ -356,3 +314,10 @@ async def answer_privately(
         await query.answer(url=open_bot_link(context.bot.username))
         return
     await query.answer(notice)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start_session", start_session_command, Role.TEACHER),
+    Command("end_session", end_session_command, Role.TEACHER),
+    Command("extend", extend_command, Role.TEACHER),
+)

@@ -38,14 +38,6 @@ from bot.replies.checkins import (
     location_not_ready_kept,
     open_bot_first,
 )
-from bot.replies.commands import (
-    ADMIN_COMMANDS,
-    PRIVACY_COMMANDS,
-    STUDENT_COMMANDS,
-    TEACHER_COMMANDS,
-    commands_for,
-    help_text,
-)
 from bot.replies.courses import (
     COURSE_SETTINGS_USAGE,
     JOIN_USAGE,
@@ -81,7 +73,6 @@ from bot.replies.general import (
     not_delivered,
     number_out_of_range,
     registered,
-    welcome,
 )
 from bot.replies.privacy import (
     FORGET_CANCELLED,
@@ -117,7 +108,6 @@ from bot.replies.sessions import (
 )
 
 __all__ = [
-    "ADMIN_COMMANDS",
     "ASK_FOR_CODE",
     "ASK_FOR_NAME",
     "ASK_TEACHER_LOCATION",
@@ -151,7 +141,6 @@ __all__ = [
     "NO_ROSTER",
     "NO_SUMMARY",
     "PLAIN_TEXT_HINT",
-    "PRIVACY_COMMANDS",
     "PRIVATE_CHAT_OPENED",
     "PRIVATE_REPLY_FAILED",
     "REGISTER_USAGE",
@@ -161,9 +150,7 @@ __all__ = [
     "SESSION_ENDED_ALERT",
     "SHARE_LOCATION_BUTTON",
     "SLOW_DOWN",
-    "STUDENT_COMMANDS",
     "SUMMARY_NAME_LIMIT",
-    "TEACHER_COMMANDS",
     "TEACHER_WELCOME",
     "THE_SUMMARY",
     "UNAVAILABLE",
@@ -178,7 +165,6 @@ __all__ = [
     "check_in_result",
     "checked_in_count",
     "choose_course",
-    "commands_for",
     "corrected",
     "course_created",
     "course_settings",
@@ -189,7 +175,6 @@ __all__ = [
     "forget_confirm",
     "forget_refused_open_session",
     "forgotten",
-    "help_text",
     "history_text",
     "invalid_argument",
     "invite_link",
@@ -214,5 +199,4 @@ __all__ = [
     "teacher_invite",
     "teacher_removed",
     "teachers_list",
-    "welcome",
 ]

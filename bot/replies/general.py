@@ -27,11 +27,6 @@ PRIVATE_REPLY_FAILED = t("private.reply_failed")
 PRIVATE_CHAT_OPENED = t("private.chat_opened")
 
 
-def welcome(first_name: str, is_teacher: bool) -> Text:
-    hello = t("welcome.hello", name=first_name)
-    return t("welcome.teacher" if is_teacher else "welcome.student", hello=hello)
-
-
 def registered(full_name: str, student_number: str | None) -> Text:
     if student_number:
         return t("register.done_number", name=full_name, number=student_number)

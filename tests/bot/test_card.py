@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from telegram.ext import CallbackContext
 
-from bot.jobs import refresh_cards
+from bot.cards import refresh_cards
 from services.clock import ManualClock
 from tests.conftest import TEACHER_ID
 from tests.support.bot_harness import ApiCall, BotHarness, assert_valid_telegram_html

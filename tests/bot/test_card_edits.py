@@ -6,7 +6,7 @@ import re
 
 from telegram.ext import CallbackContext
 
-from bot.jobs import refresh_cards
+from bot.cards import refresh_cards
 from services.clock import ManualClock
 from tests.conftest import TEACHER_ID
 from tests.support.bot_harness import BotHarness

@@ -13,8 +13,9 @@ from telegram.ext import CallbackContext, TypeHandler
 
 from bot.app import build_application
 from bot.bootstrap import Services
-from bot.handlers.common import PENDING_REPLIES_KEY
-from bot.jobs import CARD_EDITS_KEY, CARD_INTERVAL_KEY, refresh_cards, refresh_cards_task
+from bot.cards import CARD_EDITS_KEY, CARD_INTERVAL_KEY, refresh_cards
+from bot.jobs import refresh_cards_task
+from bot.replying import PENDING_REPLIES_KEY
 from services.clock import ManualClock
 from tests.conftest import ADMIN_ID, TEACHER_ID, make_settings
 from tests.support.bot_harness import BotHarness

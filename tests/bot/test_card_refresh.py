@@ -11,8 +11,8 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import CallbackContext
 
-from bot.handlers.common import wait_for_replies
-from bot.jobs import refresh_cards
+from bot.cards import refresh_cards
+from bot.replying import wait_for_replies
 from services.clock import ManualClock
 from tests.conftest import ADMIN_ID, TEACHER_ID
 from tests.support.bot_harness import BotHarness

@@ -6,6 +6,7 @@ import re
 
 from redis.asyncio import Redis
 
+from bot.prompts import PendingAction
 from services.clock import ManualClock
 from tests.bot.test_roles_privacy import everything_stored
 from tests.conftest import TEACHER_ID
@@ -37,9 +38,7 @@ async def test_location_outcomes(
     [forwarded_anchor] = await bot.send_location(TEACHER_ID, *HALL, forwarded=True)
     assert "not a forwarded one" in forwarded_anchor
     await bot.send(TEACHER_ID, "/start_session")  # refused: already open; nothing changes
-    from bot.handlers.sessions import GEO_ANCHOR_ACTION
-
-    await bot.services.users.expect_reply(TEACHER_ID, GEO_ANCHOR_ACTION)
+    await bot.services.users.expect_reply(TEACHER_ID, PendingAction.GEO_ANCHOR)
     [saved] = await bot.send_location(TEACHER_ID, *HALL)
     assert "Classroom location saved" in saved
 

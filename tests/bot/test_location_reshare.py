@@ -8,7 +8,7 @@ import re
 from redis.asyncio import Redis
 from telegram.ext import CallbackContext
 
-from bot.jobs import refresh_cards
+from bot.cards import refresh_cards
 from services.clock import ManualClock
 from tests.bot.test_location import HALL, NEARBY
 from tests.conftest import TEACHER_ID

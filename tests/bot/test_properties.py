@@ -13,14 +13,12 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from bot import replies
+from bot.handlers import REGISTRY
 from tests.conftest import ADMIN_ID, TEACHER_ID
 from tests.support.bot_harness import BotHarness, assert_valid_telegram_html
 
 STUDENT = 51_515
-COMMANDS = sorted(
-    {name for name, _ in replies.commands_for(True, True)}
-    | {"start", "frobnicate", "checkin@attn_test_bot"}
-)
+COMMANDS = sorted({c.name for c in REGISTRY} | {"start", "frobnicate", "checkin@attn_test_bot"})
 REJECTIONS = [
     replies.UNKNOWN_COMMAND,
     replies.NOT_A_TEACHER,

@@ -7,7 +7,7 @@ import re
 import asyncpg
 from redis.asyncio import Redis
 
-from bot import replies
+from bot.handlers import REGISTRY
 from services.clock import ManualClock
 from tests.conftest import ADMIN_ID, TEACHER_ID
 from tests.support.bot_harness import ApiCall, BotHarness
@@ -33,10 +33,12 @@ def menu_calls(bot: BotHarness, chat_id: int | None) -> list[ApiCall]:
 
 async def test_menus_per_role_at_start(bot: BotHarness) -> None:
     [default] = menu_calls(bot, None)
-    student = [name for name, _ in replies.commands_for(False, False)]
+    student = [c.name for c in REGISTRY.visible_to(is_teacher=False, is_admin=False)]
     assert command_names(default) == student
     [teacher] = menu_calls(bot, TEACHER_ID)
-    assert command_names(teacher) == [name for name, _ in replies.commands_for(True, False)]
+    assert command_names(teacher) == [
+        c.name for c in REGISTRY.visible_to(is_teacher=True, is_admin=False)
+    ]
     [admin] = menu_calls(bot, ADMIN_ID)
     assert "add_teacher" in command_names(admin) and "start_session" in command_names(admin)
     assert "start_session" not in command_names(default)

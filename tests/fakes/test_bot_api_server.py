@@ -646,7 +646,8 @@ async def test_input_media_needs_media_field(fake: FakeBotApi) -> None:
             400,
             "Bad Request: can't parse InputMedia: media not found",
         )
-        assert fake.message(USER, card.message_id)["caption"] == "card"
+        kept = fake.message(USER, card.message_id)
+        assert kept is not None and kept["caption"] == "card"
         # What works.
         for media in (
             InputMediaPhoto(png, caption="bytes"),

@@ -81,7 +81,7 @@ class Stores:
 
     def reset(self) -> None:
         """Empty the Redis database, apply the schema, empty every table."""
-        from storage.migrate import apply_migrations
+        from storage.postgres.migrate import apply_migrations
 
         client = self.redis()
         try:

@@ -212,8 +212,9 @@ _BOT_SCRIPT = """
 import json, sys, time
 from pathlib import Path
 import storage.embedded as embedded
+import storage.embedded.process as process
 if sys.argv[2] == "no-pdeathsig":  # simulate a platform without PR_SET_PDEATHSIG
-    embedded._child_setup = lambda sig: (lambda: None)
+    process.child_setup = lambda sig: (lambda: None)
 data = Path(sys.argv[1])
 r = embedded.start_embedded_redis(data)
 p = embedded.start_embedded_postgres(data)

@@ -20,7 +20,7 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.app import AnyApplication, build_application
 from bot.bootstrap import Services
-from bot.handlers.common import wait_for_replies
+from bot.replying import wait_for_replies
 from bot.settings import Settings
 from tests.fakes.bot_api_server import FakeBotApi
 from tests.support import catalog_check

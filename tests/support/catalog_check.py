@@ -151,15 +151,6 @@ def _segments(text: str) -> bool:
     return False
 
 
-def _pending_registry() -> set[str]:
-    """Command descriptions still in the old lists of `bot.replies` (the command registry
-    moves them into the catalog as `command.<name>.about`); gone once the lists are."""
-    from bot import replies
-
-    lists = ("STUDENT_COMMANDS", "TEACHER_COMMANDS", "ADMIN_COMMANDS", "PRIVACY_COMMANDS")
-    return {about for name in lists for _, about in getattr(replies, name, [])}
-
-
 def from_catalog(text: str) -> bool:
     if isinstance(text, Text) or not text.strip():
         return True
@@ -207,9 +198,8 @@ def user_texts(params: dict[str, Any]) -> Iterator[tuple[str, str]]:
 
 def violations(method: str, params: dict[str, Any]) -> list[str]:
     """What this call sends that is not catalog text, as readable lines."""
-    pending = _pending_registry() if method == "setMyCommands" else set()
     return [
         f"{method} {where}: {text!r}"
         for where, text in user_texts(params)
-        if text not in pending and not from_catalog(text)
+        if not from_catalog(text)
     ]

@@ -22,7 +22,8 @@ from pathlib import Path
 import redis
 import redis.exceptions
 
-from storage.embedded import _log_tail, _redis_executable, _spawn, _stop_child
+from storage.embedded.process import log_tail, spawn, stop_child
+from storage.embedded.redis import redis_executable
 
 SLOTS = 16384
 START_TIMEOUT = 10.0
@@ -79,8 +80,8 @@ def _spawn_node(node_dir: Path, port: int, settings: list[str]) -> subprocess.Po
     node_dir.mkdir(parents=True, exist_ok=True)
     config_path = node_dir / "redis.conf"
     config_path.write_text(_node_config(node_dir, port, settings))
-    return _spawn(
-        [_redis_executable(), str(config_path)],
+    return spawn(
+        [redis_executable(), str(config_path)],
         cwd=node_dir,
         log_path=node_dir / "stdout.log",
         death_signal=signal.SIGTERM,
@@ -98,7 +99,7 @@ def _wait_for_ping(port: int, process: subprocess.Popen[bytes], node_dir: Path) 
             if process.poll() is not None:
                 raise RuntimeError(
                     f"Redis on port {port} exited with {process.returncode}:\n"
-                    + _log_tail(node_dir / "redis.log")
+                    + log_tail(node_dir / "redis.log")
                 )
             try:
                 client.ping()
@@ -127,7 +128,7 @@ class LocalRedisServer:
 
     def stop(self) -> None:
         if self._process is not None:
-            _stop_child(self._process, signal.SIGTERM, "test Redis")
+            stop_child(self._process, signal.SIGTERM, "test Redis")
             self._process = None
 
 
@@ -157,7 +158,7 @@ class LocalRedisCluster:
     def stop(self) -> None:
         """SIGTERM every node (SIGKILL after a while); idempotent."""
         while self._processes:
-            _stop_child(self._processes.pop(), signal.SIGTERM, "Redis Cluster node")
+            stop_child(self._processes.pop(), signal.SIGTERM, "Redis Cluster node")
 
     def __enter__(self) -> LocalRedisCluster:
         return self.start()

@@ -6,7 +6,7 @@ import signal
 import time
 from pathlib import Path
 
-from storage.embedded import _stop_child
+from storage.embedded.process import stop_child
 from tests.support.redis_cluster import LocalRedisServer, _spawn_node, _wait_for_ping
 
 
@@ -26,7 +26,7 @@ class RestartableRedisServer(LocalRedisServer):
 
     def stop_server(self) -> None:
         if self._process is not None:
-            _stop_child(self._process, signal.SIGTERM, "test Redis")
+            stop_child(self._process, signal.SIGTERM, "test Redis")
             self._process = None
 
     def start_again(self) -> float:

@@ -21,7 +21,7 @@ from services.models import (
 
 @dataclass
 class InMemoryRecordStore:
-    """Behaves like `PostgresRecordStore`: idempotent writes, leased outbox."""
+    """Behaves like the stores in `storage/postgres/`: idempotent writes, leased outbox."""
 
     sessions: dict[str, Session] = field(default_factory=dict)
     attendance: dict[tuple[str, int], CheckIn] = field(default_factory=dict)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot import replies
+from bot.commands import welcome
+from bot.handlers import REGISTRY
 from services.models import AttendanceLine, AttendanceStatus, SessionSummary
 from tests.support.bot_harness import assert_valid_telegram_html
 
@@ -34,5 +36,6 @@ def test_every_fixed_reply_is_valid_telegram_html() -> None:
     assert len(texts) > 10
     for text in texts:
         assert_valid_telegram_html(text)
-    assert_valid_telegram_html(replies.help_text(True))
-    assert_valid_telegram_html(replies.help_text(False))
+    for is_teacher, is_admin in ((False, False), (True, False), (True, True)):
+        assert_valid_telegram_html(REGISTRY.help_text(is_teacher=is_teacher, is_admin=is_admin))
+        assert_valid_telegram_html(welcome(REGISTRY, "<Ada>", is_teacher=is_teacher))

@@ -9,22 +9,6 @@ MESSAGES: dict[str, Message] = {
     "plural.students": Plural(one="{count} student", other="{count} students"),
     "common.none": "—",
     "common.more_line": "\n… and {count} more",
-    "welcome.hello": "Hi {name}! I take attendance for classes.",
-    "welcome.teacher": (
-        "{hello}\n\n"
-        "• /start_session [minutes] [title] opens a session and gives you a code to show.\n"
-        "• Students send /checkin CODE to me.\n"
-        "• /end_session closes it; you get a summary of who checked in.\n\n"
-        "/help lists everything you can do."
-    ),
-    "welcome.student": (
-        "{hello}\n\n"
-        "When your teacher shows a code, send it to me like this: /checkin K7M2QX\n"
-        "Use /register Your Full Name so your teacher sees your real name.\n\n"
-        "/help lists everything you can do."
-    ),
-    "help.heading": "<b>Commands</b>",
-    "help.line": "/{name} — {about}",
     "hint.unexpected_location": "I wasn't expecting a location. To check in, send /checkin CODE.",
     "hint.plain_text": "To check in, send /checkin followed by the code, like: /checkin K7M2QX",
     "register.usage": (

@@ -37,9 +37,9 @@ class Migration:
 
 
 def available_migrations() -> list[Migration]:
-    """The migrations shipped in `storage/migrations`, ordered by number."""
+    """The migrations shipped in `storage/postgres/migrations`, ordered by number."""
     found = []
-    for entry in resources.files("storage").joinpath("migrations").iterdir():
+    for entry in resources.files("storage.postgres").joinpath("migrations").iterdir():
         match = re.fullmatch(r"(\d{4})_(\w+)\.sql", entry.name)
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text("utf-8")))

@@ -1,0 +1,312 @@
+"""Session cards in chats: one publisher posts, refreshes and finalises every card.
+
+A card in a private chat is a photo, the QR of the check-in link, with the code, the count,
+the time left and the buttons in its caption. A card in a group is a text message with the
+same count and buttons but never the code or the QR (absent friends read groups too). Only
+`CardPublisher` knows that difference: the handlers post through it, the refresh below edits
+through it, the notifier finalises through it. What a card shows is rendered in bot/card.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Collection
+from datetime import datetime, timedelta, tzinfo
+from typing import Any, Literal
+
+from telegram import Bot, InputFile, InputMediaPhoto
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from bot.card import CardView, final_card_text, qr_png, render_card
+from bot.context import AttnContext
+from services.models import CardState, Session, SessionSummary
+from services.qr import checkin_link
+
+log = logging.getLogger(__name__)
+
+CardKind = Literal["card", "code_card"]
+"""A session's card in the chat it was started from, or a group session's private code card
+(QR, code, buttons) that the teacher projects."""
+
+
+class CardPublisher:
+    """Posts, edits and finalises a session's card: a QR photo privately, text in a group."""
+
+    def __init__(self, bot: Bot, tz: tzinfo) -> None:
+        self._bot = bot
+        self._tz = tz
+
+    @staticmethod
+    def in_group(chat_id: int) -> bool:
+        """A group's (or channel's) id is negative, a private chat's is the user's id."""
+        return chat_id < 0
+
+    def view(self, state: CardState, now: datetime, chat_id: int) -> CardView:
+        """What the card in this chat shows for this state."""
+        return render_card(state, now, self._tz, self._bot.username, self.in_group(chat_id))
+
+    async def post(self, chat_id: int, session: Session) -> tuple[int, CardView]:
+        """Post the new session's live card in the chat: (its message id, what it shows)."""
+        view = self.view(CardState(session, 0), session.started_at, chat_id)
+        if self.in_group(chat_id):
+            message = await self._bot.send_message(chat_id, view.text, reply_markup=view.keyboard)
+        else:
+            message = await self._bot.send_photo(
+                chat_id,
+                InputFile(qr_png(self._link(session)), filename="checkin.png"),
+                caption=view.text,
+                reply_markup=view.keyboard,
+            )
+        return message.message_id, view
+
+    async def edit(
+        self, chat_id: int, message_id: int, session: Session, view: CardView, new_code: bool
+    ) -> None:
+        """Show `view` on the card; a private card's QR image is replaced when `new_code`."""
+        if self.in_group(chat_id):
+            await self._bot.edit_message_text(
+                view.text, chat_id=chat_id, message_id=message_id, reply_markup=view.keyboard
+            )
+        elif new_code:
+            await self._bot.edit_message_media(
+                self._qr_photo(session, view),
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=view.keyboard,
+            )
+        else:
+            await self._bot.edit_message_caption(
+                chat_id=chat_id,
+                message_id=message_id,
+                caption=view.text,
+                reply_markup=view.keyboard,
+            )
+
+    async def finalise(self, summary: SessionSummary) -> None:
+        """The card once the summary went out: final text, no buttons. Best effort: a card
+        deleted by the teacher, or too old to edit, does not make the summary fail."""
+        chat_id, message_id = summary.card_chat_id, summary.card_message_id
+        if chat_id is None or message_id is None:
+            return
+        text = final_card_text(summary)
+        try:
+            if self.in_group(chat_id):
+                await self._bot.edit_message_text(
+                    text, chat_id=chat_id, message_id=message_id, reply_markup=None
+                )
+            else:
+                await self._bot.edit_message_caption(
+                    chat_id=chat_id, message_id=message_id, caption=text, reply_markup=None
+                )
+        except TelegramError as exc:
+            log.info("could not finalise the card of session %s: %s", summary.session_id, exc)
+
+    def _link(self, session: Session) -> str:
+        return checkin_link(self._bot.username, session.id, session.code)
+
+    def _qr_photo(self, session: Session, view: CardView) -> InputMediaPhoto:
+        """The card's new photo: the QR of the current check-in link, uploaded as attach://
+        (an InputFile without attach=True leaves InputMedia with no "media" field, and
+        Telegram answers "Can't parse InputMedia: media not found": the QR froze)."""
+        return InputMediaPhoto(
+            InputFile(qr_png(self._link(session)), filename="checkin.png", attach=True),
+            caption=view.text,
+            parse_mode=ParseMode.HTML,
+        )
+
+
+def publisher_of(context: AttnContext) -> CardPublisher:
+    return CardPublisher(context.bot, context.tz)
+
+
+CARD_INTERVAL_KEY = "card_refresh_seconds"
+CARD_EDIT_CONCURRENCY = 8
+"""Card edits one refresh has under way at once. Each is in its own chat, so none waits
+behind another chat's flood pacing; bounded so a thousand live cards do not open a thousand
+requests at once (the flood limiter spaces them anyway)."""
+CARD_EDITS_KEY = "card_edits_under_way"  # bot_data: edits the refresh job left running
+_CARD_GONE = (
+    "message to edit not found",
+    "message can't be edited",
+    "message_id_invalid",
+    "group chat was upgraded",
+    "have no rights",
+    "not enough rights",
+)
+"""Parts of a 400 that mean the card will never be editable again in this session."""
+
+CardEdit = Callable[[bool], Awaitable[Any]]
+
+
+def card_interval(context: AttnContext) -> float:
+    """Seconds between two edits of one card (a new code is shown at once)."""
+    return float(context.application.bot_data.get(CARD_INTERVAL_KEY, 5.0))
+
+
+async def refresh_cards(
+    context: AttnContext,
+    only: str | None = None,
+    among: Collection[str] | None = None,
+    wait: float | None = None,
+) -> int:
+    """Edit every live card whose content changed, at most once per refresh interval each
+    (a new code at once); `only` one session, or those `among` a few. How many were edited.
+
+    The check-and-claim is one Redis step per card, so with several processes one card is
+    edited by one of them at a time. The QR image is replaced only when the code changed.
+    A group session has two cards (the group's, and the teacher's private code card that is
+    projected): each is edited, refused and let go on its own. Cards of different chats are
+    edited concurrently, so one chat's queue (a group's flood pacing, a flood wait) never
+    holds up another class's card; Telegram's refusal of one edit never stops the others.
+    With `wait`, edits still under way after that many seconds (a card waiting for its
+    group's turn, a flood wait) finish in the background: the periodic job (one run at a
+    time) then keeps every other card fresh meanwhile.
+    """
+    services = context.services
+    interval = card_interval(context)
+    now = services.sessions.now()
+    publisher = publisher_of(context)
+    edits: list[Callable[[], Awaitable[int]]] = []
+    for state in await services.sessions.card_states():
+        session = state.session
+        if (only is not None and session.id != only) or (
+            among is not None and session.id not in among
+        ):
+            continue
+        if (
+            state.code_card_live
+            and session.code_card_chat_id is not None
+            and session.code_card_message_id is not None
+        ):
+            edits.append(
+                functools.partial(
+                    refresh_card, context, publisher, state, now, interval, "code_card"
+                )
+            )
+        if (
+            state.card_live
+            and session.card_chat_id is not None
+            and session.card_message_id is not None
+        ):
+            edits.append(
+                functools.partial(refresh_card, context, publisher, state, now, interval, "card")
+            )
+    if not edits:
+        return 0
+    if len(edits) == 1 and wait is None:
+        return await edits[0]()
+    gate = asyncio.Semaphore(CARD_EDIT_CONCURRENCY)
+
+    async def gated(edit: Callable[[], Awaitable[int]]) -> int:
+        async with gate:
+            return await edit()
+
+    if wait is None:
+        results = await asyncio.gather(*(gated(edit) for edit in edits), return_exceptions=True)
+    else:
+        under_way: set[asyncio.Task[int]] = context.application.bot_data.setdefault(
+            CARD_EDITS_KEY, set()
+        )
+        tasks = [asyncio.create_task(gated(edit)) for edit in edits]
+        for task in tasks:
+            under_way.add(task)
+            task.add_done_callback(functools.partial(_card_edit_finished, under_way))
+        await asyncio.wait(tasks, timeout=wait)
+        results = [
+            (task.exception() or task.result()) if task.done() and not task.cancelled() else 0
+            for task in tasks
+        ]
+    failures = [r for r in results if isinstance(r, BaseException)]
+    for failure in failures[1:]:
+        log.warning("card refresh: %s", failure, exc_info=failure)
+    if failures:
+        raise failures[0]  # StorageUnavailable: the job postpones; a bug: it is reported
+    return sum(r for r in results if isinstance(r, int))
+
+
+def _card_edit_finished(under_way: set[asyncio.Task[int]], task: asyncio.Task[int]) -> None:
+    """A card edit the refresh job stopped waiting for ended: forget it, and say why it
+    failed if it did (nobody awaits it any more)."""
+    under_way.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("card edit: %s", task.exception())
+
+
+async def refresh_card(
+    context: AttnContext,
+    publisher: CardPublisher,
+    state: CardState,
+    now: datetime,
+    interval: float,
+    card: CardKind,
+) -> int:
+    """Keep one card current: the session's card (a QR photo privately, text in a group),
+    or a group session's private code card, which the teacher projects, so a rotated code
+    must reach it as soon as the group's. 1 when it was edited."""
+    session = state.session
+    if card == "card":
+        chat_id, message_id = session.card_chat_id, session.card_message_id
+    else:
+        chat_id, message_id = session.code_card_chat_id, session.code_card_message_id
+    assert chat_id is not None and message_id is not None
+    view = publisher.view(state, now, chat_id)
+    edit = functools.partial(publisher.edit, chat_id, message_id, session, view)
+    return await edit_card(context, session.id, card, view, interval, edit)
+
+
+async def edit_card(
+    context: AttnContext,
+    session_id: str,
+    card: CardKind,
+    view: CardView,
+    interval: float,
+    edit: CardEdit,
+) -> int:
+    """Claim the edit of one card, make it, and act on Telegram's answer: the final state or
+    a card that can never be edited again (deleted; the bot removed from the group or
+    blocked by the teacher: 403) lets that card go; any other refusal (a 429 flood wait, a
+    network error) gives the claim back, so a later refresh shows what the card should show.
+    1 when the card was edited."""
+    sessions = context.services.sessions
+    pace = 0.0 if view.final else interval  # the final state is shown at once
+    previous = await sessions.may_edit_card(session_id, view.fingerprint, pace, card=card)
+    if previous is None:
+        return 0
+    name = "card" if card == "card" else "code card"
+    try:
+        await edit(bool(view.code) and previous.split(":", 1)[0] != view.code)
+    except RetryAfter as exc:
+        wait = exc.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        log.warning("flood wait on the %s of session %s: %s", name, session_id, exc)
+        await sessions.card_edit_failed(
+            session_id, previous, card=card, claimed=view.fingerprint, retry_after=seconds
+        )
+        return 0
+    except (Forbidden, ChatMigrated) as exc:  # removed from the group, blocked by the teacher
+        log.info("the %s of session %s is out of reach: %s", name, session_id, exc)
+        await sessions.card_done(session_id, card)
+        return 0
+    except BadRequest as exc:
+        reason = exc.message.lower()
+        if "not modified" in reason:  # it shows this already
+            if view.final:
+                await sessions.card_done(session_id, card)
+            return 0
+        if any(marker in reason for marker in _CARD_GONE):
+            log.info("the %s of session %s is gone: %s", name, session_id, exc)
+            await sessions.card_done(session_id, card)
+            return 0
+        log.warning("could not edit the %s of session %s: %s", name, session_id, exc)
+        await sessions.card_edit_failed(session_id, previous, card=card, claimed=view.fingerprint)
+        return 0
+    except TelegramError as exc:  # network, time-out, 5xx: try again at a later refresh
+        log.warning("could not edit the %s of session %s: %s", name, session_id, exc)
+        await sessions.card_edit_failed(session_id, previous, card=card, claimed=view.fingerprint)
+        return 0
+    if view.final:
+        await sessions.card_done(session_id, card)
+    return 1

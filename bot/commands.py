@@ -1,0 +1,172 @@
+"""The one command registry: each command declared once, where its handler lives.
+
+A handler module ends with `COMMANDS: tuple[Command, ...]`; `bot.handlers` gathers them in
+order into a `Registry`, which registers the `CommandHandler`s and is the only source of the
+per-role menus, `/help`, the welcome's usage lines and (checked by a test) the README's
+command tables. Descriptions and usage lines are catalog keys, `command.<name>.about` and
+`command.<name>.usage`, so they are translated with the rest.
+
+Who may use a command is enforced by the services (`require_teacher`, `require_admin`) on
+every call; the role here decides who is *shown* it, and the two are kept in step by tests.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from dataclasses import dataclass
+from html import unescape
+from typing import TYPE_CHECKING, Any
+
+from telegram import BotCommand, Update
+from telegram.ext import Application, CommandHandler, filters
+
+from bot.text import Raw, Text, join, t
+
+if TYPE_CHECKING:
+    from bot.context import AttnContext
+
+Callback = Callable[[Update, "AttnContext"], Coroutine[Any, Any, None]]
+
+# Only new messages: an edited "/checkin" must not run the command again.
+NEW = filters.UpdateType.MESSAGE
+
+COMMANDS_KEY = "commands"
+
+
+class Role(enum.Enum):
+    """Who a command is for, in the order menus, /help and the README list them."""
+
+    STUDENT = "student"  # checking in and courses; teachers and admins may use them too
+    TEACHER = "teacher"  # admins are teachers too
+    ADMIN = "admin"
+    EVERYONE = "everyone"  # about the bot and your own data
+
+    def shown_to(self, *, is_teacher: bool, is_admin: bool) -> bool:
+        if self is Role.ADMIN:
+            return is_admin
+        if self is Role.TEACHER:
+            return is_teacher or is_admin
+        return True
+
+
+_ROLE_ORDER = {role: rank for rank, role in enumerate(Role)}
+
+
+class ChatKind(enum.Enum):
+    """Where a command is answered: a private chat, or a group (answers go privately)."""
+
+    PRIVATE = "private"
+    GROUP = "group"
+
+
+ANY_CHAT = frozenset(ChatKind)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One command: its name, handler, who it is for and where it works."""
+
+    name: str
+    callback: Callback
+    role: Role
+    chats: frozenset[ChatKind] = ANY_CHAT
+
+    @property
+    def about_key(self) -> str:
+        return f"command.{self.name}.about"
+
+    @property
+    def usage_key(self) -> str:
+        return f"command.{self.name}.usage"
+
+    def about(self) -> Text:
+        """The short line of the menu and /help (Telegram HTML)."""
+        return t(self.about_key)
+
+    def usage(self) -> Text:
+        """How the command is written, e.g. `/extend [minutes]` (Telegram HTML)."""
+        return t(self.usage_key)
+
+    def handler(self) -> CommandHandler[Any, None]:
+        """The `CommandHandler` that runs it, only where it works."""
+        where: filters.BaseFilter = NEW
+        if self.chats != ANY_CHAT:
+            if ChatKind.PRIVATE in self.chats:
+                where = where & filters.ChatType.PRIVATE
+            else:
+                where = where & filters.ChatType.GROUPS
+        return CommandHandler(self.name, self.callback, filters=where)
+
+
+class Registry:
+    """Every command in declaration order; names are unique."""
+
+    def __init__(self, commands: Iterable[Command]) -> None:
+        self._commands = tuple(commands)
+        self._by_name: dict[str, Command] = {}
+        for command in self._commands:
+            if command.name in self._by_name:
+                raise ValueError(f"command /{command.name} declared twice")
+            self._by_name[command.name] = command
+
+    def __iter__(self) -> Iterator[Command]:
+        return iter(self._commands)
+
+    def __len__(self) -> int:
+        return len(self._commands)
+
+    def __getitem__(self, name: str) -> Command:
+        return self._by_name[name]
+
+    def by_role(self) -> list[Command]:
+        """Grouped by role (students first, everyone last), declaration order within."""
+        return sorted(self._commands, key=lambda c: _ROLE_ORDER[c.role])
+
+    def visible_to(self, *, is_teacher: bool, is_admin: bool) -> list[Command]:
+        """Exactly the commands this user may use, as the menu and /help list them."""
+        return [
+            c for c in self.by_role() if c.role.shown_to(is_teacher=is_teacher, is_admin=is_admin)
+        ]
+
+    def menu(self, *, is_teacher: bool, is_admin: bool) -> list[BotCommand]:
+        """The Telegram command menu (plain text, at most 256 characters a line)."""
+        return [
+            BotCommand(c.name, unescape(c.about())[:256])
+            for c in self.visible_to(is_teacher=is_teacher, is_admin=is_admin)
+        ]
+
+    def help_text(self, *, is_teacher: bool, is_admin: bool) -> Text:
+        """/help: each visible command's usage and what it is for."""
+        lines = [
+            t("help.line", usage=Raw(c.usage()), about=Raw(c.about()))
+            for c in self.visible_to(is_teacher=is_teacher, is_admin=is_admin)
+        ]
+        return join([t("help.heading"), *lines])
+
+    def add_handlers(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Register every command's handler, and the registry for menus and /help."""
+        application.bot_data[COMMANDS_KEY] = self
+        for command in self._commands:
+            application.add_handler(command.handler())
+
+
+def commands_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Registry:
+    """The registry `add_handlers` put in the application (for /help and the menus)."""
+    registry: Registry = application.bot_data[COMMANDS_KEY]
+    return registry
+
+
+def welcome(registry: Registry, first_name: str, *, is_teacher: bool) -> Text:
+    """/start without a payload: hello, and the first commands of the user's role."""
+    hello = t("welcome.hello", first_name=first_name)
+    if is_teacher:
+        usage = {n: Raw(registry[n].usage()) for n in ("start_session", "checkin", "end_session")}
+        teacher = t(
+            "welcome.teacher",
+            start_session=usage["start_session"],
+            checkin=usage["checkin"],
+            end_session=usage["end_session"],
+        )
+        return join([hello, teacher], "\n\n")
+    return join([hello, t("welcome.student", register=Raw(registry["register"].usage()))], "\n\n")

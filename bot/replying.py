@@ -1,0 +1,110 @@
+"""Reply plumbing: every handler answers through here, in the background and in order.
+
+Handlers never wait for Telegram (or the flood limiter): a webhook request is answered as
+soon as the work is done, and a burst of replies cannot hold up the next updates. A reply to
+a command sent in a group goes to the sender's private chat (see bot/private.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from telegram import Message, Update, User
+
+from bot.context import AttnContext
+from bot.private import deliver_privately, in_group
+from services.models import UserProfile
+
+PENDING_REPLIES_KEY = "pending_replies"
+
+
+def profile_of(user: User) -> UserProfile:
+    """The profile fields Telegram tells us about a user."""
+    return UserProfile(
+        user_id=user.id,
+        first_name=user.first_name or "",
+        last_name=user.last_name,
+        username=user.username,
+    )
+
+
+def message_of(update: Update) -> Message:
+    """The message a command handler answers (command handlers only get messages)."""
+    assert update.effective_message is not None
+    return update.effective_message
+
+
+def send_later(
+    context: AttnContext, update: Update, reply: Coroutine[Any, Any, Any]
+) -> asyncio.Task[None]:
+    """Send a reply in the background (tracked, so shutdown and tests can wait for it).
+
+    Its errors reach the error handler like any other, with the update they answer.
+    """
+    pending: set[asyncio.Task[Any]] = context.application.bot_data.setdefault(
+        PENDING_REPLIES_KEY, set()
+    )
+
+    async def guarded() -> None:
+        try:
+            await reply
+        except Exception as exc:  # handed to the one error handler
+            await context.application.process_error(update, exc)
+
+    task = asyncio.get_running_loop().create_task(guarded())
+    pending.add(task)
+    task.add_done_callback(pending.discard)
+    return task
+
+
+def respond(context: AttnContext, update: Update, text: str, **kwargs: Any) -> None:
+    """Reply to the update's message in the background, after its earlier replies."""
+    message = message_of(update)
+    if in_group(update):
+        # Never into a group: the sender's private chat (or one line pointing there).
+        respond_with(
+            context,
+            update,
+            lambda: deliver_privately(
+                context, update, lambda chat_id: context.bot.send_message(chat_id, text, **kwargs)
+            ),
+        )
+        return
+    respond_with(context, update, lambda: message.reply_text(text, **kwargs))
+
+
+def respond_to_sender(
+    context: AttnContext, update: Update, send: Callable[[int], Awaitable[Any]]
+) -> None:
+    """Send something (a file, a photo) to the sender: `send(chat id)` runs in the
+    background with this chat's id, or with the sender's private chat when the command came
+    from a group (nothing personal goes into a group)."""
+    chat = update.effective_chat
+    assert chat is not None
+    if in_group(update):
+        respond_with(context, update, lambda: deliver_privately(context, update, send))
+        return
+    respond_with(context, update, lambda: send(chat.id))
+
+
+def respond_with(context: AttnContext, update: Update, send: Callable[[], Awaitable[Any]]) -> None:
+    """Run `send` (a message, a file) in the background, after the update's earlier replies."""
+    previous = context.last_reply
+
+    async def in_order() -> None:
+        if previous is not None:
+            with contextlib.suppress(Exception):  # its own error was reported already
+                await previous
+        await send()
+
+    context.last_reply = send_later(context, update, in_order())
+
+
+async def wait_for_replies(bot_data: dict[Any, Any]) -> None:
+    """Let every background reply finish (graceful shutdown, tests)."""
+    pending: set[asyncio.Task[Any]] = bot_data.get(PENDING_REPLIES_KEY, set())
+    while pending:
+        await asyncio.gather(*list(pending), return_exceptions=True)

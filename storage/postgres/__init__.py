@@ -1,0 +1,49 @@
+"""The system of record in PostgreSQL: one store per narrow port, each with its SQL beside it.
+
+`postgres_record_stores(pool)` builds the `RecordStores` bundle the composition root hands to
+the services; `pool` opens the asyncpg pool, `migrate` applies `migrations/*.sql`.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.ports import RecordStores
+from storage.postgres.attendance import PostgresAttendanceRecords
+from storage.postgres.courses import PostgresCourseRecords
+from storage.postgres.nudges import PostgresNudgeOutbox
+from storage.postgres.privacy import PostgresPrivacyRecords
+from storage.postgres.reachability import PostgresReachability
+from storage.postgres.roles import PostgresRoleRecords
+from storage.postgres.sessions import PostgresSessionRecords
+from storage.postgres.summaries import PostgresSummaryOutbox
+from storage.postgres.users import PostgresUserRecords
+
+
+def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
+    """Every record port over one shared pool."""
+    return RecordStores(
+        sessions=PostgresSessionRecords(pool),
+        attendance=PostgresAttendanceRecords(pool),
+        courses=PostgresCourseRecords(pool),
+        summaries=PostgresSummaryOutbox(pool),
+        nudges=PostgresNudgeOutbox(pool),
+        reachability=PostgresReachability(pool),
+        users=PostgresUserRecords(pool),
+        roles=PostgresRoleRecords(pool),
+        privacy=PostgresPrivacyRecords(pool),
+    )
+
+
+__all__ = [
+    "PostgresAttendanceRecords",
+    "PostgresCourseRecords",
+    "PostgresNudgeOutbox",
+    "PostgresPrivacyRecords",
+    "PostgresReachability",
+    "PostgresRoleRecords",
+    "PostgresSessionRecords",
+    "PostgresSummaryOutbox",
+    "PostgresUserRecords",
+    "postgres_record_stores",
+]

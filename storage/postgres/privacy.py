@@ -1,0 +1,112 @@
+"""A person's own data: shown on request, pseudonymised on /forgetme, aged out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from services.models import PersonalData
+from storage.postgres.pool import pg_guard
+from storage.postgres.roles import IS_TEACHER
+from storage.postgres.rows import profile_from_row
+from storage.postgres.users import SELECT_PROFILE
+
+SELECT_ENROLLED_NAMES = """
+SELECT c.name FROM enrolments e JOIN courses c ON c.id = e.course_id
+WHERE e.student_id = $1 ORDER BY c.name
+"""
+
+COUNT_ATTENDANCE = "SELECT count(*) FROM attendance WHERE student_id = $1"
+
+# Each request gets a fresh pseudonym (a repeated one, after re-joining, too: nothing links
+# the two), and `forgotten_at` moves to the latest request: records of sessions that started
+# before it and reach PostgreSQL later are stored under the pseudonym (PERSIST_SESSION).
+INSERT_FORGOTTEN = """
+INSERT INTO forgotten_users (user_id, pseudonym, forgotten_at) VALUES ($1, $2, $3)
+ON CONFLICT (user_id) DO UPDATE SET pseudonym = EXCLUDED.pseudonym,
+                                    forgotten_at = EXCLUDED.forgotten_at
+"""
+
+PSEUDONYM_USER = """
+INSERT INTO users (id, first_name) VALUES ($1, 'Former student') ON CONFLICT (id) DO NOTHING
+"""
+
+# Records (and their audit trail) move to the pseudonym, so teachers' counts stay right; the
+# student leaves every roster, and nothing stays queued for them (a pseudonym is never sent
+# anything: the database refuses enrolments and nudges of negative ids, migration 0007).
+FORGET_MOVES = [
+    "UPDATE attendance SET student_id = $2 WHERE student_id = $1",
+    "UPDATE attendance_audit SET student_id = $2 WHERE student_id = $1",
+]
+
+# The `teachers` row stays: being made a teacher is the institution's record (their courses,
+# sessions and reports hang on it), not personal data; admins remove it with /remove_teacher.
+FORGET_DELETES = [
+    "DELETE FROM enrolments WHERE student_id = $1",
+    "DELETE FROM nudge_outbox WHERE student_id = $1",
+    "DELETE FROM unreachable_users WHERE user_id = $1",
+    "DELETE FROM users WHERE id = $1",
+]
+
+# Records of a forgotten user that reach PostgreSQL later (a session that was live when they
+# asked) are remapped in the sweep's transaction.
+DELETE_OLD_SESSIONS = "DELETE FROM sessions WHERE started_at < $1"
+
+DELETE_OLD_AUDIT = "DELETE FROM attendance_audit WHERE changed_at < $1"
+
+DELETE_OLD_FORGOTTEN = "DELETE FROM forgotten_users WHERE forgotten_at < $1"
+
+DELETE_OLD_INVITES = "DELETE FROM teacher_invites WHERE expires_at < $1"
+
+# A pseudonym's "Former student" row goes once nothing refers to it (its records aged out, or
+# a repeated /forgetme of someone with no records replaced it).
+DELETE_UNUSED_PSEUDONYMS = """
+DELETE FROM users u
+WHERE u.id < 0
+  AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.student_id = u.id)
+  AND NOT EXISTS (SELECT 1 FROM attendance_audit au WHERE au.student_id = u.id)
+  AND NOT EXISTS (SELECT 1 FROM forgotten_users f WHERE f.pseudonym = u.id)
+"""
+
+
+class PostgresPrivacyRecords:
+    """`PrivacyRecords` over PostgreSQL: personal data, forgetting and retention."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def personal_data(self, user_id: int) -> PersonalData:
+        """Everything stored about the user in PostgreSQL."""
+        async with pg_guard(), self._pool.acquire() as conn:
+            profile = await conn.fetchrow(SELECT_PROFILE, user_id)
+            courses = [r["name"] for r in await conn.fetch(SELECT_ENROLLED_NAMES, user_id)]
+            records = await conn.fetchval(COUNT_ATTENDANCE, user_id)
+            teacher = await conn.fetchval(IS_TEACHER, user_id)
+        return PersonalData(
+            profile=profile_from_row(profile) if profile else None,
+            courses=courses,
+            attendance_records=int(records),
+            is_teacher=bool(teacher),
+        )
+
+    async def forget_user(self, user_id: int, pseudonym: int, now: datetime) -> None:
+        """Remove the user's name and number and take them off every roster; their records
+        stay under a fresh pseudonym. Can be repeated any number of times."""
+        async with pg_guard(), self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(INSERT_FORGOTTEN, user_id, pseudonym, now)
+            await conn.execute(PSEUDONYM_USER, pseudonym)
+            for statement in FORGET_MOVES:
+                await conn.execute(statement, user_id, pseudonym)
+            for statement in FORGET_DELETES:
+                await conn.execute(statement, user_id)
+
+    async def delete_older_than(self, cutoff: datetime, forgotten_cutoff: datetime) -> int:
+        """The retention job: sessions (with their records) started before `cutoff`."""
+        async with pg_guard(), self._pool.acquire() as conn, conn.transaction():
+            status: str = await conn.execute(DELETE_OLD_SESSIONS, cutoff)
+            await conn.execute(DELETE_OLD_AUDIT, cutoff)
+            await conn.execute(DELETE_OLD_FORGOTTEN, forgotten_cutoff)
+            await conn.execute(DELETE_OLD_INVITES, cutoff)
+            await conn.execute(DELETE_UNUSED_PSEUDONYMS)
+        return int(status.rsplit(" ", 1)[-1])

@@ -1,0 +1,38 @@
+"""In-memory implementations of every record port, sharing one `MemoryDatabase`.
+
+They reproduce storage/postgres/'s SQL row for row (conflicts ignored, leases, the
+/forgetme pseudonyms, retention), and tests/contract runs the same assertions on both.
+"""
+
+from __future__ import annotations
+
+from services.ports import RecordStores
+from tests.fakes.memory.attendance import MemoryAttendanceRecords
+from tests.fakes.memory.courses import MemoryCourseRecords
+from tests.fakes.memory.database import MemoryDatabase
+from tests.fakes.memory.nudges import MemoryNudgeOutbox
+from tests.fakes.memory.privacy import MemoryPrivacyRecords
+from tests.fakes.memory.reachability import MemoryReachability
+from tests.fakes.memory.roles import MemoryRoleRecords
+from tests.fakes.memory.sessions import MemorySessionRecords
+from tests.fakes.memory.summaries import MemorySummaryOutbox
+from tests.fakes.memory.users import MemoryUserRecords
+
+
+def memory_record_stores(db: MemoryDatabase | None = None) -> RecordStores:
+    """Every record port over one in-memory database (a fresh one unless given)."""
+    db = db if db is not None else MemoryDatabase()
+    return RecordStores(
+        sessions=MemorySessionRecords(db),
+        attendance=MemoryAttendanceRecords(db),
+        courses=MemoryCourseRecords(db),
+        summaries=MemorySummaryOutbox(db),
+        nudges=MemoryNudgeOutbox(db),
+        reachability=MemoryReachability(db),
+        users=MemoryUserRecords(db),
+        roles=MemoryRoleRecords(db),
+        privacy=MemoryPrivacyRecords(db),
+    )
+
+
+__all__ = ["MemoryDatabase", "memory_record_stores"]

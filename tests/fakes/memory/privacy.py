@@ -1,0 +1,75 @@
+"""In-memory `PrivacyRecords`: personal data shown, pseudonymised, and aged out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.models import PersonalData, UserProfile
+from tests.fakes.memory.database import ForgottenRow, MemoryDatabase
+
+
+class MemoryPrivacyRecords:
+    """A person's own data, as storage/postgres/privacy.py handles it."""
+
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    async def personal_data(self, user_id: int) -> PersonalData:
+        db = self._db
+        db.check()
+        return PersonalData(
+            profile=db.users.get(user_id),
+            courses=sorted(db.courses[c].name for c, s in db.enrolments if s == user_id),
+            attendance_records=sum(1 for _, s in db.attendance if s == user_id),
+            is_teacher=user_id in db.teachers,
+        )
+
+    async def forget_user(self, user_id: int, pseudonym: int, now: datetime) -> None:
+        """Records and audit rows move to the pseudonym; rosters, nudges, reachability and
+        the profile go; the `teachers` row stays (the institution's record)."""
+        db = self._db
+        db.check()
+        db.forgotten_users[user_id] = ForgottenRow(pseudonym, now)
+        db.users.setdefault(pseudonym, UserProfile(user_id=pseudonym, first_name="Former student"))
+        for sid, student in [key for key in db.attendance if key[1] == user_id]:
+            db.attendance[(sid, pseudonym)] = db.attendance.pop((sid, student))
+        for audit in db.attendance_audit.values():
+            if audit.student_id == user_id:
+                audit.student_id = pseudonym
+        for enrolment in [key for key in db.enrolments if key[1] == user_id]:
+            del db.enrolments[enrolment]
+        for nudge in [key for key in db.nudge_outbox if key[1] == user_id]:
+            del db.nudge_outbox[nudge]
+        db.unreachable_users.pop(user_id, None)
+        db.users.pop(user_id, None)
+
+    async def delete_older_than(self, cutoff: datetime, forgotten_cutoff: datetime) -> int:
+        """Sessions started before `cutoff` go with their records, outbox rows and nudges
+        (ON DELETE CASCADE); old audit rows, pseudonym links, invitations and unused
+        "Former student" rows go too. Returns the number of sessions deleted."""
+        db = self._db
+        db.check()
+        old = {sid for sid, s in db.sessions.items() if s.started_at < cutoff}
+        for sid in old:
+            del db.sessions[sid]
+            db.summary_outbox.pop(sid, None)
+        for record in [key for key in db.attendance if key[0] in old]:
+            del db.attendance[record]
+        for nudge in [key for key in db.nudge_outbox if key[0] in old]:
+            del db.nudge_outbox[nudge]
+        for audit_id in [i for i, a in db.attendance_audit.items() if a.changed_at < cutoff]:
+            del db.attendance_audit[audit_id]
+        for user_id in [
+            u for u, f in db.forgotten_users.items() if f.forgotten_at < forgotten_cutoff
+        ]:
+            del db.forgotten_users[user_id]
+        for token in [t for t, i in db.teacher_invites.items() if i.expires_at < cutoff]:
+            del db.teacher_invites[token]
+        referenced = (
+            {s for _, s in db.attendance}
+            | {a.student_id for a in db.attendance_audit.values()}
+            | {f.pseudonym for f in db.forgotten_users.values()}
+        )
+        for user_id in [u for u in db.users if u < 0 and u not in referenced]:
+            del db.users[user_id]
+        return len(old)
