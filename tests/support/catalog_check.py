@@ -27,7 +27,7 @@ from typing import Any
 from bot.telegram_limits import CUT_MARK
 from bot.text import Text
 from bot.text.en import MESSAGES
-from bot.text.message import Plural
+from bot.text.message import Message, Plural
 
 #: Placeholders that always hold a number (possibly padded or with decimals).
 _NUMBER = r" *-?\d+(?:\.\d+)?"
@@ -48,8 +48,8 @@ _ANY = r"[^\n]*?"
 _TAG = re.compile(r"</?[a-z]+[^>]*>")
 
 
-def _forms() -> Iterator[str]:
-    for message in MESSAGES.values():
+def _forms(messages: frozenset[tuple[str, Message]]) -> Iterator[str]:
+    for _key, message in messages:
         if isinstance(message, Plural):
             yield message.one
             yield message.other
@@ -105,9 +105,14 @@ def _plain(template: str) -> str:
     return html.unescape(_TAG.sub("", template))
 
 
-@cache
 def _recognisers() -> tuple[_Form, ...]:
-    templates = {f for form in _forms() for f in (form, _plain(form))}
+    # Built again when the catalog changes (a test may add a message for a command of its own).
+    return _built(frozenset(MESSAGES.items()))
+
+
+@cache
+def _built(messages: frozenset[tuple[str, Message]]) -> tuple[_Form, ...]:
+    templates = {f for form in _forms(messages) for f in (form, _plain(form))}
     return tuple(form for template in sorted(templates) if (form := _form(template)))
 
 
@@ -124,6 +129,7 @@ def _segments(text: str) -> bool:
     # Ends of segments: where layout (or the text's end) follows.
     ends = [i for i, char in enumerate(text) if char.isspace() or char == "<"] + [len(text)]
     line_ends = [i for i, char in enumerate(text) if char == "\n"] + [len(text)]
+    recognisers = _recognisers()
     seen: set[int] = set()
     todo = [0]
     while todo:
@@ -137,7 +143,7 @@ def _segments(text: str) -> bool:
         if separator:
             todo.append(separator.end())
         line = bisect.bisect_left(line_ends, pos)
-        for form in _recognisers():
+        for form in recognisers:
             if not text.startswith(form.prefix, pos):
                 continue
             if form.multiline:

@@ -15,7 +15,7 @@ from bot import replies
 from bot.replies.general import _INVALID, _NUMBER_RANGES
 from bot.text import MissingText, Plural, Text, keys, placeholders, t
 from bot.text.en import MESSAGES
-from services.models import AttendanceLine, AttendanceStatus, SessionSummary
+from services.models import AttendanceLine, AttendanceStatus, Course, SessionSummary
 from tests.support.bot_harness import assert_valid_telegram_html
 from tests.support.catalog_check import from_catalog
 
@@ -171,8 +171,8 @@ def test_composed_replies_are_recognised_without_their_type() -> None:
     summary = SessionSummary("s1", 1, 1, "Math", start, start + timedelta(hours=1), lines)
     texts = [
         replies.summary_text(summary, UTC),
-        replies.help_text(True, True),
-        replies.welcome("Ada", True),
+        replies.privacy_text(30),
+        replies.course_settings(Course(1, 1, "Algebra & co", "ABCD1234", "tok", 10, 75)),
         replies.forget_confirm(True),
         replies.missing_list([]),
     ]
