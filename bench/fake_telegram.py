@@ -1,4 +1,5 @@
-"""An in-memory Bot API and ready-made `/checkin` updates.
+"""An in-memory Bot API and ready-made `/checkin` updates (on tests/support/telegram.py, the
+recorder and update builders the tests use).
 
 Why: the bench measures the bot's own work per update, so the Bot API must answer instantly
 and identically for the real handlers and the baseline handler. Answers are real JSON, so
@@ -11,11 +12,12 @@ import asyncio
 import itertools
 import json
 import time
-from collections import Counter
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
+
+from tests.support.telegram import RecordingBotApi, message_update
 
 BOT_ID = 424242
 BOT_USERNAME = "attn_bench_bot"
@@ -23,41 +25,23 @@ TOKEN = f"{BOT_ID}:bench-token-not-real"
 REPLY_TIMEOUT_SECONDS = 60.0
 
 
-class InMemoryBotApi(BaseRequest):
+class InMemoryBotApi(RecordingBotApi):
     """Answers every Bot API call in memory; counts calls by method, keeps nothing else."""
 
     def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
+        super().__init__(keep_calls=False)
         self._message_ids = itertools.count(1)
         self._waiting: tuple[int, asyncio.Event] | None = None
 
-    async def initialize(self) -> None:
-        return None
+    def answer(
+        self, api_method: str, params: dict[str, Any], request_data: RequestData | None
+    ) -> tuple[int, bytes, str | None]:
+        result = self._result(api_method, params)
+        return 200, json.dumps({"ok": True, "result": result}).encode(), None
 
-    async def shutdown(self) -> None:
-        return None
-
-    @property
-    def read_timeout(self) -> float | None:
-        return 1.0
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        api_method = url.rsplit("/", 1)[-1]
-        self.counts[api_method] += 1
+    def recorded(self, api_method: str) -> None:
         if self._waiting is not None and self.messages_sent >= self._waiting[0]:
             self._waiting[1].set()
-        params = request_data.parameters if request_data is not None else {}
-        result = self._result(api_method, params)
-        return 200, json.dumps({"ok": True, "result": result}).encode()
 
     def _result(self, api_method: str, params: dict[str, Any]) -> Any:
         if api_method == "getMe":
@@ -104,27 +88,13 @@ class InMemoryBotApi(BaseRequest):
             self._waiting = None
 
 
-_ids = itertools.count(1)
-
-
 def checkin_update(bot: Bot, user_id: int, code: str) -> Update:
     """The Update Telegram sends for `/checkin CODE` in the student's private chat."""
-    text = f"/checkin {code}"
-    data = {
-        "update_id": next(_ids),
-        "message": {
-            "message_id": next(_ids),
-            "date": int(time.time()),
-            "chat": {"id": user_id, "type": "private"},
-            "from": {
-                "id": user_id,
-                "is_bot": False,
-                "first_name": f"Student{user_id % 100000}",
-                "last_name": "Bench",
-                "username": f"s{user_id}",
-            },
-            "text": text,
-            "entities": [{"type": "bot_command", "offset": 0, "length": len("/checkin")}],
-        },
-    }
+    data = message_update(
+        user_id,
+        f"/checkin {code}",
+        first_name=f"Student{user_id % 100000}",
+        last_name="Bench",
+        username=f"s{user_id}",
+    )
     return Update.de_json(data, bot)

@@ -34,12 +34,12 @@ from telegram.ext import (
 from bench.fake_telegram import TOKEN, InMemoryBotApi, checkin_update
 from bench.measure import Run, Series, gather_all, percentile, run_concurrent
 from bot.app import AnyApplication, build_application
-from bot.bootstrap import Services
+from bot.container import Services
 from bot.context import SERVICES_KEY, AttnContext
 from bot.jobs import deliver_summaries_task, sweep_attendances_task
 from bot.settings import Settings
 from services.models import CheckInOutcome, Session, UserProfile
-from storage import keys
+from storage.redis import keys
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def bench_settings() -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-_STORED_MS = re.compile(r"(\d+)")  # a check-in value is "<ms><p|l>[ <more>]" (storage.keys)
+_STORED_MS = re.compile(r"(\d+)")  # a check-in value is "<ms><p|l>[ <more>]" (storage.redis.keys)
 
 
 def _text(value: object) -> str:
@@ -229,7 +229,7 @@ class Bench:
 
     async def _cache_profiles(self, students: Sequence[int]) -> None:
         """Cached profiles, as every student who checked in through the bot has one."""
-        live = self.services.live
+        live = self.services.live.profiles
         now = datetime.now(UTC)
 
         async def store(i: int) -> None:
@@ -273,7 +273,7 @@ class Bench:
     # --- check-ins through the service layer vs a bare EVALSHA ----------------------------
 
     async def _service_run(self, session: Session, students: Sequence[int]) -> Run:
-        check_in = self.services.sessions.check_in
+        check_in = self.services.checkins.check_in
         code = session.code
 
         async def one(i: int) -> None:
@@ -566,7 +566,7 @@ class Bench:
         students = [SWEEP_STUDENTS + i for i in range(total)]
         await self._register(students)
         await self._cache_profiles(students)
-        check_in = self.services.sessions.check_in
+        check_in = self.services.checkins.check_in
         redis = self.services.redis
         for rep in range(self.sizes.reps):
             await self._reset_live_sessions()

@@ -11,9 +11,9 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
-from bot.bootstrap import Services
 from bot.cards import CARD_INTERVAL_KEY
 from bot.commands import commands_of
+from bot.container import Services
 from bot.context import SERVICES_KEY, AttnContext
 from bot.flood import FloodLimiter
 from bot.gate import LIMITER_KEY

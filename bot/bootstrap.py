@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -14,62 +11,39 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError, ResponseError
 
+from bot.container import Services
 from bot.failpoints import failpoint
 from bot.logging_setup import secret_forms
 from bot.settings import Settings
+from services.cards import CardService
+from services.checkins import CheckInService
 from services.clock import Clock, SystemClock
+from services.codes import CodeGenerator, random_code
 from services.corrections import CorrectionService
+from services.courier import OutboxCourier
 from services.courses import CourseService
 from services.delivery import DeliveryService
 from services.export import ExportService
-from services.health import READY_TIMEOUT_SECONDS, readiness
 from services.outbound import OutboundPacer
+from services.ports import LiveStores, RecordStores
 from services.privacy import PrivacyService
 from services.reports import ReportService
 from services.roles import RoleService
+from services.rotation import CodeRotation
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
 from services.users import UserService
-from storage.live import RedisLiveStore
-from storage.postgres.legacy import WholePostgresRecordStore
+from storage.postgres import postgres_record_stores
 from storage.postgres.migrate import apply_migrations
 from storage.postgres.pool import connect_postgres
-from storage.redis_client import BlockingRedisCluster, LiveRedis, durability_problems
+from storage.redis import redis_live_stores
+from storage.redis.client import BlockingRedisCluster, LiveRedis, durability_problems
 
 log = logging.getLogger(__name__)
 
+STARTUP_WAIT_SECONDS = 30.0
 
-@dataclass
-class Services:
-    """Everything the handlers and jobs call, plus the stores' clients for closing them."""
-
-    sessions: SessionService
-    users: UserService
-    roles: RoleService
-    sweeper: AttendanceSweeper
-    exports: ExportService
-    courses: CourseService
-    corrections: CorrectionService
-    reports: ReportService
-    privacy: PrivacyService
-    pacer: OutboundPacer
-    delivery: DeliveryService
-    live: RedisLiveStore
-    records: WholePostgresRecordStore
-    redis: LiveRedis
-    pool: asyncpg.Pool
-
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):  # best effort: the cache refills on next use
-            await asyncio.wait_for(self.users.settle(), 2.0)
-        await self.pool.close()
-        await self.redis.aclose()
-        if isinstance(self.redis, Redis):
-            await self.redis.connection_pool.disconnect()
-
-    async def ready(self, seconds: float = READY_TIMEOUT_SECONDS) -> dict[str, bool]:
-        """{"redis": ..., "postgresql": ...}: True for each that answered within `seconds`."""
-        return await readiness({"redis": self.live, "postgresql": self.records}, seconds)
+__all__ = ["Services", "StorageStartupError", "build_services", "wire_services"]
 
 
 def make_redis(url: str, max_connections: int, cluster: bool = False) -> LiveRedis:
@@ -175,41 +149,121 @@ async def build_services(
         await pool.close()
         await redis.aclose()
         raise
-    live = RedisLiveStore(redis)
-    await live.load_scripts()
-    records = WholePostgresRecordStore(pool)
-    roles = RoleService(settings.teacher_ids, settings.admin_ids, records, clock)
+    live = await redis_live_stores(redis)
+    records = postgres_record_stores(pool)
+    services = wire_services(settings, live, records, clock)
+    services.redis = redis
+    services.pool = pool
+    return services
+
+
+def wire_services(
+    settings: Settings,
+    live: LiveStores,
+    records: RecordStores,
+    clock: Clock,
+    *,
+    code_generator: CodeGenerator = random_code,
+) -> Services:
+    """Build every service from the port bundles, each given only the ports it uses.
+
+    No connections: `build_services` adds the clients it opened; tests wire in-memory stores.
+    """
+    checkpoint = failpoint(settings.failpoint)
+    roles = RoleService(
+        settings.teacher_ids,
+        settings.admin_ids,
+        roles=records.roles,
+        users=records.users,
+        clock=clock,
+    )
     sessions = SessionService(
-        live,
-        records,
-        roles,
-        clock,
-        settings.session_minutes,
+        sessions=live.sessions,
+        chat_state=live.chat_state,
+        courses=records.courses,
+        roles=roles,
+        clock=clock,
+        default_minutes=settings.session_minutes,
+        code_generator=code_generator,
         rotation_seconds=settings.code_rotation_seconds,
         grace_seconds=settings.code_grace_seconds,
-        geo_radius_m=settings.geo_radius_meters,
         card_refresh_seconds=settings.card_refresh_seconds,
+    )
+    courier = OutboxCourier(
+        summaries=records.summaries,
+        nudges=records.nudges,
+        reachability=records.reachability,
+        clock=clock,
+        lease_seconds=settings.sweep_lease_seconds,
+        checkpoint=checkpoint,
     )
     return Services(
         sessions=sessions,
-        users=UserService(live, records, clock, settings.user_idle_minutes),
+        checkins=CheckInService(
+            sessions=live.sessions,
+            checkins=live.checkins,
+            profiles=live.profiles,
+            users=records.users,
+            courses=records.courses,
+            lifecycle=sessions,
+            clock=clock,
+            geo_radius_m=settings.geo_radius_meters,
+        ),
+        cards=CardService(cards=live.cards, clock=clock),
+        rotation=CodeRotation(codes=live.codes, clock=clock, code_generator=code_generator),
+        users=UserService(
+            profiles=live.profiles,
+            chat_state=live.chat_state,
+            cards=live.cards,
+            users=records.users,
+            clock=clock,
+            idle_minutes=settings.user_idle_minutes,
+        ),
         roles=roles,
         sweeper=AttendanceSweeper(
-            live,
-            records,
-            clock,
-            settings.sweep_lease_seconds,
-            checkpoint=failpoint(settings.failpoint),
+            sweeps=live.sweeps,
+            profiles=live.profiles,
+            session_records=records.sessions,
+            users=records.users,
+            courier=courier,
+            clock=clock,
+            lease_seconds=settings.sweep_lease_seconds,
+            checkpoint=checkpoint,
         ),
-        exports=ExportService(records),
-        courses=CourseService(live, records, roles),
-        corrections=CorrectionService(live, records, roles, clock),
-        reports=ReportService(records, roles),
-        privacy=PrivacyService(live, records, sessions, clock, settings.retention_days),
-        pacer=OutboundPacer(live),
-        delivery=DeliveryService(records, clock, settings.sweep_lease_seconds),
+        exports=ExportService(attendance=records.attendance),
+        courses=CourseService(
+            courses=records.courses, users=records.users, sessions=live.sessions, roles=roles
+        ),
+        corrections=CorrectionService(
+            sessions=live.sessions,
+            checkins=live.checkins,
+            session_records=records.sessions,
+            attendance=records.attendance,
+            courses=records.courses,
+            roles=roles,
+            clock=clock,
+        ),
+        reports=ReportService(
+            attendance=records.attendance,
+            courses=records.courses,
+            session_records=records.sessions,
+            summaries=records.summaries,
+            roles=roles,
+        ),
+        privacy=PrivacyService(
+            profiles=live.profiles,
+            privacy=records.privacy,
+            sessions=sessions,
+            clock=clock,
+            retention_days=settings.retention_days,
+        ),
+        pacer=OutboundPacer(pacer=live.pacer),
+        delivery=DeliveryService(
+            summaries=records.summaries,
+            reachability=records.reachability,
+            clock=clock,
+            lease_seconds=settings.sweep_lease_seconds,
+        ),
         live=live,
         records=records,
-        redis=redis,
-        pool=pool,
     )

@@ -167,10 +167,10 @@ async def refresh_cards(
     """
     services = context.services
     interval = card_interval(context)
-    now = services.sessions.now()
+    now = services.cards.now()
     publisher = publisher_of(context)
     edits: list[Callable[[], Awaitable[int]]] = []
-    for state in await services.sessions.card_states():
+    for state in await services.cards.card_states():
         session = state.session
         if (only is not None and session.id != only) or (
             among is not None and session.id not in among
@@ -270,9 +270,9 @@ async def edit_card(
     blocked by the teacher: 403) lets that card go; any other refusal (a 429 flood wait, a
     network error) gives the claim back, so a later refresh shows what the card should show.
     1 when the card was edited."""
-    sessions = context.services.sessions
+    cards = context.services.cards
     pace = 0.0 if view.final else interval  # the final state is shown at once
-    previous = await sessions.may_edit_card(session_id, view.fingerprint, pace, card=card)
+    previous = await cards.may_edit_card(session_id, view.fingerprint, pace, card=card)
     if previous is None:
         return 0
     name = "card" if card == "card" else "code card"
@@ -282,31 +282,31 @@ async def edit_card(
         wait = exc.retry_after
         seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
         log.warning("flood wait on the %s of session %s: %s", name, session_id, exc)
-        await sessions.card_edit_failed(
+        await cards.card_edit_failed(
             session_id, previous, card=card, claimed=view.fingerprint, retry_after=seconds
         )
         return 0
     except (Forbidden, ChatMigrated) as exc:  # removed from the group, blocked by the teacher
         log.info("the %s of session %s is out of reach: %s", name, session_id, exc)
-        await sessions.card_done(session_id, card)
+        await cards.card_done(session_id, card)
         return 0
     except BadRequest as exc:
         reason = exc.message.lower()
         if "not modified" in reason:  # it shows this already
             if view.final:
-                await sessions.card_done(session_id, card)
+                await cards.card_done(session_id, card)
             return 0
         if any(marker in reason for marker in _CARD_GONE):
             log.info("the %s of session %s is gone: %s", name, session_id, exc)
-            await sessions.card_done(session_id, card)
+            await cards.card_done(session_id, card)
             return 0
         log.warning("could not edit the %s of session %s: %s", name, session_id, exc)
-        await sessions.card_edit_failed(session_id, previous, card=card, claimed=view.fingerprint)
+        await cards.card_edit_failed(session_id, previous, card=card, claimed=view.fingerprint)
         return 0
     except TelegramError as exc:  # network, time-out, 5xx: try again at a later refresh
         log.warning("could not edit the %s of session %s: %s", name, session_id, exc)
-        await sessions.card_edit_failed(session_id, previous, card=card, claimed=view.fingerprint)
+        await cards.card_edit_failed(session_id, previous, card=card, claimed=view.fingerprint)
         return 0
     if view.final:
-        await sessions.card_done(session_id, card)
+        await cards.card_done(session_id, card)
     return 1

@@ -27,7 +27,7 @@ async def reply_check_in(
     """Check in (typed code, or a scanned QR naming the session) and answer."""
     user = update.effective_user
     assert user is not None
-    result = await context.services.sessions.check_in(
+    result = await context.services.checkins.check_in(
         user.id, code, context.locked_until, session_id
     )
     metrics_of(context.application).checkin(result.outcome)
@@ -39,7 +39,7 @@ async def reply_check_in(
         # The code was valid just now: bind it to the session until the location arrives,
         # so a rotation meanwhile does not refuse the student.
         payload = binding_payload(result.session_id, code, context.services.sessions.now())
-        if await context.services.sessions.classroom_location_missing(result.session_id):
+        if await context.services.checkins.classroom_location_missing(result.session_id):
             text = join([text, replies.CLASSROOM_LOCATION_MISSING], "")
         if in_group(update):
             send_later(context, update, hide_message(update))

@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from services.ports import Visit
 
 if TYPE_CHECKING:
-    from bot.bootstrap import Services
+    from bot.container import Services
 
 SERVICES_KEY = "services"
 

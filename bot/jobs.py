@@ -85,7 +85,7 @@ async def deliver_summaries_task(context: AttnContext) -> None:
     try:
         notifier = TelegramNotifier(context.bot, context.tz)
         report = await services.sweeper.deliver_outbox(notifier)
-        metrics_of(context.application).outbox(report, await services.records.outbox_pending())
+        metrics_of(context.application).outbox(report, await services.delivery.outbox_pending())
         # Who blocked the bot or missed a summary, as every process learns it.
         await services.delivery.refresh()
         if report.undeliverable or report.retries:
@@ -109,7 +109,7 @@ async def sweep_users_task(context: AttnContext) -> None:
 @postponed_while_storage_away("code rotation")
 async def rotate_codes_task(context: AttnContext) -> None:
     """Give sessions whose code rotation is due a fresh code (the card follows)."""
-    rotated = await context.services.sessions.rotate_due_codes()
+    rotated = await context.services.rotation.rotate_due_codes()
     if rotated:
         log.debug("rotated the codes of %d sessions", len(rotated))
         await refresh_cards(context, among=set(rotated), wait=card_interval(context))

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from services.clock import Clock
 from services.errors import DomainError, InvalidArgument, NotATeacher
 from services.models import AttendanceStatus, Session, UserProfile
-from services.ports import LiveStore, RecordStore
+from services.ports import (
+    AttendanceRecords,
+    CheckInStore,
+    CourseRecords,
+    LiveSessionStore,
+    SessionRecords,
+)
 from services.roles import RoleService
 
 STATUS_WORDS = {status.value: status for status in AttendanceStatus}
@@ -72,10 +78,21 @@ class CorrectionService:
     """`/mark`: change one student's status in the open or a persisted session."""
 
     def __init__(
-        self, live: LiveStore, records: RecordStore, roles: RoleService, clock: Clock
+        self,
+        *,
+        sessions: LiveSessionStore,
+        checkins: CheckInStore,
+        session_records: SessionRecords,
+        attendance: AttendanceRecords,
+        courses: CourseRecords,
+        roles: RoleService,
+        clock: Clock,
     ) -> None:
-        self._live = live
-        self._records = records
+        self._sessions = sessions
+        self._checkins = checkins
+        self._session_records = session_records
+        self._attendance = attendance
+        self._courses = courses
         self._roles = roles
         self._clock = clock
 
@@ -84,23 +101,23 @@ class CorrectionService:
     ) -> tuple[Session, bool]:
         """The session to correct and whether it is still live in Redis."""
         if session_id is not None:
-            live = await self._live.session(session_id)
+            live = await self._sessions.session(session_id)
             if live is not None:
                 if live.teacher_id != teacher_id:
                     raise NotATeacher()
                 return live, True
-            stored = await self._records.persisted_session(session_id)
+            stored = await self._session_records.persisted_session(session_id)
             if stored is None:
                 raise InvalidArgument("session", "unknown")
             if stored.teacher_id != teacher_id:
                 raise NotATeacher()
             return stored, False
-        current = await self._live.teacher_current_session(teacher_id)
+        current = await self._sessions.teacher_current_session(teacher_id)
         if current is not None:
-            live = await self._live.session(current)
+            live = await self._sessions.session(current)
             if live is not None:
                 return live, True
-        latest = await self._records.latest_session(teacher_id)
+        latest = await self._session_records.latest_session(teacher_id)
         if latest is None:
             raise InvalidArgument("session", "none")
         return latest, False
@@ -121,7 +138,7 @@ class CorrectionService:
         session, is_live = await self._target_session(teacher_id, session_id)
         if session.course_id is None:
             raise NoRoster()
-        profiles = await self._records.roster_profiles(session.course_id)
+        profiles = await self._courses.roster_profiles(session.course_id)
         candidates = match_students(profiles, student_query)
         if not candidates:
             raise StudentNotFound(student_query[:64])
@@ -134,7 +151,7 @@ class CorrectionService:
             if done is not None:
                 return done
             # "gone": swept between our reads; the record is in PostgreSQL now.
-        old = await self._records.correct_status(
+        old = await self._attendance.correct_status(
             session.id, student.user_id, status, teacher_id, now
         )
         return Correction(session, student, old, status)
@@ -152,18 +169,18 @@ class CorrectionService:
             StorageUnavailable: Redis or PostgreSQL is away (nothing is changed).
         """
         for _ in range(_MARK_ATTEMPTS):
-            outcome, current = await self._live.live_status(session.id, student.user_id)
+            outcome, current = await self._checkins.live_status(session.id, student.user_id)
             if outcome == "sealed":
                 raise SessionBusy()
             if outcome == "gone":
                 return None
             # An enrolled student with no check-in and no mark would be swept as absent.
             old = current or AttendanceStatus.ABSENT
-            audit_id = await self._records.audit_live_correction(
+            audit_id = await self._attendance.audit_live_correction(
                 session.id, student.user_id, teacher_id, self._clock.now(), old, status
             )
             try:
-                outcome, _ = await self._live.mark_live(
+                outcome, _ = await self._checkins.mark_live(
                     session.id, student.user_id, status, current
                 )
             except Exception:
@@ -194,14 +211,14 @@ class CorrectionService:
         if before is status:
             return False
         try:
-            outcome, current = await self._live.live_status(session_id, student_id)
+            outcome, current = await self._checkins.live_status(session_id, student_id)
         except Exception:
             return False
         return outcome == "ok" and current is status
 
     async def _withdraw_audit(self, audit_id: int) -> None:
         try:
-            await self._records.delete_audit(audit_id)
+            await self._attendance.delete_audit(audit_id)
         except Exception:
             # The correction was not made; an audit row of an attempt is the lesser harm
             # than a change without one, so this is only logged.

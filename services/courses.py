@@ -9,9 +9,9 @@ from services.codes import CodeGenerator, normalize_code, random_code
 from services.errors import InvalidArgument, NotATeacher
 from services.models import Course, UserProfile
 from services.numbers import LATE_AFTER_MINUTES, WARN_BELOW_PERCENT, check_range, parse_number
-from services.ports import LiveStore, RecordStore
+from services.ports import CourseRecords, LiveSessionStore, UserRecords
 from services.roles import RoleService
-from services.sessions import MAX_TITLE_LENGTH, clean_title
+from services.session_options import MAX_TITLE_LENGTH, clean_title
 
 COURSE_CODE_LENGTH = 8
 INVITE_PREFIX = "join_"
@@ -43,13 +43,16 @@ class CourseService:
 
     def __init__(
         self,
-        live: LiveStore,
-        records: RecordStore,
+        *,
+        courses: CourseRecords,
+        users: UserRecords,
+        sessions: LiveSessionStore,
         roles: RoleService,
         code_generator: CodeGenerator = random_code,
     ) -> None:
-        self._live = live
-        self._records = records
+        self._courses = courses
+        self._users = users
+        self._sessions = sessions
         self._roles = roles
         self._new_code = code_generator
 
@@ -64,10 +67,10 @@ class CourseService:
         name = clean_title(name_text)
         if not name:
             raise InvalidArgument("course_name", "missing")
-        if await self._records.course_name_taken(teacher_id, name):
+        if await self._courses.course_name_taken(teacher_id, name):
             raise InvalidArgument("course_name", "taken")
         for _ in range(_DRAWS):
-            course = await self._records.create_course(
+            course = await self._courses.create_course(
                 teacher_id,
                 name,
                 self._new_code(COURSE_CODE_LENGTH),
@@ -79,7 +82,7 @@ class CourseService:
 
     async def teacher_courses(self, teacher_id: int) -> list[Course]:
         await self._roles.require_teacher(teacher_id)
-        return await self._records.teacher_courses(teacher_id)
+        return await self._courses.teacher_courses(teacher_id)
 
     async def find_teacher_course(self, teacher_id: int, words: list[str]) -> tuple[Course, int]:
         """The teacher's course named by the first words (or its join code).
@@ -87,7 +90,7 @@ class CourseService:
         Returns the course and how many words its name took. Raises InvalidArgument when no
         course matches.
         """
-        courses = await self._records.teacher_courses(teacher_id)
+        courses = await self._courses.teacher_courses(teacher_id)
         match = match_course(courses, words)
         if match is None:
             raise InvalidArgument("course", "unknown")
@@ -96,7 +99,7 @@ class CourseService:
     async def course_for_teacher(self, teacher_id: int, course_id: int) -> Course:
         """A course by id, only if it is this teacher's (forged button data gets nothing)."""
         await self._roles.require_teacher(teacher_id)
-        course = await self._records.course(course_id)
+        course = await self._courses.course(course_id)
         if course is None or course.teacher_id != teacher_id:
             raise NotATeacher()
         return course
@@ -107,7 +110,7 @@ class CourseService:
             code = normalize_code(code_text, COURSE_CODE_LENGTH)
         except InvalidArgument:
             raise InvalidArgument("join_code", "format") from None
-        course = await self._records.course_by_join_code(code)
+        course = await self._courses.course_by_join_code(code)
         if course is None:
             raise InvalidArgument("join_code", "unknown")
         return await self._enrol(course, profile)
@@ -116,30 +119,30 @@ class CourseService:
         """Enrol from an invite deep link."""
         if not token or len(token) > 64:
             raise InvalidArgument("invite", "unknown")
-        course = await self._records.course_by_invite(token)
+        course = await self._courses.course_by_invite(token)
         if course is None:
             raise InvalidArgument("invite", "unknown")
         return await self._enrol(course, profile)
 
     async def _enrol(self, course: Course, profile: UserProfile) -> Enrolment:
-        new = await self._records.enrol(course.id, profile)
+        new = await self._courses.enrol(course.id, profile)
         if new:
             await self._admit_to_live_session(course, profile.user_id)
-        stored = await self._records.load_profile(profile.user_id)
+        stored = await self._users.load_profile(profile.user_id)
         needs_name = stored is None or not stored.full_name
         return Enrolment(course, new, needs_name)
 
     async def _admit_to_live_session(self, course: Course, student_id: int) -> None:
         """Joining during the course's open session lets the student check in right away."""
-        session_id = await self._live.teacher_current_session(course.teacher_id)
+        session_id = await self._sessions.teacher_current_session(course.teacher_id)
         if session_id is None:
             return
-        session = await self._live.session(session_id)
+        session = await self._sessions.session(session_id)
         if session is not None and session.course_id == course.id:
-            await self._live.add_to_roster(session_id, student_id)
+            await self._sessions.add_to_roster(session_id, student_id)
 
     async def student_courses(self, student_id: int) -> list[Course]:
-        return await self._records.student_courses(student_id)
+        return await self._courses.student_courses(student_id)
 
     async def update_settings(
         self,
@@ -159,8 +162,8 @@ class CourseService:
         warn = course.warn_below_percent if warn_below_percent is None else warn_below_percent
         check_range(late, "late_after", *LATE_AFTER_MINUTES)
         check_range(warn, "warn_below", *WARN_BELOW_PERCENT)
-        await self._records.update_course_settings(course.id, late, warn)
-        updated = await self._records.course(course.id)
+        await self._courses.update_course_settings(course.id, late, warn)
+        updated = await self._courses.course(course.id)
         assert updated is not None
         return updated
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 
 from services.models import ExportRow
-from services.ports import RecordStore
+from services.ports import AttendanceRecords
 
 # What makes a spreadsheet program read a cell as a formula (or hide what follows): OWASP's
 # CSV-injection list. Compared as whole characters, so an empty cell never matches.
@@ -59,11 +59,11 @@ def rows_to_csv(rows: Sequence[ExportRow], tz: tzinfo, header: Sequence[str]) ->
 class ExportService:
     """Reads attendance records for export."""
 
-    def __init__(self, records: RecordStore) -> None:
-        self._records = records
+    def __init__(self, *, attendance: AttendanceRecords) -> None:
+        self._attendance = attendance
 
     async def session_rows(self, session_id: str) -> list[ExportRow]:
-        return await self._records.export_rows(session_id)
+        return await self._attendance.export_rows(session_id)
 
     async def all_rows(self) -> list[ExportRow]:
-        return await self._records.export_rows(None)
+        return await self._attendance.export_rows(None)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from services.ports import LiveStore
+from services.ports import SendPacer
 
 
 class OutboundPacer:
     """Asks the shared store for the next free sending slot of a chat (and of the bot)."""
 
-    def __init__(self, live: LiveStore) -> None:
-        self._live = live
+    def __init__(self, *, pacer: SendPacer) -> None:
+        self._pacer = pacer
 
     async def wait_time(self, chat_id: int | None) -> float:
         """0 when a message to `chat_id` may go now (and is counted), else seconds to wait.
@@ -18,4 +18,4 @@ class OutboundPacer:
             StorageUnavailable: the shared store is away (the caller falls back to its own
                 per-process limits).
         """
-        return await self._live.reserve_send_slot(chat_id)
+        return await self._pacer.reserve_send_slot(chat_id)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from services.clock import Clock
 from services.errors import OpenSessionBlocksForget
 from services.models import PersonalData
-from services.ports import LiveStore, RecordStore
+from services.ports import PrivacyRecords, ProfileCache
 from services.sessions import SessionService
 
 # Forgotten users' id -> pseudonym rows only need to outlive any session live at the time:
@@ -21,15 +21,16 @@ class PrivacyService:
 
     def __init__(
         self,
-        live: LiveStore,
-        records: RecordStore,
+        *,
+        profiles: ProfileCache,
+        privacy: PrivacyRecords,
         sessions: SessionService,
         clock: Clock,
         retention_days: int,
     ) -> None:
-        self._live = live
+        self._profiles = profiles
         self._sessions = sessions
-        self._records = records
+        self._privacy = privacy
         self._clock = clock
         self._retention = timedelta(days=retention_days)
 
@@ -38,8 +39,8 @@ class PrivacyService:
         return self._retention.days
 
     async def personal_data(self, user_id: int) -> PersonalData:
-        stored = await self._records.personal_data(user_id)
-        cached = await self._live.cached_profile(user_id)
+        stored = await self._privacy.personal_data(user_id)
+        cached = await self._profiles.cached_profile(user_id)
         return PersonalData(
             profile=stored.profile,
             courses=stored.courses,
@@ -67,12 +68,12 @@ class PrivacyService:
         if session is not None:
             raise OpenSessionBlocksForget(session)
         pseudonym = -(secrets.randbelow(2**62) + 1)
-        await self._records.forget_user(user_id, pseudonym, self._clock.now())
-        await self._live.forget_user(user_id)
+        await self._privacy.forget_user(user_id, pseudonym, self._clock.now())
+        await self._profiles.forget_user(user_id)
 
     async def apply_retention(self) -> int:
         """Delete sessions (with their records) older than the retention period."""
         now = self._clock.now()
-        return await self._records.delete_older_than(
+        return await self._privacy.delete_older_than(
             now - self._retention, now - timedelta(days=FORGOTTEN_MAPPING_DAYS)
         )

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from services.errors import NotATeacher
 from services.models import Course, SessionSummary, StudentStanding
-from services.ports import RecordStore
+from services.ports import AttendanceRecords, CourseRecords, SessionRecords, SummaryOutbox
 from services.roles import RoleService
 
 
@@ -47,8 +47,19 @@ class HistoryLine:
 class ReportService:
     """Builds reports from the system of record."""
 
-    def __init__(self, records: RecordStore, roles: RoleService) -> None:
-        self._records = records
+    def __init__(
+        self,
+        *,
+        attendance: AttendanceRecords,
+        courses: CourseRecords,
+        session_records: SessionRecords,
+        summaries: SummaryOutbox,
+        roles: RoleService,
+    ) -> None:
+        self._attendance = attendance
+        self._courses = courses
+        self._session_records = session_records
+        self._summaries = summaries
         self._roles = roles
 
     async def course_report(self, teacher_id: int, course: Course) -> CourseReport:
@@ -60,22 +71,22 @@ class ReportService:
 
     async def report_for(self, course: Course) -> CourseReport:
         """The report of a course, without a permission check (for the operator's CLI)."""
-        standings = await self._records.course_standings(course.id)
-        sessions = [SessionRate(*row) for row in await self._records.course_sessions(course.id)]
+        standings = await self._attendance.course_standings(course.id)
+        sessions = [SessionRate(*row) for row in await self._attendance.course_sessions(course.id)]
         return CourseReport(course, standings, sessions)
 
     async def course_by_id(self, course_id: int) -> Course | None:
-        return await self._records.course(course_id)
+        return await self._courses.course(course_id)
 
     async def summary(self, teacher_id: int, session_id: str | None) -> SessionSummary | None:
         """A persisted session's summary: the one named, else the teacher's latest."""
         await self._roles.require_teacher(teacher_id)
         if session_id is None:
-            latest = await self._records.latest_session(teacher_id)
+            latest = await self._session_records.latest_session(teacher_id)
             if latest is None:
                 return None
             session_id = latest.id
-        summary = await self._records.load_summary(session_id)
+        summary = await self._summaries.load_summary(session_id)
         if summary is None or summary.teacher_id != teacher_id:
             return None
         return summary
@@ -83,8 +94,8 @@ class ReportService:
     async def student_history(self, student_id: int) -> list[HistoryLine]:
         """The student's own standing in each course they are enrolled in."""
         lines = []
-        for course in await self._records.student_courses(student_id):
-            standings = await self._records.course_standings(course.id)
+        for course in await self._courses.student_courses(student_id):
+            standings = await self._attendance.course_standings(course.id)
             mine = next((s for s in standings if s.student_id == student_id), None)
             lines.append(HistoryLine(course, mine))
         return lines

@@ -8,14 +8,11 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from services.clock import Clock, SystemClock
 from services.errors import DomainError, InvalidArgument, NotATeacher
 from services.models import UserProfile
-
-if TYPE_CHECKING:
-    from services.ports import RecordStore
+from services.ports import RoleRecords, UserRecords
 
 INVITE_PREFIX = "teach_"
 INVITE_HOURS = 24
@@ -43,12 +40,15 @@ class RoleService:
         self,
         teacher_ids: Iterable[int],
         admin_ids: Iterable[int],
-        records: RecordStore | None = None,
+        *,
+        roles: RoleRecords | None = None,
+        users: UserRecords | None = None,
         clock: Clock | None = None,
     ) -> None:
         self._admins = frozenset(admin_ids)
         self._teachers = frozenset(teacher_ids) | self._admins
-        self._records = records
+        self._records = roles
+        self._users = users
         self._clock = clock or SystemClock()
 
     async def is_teacher(self, user_id: int) -> bool:
@@ -72,8 +72,8 @@ class RoleService:
         if not await self.is_admin(user_id):
             raise NotAnAdmin()
 
-    def _store(self) -> RecordStore:
-        assert self._records is not None, "teacher invitations need the record store"
+    def _store(self) -> RoleRecords:
+        assert self._records is not None, "teacher invitations need the role records"
         return self._records
 
     async def invite_teacher(self, admin_id: int) -> str:
@@ -111,7 +111,8 @@ class RoleService:
         if re.fullmatch(r"-?[0-9]{1,18}", text):  # ASCII only: int() refuses `²`
             return int(text)
         if text.startswith("@") and 1 < len(text) <= 33:
-            found = await self._store().user_by_username(text[1:])
+            assert self._users is not None, "naming a teacher by @username needs the user records"
+            found = await self._users.user_by_username(text[1:])
             if found is not None:
                 return found
         raise InvalidArgument("teacher", "unknown")

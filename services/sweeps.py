@@ -6,10 +6,18 @@ import logging
 from collections.abc import Callable
 
 from services.clock import Clock
-from services.delivery import DeliveryReport, OutboxCourier
+from services.courier import OutboxCourier
+from services.delivery import DeliveryReport
 from services.errors import StorageUnavailable
 from services.models import AttendanceStatus, CheckIn, SweepReport
-from services.ports import LiveStore, Notifier, RecordStore, SweepClaim
+from services.ports import (
+    Notifier,
+    ProfileCache,
+    SessionRecords,
+    SweepClaim,
+    SweepStore,
+    UserRecords,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +53,12 @@ class AttendanceSweeper:
 
     def __init__(
         self,
-        live: LiveStore,
-        records: RecordStore,
+        *,
+        sweeps: SweepStore,
+        profiles: ProfileCache,
+        session_records: SessionRecords,
+        users: UserRecords,
+        courier: OutboxCourier,
         clock: Clock,
         lease_seconds: float = 60.0,
         batch: int = 50,
@@ -54,37 +66,39 @@ class AttendanceSweeper:
     ) -> None:
         # Fault-injection tests name a checkpoint at which the process kills itself.
         self._checkpoint = checkpoint or (lambda name: None)
-        self._live = live
-        self._records = records
+        self._sweeps = sweeps
+        self._profiles = profiles
+        self._session_records = session_records
+        self._users = users
         self._clock = clock
         self._lease_seconds = lease_seconds
         self._batch = batch
-        self._courier = OutboxCourier(records, clock, lease_seconds, checkpoint=self._checkpoint)
+        self._courier = courier
 
     async def sweep_attendances(self) -> SweepReport:
         """Persist every ended session (up to a batch) and remove it from Redis."""
         persisted = rows = skipped = failures = 0
-        for session_id in await self._live.due_sessions(self._clock.now(), self._batch):
-            claim = await self._live.claim_for_sweep(
+        for session_id in await self._sweeps.due_sessions(self._clock.now(), self._batch):
+            claim = await self._sweeps.claim_for_sweep(
                 session_id, self._clock.now(), self._lease_seconds
             )
             if claim is None:
                 skipped += 1
                 continue
             try:
-                inserted, new_users = await self._records.persist_session(
+                inserted, new_users = await self._session_records.persist_session(
                     claim.session, final_records(claim)
                 )
                 rows += inserted
             except StorageUnavailable:
                 log.warning("sweep of session %s postponed: PostgreSQL unavailable", session_id)
-                await self._live.release_sweep(session_id, claim.token)
+                await self._sweeps.release_sweep(session_id, claim.token)
                 failures += 1
                 continue
             self._checkpoint("sweep.committed")
             if new_users:
                 await self._name_new_users(new_users)
-            await self._live.finish_sweep(claim)
+            await self._sweeps.finish_sweep(claim)
             self._checkpoint("sweep.removed")
             persisted += 1
             log.info("session %s persisted with %d check-ins", session_id, len(claim.checkins))
@@ -95,21 +109,21 @@ class AttendanceSweeper:
 
         Why: `attn export` reads PostgreSQL, and must say when it cannot show everything.
         """
-        return len(await self._live.due_sessions(self._clock.now(), limit))
+        return len(await self._sweeps.due_sessions(self._clock.now(), limit))
 
     async def _name_new_users(self, user_ids: list[int]) -> None:
         """Names from the profile cache for students who had no `users` row (first seen while
         PostgreSQL was away). Best effort: the user sweep writes them later otherwise."""
         try:
-            profiles = await self._live.cached_profiles(user_ids)
-            await self._records.upsert_profiles(list(profiles.values()))
+            profiles = await self._profiles.cached_profiles(user_ids)
+            await self._users.upsert_profiles(list(profiles.values()))
         except StorageUnavailable:
             log.warning("names of %d new users postponed to the user sweep", len(user_ids))
 
     async def deliver_outbox(
         self, notifier: Notifier, limit: int = 20, nudge_limit: int = 100
     ) -> DeliveryReport:
-        """Send the due summaries and nudges (see `services.delivery.OutboxCourier`)."""
+        """Send the due summaries and nudges (see `services.courier.OutboxCourier`)."""
         return await self._courier.deliver(notifier, limit, nudge_limit)
 
     async def deliver_summaries(self, notifier: Notifier, limit: int = 20) -> int:

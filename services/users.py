@@ -13,7 +13,7 @@ from datetime import timedelta
 from services.clock import Clock
 from services.errors import InvalidArgument, StorageUnavailable
 from services.models import UserProfile
-from services.ports import LiveStore, RecordStore, Visit
+from services.ports import CardStore, ChatStateStore, ProfileCache, UserRecords, Visit
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +47,9 @@ class RegistrationLoader:
 
     BATCH_DELAY_SECONDS = 0.02
 
-    def __init__(self, live: LiveStore, records: RecordStore) -> None:
-        self._live = live
-        self._records = records
+    def __init__(self, *, profiles: ProfileCache, users: UserRecords) -> None:
+        self._profiles = profiles
+        self._users = users
         self._pending: dict[int, UserProfile] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -76,30 +76,39 @@ class RegistrationLoader:
                 log.exception("loading %d profiles failed", len(batch))
 
     async def _load(self, batch: dict[int, UserProfile]) -> None:
-        stored = await self._records.load_profiles(list(batch))
+        stored = await self._users.load_profiles(list(batch))
         newcomers = [p for uid, p in batch.items() if uid not in stored]
         if newcomers:
-            await self._records.add_new_users(newcomers)
+            await self._users.add_new_users(newcomers)
         registered = {
             uid: (p.full_name or "", p.student_number or "")
             for uid, p in stored.items()
             if p.full_name or p.student_number
         }
         if registered:
-            await self._live.merge_registrations(registered)
+            await self._profiles.merge_registrations(registered)
 
 
 class UserService:
     """Keeps each active user's profile in Redis and moves idle ones to PostgreSQL."""
 
     def __init__(
-        self, live: LiveStore, records: RecordStore, clock: Clock, idle_minutes: int
+        self,
+        *,
+        profiles: ProfileCache,
+        chat_state: ChatStateStore,
+        cards: CardStore,
+        users: UserRecords,
+        clock: Clock,
+        idle_minutes: int,
     ) -> None:
-        self._live = live
-        self._records = records
+        self._profiles = profiles
+        self._chat_state = chat_state
+        self._cards = cards  # only the group pointer's claim
+        self._users = users
         self._clock = clock
         self._idle = timedelta(minutes=idle_minutes)
-        self._loader = RegistrationLoader(live, records)
+        self._loader = RegistrationLoader(profiles=profiles, users=users)
 
     async def seen(self, profile: UserProfile, update_id: int | None = None) -> Visit:
         """Record an interaction: refresh the cached profile, loading it back if it was swept.
@@ -108,7 +117,7 @@ class UserService:
         this update id was already handled (Telegram redelivers; several processes share).
         """
         current = replace(profile, last_seen=self._clock.now())
-        visit = await self._live.touch_profile(current, update_id)
+        visit = await self._profiles.touch_profile(current, update_id)
         if not visit.cached and not visit.duplicate:
             # Newly cached: its registered name comes from PostgreSQL in the background, in
             # batches, so no update waits for PostgreSQL (nor fails while it is away).
@@ -117,22 +126,22 @@ class UserService:
 
     async def menu_version(self, user_id: int) -> str | None:
         """The version of the command menu last set in the user's private chat (None: none)."""
-        return await self._live.menu_version(user_id)
+        return await self._chat_state.menu_version(user_id)
 
     async def remember_menu(self, user_id: int, version: str | None) -> None:
         """Remember the menu just set, so it is set once per role and version, not per message."""
-        await self._live.remember_menu(user_id, version)
+        await self._chat_state.remember_menu(user_id, version)
 
     async def may_point_group(self, chat_id: int) -> bool:
         """True when the group may get an "open the bot privately" line now: at most one per
         group every GROUP_POINTER_SECONDS, whoever asks (30 students who never opened the
         bot checking in from the group would otherwise get 30 lines, over Telegram's 20
         messages a minute per group, and the group's card would wait behind them)."""
-        return await self._live.claim_group_pointer(chat_id, GROUP_POINTER_SECONDS)
+        return await self._cards.claim_group_pointer(chat_id, GROUP_POINTER_SECONDS)
 
     async def release_update(self, user_id: int, update_id: int) -> None:
         """Forget that an update was handled: it was cut off and will be delivered again."""
-        await self._live.release_update_claim(user_id, update_id)
+        await self._profiles.release_update_claim(user_id, update_id)
 
     async def settle(self) -> None:
         """Wait until every background profile load has finished (shutdown and tests)."""
@@ -155,14 +164,14 @@ class UserService:
             student_number=student_number,
             last_seen=self._clock.now(),
         )
-        await self._records.save_registration(updated, full_name, student_number)
-        await self._live.store_profile(updated)
+        await self._users.save_registration(updated, full_name, student_number)
+        await self._profiles.store_profile(updated)
         return updated
 
     async def expect_reply(self, user_id: int, action: str, payload: str = "") -> None:
         """Remember that the user's next plain text answers `action` (e.g. a check-in code)."""
         until = self._clock.now() + timedelta(minutes=PENDING_ACTION_MINUTES)
-        await self._live.set_pending_action(user_id, action, until, payload)
+        await self._chat_state.set_pending_action(user_id, action, until, payload)
 
     async def take_expected_reply(
         self, user_id: int, only: Sequence[str] = ()
@@ -170,7 +179,7 @@ class UserService:
         """(action, payload) the user's message answers, if pending; consumed once. With
         `only`, a pending action of another kind is not consumed (a typed text must not use
         up a "share your location" prompt)."""
-        return await self._live.pop_pending_action(user_id, self._clock.now(), only)
+        return await self._chat_state.pop_pending_action(user_id, self._clock.now(), only)
 
     async def sweep_idle_users(self, batch: int = 500) -> int:
         """Persist profiles idle longer than the idle time, then drop them from Redis.
@@ -179,15 +188,15 @@ class UserService:
         dropped if the user was not seen again since it was read.
         """
         cutoff = self._clock.now() - self._idle
-        user_ids = await self._live.idle_profiles(cutoff, batch)
+        user_ids = await self._profiles.idle_profiles(cutoff, batch)
         if not user_ids:
             return 0
-        cached = await self._live.cached_profiles(user_ids)
+        cached = await self._profiles.cached_profiles(user_ids)
         idle = [p for p in cached.values() if p.last_seen is not None and p.last_seen <= cutoff]
-        await self._records.upsert_profiles(idle)
+        await self._users.upsert_profiles(idle)
         for profile in idle:
-            await self._live.remove_profile_if_idle(profile.user_id, profile.last_seen)
+            await self._profiles.remove_profile_if_idle(profile.user_id, profile.last_seen)
         for user_id in set(user_ids) - set(cached):
             # In the index but no longer cached (a crash between the two removals).
-            await self._live.remove_profile_if_idle(user_id, None)
+            await self._profiles.remove_profile_if_idle(user_id, None)
         return len(idle)

@@ -20,7 +20,8 @@ from redis.asyncio import Redis
 # python-telegram-bot warns about RetryAfter's type unless opted in; warnings are errors here.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from bot.bootstrap import Services, build_services
+from bot.bootstrap import build_services
+from bot.container import Services
 from bot.logging_setup import RedactSecrets
 from bot.settings import Settings
 from services.clock import ManualClock

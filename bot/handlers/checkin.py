@@ -59,7 +59,7 @@ async def location_message(update: Update, context: AttnContext) -> None:
         respond(context, update, replies.UNEXPECTED_LOCATION, reply_markup=ReplyKeyboardRemove())
         return
     session_id, code, bound_at = binding
-    result = await context.services.sessions.check_in_at(
+    result = await context.services.checkins.check_in_at(
         user.id,
         session_id,
         code,

@@ -22,7 +22,7 @@ from services.courses import match_course
 from services.errors import NoOpenSession
 from services.models import Course, Session
 from services.numbers import looks_like_number
-from services.sessions import (
+from services.session_options import (
     StartOptions,
     clean_title,
     parse_extension,
@@ -192,7 +192,7 @@ async def post_group_session(
             raise
         await point_group_to_private(context, update, per_group_window=False)
         return False
-    await context.services.sessions.attach_code_card(
+    await context.services.cards.attach_code_card(
         session, session.teacher_id, message_id, view.fingerprint
     )
     try:
@@ -230,7 +230,7 @@ async def post_card(context: AttnContext, chat_id: int, session: Session) -> Non
     """Post the session's live card in the chat (see `CardPublisher.post`) and remember it,
     so the refresh keeps it current."""
     message_id, view = await publisher_of(context).post(chat_id, session)
-    await context.services.sessions.attach_card(session, chat_id, message_id, view.fingerprint)
+    await context.services.cards.attach_card(session, chat_id, message_id, view.fingerprint)
 
 
 async def end_session_command(update: Update, context: AttnContext) -> None:
@@ -285,10 +285,10 @@ async def card_button(update: Update, context: AttnContext) -> None:
             replies.LOCATION_PROMPT_SENT,
         )
     elif action == "miss":
-        missing = await sessions.missing_students(user.id, session_id)
+        missing = await context.services.checkins.missing_students(user.id, session_id)
         await answer_privately(update, context, replies.missing_list(missing))
     else:
-        present = await sessions.checked_in_students(user.id, session_id)
+        present = await context.services.checkins.checked_in_students(user.id, session_id)
         await answer_privately(update, context, replies.present_list(present, context.tz))
     if action in ("end", "ext"):
         await refresh_cards(context, only=session_id)

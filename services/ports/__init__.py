@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from services.ports.cards import CardStore
 from services.ports.checkins import CheckInStore, CodeStore
 from services.ports.courses import CourseRecords
-from services.ports.legacy import LiveStore, RecordStore
 from services.ports.live_sessions import LiveSessionStore
 from services.ports.notifier import Notifier
 from services.ports.outbox import NudgeOutbox, Reachability, SummaryOutbox
@@ -62,7 +61,6 @@ __all__ = [
     "CourseRecords",
     "GuessLimit",
     "LiveSessionStore",
-    "LiveStore",
     "LiveStores",
     "Notifier",
     "NudgeOutbox",
@@ -70,7 +68,6 @@ __all__ = [
     "ProfileCache",
     "RawCheckIn",
     "Reachability",
-    "RecordStore",
     "RecordStores",
     "RoleRecords",
     "SendPacer",

@@ -5,7 +5,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from bot.bootstrap import Services, build_services
+from bot.bootstrap import build_services
+from bot.container import Services
 from services.clock import ManualClock
 from tests.conftest import make_settings
 from tests.support.bot_harness import BotHarness

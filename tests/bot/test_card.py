@@ -12,7 +12,8 @@ from telegram.ext import CallbackContext
 from bot.cards import refresh_cards
 from services.clock import ManualClock
 from tests.conftest import TEACHER_ID
-from tests.support.bot_harness import ApiCall, BotHarness, assert_valid_telegram_html
+from tests.support.bot_harness import BotHarness, assert_valid_telegram_html
+from tests.support.telegram import ApiCall
 
 EDITS = ("editMessageCaption", "editMessageMedia", "editMessageText")
 GROUP = -100_123
@@ -80,7 +81,7 @@ async def test_rotation_replaces_the_image_not_more_often(
     media = []
     for _ in range(40):  # 2 minutes in 3-second steps
         clock.advance(seconds=3)
-        await bot.services.sessions.rotate_due_codes()
+        await bot.services.rotation.rotate_due_codes()
         await refresh_cards(context_of(bot))
         media = [c for c in card_edits(bot) if c.method == "editMessageMedia"]
     assert 3 <= len(media) <= 4  # one new image per 30-second code, never more

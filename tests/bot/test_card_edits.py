@@ -30,7 +30,7 @@ async def test_a_refused_rotation_edit_is_retried_at_the_next_refresh(
     await bot.send(TEACHER_ID, "/start_session 30 Rotating rotate=30")
     first = shown_code(bot)
     clock.advance(seconds=31)
-    rotated = await bot.services.sessions.rotate_due_codes()
+    rotated = await bot.services.rotation.rotate_due_codes()
     assert rotated
     bot.request.api.fail_next(
         "editMessageMedia", error_code=429, description="Too Many Requests: retry after 1"
@@ -48,11 +48,11 @@ async def test_a_deleted_card_is_no_longer_refreshed(bot: BotHarness, clock: Man
     [*_, card] = [m for m in bot.request.api.chat_messages(TEACHER_ID) if "photo" in m]
     await bot.app.bot.delete_message(TEACHER_ID, card["message_id"])  # as the teacher would
     clock.advance(seconds=31)
-    await bot.services.sessions.rotate_due_codes()
+    await bot.services.rotation.rotate_due_codes()
     await refresh_cards(context_of(bot))
     edits = len([c for c in bot.request.calls if c.method.startswith("edit")])
     for _ in range(3):
         clock.advance(seconds=31)
-        await bot.services.sessions.rotate_due_codes()
+        await bot.services.rotation.rotate_due_codes()
         await refresh_cards(context_of(bot))
     assert len([c for c in bot.request.calls if c.method.startswith("edit")]) == edits

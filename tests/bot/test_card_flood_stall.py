@@ -12,8 +12,8 @@ from telegram import Update
 from telegram.ext import CallbackContext, TypeHandler
 
 from bot.app import build_application
-from bot.bootstrap import Services
 from bot.cards import CARD_EDITS_KEY, CARD_INTERVAL_KEY, refresh_cards
+from bot.container import Services
 from bot.jobs import refresh_cards_task
 from bot.replying import PENDING_REPLIES_KEY
 from services.clock import ManualClock

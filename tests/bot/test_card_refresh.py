@@ -83,7 +83,7 @@ async def test_deleting_the_group_card_does_not_freeze_the_teachers_projected_co
     assert group_edits >= 1
     for _ in range(3):
         clock.advance(seconds=30)
-        await bot.services.sessions.rotate_due_codes()
+        await bot.services.rotation.rotate_due_codes()
         await refresh_cards(ctx(bot))
         current = await bot.services.sessions.open_session(TEACHER_ID)
         assert current is not None and projected_code(bot) == current.code
@@ -105,7 +105,7 @@ async def test_deleting_the_code_card_keeps_the_group_card_counting(
     [*_, code_card] = [m for m in bot.request.api.chat_messages(TEACHER_ID) if "photo" in m]
     await bot.app.bot.delete_message(TEACHER_ID, code_card["message_id"])  # as the teacher would
     clock.advance(seconds=31)
-    await bot.services.sessions.rotate_due_codes()
+    await bot.services.rotation.rotate_due_codes()
     await refresh_cards(ctx(bot))  # the code card is found gone
     private_edits = edits_to(bot, TEACHER_ID)
     for n in range(1, 4):
@@ -113,7 +113,7 @@ async def test_deleting_the_code_card_keeps_the_group_card_counting(
         assert current is not None
         await bot.send(next_student(), f"/checkin {current.code}")
         clock.advance(seconds=31)
-        await bot.services.sessions.rotate_due_codes()
+        await bot.services.rotation.rotate_due_codes()
         await refresh_cards(ctx(bot))
         assert f"\n{n} checked in" in group_card_text(bot)
     assert edits_to(bot, TEACHER_ID) == private_edits
@@ -130,7 +130,7 @@ async def test_code_card_shows_the_rotated_code_after_one_429_on_its_edit(
     claimed render is given back, as for the group card)."""
     await start_in_group(bot)
     clock.advance(seconds=31)
-    await bot.services.sessions.rotate_due_codes()
+    await bot.services.rotation.rotate_due_codes()
     bot.request.api.fail_next(
         "editMessageMedia",
         error_code=429,
@@ -207,7 +207,7 @@ async def test_projected_code_is_never_an_expired_one_after_a_plus_5_just_before
     at(9.5)
     await bot.press(TEACHER_ID, f"cd:ext:{session.id}")
     at(10.0)
-    await bot.services.sessions.rotate_due_codes()
+    await bot.services.rotation.rotate_due_codes()
     await refresh_cards(ctx(bot), among={session.id})  # what rotate_codes_task does
     current = await bot.services.sessions.open_session(TEACHER_ID)
     assert current is not None and current.code != session.code
@@ -271,7 +271,7 @@ async def test_group_card_edits_stop_after_the_bot_was_kicked_from_the_group(
         assert current is not None
         await bot.send(100 + i, f"/checkin {current.code}")
         clock.advance(seconds=5)
-        await bot.services.sessions.rotate_due_codes()
+        await bot.services.rotation.rotate_due_codes()
         await refresh_cards(ctx(bot))
     assert edits_to(bot, GROUP) == 1
     current = await bot.services.sessions.open_session(TEACHER_ID)

@@ -11,14 +11,15 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 import bot.handlers
-from bot.bootstrap import Services
 from bot.commands import Command, Registry, Role
+from bot.container import Services
 from bot.context import AttnContext
 from bot.handlers import COMMANDS, REGISTRY
 from bot.replying import respond
 from bot.text import en, t
 from tests.conftest import ADMIN_ID, TEACHER_ID, make_settings
-from tests.support.bot_harness import ApiCall, BotHarness
+from tests.support.bot_harness import BotHarness
+from tests.support.telegram import ApiCall
 
 STUDENT = 52_525
 PRODUCT = Path(__file__).resolve().parents[2] / "bot"

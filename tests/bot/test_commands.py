@@ -68,7 +68,7 @@ async def test_bad_codes_get_a_clear_reply(bot: BotHarness, text: str) -> None:
     assert_valid_telegram_html(reply)
     session = await bot.services.sessions.open_session(TEACHER_ID)
     assert session is not None
-    assert await bot.services.live.checkin_count(session.id) == 0
+    assert await bot.services.live.checkins.checkin_count(session.id) == 0
 
 
 async def test_expired_code(bot: BotHarness, clock: ManualClock) -> None:

@@ -196,7 +196,7 @@ async def test_enrolment_rules(bot: BotHarness, clock: ManualClock) -> None:
     assert "not enrolled" in refused and "/join" in refused
     session = await bot.services.sessions.open_session(TEACHER_ID)
     assert session is not None
-    assert await bot.services.live.checkin_count(session.id) == 40  # a 41st is impossible
+    assert await bot.services.live.checkins.checkin_count(session.id) == 40  # a 41st is impossible
     # Joining during the session admits the student at once.
     await bot.send(outsider, f"/join {join_code}")
     [admitted] = await bot.send(outsider, f"/checkin {code}")
@@ -212,7 +212,7 @@ async def test_mark_ambiguous_and_permissions(bot: BotHarness, clock: ManualCloc
     assert "Ada Lovelace" in ambiguous and "Ada Turing" in ambiguous
     session = await bot.services.sessions.open_session(TEACHER_ID)
     assert session is not None
-    assert await bot.services.live.redis.hlen(f"attn:s:{{{session.id}}}:marks") == 0
+    assert await bot.services.redis.hlen(f"attn:s:{{{session.id}}}:marks") == 0
     [unknown] = await bot.send(TEACHER_ID, "/mark Zed present")
     assert "No enrolled student matches" in unknown
     [usage] = await bot.send(TEACHER_ID, "/mark Ada sometimes")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from datetime import timedelta
 
 import asyncpg
@@ -19,27 +18,18 @@ from bot.notifier import TelegramNotifier, delivery_failure
 from services.clock import ManualClock
 from services.delivery import DeliveryFailed
 from tests.conftest import TEACHER_ID
-from tests.support.bot_harness import BOT_ID, ApiCall, BotHarness
+from tests.support import telegram as telegram_updates
+from tests.support.bot_harness import BOT_ID, BotHarness
+from tests.support.telegram import ApiCall
 
 STUDENT = 52_001
 
 
 def member_update(user_id: int, old: str, new: str, chat_type: str = "private") -> Update:
     """What Telegram sends when a user blocks (`kicked`) or unblocks (`member`) the bot."""
-    bot_user = {"id": BOT_ID, "is_bot": True, "first_name": "ATTN"}
-    user = {"id": user_id, "is_bot": False, "first_name": "Ann"}
-    chat_id = user_id if chat_type == "private" else -100_123
-    data = {
-        "update_id": int(time.monotonic_ns() % 2**31),
-        "my_chat_member": {
-            "chat": {"id": chat_id, "type": chat_type, "first_name": "Ann", "title": "G"},
-            "from": user,
-            "date": int(time.time()),
-            "old_chat_member": {"status": old, "user": bot_user, "until_date": 0},
-            "new_chat_member": {"status": new, "user": bot_user, "until_date": 0},
-        },
-    }
-    return Update.de_json(data, None)
+    return Update.de_json(
+        telegram_updates.member_update(user_id, BOT_ID, old, new, chat_type), None
+    )
 
 
 async def unreachable(database: str) -> set[int]:

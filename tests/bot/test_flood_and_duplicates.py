@@ -6,10 +6,11 @@ import time
 
 from telegram import Update
 
-from bot.bootstrap import Services
+from bot.container import Services
 from services.clock import ManualClock
 from tests.conftest import TEACHER_ID, make_settings
-from tests.support.bot_harness import BotHarness, message_update
+from tests.support.bot_harness import BotHarness
+from tests.support.telegram import message_update
 
 
 async def test_flooding_user_is_ignored_others_are_not(services: Services) -> None:

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from bot import replies
 from services.clock import ManualClock
-from storage import keys
+from storage.redis import keys
 from tests.conftest import TEACHER_ID
 from tests.support.bot_harness import BotHarness
 
@@ -152,8 +152,8 @@ async def test_forgetme_three_times_with_rejoins(
         # The live session: off its roster, while its check-in is saved pseudonymised.
         session = await bot.services.sessions.open_session(TEACHER_ID)
         assert session is not None
-        assert STUDENT not in await bot.services.sessions._live.roster(session.id)
-        missing = await bot.services.sessions.missing_students(TEACHER_ID, session.id)
+        assert STUDENT not in await bot.services.live.sessions.roster(session.id)
+        missing = await bot.services.checkins.missing_students(TEACHER_ID, session.id)
         assert all(p.display_name for p in missing)  # no nameless ghost on the teacher's list
         clock.advance(minutes=1)
         await end_and_sweep(bot, clock)
@@ -169,7 +169,7 @@ async def test_forgetme_three_times_with_rejoins(
 
     assert all(replies.UNEXPECTED_ERROR not in text for text in every_reply)
     await bot.services.users.settle()
-    assert STUDENT not in await bot.services.records.roster(course.id)
+    assert STUDENT not in await bot.services.records.courses.roster(course.id)
     stored_in_redis = await redis_everything(clean_redis)
     conn = await asyncpg.connect(clean_database)
     try:

@@ -13,7 +13,8 @@ import re
 from bot.notifier import TelegramNotifier
 from services.clock import ManualClock
 from tests.conftest import ADMIN_ID, TEACHER_ID
-from tests.support.bot_harness import ApiCall, BotHarness
+from tests.support.bot_harness import BotHarness
+from tests.support.telegram import ApiCall
 
 GROUP = -100_777
 BOT = "attn_test_bot"
@@ -294,7 +295,7 @@ async def test_thirty_students_checking_in_from_the_group_do_not_flood_it(
     [pointer] = to_group
     assert f"t.me/{BOT}?start=p" in pointer.text and "here again" not in pointer.text
     assert "not in the group" in pointer.text
-    assert set(await bot.services.live.checked_in(session.id)) == {*students, 81}
+    assert set(await bot.services.live.checkins.checked_in(session.id)) == {*students, 81}
     assert_nothing_personal(group_calls(bot), [session.code])
 
 
@@ -320,7 +321,7 @@ async def test_student_who_replies_to_the_group_card_with_the_code_gets_an_answe
     )
     [answer] = private_texts(bot, 81, since)
     assert "Checked in to" in answer and "not in the group" in answer
-    assert 81 in await bot.services.live.checked_in(session.id)
+    assert 81 in await bot.services.live.checkins.checked_in(session.id)
     deleted = [c for c in bot.request.calls[since:] if c.method == "deleteMessage"]
     assert len(deleted) == 1 and str(deleted[0].params["chat_id"]) == str(GROUP)
 
@@ -340,7 +341,7 @@ async def test_student_who_replies_to_the_group_card_with_the_code_gets_an_answe
         if c.method == "sendMessage" and str(c.params.get("chat_id")) == str(GROUP)
     ]
     assert f"t.me/{BOT}?start=p" in pointer.text
-    assert OUTSIDER in await bot.services.live.checked_in(session.id)
+    assert OUTSIDER in await bot.services.live.checkins.checked_in(session.id)
 
     # Chatter in reply to the card, or a code that replies to nothing: nothing happens.
     since = len(bot.request.calls)
@@ -349,7 +350,7 @@ async def test_student_who_replies_to_the_group_card_with_the_code_gets_an_answe
     )
     await bot.send(82, session.code, chat_id=GROUP, chat_type="group")
     assert bot.request.calls[since:] == [], [c.method for c in bot.request.calls[since:]]
-    assert 82 not in await bot.services.live.checked_in(session.id)
+    assert 82 not in await bot.services.live.checkins.checked_in(session.id)
     assert_nothing_personal(group_calls(bot), [session.code])
 
 

@@ -61,7 +61,7 @@ async def test_location_outcomes(
     [unexpected] = await bot.send_location(6, *NEARBY)
     assert "wasn't expecting a location" in unexpected
 
-    checked = await bot.services.live.checked_in(session.id)
+    checked = await bot.services.live.checkins.checked_in(session.id)
     assert set(checked) == {2}
     assert checked[2].distance_m == 80  # 77 m, rounded to 10 m
 

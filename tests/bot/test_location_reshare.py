@@ -12,7 +12,8 @@ from bot.cards import refresh_cards
 from services.clock import ManualClock
 from tests.bot.test_location import HALL, NEARBY
 from tests.conftest import TEACHER_ID
-from tests.support.bot_harness import ApiCall, BotHarness
+from tests.support.bot_harness import BotHarness
+from tests.support.telegram import ApiCall
 
 STUDENT, LATE_STUDENT, SLOW_STUDENT = 2, 3, 4
 
@@ -64,7 +65,7 @@ async def test_reshare_at_any_time_and_codes_bound_across_rotation(
 
     # The prompt expires (5 minutes) before the teacher answers it.
     clock.advance(minutes=6)
-    await bot.services.sessions.rotate_due_codes()
+    await bot.services.rotation.rotate_due_codes()
     session = await bot.services.sessions.open_session(TEACHER_ID)
     assert session is not None
     code_now = session.code
@@ -85,9 +86,9 @@ async def test_reshare_at_any_time_and_codes_bound_across_rotation(
 
     # The code rotates twice meanwhile: the student's first code is dead for everyone else...
     clock.advance(seconds=31)
-    await bot.services.sessions.rotate_due_codes()
+    await bot.services.rotation.rotate_due_codes()
     clock.advance(seconds=31)
-    await bot.services.sessions.rotate_due_codes()
+    await bot.services.rotation.rotate_due_codes()
     [expired] = await bot.send(SLOW_STUDENT, f"/checkin {code_now}")
     assert "expired" in expired
 
@@ -106,10 +107,10 @@ async def test_reshare_at_any_time_and_codes_bound_across_rotation(
     [asked] = await bot.send(LATE_STUDENT, f"/checkin {session.code}")
     assert "Share my location" in asked
     clock.advance(minutes=6)
-    await bot.services.sessions.rotate_due_codes()
+    await bot.services.rotation.rotate_due_codes()
     [refused] = await bot.send_location(LATE_STUDENT, *NEARBY)
     assert "Checked in" not in refused
-    checked = await bot.services.live.checked_in(session.id)
+    checked = await bot.services.live.checkins.checked_in(session.id)
     assert set(checked) == {STUDENT}
 
     # No prompt pending at all: the teacher's location still moves the classroom.
@@ -140,4 +141,4 @@ async def test_student_told_to_share_current_location_can_do_so(
     assert "Checked in" in answer, answer
     session = await bot.services.sessions.open_session(TEACHER_ID)
     assert session is not None
-    assert set(await bot.services.live.checked_in(session.id)) == {STUDENT}
+    assert set(await bot.services.live.checkins.checked_in(session.id)) == {STUDENT}

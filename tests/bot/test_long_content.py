@@ -15,7 +15,8 @@ from collections import Counter
 from bot.notifier import TelegramNotifier
 from services.clock import ManualClock
 from tests.conftest import TEACHER_ID
-from tests.support.bot_harness import ApiCall, BotHarness
+from tests.support.bot_harness import BotHarness
+from tests.support.telegram import ApiCall
 
 STUDENTS = list(range(30_001, 30_301))
 PRESENT, LATE, ABSENT = STUDENTS[:100], STUDENTS[100:200], STUDENTS[200:]

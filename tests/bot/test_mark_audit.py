@@ -13,9 +13,9 @@ from typing import Any
 import asyncpg
 from redis.asyncio import Redis
 
-from bot.bootstrap import Services
+from bot.container import Services
 from services.corrections import CorrectionService
-from storage import keys
+from storage.redis import keys
 from tests.conftest import TEACHER_ID, make_settings
 from tests.support.bot_harness import BotHarness
 from tests.support.tcp_proxy import TcpProxy
@@ -93,14 +93,17 @@ async def stored(redis_url: str, database_url: str, session_id: str) -> tuple[An
     return mark, audits
 
 
-def corrections_with(services: Services, live: Any = None, records: Any = None) -> None:
-    """Swap the bot's correction service for one whose stores are wrapped."""
-    current = services.corrections
-    services.corrections = CorrectionService(  # type: ignore[misc]
-        live or current._live,
-        records or current._records,
-        current._roles,
-        current._clock,
+def corrections_with(services: Services, checkins: Any = None, attendance: Any = None) -> None:
+    """Swap the bot's correction service for one whose live check-ins or attendance records
+    are wrapped."""
+    services.corrections = CorrectionService(
+        sessions=services.live.sessions,
+        checkins=checkins or services.live.checkins,
+        session_records=services.records.sessions,
+        attendance=attendance or services.records.attendance,
+        courses=services.records.courses,
+        roles=services.roles,
+        clock=services.corrections._clock,  # type: ignore[attr-defined]
     )
 
 
@@ -116,7 +119,7 @@ async def test_postgres_cut_before_the_audit_leaves_neither_then_both(
         # PostgreSQL dies right after the roster is read, as the correction begins.
         corrections_with(
             proxied_services,
-            live=CutDuring(proxied_services.corrections._live, "live_status", pg_proxy.cut),
+            checkins=CutDuring(proxied_services.live.checkins, "live_status", pg_proxy.cut),
         )
         [reply] = await bot.send(TEACHER_ID, "/mark Ada absent")
         assert "temporarily unavailable" in reply
@@ -138,8 +141,8 @@ async def test_redis_cut_after_the_audit_withdraws_it(
         session_id = await live_session_with_student(bot)
         corrections_with(
             proxied_services,
-            records=CutAfter(
-                proxied_services.corrections._records, "audit_live_correction", redis_proxy.cut
+            attendance=CutAfter(
+                proxied_services.records.attendance, "audit_live_correction", redis_proxy.cut
             ),
         )
         [reply] = await bot.send(TEACHER_ID, "/mark Ada excused")
@@ -164,7 +167,10 @@ async def test_a_correction_overtaken_by_another_is_audited_with_what_it_replace
             await racer.mark(TEACHER_ID, "Ada", "late")
 
         corrections_with(
-            services, records=CutAfter(services.records, "audit_live_correction", other_mark_first)
+            services,
+            attendance=CutAfter(
+                services.records.attendance, "audit_live_correction", other_mark_first
+            ),
         )
         await bot.send(TEACHER_ID, "/mark Ada absent")
     conn = await asyncpg.connect(clean_database)

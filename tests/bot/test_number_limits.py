@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from bot import replies
 from services.numbers import MAX_SESSION_HOURS
-from storage import keys
+from storage.redis import keys
 from tests.conftest import TEACHER_ID
 from tests.support.bot_harness import BotHarness
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from openpyxl import load_workbook
 
-from bot.bootstrap import Services
+from bot.container import Services
 from services.clock import ManualClock
 from tests.conftest import TEACHER_ID, make_settings
 from tests.support.bot_harness import BotHarness
@@ -41,7 +41,7 @@ async def test_report_files_are_safe_and_in_the_configured_zone(
     await bot.send(TEACHER_ID, "/end_session")
     clock.advance(minutes=1)
     await bot.services.sweeper.sweep_attendances()
-    session = await bot.services.records.latest_session(TEACHER_ID)
+    session = await bot.services.records.sessions.latest_session(TEACHER_ID)
     assert session is not None
 
     before = len(bot.request.calls)

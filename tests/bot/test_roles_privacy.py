@@ -10,7 +10,8 @@ from redis.asyncio import Redis
 from bot.handlers import REGISTRY
 from services.clock import ManualClock
 from tests.conftest import ADMIN_ID, TEACHER_ID
-from tests.support.bot_harness import ApiCall, BotHarness
+from tests.support.bot_harness import BotHarness
+from tests.support.telegram import ApiCall
 
 NEWBIE = 31_337
 
@@ -179,4 +180,4 @@ async def test_privacy_and_retention(bot: BotHarness, clock: ManualClock) -> Non
     assert await bot.services.privacy.apply_retention() == 0
     clock.advance(days=2)
     assert await bot.services.privacy.apply_retention() == 1
-    assert await bot.services.records.latest_session(TEACHER_ID) is None
+    assert await bot.services.records.sessions.latest_session(TEACHER_ID) is None

@@ -12,11 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.bootstrap import Services
+from bot.container import Services
 from bot.webserver import SECRET_HEADER, WebServer
 from tests.conftest import TEACHER_ID, make_settings
-from tests.support.bot_harness import BotHarness, message_update
+from tests.support.bot_harness import BotHarness
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.telegram import message_update
 
 SECRET = "in-process_webhook-secret"
 PATH = "/tg/hook"

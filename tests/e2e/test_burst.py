@@ -16,8 +16,9 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.app import build_application
-from bot.bootstrap import Services, build_services
-from storage import keys
+from bot.bootstrap import build_services
+from bot.container import Services
+from storage.redis import keys
 from tests.conftest import TEACHER_ID, TOKEN, make_settings
 from tests.fakes.bot_api_server import FakeBotApi
 

@@ -21,6 +21,7 @@ from tests.e2e.webhook_support import (
     webhook_env,
 )
 from tests.fakes.bot_api_server import FakeBotApi
+from tests.support.telegram import message_update
 
 STUDENTS = list(range(8101, 8126))
 INTRUDER = 8999
@@ -51,17 +52,9 @@ def test_webhook_mode_end_to_end(fake: FakeBotApi, tmp_path: Path) -> None:
         assert all(d.secret_token == SECRET for d in fake.webhook_deliveries)
 
         # Anyone can reach the port: without the secret, or with a wrong one, nothing happens.
-        intruder = {
-            "update_id": 999_999,
-            "message": {
-                "message_id": 1,
-                "date": int(time.time()),
-                "chat": {"id": INTRUDER, "type": "private"},
-                "from": {"id": INTRUDER, "is_bot": False, "first_name": "Mallory"},
-                "text": f"/checkin {code[1]}",
-                "entities": [{"type": "bot_command", "offset": 0, "length": 8}],
-            },
-        }
+        intruder = message_update(
+            INTRUDER, f"/checkin {code[1]}", first_name="Mallory", update_id=999_999
+        )
         body = json.dumps(intruder).encode()
         json_type = {"Content-Type": "application/json"}
         for headers in (

@@ -9,10 +9,11 @@ import asyncpg
 import pytest
 from redis.asyncio import Redis
 
-from bot.bootstrap import Services, build_services
+from bot.bootstrap import build_services
+from bot.container import Services
 from services.clock import ManualClock
 from services.models import CheckInOutcome, UserProfile
-from storage import keys
+from storage.redis import keys
 from tests.conftest import TEACHER_ID, make_settings
 from tests.support.tcp_proxy import TcpProxy
 from tests.unit.fakes import RecordingNotifier
@@ -44,7 +45,7 @@ async def rows(database_url: str, session_id: str | None = None) -> int:
 async def check_in_class(services: Services, code: str, students: range) -> list[CheckInOutcome]:
     async def one(student: int) -> CheckInOutcome:
         await services.users.seen(UserProfile(student, f"First{student}", f"Last{student}"))
-        return (await services.sessions.check_in(student, code)).outcome
+        return (await services.checkins.check_in(student, code)).outcome
 
     return list(await asyncio.gather(*(one(s) for s in students)))
 
@@ -55,11 +56,11 @@ async def test_500_concurrent_check_ins_are_recorded_once_and_swept(
     session = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 10, "Hall A")
     outcomes = await check_in_class(services, session.code, STUDENTS)
     assert outcomes.count(CheckInOutcome.RECORDED) == 500
-    assert await services.live.checkin_count(session.id) == 500
+    assert await services.live.checkins.checkin_count(session.id) == 500
 
-    again = await asyncio.gather(*(services.sessions.check_in(s, session.code) for s in STUDENTS))
+    again = await asyncio.gather(*(services.checkins.check_in(s, session.code) for s in STUDENTS))
     assert {r.outcome for r in again} == {CheckInOutcome.DUPLICATE}
-    assert await services.live.checkin_count(session.id) == 500
+    assert await services.live.checkins.checkin_count(session.id) == 500
 
     await services.sessions.end_session(TEACHER_ID)
     report = await services.sweeper.sweep_attendances()
@@ -80,15 +81,15 @@ async def test_sweep_killed_after_commit_is_finished_by_the_next_run(
     await check_in_class(services, session.code, STUDENTS)
     clock.advance(minutes=10)
 
-    real_finish = services.live.finish_sweep
+    real_finish = services.live.sweeps.finish_sweep
 
     async def die(*args: object) -> bool:
         raise Killed()
 
-    services.live.finish_sweep = die  # type: ignore[method-assign]
+    services.live.sweeps.finish_sweep = die  # type: ignore[method-assign]
     with pytest.raises(Killed):
         await services.sweeper.sweep_attendances()
-    services.live.finish_sweep = real_finish  # type: ignore[method-assign]
+    services.live.sweeps.finish_sweep = real_finish  # type: ignore[method-assign]
     assert await rows(clean_database, session.id) == 500
     assert await clean_redis.exists(keys.session(session.id))
 
@@ -126,7 +127,7 @@ async def test_sweep_failing_before_commit_stores_nothing_then_everything(
             await services.sweeper.sweep_attendances()
         assert await rows(clean_database) == 0
         assert await conn.fetchval("SELECT count(*) FROM sessions") == 0
-        assert await services.live.checkin_count(session.id) == 500
+        assert await services.live.checkins.checkin_count(session.id) == 500
     finally:
         await conn.execute("DROP TRIGGER attn_test_fail ON summary_outbox")
         await conn.close()
@@ -188,7 +189,7 @@ async def test_user_sweep_persists_idle_profile_and_restores_it(
     assert row["last_seen"] is not None
     await services.users.seen(ada)
     await services.users.settle()  # the registered name comes back in the background
-    restored = await services.live.cached_profile(77)
+    restored = await services.live.profiles.cached_profile(77)
     assert restored is not None
     assert (restored.full_name, restored.student_number) == ("Augusta Ada King", "A-1815")
 
@@ -222,7 +223,7 @@ async def test_postgres_outage_during_sweep_loses_nothing(
         other = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 10)
         outcomes = await check_in_class(services, other.code, range(500, 550))
         assert outcomes.count(CheckInOutcome.RECORDED) == 50
-        assert await services.live.checkin_count(session.id) == 100  # nothing deleted
+        assert await services.live.checkins.checkin_count(session.id) == 100  # nothing deleted
 
         await pg_proxy.restore()
         report = await services.sweeper.sweep_attendances()

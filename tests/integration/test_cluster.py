@@ -19,8 +19,8 @@ from redis.asyncio.cluster import RedisCluster
 from bot.bootstrap import build_services
 from services.clock import ManualClock
 from services.models import CheckInOutcome
-from storage import keys
-from storage.redis_client import BlockingRedisCluster
+from storage.redis import keys
+from storage.redis.client import BlockingRedisCluster
 from tests.conftest import TEACHER_ID, make_settings
 from tests.integration.test_attendance_loop import (
     check_in_class,
@@ -123,14 +123,14 @@ async def test_codes_of_40_sessions_rotate_together_across_the_nodes(
             codes[session.id] = session.code
         for _ in range(5):
             clock.advance(seconds=10)
-            rotated = await services.sessions.rotate_due_codes()
+            rotated = await services.rotation.rotate_due_codes()
             assert set(rotated) == set(codes)
             assert all(rotated[sid] != codes[sid] for sid in codes)
             codes = rotated
             assert len(set(codes.values())) == len(codes)
         student = 77
         for sid, code in list(codes.items())[:10]:
-            outcome = (await services.sessions.check_in(student, code)).outcome
+            outcome = (await services.checkins.check_in(student, code)).outcome
             assert outcome is CheckInOutcome.RECORDED, sid
     finally:
         await services.close()
@@ -145,7 +145,9 @@ async def test_a_burst_beyond_the_pool_waits_instead_of_failing(
     try:
         session = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 10)
         outcomes = await check_in_class(services, session.code, range(100, 400))
-        assert len(outcomes) == 300 and await services.live.checkin_count(session.id) == 300
+        assert (
+            len(outcomes) == 300 and await services.live.checkins.checkin_count(session.id) == 300
+        )
         assert isinstance(services.redis, RedisCluster)
         for node in services.redis.get_primaries():
             assert len(node._connections) <= 8

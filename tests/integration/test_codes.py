@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.bootstrap import Services
+from bot.container import Services
 from services.clock import ManualClock
 from services.codes import CODE_ALPHABET
 from services.models import CheckInOutcome
@@ -26,40 +26,40 @@ async def test_code_accepted_in_its_step_and_grace_then_expired(
     assert session.rotation_seconds == 30 and session.grace_seconds == 5
     first = session.code
     clock.advance(seconds=29)
-    assert await services.sessions.rotate_due_codes() == {}  # not due yet
-    ok = await services.sessions.check_in(STUDENT, first)
+    assert await services.rotation.rotate_due_codes() == {}  # not due yet
+    ok = await services.checkins.check_in(STUDENT, first)
     assert ok.outcome is CheckInOutcome.RECORDED
     clock.advance(seconds=1)
-    rotated = await services.sessions.rotate_due_codes()
+    rotated = await services.rotation.rotate_due_codes()
     second = rotated[session.id]
     assert second != first
-    assert await services.sessions.rotate_due_codes() == {}  # a second rotator: nothing due
+    assert await services.rotation.rotate_due_codes() == {}  # a second rotator: nothing due
     clock.advance(seconds=4)  # within the 5-second grace: the old code still works
-    assert (await services.sessions.check_in(STUDENT + 1, first)).outcome is (
+    assert (await services.checkins.check_in(STUDENT + 1, first)).outcome is (
         CheckInOutcome.RECORDED
     )
     clock.advance(seconds=1)  # grace over
-    expired = await services.sessions.check_in(STUDENT + 2, first)
+    expired = await services.checkins.check_in(STUDENT + 2, first)
     assert expired.outcome is CheckInOutcome.EXPIRED_CODE
-    assert (await services.sessions.check_in(STUDENT + 2, second)).outcome is (
+    assert (await services.checkins.check_in(STUDENT + 2, second)).outcome is (
         CheckInOutcome.RECORDED
     )
     clock.advance(seconds=30)
-    third = (await services.sessions.rotate_due_codes())[session.id]
+    third = (await services.rotation.rotate_due_codes())[session.id]
     clock.advance(seconds=6)
     for old in (first, second):
-        assert (await services.sessions.check_in(STUDENT + 3, old)).outcome is (
+        assert (await services.checkins.check_in(STUDENT + 3, old)).outcome is (
             CheckInOutcome.EXPIRED_CODE
         )
-    assert (await services.sessions.check_in(STUDENT + 3, third)).outcome is (
+    assert (await services.checkins.check_in(STUDENT + 3, third)).outcome is (
         CheckInOutcome.RECORDED
     )
     # The stale QR of the first step is refused the same way.
     qr = decode_checkin_payload(encode_checkin_payload(session.id, first))
     assert qr is not None
-    stale = await services.sessions.check_in(STUDENT + 4, qr[1], session_id=qr[0])
+    stale = await services.checkins.check_in(STUDENT + 4, qr[1], session_id=qr[0])
     assert stale.outcome is CheckInOutcome.EXPIRED_CODE
-    fresh = await services.sessions.check_in(STUDENT + 4, third, session_id=session.id)
+    fresh = await services.checkins.check_in(STUDENT + 4, third, session_id=session.id)
     assert fresh.outcome is CheckInOutcome.RECORDED
 
 
@@ -68,8 +68,8 @@ async def test_fixed_code_when_rotation_is_off(services: Services, clock: Manual
         TEACHER_ID, TEACHER_ID, 30, "Fixed", rotation_seconds=0
     )
     clock.advance(minutes=20)
-    assert await services.sessions.rotate_due_codes() == {}
-    assert (await services.sessions.check_in(STUDENT, session.code)).outcome is (
+    assert await services.rotation.rotate_due_codes() == {}
+    assert (await services.checkins.check_in(STUDENT, session.code)).outcome is (
         CheckInOutcome.RECORDED
     )
 
@@ -95,7 +95,7 @@ async def test_200_rotating_sessions_never_share_an_accepted_code(
     redis = services.redis
     for step in range(1000):  # the shortest rotation allowed (card refresh + grace), 1000 times
         clock.advance(seconds=10)
-        await services.sessions.rotate_due_codes()
+        await services.rotation.rotate_due_codes()
         if step % 50 == 0 or step == 999:
             accepted: list[str] = []
             async for key in redis.scan_iter(match="attn:s:{*}", count=1000):
@@ -137,7 +137,7 @@ async def test_five_wrong_codes_lock_for_ten_minutes(
 
     async def attempt(student: int, code: str) -> CheckInOutcome:
         visit = await services.users.seen(UserProfile(student, "S"))
-        result = await services.sessions.check_in(student, code, visit.locked_until)
+        result = await services.checkins.check_in(student, code, visit.locked_until)
         return result.outcome
 
     outcomes = [await attempt(STUDENT, wrong) for _ in range(5)]
@@ -158,7 +158,7 @@ async def test_wrong_codes_spread_over_more_than_ten_minutes_do_not_lock(
     await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 120, rotation_seconds=0)
     for _ in range(8):
         visit = await services.users.seen(UserProfile(STUDENT, "S"))
-        result = await services.sessions.check_in(STUDENT, "ZZZZZZ", visit.locked_until)
+        result = await services.checkins.check_in(STUDENT, "ZZZZZZ", visit.locked_until)
         assert result.outcome is CheckInOutcome.WRONG_CODE
         clock.advance(minutes=3)
 
@@ -168,14 +168,14 @@ async def test_a_crash_between_counter_and_expiry_cannot_lock_forever(
 ) -> None:
     """The lock is a time in the attempts hash; even with no TTL at all it ends on time."""
     from services.models import UserProfile
-    from storage import keys
+    from storage.redis import keys
 
     session = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 60, rotation_seconds=0)
     for _ in range(5):
-        await services.sessions.check_in(STUDENT, "ZZZZZZ")
+        await services.checkins.check_in(STUDENT, "ZZZZZZ")
     await services.redis.persist(keys.attempts(STUDENT))  # as if the EXPIRE never happened
     clock.advance(minutes=10)
     visit = await services.users.seen(UserProfile(STUDENT, "S"))
     assert visit.locked_until is None
-    result = await services.sessions.check_in(STUDENT, session.code, visit.locked_until)
+    result = await services.checkins.check_in(STUDENT, session.code, visit.locked_until)
     assert result.outcome is CheckInOutcome.RECORDED

@@ -6,7 +6,8 @@ import asyncio
 import time
 from typing import Any
 
-from bot.bootstrap import Services, build_services
+from bot.bootstrap import build_services
+from bot.container import Services
 from bot.flood import FloodLimiter
 from tests.conftest import make_settings
 

@@ -3,10 +3,10 @@ theirs is left (run again on Redis Cluster by test_cluster)."""
 
 from __future__ import annotations
 
-from bot.bootstrap import Services
+from bot.container import Services
 from services.clock import ManualClock
 from services.models import Course, UserProfile
-from storage import keys
+from storage.redis import keys
 from tests.conftest import TEACHER_ID
 
 STUDENT = 91_001
@@ -22,19 +22,19 @@ async def test_forget_leaves_live_rosters_and_drops_every_key(
     for teacher in teachers:
         course = await services.courses.new_course(teacher, f"Course {teacher}")
         for student in (STUDENT, OTHER):
-            await services.records.enrol(course.id, UserProfile(student, "S"))
-        current = await services.records.course(course.id)
+            await services.records.courses.enrol(course.id, UserProfile(student, "S"))
+        current = await services.records.courses.course(course.id)
         assert isinstance(current, Course)
         sessions.append(await services.sessions.start_session(teacher, teacher, 30, "", current))
     await services.users.seen(UserProfile(STUDENT, "Zbigniew", username="zq_private"))
     await services.users.settle()
     await services.users.expect_reply(STUDENT, "register")
-    await services.sessions.check_in(STUDENT, "ZZZZZZ")  # a wrong code: attempt keys exist
+    await services.checkins.check_in(STUDENT, "ZZZZZZ")  # a wrong code: attempt keys exist
 
     await services.privacy.forget(STUDENT)
 
     for session in sessions:
-        assert await services.sessions._live.roster(session.id) == {OTHER}
+        assert await services.live.sessions.roster(session.id) == {OTHER}
     redis = services.redis
     for key in (
         keys.profile(STUDENT),
@@ -44,7 +44,7 @@ async def test_forget_leaves_live_rosters_and_drops_every_key(
     ):
         assert await redis.exists(key) == 0, key
     assert await redis.zscore(keys.seen_index(), str(STUDENT)) is None
-    assert await services.records.load_profile(STUDENT) is None
+    assert await services.records.users.load_profile(STUDENT) is None
 
 
 async def test_names_loaded_before_forgetting_are_not_merged_back(
@@ -54,13 +54,13 @@ async def test_names_loaded_before_forgetting_are_not_merged_back(
     not put it into the profile the user's next message caches."""
     profile = UserProfile(STUDENT, "Zbigniew")
     await services.users.register(profile, "Zbigniew Quetzalcoatl", "7788123")
-    read_before = await services.records.load_profiles([STUDENT])
+    read_before = await services.records.users.load_profiles([STUDENT])
     await services.privacy.forget(STUDENT)
     clock.advance(seconds=1)
     await services.users.seen(UserProfile(STUDENT, "Z"))  # the next message: cached again
     await services.users.settle()
     stale = read_before[STUDENT]
-    await services.sessions._live.merge_registrations(
+    await services.live.profiles.merge_registrations(
         {STUDENT: (stale.full_name or "", stale.student_number or "")}
     )
     cached = await services.privacy.personal_data(STUDENT)

@@ -12,11 +12,11 @@ from collections import Counter
 
 from redis.asyncio import Redis
 
-from bot.bootstrap import Services
+from bot.container import Services
+from services.checkins import WRONG_CODE_LIMIT, WRONG_CODE_WINDOW_SECONDS
 from services.clock import ManualClock
 from services.models import AttendanceStatus, CheckInOutcome
-from services.sessions import WRONG_CODE_LIMIT, WRONG_CODE_WINDOW_SECONDS
-from storage import keys
+from storage.redis import keys
 from tests.conftest import TEACHER_ID
 
 STUDENT = 61_001
@@ -36,7 +36,7 @@ async def test_30_simultaneous_wrong_guesses_judge_at_most_5(
     results = await asyncio.gather(
         *(
             # Half typed (looked up by code), half through a QR link naming the session.
-            services.sessions.check_in(STUDENT, WRONG, session_id=session_id if i % 2 else None)
+            services.checkins.check_in(STUDENT, WRONG, session_id=session_id if i % 2 else None)
             for i in range(30)
         )
     )
@@ -45,10 +45,10 @@ async def test_30_simultaneous_wrong_guesses_judge_at_most_5(
     assert outcomes == {CheckInOutcome.WRONG_CODE: 4, CheckInOutcome.LOCKED_OUT: 26}
     visit_lock = await services.redis.hget(keys.attempts(STUDENT), "locked_until")
     assert visit_lock is not None
-    right = await services.sessions.check_in(STUDENT, code)
+    right = await services.checkins.check_in(STUDENT, code)
     assert right.outcome is CheckInOutcome.LOCKED_OUT
     clock.advance(minutes=10)
-    assert (await services.sessions.check_in(STUDENT, code)).outcome is CheckInOutcome.RECORDED
+    assert (await services.checkins.check_in(STUDENT, code)).outcome is CheckInOutcome.RECORDED
 
 
 async def test_30_wrong_guesses_over_3_processes_judge_at_most_5(
@@ -84,17 +84,17 @@ async def test_right_codes_and_duplicates_never_use_up_guesses(
     services: Services, clock: ManualClock
 ) -> None:
     _, code = await open_session(services)
-    results = await asyncio.gather(*(services.sessions.check_in(STUDENT, code) for _ in range(30)))
+    results = await asyncio.gather(*(services.checkins.check_in(STUDENT, code) for _ in range(30)))
     outcomes = Counter(r.outcome for r in results)
     # Only five are judged at once (the rest are refused like a lock-out, as a burst should
     # be), but a right code gives its guess back, so nothing keeps the student locked out.
     assert outcomes[CheckInOutcome.RECORDED] == 1
     for _ in range(20):
-        again = await services.sessions.check_in(STUDENT, code)
+        again = await services.checkins.check_in(STUDENT, code)
         assert again.outcome is CheckInOutcome.DUPLICATE
-    wrong = [await services.sessions.check_in(STUDENT + 1, WRONG) for _ in range(4)]
+    wrong = [await services.checkins.check_in(STUDENT + 1, WRONG) for _ in range(4)]
     assert {r.outcome for r in wrong} == {CheckInOutcome.WRONG_CODE}
-    assert (await services.sessions.check_in(STUDENT + 1, code)).outcome is (
+    assert (await services.checkins.check_in(STUDENT + 1, code)).outcome is (
         CheckInOutcome.RECORDED
     )
 
@@ -103,14 +103,14 @@ async def test_a_guess_whose_process_died_frees_itself(
     services: Services, clean_redis: Redis, clock: ManualClock
 ) -> None:
     _, code = await open_session(services)
-    live = services.sessions._live  # the store, as a dying process left it
+    live = services.live.checkins  # the store, as a dying process left it
     for _ in range(WRONG_CODE_LIMIT):
         assert await live.take_guess(
             STUDENT, clock.now(), WRONG_CODE_WINDOW_SECONDS, WRONG_CODE_LIMIT
         )
-    assert (await services.sessions.check_in(STUDENT, code)).outcome is (CheckInOutcome.LOCKED_OUT)
+    assert (await services.checkins.check_in(STUDENT, code)).outcome is (CheckInOutcome.LOCKED_OUT)
     clock.advance(seconds=keys.UNSETTLED_GUESS_SECONDS)
-    assert (await services.sessions.check_in(STUDENT, code)).outcome is CheckInOutcome.RECORDED
+    assert (await services.checkins.check_in(STUDENT, code)).outcome is CheckInOutcome.RECORDED
 
 
 async def test_wrong_codes_count_in_a_sliding_window(
@@ -122,7 +122,7 @@ async def test_wrong_codes_count_in_a_sliding_window(
     await open_session(services)
 
     async def guess() -> CheckInOutcome:
-        return (await services.sessions.check_in(STUDENT, WRONG)).outcome
+        return (await services.checkins.check_in(STUDENT, WRONG)).outcome
 
     assert await guess() is CheckInOutcome.WRONG_CODE  # t = 0
     clock.advance(minutes=9)
@@ -136,8 +136,8 @@ async def test_every_key_of_a_session_expires_with_it(services: Services) -> Non
     """Check-ins and marks share the session hash's safety TTL, which is far beyond the
     longest a session may last, so no key of a live session expires before its sweep."""
     session_id, code = await open_session(services)
-    assert (await services.sessions.check_in(STUDENT, code)).outcome is CheckInOutcome.RECORDED
-    live = services.sessions._live
+    assert (await services.checkins.check_in(STUDENT, code)).outcome is CheckInOutcome.RECORDED
+    live = services.live.checkins
     assert (await live.mark_live(session_id, STUDENT + 1, AttendanceStatus.EXCUSED, None))[
         0
     ] == "ok"

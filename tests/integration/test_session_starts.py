@@ -11,7 +11,7 @@ import asyncio
 
 from redis.asyncio import Redis
 
-from bot.bootstrap import Services
+from bot.container import Services
 from services.clock import ManualClock
 from services.errors import SessionAlreadyOpen
 from services.models import Session
@@ -55,7 +55,7 @@ async def test_a_stale_slot_is_taken_over_by_exactly_one_start(
     slot not yet freed), and every concurrent start sees it as stale at once."""
     for _ in range(5):
         first = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 30, "Old")
-        assert await services.live.end_session(first.id, clock.now())  # slot left behind
+        assert await services.live.sessions.end_session(first.id, clock.now())  # slot left behind
         clock.advance(seconds=1)
         opened, refused = await start_many(services, 20)
         assert len(opened) == 1, refused
@@ -75,7 +75,7 @@ async def test_a_start_that_died_half_way_blocks_only_briefly(
     template = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 30, "Real")
     await services.sessions.end_session(TEACHER_ID)
     ghost = replace(template, id="0123456789ab", started_at=clock.now())
-    assert await services.live.claim_teacher_slot(ghost, clock.now()) is None
+    assert await services.live.sessions.claim_teacher_slot(ghost, clock.now()) is None
     refused = await start_many(services, 1)
     assert not refused[0] and isinstance(refused[1][0], SessionAlreadyOpen)
     assert refused[1][0].session is None  # type: ignore[attr-defined]
@@ -93,7 +93,7 @@ async def test_the_slot_follows_an_extension_only_while_it_names_that_session(
     slot_key = f"attn:t:{{{TEACHER_ID}}}"
     old = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 30, "Old")
     claimed = (await clean_redis.get(slot_key)).decode().split()[2]
-    ends = await services.live.extend_session(old.id, clock.now(), 300)
+    ends = await services.live.sessions.extend_session(old.id, clock.now(), 300)
     assert ends is not None
     assert (await clean_redis.get(slot_key)).decode().split() == [
         old.id,
@@ -105,5 +105,5 @@ async def test_the_slot_follows_an_extension_only_while_it_names_that_session(
     # "+5" judged while the old session was still open, landing after End and the new start:
     later = int(clock.now().timestamp() * 1000) + 60_000
     await clean_redis.hset(f"attn:s:{{{old.id}}}", mapping={"state": "open", "ends_at": later})
-    assert await services.live.extend_session(old.id, clock.now(), 300) is not None
+    assert await services.live.sessions.extend_session(old.id, clock.now(), 300) is not None
     assert (await clean_redis.get(slot_key)).decode().split()[0] == new.id

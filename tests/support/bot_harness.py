@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
-import time
 import urllib.parse
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import tzinfo
 from html.parser import HTMLParser
 from typing import Any, ClassVar
 
 from telegram import Update
 from telegram.ext import TypeHandler
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
 
 from bot.app import AnyApplication, build_application
-from bot.bootstrap import Services
+from bot.container import Services
 from bot.replying import wait_for_replies
 from bot.settings import Settings
 from tests.fakes.bot_api_server import FakeBotApi
 from tests.support import catalog_check
+from tests.support.telegram import RecordingBotApi, message_update
 
 BOT_ID = 123456
 BOT_USERNAME = "attn_test_bot"
@@ -47,21 +45,7 @@ ALLOWED_TAGS = {
 }
 
 
-@dataclass
-class ApiCall:
-    method: str
-    params: dict[str, Any]
-    at: float = field(default_factory=time.monotonic)
-    #: The HTTP status the (strict) fake answered, and its error description if it refused.
-    status: int = 200
-    error: str | None = None
-
-    @property
-    def text(self) -> str:
-        return str(self.params.get("text") or self.params.get("caption") or "")
-
-
-class RecordingRequest(BaseRequest):
+class RecordingRequest(RecordingBotApi):
     """A Bot API that answers in memory and remembers every call the bot made.
 
     Every call is answered by the fake Bot API server's own logic (`FakeBotApi`, driven
@@ -75,34 +59,15 @@ class RecordingRequest(BaseRequest):
     catalog_violations: ClassVar[list[str] | None] = None
 
     def __init__(self, token: str = "123456:TEST") -> None:
-        self.calls: list[ApiCall] = []
+        super().__init__()
         self.api = FakeBotApi(token=token, bot_username=BOT_USERNAME, bot_id=BOT_ID)
         self._token = token
         # Users who never started the bot: Telegram refuses to write to them privately.
         self.never_started = _NeverStarted(self.api)
 
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    @property
-    def read_timeout(self) -> float | None:
-        return 1.0
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        api_method = url.rsplit("/", 1)[-1]
-        params = dict(request_data.parameters) if request_data else {}
+    def answer(
+        self, api_method: str, params: dict[str, Any], request_data: RequestData | None
+    ) -> tuple[int, bytes, str | None]:
         if RecordingRequest.catalog_violations is not None:
             RecordingRequest.catalog_violations.extend(catalog_check.violations(api_method, params))
         fields = dict(request_data.json_parameters) if request_data else {}
@@ -121,33 +86,8 @@ class RecordingRequest(BaseRequest):
         status, answer, _type = self.api._dispatch(
             "POST", f"/bot{self._token}/{api_method}", content_type, body
         )
-        call = ApiCall(api_method, params, status=status)
-        if status != 200:
-            call.error = json.loads(answer).get("description")
-        self.calls.append(call)
-        return status, answer
-
-    @property
-    def refused(self) -> list[ApiCall]:
-        """Calls the fake (like Telegram) refused."""
-        return [c for c in self.calls if c.status != 200]
-
-    def sent(self, chat_id: int | None = None) -> list[ApiCall]:
-        """Messages and documents the bot sent (optionally to one chat)."""
-        return [
-            c
-            for c in self.calls
-            if c.method in ("sendMessage", "sendDocument", "sendPhoto")
-            and c.status == 200
-            and (chat_id is None or int(c.params["chat_id"]) == chat_id)
-        ]
-
-    def files(self, chat_id: int | None = None) -> list[tuple[str, bytes]]:
-        """(filename, content) of every file the bot sent, oldest first."""
-        return [file for c in self.sent(chat_id) for file in c.params.get("_files", {}).values()]
-
-    def texts(self, chat_id: int | None = None) -> list[str]:
-        return [c.text for c in self.sent(chat_id) if c.method in ("sendMessage", "sendPhoto")]
+        error = json.loads(answer).get("description") if status != 200 else None
+        return status, answer, error
 
 
 class _NeverStarted:
@@ -222,41 +162,6 @@ def _strip_tags(text: str) -> str:
     import re
 
     return re.sub(r"</?[a-z-]+(\s[^<>]*)?>", "", text)
-
-
-_update_ids = itertools.count(1)
-
-
-def message_update(
-    user_id: int,
-    text: str,
-    chat_id: int | None = None,
-    chat_type: str = "private",
-    first_name: str | None = None,
-    last_name: str | None = None,
-    username: str | None = None,
-) -> dict[str, Any]:
-    """The JSON Telegram sends for a text message, with a bot_command entity when it is one."""
-    chat = chat_id if chat_id is not None else user_id
-    message: dict[str, Any] = {
-        "message_id": next(_update_ids),
-        "date": int(time.time()),
-        "chat": {"id": chat, "type": chat_type},
-        "from": {
-            "id": user_id,
-            "is_bot": False,
-            "first_name": first_name or f"User{user_id}",
-            **({"last_name": last_name} if last_name else {}),
-            **({"username": username} if username else {}),
-        },
-        "text": text,
-    }
-    if text.startswith("/"):
-        command = text.split(maxsplit=1)[0]
-        message["entities"] = [
-            {"type": "bot_command", "offset": 0, "length": len(command.encode("utf-16-le")) // 2}
-        ]
-    return {"update_id": next(_update_ids), "message": message}
 
 
 class BotHarness:

@@ -29,7 +29,7 @@ async def main(argv: list[str]) -> None:
         await asyncio.sleep(max(0.0, float(start_at) - time.time()))
         results = await asyncio.gather(
             *(
-                services.sessions.check_in(
+                services.checkins.check_in(
                     int(student), "ZZZZZZ", session_id=session_id if i % 2 else None
                 )
                 for i in range(int(count))

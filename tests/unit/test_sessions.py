@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from services.checkins import CheckInService
 from services.clock import ManualClock
 from services.errors import InvalidArgument, NoOpenSession, NotATeacher, SessionAlreadyOpen
 from services.models import AttendanceStatus, CheckInOutcome
+from services.ports import LiveStores
 from services.sessions import SessionService
 from tests.conftest import TEACHER_ID
 
@@ -30,47 +32,53 @@ async def test_default_length_and_title(sessions: SessionService, clock: ManualC
     assert session.title.startswith("Session ")
 
 
-async def test_student_checks_in_once(sessions: SessionService, clock: ManualClock) -> None:
+async def test_student_checks_in_once(
+    sessions: SessionService, checkins: CheckInService, clock: ManualClock
+) -> None:
     session = await sessions.start_session(TEACHER_ID, TEACHER_ID, 10, "Math")
     clock.advance(minutes=2)
-    first = await sessions.check_in(STUDENT, session.code.lower())
+    first = await checkins.check_in(STUDENT, session.code.lower())
     assert first.outcome is CheckInOutcome.RECORDED
     assert first.checked_in_at == clock.now()
     assert first.status is AttendanceStatus.PRESENT
     assert first.session_title == "Math"
     assert first.checked_in_count == 1
     clock.advance(minutes=1)
-    second = await sessions.check_in(STUDENT, session.code)
+    second = await checkins.check_in(STUDENT, session.code)
     assert second.outcome is CheckInOutcome.DUPLICATE
     assert second.checked_in_at == first.checked_in_at  # the first time is kept
     assert second.checked_in_count == 1
 
 
-async def test_wrong_code_is_refused(sessions: SessionService) -> None:
+async def test_wrong_code_is_refused(sessions: SessionService, checkins: CheckInService) -> None:
     session = await sessions.start_session(TEACHER_ID, TEACHER_ID)
     wrong = "ZZZZZZ" if session.code != "ZZZZZZ" else "YYYYYY"
-    result = await sessions.check_in(STUDENT, wrong)
+    result = await checkins.check_in(STUDENT, wrong)
     assert result.outcome is CheckInOutcome.WRONG_CODE
 
 
 @pytest.mark.parametrize("text", ["", "abc", "K7M2QA1", "K7M2Q0", "💥💥💥💥💥💥", "K7 M2 Q"])
-async def test_malformed_code_is_invalid_argument(sessions: SessionService, text: str) -> None:
+async def test_malformed_code_is_invalid_argument(
+    sessions: SessionService, checkins: CheckInService, text: str
+) -> None:
     with pytest.raises(InvalidArgument):
-        await sessions.check_in(STUDENT, text)
+        await checkins.check_in(STUDENT, text)
 
 
 async def test_expired_session_refuses_check_in(
-    sessions: SessionService, clock: ManualClock
+    sessions: SessionService, checkins: CheckInService, clock: ManualClock
 ) -> None:
     session = await sessions.start_session(TEACHER_ID, TEACHER_ID, 5)
     clock.advance(minutes=5)
-    result = await sessions.check_in(STUDENT, session.code)
+    result = await checkins.check_in(STUDENT, session.code)
     assert result.outcome is CheckInOutcome.CLOSED
     assert await sessions.open_session(TEACHER_ID) is None
 
 
-async def test_check_in_with_no_open_session_is_wrong_code(sessions: SessionService) -> None:
-    result = await sessions.check_in(STUDENT, "K7M2QA")
+async def test_check_in_with_no_open_session_is_wrong_code(
+    sessions: SessionService, checkins: CheckInService
+) -> None:
+    result = await checkins.check_in(STUDENT, "K7M2QA")
     assert result.outcome is CheckInOutcome.WRONG_CODE
 
 
@@ -81,13 +89,15 @@ async def test_student_cannot_start_or_end_sessions(sessions: SessionService) ->
         await sessions.end_session(STUDENT)
 
 
-async def test_end_twice(sessions: SessionService, clock: ManualClock) -> None:
+async def test_end_twice(
+    sessions: SessionService, checkins: CheckInService, clock: ManualClock
+) -> None:
     session = await sessions.start_session(TEACHER_ID, TEACHER_ID)
     ended = await sessions.end_session(TEACHER_ID)
     assert ended.id == session.id and ended.ends_at == clock.now()
     with pytest.raises(NoOpenSession):
         await sessions.end_session(TEACHER_ID)
-    result = await sessions.check_in(STUDENT, session.code)
+    result = await checkins.check_in(STUDENT, session.code)
     assert result.outcome is CheckInOutcome.CLOSED
 
 
@@ -118,20 +128,19 @@ async def test_new_session_allowed_once_the_old_one_ended(
     assert third.id != second.id
 
 
-async def test_codes_are_unique_among_open_sessions(live: object, clock: ManualClock) -> None:
+async def test_codes_are_unique_among_open_sessions(live: LiveStores, clock: ManualClock) -> None:
     from services.roles import RoleService
-    from storage.live import RedisLiveStore
 
-    assert isinstance(live, RedisLiveStore)
     drawn = iter(["AAAAAA", "AAAAAA", "AAAAAA", "BBBBBB"])
     from tests.unit.fakes import InMemoryRecordStore
 
     service = SessionService(
-        live,
-        InMemoryRecordStore(),  # type: ignore[arg-type]
-        RoleService([1, 2], []),
-        clock,
-        10,
+        sessions=live.sessions,
+        chat_state=live.chat_state,
+        courses=InMemoryRecordStore(),  # type: ignore[arg-type]
+        roles=RoleService([1, 2], []),
+        clock=clock,
+        default_minutes=10,
         code_generator=lambda n: next(drawn),
     )
     first = await service.start_session(1, 1)

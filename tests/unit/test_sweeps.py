@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fakeredis
+
+from services.checkins import CheckInService
 from services.clock import ManualClock
 from services.models import UserProfile
+from services.ports import LiveStores
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
 from services.users import UserService
-from storage import keys
-from storage.live import RedisLiveStore
+from storage.redis import keys
 from tests.conftest import TEACHER_ID
 from tests.unit.fakes import InMemoryRecordStore, RecordingNotifier
 
@@ -23,23 +26,25 @@ async def test_open_session_is_not_swept(
 
 async def test_ended_session_is_persisted_removed_and_summarised(
     sessions: SessionService,
+    checkins: CheckInService,
     users: UserService,
     sweeper: AttendanceSweeper,
     records: InMemoryRecordStore,
     notifier: RecordingNotifier,
-    live: RedisLiveStore,
+    live: LiveStores,
+    fake_redis: fakeredis.FakeAsyncRedis,
     clock: ManualClock,
 ) -> None:
     session = await sessions.start_session(TEACHER_ID, TEACHER_ID, 10, "Physics")
     for student in range(1, 4):
         await users.seen(UserProfile(student, f"Student{student}"))
-        await sessions.check_in(student, session.code)
+        await checkins.check_in(student, session.code)
     await sessions.end_session(TEACHER_ID)
     report = await sweeper.sweep_attendances()
     assert report.sessions_persisted == 1 and report.rows_written == 3
     assert {sid for sid, _ in records.attendance} == {session.id}
-    assert not await live.redis.exists(*keys.session_keys(session.id), keys.code(session.code))
-    assert await live.redis.zcard(keys.due_index()) == 0
+    assert not await fake_redis.exists(*keys.session_keys(session.id), keys.code(session.code))
+    assert await fake_redis.zcard(keys.due_index()) == 0
 
     assert await sweeper.deliver_summaries(notifier) == 1
     assert await sweeper.deliver_summaries(notifier) == 0
@@ -49,18 +54,20 @@ async def test_ended_session_is_persisted_removed_and_summarised(
 
 async def test_postgres_down_keeps_everything_in_redis(
     sessions: SessionService,
+    checkins: CheckInService,
     sweeper: AttendanceSweeper,
     records: InMemoryRecordStore,
-    live: RedisLiveStore,
+    live: LiveStores,
+    fake_redis: fakeredis.FakeAsyncRedis,
     clock: ManualClock,
 ) -> None:
     session = await sessions.start_session(TEACHER_ID, TEACHER_ID, 10)
-    await sessions.check_in(7, session.code)
+    await checkins.check_in(7, session.code)
     clock.advance(minutes=11)
     records.available = False
     report = await sweeper.sweep_attendances()
     assert report.failures == 1 and report.sessions_persisted == 0
-    assert await live.redis.hlen(keys.session_checkins(session.id)) == 1
+    assert await fake_redis.hlen(keys.session_checkins(session.id)) == 1
     records.available = True
     report = await sweeper.sweep_attendances()  # the claim was released: no lease wait
     assert report.sessions_persisted == 1 and len(records.attendance) == 1
@@ -87,19 +94,20 @@ async def test_failed_summary_is_retried(
 async def test_a_slow_summary_keeps_its_lease_so_no_other_process_sends_it(
     sessions: SessionService,
     sweeper: AttendanceSweeper,
+    live: LiveStores,
     records: InMemoryRecordStore,
     clock: ManualClock,
 ) -> None:
     """A summary stuck behind Telegram's rate limit longer than the lease is not taken over."""
     import asyncio
 
-    from services.sweeps import AttendanceSweeper as Sweeper
+    from tests.unit.conftest import make_sweeper
 
     await sessions.start_session(TEACHER_ID, TEACHER_ID, 10)
     await sessions.end_session(TEACHER_ID)
     await sweeper.sweep_attendances()
-    quick = Sweeper(sweeper._live, records, clock, lease_seconds=0.3)  # type: ignore[attr-defined]
-    other = Sweeper(sweeper._live, records, clock, lease_seconds=0.3)  # type: ignore[attr-defined]
+    quick = make_sweeper(live, records, clock, lease_seconds=0.3)
+    other = make_sweeper(live, records, clock, lease_seconds=0.3)
     sent: list[str] = []
 
     class SlowNotifier(RecordingNotifier):

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import fakeredis
 import pytest
 
 from services.clock import ManualClock
 from services.errors import InvalidArgument
 from services.models import UserProfile
+from services.ports import LiveStores
 from services.users import UserService
-from storage import keys
-from storage.live import RedisLiveStore
+from storage.redis import keys
 from tests.unit.fakes import InMemoryRecordStore
 
 
 async def test_idle_profile_moves_to_records_and_comes_back(
-    users: UserService, live: RedisLiveStore, records: InMemoryRecordStore, clock: ManualClock
+    users: UserService,
+    live: LiveStores,
+    fake_redis: fakeredis.FakeAsyncRedis,
+    records: InMemoryRecordStore,
+    clock: ManualClock,
 ) -> None:
     await users.seen(UserProfile(42, "Ada", "Lovelace", "ada"))
     await users.register(UserProfile(42, "Ada", "Lovelace", "ada"), "Ada King", "S-1")
@@ -22,25 +27,25 @@ async def test_idle_profile_moves_to_records_and_comes_back(
     assert await users.sweep_idle_users() == 0
     clock.advance(minutes=2)
     assert await users.sweep_idle_users() == 1
-    assert not await live.redis.exists(keys.profile(42))
-    assert await live.redis.zcard(keys.seen_index()) == 0
+    assert not await fake_redis.exists(keys.profile(42))
+    assert await fake_redis.zcard(keys.seen_index()) == 0
     assert records.users[42].full_name == "Ada King"
     await users.seen(UserProfile(42, "Ada", "Lovelace", "ada"))
     await users.settle()  # the registered name comes back in the background
-    restored = await live.cached_profile(42)
+    restored = await live.profiles.cached_profile(42)
     assert restored is not None and restored.full_name == "Ada King"
     assert restored.student_number == "S-1"
 
 
 async def test_recently_active_profile_is_kept(
-    users: UserService, live: RedisLiveStore, clock: ManualClock
+    users: UserService, live: LiveStores, clock: ManualClock
 ) -> None:
     await users.seen(UserProfile(1, "A"))
     clock.advance(minutes=31)
     await users.seen(UserProfile(2, "B"))
     assert await users.sweep_idle_users() == 1
-    assert await live.cached_profile(2) is not None
-    assert await live.cached_profile(1) is None
+    assert await live.profiles.cached_profile(2) is not None
+    assert await live.profiles.cached_profile(1) is None
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,9 @@ from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterPipeline, RedisCluster
 
+from services.errors import StorageUnavailable
+from storage.redis.errors import UNAVAILABLE
+
 # Either client: the live store runs unchanged on both.
 LiveRedis = Redis | RedisCluster
 
@@ -122,3 +125,17 @@ async def durability_problems(client: LiveRedis) -> list[str]:
                 "loses live check-ins; set appendonly yes"
             )
     return problems
+
+
+class RedisHealth:
+    """The readiness check of the live store (see `services.health`)."""
+
+    def __init__(self, client: LiveRedis) -> None:
+        self._client = client
+
+    async def ping(self) -> None:
+        """Raise StorageUnavailable unless Redis answers PING."""
+        try:
+            await self._client.ping()
+        except UNAVAILABLE as exc:
+            raise StorageUnavailable("Redis") from exc

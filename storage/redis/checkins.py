@@ -1,0 +1,237 @@
+"""Check-ins, judged atomically by `check_in.lua` (the hot path: one round trip per check-in),
+the wrong-code guard (`take_guess.lua`, `settle_guess.lua`) and the teacher's live marks
+(`mark_live.lua`). Implements `CheckInStore`."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from datetime import datetime
+
+from redis.typing import EncodableT
+
+from services.clock import from_ms, to_ms
+from services.errors import StorageUnavailable
+from services.models import AttendanceStatus, CheckIn, CheckInOutcome
+from services.ports.values import GuessLimit, RawCheckIn
+from storage.redis import keys
+from storage.redis.codec import checkin_from, checkin_keys, parse_checkin_value, text
+from storage.redis.codes import CodeRoutes
+from storage.redis.errors import UNAVAILABLE, redis_guard
+from storage.redis.scripts import Scripts
+
+
+class RedisCheckInStore:
+    """Who checked in to an open session. Works on one server or on Redis Cluster."""
+
+    def __init__(self, scripts: Scripts, routes: CodeRoutes) -> None:
+        self._scripts = scripts
+        self._redis = scripts.redis
+        self._routes = routes
+        self._check_in = scripts.check_in
+        self._cluster = scripts.cluster
+
+    async def check_in(
+        self,
+        code: str,
+        student_id: int,
+        now: datetime,
+        metres: int | None = None,
+        session_id: str | None = None,
+        guard: GuessLimit | None = None,
+    ) -> RawCheckIn:
+        """Find the session by its code (unless a QR link named it) and run the atomic
+        check-in script on it.
+
+        With a `guard`, at most `guard.limit` codes of the student are judged in any window,
+        whatever the concurrency, and the limit-th wrong one locks them out (outcome
+        LOCKED_OUT). On one Redis server the guard runs inside the check-in script itself
+        (one round trip, as without it). On a cluster the student's keys are in another hash
+        slot, so a guess is taken in the student's slot before the code is judged and settled
+        after (given back unless wrong). A code that names no session is judged by its lookup
+        alone, so it is counted the same take-then-settle way in both setups.
+        """
+        cluster = self._cluster
+        token: str | None = None
+        if guard is not None and cluster:
+            token = await self.take_guess(student_id, now, guard.window_seconds, guard.limit)
+            if token is None:
+                return RawCheckIn(CheckInOutcome.LOCKED_OUT)
+        try:
+            raw = await self._judge(
+                code, student_id, now, metres, session_id, None if cluster else guard
+            )
+        except Exception:
+            if token is not None:
+                with contextlib.suppress(StorageUnavailable):
+                    await self._settle(student_id, token, False, now, guard)
+            raise
+        if guard is None:
+            return raw
+        wrong = raw.outcome is CheckInOutcome.WRONG_CODE
+        if token is None and wrong and raw.session_id is None:
+            # No session has this code: the lookup was the judgement. Count it.
+            token = await self.take_guess(student_id, now, guard.window_seconds, guard.limit)
+            if token is None:
+                return RawCheckIn(CheckInOutcome.LOCKED_OUT)
+        if token is not None and await self._settle(student_id, token, wrong, now, guard):
+            return RawCheckIn(CheckInOutcome.LOCKED_OUT)
+        return raw
+
+    async def _judge(
+        self,
+        code: str,
+        student_id: int,
+        now: datetime,
+        metres: int | None,
+        session_id: str | None,
+        guard: GuessLimit | None,
+    ) -> RawCheckIn:
+        """Resolve the code (unless named) and run the check-in script (guarded in-script
+        when `guard` is given: single Redis server only)."""
+        named = session_id
+        args: list[EncodableT] = [code, student_id, to_ms(now), "" if metres is None else metres]
+        guard_keys: list[str] = []
+        if guard is not None:
+            guard_keys = [keys.attempts(student_id), keys.guesses(student_id)]
+            args += [
+                guard.window_seconds * 1000,
+                guard.limit,
+                guard.lock_seconds * 1000,
+                keys.ATTEMPTS_SAFETY_TTL,
+                secrets.token_hex(6),
+                keys.UNSETTLED_GUESS_SECONDS * 1000,
+            ]
+        try:  # (not redis_guard: this is the hottest path, and a plain try costs nothing)
+            for fresh in (False, True):
+                session_id = named or await self._routes.resolve(code, fresh)
+                if session_id is None:
+                    return RawCheckIn(CheckInOutcome.WRONG_CODE)
+                outcome, title, value, count = await self._check_in(
+                    keys=[*checkin_keys(session_id), *guard_keys], args=args
+                )
+                name = text(outcome)
+                if name == "no_session" and not fresh and named is None:
+                    continue  # the cached route may be stale: look the code up once more
+                break
+        except UNAVAILABLE as exc:
+            raise StorageUnavailable("Redis") from exc
+        if name == "no_session":
+            return RawCheckIn(CheckInOutcome.WRONG_CODE)
+        text_value = text(value)
+        when, late = parse_checkin_value(text_value) if text_value else (None, False)
+        return RawCheckIn(
+            outcome=CheckInOutcome(name),
+            session_id=session_id,
+            session_title=text(title),
+            checked_in_at=when,
+            late=late,
+            count=int(count),
+        )
+
+    async def _settle(
+        self, student_id: int, token: str, wrong: bool, now: datetime, guard: GuessLimit | None
+    ) -> bool:
+        """Settle a taken guess; True when this verdict locked the student out."""
+        assert guard is not None
+        locked = await self.settle_guess(
+            student_id,
+            token,
+            wrong,
+            now,
+            guard.window_seconds,
+            guard.limit,
+            guard.lock_seconds,
+        )
+        return locked is not None
+
+    async def take_guess(
+        self, user_id: int, now: datetime, window_seconds: int, limit: int
+    ) -> str | None:
+        """Take one of the user's `limit` code guesses per sliding window, before the code is
+        judged; the token to settle it with, or None when the user may not guess now."""
+        token = secrets.token_hex(6)
+        async with redis_guard():
+            allowed, _ = await self._scripts.take_guess(
+                keys=[keys.attempts(user_id), keys.guesses(user_id)],
+                args=[
+                    to_ms(now),
+                    window_seconds * 1000,
+                    limit,
+                    token,
+                    keys.ATTEMPTS_SAFETY_TTL,
+                    keys.UNSETTLED_GUESS_SECONDS * 1000,
+                ],
+            )
+        return token if int(allowed) == 1 else None
+
+    async def settle_guess(
+        self,
+        user_id: int,
+        token: str,
+        wrong: bool,
+        now: datetime,
+        window_seconds: int,
+        limit: int,
+        lock_seconds: int,
+    ) -> datetime | None:
+        """The verdict on a taken guess: given back when not wrong; a wrong one counts, and
+        the lock end is returned when it reached the limit."""
+        async with redis_guard():
+            locked = await self._scripts.settle_guess(
+                keys=[keys.attempts(user_id), keys.guesses(user_id)],
+                args=[
+                    to_ms(now),
+                    window_seconds * 1000,
+                    limit,
+                    token,
+                    "1" if wrong else "0",
+                    lock_seconds * 1000,
+                    keys.ATTEMPTS_SAFETY_TTL,
+                ],
+            )
+        return from_ms(locked) if int(locked) else None
+
+    async def checked_in(self, session_id: str) -> dict[int, CheckIn]:
+        async with redis_guard():
+            values = await self._redis.hgetall(keys.session_checkins(session_id))
+        return {int(text(k)): checkin_from(session_id, text(k), text(v)) for k, v in values.items()}
+
+    async def checkin_count(self, session_id: str) -> int:
+        async with redis_guard():
+            return int(await self._redis.hlen(keys.session_checkins(session_id)))
+
+    async def live_status(
+        self, session_id: str, student_id: int
+    ) -> tuple[str, AttendanceStatus | None]:
+        """A student's current status in a live session (the teacher's mark, else their
+        check-in's): ("ok"|"sealed"|"gone", status or None when neither)."""
+        return await self._run_mark_live(session_id, student_id, "?", "?")
+
+    async def mark_live(
+        self,
+        session_id: str,
+        student_id: int,
+        status: AttendanceStatus,
+        expected: AttendanceStatus | None,
+    ) -> tuple[str, AttendanceStatus | None]:
+        """A teacher's correction on a live session, made only if the student's current
+        status is still `expected` (None: no check-in and no mark): ("ok"|"sealed"|"gone"|
+        "changed", the status before)."""
+        condition = expected.value if expected is not None else "-"
+        return await self._run_mark_live(session_id, student_id, status.value, condition)
+
+    async def _run_mark_live(
+        self, session_id: str, student_id: int, status: str, condition: str
+    ) -> tuple[str, AttendanceStatus | None]:
+        async with redis_guard():
+            outcome, previous = await self._scripts.mark_live(
+                keys=[
+                    keys.session(session_id),
+                    keys.session_checkins(session_id),
+                    keys.session_marks(session_id),
+                ],
+                args=[student_id, status, condition],
+            )
+        before = text(previous)
+        return text(outcome), AttendanceStatus(before) if before else None

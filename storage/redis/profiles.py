@@ -1,0 +1,189 @@
+"""Cached profiles of recently active users: touched on every update (`touch_profile.lua`,
+which also claims the update and reads any lock-out), moved to PostgreSQL when idle (the
+seen index `keys.seen_index`, `remove_idle_profile.lua`), merged with registered names
+(`merge_registration.lua`) and forgotten on request. Implements `ProfileCache`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from redis.typing import EncodableT
+
+from services.clock import from_ms, to_ms
+from services.errors import StorageUnavailable
+from services.models import UserProfile
+from services.ports.values import Visit
+from storage.redis import keys
+from storage.redis.codec import profile_fields, profile_from, text, texts
+from storage.redis.errors import UNAVAILABLE, redis_guard
+from storage.redis.scripts import Scripts
+
+_SEEN_INDEX_SECONDS = 60.0
+
+
+class RedisProfileCache:
+    """Profiles in Redis. Works on one server or on Redis Cluster."""
+
+    def __init__(self, scripts: Scripts) -> None:
+        self._scripts = scripts
+        self._redis = scripts.redis
+        self._cluster = scripts.cluster
+        self._touch_profile = scripts.touch_profile
+        self._seen_indexed: dict[int, float] = {}
+
+    async def touch_profile(self, profile: UserProfile, update_id: int | None = None) -> Visit:
+        """Claim the update, refresh a cached profile and read any lock-out, in one round trip."""
+        seen = to_ms(profile.last_seen) if profile.last_seen else 0
+        touch_keys = [
+            keys.profile(profile.user_id),
+            keys.attempts(profile.user_id),
+            keys.update_claim(profile.user_id, update_id or 0),
+        ]
+        touch_args: list[EncodableT] = [
+            profile.first_name,
+            profile.last_name or "",
+            profile.username or "",
+            seen,
+            keys.UPDATE_CLAIM_TTL if update_id is not None else 0,
+            keys.PROFILE_SAFETY_TTL,
+        ]
+        seen_entry = {str(profile.user_id): seen}
+        # The idle index only needs minute precision (profiles idle for 30 minutes move to
+        # PostgreSQL, and the sweep re-checks the profile's own last-seen time), so it is
+        # written once a minute per user: most updates cost one script call and no pipeline.
+        now = time.monotonic()
+        index_due = now - self._seen_indexed.get(profile.user_id, -1e9) >= _SEEN_INDEX_SECONDS
+        try:
+            if not index_due:
+                cached, locked, duplicate = await self._touch_profile(
+                    keys=touch_keys, args=touch_args
+                )
+            elif self._cluster:
+                # A cluster pipeline cannot carry EVALSHA and the seen index is on another
+                # slot: both go out at once, so the caller still waits one round trip.
+                (cached, locked, duplicate), _ = await asyncio.gather(
+                    self._touch_profile(keys=touch_keys, args=touch_args),
+                    self._redis.zadd(keys.seen_index(), seen_entry),
+                )
+            else:  # one server: the script updates the idle index too, in the same call
+                cached, locked, duplicate = await self._touch_profile(
+                    keys=[*touch_keys, keys.seen_index()], args=[*touch_args, profile.user_id]
+                )
+        except UNAVAILABLE as exc:
+            raise StorageUnavailable("Redis") from exc
+        if not index_due and int(cached) == 0 and int(duplicate) == 0:
+            # A profile created just now must be in the idle index, or the sweep never finds it.
+            async with redis_guard():
+                await self._redis.zadd(keys.seen_index(), seen_entry)
+            index_due = True
+        if index_due:
+            if len(self._seen_indexed) > 100_000:
+                self._seen_indexed.clear()
+            self._seen_indexed[profile.user_id] = now
+        return Visit(
+            int(cached) == 1, from_ms(locked) if int(locked) else None, int(duplicate) == 1
+        )
+
+    async def release_update_claim(self, user_id: int, update_id: int) -> None:
+        async with redis_guard():
+            await self._redis.delete(keys.update_claim(user_id, update_id))
+
+    async def store_profile(self, profile: UserProfile) -> None:
+        seen = to_ms(profile.last_seen) if profile.last_seen else 0
+        async with redis_guard(), self._redis.pipeline(transaction=False) as pipe:
+            pipe.hset(keys.profile(profile.user_id), mapping=profile_fields(profile))
+            pipe.expire(keys.profile(profile.user_id), keys.PROFILE_SAFETY_TTL)
+            pipe.zadd(keys.seen_index(), {str(profile.user_id): seen})
+            await pipe.execute()
+
+    async def cached_profile(self, user_id: int) -> UserProfile | None:
+        async with redis_guard():
+            fields = await self._redis.hgetall(keys.profile(user_id))
+        if not fields:
+            return None
+        return profile_from(user_id, texts(fields))
+
+    async def cached_profiles(self, user_ids: Sequence[int]) -> dict[int, UserProfile]:
+        if not user_ids:
+            return {}
+        async with redis_guard(), self._redis.pipeline(transaction=False) as pipe:
+            for user_id in user_ids:
+                pipe.hgetall(keys.profile(user_id))
+            replies = await pipe.execute()
+        return {
+            user_id: profile_from(user_id, texts(fields))
+            for user_id, fields in zip(user_ids, replies, strict=True)
+            if fields
+        }
+
+    async def idle_profiles(self, cutoff: datetime, limit: int) -> list[int]:
+        async with redis_guard():
+            ids = await self._redis.zrangebyscore(
+                keys.seen_index(), "-inf", to_ms(cutoff), start=0, num=limit
+            )
+        return [int(text(i)) for i in ids]
+
+    async def remove_profile_if_idle(self, user_id: int, last_seen: datetime | None) -> bool:
+        """Drop a persisted profile unless the user was seen again since `last_seen`."""
+        seen = to_ms(last_seen) if last_seen else 0
+        async with redis_guard():
+            removed = await self._scripts.remove_idle_profile(
+                keys=[keys.profile(user_id)], args=[seen]
+            )
+            if int(removed) == 1:
+                # Only drop the index entry if it still carries the persisted time.
+                score = await self._redis.zscore(keys.seen_index(), str(user_id))
+                if score is None or int(score) <= seen:
+                    await self._redis.zrem(keys.seen_index(), str(user_id))
+        return int(removed) == 1
+
+    async def merge_registrations(self, registered: dict[int, tuple[str, str]]) -> None:
+        """Put registered names (from PostgreSQL) into cached profiles, never over one set
+        meanwhile (a /register wins), and only into profiles still cached."""
+        merge = self._scripts.merge_registration
+
+        def build(pipe: Any) -> None:
+            for user_id, (full_name, number) in registered.items():
+                merge.queue(
+                    pipe, [keys.profile(user_id), keys.forgotten(user_id)], [full_name, number]
+                )
+
+        async with redis_guard():
+            if self._cluster:
+                await asyncio.gather(
+                    *(
+                        merge(keys=[keys.profile(uid), keys.forgotten(uid)], args=[name, number])
+                        for uid, (name, number) in registered.items()
+                    )
+                )
+            else:
+                await self._scripts.pipeline(build)
+
+    async def forget_user(self, user_id: int) -> None:
+        """Drop everything Redis holds about the user (profile, pending action, attempts) and
+        take them off the rosters of live sessions (a check-in already made stays, and is
+        saved under their pseudonym)."""
+        async with redis_guard():
+            live = [text(s) for s in await self._redis.zrange(keys.due_index(), 0, -1)]
+            if self._cluster:
+                await asyncio.gather(
+                    *(self._redis.srem(keys.session_roster(sid), str(user_id)) for sid in live)
+                )
+            elif live:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for sid in live:
+                        pipe.srem(keys.session_roster(sid), str(user_id))
+                    await pipe.execute()
+            await self._redis.delete(
+                keys.profile(user_id),
+                keys.pending_action(user_id),
+                keys.attempts(user_id),
+                keys.guesses(user_id),
+            )
+            # Registered names being loaded right now were read before this: never merge them.
+            await self._redis.set(keys.forgotten(user_id), "1", ex=keys.FORGOTTEN_MARKER_TTL)
+            await self._redis.zrem(keys.seen_index(), str(user_id))

@@ -1,0 +1,127 @@
+"""The Lua scripts (`storage/redis/lua/*.lua`, each documenting its keys and arguments),
+called by SHA1, and the batching helpers that survive a Redis restart.
+
+Every multi-key invariant of the live store is one script. They are loaded once at start-up
+(`Scripts.load`); when the server has lost its script cache (a restart), a call loads its
+script again and retries once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Sequence
+from importlib import resources
+from typing import Any
+
+from redis import exceptions as redis_errors
+from redis.asyncio.cluster import RedisCluster
+from redis.typing import EncodableT
+
+from storage.redis.client import LiveRedis
+
+
+def load_script(name: str) -> str:
+    """The text of `storage/redis/lua/<name>.lua`."""
+    return resources.files("storage.redis").joinpath("lua", f"{name}.lua").read_text("utf-8")
+
+
+class LuaScript:
+    """One Lua script, called by its SHA1 in one round trip.
+
+    Lighter than redis-py's `AsyncScript` on the hot path (no per-call checks), and it loads
+    the script again when the server lost its script cache (a restart), then retries once.
+    """
+
+    def __init__(self, redis: LiveRedis, text: str) -> None:
+        self.text = text
+        self.sha = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+        self._redis = redis
+
+    async def __call__(self, keys: Sequence[str], args: Sequence[EncodableT] = ()) -> Any:
+        try:
+            return await self._redis.evalsha(self.sha, len(keys), *keys, *args)
+        except redis_errors.NoScriptError:
+            await self._redis.script_load(self.text)
+            return await self._redis.evalsha(self.sha, len(keys), *keys, *args)
+
+    def queue(self, pipe: Any, keys: Sequence[str], args: Sequence[EncodableT]) -> None:
+        """Queue a call on a pipeline (run `Scripts.pipeline`, which handles a lost cache)."""
+        pipe.evalsha(self.sha, len(keys), *keys, *args)
+
+
+class Scripts:
+    """Every script of the live store, read once per process and shared by all its stores."""
+
+    def __init__(self, redis: LiveRedis) -> None:
+        self.redis = redis
+        self._all: list[LuaScript] = []
+        # sessions
+        self.claim_teacher_slot = self._script("claim_teacher_slot")
+        self.release_teacher_slot = self._script("release_teacher_slot")
+        self.extend_teacher_slot = self._script("extend_teacher_slot")
+        self.extend_session = self._script("extend_session")
+        self.end_session = self._script("end_session")
+        # check-ins and codes
+        self.check_in = self._script("check_in")
+        self.mark_live = self._script("mark_live")
+        self.take_guess = self._script("take_guess")
+        self.settle_guess = self._script("settle_guess")
+        self.rotate_code = self._script("rotate_code")
+        # cards
+        self.claim_card_edit = self._script("claim_card_edit")
+        self.release_card_edit = self._script("release_card_edit")
+        self.drop_one_card = self._script("drop_one_card")
+        # sweeps
+        self.claim_sweep = self._script("claim_sweep")
+        self.finish_sweep = self._script("finish_sweep")
+        self.release_sweep = self._script("release_sweep")
+        # profiles, chat state, pacing
+        self.touch_profile = self._script("touch_profile")
+        self.remove_idle_profile = self._script("remove_idle_profile")
+        self.merge_registration = self._script("merge_registration")
+        self.pop_pending_action = self._script("pop_pending_action")
+        self.send_slot = self._script("send_slot")
+
+    def _script(self, name: str) -> LuaScript:
+        script = LuaScript(self.redis, load_script(name))
+        self._all.append(script)
+        return script
+
+    @property
+    def cluster(self) -> bool:
+        """True on Redis Cluster, whose pipelines cannot carry EVALSHA."""
+        return isinstance(self.redis, RedisCluster)
+
+    async def load(self) -> None:
+        """Load every script into Redis (at start-up, and after a restart emptied its cache)."""
+        for script in self._all:
+            await self.redis.script_load(script.text)
+
+    async def pipeline(self, build: Callable[[Any], None]) -> list[Any]:
+        """Run the commands `build` queues in one round trip; if Redis lost its scripts (a
+        restart), load them and run once more (everything queued here is idempotent)."""
+        for attempt in (1, 2):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                build(pipe)
+                try:
+                    return list(await pipe.execute())
+                except redis_errors.NoScriptError:
+                    if attempt == 2:
+                        raise
+            await self.load()
+        raise AssertionError("unreachable")
+
+    async def batch(
+        self, script: LuaScript, calls: Sequence[tuple[list[str], list[EncodableT]]]
+    ) -> list[Any]:
+        """Run `script` once per (keys, args): pipelined on one server; all at once on a
+        cluster, whose pipelines cannot carry EVALSHA (the calls may sit on different nodes)."""
+        if self.cluster:
+            return list(await asyncio.gather(*(script(keys=k, args=a) for k, a in calls)))
+
+        def build(pipe: Any) -> None:
+            for script_keys, script_args in calls:
+                script.queue(pipe, script_keys, script_args)
+
+        return await self.pipeline(build)
