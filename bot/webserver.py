@@ -30,7 +30,7 @@ from bot.context import SERVICES_KEY
 from bot.metrics import WEBHOOK_FORBIDDEN, metrics_of
 
 if TYPE_CHECKING:
-    from bot.app import AnyApplication
+    from bot.context import AttnApplication
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class WebServer:
 
     def __init__(
         self,
-        application: AnyApplication,
+        application: AttnApplication,
         *,
         host: str,
         port: int,
