@@ -26,6 +26,7 @@ from bot.text import Raw, Text, join, t
 if TYPE_CHECKING:
     from bot.context import AttnApplication, AttnContext, HoldsBotData
 
+# PTB's handler callback shape (`HandlerCallback`): a coroutine function of update and context.
 Callback = Callable[[Update, "AttnContext"], Coroutine[Any, Any, None]]
 
 # Only new messages: an edited "/checkin" must not run the command again.

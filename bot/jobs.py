@@ -21,6 +21,7 @@ from services.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
+# PTB's job callback shape (`JobCallback`): a coroutine function of the context.
 Job = Callable[[AttnContext], Coroutine[Any, Any, None]]
 
 

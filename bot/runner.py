@@ -25,7 +25,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
@@ -187,7 +187,7 @@ def _watch_token(
     """
     revoked: list[str] = []
 
-    def polling_ended(task: asyncio.Task[Any]) -> None:
+    def polling_ended(task: asyncio.Task[None]) -> None:
         if task.cancelled() or not isinstance(task.exception(), InvalidToken):
             return
         exc = task.exception()
@@ -318,11 +318,11 @@ async def _persist_ended_sessions(application: AttnApplication) -> None:
 
 
 async def _bounded(
-    work: Awaitable[Any], seconds: float, hurry: asyncio.Event | None, what: str
+    work: Awaitable[object], seconds: float, hurry: asyncio.Event | None, what: str
 ) -> bool:
     """Await `work` for at most `seconds` (less if `hurry` is set); False when cut short."""
     task = asyncio.ensure_future(work)
-    waiters: set[asyncio.Future[Any]] = {task}
+    waiters: set[asyncio.Future[object]] = {task}
     if hurry is not None:
         waiters.add(asyncio.ensure_future(hurry.wait()))
     try:
