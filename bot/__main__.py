@@ -135,6 +135,7 @@ def export_pending_note(count: int) -> str:
 
 def export_command(settings: Settings, args: argparse.Namespace) -> int:
     """Records as CSV (--session/--all), or a course report as CSV or XLSX (--course)."""
+    from bot.replies.files import export_header, report_labels
     from services.export import rows_to_csv
     from services.report_files import report_csv, report_xlsx
 
@@ -151,16 +152,17 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
                         return None, pending
                     report = await services.reports.report_for(course)
                     data = (
-                        report_xlsx(report, settings.tz)
+                        report_xlsx(report, report_labels(), settings.tz)
                         if args.format == "xlsx"
-                        else report_csv(report)
+                        else report_csv(report, report_labels())
                     )
                     return data, pending
                 if args.all:
                     rows = await services.exports.all_rows()
                 else:
                     rows = await services.exports.session_rows(args.session)
-                return rows_to_csv(rows, settings.tz).encode("utf-8"), pending
+                header = export_header()
+                return rows_to_csv(rows, settings.tz, header).encode("utf-8"), pending
 
             result: tuple[bytes | None, int] = await _with_services(settings, urls, action)
             return result
