@@ -80,7 +80,7 @@ class InMemoryRecordStore:
         return self.users.get(user_id)
 
     async def save_registration(
-        self, profile: UserProfile, full_name: str, student_number: str | None
+        self, profile: UserProfile, *, full_name: str, student_number: str | None
     ) -> None:
         self._check()
         self.users[profile.user_id] = replace(
@@ -112,7 +112,7 @@ class InMemoryRecordStore:
         self.outbox[session_id].update(claimed_until=None, next_attempt_at=at)
 
     async def give_up_summary(
-        self, session_id: str, now: datetime, failure: str, error: str
+        self, session_id: str, *, now: datetime, failure: str, error: str
     ) -> None:
         self._check()
         self.outbox[session_id].update(claimed_until=None, failed_at=now)
