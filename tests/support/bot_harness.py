@@ -15,8 +15,9 @@ from telegram import Update
 from telegram.ext import TypeHandler
 from telegram.request import RequestData
 
-from bot.app import AnyApplication, build_application
+from bot.app import build_application
 from bot.container import Services
+from bot.context import AttnApplication
 from bot.replying import wait_for_replies
 from bot.settings import Settings
 from tests.fakes.botapi import FakeBotApi
@@ -174,7 +175,7 @@ class BotHarness:
         async def factory() -> Services:
             return services
 
-        self.app: AnyApplication = build_application(
+        self.app: AttnApplication = build_application(
             settings, factory, request=self.request, rate_limiter=False, schedule=False
         )
         # Whoever writes to the bot becomes known to the fake, as to Telegram: a private
