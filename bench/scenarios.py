@@ -33,13 +33,16 @@ from telegram.ext import (
 
 from bench.fake_telegram import TOKEN, InMemoryBotApi, checkin_update
 from bench.measure import Run, Series, gather_all, percentile, run_concurrent
-from bot.app import AnyApplication, build_application
+from bot.app import build_application
 from bot.container import Services
 from bot.context import SERVICES_KEY, AttnContext
 from bot.jobs import deliver_summaries_task, sweep_attendances_task
 from bot.settings import Settings
 from services.models import CheckInOutcome, Session, UserProfile
 from storage.redis import keys
+
+# Any Application: the bot's own (typed for AttnContext) or the bench's one-handler baseline.
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 log = logging.getLogger(__name__)
 
