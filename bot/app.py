@@ -53,7 +53,7 @@ def build_application(
     async def post_init(application: AttnApplication) -> None:
         services = application.bot_data[SERVICES_KEY] = await services_factory()
         # Telegram's limits count per bot: every process takes its turn from Redis.
-        flood.attach(services.pacer.wait_time)
+        flood.attach(services.pacer.reserve)
         try:
             await set_all_commands(
                 application.bot,

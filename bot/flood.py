@@ -4,13 +4,16 @@ Built on python-telegram-bot's documented extension point (`BaseRateLimiter`), t
 private attribute of the library. Telegram counts per bot, not per process, so the pacer is
 the deployment-wide one in Redis (`SendPacer.reserve_send_slot`, shared by every process):
 
-* every message to a chat: 29 in any 1.1 s overall (Telegram: about 30 a second);
-* each group: 19 a minute (Telegram: 20);
+* every message to a chat: 29 in any 1.1 s overall, evenly spaced (Telegram: about 30 a second);
+* each group: 19 a minute, spread over the minute (Telegram: 20);
 * each private chat: one a second (Telegram: about one).
 
-Each process also paces itself evenly in memory with the same numbers (aiolimiter): a group's
-messages are spread over its minute, waiters queue here rather than polling Redis, and while
-Redis is away (asked again once a second, not once a message) this pace is the only one.
+The shared pacer schedules: one call reserves a message's slot, possibly a little ahead, and
+the message waits here for it and goes without asking again (or, when its chat is not free
+yet, asks again when it frees). Its even spacing alone keeps every process together within
+the limits, so nothing is paced here while Redis answers. Only while Redis is away (asked
+again once a second, not once a message) does each process pace itself in memory with the
+same numbers (aiolimiter).
 
 A 429 ("retry after N") holds back only what it concerns: the chat it was answered for (a
 flood wait for editing one card too often must not hold every student's "Checked in" in
@@ -33,6 +36,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from services.errors import StorageUnavailable
+from services.ports import SendSlot
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +77,18 @@ class FloodLimiter(BaseRateLimiter[None]):
         # Monotonic time until which a chat (or, under the key None, everything) is in a
         # flood wait that Telegram announced with a 429.
         self._paused_until: dict[int | str | None, float] = {}
-        self._shared_wait: Callable[[int | None], Awaitable[float]] | None = None
+        self._shared_reserve: Callable[[int | None], Awaitable[SendSlot]] | None = None
         self._shared_away_until = 0.0  # monotonic; while in the future, pace in memory
 
     async def initialize(self) -> None:
-        """Nothing to open: the limiters live in memory."""
+        """Nothing to open: the fallback limiters live in memory."""
 
     async def shutdown(self) -> None:
         """Nothing to close."""
 
-    def attach(self, shared_wait: Callable[[int | None], Awaitable[float]]) -> None:
-        """Also take a turn from the deployment-wide pacer (shared by every bot process)."""
-        self._shared_wait = shared_wait
+    def attach(self, shared_reserve: Callable[[int | None], Awaitable[SendSlot]]) -> None:
+        """Take slots from the deployment-wide pacer (shared by every bot process)."""
+        self._shared_reserve = shared_reserve
 
     def _chat_limiter(self, chat: int | str) -> AsyncLimiter:
         """The pacer of one chat: a group's 19 a minute, a private chat's one a second."""
@@ -117,36 +121,40 @@ class FloodLimiter(BaseRateLimiter[None]):
                     del self._paused_until[key]
 
     async def _shared_turn(self, chat_id: int | None) -> bool:
-        """Wait for a slot every process respects; False when the shared pacer is away."""
-        if self._shared_wait is None or time.monotonic() < self._shared_away_until:
+        """Wait for a slot the shared pacer reserved; False when it is away."""
+        if self._shared_reserve is None or time.monotonic() < self._shared_away_until:
             return False
         while True:
             try:
-                wait = await self._shared_wait(chat_id)
+                slot = await self._shared_reserve(chat_id)
             except StorageUnavailable:
                 log.warning("shared flood pacing unavailable; pacing this process alone")
                 self._shared_away_until = time.monotonic() + self.SHARED_RETRY_SECONDS
                 return False
-            if wait <= 0:
-                return True
-            await asyncio.sleep(wait)
+            if slot.wait_seconds > 0:
+                await asyncio.sleep(slot.wait_seconds)
+            if slot.reserved:
+                return True  # the slot is ours: send now, without asking again
 
     async def _take_turn(
         self, turns: AsyncExitStack, chat: int | str, off_group_budget: bool
     ) -> None:
-        """This chat's turn and the overall one here, then the shared pacer's turn.
+        """The shared pacer's slot; this chat's and the overall turn here only without it.
 
-        Why both: the shared pacer's log allows its 29 at once whenever its 1.1 s window
-        frees up, and a burst of 29 from one process, sent a little late, lands in the same
-        second as the next (measured: 57 a second across three webhook processes without the
-        in-memory pace, 35 with it). Paced evenly here, a process never bursts.
+        Not both: the shared pacer spaces every grant evenly across all processes, so a
+        second pace here would only add delay (and a queue per process) while Redis is up.
         """
-        if not off_group_budget:
+        # The shared pacer counts a group deletion for the bot's 30 a second only. A
+        # "@channel" it cannot key keeps its group pace here, taken before the shared slot
+        # so the message is not late for it.
+        if isinstance(chat, str) and not off_group_budget:
+            await turns.enter_async_context(self._chat_limiter(chat))
+        shared_chat = None if off_group_budget or not isinstance(chat, int) else chat
+        if await self._shared_turn(shared_chat):
+            return
+        if isinstance(chat, int) and not off_group_budget:
             await turns.enter_async_context(self._chat_limiter(chat))
         await turns.enter_async_context(self._overall)
-        # The shared pacer counts a group deletion for the bot's 30 a second only.
-        shared_chat = None if off_group_budget or not isinstance(chat, int) else chat
-        await self._shared_turn(shared_chat)
 
     async def process_request(
         self,

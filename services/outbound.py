@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from services.ports import SendPacer
+from services.ports import SendPacer, SendSlot
 
 
 class OutboundPacer:
-    """Asks the shared store for the next free sending slot of a chat (and of the bot)."""
+    """Reserves the next sending slot of a chat (and of the bot) in the shared store."""
 
     def __init__(self, *, pacer: SendPacer) -> None:
         self._pacer = pacer
 
-    async def wait_time(self, chat_id: int | None) -> float:
-        """0 when a message to `chat_id` may go now (and is counted), else seconds to wait.
+    async def reserve(self, chat_id: int | None) -> SendSlot:
+        """The slot of one message to `chat_id` (sleep its wait, then send without asking
+        again), or, when the chat is not free yet, how long until it is worth asking again.
 
         Raises:
             StorageUnavailable: the shared store is away (the caller falls back to its own

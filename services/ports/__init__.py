@@ -20,7 +20,7 @@ from services.ports.people import PrivacyRecords, RoleRecords, UserRecords
 from services.ports.profiles import ChatStateStore, ProfileCache, SendPacer
 from services.ports.records import AttendanceRecords, SessionRecords
 from services.ports.sweeps import SweepStore
-from services.ports.values import GuessLimit, RawCheckIn, SweepClaim, Visit
+from services.ports.values import GuessLimit, RawCheckIn, SendSlot, SweepClaim, Visit
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ __all__ = [
     "RecordStores",
     "RoleRecords",
     "SendPacer",
+    "SendSlot",
     "SessionRecords",
     "SummaryOutbox",
     "SweepClaim",

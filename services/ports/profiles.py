@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from services.models import UserProfile
-from services.ports.values import Visit
+from services.ports.values import SendSlot, Visit
 
 
 class ProfileCache(Protocol):
@@ -40,6 +40,7 @@ class ChatStateStore(Protocol):
 
 
 class SendPacer(Protocol):
-    """The bot's sending budget, shared by every process."""
+    """The bot's sending budget, shared by every process: one call reserves a message's slot
+    (or says when its chat frees), so the shared budget alone keeps every process in bounds."""
 
-    async def reserve_send_slot(self, chat_id: int | None) -> float: ...
+    async def reserve_send_slot(self, chat_id: int | None) -> SendSlot: ...

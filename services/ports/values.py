@@ -49,3 +49,16 @@ class Visit:
     cached: bool
     locked_until: datetime | None = None
     duplicate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SendSlot:
+    """The shared pacer's answer for one message.
+
+    Reserved: the slot is the caller's; it sleeps `wait_seconds` and sends without asking
+    again (`due_ms`: the slot on the shared clock, in ms). Not reserved: the chat is not free
+    yet and no slot was taken; ask again after `wait_seconds`."""
+
+    reserved: bool
+    wait_seconds: float
+    due_ms: int = 0

@@ -149,14 +149,14 @@ def update_claim(user_id: int, update_id: int) -> str:
 UPDATE_CLAIM_TTL = 24 * 3600
 
 
-def send_log() -> str:
-    """Sorted set: when the bot's last messages went out (one second kept), for every process."""
-    return f"{PREFIX}:{{rate}}:sent"
+def send_next() -> str:
+    """String: the bot's next free sending time (server clock, ms), for every process."""
+    return f"{PREFIX}:{{rate}}:next"
 
 
-def chat_send_log(chat_id: int) -> str:
-    """When the last messages to one chat went out (same slot as `send_log`)."""
-    return f"{PREFIX}:{{rate}}:chat:{chat_id}"
+def chat_send_next(chat_id: int) -> str:
+    """String: one chat's next free sending time (same slot as `send_next`)."""
+    return f"{PREFIX}:{{rate}}:next:{chat_id}"
 
 
 def seen_index() -> str:

@@ -25,7 +25,7 @@ async def test_two_processes_together_stay_within_telegrams_limits(
     limiters = []
     for process in (services, other):
         limiter = FloodLimiter()
-        limiter.attach(process.pacer.wait_time)
+        limiter.attach(process.pacer.reserve)
         await limiter.initialize()
         limiters.append(limiter)
     try:

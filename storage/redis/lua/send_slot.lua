@@ -1,35 +1,37 @@
--- Telegram's flood limits for the whole deployment, not per process: may one more message go
--- out now? At most ARGV[1] a second for the bot, one per ARGV[2] ms to a private chat, and
--- ARGV[3] a minute to a group. Uses the Redis server's clock, shared by every process.
--- KEYS[1] the bot's sending log (sorted set)   KEYS[2] the chat's log ('' for no chat)
--- (both hash-tagged {rate}, one slot)
--- ARGV[1] per second   ARGV[2] private-chat gap (ms)   ARGV[3] group per minute
--- ARGV[4] 'p' private chat, 'g' group, '' none   ARGV[5] a unique member name
--- Returns 0 when the message may go now (and counts it), else how many ms to wait.
+-- Telegram's flood limits for the whole deployment, not per process: reserve the next sending
+-- slot of a message. Virtual scheduling (GCRA) on the Redis server's clock, shared by every
+-- process: the bot's next free time advances by ARGV[1] ms a grant (1100/29: never more than
+-- 29 in any 1.1 s, evenly spread, so no burst when a window frees), a private chat's by
+-- ARGV[2] ms, a group's by ARGV[3] ms (60000/19: its 19 a minute spread over the minute).
+-- A slot may lie ahead of now: it is reserved all the same, and the caller sleeps until it
+-- and sends without asking again, so a message costs one call in the common case.
+-- A chat not yet free takes no slot of the bot's: the caller asks again when it frees.
+-- KEYS[1] the bot's next free time   KEYS[2] the chat's ('' or unused for no chat)
+-- (both hash-tagged {rate}, one slot; plain strings of whole ms, expiring once in the past)
+-- ARGV[1] bot gap (ms, may be fractional)   ARGV[2] private-chat gap (ms)
+-- ARGV[3] group gap (ms)   ARGV[4] 'p' private chat, 'g' group, '' none
+-- Returns {1, ms until the reserved slot, slot on the server clock in ms} when reserved,
+-- {0, ms until the chat frees, 0} when not.
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
--- The window is 1.1 s, not 1: a message leaves a little after its slot is granted, and that
--- jitter must not let 31 through in some second.
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1100)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return math.max(1, tonumber(oldest[2]) + 1100 - now)
-end
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local chat_gap = 0
 if ARGV[4] == 'p' then
-  local last = redis.call('GET', KEYS[2])
-  if last and now - tonumber(last) < tonumber(ARGV[2]) then
-    return tonumber(ARGV[2]) - (now - tonumber(last))
-  end
-  redis.call('SET', KEYS[2], now, 'PX', 60000)
+  chat_gap = tonumber(ARGV[2])
 elseif ARGV[4] == 'g' then
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 60000)
-  if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then
-    local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-    return math.max(1, tonumber(oldest[2]) + 60000 - now)
-  end
-  redis.call('ZADD', KEYS[2], now, ARGV[5])
-  redis.call('PEXPIRE', KEYS[2], 61000)
+  chat_gap = tonumber(ARGV[3])
 end
-redis.call('ZADD', KEYS[1], now, ARGV[5])
-redis.call('PEXPIRE', KEYS[1], 2000)
-return 0
+if chat_gap > 0 then
+  local chat_next = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if chat_next > now then
+    return {0, math.ceil(chat_next - now), 0}
+  end
+end
+-- Whole ms, rounded up: times are stored exactly, and no gap shrinks by rounding.
+local slot = math.max(math.ceil(now), tonumber(redis.call('GET', KEYS[1]) or '0'))
+local bot_next = math.ceil(slot + tonumber(ARGV[1]))
+redis.call('SET', KEYS[1], string.format('%d', bot_next), 'PX', math.ceil(bot_next - now) + 1000)
+if chat_gap > 0 then
+  local chat_next = math.ceil(slot + chat_gap)
+  redis.call('SET', KEYS[2], string.format('%d', chat_next), 'PX', math.ceil(chat_next - now) + 1000)
+end
+return {1, math.ceil(slot - now), slot}
