@@ -10,6 +10,7 @@ from telegram.error import RetryAfter
 
 from bot.flood import FloodLimiter
 from services.errors import StorageUnavailable
+from services.ports import SendSlot
 
 
 async def test_a_flood_wait_in_one_chat_does_not_hold_the_others() -> None:
@@ -104,3 +105,61 @@ async def test_while_the_shared_pacer_is_away_memory_paces_and_redis_is_asked_on
     assert len(sent) == 60
     assert time.monotonic() - started >= 1.5  # 29 a second on its own: about 2 s for 60
     assert len(asked) <= 4  # once, then again after each second, not once a message
+
+
+async def test_redis_is_asked_again_after_a_second_and_then_paces_alone() -> None:
+    limiter = FloodLimiter()
+    asked: list[float] = []
+    started = time.monotonic()
+
+    async def shared(chat_id: int | None) -> SendSlot:
+        asked.append(time.monotonic() - started)
+        if len(asked) == 1:
+            raise StorageUnavailable("redis down")
+        return SendSlot(reserved=True, wait_seconds=0.0)
+
+    limiter.attach(shared)
+    sent: list[float] = []
+
+    async def call() -> bool:
+        sent.append(time.monotonic() - started)
+        return True
+
+    async def send(chat: int) -> None:
+        await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": chat}, None)
+
+    await asyncio.gather(*(send(chat) for chat in range(100, 110)))
+    assert len(asked) == 1  # away: these ten went by the pace in memory, Redis asked once
+    assert sent[-1] >= 9 / 29 * 0.9  # evenly paced: 29 a second
+    await asyncio.sleep(max(0.0, FloodLimiter.SHARED_RETRY_SECONDS + 0.05 - sent[-1]))
+    before = time.monotonic() - started
+    await asyncio.gather(*(send(chat) for chat in range(200, 260)))
+    assert len(asked) == 61  # back: one call a message
+    assert asked[1] >= FloodLimiter.SHARED_RETRY_SECONDS
+    # Redis's slots alone pace now: sixty messages at once, not two seconds of memory pace.
+    assert sent[-1] - before < 1.0
+
+
+async def test_a_reserved_slot_is_slept_for_and_sent_without_asking_again() -> None:
+    limiter = FloodLimiter()
+    answers = [
+        SendSlot(reserved=False, wait_seconds=0.3),  # the chat is not free yet
+        SendSlot(reserved=True, wait_seconds=0.2, due_ms=1),
+    ]
+    asked: list[int | None] = []
+
+    async def shared(chat_id: int | None) -> SendSlot:
+        asked.append(chat_id)
+        return answers[len(asked) - 1]
+
+    limiter.attach(shared)
+    started = time.monotonic()
+    sent: list[float] = []
+
+    async def call() -> bool:
+        sent.append(time.monotonic() - started)
+        return True
+
+    await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": -42}, None)
+    assert asked == [-42, -42]
+    assert sent[0] >= 0.5
