@@ -1,4 +1,4 @@
-"""Flood limits held across processes: two bot processes' limiters share one pace."""
+"""Flood limits held across processes: the bot processes' limiters share one schedule."""
 
 from __future__ import annotations
 
