@@ -79,6 +79,7 @@ class FloodLimiter(BaseRateLimiter[None]):
         self._paused_until: dict[int | str | None, float] = {}
         self._shared_reserve: Callable[[int | None], Awaitable[SendSlot]] | None = None
         self._shared_away_until = 0.0  # monotonic; while in the future, pace in memory
+        self._queues: dict[int, asyncio.Lock] = {}
 
     async def initialize(self) -> None:
         """Nothing to open: the fallback limiters live in memory."""
@@ -120,21 +121,48 @@ class FloodLimiter(BaseRateLimiter[None]):
                 if value < now:
                     del self._paused_until[key]
 
+    def _chat_queue(self, chat_id: int) -> asyncio.Lock:
+        """This process's queue for one chat's shared slots (asyncio's locks are FIFO)."""
+        if len(self._queues) > self.MAX_CHATS:
+            for key, lock in list(self._queues.items()):
+                if not lock.locked():
+                    del self._queues[key]
+        return self._queues.setdefault(chat_id, asyncio.Lock())
+
     async def _shared_turn(self, chat_id: int | None) -> bool:
-        """Wait for a slot the shared pacer reserved; False when it is away."""
-        if self._shared_reserve is None or time.monotonic() < self._shared_away_until:
+        """Wait for a slot the shared pacer reserved; False when it is away.
+
+        A process asks for one chat's slots one message at a time, in order: its messages
+        to a chat keep their order, and a queue of them costs no round trip per message
+        each time the chat frees."""
+        if chat_id is None:
+            wait = await self._reserve_shared(None)
+        else:
+            async with self._chat_queue(chat_id):
+                wait = await self._reserve_shared(chat_id)
+        if wait is None:
             return False
+        # The slot is ours: this message goes at it without asking again (and the next one
+        # to this chat, already asking, gets a later one).
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return True
+
+    async def _reserve_shared(self, chat_id: int | None) -> float | None:
+        """Seconds until the slot the shared pacer reserved, or None while it is away."""
         while True:
+            reserve = self._shared_reserve
+            if reserve is None or time.monotonic() < self._shared_away_until:
+                return None
             try:
-                slot = await self._shared_reserve(chat_id)
+                slot = await reserve(chat_id)
             except StorageUnavailable:
                 log.warning("shared flood pacing unavailable; pacing this process alone")
                 self._shared_away_until = time.monotonic() + self.SHARED_RETRY_SECONDS
-                return False
-            if slot.wait_seconds > 0:
-                await asyncio.sleep(slot.wait_seconds)
+                return None
             if slot.reserved:
-                return True  # the slot is ours: send now, without asking again
+                return slot.wait_seconds
+            await asyncio.sleep(slot.wait_seconds)  # until the chat frees
 
     async def _take_turn(
         self, turns: AsyncExitStack, chat: int | str, off_group_budget: bool

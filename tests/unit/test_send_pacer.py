@@ -26,7 +26,8 @@ async def test_grants_to_many_chats_are_spaced_evenly_and_reserved_ahead() -> No
     assert all(b - a >= BOT_GAP_MS for a, b in pairwise(due))
     assert max(sum(1 for t in due if start <= t < start + 1100) for start in due) <= 29
     assert slots[0].wait_seconds < 0.05
-    assert slots[-1].wait_seconds >= 59 * BOT_GAP_MS / 1000 - 0.1  # waits its turn here
+    assert due[-1] - due[0] >= 59 * BOT_GAP_MS
+    assert slots[-1].wait_seconds > 1.0  # reserved ahead: it waits for its slot, not asks
 
 
 async def test_a_chat_not_yet_free_takes_no_slot_of_the_bot() -> None:
@@ -35,7 +36,9 @@ async def test_a_chat_not_yet_free_takes_no_slot_of_the_bot() -> None:
     again = await shared.reserve_send_slot(7)
     other = await shared.reserve_send_slot(8)
     assert first.reserved and not again.reserved and other.reserved
-    assert PRIVATE_CHAT_GAP_MS / 1000 - 0.1 <= again.wait_seconds <= PRIVATE_CHAT_GAP_MS / 1000
+    assert (
+        PRIVATE_CHAT_GAP_MS / 1000 - 0.5 <= again.wait_seconds <= PRIVATE_CHAT_GAP_MS / 1000 + 0.002
+    )
     # The refused ask took nothing: the next chat got the very next slot.
     assert BOT_GAP_MS <= other.due_ms - first.due_ms < BOT_GAP_MS + 1
 
@@ -46,5 +49,5 @@ async def test_a_group_is_spread_over_its_minute_and_a_deletion_there_is_not_cou
     refused = await shared.reserve_send_slot(-100)
     deletion = await shared.reserve_send_slot(None)  # a group deletion: the bot's budget only
     assert first.reserved and deletion.reserved and not refused.reserved
-    assert refused.wait_seconds >= GROUP_GAP_MS / 1000 - 0.1
+    assert refused.wait_seconds >= GROUP_GAP_MS / 1000 - 0.5
     assert isinstance(refused, SendSlot) and refused.due_ms == 0
