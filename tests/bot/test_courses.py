@@ -17,6 +17,7 @@ from services.models import AttendanceStatus
 from services.report_files import report_csv
 from tests.conftest import TEACHER_ID
 from tests.support.bot_harness import BotHarness, assert_valid_telegram_html
+from tests.support.stored_tables import StoredTables
 
 FIRST = ["Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "Frances", "Ken"]
 LAST = ["Lovelace", "Turing", "Hopper", "Dijkstra", "Liskov"]

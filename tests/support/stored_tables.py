@@ -122,5 +122,5 @@ async def everything(tables: StoredTables) -> str:
     parts: list[str] = []
     for table in await tables.names():
         for row in await tables.rows(table):
-            parts.append(f"{table} " + " ".join(f"{k}={v!r} {v}" for k, v in row.items()))
+            parts.append(f"{table} {row!r}")
     return "\n".join(parts)
