@@ -116,8 +116,15 @@ _MARKER_BY_DIR = {
 _TESTS_ROOT = Path(__file__).resolve().parent
 
 
+# Fixtures that reach a real server whatever ATTN_TEST_STORES says (a test asking for one is
+# marked `servers`; the contract tests' PostgreSQL half is marked by its parameter).
+_SERVER_FIXTURES = {"redis_url", "database_url", "clean_database"}
+_SERVER_DIRS = {"integration", "e2e", "faults"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark each test by its directory, so `-m "unit or bot or contract"` is the fast loop."""
+    """Mark each test by its directory, and `servers` when it needs a real server, so
+    `-m "(unit or bot or contract) and not servers"` is the fast loop (no server at all)."""
     for item in items:
         try:
             parts = Path(str(item.path)).resolve().relative_to(_TESTS_ROOT).parts
@@ -126,6 +133,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marker = _MARKER_BY_DIR.get(parts[0]) if len(parts) > 1 else None
         if marker is not None:
             item.add_marker(getattr(pytest.mark, marker))
+        if marker in _SERVER_DIRS or _SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.servers)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
