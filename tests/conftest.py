@@ -260,9 +260,8 @@ async def clean_redis(
     await client.aclose()
 
 
-@pytest.fixture
-async def clean_database(database_url: str) -> AsyncIterator[str]:
-    """The database with the schema applied and every table emptied."""
+async def empty_database(database_url: str) -> str:
+    """Apply the schema and empty every table; returns the URL."""
     from storage.postgres.migrate import apply_migrations
 
     conn = await asyncpg.connect(database_url)
@@ -271,7 +270,13 @@ async def clean_database(database_url: str) -> AsyncIterator[str]:
         await conn.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
     finally:
         await conn.close()
-    yield database_url
+    return database_url
+
+
+@pytest.fixture
+async def clean_database(database_url: str) -> AsyncIterator[str]:
+    """The database with the schema applied and every table emptied."""
+    yield await empty_database(database_url)
 
 
 @pytest.fixture
@@ -290,7 +295,8 @@ def stored_tables(request: pytest.FixtureRequest, memory_database: MemoryDatabas
     """What `services` stored, table by table, read the same way on either backend."""
     if stores_for(request) == "memory":
         return MemoryTables(memory_database)
-    return PostgresTables(request.getfixturevalue("clean_database"))
+    # Emptied by `services` (async fixtures cannot be asked for from here: the loop runs).
+    return PostgresTables(request.getfixturevalue("database_url"))
 
 
 async def services_on_the_same_stores(
@@ -311,7 +317,7 @@ async def services_on_the_same_stores(
         other.redis = client
         return other
     redis_url = request.getfixturevalue("redis_url")
-    database_url = request.getfixturevalue("clean_database")
+    database_url = request.getfixturevalue("database_url")  # emptied by `services` already
     return await build_services(make_settings(), redis_url, database_url, clock=clock)
 
 
@@ -333,7 +339,7 @@ async def services(
         built = wire_services(make_settings(), live, memory_record_stores(memory_database), clock)
     else:
         redis_url = request.getfixturevalue("redis_url")
-        database_url = request.getfixturevalue("clean_database")
+        database_url = await empty_database(request.getfixturevalue("database_url"))
         built = await build_services(make_settings(), redis_url, database_url, clock=clock)
     yield built
     await built.close()
