@@ -6,16 +6,22 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import ValidationError
 
 from bot.logging_setup import configure_logging
 from bot.settings import Settings, describe_settings_error
 
+if TYPE_CHECKING:
+    from bot.container import Services
+
 log = logging.getLogger("attn")
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ def storage_urls(settings: Settings) -> Iterator[StorageUrls]:
 def load_settings() -> Settings:
     """Settings from the environment, or exit with one clear line per problem."""
     try:
-        return Settings()  # type: ignore[call-arg]
+        return Settings()
     except ValidationError as error:
         print(describe_settings_error(error), file=sys.stderr)
         raise SystemExit(2) from None
@@ -73,7 +79,7 @@ def run_command(settings: Settings) -> int:
     try:
         with storage_urls(settings) as urls:
 
-            async def services_factory():  # type: ignore[no-untyped-def]
+            async def services_factory() -> Services:
                 return await build_services(settings, urls.redis, urls.database)
 
             application = build_application(settings, services_factory)
@@ -87,7 +93,9 @@ def run_command(settings: Settings) -> int:
     return code
 
 
-async def _with_services(settings: Settings, urls: StorageUrls, action):  # type: ignore[no-untyped-def]
+async def _with_services(
+    settings: Settings, urls: StorageUrls, action: Callable[[Services], Awaitable[T]]
+) -> T:
     from bot.bootstrap import build_services
 
     services = await build_services(settings, urls.redis, urls.database)
@@ -127,13 +135,14 @@ def export_pending_note(count: int) -> str:
 
 def export_command(settings: Settings, args: argparse.Namespace) -> int:
     """Records as CSV (--session/--all), or a course report as CSV or XLSX (--course)."""
+    from bot.replies.files import export_header, report_labels
     from services.export import rows_to_csv
     from services.report_files import report_csv, report_xlsx
 
     async def go() -> tuple[bytes | None, int]:
         with storage_urls(settings) as urls:
 
-            async def action(services):  # type: ignore[no-untyped-def]
+            async def action(services: Services) -> tuple[bytes | None, int]:
                 # Ended sessions reach PostgreSQL at the bot's next sweep: say so, or the
                 # export looks complete while it is not.
                 pending = await services.sweeper.ended_sessions_waiting()
@@ -143,16 +152,17 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
                         return None, pending
                     report = await services.reports.report_for(course)
                     data = (
-                        report_xlsx(report, settings.tz)
+                        report_xlsx(report, report_labels(), settings.tz)
                         if args.format == "xlsx"
-                        else report_csv(report)
+                        else report_csv(report, report_labels())
                     )
                     return data, pending
                 if args.all:
                     rows = await services.exports.all_rows()
                 else:
                     rows = await services.exports.session_rows(args.session)
-                return rows_to_csv(rows, settings.tz).encode("utf-8"), pending
+                header = export_header()
+                return rows_to_csv(rows, settings.tz, header).encode("utf-8"), pending
 
             result: tuple[bytes | None, int] = await _with_services(settings, urls, action)
             return result

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, JobQueue
 from telegram.request import BaseRequest
 
 from bot.cards import CARD_INTERVAL_KEY
 from bot.commands import commands_of
 from bot.container import Services
-from bot.context import SERVICES_KEY, AttnContext
+from bot.context import SERVICES_KEY, AttnApplication, AttnContext
 from bot.flood import FloodLimiter
 from bot.gate import LIMITER_KEY
 from bot.handlers import register_handlers
@@ -26,7 +25,6 @@ from services.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 ServicesFactory = Callable[[], Awaitable[Services]]
 
 
@@ -36,7 +34,7 @@ def build_application(
     request: BaseRequest | None = None,
     rate_limiter: bool = True,
     schedule: bool = True,
-) -> AnyApplication:
+) -> AttnApplication:
     """The Application with defaults, handlers and jobs; services connect in `post_init`.
 
     Args:
@@ -49,8 +47,10 @@ def build_application(
     """
 
     flood = FloodLimiter()
+    # What the builder makes by default, typed for AttnContext so jobs get one.
+    job_queue: JobQueue[AttnContext] = JobQueue()
 
-    async def post_init(application: AnyApplication) -> None:
+    async def post_init(application: AttnApplication) -> None:
         services = application.bot_data[SERVICES_KEY] = await services_factory()
         # Telegram's limits count per bot: every process takes its turn from Redis.
         flood.attach(services.pacer.wait_time)
@@ -68,7 +68,7 @@ def build_application(
             schedule_jobs(application, settings.sweep_seconds, settings.card_refresh_seconds)
         log.info("ATTN is up as @%s", application.bot.username)
 
-    async def post_shutdown(application: AnyApplication) -> None:
+    async def post_shutdown(application: AttnApplication) -> None:
         services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
         if services is not None:
             await services.close()
@@ -78,6 +78,7 @@ def build_application(
         .token(settings.bot_token.get_secret_value())
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .context_types(ContextTypes(context=AttnContext))
+        .job_queue(job_queue)
         .concurrent_updates(True)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -88,7 +89,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if rate_limiter:
-        builder = builder.rate_limiter(flood)  # type: ignore[arg-type]
+        builder = builder.rate_limiter(flood)
     application = builder.build()
     application.bot_data[CARD_INTERVAL_KEY] = settings.card_refresh_seconds
     application.bot_data[LIMITER_KEY] = UpdateLimiter(

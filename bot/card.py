@@ -13,13 +13,13 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from html import escape
 
 import segno
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import replies
 from bot.telegram_limits import checked_keyboard, fit_caption
+from bot.text import Text, join, t
 from services.models import CardState, Session, SessionSummary
 from services.qr import group_checkin_link
 
@@ -61,14 +61,25 @@ def qr_png(link: str) -> bytes:
 def _keyboard(session: Session, bot_username: str, in_group: bool) -> InlineKeyboardMarkup:
     rows = [
         [
-            InlineKeyboardButton("End now", callback_data=card_data("end", session.id)),
-            InlineKeyboardButton("+5 min", callback_data=card_data("ext", session.id)),
+            InlineKeyboardButton(
+                t("card.button.end", html=False), callback_data=card_data("end", session.id)
+            ),
+            InlineKeyboardButton(
+                t("card.button.extend", html=False), callback_data=card_data("ext", session.id)
+            ),
         ],
-        [InlineKeyboardButton("Show list", callback_data=card_data("list", session.id))],
+        [
+            InlineKeyboardButton(
+                t("card.button.list", html=False), callback_data=card_data("list", session.id)
+            )
+        ],
     ]
     if session.has_roster:
         rows[1].insert(
-            0, InlineKeyboardButton("Who is missing", callback_data=card_data("miss", session.id))
+            0,
+            InlineKeyboardButton(
+                t("card.button.missing", html=False), callback_data=card_data("miss", session.id)
+            ),
         )
     if session.geo:
         # The classroom's location can be (re)shared at any time: the button asks for it in
@@ -78,7 +89,7 @@ def _keyboard(session: Session, bot_username: str, in_group: bool) -> InlineKeyb
     if in_group:
         # The link names the session only: the code stays on the projector, not in the group.
         link = group_checkin_link(bot_username, session.id)
-        rows.append([InlineKeyboardButton("Check in (opens a private chat)", url=link)])
+        rows.append([InlineKeyboardButton(t("card.button.check_in", html=False), url=link)])
     return checked_keyboard(InlineKeyboardMarkup(rows))
 
 
@@ -92,26 +103,17 @@ def render_card(
     if not session.is_open(now):
         return CardView(replies.card_ended(heading, count, summary_sent=False), "", None, True)
     minutes = max(1, math.ceil((session.ends_at - now).total_seconds() / 60))
-    timing = f"Time left: {minutes} min (until {replies.fmt_time(session.ends_at, tz)})"
+    timing = t("card.timing", minutes=minutes, until=replies.fmt_time(session.ends_at, tz))
     if in_group:
         # A group card never carries the code: absent friends read groups too.
-        text = (
-            f"{heading}\n\n<b>{count}</b> checked in\n{timing}\n\n"
-            "Students: tap Check in below, then send me the code shown in class."
-        )
+        text = t("card.group", heading=heading, checked=count, timing=timing)
         if session.geo:
-            text += "\n" + replies.card_location_line(session.anchor is not None)
+            text = join([text, replies.card_location_line(session.anchor is not None)])
         return CardView(text, "", _keyboard(session, bot_username, in_group), False)
-    text = (
-        f"{heading}\n\n"
-        f"Code: <b><code>{escape(session.code)}</code></b>\n"
-        f"<b>{count}</b> checked in\n"
-        f"{timing}\n\n"
-        f"Students: scan the QR or send <code>/checkin {escape(session.code)}</code>"
-    )
+    text = t("card.private", heading=heading, code=session.code, checked=count, timing=timing)
     if session.geo:
-        text += "\n" + replies.card_location_line(session.anchor is not None)
-    text = fit_caption(text)  # a photo's caption: 1,024 characters
+        text = join([text, replies.card_location_line(session.anchor is not None)])
+    text = Text(fit_caption(text))  # a photo's caption: 1,024 characters
     return CardView(text, session.code, _keyboard(session, bot_username, in_group), False)
 
 
@@ -119,5 +121,5 @@ def final_card_text(summary: SessionSummary) -> str:
     """The card once the summary went out."""
     attended = len(summary.checked_in)
     count = replies.checked_in_count(attended, summary.roster_size, summary.course_name is not None)
-    heading = f"<b>{escape(summary.title)}</b>"
+    heading = t("card.heading", title=summary.title)
     return replies.card_ended(heading, count, summary_sent=True)

@@ -14,7 +14,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime, timedelta, tzinfo
-from typing import Any, Literal
+from typing import Literal
 
 from telegram import Bot, InputFile, InputMediaPhoto
 from telegram.constants import ParseMode
@@ -138,7 +138,7 @@ _CARD_GONE = (
 )
 """Parts of a 400 that mean the card will never be editable again in this session."""
 
-CardEdit = Callable[[bool], Awaitable[Any]]
+CardEdit = Callable[[bool], Awaitable[object]]
 
 
 def card_interval(context: AttnContext) -> float:

@@ -16,6 +16,7 @@ from bot.metrics import metrics_of
 from bot.private import deliver_privately, hide_message, in_group
 from bot.prompts import PendingAction, ask_for_location
 from bot.replying import message_of, send_later
+from bot.text import join
 from services.clock import from_ms, to_ms
 from services.models import CheckInOutcome
 
@@ -33,13 +34,13 @@ async def reply_check_in(
     text = replies.check_in_result(result, context.tz)
     if in_group(update):
         # The code was just posted where everyone can read it: say so, privately.
-        text += replies.CODE_LEAKED_TIP
+        text = join([text, replies.CODE_LEAKED_TIP], "")
     if result.outcome is CheckInOutcome.NEEDS_LOCATION and result.session_id:
         # The code was valid just now: bind it to the session until the location arrives,
         # so a rotation meanwhile does not refuse the student.
         payload = binding_payload(result.session_id, code, context.services.sessions.now())
         if await context.services.checkins.classroom_location_missing(result.session_id):
-            text += replies.CLASSROOM_LOCATION_MISSING
+            text = join([text, replies.CLASSROOM_LOCATION_MISSING], "")
         if in_group(update):
             send_later(context, update, hide_message(update))
         await deliver_privately(

@@ -19,13 +19,14 @@ from html import unescape
 from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommand, Update
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot.text import Raw, Text, join, t
 
 if TYPE_CHECKING:
-    from bot.context import AttnContext
+    from bot.context import AttnApplication, AttnContext, HoldsBotData
 
+# PTB's handler callback shape (`HandlerCallback`): a coroutine function of update and context.
 Callback = Callable[[Update, "AttnContext"], Coroutine[Any, Any, None]]
 
 # Only new messages: an edited "/checkin" must not run the command again.
@@ -88,7 +89,7 @@ class Command:
         """How the command is written, e.g. `/extend [minutes]` (Telegram HTML)."""
         return t(self.usage_key)
 
-    def handler(self) -> CommandHandler[Any, None]:
+    def handler(self) -> CommandHandler[AttnContext, None]:
         """The `CommandHandler` that runs it, only where it works."""
         where: filters.BaseFilter = NEW
         if self.chats != ANY_CHAT:
@@ -144,14 +145,14 @@ class Registry:
         ]
         return join([t("help.heading"), *lines])
 
-    def add_handlers(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    def add_handlers(self, application: AttnApplication) -> None:
         """Register every command's handler, and the registry for menus and /help."""
         application.bot_data[COMMANDS_KEY] = self
         for command in self._commands:
             application.add_handler(command.handler())
 
 
-def commands_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Registry:
+def commands_of(application: HoldsBotData) -> Registry:
     """The registry `add_handlers` put in the application (for /help and the menus)."""
     registry: Registry = application.bot_data[COMMANDS_KEY]
     return registry

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from services.ports import Visit
 
@@ -15,13 +15,26 @@ if TYPE_CHECKING:
 
 SERVICES_KEY = "services"
 
+# PTB's own default for user_data, chat_data and bot_data (`ContextTypes.DEFAULT_TYPE` uses
+# it): ATTN keeps typed values under fixed keys and reads each back through a typed accessor.
+PTBData = dict[Any, Any]
 
-class AttnContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+
+class HoldsBotData(Protocol):
+    """Whatever keeps ATTN's per-process objects in `bot_data`: the application, both as
+    built (`AttnApplication`) and as `context.application`, which PTB types with its context
+    type variable left unbound, so it does not match `AttnApplication` itself."""
+
+    @property
+    def bot_data(self) -> PTBData: ...
+
+
+class AttnContext(CallbackContext[ExtBot[None], PTBData, PTBData, PTBData]):
     """The callback context of every ATTN handler and job."""
 
     def __init__(
         self,
-        application: Application[Any, Any, Any, Any, Any, Any],
+        application: AttnApplication,
         chat_id: int | None = None,
         user_id: int | None = None,
     ) -> None:
@@ -48,3 +61,10 @@ class AttnContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
     def tz(self) -> tzinfo:
         defaults = self.bot.defaults
         return defaults.tzinfo if defaults and defaults.tzinfo else UTC
+
+
+# The Application `bot.app.build_application` returns: the bot has no per-call rate-limit
+# arguments (FloodLimiter takes none), every callback gets an AttnContext, jobs included.
+AttnApplication = Application[
+    ExtBot[None], AttnContext, PTBData, PTBData, PTBData, JobQueue[AttnContext]
+]

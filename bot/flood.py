@@ -50,8 +50,11 @@ PRIVATE_CHAT_PERIOD_SECONDS = 1.05
 NOT_POSTING = frozenset({"deleteMessage", "deleteMessages"})
 
 
-class FloodLimiter(BaseRateLimiter[int]):
-    """Per-chat, per-group and overall pacing, with flood waits held per chat."""
+class FloodLimiter(BaseRateLimiter[None]):
+    """Per-chat, per-group and overall pacing, with flood waits held per chat.
+
+    It takes no per-call arguments (`rate_limit_args`), so the bot stays an `ExtBot[None]`
+    with or without it and every context is typed alike."""
 
     MAX_CHATS = 4096
     # After the shared pacer failed, pace in memory this long before asking Redis again, so
@@ -149,7 +152,7 @@ class FloodLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: None,
     ) -> JSONResult:
         """Take the turns that apply, call, and on a 429 wait (this chat only) and retry."""
         raw_chat = data.get("chat_id")
@@ -159,7 +162,7 @@ class FloodLimiter(BaseRateLimiter[int]):
         except (TypeError, ValueError):
             chat = str(raw_chat)  # "@channelusername": paced like a group
         off_group_budget = endpoint in NOT_POSTING and isinstance(chat, int) and chat < 0
-        max_retries = rate_limit_args or self._max_retries
+        max_retries = self._max_retries
         for attempt in range(max_retries + 1):
             await self._wait_out_pauses(chat)
             async with AsyncExitStack() as turns:

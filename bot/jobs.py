@@ -13,16 +13,15 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
-from telegram.ext import Application
-
 from bot.cards import card_interval, refresh_cards
-from bot.context import AttnContext
+from bot.context import AttnApplication, AttnContext
 from bot.metrics import error_kind, metrics_of
 from bot.notifier import TelegramNotifier
 from services.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
+# PTB's job callback shape (`JobCallback`): a coroutine function of the context.
 Job = Callable[[AttnContext], Coroutine[Any, Any, None]]
 
 
@@ -130,7 +129,7 @@ async def retention_task(context: AttnContext) -> None:
 
 
 def schedule_jobs(
-    application: Application[Any, Any, Any, Any, Any, Any],
+    application: AttnApplication,
     sweep_seconds: float,
     card_refresh_seconds: float = 5.0,
 ) -> None:

@@ -11,6 +11,7 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.telegram_limits import MAX_CALLBACK_DATA_BYTES, checked_keyboard
+from bot.text import t
 from services.models import Course
 
 MAX_CALLBACK_BYTES = MAX_CALLBACK_DATA_BYTES
@@ -73,19 +74,27 @@ def course_choice_buttons(courses: list[Course], token: str, page: int = 0) -> I
     page = min(max(page, 0), pages - 1)
     shown = courses[page * COURSES_PER_PAGE : (page + 1) * COURSES_PER_PAGE]
     rows = [
-        [InlineKeyboardButton(course.name[:60], callback_data=start_token_data(course.id, token))]
+        [
+            InlineKeyboardButton(
+                t("session.button.course", name=course.name[:60], html=False),
+                callback_data=start_token_data(course.id, token),
+            )
+        ]
         for course in shown
     ]
     if pages > 1:
         paging = []
         if page > 0:
             paging.append(
-                InlineKeyboardButton("◀ previous", callback_data=start_page_data(page - 1, token))
+                InlineKeyboardButton(
+                    t("session.button.previous", html=False),
+                    callback_data=start_page_data(page - 1, token),
+                )
             )
         if page < pages - 1:
             paging.append(
                 InlineKeyboardButton(
-                    f"more courses ({page + 2}/{pages}) ▶",
+                    t("session.button.more", page=page + 2, pages=pages, html=False),
                     callback_data=start_page_data(page + 1, token),
                 )
             )

@@ -7,7 +7,7 @@ Handlers and jobs call the small methods below; nothing here touches the network
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -17,11 +17,13 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from telegram.ext import Application
 
 from services.delivery import FAILURES, KINDS, DeliveryFailed, DeliveryReport
 from services.errors import DomainError, StorageUnavailable
 from services.models import CheckInOutcome, SweepReport
+
+if TYPE_CHECKING:
+    from bot.context import HoldsBotData
 
 METRICS_KEY = "metrics"
 
@@ -165,7 +167,7 @@ class Metrics:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
-def metrics_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Metrics:
+def metrics_of(application: HoldsBotData) -> Metrics:
     """The application's metrics, created on first use."""
     metrics: Metrics | None = application.bot_data.get(METRICS_KEY)
     if metrics is None:

@@ -11,6 +11,8 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import replies
 from bot.cards import CardPublisher
+from bot.replies.files import export_header
+from bot.text import t
 from services.delivery import DeliveryFailed
 from services.export import rows_to_csv
 from services.models import ExportRow, Nudge, SessionSummary, SummaryPart, SummaryProgress
@@ -104,10 +106,12 @@ class TelegramNotifier:
             )
             for line in summary.lines
         ]
-        data = rows_to_csv(rows, self._tz).encode("utf-8")
+        data = rows_to_csv(rows, self._tz, export_header()).encode("utf-8")
         await self._bot.send_document(
             summary.teacher_id,
-            InputFile(data, filename=f"attendance-{summary.session_id}.csv"),
+            InputFile(
+                data, filename=t("files.name.session", session=summary.session_id, html=False)
+            ),
         )
 
     async def _finish_card(self, summary: SessionSummary) -> None:

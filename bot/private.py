@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from telegram import Chat, LinkPreviewOptions, ReplyParameters, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -81,7 +80,7 @@ async def point_group_to_private(
 
 
 async def deliver_privately(
-    context: AttnContext, update: Update, send: Callable[[int], Awaitable[Any]]
+    context: AttnContext, update: Update, send: Callable[[int], Awaitable[object]]
 ) -> bool:
     """Run `send(private chat id)`; if Telegram refuses the private chat, point the group
     to the bot instead (never the content). False when it could not be delivered."""

@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
 
-from telegram import Message, Update, User
+from telegram import (
+    ForceReply,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+    User,
+)
 
-from bot.context import AttnContext
+from bot.context import AttnContext, PTBData
 from bot.private import deliver_privately, in_group
 from services.models import UserProfile
 
 PENDING_REPLIES_KEY = "pending_replies"
+
+# What `reply_markup` of a sent message takes (PTB keeps its own alias private).
+ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
 
 def profile_of(user: User) -> UserProfile:
@@ -38,13 +48,13 @@ def message_of(update: Update) -> Message:
 
 
 def send_later(
-    context: AttnContext, update: Update, reply: Coroutine[Any, Any, Any]
+    context: AttnContext, update: Update, reply: Awaitable[object]
 ) -> asyncio.Task[None]:
     """Send a reply in the background (tracked, so shutdown and tests can wait for it).
 
     Its errors reach the error handler like any other, with the update they answer.
     """
-    pending: set[asyncio.Task[Any]] = context.application.bot_data.setdefault(
+    pending: set[asyncio.Task[None]] = context.application.bot_data.setdefault(
         PENDING_REPLIES_KEY, set()
     )
 
@@ -60,7 +70,9 @@ def send_later(
     return task
 
 
-def respond(context: AttnContext, update: Update, text: str, **kwargs: Any) -> None:
+def respond(
+    context: AttnContext, update: Update, text: str, *, reply_markup: ReplyMarkup | None = None
+) -> None:
     """Reply to the update's message in the background, after its earlier replies."""
     message = message_of(update)
     if in_group(update):
@@ -69,15 +81,17 @@ def respond(context: AttnContext, update: Update, text: str, **kwargs: Any) -> N
             context,
             update,
             lambda: deliver_privately(
-                context, update, lambda chat_id: context.bot.send_message(chat_id, text, **kwargs)
+                context,
+                update,
+                lambda chat_id: context.bot.send_message(chat_id, text, reply_markup=reply_markup),
             ),
         )
         return
-    respond_with(context, update, lambda: message.reply_text(text, **kwargs))
+    respond_with(context, update, lambda: message.reply_text(text, reply_markup=reply_markup))
 
 
 def respond_to_sender(
-    context: AttnContext, update: Update, send: Callable[[int], Awaitable[Any]]
+    context: AttnContext, update: Update, send: Callable[[int], Awaitable[object]]
 ) -> None:
     """Send something (a file, a photo) to the sender: `send(chat id)` runs in the
     background with this chat's id, or with the sender's private chat when the command came
@@ -90,7 +104,9 @@ def respond_to_sender(
     respond_with(context, update, lambda: send(chat.id))
 
 
-def respond_with(context: AttnContext, update: Update, send: Callable[[], Awaitable[Any]]) -> None:
+def respond_with(
+    context: AttnContext, update: Update, send: Callable[[], Awaitable[object]]
+) -> None:
     """Run `send` (a message, a file) in the background, after the update's earlier replies."""
     previous = context.last_reply
 
@@ -103,8 +119,8 @@ def respond_with(context: AttnContext, update: Update, send: Callable[[], Awaita
     context.last_reply = send_later(context, update, in_order())
 
 
-async def wait_for_replies(bot_data: dict[Any, Any]) -> None:
+async def wait_for_replies(bot_data: PTBData) -> None:
     """Let every background reply finish (graceful shutdown, tests)."""
-    pending: set[asyncio.Task[Any]] = bot_data.get(PENDING_REPLIES_KEY, set())
+    pending: set[asyncio.Task[None]] = bot_data.get(PENDING_REPLIES_KEY, set())
     while pending:
         await asyncio.gather(*list(pending), return_exceptions=True)

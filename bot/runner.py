@@ -25,7 +25,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
@@ -39,7 +39,7 @@ from bot.webserver import WebServer
 from services.errors import StorageUnavailable
 
 if TYPE_CHECKING:
-    from bot.app import AnyApplication
+    from bot.context import AttnApplication
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def describe_telegram_failure(exc: TelegramError, settings: Settings) -> str:
     return line.replace(token, "[redacted]").replace(token.partition(":")[2], "[redacted]")
 
 
-def web_server_for(application: AnyApplication, settings: Settings) -> WebServer | None:
+def web_server_for(application: AttnApplication, settings: Settings) -> WebServer | None:
     """The webhook server when ATTN_WEBHOOK_URL is set, else None (long polling)."""
     if not settings.webhook_url:
         return None
@@ -107,7 +107,7 @@ def web_server_for(application: AnyApplication, settings: Settings) -> WebServer
     )
 
 
-async def serve(application: AnyApplication, settings: Settings) -> int:
+async def serve(application: AttnApplication, settings: Settings) -> int:
     """Run until a stop signal; 0 after a clean stop, 1 when start-up failed unexpectedly.
 
     Raises:
@@ -177,7 +177,7 @@ _POLLING_TASK = "Updater:start_polling:polling_task"
 
 
 def _watch_token(
-    application: AnyApplication, settings: Settings, stop_requested: asyncio.Event
+    application: AttnApplication, settings: Settings, stop_requested: asyncio.Event
 ) -> list[str]:
     """Stop the process when Telegram rejects the token while polling (revoked at @BotFather).
 
@@ -187,7 +187,7 @@ def _watch_token(
     """
     revoked: list[str] = []
 
-    def polling_ended(task: asyncio.Task[Any]) -> None:
+    def polling_ended(task: asyncio.Task[None]) -> None:
         if task.cancelled() or not isinstance(task.exception(), InvalidToken):
             return
         exc = task.exception()
@@ -201,7 +201,9 @@ def _watch_token(
     return revoked
 
 
-async def _start(application: AnyApplication, settings: Settings, server: WebServer | None) -> None:
+async def _start(
+    application: AttnApplication, settings: Settings, server: WebServer | None
+) -> None:
     await application.initialize()
     if application.post_init is not None:
         await application.post_init(application)  # connects the stores, schedules the sweeps
@@ -237,7 +239,7 @@ async def _start(application: AnyApplication, settings: Settings, server: WebSer
 
 
 async def _shutdown(
-    application: AnyApplication, server: WebServer | None, began: float, hurry: asyncio.Event
+    application: AttnApplication, server: WebServer | None, began: float, hurry: asyncio.Event
 ) -> None:
     loop = asyncio.get_running_loop()
     drain_until = began + DRAIN_SECONDS
@@ -293,7 +295,7 @@ async def _shutdown(
     log.info("stopped in %.1f s", loop.time() - began)
 
 
-async def _persist_ended_sessions(application: AnyApplication) -> None:
+async def _persist_ended_sessions(application: AttnApplication) -> None:
     """Run the attendance sweep until no ended session is left (or PostgreSQL is away).
 
     Why: the regular sweep runs every ATTN_SWEEP_SECONDS; without this a session ended just
@@ -316,11 +318,11 @@ async def _persist_ended_sessions(application: AnyApplication) -> None:
 
 
 async def _bounded(
-    work: Awaitable[Any], seconds: float, hurry: asyncio.Event | None, what: str
+    work: Awaitable[object], seconds: float, hurry: asyncio.Event | None, what: str
 ) -> bool:
     """Await `work` for at most `seconds` (less if `hurry` is set); False when cut short."""
     task = asyncio.ensure_future(work)
-    waiters: set[asyncio.Future[Any]] = {task}
+    waiters: set[asyncio.Future[object]] = {task}
     if hurry is not None:
         waiters.add(asyncio.ensure_future(hurry.wait()))
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -62,7 +62,7 @@ class Settings(BaseSettings):
 
     @field_validator("redis_url", "database_url", "telegram_api_url", mode="before")
     @classmethod
-    def _empty_is_unset(cls, value: Any) -> Any:
+    def _empty_is_unset(cls, value: object) -> object:
         """`ATTN_REDIS_URL=` (as in .env.example) means "not set": use the embedded server."""
         if isinstance(value, str) and not value.strip():
             return None
@@ -70,7 +70,7 @@ class Settings(BaseSettings):
 
     @field_validator("teacher_ids", "admin_ids", mode="before")
     @classmethod
-    def _split_ids(cls, value: Any) -> Any:
+    def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             parts = [p.strip() for p in value.split(",") if p.strip()]
             for part in parts:
@@ -142,7 +142,7 @@ class Settings(BaseSettings):
 
     @field_validator("webhook_url", mode="before")
     @classmethod
-    def _webhook_url(cls, value: Any) -> Any:
+    def _webhook_url(cls, value: object) -> object:
         if isinstance(value, str):
             value = value.strip()
             if not value:
@@ -154,7 +154,7 @@ class Settings(BaseSettings):
 
     @field_validator("webhook_secret", mode="before")
     @classmethod
-    def _empty_secret_is_none(cls, value: Any) -> Any:
+    def _empty_secret_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("webhook_secret")

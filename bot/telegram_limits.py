@@ -14,7 +14,7 @@ entity, with every open tag closed again.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup
@@ -118,12 +118,13 @@ def fit_caption(html: str) -> str:
 @dataclass(frozen=True)
 class ShortList:
     """A list that may be shortened to fit: ``heading + separator.join(items)``, followed by
-    ``more.format(n=...)`` when some items are left out. Items are HTML, already escaped."""
+    ``more.format(n=...)`` (or ``more(n)``, a catalog message) when some items are left out.
+    Items are HTML, already escaped."""
 
     heading: str
     items: Sequence[str]
     separator: str = ", "
-    more: str = " … and {n} more"
+    more: str | Callable[[int], str] = " … and {n} more"
     #: Never show more than this many items, however much room there is.
     cap: int | None = None
     #: Always follows the items (before `more`), e.g. the closing tag the heading opened.
@@ -132,7 +133,12 @@ class ShortList:
     def render(self, shown: int) -> str:
         omitted = len(self.items) - shown
         body = self.separator.join(self.items[:shown])
-        more = self.more.format(n=omitted) if omitted > 0 else ""
+        if omitted <= 0:
+            more = ""
+        elif callable(self.more):
+            more = self.more(omitted)
+        else:
+            more = self.more.format(n=omitted)
         return self.heading + body + self.closing + more
 
     def start(self) -> int:

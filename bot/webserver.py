@@ -18,7 +18,7 @@ import json
 import logging
 import re
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from tornado.httpserver import HTTPServer
@@ -30,7 +30,7 @@ from bot.context import SERVICES_KEY
 from bot.metrics import WEBHOOK_FORBIDDEN, metrics_of
 
 if TYPE_CHECKING:
-    from bot.app import AnyApplication
+    from bot.context import AttnApplication
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class WebServer:
 
     def __init__(
         self,
-        application: AnyApplication,
+        application: AttnApplication,
         *,
         host: str,
         port: int,
@@ -69,7 +69,7 @@ class WebServer:
 
     async def start(self) -> None:
         """Listen (port 0 picks a free port; `self.port` is the real one afterwards)."""
-        routes: list[Any] = [
+        routes: list[tuple[str, type[_Handler], dict[str, object]]] = [
             (r"/healthz", _HealthHandler, {"server": self}),
             (r"/readyz", _ReadyHandler, {"server": self}),
             (r"/metrics", _MetricsHandler, {"server": self}),
@@ -171,7 +171,7 @@ class _Handler(RequestHandler):
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")
 
-    def reply(self, status: int, body: str | bytes | dict[str, Any], **headers: str) -> None:
+    def reply(self, status: int, body: str | bytes | dict[str, object], **headers: str) -> None:
         self.set_status(status)
         for name, value in headers.items():
             self.set_header(name.replace("_", "-"), value)
@@ -222,7 +222,7 @@ class _ReadyHandler(_Handler):
             return
         checks = await services.ready(server.ready_timeout)
         ready = all(checks.values())
-        body: dict[str, Any] = {"ready": ready}
+        body: dict[str, object] = {"ready": ready}
         body.update({name: "ok" if ok else "unavailable" for name, ok in checks.items()})
         self.reply(200 if ready else 503, body)
 

@@ -21,7 +21,11 @@ class CardService:
     ) -> None:
         """The card was posted (showing `fingerprint`): keep it fresh until the session ends."""
         await self._cards.attach_card(
-            session.id, chat_id, message_id, fingerprint, self._clock.now()
+            session.id,
+            chat_id=chat_id,
+            message_id=message_id,
+            fingerprint=fingerprint,
+            now=self._clock.now(),
         )
 
     async def attach_code_card(
@@ -29,7 +33,11 @@ class CardService:
     ) -> None:
         """The code card of a group session went to the teacher privately: keep it fresh."""
         await self._cards.attach_code_card(
-            session.id, chat_id, message_id, fingerprint, self._clock.now()
+            session.id,
+            chat_id=chat_id,
+            message_id=message_id,
+            fingerprint=fingerprint,
+            now=self._clock.now(),
         )
 
     async def card_states(self) -> list[CardState]:
@@ -52,7 +60,11 @@ class CardService:
         retry time (`card_edit_failed`) holds it back.
         """
         answer, previous = await self._cards.claim_card_edit(
-            session_id, self._clock.now(), interval_s, fingerprint, card
+            session_id,
+            now=self._clock.now(),
+            min_interval_s=interval_s,
+            fingerprint=fingerprint,
+            card=card,
         )
         return previous if answer == "edit" else None
 
@@ -71,7 +83,9 @@ class CardService:
         `retry_after` seconds (a flood wait), nor within a second (Telegram's pace for one
         chat), so an edit refused for good is not fired at every check-in."""
         retry_at = self._clock.now() + timedelta(seconds=max(retry_after, 1.0))
-        await self._cards.release_card_edit(session_id, card, claimed, previous, retry_at)
+        await self._cards.release_card_edit(
+            session_id, card=card, claimed=claimed, previous=previous, retry_at=retry_at
+        )
 
     async def card_done(self, session_id: str, card: str | None = None) -> None:
         """Stop refreshing the session's `card` ("card" or "code_card"): it shows its final
@@ -81,4 +95,4 @@ class CardService:
         if card is None:
             await self._cards.drop_card(session_id)
         else:
-            await self._cards.drop_one_card(session_id, card)
+            await self._cards.drop_one_card(session_id, card=card)

@@ -152,7 +152,7 @@ class CorrectionService:
                 return done
             # "gone": swept between our reads; the record is in PostgreSQL now.
         old = await self._attendance.correct_status(
-            session.id, student.user_id, status, teacher_id, now
+            session.id, student.user_id, status=status, changed_by=teacher_id, now=now
         )
         return Correction(session, student, old, status)
 
@@ -177,11 +177,16 @@ class CorrectionService:
             # An enrolled student with no check-in and no mark would be swept as absent.
             old = current or AttendanceStatus.ABSENT
             audit_id = await self._attendance.audit_live_correction(
-                session.id, student.user_id, teacher_id, self._clock.now(), old, status
+                session.id,
+                student.user_id,
+                changed_by=teacher_id,
+                now=self._clock.now(),
+                old=old,
+                new=status,
             )
             try:
                 outcome, _ = await self._checkins.mark_live(
-                    session.id, student.user_id, status, current
+                    session.id, student.user_id, status=status, expected=current
                 )
             except Exception:
                 # The write may have reached Redis before the connection failed: look.

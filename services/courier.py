@@ -161,7 +161,7 @@ class OutboxCourier:
                 report,
                 postpone=lambda at, why: self._summaries.postpone_summary(session_id, at, why),
                 give_up=lambda failure, why: self._summaries.give_up_summary(
-                    session_id, self._clock.now(), failure, why
+                    session_id, now=self._clock.now(), failure=failure, error=why
                 ),
             )
             return
@@ -197,7 +197,7 @@ class OutboxCourier:
                 report,
                 postpone=lambda at, why: self._nudges.postpone_nudge(nudge, at, why),
                 give_up=lambda failure, why: self._nudges.give_up_nudge(
-                    nudge, self._clock.now(), failure, why
+                    nudge, now=self._clock.now(), failure=failure, error=why
                 ),
             )
             return

@@ -72,9 +72,9 @@ class CourseService:
         for _ in range(_DRAWS):
             course = await self._courses.create_course(
                 teacher_id,
-                name,
-                self._new_code(COURSE_CODE_LENGTH),
-                secrets.token_urlsafe(12),
+                name=name,
+                join_code=self._new_code(COURSE_CODE_LENGTH),
+                invite_token=secrets.token_urlsafe(12),
             )
             if course is not None:
                 return course
@@ -162,7 +162,9 @@ class CourseService:
         warn = course.warn_below_percent if warn_below_percent is None else warn_below_percent
         check_range(late, "late_after", *LATE_AFTER_MINUTES)
         check_range(warn, "warn_below", *WARN_BELOW_PERCENT)
-        await self._courses.update_course_settings(course.id, late, warn)
+        await self._courses.update_course_settings(
+            course.id, late_after_minutes=late, warn_below_percent=warn
+        )
         updated = await self._courses.course(course.id)
         assert updated is not None
         return updated

@@ -10,17 +10,6 @@ from datetime import UTC, datetime, tzinfo
 from services.models import ExportRow
 from services.ports import AttendanceRecords
 
-EXPORT_HEADER = [
-    "session_id",
-    "session_title",
-    "teacher_id",
-    "student_id",
-    "student_name",
-    "checked_in_at",
-    "status",
-]
-
-
 # What makes a spreadsheet program read a cell as a formula (or hide what follows): OWASP's
 # CSV-injection list. Compared as whole characters, so an empty cell never matches.
 FORMULA_PREFIXES = frozenset("=+-@\t\r")
@@ -46,11 +35,12 @@ def zone_label(tz: tzinfo, when: datetime | None = None) -> str:
     return f"{name}, UTC{offset[:3]}:{offset[3:]}"
 
 
-def rows_to_csv(rows: Sequence[ExportRow], tz: tzinfo) -> str:
-    """CSV with a header; times are ISO 8601 with their offset in the given time zone."""
+def rows_to_csv(rows: Sequence[ExportRow], tz: tzinfo, header: Sequence[str]) -> str:
+    """CSV with `header` (seven columns, in the reader's language: the bot's catalog names
+    them); times are ISO 8601 with their offset in the given time zone."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(EXPORT_HEADER)
+    writer.writerow(header)
     for row in rows:
         writer.writerow(
             [

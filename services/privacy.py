@@ -68,12 +68,13 @@ class PrivacyService:
         if session is not None:
             raise OpenSessionBlocksForget(session)
         pseudonym = -(secrets.randbelow(2**62) + 1)
-        await self._privacy.forget_user(user_id, pseudonym, self._clock.now())
+        await self._privacy.forget_user(user_id, pseudonym=pseudonym, now=self._clock.now())
         await self._profiles.forget_user(user_id)
 
     async def apply_retention(self) -> int:
         """Delete sessions (with their records) older than the retention period."""
         now = self._clock.now()
         return await self._privacy.delete_older_than(
-            now - self._retention, now - timedelta(days=FORGOTTEN_MAPPING_DAYS)
+            cutoff=now - self._retention,
+            forgotten_cutoff=now - timedelta(days=FORGOTTEN_MAPPING_DAYS),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
 
@@ -13,17 +14,23 @@ from services.reports import CourseReport
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
-REPORT_HEADER = [
-    "student_id",
-    "student_number",
-    "name",
-    "sessions",
-    "present",
-    "late",
-    "excused",
-    "absent",
-    "attendance_percent",
-]
+
+@dataclass(frozen=True, slots=True)
+class ReportLabels:
+    """The words of the report files, in the reader's language. The bot builds them from its
+    text catalog; services hold no user text. `{zone}` and `{course}` are filled in here."""
+
+    #: The per-student table: id, number, name, sessions, present, late, excused, absent, %.
+    student_columns: tuple[str, ...]
+    #: The per-session sheet: id, title, start (`{zone}`), offset, attended, late, absent,
+    #: excused, %.
+    session_columns: tuple[str, ...]
+    students_sheet: str
+    sessions_sheet: str
+    chart_x: str
+    chart_y: str
+    chart_title: str
+    chart_empty: str
 
 
 def _rows(report: CourseReport) -> list[list[object]]:
@@ -49,11 +56,11 @@ def _latest(report: CourseReport) -> datetime | None:
     return report.sessions[-1].started_at if report.sessions else None
 
 
-def report_csv(report: CourseReport) -> bytes:
+def report_csv(report: CourseReport, labels: ReportLabels) -> bytes:
     """The per-student table as CSV (UTF-8 with BOM, so spreadsheet programs read accents)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(REPORT_HEADER)
+    writer.writerow(labels.student_columns)
     writer.writerows(_rows(report))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -67,7 +74,7 @@ def _append_text_safe(sheet: Worksheet, row: list[object]) -> None:
             cell.data_type = "s"
 
 
-def report_xlsx(report: CourseReport, tz: tzinfo = UTC) -> bytes:
+def report_xlsx(report: CourseReport, labels: ReportLabels, tz: tzinfo = UTC) -> bytes:
     """The per-student table and the per-session rates as an XLSX workbook; session times
     are in `tz` (the header names the zone, a column gives each row's UTC offset)."""
     from openpyxl import Workbook
@@ -76,27 +83,16 @@ def report_xlsx(report: CourseReport, tz: tzinfo = UTC) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = "Students"
-    sheet.append(REPORT_HEADER)
+    sheet.title = labels.students_sheet
+    sheet.append(list(labels.student_columns))
     for row in _rows(report):
         _append_text_safe(sheet, row)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
-    sessions = book.create_sheet("Sessions")
-    sessions.append(
-        [
-            "session_id",
-            "title",
-            f"started_at ({zone_label(tz, _latest(report))})",
-            "utc_offset",
-            "attended",
-            "late",
-            "absent",
-            "excused",
-            "attendance_percent",
-        ]
-    )
+    sessions = book.create_sheet(labels.sessions_sheet)
+    zone = zone_label(tz, _latest(report))
+    sessions.append([column.format(zone=zone) for column in labels.session_columns])
     for rate in report.sessions:
         local = rate.started_at.astimezone(tz)
         offset = local.strftime("%z")
@@ -122,7 +118,7 @@ def report_xlsx(report: CourseReport, tz: tzinfo = UTC) -> bytes:
     return out.getvalue()
 
 
-def report_chart(report: CourseReport, tz: tzinfo = UTC) -> bytes:
+def report_chart(report: CourseReport, labels: ReportLabels, tz: tzinfo = UTC) -> bytes:
     """A PNG line chart of attendance per session over time (headless matplotlib), dates in
     `tz`. No user text is read as mathtext (`$x^$` would crash the drawing)."""
     import matplotlib
@@ -139,13 +135,14 @@ def report_chart(report: CourseReport, tz: tzinfo = UTC) -> bytes:
         axes.plot(times, [rate.percent for rate in report.sessions], marker="o")
         axes.xaxis_date(tz)
         axes.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d %H:%M", tz=tz))  # type: ignore[no-untyped-call]
-        axes.set_xlabel(f"session start ({zone_label(tz, _latest(report))})", parse_math=False)
+        zone = zone_label(tz, _latest(report))
+        axes.set_xlabel(labels.chart_x.format(zone=zone), parse_math=False)
         figure.autofmt_xdate()
     else:
-        axes.text(0.5, 0.5, "No sessions yet", ha="center", va="center")
+        axes.text(0.5, 0.5, labels.chart_empty, ha="center", va="center")
     axes.set_ylim(0, 105)
-    axes.set_ylabel("attendance %", parse_math=False)
-    axes.set_title(f"Attendance — {report.course.name}", parse_math=False)
+    axes.set_ylabel(labels.chart_y, parse_math=False)
+    axes.set_title(labels.chart_title.format(course=report.course.name), parse_math=False)
     axes.grid(True, alpha=0.3)
     out = io.BytesIO()
     figure.savefig(out, format="png")

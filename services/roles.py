@@ -82,7 +82,10 @@ class RoleService:
         token = secrets.token_urlsafe(24)
         now = self._clock.now()
         await self._store().create_teacher_invite(
-            hash_token(token), admin_id, now, now + timedelta(hours=INVITE_HOURS)
+            hash_token(token),
+            created_by=admin_id,
+            now=now,
+            expires_at=now + timedelta(hours=INVITE_HOURS),
         )
         return token
 

@@ -150,7 +150,7 @@ class SessionService:
         nothing the second time)."""
         await self._roles.require_teacher(teacher_id)
         token = secrets.token_hex(6)
-        await self._chat_state.put_start_choice(teacher_id, token, options.to_json())
+        await self._chat_state.put_start_choice(teacher_id, token=token, value=options.to_json())
         return token
 
     async def take_start_choice(self, teacher_id: int, token: str) -> StartOptions | None:
@@ -243,7 +243,7 @@ class SessionService:
             raise NoOpenSession()
         if forwarded or not valid_point(latitude, longitude):
             raise InvalidArgument("location", "forwarded")
-        await self._sessions.set_anchor(session.id, latitude, longitude)
+        await self._sessions.set_anchor(session.id, latitude=latitude, longitude=longitude)
         return session
 
     def now(self) -> datetime:

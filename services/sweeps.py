@@ -92,7 +92,7 @@ class AttendanceSweeper:
                 rows += inserted
             except StorageUnavailable:
                 log.warning("sweep of session %s postponed: PostgreSQL unavailable", session_id)
-                await self._sweeps.release_sweep(session_id, claim.token)
+                await self._sweeps.release_sweep(session_id, token=claim.token)
                 failures += 1
                 continue
             self._checkpoint("sweep.committed")

@@ -137,11 +137,11 @@ class UserService:
         group every GROUP_POINTER_SECONDS, whoever asks (30 students who never opened the
         bot checking in from the group would otherwise get 30 lines, over Telegram's 20
         messages a minute per group, and the group's card would wait behind them)."""
-        return await self._cards.claim_group_pointer(chat_id, GROUP_POINTER_SECONDS)
+        return await self._cards.claim_group_pointer(chat_id, seconds=GROUP_POINTER_SECONDS)
 
     async def release_update(self, user_id: int, update_id: int) -> None:
         """Forget that an update was handled: it was cut off and will be delivered again."""
-        await self._profiles.release_update_claim(user_id, update_id)
+        await self._profiles.release_update_claim(user_id, update_id=update_id)
 
     async def settle(self) -> None:
         """Wait until every background profile load has finished (shutdown and tests)."""
@@ -164,14 +164,16 @@ class UserService:
             student_number=student_number,
             last_seen=self._clock.now(),
         )
-        await self._users.save_registration(updated, full_name, student_number)
+        await self._users.save_registration(
+            updated, full_name=full_name, student_number=student_number
+        )
         await self._profiles.store_profile(updated)
         return updated
 
     async def expect_reply(self, user_id: int, action: str, payload: str = "") -> None:
         """Remember that the user's next plain text answers `action` (e.g. a check-in code)."""
         until = self._clock.now() + timedelta(minutes=PENDING_ACTION_MINUTES)
-        await self._chat_state.set_pending_action(user_id, action, until, payload)
+        await self._chat_state.set_pending_action(user_id, action, until=until, payload=payload)
 
     async def take_expected_reply(
         self, user_id: int, only: Sequence[str] = ()

@@ -343,3 +343,21 @@ async def services(
         built = await build_services(make_settings(), redis_url, database_url, clock=clock)
     yield built
     await built.close()
+
+
+@pytest.fixture(autouse=True)
+def _catalog_only(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In tests/bot, every text the bot sends must come from the catalog (bot/text): a reply,
+    caption, button, alert or command description written inline fails the test."""
+    from tests.support.bot_harness import RecordingRequest
+
+    if "bot" not in Path(str(request.node.path)).relative_to(Path(__file__).parent).parts[:1]:
+        yield
+        return
+    RecordingRequest.catalog_violations = found = []
+    try:
+        yield
+    finally:
+        RecordingRequest.catalog_violations = None
+    if found:
+        pytest.fail("text not from the catalog:\n" + "\n".join(dict.fromkeys(found)))

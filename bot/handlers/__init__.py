@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     ChatMemberHandler,
     MessageHandler,
@@ -16,6 +13,7 @@ from telegram.ext import (
 
 from bot import gate
 from bot.commands import NEW, Command, Registry
+from bot.context import AttnApplication
 from bot.handlers import (
     admin,
     checkin,
@@ -44,7 +42,7 @@ COMMANDS: tuple[Command, ...] = (
 REGISTRY = Registry(COMMANDS)
 
 
-def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register_handlers(application: AttnApplication) -> None:
     """Add every handler; the order matters within a group, earlier wins."""
     # Group -1 runs before all others for every update: rate limits (a flooding account is
     # ignored, the process is paced), then duplicate deliveries dropped and the sender's

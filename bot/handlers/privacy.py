@@ -39,8 +39,8 @@ async def forgetme_command(update: Update, context: AttnContext) -> None:
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("Yes, delete", callback_data=FORGET_YES),
-                InlineKeyboardButton("No", callback_data=FORGET_NO),
+                InlineKeyboardButton(replies.FORGET_YES_BUTTON, callback_data=FORGET_YES),
+                InlineKeyboardButton(replies.FORGET_NO_BUTTON, callback_data=FORGET_NO),
             ]
         ]
     )

@@ -12,7 +12,9 @@ from bot.commands import Command, Role
 from bot.context import AttnContext
 from bot.notifier import TelegramNotifier
 from bot.private import in_group, point_group_to_private
+from bot.replies.files import report_labels
 from bot.replying import respond, respond_to_sender
+from bot.text import t
 from services.delivery import DeliveryFailed
 from services.report_files import report_chart, report_xlsx
 
@@ -39,8 +41,14 @@ async def report_command(update: Update, context: AttnContext) -> None:
     report = await services.reports.course_report(user.id, course)
     respond(context, update, replies.report_text(report))
     slug = re.sub(r"[^A-Za-z0-9]+", "-", course.name).strip("-") or "course"
-    xlsx = InputFile(report_xlsx(report, context.tz), filename=f"attendance-{slug}.xlsx")
-    chart = InputFile(report_chart(report, context.tz), filename="chart.png")
+    xlsx = InputFile(
+        report_xlsx(report, report_labels(), context.tz),
+        filename=t("files.name.report", course=slug, html=False),
+    )
+    chart = InputFile(
+        report_chart(report, report_labels(), context.tz),
+        filename=t("files.name.chart", html=False),
+    )
     # Names and attendance: to the teacher's private chat when asked from a group.
     respond_to_sender(context, update, lambda chat_id: context.bot.send_document(chat_id, xlsx))
     respond_to_sender(context, update, lambda chat_id: context.bot.send_photo(chat_id, chart))
@@ -72,7 +80,7 @@ async def summary_command(update: Update, context: AttnContext) -> None:
             await point_group_to_private(context, update)
             return
         log.warning("summary of %s not sent on request: %s", summary.session_id, failed)
-        respond(context, update, replies.not_delivered(failed, "the summary", "/summary"))
+        respond(context, update, replies.not_delivered(failed, replies.THE_SUMMARY, "/summary"))
         return
     # Delivered now: a copy still queued, or missed earlier, is not sent a second time.
     await context.services.delivery.summary_sent_on_request(summary.session_id)

@@ -265,7 +265,7 @@ async def card_button(update: Update, context: AttnContext) -> None:
     sessions = context.services.sessions
     if action == "end":
         await sessions.end_session_by_id(user.id, session_id)
-        await query.answer("Session ended. The summary follows.")
+        await query.answer(replies.SESSION_ENDED_ALERT)
     elif action == "ext":
         session = await sessions.extend_session(user.id, 5, session_id)
         await query.answer(alert_text(replies.extended(session, context.tz)))

@@ -17,6 +17,7 @@ class CheckInStore(Protocol):
         code: str,
         student_id: int,
         now: datetime,
+        *,
         metres: int | None = None,
         session_id: str | None = None,
         guard: GuessLimit | None = None,
@@ -30,6 +31,7 @@ class CheckInStore(Protocol):
         self,
         session_id: str,
         student_id: int,
+        *,
         status: AttendanceStatus,
         expected: AttendanceStatus | None,
     ) -> tuple[str, AttendanceStatus | None]: ...

@@ -64,7 +64,7 @@ class PostgresCourseRecords:
         self._pool = pool
 
     async def create_course(
-        self, teacher_id: int, name: str, join_code: str, invite_token: str
+        self, teacher_id: int, *, name: str, join_code: str, invite_token: str
     ) -> Course | None:
         """Insert a course; None when the join code or invite token collided (draw again)."""
         async with pg_guard():
@@ -103,7 +103,7 @@ class PostgresCourseRecords:
         return [course_from_row(row) for row in rows]
 
     async def update_course_settings(
-        self, course_id: int, late_after_minutes: int, warn_below_percent: int
+        self, course_id: int, *, late_after_minutes: int, warn_below_percent: int
     ) -> None:
         async with pg_guard():
             await self._pool.execute(

@@ -92,7 +92,7 @@ class PostgresNudgeOutbox:
                 POSTPONE_NUDGE, nudge.session_id, nudge.student_id, at, error[:500]
             )
 
-    async def give_up_nudge(self, nudge: Nudge, now: datetime, failure: str, error: str) -> None:
+    async def give_up_nudge(self, nudge: Nudge, *, now: datetime, failure: str, error: str) -> None:
         async with pg_guard():
             await self._pool.execute(
                 GIVE_UP_NUDGE, nudge.session_id, nudge.student_id, now, failure, error[:500]

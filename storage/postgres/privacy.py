@@ -90,7 +90,7 @@ class PostgresPrivacyRecords:
             is_teacher=bool(teacher),
         )
 
-    async def forget_user(self, user_id: int, pseudonym: int, now: datetime) -> None:
+    async def forget_user(self, user_id: int, *, pseudonym: int, now: datetime) -> None:
         """Remove the user's name and number and take them off every roster; their records
         stay under a fresh pseudonym. Can be repeated any number of times."""
         async with pg_guard(), self._pool.acquire() as conn, conn.transaction():
@@ -101,7 +101,7 @@ class PostgresPrivacyRecords:
             for statement in FORGET_DELETES:
                 await conn.execute(statement, user_id)
 
-    async def delete_older_than(self, cutoff: datetime, forgotten_cutoff: datetime) -> int:
+    async def delete_older_than(self, *, cutoff: datetime, forgotten_cutoff: datetime) -> int:
         """The retention job: sessions (with their records) started before `cutoff`."""
         async with pg_guard(), self._pool.acquire() as conn, conn.transaction():
             status: str = await conn.execute(DELETE_OLD_SESSIONS, cutoff)

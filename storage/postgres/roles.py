@@ -59,7 +59,7 @@ class PostgresRoleRecords:
         ]
 
     async def create_teacher_invite(
-        self, token_hash: str, created_by: int, now: datetime, expires_at: datetime
+        self, token_hash: str, *, created_by: int, now: datetime, expires_at: datetime
     ) -> None:
         async with pg_guard():
             await self._pool.execute(INSERT_INVITE, token_hash, created_by, now, expires_at)

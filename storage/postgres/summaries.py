@@ -189,7 +189,7 @@ class PostgresSummaryOutbox:
             await self._pool.execute(POSTPONE_SUMMARY, session_id, at, error[:500])
 
     async def give_up_summary(
-        self, session_id: str, now: datetime, failure: str, error: str
+        self, session_id: str, *, now: datetime, failure: str, error: str
     ) -> None:
         """Final state: no more attempts (the teacher sees it when they next write)."""
         async with pg_guard():

@@ -113,7 +113,7 @@ class PostgresUserRecords:
         return {row["id"]: profile_from_row(row) for row in rows}
 
     async def save_registration(
-        self, profile: UserProfile, full_name: str, student_number: str | None
+        self, profile: UserProfile, *, full_name: str, student_number: str | None
     ) -> None:
         async with pg_guard():
             await self._pool.execute(

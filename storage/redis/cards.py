@@ -24,7 +24,7 @@ class RedisCardStore:
         self._redis = scripts.redis
 
     async def attach_card(
-        self, session_id: str, chat_id: int, message_id: int, fingerprint: str, now: datetime
+        self, session_id: str, *, chat_id: int, message_id: int, fingerprint: str, now: datetime
     ) -> None:
         """Remember where the session's card is (and what it shows), to keep it fresh."""
         await self._attach(
@@ -38,7 +38,7 @@ class RedisCardStore:
         )
 
     async def attach_code_card(
-        self, session_id: str, chat_id: int, message_id: int, fingerprint: str, now: datetime
+        self, session_id: str, *, chat_id: int, message_id: int, fingerprint: str, now: datetime
     ) -> None:
         """Remember the teacher's private code card of a group session (kept fresh too)."""
         await self._attach(
@@ -92,6 +92,7 @@ class RedisCardStore:
     async def claim_card_edit(
         self,
         session_id: str,
+        *,
         now: datetime,
         min_interval_s: float,
         fingerprint: str,
@@ -108,7 +109,7 @@ class RedisCardStore:
         return text(answer), text(previous)
 
     async def release_card_edit(
-        self, session_id: str, card: str, claimed: str, previous: str, retry_at: datetime
+        self, session_id: str, *, card: str, claimed: str, previous: str, retry_at: datetime
     ) -> None:
         """Telegram refused the edit `claim_card_edit` allowed: the card shows `previous`
         again (unless another process claimed a newer render meanwhile), and is not edited
@@ -123,7 +124,7 @@ class RedisCardStore:
         async with redis_guard():
             await self._redis.zrem(keys.card_index(), session_id)
 
-    async def drop_one_card(self, session_id: str, card: str) -> None:
+    async def drop_one_card(self, session_id: str, *, card: str) -> None:
         """Stop keeping one of the session's cards fresh ("card" or "code_card"); the session
         leaves the card index only when it has no other card left."""
         async with redis_guard():
@@ -133,7 +134,7 @@ class RedisCardStore:
             if int(none_left):
                 await self._redis.zrem(keys.card_index(), session_id)
 
-    async def claim_group_pointer(self, chat_id: int, seconds: int) -> bool:
+    async def claim_group_pointer(self, chat_id: int, *, seconds: int) -> bool:
         """True for the first caller (any process) in `seconds`: one SET NX EX decides."""
         async with redis_guard():
             claimed = await self._redis.set(keys.group_pointer(chat_id), "1", nx=True, ex=seconds)

@@ -21,7 +21,7 @@ class RedisChatStateStore:
         self._redis = scripts.redis
 
     async def set_pending_action(
-        self, user_id: int, action: str, until: datetime, payload: str = ""
+        self, user_id: int, action: str, *, until: datetime, payload: str = ""
     ) -> None:
         async with redis_guard():
             await self._redis.set(
@@ -44,7 +44,7 @@ class RedisChatStateStore:
         action, _, payload = text(value).partition(" ")
         return action, payload
 
-    async def put_start_choice(self, user_id: int, token: str, value: str) -> None:
+    async def put_start_choice(self, user_id: int, *, token: str, value: str) -> None:
         async with redis_guard():
             await self._redis.set(
                 keys.start_choice(user_id, token), value, ex=keys.PENDING_ACTION_TTL

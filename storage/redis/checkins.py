@@ -36,6 +36,7 @@ class RedisCheckInStore:
         code: str,
         student_id: int,
         now: datetime,
+        *,
         metres: int | None = None,
         session_id: str | None = None,
         guard: GuessLimit | None = None,
@@ -212,6 +213,7 @@ class RedisCheckInStore:
         self,
         session_id: str,
         student_id: int,
+        *,
         status: AttendanceStatus,
         expected: AttendanceStatus | None,
     ) -> tuple[str, AttendanceStatus | None]:

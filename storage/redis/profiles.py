@@ -88,7 +88,7 @@ class RedisProfileCache:
             int(cached) == 1, from_ms(locked) if int(locked) else None, int(duplicate) == 1
         )
 
-    async def release_update_claim(self, user_id: int, update_id: int) -> None:
+    async def release_update_claim(self, user_id: int, *, update_id: int) -> None:
         async with redis_guard():
             await self._redis.delete(keys.update_claim(user_id, update_id))
 

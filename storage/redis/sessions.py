@@ -94,7 +94,7 @@ class RedisSessionStore:
             return None
         return session_from(texts(fields))
 
-    async def set_anchor(self, session_id: str, latitude: float, longitude: float) -> bool:
+    async def set_anchor(self, session_id: str, *, latitude: float, longitude: float) -> bool:
         """Store where the classroom is for a live location-checked session (deleted with the
         session at the sweep; never written to PostgreSQL)."""
         async with redis_guard():

@@ -55,7 +55,7 @@ class RedisSweepStore:
         codes = [text(c) for c in reply[5]]
         return SweepClaim(session, checkins, token, roster=roster, marks=marks, codes=codes)
 
-    async def release_sweep(self, session_id: str, token: str) -> None:
+    async def release_sweep(self, session_id: str, *, token: str) -> None:
         async with redis_guard():
             await self._scripts.release_sweep(keys=[keys.session(session_id)], args=[token])
 

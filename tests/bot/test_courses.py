@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from redis.asyncio import Redis
 
 from bot.notifier import TelegramNotifier
+from bot.replies.files import report_labels
 from services.clock import ManualClock
 from services.models import AttendanceStatus
 from services.report_files import report_csv
@@ -138,7 +139,9 @@ async def test_forty_students_five_sessions_report_adds_up(
     report = await bot.services.reports.course_report(TEACHER_ID, course)
     csv_rows = {
         int(r["student_id"]): r
-        for r in csv.DictReader(io.StringIO(report_csv(report).decode("utf-8-sig")))
+        for r in csv.DictReader(
+            io.StringIO(report_csv(report, report_labels()).decode("utf-8-sig"))
+        )
     }
     for student in STUDENTS:
         c = Counter(expected[student])

@@ -80,7 +80,9 @@ class Script:
             code, token = rng.choice("ABCDE"), rng.choice("vwxyz")
 
             async def create(r: RecordStores) -> Any:
-                made = await r.courses.create_course(teacher, name, code, token)
+                made = await r.courses.create_course(
+                    teacher, name=name, join_code=code, invite_token=token
+                )
                 if made is not None and made.id not in self.courses:
                     self.courses.append(made.id)
                 return made
@@ -103,12 +105,14 @@ class Script:
             return kind, lambda r: r.users.upsert_profiles([profile])
         if kind == "register":
             profile = UserProfile(student, "Reg", last_seen=now)
-            return kind, lambda r: r.users.save_registration(profile, "Reg Name", None)
+            return kind, lambda r: r.users.save_registration(
+                profile, full_name="Reg Name", student_number=None
+            )
         if kind == "forget":
             self.pseudonym -= 1
             pseudonym = self.pseudonym - 1000
             at = rng.choice([now, T0 + timedelta(days=rng.randint(0, 8))])
-            return kind, lambda r: r.privacy.forget_user(student, pseudonym, at)
+            return kind, lambda r: r.privacy.forget_user(student, pseudonym=pseudonym, now=at)
         if kind == "unreachable":
             user = rng.choice([*STUDENTS, *TEACHERS])
             return kind, lambda r: r.reachability.set_unreachable(user, "blocked", now)
@@ -126,7 +130,9 @@ class Script:
             return kind, lambda r: r.summaries.postpone_summary(sid, at, "retry")
         if kind == "give_up":
             failure = rng.choice(["blocked", "rejected", "network"])
-            return kind, lambda r: r.summaries.give_up_summary(sid, now, failure, "e")
+            return kind, lambda r: r.summaries.give_up_summary(
+                sid, now=now, failure=failure, error="e"
+            )
         if kind == "sent":
             return kind, lambda r: r.summaries.mark_summary_sent(sid, now)
         if kind == "part":
@@ -150,11 +156,15 @@ class Script:
         if kind == "correct" and self.persisted:
             target = rng.choice(self.persisted)
             status = rng.choice(list(AttendanceStatus))
-            return kind, lambda r: r.attendance.correct_status(target, student, status, 1001, now)
+            return kind, lambda r: r.attendance.correct_status(
+                target, student, status=status, changed_by=1001, now=now
+            )
         if kind == "retention":
             cutoff = T0 + timedelta(days=rng.randint(-1, 3))
             self.persisted = [p for p in self.persisted if self.start(p) >= cutoff]
-            return kind, lambda r: r.privacy.delete_older_than(cutoff, cutoff)
+            return kind, lambda r: r.privacy.delete_older_than(
+                cutoff=cutoff, forgotten_cutoff=cutoff
+            )
 
         async def read(r: RecordStores) -> Any:
             result: list[Any] = [

@@ -53,9 +53,9 @@ async def test_given_up_summaries_wait_for_their_teacher(records: RecordStores) 
     await _saved(records, "a", "b", "c", "d")
     out = records.summaries
     await out.claim_pending_summaries(NOW, 60, 10)
-    await out.give_up_summary("b", NOW, "blocked", "Forbidden")
-    await out.give_up_summary("a", NOW, "network", "timeout")
-    await out.give_up_summary("c", NOW, "rejected", "Bad Request")
+    await out.give_up_summary("b", now=NOW, failure="blocked", error="Forbidden")
+    await out.give_up_summary("a", now=NOW, failure="network", error="timeout")
+    await out.give_up_summary("c", now=NOW, failure="rejected", error="Bad Request")
     assert await out.outbox_pending() == {"summary": 1, "nudge": 0}
     assert await records.reachability.awaited_users() == {1001}
     assert await out.claim_pending_summaries(NOW + timedelta(1), 60, 10) == [("d", 2)]
@@ -87,7 +87,9 @@ async def test_summary_parts_and_loading(records: RecordStores) -> None:
 
 
 async def _course_with_absences(records: RecordStores, sessions: int) -> int:
-    course = await records.courses.create_course(1001, "Maths", "J1", "I1")
+    course = await records.courses.create_course(
+        1001, name="Maths", join_code="J1", invite_token="I1"
+    )
     assert course is not None
     for uid in (2, 3):
         await records.courses.enrol(course.id, UserProfile(uid, f"S{uid}"))
@@ -123,7 +125,7 @@ async def test_nudges_after_three_sessions_then_every_three(records: RecordStore
     [again] = await records.nudges.claim_pending_nudges(NOW + timedelta(seconds=600), 60, 10)
     assert (again.session_id, again.attempts) == ("c5", 2)
     await records.nudges.release_nudge(again)
-    await records.nudges.give_up_nudge(again, NOW, "blocked", "Forbidden")
+    await records.nudges.give_up_nudge(again, now=NOW, failure="blocked", error="Forbidden")
     assert await records.summaries.outbox_pending() == {"summary": 7, "nudge": 0}
     assert course_id > 0
 

@@ -10,7 +10,9 @@ from tests.contract.backends import T0, checkin, session
 
 
 async def test_cached_names_never_erase_a_registration(records: RecordStores) -> None:
-    await records.users.save_registration(UserProfile(2, "Ann", last_seen=T0), "Ann Lee", "S2")
+    await records.users.save_registration(
+        UserProfile(2, "Ann", last_seen=T0), full_name="Ann Lee", student_number="S2"
+    )
     later = T0 + timedelta(hours=1)
     await records.users.upsert_profiles([UserProfile(2, "Annie", username="ann", last_seen=later)])
     await records.users.upsert_profiles([UserProfile(2, "Annie", username="ann", last_seen=T0)])
@@ -26,7 +28,7 @@ async def test_cached_names_never_erase_a_registration(records: RecordStores) ->
 
 
 async def test_names_read_before_forgetme_are_not_written_back(records: RecordStores) -> None:
-    await records.privacy.forget_user(2, -22, T0)
+    await records.privacy.forget_user(2, pseudonym=-22, now=T0)
     await records.users.upsert_profiles([UserProfile(2, "Ann", last_seen=T0)])
     await records.users.add_new_users([UserProfile(2, "Ann", last_seen=T0 - timedelta(1))])
     assert await records.users.load_profile(2) is None
@@ -36,8 +38,12 @@ async def test_names_read_before_forgetme_are_not_written_back(records: RecordSt
 
 async def test_teacher_invites_are_spent_once_before_expiry(records: RecordStores) -> None:
     await records.users.upsert_profiles([UserProfile(5, "Tea", full_name="Dr Tea")])
-    await records.roles.create_teacher_invite("h1", 9001, T0, T0 + timedelta(hours=1))
-    await records.roles.create_teacher_invite("h2", 9001, T0, T0 + timedelta(hours=1))
+    await records.roles.create_teacher_invite(
+        "h1", created_by=9001, now=T0, expires_at=T0 + timedelta(hours=1)
+    )
+    await records.roles.create_teacher_invite(
+        "h2", created_by=9001, now=T0, expires_at=T0 + timedelta(hours=1)
+    )
     assert not await records.roles.use_teacher_invite("h2", 6, T0 + timedelta(hours=1))
     assert not await records.roles.use_teacher_invite("nope", 6, T0)
     assert await records.roles.use_teacher_invite("h1", 5, T0)
@@ -50,26 +56,34 @@ async def test_teacher_invites_are_spent_once_before_expiry(records: RecordStore
 
 
 async def test_forget_moves_records_and_clears_the_rest(records: RecordStores) -> None:
-    course = await records.courses.create_course(1001, "Maths", "J1", "I1")
+    course = await records.courses.create_course(
+        1001, name="Maths", join_code="J1", invite_token="I1"
+    )
     assert course is not None
     await records.courses.enrol(course.id, UserProfile(2, "Ann"))
     await records.sessions.persist_session(session("s1", course_id=course.id), [checkin("s1", 2)])
-    await records.attendance.audit_live_correction("s1", 2, 1001, T0, None, AttendanceStatus.LATE)
+    await records.attendance.audit_live_correction(
+        "s1", 2, changed_by=1001, now=T0, old=None, new=AttendanceStatus.LATE
+    )
     await records.reachability.set_unreachable(2, "blocked", T0)
     data = await records.privacy.personal_data(2)
     assert (data.courses, data.attendance_records, data.is_teacher) == (["Maths"], 1, False)
     assert data.profile is not None and data.profile.first_name == "Ann"
-    await records.privacy.forget_user(2, -22, T0)
-    await records.privacy.forget_user(2, -23, T0 + timedelta(1))  # repeated: fresh pseudonym
+    await records.privacy.forget_user(2, pseudonym=-22, now=T0)
+    await records.privacy.forget_user(
+        2, pseudonym=-23, now=T0 + timedelta(1)
+    )  # repeated: fresh pseudonym
     data = await records.privacy.personal_data(2)
     assert (data.profile, data.courses, data.attendance_records) == (None, [], 0)
     assert (await records.privacy.personal_data(-22)).attendance_records == 1
     assert await records.courses.roster(course.id) == []
     assert await records.reachability.awaited_users() == set()
     # Retention: the session (and its records) go; -22 still has them until then, -23 none.
-    assert await records.privacy.delete_older_than(T0, T0) == 0
+    assert await records.privacy.delete_older_than(cutoff=T0, forgotten_cutoff=T0) == 0
     assert await records.users.load_profile(-23) is not None
-    deleted = await records.privacy.delete_older_than(T0 + timedelta(1), T0 + timedelta(2))
+    deleted = await records.privacy.delete_older_than(
+        cutoff=T0 + timedelta(1), forgotten_cutoff=T0 + timedelta(2)
+    )
     assert deleted == 1
     assert await records.users.load_profiles([-22, -23]) == {}
     assert await records.sessions.persisted_session("s1") is None

@@ -48,8 +48,8 @@ async def test_latest_session_is_the_teachers_latest_start(records: RecordStores
 async def test_student_forgotten_after_the_start_is_saved_under_the_pseudonym(
     records: RecordStores,
 ) -> None:
-    await records.privacy.forget_user(5, -55, T0 + timedelta(minutes=30))
-    await records.privacy.forget_user(6, -66, T0 - timedelta(days=1))
+    await records.privacy.forget_user(5, pseudonym=-55, now=T0 + timedelta(minutes=30))
+    await records.privacy.forget_user(6, pseudonym=-66, now=T0 - timedelta(days=1))
     inserted, new_users = await records.sessions.persist_session(
         session("s1"), [checkin("s1", 5), checkin("s1", 6)]
     )
@@ -63,7 +63,9 @@ async def test_export_rows_order_and_names(records: RecordStores) -> None:
     await records.users.upsert_profiles(
         [UserProfile(2, "Ann", "Lee"), UserProfile(3, "", username="bo"), UserProfile(4, "Cy")]
     )
-    await records.users.save_registration(UserProfile(4, "Cy"), "Cyrus Smith", "S4")
+    await records.users.save_registration(
+        UserProfile(4, "Cy"), full_name="Cyrus Smith", student_number="S4"
+    )
     later = T0 + timedelta(days=1)
     await records.sessions.persist_session(
         session("late", started_at=later), [checkin("late", 2, started_at=later)]
@@ -93,20 +95,28 @@ async def test_export_rows_order_and_names(records: RecordStores) -> None:
 
 async def test_corrections_return_the_old_status_and_are_audited(records: RecordStores) -> None:
     await records.sessions.persist_session(session("s1"), [checkin("s1", 2)])
-    old = await records.attendance.correct_status("s1", 2, E, 1001, T0)
+    old = await records.attendance.correct_status("s1", 2, status=E, changed_by=1001, now=T0)
     assert old is P
-    assert await records.attendance.correct_status("s1", 3, L, 1001, T0) is None
+    assert (
+        await records.attendance.correct_status("s1", 3, status=L, changed_by=1001, now=T0) is None
+    )
     rows = {r.student_id: r for r in await records.attendance.export_rows("s1")}
     assert (rows[2].status, rows[3].status, rows[3].checked_in_at) == (E, L, None)
-    first = await records.attendance.audit_live_correction("live", 2, 1001, T0, None, P)
-    second = await records.attendance.audit_live_correction("live", 2, 1001, T0, P, A)
+    first = await records.attendance.audit_live_correction(
+        "live", 2, changed_by=1001, now=T0, old=None, new=P
+    )
+    second = await records.attendance.audit_live_correction(
+        "live", 2, changed_by=1001, now=T0, old=P, new=A
+    )
     assert second == first + 1
     await records.attendance.delete_audit(first)
     await records.attendance.delete_audit(12345)
 
 
 async def test_course_standings_and_sessions(records: RecordStores) -> None:
-    course = await records.courses.create_course(1001, "Maths", "JOIN1", "inv1")
+    course = await records.courses.create_course(
+        1001, name="Maths", join_code="JOIN1", invite_token="inv1"
+    )
     assert course is not None
     for uid, name in [(2, "zed"), (3, "Amy"), (4, "bob")]:
         await records.courses.enrol(course.id, UserProfile(uid, name))

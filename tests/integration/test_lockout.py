@@ -138,9 +138,11 @@ async def test_every_key_of_a_session_expires_with_it(services: Services) -> Non
     session_id, code = await open_session(services)
     assert (await services.checkins.check_in(STUDENT, code)).outcome is CheckInOutcome.RECORDED
     live = services.live.checkins
-    assert (await live.mark_live(session_id, STUDENT + 1, AttendanceStatus.EXCUSED, None))[
-        0
-    ] == "ok"
+    assert (
+        await live.mark_live(
+            session_id, STUDENT + 1, status=AttendanceStatus.EXCUSED, expected=None
+        )
+    )[0] == "ok"
     redis = services.redis
     session_ttl = await redis.ttl(keys.session(session_id))
     assert keys.MAX_SESSION_SECONDS < session_ttl <= keys.SESSION_SAFETY_TTL

@@ -9,17 +9,19 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import tzinfo
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, ClassVar
 
 from telegram import Update
 from telegram.ext import TypeHandler
 from telegram.request import RequestData
 
-from bot.app import AnyApplication, build_application
+from bot.app import build_application
 from bot.container import Services
+from bot.context import AttnApplication
 from bot.replying import wait_for_replies
 from bot.settings import Settings
 from tests.fakes.bot_api_server import FakeBotApi
+from tests.support import catalog_check
 from tests.support.telegram import RecordingBotApi, message_update
 
 BOT_ID = 123456
@@ -53,6 +55,10 @@ class RecordingRequest(RecordingBotApi):
     passes only if real Telegram would accept what the bot sends.
     """
 
+    #: While a list (tests/bot: an autouse fixture), every user-visible text that did not
+    #: come from the catalog is added to it (`tests.support.catalog_check`).
+    catalog_violations: ClassVar[list[str] | None] = None
+
     def __init__(self, token: str = "123456:TEST") -> None:
         super().__init__()
         self.api = FakeBotApi(token=token, bot_username=BOT_USERNAME, bot_id=BOT_ID)
@@ -63,6 +69,8 @@ class RecordingRequest(RecordingBotApi):
     def answer(
         self, api_method: str, params: dict[str, Any], request_data: RequestData | None
     ) -> tuple[int, bytes, str | None]:
+        if RecordingRequest.catalog_violations is not None:
+            RecordingRequest.catalog_violations.extend(catalog_check.violations(api_method, params))
         fields = dict(request_data.json_parameters) if request_data else {}
         files: dict[str, tuple[str, bytes, str]] = {}
         if request_data is not None and request_data.contains_files:
@@ -167,7 +175,7 @@ class BotHarness:
         async def factory() -> Services:
             return services
 
-        self.app: AnyApplication = build_application(
+        self.app: AttnApplication = build_application(
             settings, factory, request=self.request, rate_limiter=False, schedule=False
         )
         # Whoever writes to the bot becomes known to the fake, as to Telegram: a private

@@ -5,7 +5,8 @@ import io
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from services.export import EXPORT_HEADER, rows_to_csv
+from bot.replies.files import export_header
+from services.export import rows_to_csv
 from services.models import AttendanceStatus, ExportRow
 
 
@@ -19,9 +20,9 @@ def test_csv_has_header_iso_times_with_offset_and_neutralised_formulas() -> None
         datetime(2026, 9, 1, 9, 5, tzinfo=UTC),
         AttendanceStatus.PRESENT,
     )
-    text = rows_to_csv([row], ZoneInfo("Europe/Berlin"))
+    text = rows_to_csv([row], ZoneInfo("Europe/Berlin"), export_header())
     parsed = list(csv.reader(io.StringIO(text)))
-    assert parsed[0] == EXPORT_HEADER
+    assert parsed[0] == export_header()
     assert parsed[1] == [
         "s1",
         "'=HYPERLINK(1)",

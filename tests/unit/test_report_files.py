@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
+from bot.replies.files import export_header, report_labels
 from services.export import neutralise_cell, rows_to_csv
 from services.models import AttendanceStatus, Course, ExportRow, StudentStanding
 from services.report_files import report_chart, report_csv, report_xlsx
@@ -20,6 +21,8 @@ from services.reports import CourseReport, SessionRate
 BERLIN = ZoneInfo("Europe/Berlin")
 FORMULA = '=HYPERLINK("x")'
 PNG = b"\x89PNG\r\n\x1a\n"
+
+LABELS = report_labels()
 
 
 def make_report(course_name: str = "Ethics", title: str = "-Week 1") -> CourseReport:
@@ -56,7 +59,7 @@ def test_one_neutralising_function(text: str | None, expected: str) -> None:
 
 
 def test_report_csv_neutralises_text_and_keeps_empty_cells_empty() -> None:
-    rows = list(csv.reader(io.StringIO(report_csv(make_report()).decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(report_csv(make_report(), LABELS).decode("utf-8-sig"))))
     by_id = {row[0]: row for row in rows[1:]}
     assert by_id["41"][1:3] == ["", "'" + FORMULA]  # no number: an empty cell, not "'"
     assert by_id["42"][1:3] == ["'+123", "Ada"]
@@ -65,7 +68,7 @@ def test_report_csv_neutralises_text_and_keeps_empty_cells_empty() -> None:
 
 
 def test_xlsx_stores_user_text_as_text_never_a_formula() -> None:
-    data = report_xlsx(make_report(), BERLIN)
+    data = report_xlsx(make_report(), LABELS, BERLIN)
     book = load_workbook(io.BytesIO(data))
     students = book["Students"]
     cells = {row[0].value: row for row in students.iter_rows(min_row=2)}
@@ -81,7 +84,7 @@ def test_xlsx_stores_user_text_as_text_never_a_formula() -> None:
 
 
 def test_xlsx_times_are_local_with_the_zone_and_offset() -> None:
-    sessions = load_workbook(io.BytesIO(report_xlsx(make_report(), BERLIN)))["Sessions"]
+    sessions = load_workbook(io.BytesIO(report_xlsx(make_report(), LABELS, BERLIN)))["Sessions"]
     header = [c.value for c in sessions[1]]
     assert "Europe/Berlin" in header[2] and header[3] == "utc_offset"
     winter = [c.value for c in sessions[2]]
@@ -100,13 +103,13 @@ def test_export_csv_times_carry_the_configured_offset() -> None:
     row = ExportRow(
         "s1", FORMULA, 7, 42, "", datetime(2026, 1, 12, 8, 15, tzinfo=UTC), AttendanceStatus.LATE
     )
-    [_, values] = list(csv.reader(io.StringIO(rows_to_csv([row], BERLIN))))
+    [_, values] = list(csv.reader(io.StringIO(rows_to_csv([row], BERLIN, export_header()))))
     assert values[1] == "'" + FORMULA and values[4] == ""
     assert values[5] == "2026-01-12T09:15:00+01:00"
 
 
 @pytest.mark.parametrize("name", ["$x^$", "$\\frac{1}{", "100$ $$ \\", "a_b^c $"])
 def test_a_course_named_like_mathtext_gets_its_chart(name: str) -> None:
-    assert report_chart(make_report(course_name=name), BERLIN).startswith(PNG)
+    assert report_chart(make_report(course_name=name), LABELS, BERLIN).startswith(PNG)
     empty = CourseReport(make_report(course_name=name).course, [], [])
-    assert report_chart(empty, BERLIN).startswith(PNG)
+    assert report_chart(empty, LABELS, BERLIN).startswith(PNG)

@@ -5,10 +5,34 @@ A key may be defined in one module only; importing this package fails otherwise.
 
 from __future__ import annotations
 
-from bot.text.en import commands, common
+from bot.text.en import (
+    admin,
+    cards,
+    checkins,
+    commands,
+    common,
+    courses,
+    errors,
+    files,
+    privacy,
+    reports,
+    sessions,
+)
 from bot.text.message import Message
 
-_AREAS = (common, commands)
+_AREAS = (
+    common,
+    commands,
+    errors,
+    sessions,
+    checkins,
+    cards,
+    courses,
+    reports,
+    privacy,
+    admin,
+    files,
+)
 
 
 def _gather() -> dict[str, Message]:

@@ -26,7 +26,7 @@ class MemoryCourseRecords:
         )
 
     async def create_course(
-        self, teacher_id: int, name: str, join_code: str, invite_token: str
+        self, teacher_id: int, *, name: str, join_code: str, invite_token: str
     ) -> Course | None:
         db = self._db
         db.check()
@@ -74,7 +74,7 @@ class MemoryCourseRecords:
         return [self._course(c) for c in sorted(rows, key=lambda c: c.name)]
 
     async def update_course_settings(
-        self, course_id: int, late_after_minutes: int, warn_below_percent: int
+        self, course_id: int, *, late_after_minutes: int, warn_below_percent: int
     ) -> None:
         self._db.check()
         row = self._db.courses.get(course_id)

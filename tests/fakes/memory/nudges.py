@@ -68,7 +68,7 @@ class MemoryNudgeOutbox:
         if row is not None and row.sent_at is None:
             row.claimed_until, row.next_attempt_at, row.last_error = None, at, error[:500]
 
-    async def give_up_nudge(self, nudge: Nudge, now: datetime, failure: str, error: str) -> None:
+    async def give_up_nudge(self, nudge: Nudge, *, now: datetime, failure: str, error: str) -> None:
         self._db.check()
         row = self._row(nudge)
         if row is not None and row.sent_at is None:

@@ -24,7 +24,7 @@ class MemoryPrivacyRecords:
             is_teacher=user_id in db.teachers,
         )
 
-    async def forget_user(self, user_id: int, pseudonym: int, now: datetime) -> None:
+    async def forget_user(self, user_id: int, *, pseudonym: int, now: datetime) -> None:
         """Records and audit rows move to the pseudonym; rosters, nudges, reachability and
         the profile go; the `teachers` row stays (the institution's record)."""
         db = self._db
@@ -43,7 +43,7 @@ class MemoryPrivacyRecords:
         db.unreachable_users.pop(user_id, None)
         db.users.pop(user_id, None)
 
-    async def delete_older_than(self, cutoff: datetime, forgotten_cutoff: datetime) -> int:
+    async def delete_older_than(self, *, cutoff: datetime, forgotten_cutoff: datetime) -> int:
         """Sessions started before `cutoff` go with their records, outbox rows and nudges
         (ON DELETE CASCADE); old audit rows, pseudonym links, invitations and unused
         "Former student" rows go too. Returns the number of sessions deleted."""

@@ -36,7 +36,7 @@ class MemoryRoleRecords:
         return result
 
     async def create_teacher_invite(
-        self, token_hash: str, created_by: int, now: datetime, expires_at: datetime
+        self, token_hash: str, *, created_by: int, now: datetime, expires_at: datetime
     ) -> None:
         self._db.check()
         if token_hash in self._db.teacher_invites:

@@ -139,7 +139,7 @@ class MemorySummaryOutbox:
             row.claimed_until, row.next_attempt_at, row.last_error = None, at, error[:500]
 
     async def give_up_summary(
-        self, session_id: str, now: datetime, failure: str, error: str
+        self, session_id: str, *, now: datetime, failure: str, error: str
     ) -> None:
         self._db.check()
         row = self._db.summary_outbox.get(session_id)

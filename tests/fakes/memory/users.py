@@ -72,7 +72,7 @@ class MemoryUserRecords:
         return {i: self._db.users[i] for i in user_ids if i in self._db.users}
 
     async def save_registration(
-        self, profile: UserProfile, full_name: str, student_number: str | None
+        self, profile: UserProfile, *, full_name: str, student_number: str | None
     ) -> None:
         db = self._db
         db.check()

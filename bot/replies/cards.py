@@ -1,0 +1,34 @@
+"""The session card's text and buttons, live and final."""
+
+from __future__ import annotations
+
+from bot.text import Text, t
+from services.models import Session
+
+CARD_LOCATION_BUTTON = t("card.location_button", html=False)
+CARD_LOCATION_MISSING = t("card.location_missing_button", html=False)
+CODE_CARD_FOR_GROUP = t("card.for_group")
+
+
+def checked_in_count(count: int, roster_size: int, has_roster: bool) -> Text:
+    """ "12 / 40" with a roster, "12" without."""
+    if has_roster:
+        return t("card.count_roster", count=count, roster=roster_size)
+    return t("card.count", count=count)
+
+
+def card_heading(session: Session) -> Text:
+    if session.course_name:
+        return t("card.heading_course", course=session.course_name, title=session.title)
+    return t("card.heading", title=session.title)
+
+
+def card_ended(heading: str, count: str, summary_sent: bool) -> Text:
+    """`heading` and `count` are catalog text (`card_heading`, `checked_in_count`)."""
+    key = "card.ended_sent" if summary_sent else "card.ended"
+    return t(key, heading=Text(heading), checked=Text(count))
+
+
+def card_location_line(anchor_set: bool) -> Text:
+    """The card's location-check line: says plainly when students cannot check in yet."""
+    return t("card.location_on" if anchor_set else "card.location_missing")

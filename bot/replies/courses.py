@@ -1,0 +1,92 @@
+"""Replies about courses, enrolment and corrections."""
+
+from __future__ import annotations
+
+from bot.replies.format import fit, invite_link, more, plural
+from bot.telegram_limits import ShortList
+from bot.text import Text, join, t
+from services.corrections import Correction
+from services.courses import Enrolment
+from services.models import Course, UserProfile
+
+COURSE_SETTINGS_USAGE = t("course.settings_usage")
+JOIN_USAGE = t("course.join_usage")
+MARK_USAGE = t("mark.usage")
+NO_ROSTER = t("mark.no_roster")
+
+
+def course_created(course: Course, bot_username: str) -> Text:
+    return t(
+        "course.created",
+        name=course.name,
+        code=course.join_code,
+        link=invite_link(bot_username, course),
+        late=course.late_after_minutes,
+        warn=course.warn_below_percent,
+    )
+
+
+def courses_list(courses: list[Course], bot_username: str, intro: str = "") -> Text:
+    """The teacher's courses (after `intro`, catalog text, if any), as many as fit."""
+    if not courses:
+        return t("course.none")
+    items = [
+        t(
+            "course.list_item",
+            name=course.name,
+            students=plural(course.roster_size),
+            code=course.join_code,
+            late=course.late_after_minutes,
+            warn=course.warn_below_percent,
+            link=invite_link(bot_username, course),
+        )
+        for course in courses
+    ]
+    listing = ShortList(t("course.list_heading"), items, "\n\n", more("course.list_more"))
+    return fit([intro, listing] if intro else [listing])
+
+
+def course_settings(course: Course) -> Text:
+    return t(
+        "course.settings",
+        name=course.name,
+        late=course.late_after_minutes,
+        warn=course.warn_below_percent,
+    )
+
+
+def joined(enrolment: Enrolment) -> Text:
+    key = "course.joined" if enrolment.newly_enrolled else "course.already_enrolled"
+    return t(key, name=enrolment.course.name)
+
+
+def student_not_found(query: str) -> Text:
+    shown = query if len(query) <= 100 else query[:99] + "…"  # it may be a whole message
+    return t("mark.student_not_found", query=shown)
+
+
+def ambiguous_student(candidates: list[UserProfile]) -> Text:
+    lines = [t("mark.ambiguous")]
+    for p in candidates[:15]:
+        extra = ", ".join(
+            x for x in (p.student_number or "", f"@{p.username}" if p.username else "") if x
+        )
+        if extra:
+            lines.append(t("mark.candidate_extra", name=p.display_name, extra=extra))
+        else:
+            lines.append(t("mark.candidate", name=p.display_name))
+    text = join(lines)
+    if len(candidates) > 15:
+        text = join([text, t("common.more_line", count=len(candidates) - 15)], "")
+    return text
+
+
+def corrected(correction: Correction) -> Text:
+    old = correction.old.value if correction.old else t("mark.no_record")
+    return t(
+        "mark.corrected",
+        name=correction.student.display_name,
+        title=correction.session.title,
+        old=old,
+        new=correction.new.value,
+    )

@@ -1,0 +1,57 @@
+"""The words of the files a teacher gets, from the catalog, for the services that write them
+(services hold no user text: the bot passes these in)."""
+
+from __future__ import annotations
+
+from bot.text import t
+from services.report_files import ReportLabels
+
+#: Stands for a value the file writer puts in later (the zone, the course's name).
+_ZONE = "{zone}"
+_COURSE = "{course}"
+
+
+def report_labels() -> ReportLabels:
+    return ReportLabels(
+        student_columns=(
+            t("files.student.student_id", html=False),
+            t("files.student.student_number", html=False),
+            t("files.student.name", html=False),
+            t("files.student.sessions", html=False),
+            t("files.student.present", html=False),
+            t("files.student.late", html=False),
+            t("files.student.excused", html=False),
+            t("files.student.absent", html=False),
+            t("files.student.attendance_percent", html=False),
+        ),
+        session_columns=(
+            t("files.session.session_id", html=False),
+            t("files.session.title", html=False),
+            t("files.session.started_at", zone=_ZONE, html=False),
+            t("files.session.utc_offset", html=False),
+            t("files.session.attended", html=False),
+            t("files.session.late", html=False),
+            t("files.session.absent", html=False),
+            t("files.session.excused", html=False),
+            t("files.session.attendance_percent", html=False),
+        ),
+        students_sheet=t("files.sheet.students", html=False),
+        sessions_sheet=t("files.sheet.sessions", html=False),
+        chart_x=t("files.chart.x", zone=_ZONE, html=False),
+        chart_y=t("files.chart.y", html=False),
+        chart_title=t("files.chart.title", course=_COURSE, html=False),
+        chart_empty=t("files.chart.empty", html=False),
+    )
+
+
+def export_header() -> list[str]:
+    """The columns of an attendance export (`services.export.rows_to_csv`)."""
+    return [
+        t("files.export.session_id", html=False),
+        t("files.export.session_title", html=False),
+        t("files.export.teacher_id", html=False),
+        t("files.export.student_id", html=False),
+        t("files.export.student_name", html=False),
+        t("files.export.checked_in_at", html=False),
+        t("files.export.status", html=False),
+    ]

@@ -1,0 +1,57 @@
+"""Replies about privacy: what is stored, /mydata, /forgetme."""
+
+from __future__ import annotations
+
+from bot.replies.cards import card_heading
+from bot.replies.format import fit_text
+from bot.text import Text, join, t
+from services.models import PersonalData, Session
+
+FORGET_CANCELLED = t("forget.cancelled")
+FORGET_CONFIRM = t("forget.confirm")
+FORGOTTEN = t("forget.done")
+FORGET_YES_BUTTON = t("forget.button.yes", html=False)
+FORGET_NO_BUTTON = t("forget.button.no", html=False)
+
+
+def privacy_text(retention_days: int) -> Text:
+    return t("privacy.text", days=retention_days)
+
+
+def personal_data(data: PersonalData) -> Text:
+    profile = data.profile or data.cached_profile
+    if profile is None and not data.courses and not data.attendance_records:
+        return t("mydata.nothing")
+    none = t("common.none")
+    lines = [t("mydata.heading")]
+    if profile is not None:
+        lines.append(t("mydata.telegram_id", id=profile.user_id))
+        telegram_name = " ".join(x for x in (profile.first_name, profile.last_name or "") if x)
+        lines.append(t("mydata.telegram_name", name=telegram_name or none))
+        if profile.username:
+            lines.append(t("mydata.username", username=profile.username))
+        lines.append(t("mydata.full_name", name=profile.full_name or none))
+        lines.append(t("mydata.student_number", number=profile.student_number or none))
+    lines.append(t("mydata.courses", courses=", ".join(data.courses) or none))
+    lines.append(t("mydata.records", count=data.attendance_records))
+    if data.is_teacher:
+        lines.append(t("mydata.teacher"))
+    return fit_text(join(lines))
+
+
+def forget_confirm(is_teacher: bool) -> Text:
+    """The /forgetme question; a teacher is told what stays."""
+    if not is_teacher:
+        return t("forget.confirm")
+    return join([t("forget.confirm"), t("forget.teacher_note")], "")
+
+
+def forgotten(is_teacher: bool) -> Text:
+    if not is_teacher:
+        return t("forget.done")
+    return join([t("forget.done"), t("forget.done_teacher_note")], "")
+
+
+def forget_refused_open_session(session: Session) -> Text:
+    """/forgetme while the user's own session is open: nothing is deleted yet."""
+    return t("forget.open_session", heading=card_heading(session))
