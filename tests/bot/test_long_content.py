@@ -1,6 +1,6 @@
 """Large classes against a Telegram that says no: every message stays within its limits.
 
-The bot's calls are answered by the strict fake Bot API (tests/fakes/bot_api_server.py),
+The bot's calls are answered by the strict fake Bot API (tests/fakes/botapi/),
 which refuses a text longer than 4,096 characters after entity parsing, as Telegram does.
 """
 

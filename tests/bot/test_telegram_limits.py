@@ -22,7 +22,7 @@ from bot.telegram_limits import (
     fit_html,
     visible_length,
 )
-from tests.fakes.bot_api_server import parse_formatted_text
+from tests.fakes.botapi import parse_formatted_text
 
 
 def telegram_length(html: str) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 
 TOKEN = "123456:E2E-secret-token-value"
 TEACHER = 7001

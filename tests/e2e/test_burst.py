@@ -20,7 +20,7 @@ from bot.bootstrap import build_services
 from bot.container import Services
 from storage.redis import keys
 from tests.conftest import TEACHER_ID, TOKEN, make_settings
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 
 STUDENTS = range(600_000, 601_000)
 

@@ -16,7 +16,7 @@ from tests.e2e.conftest import (
     current_code,
     wait_until_polling,
 )
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 
 STUDENTS = list(range(30_001, 30_031))
 FIRST = ["Ana", "Ben", "Chloé", "Dmitri", "Eun-ji", "Farah"]

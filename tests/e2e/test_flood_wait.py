@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from tests.e2e.conftest import TEACHER, BotProcess, bot_env, current_code, wait_until_polling
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 
 STUDENTS = list(range(45_001, 45_021))
 

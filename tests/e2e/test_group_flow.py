@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from tests.e2e.conftest import TEACHER, BotProcess, bot_env, current_code, wait_until_polling
-from tests.fakes.bot_api_server import Call, FakeBotApi
+from tests.fakes.botapi import Call, FakeBotApi
 
 GROUP = -100_500_600
 NEWCOMER = 7002  # a teacher who never opened a private chat with the bot

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import TEACHER, BotProcess, bot_env, wait_until_polling
-from tests.fakes.bot_api_server import Call, FakeBotApi
+from tests.fakes.botapi import Call, FakeBotApi
 
 ADMIN = 7100
 STUDENT = 40002

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.e2e.conftest import ATTN, TEACHER, TOKEN, BotProcess, bot_env, wait_until_polling
 from tests.e2e.webhook_support import free_port
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 
 STUDENT = 40001
 

@@ -9,7 +9,7 @@ from html import escape
 from pathlib import Path
 
 from tests.e2e.conftest import TEACHER, TOKEN, BotProcess, bot_env, wait_until_polling
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 
 STUDENTS = list(range(8001, 8031))
 FIRST = ["Ana", "Ben", "Chloé", "Dmitri", "Eun-ji", "Farah"]

@@ -7,7 +7,7 @@ import signal
 from pathlib import Path
 
 from tests.e2e.conftest import TEACHER, BotProcess, bot_env, wait_until_polling
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 
 
 def test_check_ins_survive_restarts_of_the_bot(fake: FakeBotApi, tmp_path: Path) -> None:

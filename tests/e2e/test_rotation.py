@@ -20,7 +20,7 @@ import zxingcpp
 from PIL import Image
 
 from tests.e2e.conftest import TEACHER, BotProcess, bot_env, wait_until_polling
-from tests.fakes.bot_api_server import FakeBotApi, JSONDict
+from tests.fakes.botapi import FakeBotApi, JSONDict
 
 T = TypeVar("T")
 ROTATION_SECONDS = 10

@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e.conftest import BotProcess, bot_env, wait_until_polling
 from tests.e2e.webhook_support import free_port, wait_until_webhook, webhook_env
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 
 BURST_TEACHER = 7001
 SWEEP_TEACHER = 7002

@@ -20,7 +20,7 @@ from tests.e2e.webhook_support import (
     wait_until_webhook,
     webhook_env,
 )
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 from tests.support.telegram import message_update
 
 STUDENTS = list(range(8101, 8126))

@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.e2e.conftest import BotProcess, bot_env
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 
 SECRET = "e2e-webhook_SECRET-0123456789-abcdefghij"
 HOOK_PATH = "/telegram/hook"

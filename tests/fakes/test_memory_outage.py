@@ -57,9 +57,11 @@ async def test_outage_raises_storage_unavailable(port: str, method: str) -> None
     await stores.reachability.set_unreachable(2, "blocked", now)
     before = _tables(db)
     call: Any = getattr(getattr(stores, port), method)
-    arguments = [_Anything() for _ in inspect.signature(call).parameters]
+    parameters = inspect.signature(call).parameters.values()
+    positional = [_Anything() for p in parameters if p.kind is not p.KEYWORD_ONLY]
+    by_keyword = {p.name: _Anything() for p in parameters if p.kind is p.KEYWORD_ONLY}
     with db.outage(), pytest.raises(StorageUnavailable) as refused:
-        await call(*arguments)
+        await call(*positional, **by_keyword)
     assert refused.value.backend == "PostgreSQL"
     assert _tables(db) == before
     assert db.available

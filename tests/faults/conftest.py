@@ -27,7 +27,7 @@ import redis
 
 from tests.conftest import TABLES
 from tests.e2e.conftest import TOKEN, BotProcess, bot_env
-from tests.fakes.bot_api_server import Call, FakeBotApi
+from tests.fakes.botapi import Call, FakeBotApi
 
 SWEEP_SECONDS = 1
 LEASE_SECONDS = 3

@@ -18,7 +18,7 @@ import threading
 import time
 
 from tests.e2e.conftest import TEACHER
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 from tests.faults.conftest import (
     Bots,
     Stores,

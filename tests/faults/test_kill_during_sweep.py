@@ -26,7 +26,7 @@ import time
 import pytest
 
 from tests.e2e.conftest import TEACHER
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 from tests.faults.conftest import (
     LEASE_SECONDS,
     SWEEP_SECONDS,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from tests.e2e.conftest import TEACHER
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 from tests.faults.conftest import (
     Bots,
     Stores,

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from tests.e2e.conftest import TEACHER
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 from tests.faults.conftest import (
     Bots,
     Stores,

@@ -19,7 +19,7 @@ import re
 import time
 
 from tests.e2e.webhook_support import SECRET, free_port, http, metric, wait_until_webhook
-from tests.fakes.bot_api_server import Call, FakeBotApi
+from tests.fakes.botapi import Call, FakeBotApi
 from tests.faults.conftest import SUMMARY_MARK, Bots, Stores, report, summaries, wait_for
 
 SWEEP_SECONDS = 3

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import TOKEN, BotProcess
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 from tests.faults.conftest import (
     CODE_RE,
     Bots,

@@ -20,7 +20,7 @@ from bot.container import Services
 from bot.context import AttnApplication
 from bot.replying import wait_for_replies
 from bot.settings import Settings
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 from tests.support import catalog_check
 from tests.support.telegram import RecordingBotApi, message_update
 

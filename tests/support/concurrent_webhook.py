@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from tests.fakes.bot_api_server import FakeBotApi, JSONDict, WebhookDelivery
+from tests.fakes.botapi import FakeBotApi, JSONDict, WebhookDelivery
 
 
 class ConcurrentWebhookBotApi(FakeBotApi):

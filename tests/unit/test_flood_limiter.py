@@ -77,16 +77,15 @@ async def test_a_request_refused_every_time_gives_up_after_its_retries() -> None
     assert len(tries) == 3
 
 
-async def test_the_overall_pace_is_the_shared_pacers_and_in_memory_only_while_it_is_away() -> None:
+async def test_while_the_shared_pacer_is_away_memory_paces_and_redis_is_asked_once_a_second() -> (
+    None
+):
     limiter = FloodLimiter()
     asked: list[int | None] = []
-    away = False
 
     async def shared(chat_id: int | None) -> float:
         asked.append(chat_id)
-        if away:
-            raise StorageUnavailable("redis down")
-        return 0.0  # the deployment-wide pacer grants the slot
+        raise StorageUnavailable("redis down")
 
     limiter.attach(shared)
     sent: list[float] = []
@@ -95,23 +94,13 @@ async def test_the_overall_pace_is_the_shared_pacers_and_in_memory_only_while_it
         sent.append(time.monotonic())
         return True
 
-    async def send_to_many() -> float:
-        sent.clear()
-        started = time.monotonic()
-        await asyncio.gather(
-            *(
-                limiter.process_request(call, (), {}, "sendMessage", {"chat_id": chat}, None)
-                for chat in range(100, 160)
-            )
+    started = time.monotonic()
+    await asyncio.gather(
+        *(
+            limiter.process_request(call, (), {}, "sendMessage", {"chat_id": chat}, None)
+            for chat in range(100, 160)
         )
-        return time.monotonic() - started
-
-    # Granted by the shared pacer: no second, in-memory 29 a second on top of it.
-    assert await send_to_many() < 1.0
-    assert sorted(c for c in asked if c is not None) == list(range(100, 160))
-    # Redis away: this process keeps to 29 a second on its own (60 messages: about 2 s).
-    away = True
-    asked.clear()
-    assert await send_to_many() >= 1.5
+    )
     assert len(sent) == 60
-    assert len(asked) < 60  # asked once, then left alone for a second, not once a message
+    assert time.monotonic() - started >= 1.5  # 29 a second on its own: about 2 s for 60
+    assert len(asked) <= 4  # once, then again after each second, not once a message

@@ -11,7 +11,7 @@ from telegram import Bot
 from bot.__main__ import secrets_of
 from bot.logging_setup import configure_logging
 from bot.settings import Settings
-from tests.fakes.bot_api_server import FakeBotApi
+from tests.fakes.botapi import FakeBotApi
 
 TOKEN = "123456:LOGGING-test-token"
 WEBHOOK_SECRET = "W" * 20 + "ebhook_secret-xyz"  # 37 characters
