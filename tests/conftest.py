@@ -11,6 +11,7 @@ run, as on a fresh machine.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -135,6 +136,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(getattr(pytest.mark, marker))
         if marker in _SERVER_DIRS or _SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.servers)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Park everything imported so far out of the garbage collector's way: the modules and
+    classes live for the whole run, and every full collection would walk them again."""
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
