@@ -162,11 +162,11 @@ def welcome(registry: Registry, first_name: str, *, is_teacher: bool) -> Text:
     """/start without a payload: hello, and the first commands of the user's role."""
     hello = t("welcome.hello", first_name=first_name)
     if is_teacher:
-        usage = {n: Raw(registry[n].usage()) for n in ("start_session", "checkin", "end_session")}
+        # Students' /checkin is said as they type it (with CODE), not as its usage line.
+        usage = {n: Raw(registry[n].usage()) for n in ("start_session", "end_session")}
         teacher = t(
             "welcome.teacher",
             start_session=usage["start_session"],
-            checkin=usage["checkin"],
             end_session=usage["end_session"],
         )
         return join([hello, teacher], "\n\n")

@@ -29,7 +29,11 @@ MAX_ALERT_LENGTH = 200
 #: What ends a text that had to be cut anyway (one character).
 CUT_MARK = "…"
 
-_TOKEN = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-z]+);")
+_TAG = r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*>"
+_TOKEN = re.compile(_TAG + r"|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-z]+);")
+# The tags alone: without an "&" in the text `_TOKEN` finds exactly these, an order of
+# magnitude faster (the entity alternative defeats the regex engine's scan for "<").
+_TAG_ONLY = re.compile(_TAG)
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
 
@@ -47,16 +51,21 @@ def _entity_text(entity: str) -> str:
     return _NAMED.get(body, entity)
 
 
+def _visible(match: re.Match[str]) -> str:
+    """What a tag (nothing) or an entity (its character) shows once Telegram parsed it."""
+    token = match.group(0)
+    return _entity_text(token) if token.startswith("&") else ""
+
+
 def visible_length(html: str) -> int:
-    """Length of `html` once Telegram has parsed it: tags removed, entities decoded."""
-    total = 0
-    pos = 0
-    for match in _TOKEN.finditer(html):
-        total += utf16_length(html[pos : match.start()])
-        if match.group(0).startswith("&"):
-            total += utf16_length(_entity_text(match.group(0)))
-        pos = match.end()
-    return total + utf16_length(html[pos:])
+    """Length of `html` once Telegram has parsed it: tags removed, entities decoded.
+
+    One substitution and one encoding for the whole text (it is measured again for every
+    item a long list drops in `fit_blocks`), not one per piece between tags.
+    """
+    if "&" not in html:
+        return utf16_length(_TAG_ONLY.sub("", html))
+    return utf16_length(_TOKEN.sub(_visible, html))
 
 
 def fit_html(html: str, limit: int = MAX_TEXT_LENGTH) -> str:

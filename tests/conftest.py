@@ -1,11 +1,17 @@
-"""Shared fixtures: real Redis and PostgreSQL (the machine's, or embedded ones), settings, clock.
+"""Shared fixtures: the stores (in memory, or real Redis and PostgreSQL), settings, clock.
 
-With `ATTN_TEST_REDIS_URL` / `ATTN_TEST_DATABASE_URL` set, the tests use those servers;
-otherwise they start embedded servers once per run, as a fresh machine would.
+`ATTN_TEST_STORES` picks what the `services`, `clean_redis` and `stored_tables` fixtures stand
+on: `memory` (the default: the real Redis code on fakeredis, the in-memory record stores of
+tests/fakes/memory, no server at all) or `servers` (real Redis and PostgreSQL). Tests that need
+a server whatever the switch (tests/integration, tests/e2e, tests/faults, the contract tests'
+PostgreSQL half) ask for `redis_url` / `database_url` themselves. With `ATTN_TEST_REDIS_URL` /
+`ATTN_TEST_DATABASE_URL` set, those are the servers; otherwise embedded ones start once per
+run, as on a fresh machine.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -15,20 +21,43 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from fakeredis import FakeAsyncRedis, FakeServer
 from redis.asyncio import Redis
 
 # python-telegram-bot warns about RetryAfter's type unless opted in; warnings are errors here.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from bot.bootstrap import build_services
+from bot.bootstrap import build_services, wire_services
 from bot.container import Services
 from bot.logging_setup import RedactSecrets
 from bot.settings import Settings
 from services.clock import ManualClock
+from storage.redis import redis_live_stores
+from tests.fakes.memory import MemoryDatabase, memory_record_stores
+from tests.support.stored_tables import MemoryTables, PostgresTables, StoredTables
 
 TEACHER_ID = 1001
 ADMIN_ID = 9001
 TOKEN = "123456:TEST-token-for-tests"
+
+STORES_MODES = ("memory", "servers")
+STORES = os.environ.get("ATTN_TEST_STORES", "memory").strip() or "memory"
+if STORES not in STORES_MODES:
+    raise RuntimeError(f"ATTN_TEST_STORES={STORES!r}: expected one of {', '.join(STORES_MODES)}")
+
+# Only these directories follow the switch; every other test that asks for `services` stands on
+# real servers whatever it says (integration, e2e and faults tests are about the servers).
+_SWITCHED_DIRS = ("unit", "bot")
+
+
+def stores_for(request: pytest.FixtureRequest) -> str:
+    """`memory` or `servers`: what this test's `services` and `clean_redis` stand on."""
+    try:
+        parts = Path(str(request.node.path)).resolve().relative_to(_TESTS_ROOT).parts
+    except ValueError:
+        return "servers"
+    return STORES if parts and parts[0] in _SWITCHED_DIRS else "servers"
+
 
 TABLES = [
     "attendance",
@@ -88,8 +117,15 @@ _MARKER_BY_DIR = {
 _TESTS_ROOT = Path(__file__).resolve().parent
 
 
+# Fixtures that reach a real server whatever ATTN_TEST_STORES says (a test asking for one is
+# marked `servers`; the contract tests' PostgreSQL half is marked by its parameter).
+_SERVER_FIXTURES = {"redis_url", "database_url", "clean_database"}
+_SERVER_DIRS = {"integration", "e2e", "faults"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark each test by its directory, so `-m "unit or bot or contract"` is the fast loop."""
+    """Mark each test by its directory, and `servers` when it needs a real server, so
+    `-m "(unit or bot or contract) and not servers"` is the fast loop (no server at all)."""
     for item in items:
         try:
             parts = Path(str(item.path)).resolve().relative_to(_TESTS_ROOT).parts
@@ -98,6 +134,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marker = _MARKER_BY_DIR.get(parts[0]) if len(parts) > 1 else None
         if marker is not None:
             item.add_marker(getattr(pytest.mark, marker))
+        if marker in _SERVER_DIRS or _SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.servers)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Park everything imported so far out of the garbage collector's way: the modules and
+    classes live for the whole run, and every full collection would walk them again."""
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -204,17 +249,27 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-async def clean_redis(redis_url: str) -> AsyncIterator[Redis]:
-    """A client on an emptied database."""
-    client = Redis.from_url(redis_url)
+def fake_redis_server() -> FakeServer:
+    """The fakeredis server behind `clean_redis` in memory mode: each test gets its own."""
+    return FakeServer()
+
+
+@pytest.fixture
+async def clean_redis(
+    request: pytest.FixtureRequest, fake_redis_server: FakeServer
+) -> AsyncIterator[Redis]:
+    """A client on an emptied database: fakeredis in memory mode, else the Redis server."""
+    if stores_for(request) == "memory":
+        client: Redis = FakeAsyncRedis(server=fake_redis_server)
+    else:
+        client = Redis.from_url(request.getfixturevalue("redis_url"))
     await client.flushdb()
     yield client
     await client.aclose()
 
 
-@pytest.fixture
-async def clean_database(database_url: str) -> AsyncIterator[str]:
-    """The database with the schema applied and every table emptied."""
+async def empty_database(database_url: str) -> str:
+    """Apply the schema and empty every table; returns the URL."""
     from storage.postgres.migrate import apply_migrations
 
     conn = await asyncpg.connect(database_url)
@@ -223,7 +278,13 @@ async def clean_database(database_url: str) -> AsyncIterator[str]:
         await conn.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
     finally:
         await conn.close()
-    yield database_url
+    return database_url
+
+
+@pytest.fixture
+async def clean_database(database_url: str) -> AsyncIterator[str]:
+    """The database with the schema applied and every table emptied."""
+    yield await empty_database(database_url)
 
 
 @pytest.fixture
@@ -232,11 +293,62 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
+def memory_database() -> MemoryDatabase:
+    """The in-memory tables behind `services` in memory mode (unused on servers)."""
+    return MemoryDatabase()
+
+
+@pytest.fixture
+def stored_tables(request: pytest.FixtureRequest, memory_database: MemoryDatabase) -> StoredTables:
+    """What `services` stored, table by table, read the same way on either backend."""
+    if stores_for(request) == "memory":
+        return MemoryTables(memory_database)
+    # Emptied by `services` (async fixtures cannot be asked for from here: the loop runs).
+    return PostgresTables(request.getfixturevalue("database_url"))
+
+
+async def services_on_the_same_stores(
+    request: pytest.FixtureRequest, clock: ManualClock
+) -> Services:
+    """Another process's services (its own clients) on the stores `services` stands on.
+
+    Close it when done. Needs `services` (or `clean_redis` and `memory_database`) in the test.
+    """
+    if stores_for(request) == "memory":
+        client = FakeAsyncRedis(server=request.getfixturevalue("fake_redis_server"))
+        other = wire_services(
+            make_settings(),
+            await redis_live_stores(client),
+            memory_record_stores(request.getfixturevalue("memory_database")),
+            clock,
+        )
+        other.redis = client
+        return other
+    redis_url = request.getfixturevalue("redis_url")
+    database_url = request.getfixturevalue("database_url")  # emptied by `services` already
+    return await build_services(make_settings(), redis_url, database_url, clock=clock)
+
+
+@pytest.fixture
 async def services(
-    clean_redis: Redis, redis_url: str, clean_database: str, clock: ManualClock
+    request: pytest.FixtureRequest,
+    clean_redis: Redis,
+    memory_database: MemoryDatabase,
+    clock: ManualClock,
 ) -> AsyncIterator[Services]:
-    """The real services on real Redis and PostgreSQL, with a manual clock."""
-    built = await build_services(make_settings(), redis_url, clean_database, clock=clock)
+    """The real services with a manual clock, on the stores `ATTN_TEST_STORES` names.
+
+    memory: the Redis live stores on `clean_redis` (fakeredis) and the in-memory records;
+    `Services.redis` and `pool` are None. servers: `build_services` on real Redis and
+    PostgreSQL, as `attn run` builds them.
+    """
+    if stores_for(request) == "memory":
+        live = await redis_live_stores(clean_redis)
+        built = wire_services(make_settings(), live, memory_record_stores(memory_database), clock)
+    else:
+        redis_url = request.getfixturevalue("redis_url")
+        database_url = await empty_database(request.getfixturevalue("database_url"))
+        built = await build_services(make_settings(), redis_url, database_url, clock=clock)
     yield built
     await built.close()
 

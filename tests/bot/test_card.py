@@ -7,6 +7,7 @@ import itertools
 import re
 from datetime import timedelta
 
+import pytest
 from telegram.ext import CallbackContext
 
 from bot.cards import refresh_cards
@@ -191,14 +192,13 @@ async def test_group_flow_never_puts_a_code_into_the_group(
 
 
 async def test_two_processes_edit_one_card_once(
-    bot: BotHarness, clock: ManualClock, redis_url: str, clean_database: str
+    bot: BotHarness, clock: ManualClock, request: pytest.FixtureRequest
 ) -> None:
     """A second bot process (its own Application and connections, same Redis and PostgreSQL)
     refreshing the same cards at the same moment: each change is edited by one of them."""
-    from bot.bootstrap import build_services
-    from tests.conftest import make_settings
+    from tests.conftest import make_settings, services_on_the_same_stores
 
-    other_services = await build_services(make_settings(), redis_url, clean_database, clock=clock)
+    other_services = await services_on_the_same_stores(request, clock)
     try:
         async with BotHarness(make_settings(), other_services) as other:
             [card] = await bot.send(TEACHER_ID, "/start_session 30 Twice fixed")

@@ -7,9 +7,9 @@ import io
 import re
 from collections import Counter
 
-import asyncpg
 import pytest
 from openpyxl import load_workbook
+from redis.asyncio import Redis
 
 from bot.notifier import TelegramNotifier
 from bot.replies.files import report_labels
@@ -18,6 +18,7 @@ from services.models import AttendanceStatus
 from services.report_files import report_csv
 from tests.conftest import TEACHER_ID
 from tests.support.bot_harness import BotHarness, assert_valid_telegram_html
+from tests.support.stored_tables import StoredTables
 
 FIRST = ["Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "Frances", "Ken"]
 LAST = ["Lovelace", "Turing", "Hopper", "Dijkstra", "Liskov"]
@@ -60,7 +61,7 @@ async def sweep_and_summarise(bot: BotHarness) -> None:
 
 
 async def test_forty_students_five_sessions_report_adds_up(
-    bot: BotHarness, clock: ManualClock, clean_database: str
+    bot: BotHarness, clock: ManualClock, stored_tables: StoredTables
 ) -> None:
     _, link = await new_course(bot)
     await enrol_all(bot, link, STUDENTS)
@@ -158,14 +159,7 @@ async def test_forty_students_five_sessions_report_adds_up(
         assert [int(r[k]) for k in ("sessions", "present", "late", "excused", "absent")] == numbers
         assert float(r["attendance_percent"]) == pytest.approx(round(percent(expected[student]), 1))
 
-    conn = await asyncpg.connect(clean_database)
-    try:
-        audit = await conn.fetch(
-            "SELECT student_id, old_status, new_status, changed_by FROM attendance_audit "
-            "ORDER BY id"
-        )
-    finally:
-        await conn.close()
+    audit = sorted(await stored_tables.rows("attendance_audit"), key=lambda r: r["id"])
     assert [
         (r["student_id"], r["old_status"], r["new_status"], r["changed_by"]) for r in audit
     ] == [
@@ -203,7 +197,9 @@ async def test_enrolment_rules(bot: BotHarness, clock: ManualClock) -> None:
     assert "Checked in" in admitted
 
 
-async def test_mark_ambiguous_and_permissions(bot: BotHarness, clock: ManualClock) -> None:
+async def test_mark_ambiguous_and_permissions(
+    bot: BotHarness, clock: ManualClock, clean_redis: Redis
+) -> None:
     _, link = await new_course(bot)
     await enrol_all(bot, link, STUDENTS[:10])
     await open_session(bot)
@@ -212,7 +208,7 @@ async def test_mark_ambiguous_and_permissions(bot: BotHarness, clock: ManualCloc
     assert "Ada Lovelace" in ambiguous and "Ada Turing" in ambiguous
     session = await bot.services.sessions.open_session(TEACHER_ID)
     assert session is not None
-    assert await bot.services.redis.hlen(f"attn:s:{{{session.id}}}:marks") == 0
+    assert await clean_redis.hlen(f"attn:s:{{{session.id}}}:marks") == 0
     [unknown] = await bot.send(TEACHER_ID, "/mark Zed present")
     assert "No enrolled student matches" in unknown
     [usage] = await bot.send(TEACHER_ID, "/mark Ada sometimes")

@@ -8,7 +8,6 @@ import logging
 import re
 from datetime import timedelta
 
-import asyncpg
 import pytest
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -20,6 +19,7 @@ from services.delivery import DeliveryFailed
 from tests.conftest import TEACHER_ID
 from tests.support import telegram as telegram_updates
 from tests.support.bot_harness import BOT_ID, BotHarness
+from tests.support.stored_tables import Row, StoredTables
 from tests.support.telegram import ApiCall
 
 STUDENT = 52_001
@@ -32,38 +32,34 @@ def member_update(user_id: int, old: str, new: str, chat_type: str = "private") 
     )
 
 
-async def unreachable(database: str) -> set[int]:
-    conn = await asyncpg.connect(database)
-    try:
-        return {r[0] for r in await conn.fetch("SELECT user_id FROM unreachable_users")}
-    finally:
-        await conn.close()
+async def unreachable(tables: StoredTables) -> set[int]:
+    return {row["user_id"] for row in await tables.rows("unreachable_users")}
 
 
 async def test_blocking_and_unblocking_the_bot_is_recorded(
-    bot: BotHarness, clean_database: str
+    bot: BotHarness, stored_tables: StoredTables
 ) -> None:
     await bot.app.process_update(member_update(STUDENT, "member", "kicked"))
-    assert await unreachable(clean_database) == {STUDENT}
+    assert await unreachable(stored_tables) == {STUDENT}
     await bot.app.process_update(member_update(STUDENT, "kicked", "member"))
-    assert await unreachable(clean_database) == set()
+    assert await unreachable(stored_tables) == set()
 
 
 async def test_a_group_removing_the_bot_is_not_a_blocked_user(
-    bot: BotHarness, clean_database: str
+    bot: BotHarness, stored_tables: StoredTables
 ) -> None:
     await bot.app.process_update(member_update(STUDENT, "member", "kicked", "supergroup"))
-    assert await unreachable(clean_database) == set()
+    assert await unreachable(stored_tables) == set()
 
 
 async def test_a_user_who_writes_again_is_reachable_again(
-    bot: BotHarness, clean_database: str
+    bot: BotHarness, stored_tables: StoredTables
 ) -> None:
     await bot.app.process_update(member_update(STUDENT, "member", "kicked"))
     assert bot.services.delivery.awaits(STUDENT)
     [reply] = await bot.send(STUDENT, "/help")
     assert reply  # answered as usual
-    assert await unreachable(clean_database) == set()
+    assert await unreachable(stored_tables) == set()
     assert not bot.services.delivery.awaits(STUDENT)
 
 
@@ -110,16 +106,8 @@ def csvs_sent(calls: list[ApiCall]) -> list[ApiCall]:
     return [c for c in calls if c.method == "sendDocument" and c.status == 200]
 
 
-async def outbox_row(database: str, session_id: str) -> asyncpg.Record:
-    conn = await asyncpg.connect(database)
-    try:
-        row = await conn.fetchrow(
-            "SELECT sent_at, failed_at, parts_sent FROM summary_outbox WHERE session_id = $1",
-            session_id,
-        )
-    finally:
-        await conn.close()
-    assert row is not None
+async def outbox_row(tables: StoredTables, session_id: str) -> Row:
+    [row] = [r for r in await tables.rows("summary_outbox") if r["session_id"] == session_id]
     return row
 
 
@@ -138,7 +126,7 @@ async def ended_session(bot: BotHarness, clock: ManualClock, title: str = "Quiz"
 
 
 async def test_summary_text_is_not_sent_again_when_only_its_csv_failed(
-    bot: BotHarness, clock: ManualClock, clean_database: str
+    bot: BotHarness, clock: ManualClock, stored_tables: StoredTables
 ) -> None:
     """Telegram takes the summary text, then the CSV upload fails three times (502, which
     python-telegram-bot does not retry): each retry of the row sends only the CSV. The
@@ -159,7 +147,7 @@ async def test_summary_text_is_not_sent_again_when_only_its_csv_failed(
     assert [c.status for c in uploads] == [502, 502, 502, 200]
     finals = [c for c in calls if c.method in ("editMessageCaption", "editMessageText")]
     assert len(finals) == 1
-    row = await outbox_row(clean_database, session_id)
+    row = await outbox_row(stored_tables, session_id)
     assert row["sent_at"] is not None and row["failed_at"] is None
     assert sorted(row["parts_sent"]) == ["card", "csv", "text"]
 
@@ -222,7 +210,7 @@ async def test_summary_from_a_group_by_a_teacher_who_blocked_the_bot_gets_the_po
 
 
 async def test_teacher_asking_summary_after_a_missed_one_gets_it_once(
-    bot: BotHarness, clock: ManualClock, clean_database: str
+    bot: BotHarness, clock: ManualClock, stored_tables: StoredTables
 ) -> None:
     """The teacher had blocked the bot (their summary ended "unreachable"), unblocks and
     sends /summary: the summary and its CSV arrive once; the "I could not send you this
@@ -231,7 +219,7 @@ async def test_teacher_asking_summary_after_a_missed_one_gets_it_once(
     bot.request.api.block_bot(TEACHER_ID, inject_update=False)
     await bot.services.sweeper.deliver_summaries(TelegramNotifier(bot.app.bot, bot.services_tz))
     await bot.services.delivery.refresh()  # as deliver_summaries_task does after each run
-    assert (await outbox_row(clean_database, session_id))["failed_at"] is not None
+    assert (await outbox_row(stored_tables, session_id))["failed_at"] is not None
     bot.request.api.block_bot(TEACHER_ID, blocked=False, inject_update=False)
     since = len(bot.request.calls)
     await bot.send(TEACHER_ID, "/summary")
@@ -240,7 +228,7 @@ async def test_teacher_asking_summary_after_a_missed_one_gets_it_once(
     assert len(summaries_sent(calls)) == 1
     assert len(csvs_sent(calls)) == 1
     assert all(replies.missed_summaries(1) != c.text for c in calls)
-    assert (await outbox_row(clean_database, session_id))["sent_at"] is not None
+    assert (await outbox_row(stored_tables, session_id))["sent_at"] is not None
 
 
 async def test_summary_command_before_the_courier_counts_as_the_delivery(
@@ -260,7 +248,7 @@ async def test_summary_command_before_the_courier_counts_as_the_delivery(
 
 
 async def test_missed_summary_whose_text_arrived_is_completed_not_repeated(
-    bot: BotHarness, clock: ManualClock, clean_database: str
+    bot: BotHarness, clock: ManualClock, stored_tables: StoredTables
 ) -> None:
     """The text went through, then the teacher blocked the bot before the CSV: when they
     next write, only what is left (the CSV) follows the "could not send earlier" line."""
@@ -273,14 +261,14 @@ async def test_missed_summary_whose_text_arrived_is_completed_not_repeated(
     )
     await bot.services.sweeper.deliver_summaries(TelegramNotifier(bot.app.bot, bot.services_tz))
     await bot.services.delivery.refresh()
-    row = await outbox_row(clean_database, session_id)
+    row = await outbox_row(stored_tables, session_id)
     assert row["failed_at"] is not None and sorted(row["parts_sent"]) == ["card", "text"]
     since = len(bot.request.calls)
     await bot.send(TEACHER_ID, "/help")
     calls = bot.request.calls[since:]
     assert replies.missed_summaries(1) in [c.text for c in calls if c.status == 200]
     assert summaries_sent(calls) == [] and len(csvs_sent(calls)) == 1
-    assert (await outbox_row(clean_database, session_id))["sent_at"] is not None
+    assert (await outbox_row(stored_tables, session_id))["sent_at"] is not None
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-import asyncpg
 from redis.asyncio import Redis
 
 from bot import replies
@@ -17,6 +16,7 @@ from services.clock import ManualClock
 from storage.redis import keys
 from tests.conftest import TEACHER_ID
 from tests.support.bot_harness import BotHarness
+from tests.support.stored_tables import StoredTables, everything
 
 STUDENT = 42_001
 CLASSMATE = 42_002
@@ -47,38 +47,16 @@ async def redis_everything(redis: Redis) -> str:
     return "\n".join(parts)
 
 
-async def postgres_text(conn: asyncpg.Connection) -> str:
-    """Every text-like column of every table (from the catalog, so new tables count too)."""
-    columns = await conn.fetch(
-        """
-        SELECT table_name, column_name FROM information_schema.columns
-        WHERE table_schema = 'public'
-          AND data_type IN ('text', 'character varying', 'character', 'json', 'jsonb', 'bytea')
-        """
-    )
-    parts = []
-    for column in columns:
-        table, name = column["table_name"], column["column_name"]
-        rows = await conn.fetch(f'SELECT "{name}"::text AS v FROM "{table}"')  # noqa: S608 - catalog
-        parts.extend(f"{table}.{name}={row['v']}" for row in rows)
-    return "\n".join(parts)
-
-
-async def queued_to_pseudonyms(conn: asyncpg.Connection) -> list[str]:
+async def queued_to_pseudonyms(tables: StoredTables) -> list[str]:
     """Rows of every outbox table addressed to a negative user id (a pseudonym)."""
-    columns = await conn.fetch(
-        """
-        SELECT table_name, column_name FROM information_schema.columns
-        WHERE table_schema = 'public' AND table_name LIKE '%outbox%'
-          AND column_name IN ('student_id', 'user_id', 'recipient_id', 'teacher_id')
-        """
-    )
     found = []
-    for column in columns:
-        table, name = column["table_name"], column["column_name"]
-        count = await conn.fetchval(f'SELECT count(*) FROM "{table}" WHERE "{name}" < 0')  # noqa: S608
-        if count:
-            found.append(f"{table}.{name}: {count}")
+    for table in await tables.names():
+        if "outbox" not in table:
+            continue
+        for row in await tables.rows(table):
+            for name in ("student_id", "user_id", "recipient_id", "teacher_id"):
+                if isinstance(row.get(name), int) and row[name] < 0:
+                    found.append(f"{table}.{name}: {row}")
     return found
 
 
@@ -101,7 +79,7 @@ async def end_and_sweep(bot: BotHarness, clock: ManualClock) -> None:
 
 
 async def test_forgetme_three_times_with_rejoins(
-    bot: BotHarness, clock: ManualClock, clean_redis: Redis, clean_database: str
+    bot: BotHarness, clock: ManualClock, clean_redis: Redis, stored_tables: StoredTables
 ) -> None:
     [created] = await bot.send(TEACHER_ID, "/new_course Ethics")
     join = re.search(r"/join ([A-Z0-9]{8})", created)
@@ -127,13 +105,8 @@ async def test_forgetme_three_times_with_rejoins(
         [marked] = await bot.send(TEACHER_ID, "/mark Zbigniew late")
         assert "late" in marked
         await bot.services.users.expect_reply(STUDENT, "register")
-        conn = await asyncpg.connect(clean_database)
-        try:
-            queued = await conn.fetchval(
-                "SELECT count(*) FROM nudge_outbox WHERE student_id = $1", STUDENT
-            )
-        finally:
-            await conn.close()
+        nudges = await stored_tables.rows("nudge_outbox")
+        queued = sum(1 for row in nudges if row["student_id"] == STUDENT)
         assert queued >= 1  # a nudge is waiting for them when they ask
         before = await bot.services.reports.course_report(TEACHER_ID, course)
         clock.advance(minutes=1)
@@ -171,18 +144,12 @@ async def test_forgetme_three_times_with_rejoins(
     await bot.services.users.settle()
     assert STUDENT not in await bot.services.records.courses.roster(course.id)
     stored_in_redis = await redis_everything(clean_redis)
-    conn = await asyncpg.connect(clean_database)
-    try:
-        stored_in_postgres = await postgres_text(conn)
-        assert await queued_to_pseudonyms(conn) == []
-        pseudonyms = await conn.fetchval(
-            "SELECT count(DISTINCT student_id) FROM attendance WHERE student_id < 0"
-        )
-        nudged_classmates = await conn.fetchval(
-            "SELECT count(*) FROM nudge_outbox WHERE student_id = $1", STUDENT
-        )
-    finally:
-        await conn.close()
+    stored_in_postgres = await everything(stored_tables)
+    assert await queued_to_pseudonyms(stored_tables) == []
+    attendance = await stored_tables.rows("attendance")
+    pseudonyms = len({row["student_id"] for row in attendance if row["student_id"] < 0})
+    nudges = await stored_tables.rows("nudge_outbox")
+    nudged_classmates = sum(1 for row in nudges if row["student_id"] == STUDENT)
     for secret in SECRETS:
         assert secret not in stored_in_postgres, secret
         assert secret not in stored_in_redis, secret
@@ -194,7 +161,7 @@ async def test_forgetme_three_times_with_rejoins(
 
 
 async def test_repeated_forgetme_without_records_leaves_no_rows_behind(
-    bot: BotHarness, clock: ManualClock, clean_database: str
+    bot: BotHarness, clock: ManualClock, stored_tables: StoredTables
 ) -> None:
     """Pressing "Yes, delete" again and again costs nothing lasting: each request's unused
     pseudonym row goes with the daily retention job."""
@@ -204,12 +171,8 @@ async def test_repeated_forgetme_without_records_leaves_no_rows_behind(
         clock.advance(minutes=1)
     clock.advance(days=3)  # past the pseudonym mapping's lifetime
     await bot.services.privacy.apply_retention()
-    conn = await asyncpg.connect(clean_database)
-    try:
-        left = await conn.fetchval("SELECT count(*) FROM users WHERE id < 0")
-        mappings = await conn.fetchval("SELECT count(*) FROM forgotten_users")
-    finally:
-        await conn.close()
+    left = sum(1 for row in await stored_tables.rows("users") if row["id"] < 0)
+    mappings = len(await stored_tables.rows("forgotten_users"))
     assert (left, mappings) == (0, 0)
 
 

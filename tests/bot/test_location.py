@@ -11,6 +11,7 @@ from services.clock import ManualClock
 from tests.bot.test_roles_privacy import everything_stored
 from tests.conftest import TEACHER_ID
 from tests.support.bot_harness import BotHarness
+from tests.support.stored_tables import StoredTables
 
 HALL = (52.520008, 13.404954)
 NEARBY = (52.520700, 13.404954)  # about 77 m north
@@ -27,7 +28,7 @@ async def start_geo_session(bot: BotHarness) -> str:
 
 
 async def test_location_outcomes(
-    bot: BotHarness, clock: ManualClock, clean_redis: Redis, clean_database: str
+    bot: BotHarness, clock: ManualClock, clean_redis: Redis, stored_tables: StoredTables
 ) -> None:
     code = await start_geo_session(bot)
     [early] = await bot.send(1, f"/checkin {code}")
@@ -68,7 +69,7 @@ async def test_location_outcomes(
     await bot.send(TEACHER_ID, "/end_session")
     clock.advance(minutes=1)
     await bot.services.sweeper.sweep_attendances()
-    stored = await everything_stored(clean_redis, clean_database)
+    stored = await everything_stored(clean_redis, stored_tables)
     for point in (HALL, NEARBY, FAR):
         for value in point:
             assert f"{value:.3f}" not in stored, value  # no coordinates, anywhere

@@ -51,9 +51,7 @@ def assert_range_reply(reply: str, low: int, high: int) -> None:
 
 @PROPERTY_SETTINGS
 @given(number=st.one_of(bounds(1, 240), unicode_digits))
-async def test_session_length_bounds(
-    bot: BotHarness, clean_redis: Redis, clean_database: str, number: str
-) -> None:
+async def test_session_length_bounds(bot: BotHarness, clean_redis: Redis, number: str) -> None:
     [reply] = await bot.send(TEACHER_ID, f"/start_session {number} Limits")
     opened = await bot.services.sessions.open_session(TEACHER_ID)
     if number.isascii() and number.isdigit() and 1 <= int(number) <= 240:
@@ -68,9 +66,7 @@ async def test_session_length_bounds(
 
 @PROPERTY_SETTINGS
 @given(number=st.one_of(bounds(1, 240), unicode_digits))
-async def test_extend_bounds(
-    bot: BotHarness, clean_redis: Redis, clean_database: str, number: str
-) -> None:
+async def test_extend_bounds(bot: BotHarness, clean_redis: Redis, number: str) -> None:
     await bot.send(TEACHER_ID, "/start_session 10 Limits")
     before = await bot.services.sessions.open_session(TEACHER_ID)
     assert before is not None
@@ -87,9 +83,7 @@ async def test_extend_bounds(
 
 @PROPERTY_SETTINGS
 @given(number=st.one_of(bounds(10, 3600), unicode_digits, st.sampled_from(["1", "2", "5"])))
-async def test_rotation_bounds(
-    bot: BotHarness, clean_redis: Redis, clean_database: str, number: str
-) -> None:
+async def test_rotation_bounds(bot: BotHarness, clean_redis: Redis, number: str) -> None:
     # The test settings refresh cards every 5 s with a 5 s grace: a code must live >= 10 s.
     assert bot.services.sessions.min_rotation_seconds == 10
     [reply] = await bot.send(TEACHER_ID, f"/start_session 10 Limits rotate={number}")
@@ -111,7 +105,6 @@ async def test_rotation_bounds(
 async def test_course_setting_bounds(
     bot: BotHarness,
     clean_redis: Redis,
-    clean_database: str,
     setting: tuple[str, int, int],
     number: str,
 ) -> None:

@@ -7,7 +7,6 @@ every reply is valid Telegram HTML, and when the bot rejects the input nothing i
 
 from __future__ import annotations
 
-import asyncpg
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
@@ -16,6 +15,7 @@ from bot import replies
 from bot.handlers import REGISTRY
 from tests.conftest import ADMIN_ID, TEACHER_ID
 from tests.support.bot_harness import BotHarness, assert_valid_telegram_html
+from tests.support.stored_tables import StoredTables
 
 STUDENT = 51_515
 COMMANDS = sorted({c.name for c in REGISTRY} | {"start", "frobnicate", "checkin@attn_test_bot"})
@@ -110,28 +110,19 @@ button = st.one_of(
 
 
 async def snapshot(
-    redis: Redis, database_url: str
+    redis: Redis, tables: StoredTables
 ) -> tuple[set[bytes], dict[str, int], set[tuple[object, ...]]]:
     keys = {
         k async for k in redis.scan_iter(count=1000) if not k.startswith((b"attn:u:", b"attn:seen"))
     }
-    conn = await asyncpg.connect(database_url)
-    try:
-        counts = {
-            t: int(await conn.fetchval(f"SELECT count(*) FROM {t}"))  # noqa: S608 - constants
-            for t in TABLES
-        }
-        # A user's first message adds a row with their Telegram names (bookkeeping, like the
-        # profile cache); what rejected input must never change is a registration.
-        registered = {
-            tuple(row)
-            for row in await conn.fetch(
-                "SELECT id, full_name, student_number FROM users "
-                "WHERE full_name IS NOT NULL OR student_number IS NOT NULL"
-            )
-        }
-    finally:
-        await conn.close()
+    counts = {t: len(await tables.rows(t)) for t in TABLES}
+    # A user's first message adds a row with their Telegram names (bookkeeping, like the
+    # profile cache); what rejected input must never change is a registration.
+    registered = {
+        (row["id"], row["full_name"], row["student_number"])
+        for row in await tables.rows("users")
+        if row["full_name"] is not None or row["student_number"] is not None
+    }
     return keys, counts, registered
 
 
@@ -149,13 +140,13 @@ async def snapshot(
 async def test_any_input_is_answered_safely(
     bot: BotHarness,
     clean_redis: Redis,
-    clean_database: str,
+    stored_tables: StoredTables,
     sender: int,
     text: str,
     data: str,
     press: bool,
 ) -> None:
-    before_state = await snapshot(clean_redis, clean_database)
+    before_state = await snapshot(clean_redis, stored_tables)
     before = len(bot.request.calls)
     if press:
         await bot.press(sender, data)
@@ -174,7 +165,7 @@ async def test_any_input_is_answered_safely(
     event("rejected" if rejected else "accepted or asked for more")
     await bot.services.users.settle()
     if rejected:
-        assert await snapshot(clean_redis, clean_database) == before_state, (text, data, sent)
+        assert await snapshot(clean_redis, stored_tables) == before_state, (text, data, sent)
     # Leave no open session or pending question behind for the next example.
     if await bot.services.sessions.open_session(TEACHER_ID):
         await bot.services.sessions.end_session(TEACHER_ID)

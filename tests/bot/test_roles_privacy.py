@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-import asyncpg
 from redis.asyncio import Redis
 
 from bot.handlers import REGISTRY
 from services.clock import ManualClock
 from tests.conftest import ADMIN_ID, TEACHER_ID
 from tests.support.bot_harness import BotHarness
+from tests.support.stored_tables import StoredTables, everything
 from tests.support.telegram import ApiCall
 
 NEWBIE = 31_337
@@ -46,7 +46,7 @@ async def test_menus_per_role_at_start(bot: BotHarness) -> None:
 
 
 async def test_admin_invites_a_teacher_once_then_removes_them(
-    bot: BotHarness, clock: ManualClock, clean_database: str
+    bot: BotHarness, clock: ManualClock, stored_tables: StoredTables
 ) -> None:
     [refused] = await bot.send(TEACHER_ID, "/add_teacher")
     assert "Only admins" in refused
@@ -65,11 +65,7 @@ async def test_admin_invites_a_teacher_once_then_removes_them(
     assert "<code>" in card
     await bot.send(NEWBIE, "/end_session")
 
-    conn = await asyncpg.connect(clean_database)
-    try:
-        stored = await conn.fetchval("SELECT token_hash FROM teacher_invites")
-    finally:
-        await conn.close()
+    [stored] = [row["token_hash"] for row in await stored_tables.rows("teacher_invites")]
     assert token[1].removeprefix("teach_") not in stored  # only a hash is kept
 
     [listing] = await bot.send(ADMIN_ID, "/teachers")
@@ -96,7 +92,7 @@ async def test_teacher_invite_expires_after_24_hours(bot: BotHarness, clock: Man
     assert not await bot.services.roles.is_teacher(NEWBIE)
 
 
-async def everything_stored(redis: Redis, database_url: str) -> str:
+async def everything_stored(redis: Redis, tables: StoredTables) -> str:
     """Every value in Redis and every text cell of every table, as one searchable string."""
     parts: list[str] = []
     async for key in redis.scan_iter(count=1000):
@@ -109,22 +105,12 @@ async def everything_stored(redis: Redis, database_url: str) -> str:
             parts.append(repr(await redis.smembers(key)))
         elif kind == "zset":
             parts.append(repr(await redis.zrange(key, 0, -1)))
-    conn = await asyncpg.connect(database_url)
-    try:
-        tables = await conn.fetch(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
-        )
-        for table in tables:
-            name = table["table_name"]
-            rows = await conn.fetch(f'SELECT * FROM "{name}"')  # noqa: S608 - catalog names
-            parts.extend(repr(dict(row)) for row in rows)
-    finally:
-        await conn.close()
+    parts.append(await everything(tables))
     return "\n".join(parts)
 
 
 async def test_forgetme_removes_name_and_number_everywhere(
-    bot: BotHarness, clock: ManualClock, clean_redis: Redis, clean_database: str
+    bot: BotHarness, clock: ManualClock, clean_redis: Redis, stored_tables: StoredTables
 ) -> None:
     student = 41_001
     [created] = await bot.send(TEACHER_ID, "/new_course Ethics")
@@ -151,10 +137,10 @@ async def test_forgetme_removes_name_and_number_everywhere(
     [confirm] = await bot.send(student, "/forgetme")
     assert "Go ahead?" in confirm
     await bot.press(student, "fg:no")
-    assert "Zbigniew" in await everything_stored(clean_redis, clean_database)
+    assert "Zbigniew" in await everything_stored(clean_redis, stored_tables)
     await bot.press(student, "fg:yes")
 
-    stored = await everything_stored(clean_redis, clean_database)
+    stored = await everything_stored(clean_redis, stored_tables)
     for secret in ("Zbigniew", "Quetzalcoatl", "7788123"):
         assert secret not in stored
     after = await bot.services.reports.course_report(TEACHER_ID, course)

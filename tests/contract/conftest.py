@@ -10,7 +10,11 @@ from services.ports import RecordStores
 from tests.contract.backends import BACKENDS, record_backend
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(
+    params=[
+        pytest.param(b, marks=[pytest.mark.servers] if b == "postgres" else []) for b in BACKENDS
+    ]
+)
 async def records(request: pytest.FixtureRequest) -> AsyncIterator[RecordStores]:
     url = request.getfixturevalue("database_url") if request.param == "postgres" else None
     async with record_backend(request.param, url) as stores:

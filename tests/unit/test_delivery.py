@@ -14,7 +14,8 @@ from services.models import SummaryPart
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
 from tests.conftest import TEACHER_ID
-from tests.unit.fakes import InMemoryRecordStore, RecordingNotifier
+from tests.fakes.memory import MemoryDatabase
+from tests.unit.fakes import RecordingNotifier
 
 OTHER_TEACHER = TEACHER_ID + 1
 
@@ -38,7 +39,7 @@ def test_back_off_doubles_is_capped_and_honours_retry_after() -> None:
 async def test_a_failing_row_does_not_hold_up_the_rows_behind_it(
     sessions: SessionService,
     sweeper: AttendanceSweeper,
-    records: InMemoryRecordStore,
+    database: MemoryDatabase,
     notifier: RecordingNotifier,
     clock: ManualClock,
 ) -> None:
@@ -57,13 +58,13 @@ async def test_a_failing_row_does_not_hold_up_the_rows_behind_it(
 async def test_transient_failures_back_off_then_end_after_the_last_attempt(
     sessions: SessionService,
     sweeper: AttendanceSweeper,
-    records: InMemoryRecordStore,
+    database: MemoryDatabase,
     notifier: RecordingNotifier,
     clock: ManualClock,
 ) -> None:
     notifier.errors[TEACHER_ID] = DeliveryFailed("NetworkError: connection reset")
     await end_sessions(sessions, sweeper, TEACHER_ID)
-    [session_id] = records.outbox
+    [session_id] = database.summary_outbox
     policy = RetryPolicy()
     for attempt in range(1, policy.max_attempts):
         report = await sweeper.deliver_outbox(notifier)
@@ -74,8 +75,8 @@ async def test_transient_failures_back_off_then_end_after_the_last_attempt(
         clock.advance(seconds=1)
     report = await sweeper.deliver_outbox(notifier)
     assert report.undeliverable[(SUMMARY, EXHAUSTED)] == 1
-    assert records.failures[session_id] == EXHAUSTED
-    assert records.attempts[session_id] == policy.max_attempts
+    assert database.summary_outbox[session_id].failure == EXHAUSTED
+    assert database.summary_outbox[session_id].attempts == policy.max_attempts
     clock.advance(hours=10)
     assert await sweeper.deliver_outbox(notifier) == type(report)()  # final: nothing more
     assert len(notifier.attempts) == policy.max_attempts
@@ -84,7 +85,7 @@ async def test_transient_failures_back_off_then_end_after_the_last_attempt(
 async def test_a_blocked_teacher_ends_at_once_and_their_next_summary_is_not_tried(
     sessions: SessionService,
     sweeper: AttendanceSweeper,
-    records: InMemoryRecordStore,
+    database: MemoryDatabase,
     notifier: RecordingNotifier,
     clock: ManualClock,
 ) -> None:
@@ -94,19 +95,19 @@ async def test_a_blocked_teacher_ends_at_once_and_their_next_summary_is_not_trie
     await end_sessions(sessions, sweeper, TEACHER_ID)
     report = await sweeper.deliver_outbox(notifier)
     assert report.undeliverable[(SUMMARY, UNREACHABLE)] == 1 and not report.retries
-    assert report.unreachable == {TEACHER_ID} and TEACHER_ID in records.unreachable
+    assert report.unreachable == {TEACHER_ID} and TEACHER_ID in database.unreachable_users
 
     await end_sessions(sessions, sweeper, TEACHER_ID)
     report = await sweeper.deliver_outbox(notifier)
     assert report.undeliverable[(SUMMARY, UNREACHABLE)] == 1
     assert len(notifier.attempts) == 1  # the second one ended without a request
-    assert set(records.failures.values()) == {UNREACHABLE}
+    assert [row.failure for row in database.summary_outbox.values()] == [UNREACHABLE] * 2
 
 
 async def test_a_retry_sends_only_the_parts_telegram_did_not_take(
     sessions: SessionService,
     sweeper: AttendanceSweeper,
-    records: InMemoryRecordStore,
+    database: MemoryDatabase,
     notifier: RecordingNotifier,
     clock: ManualClock,
 ) -> None:
@@ -115,7 +116,7 @@ async def test_a_retry_sends_only_the_parts_telegram_did_not_take(
     failure = DeliveryFailed("NetworkError: Bad Gateway")
     notifier.part_errors[SummaryPart.CSV] = [failure, failure, failure]
     await end_sessions(sessions, sweeper, TEACHER_ID)
-    [session_id] = records.outbox
+    [session_id] = database.summary_outbox
     for _ in range(4):
         await sweeper.deliver_outbox(notifier)
         clock.advance(minutes=5)
@@ -125,5 +126,5 @@ async def test_a_retry_sends_only_the_parts_telegram_did_not_take(
         (session_id, SummaryPart.CSV),
     ]
     assert len(notifier.attempts) == 4 and len(notifier.sent) == 1
-    assert records.outbox[session_id]["sent_at"] is not None
-    assert records.parts_sent[session_id] == set(SummaryPart)
+    assert database.summary_outbox[session_id].sent_at is not None
+    assert sorted(database.summary_outbox[session_id].parts_sent) == sorted(SummaryPart)

@@ -39,3 +39,13 @@ def test_every_fixed_reply_is_valid_telegram_html() -> None:
     for is_teacher, is_admin in ((False, False), (True, False), (True, True)):
         assert_valid_telegram_html(REGISTRY.help_text(is_teacher=is_teacher, is_admin=is_admin))
         assert_valid_telegram_html(welcome(REGISTRY, "<Ada>", is_teacher=is_teacher))
+
+
+def test_teacher_welcome_tells_how_students_send_the_code() -> None:
+    """The teacher's welcome says what students send (`/checkin CODE`, as before the command
+    registry), not the command's usage line, whose `[code]` reads as if the code were optional;
+    the teacher's own commands keep their usage lines."""
+    text = welcome(REGISTRY, "Ada", is_teacher=True)
+    assert "Students send /checkin CODE to me." in text
+    assert "/checkin [code]" not in text
+    assert REGISTRY["start_session"].usage() in text

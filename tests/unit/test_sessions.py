@@ -132,12 +132,12 @@ async def test_codes_are_unique_among_open_sessions(live: LiveStores, clock: Man
     from services.roles import RoleService
 
     drawn = iter(["AAAAAA", "AAAAAA", "AAAAAA", "BBBBBB"])
-    from tests.unit.fakes import InMemoryRecordStore
+    from tests.fakes.memory import memory_record_stores
 
     service = SessionService(
         sessions=live.sessions,
         chat_state=live.chat_state,
-        courses=InMemoryRecordStore(),  # type: ignore[arg-type]
+        courses=memory_record_stores().courses,
         roles=RoleService([1, 2], []),
         clock=clock,
         default_minutes=10,

@@ -7,21 +7,22 @@ import fakeredis
 from services.checkins import CheckInService
 from services.clock import ManualClock
 from services.models import UserProfile
-from services.ports import LiveStores
+from services.ports import LiveStores, RecordStores
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
 from services.users import UserService
 from storage.redis import keys
 from tests.conftest import TEACHER_ID
-from tests.unit.fakes import InMemoryRecordStore, RecordingNotifier
+from tests.fakes.memory import MemoryDatabase
+from tests.unit.fakes import RecordingNotifier
 
 
 async def test_open_session_is_not_swept(
-    sessions: SessionService, sweeper: AttendanceSweeper, records: InMemoryRecordStore
+    sessions: SessionService, sweeper: AttendanceSweeper, database: MemoryDatabase
 ) -> None:
     await sessions.start_session(TEACHER_ID, TEACHER_ID)
     report = await sweeper.sweep_attendances()
-    assert report.sessions_persisted == 0 and not records.sessions
+    assert report.sessions_persisted == 0 and not database.sessions
 
 
 async def test_ended_session_is_persisted_removed_and_summarised(
@@ -29,7 +30,7 @@ async def test_ended_session_is_persisted_removed_and_summarised(
     checkins: CheckInService,
     users: UserService,
     sweeper: AttendanceSweeper,
-    records: InMemoryRecordStore,
+    database: MemoryDatabase,
     notifier: RecordingNotifier,
     live: LiveStores,
     fake_redis: fakeredis.FakeAsyncRedis,
@@ -42,7 +43,7 @@ async def test_ended_session_is_persisted_removed_and_summarised(
     await sessions.end_session(TEACHER_ID)
     report = await sweeper.sweep_attendances()
     assert report.sessions_persisted == 1 and report.rows_written == 3
-    assert {sid for sid, _ in records.attendance} == {session.id}
+    assert {sid for sid, _ in database.attendance} == {session.id}
     assert not await fake_redis.exists(*keys.session_keys(session.id), keys.code(session.code))
     assert await fake_redis.zcard(keys.due_index()) == 0
 
@@ -56,7 +57,7 @@ async def test_postgres_down_keeps_everything_in_redis(
     sessions: SessionService,
     checkins: CheckInService,
     sweeper: AttendanceSweeper,
-    records: InMemoryRecordStore,
+    database: MemoryDatabase,
     live: LiveStores,
     fake_redis: fakeredis.FakeAsyncRedis,
     clock: ManualClock,
@@ -64,13 +65,13 @@ async def test_postgres_down_keeps_everything_in_redis(
     session = await sessions.start_session(TEACHER_ID, TEACHER_ID, 10)
     await checkins.check_in(7, session.code)
     clock.advance(minutes=11)
-    records.available = False
+    database.available = False
     report = await sweeper.sweep_attendances()
     assert report.failures == 1 and report.sessions_persisted == 0
     assert await fake_redis.hlen(keys.session_checkins(session.id)) == 1
-    records.available = True
+    database.available = True
     report = await sweeper.sweep_attendances()  # the claim was released: no lease wait
-    assert report.sessions_persisted == 1 and len(records.attendance) == 1
+    assert report.sessions_persisted == 1 and len(database.attendance) == 1
 
 
 async def test_failed_summary_is_retried(
@@ -95,7 +96,7 @@ async def test_a_slow_summary_keeps_its_lease_so_no_other_process_sends_it(
     sessions: SessionService,
     sweeper: AttendanceSweeper,
     live: LiveStores,
-    records: InMemoryRecordStore,
+    records: RecordStores,
     clock: ManualClock,
 ) -> None:
     """A summary stuck behind Telegram's rate limit longer than the lease is not taken over."""

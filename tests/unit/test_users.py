@@ -11,14 +11,14 @@ from services.models import UserProfile
 from services.ports import LiveStores
 from services.users import UserService
 from storage.redis import keys
-from tests.unit.fakes import InMemoryRecordStore
+from tests.fakes.memory import MemoryDatabase
 
 
 async def test_idle_profile_moves_to_records_and_comes_back(
     users: UserService,
     live: LiveStores,
     fake_redis: fakeredis.FakeAsyncRedis,
-    records: InMemoryRecordStore,
+    database: MemoryDatabase,
     clock: ManualClock,
 ) -> None:
     await users.seen(UserProfile(42, "Ada", "Lovelace", "ada"))
@@ -29,7 +29,7 @@ async def test_idle_profile_moves_to_records_and_comes_back(
     assert await users.sweep_idle_users() == 1
     assert not await fake_redis.exists(keys.profile(42))
     assert await fake_redis.zcard(keys.seen_index()) == 0
-    assert records.users[42].full_name == "Ada King"
+    assert database.users[42].full_name == "Ada King"
     await users.seen(UserProfile(42, "Ada", "Lovelace", "ada"))
     await users.settle()  # the registered name comes back in the background
     restored = await live.profiles.cached_profile(42)
@@ -53,11 +53,11 @@ async def test_recently_active_profile_is_kept(
     [("A", None), ("x" * 101, None), ("<b>Bob</b>", None), ("Bob", "no spaces allowed!")],
 )
 async def test_bad_registration_changes_nothing(
-    users: UserService, records: InMemoryRecordStore, name: str, number: str | None
+    users: UserService, database: MemoryDatabase, name: str, number: str | None
 ) -> None:
     with pytest.raises(InvalidArgument):
         await users.register(UserProfile(3, "C"), name, number)
-    assert 3 not in records.users
+    assert 3 not in database.users
 
 
 async def test_pending_reply_is_taken_once_and_expires(

@@ -58,7 +58,7 @@ MESSAGES: dict[str, Message] = {
     "welcome.hello": "Hi {first_name}! I take attendance for classes.",
     "welcome.teacher": (
         "• {start_session} opens a session and gives you a code to show.\n"
-        "• Students send {checkin} to me.\n"
+        "• Students send /checkin CODE to me.\n"
         "• {end_session} closes it; you get a summary of who checked in.\n\n"
         "/help lists everything you can do."
     ),
