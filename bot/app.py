@@ -21,6 +21,7 @@ from bot.jobs import schedule_jobs
 from bot.menus import set_all_commands
 from bot.ratelimit import UpdateLimiter
 from bot.settings import Settings
+from bot.text import load_locales, set_default_language
 from services.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,9 @@ def build_application(
         schedule: False to leave the sweeps to the caller (tests drive them by hand).
     """
 
+    # Translations are read here, so a broken file stops the start, not a reply.
+    load_locales()
+    set_default_language(settings.default_language)
     flood = FloodLimiter()
     # What the builder makes by default, typed for AttnContext so jobs get one.
     job_queue: JobQueue[AttnContext] = JobQueue()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import Update, User
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
@@ -20,6 +20,7 @@ from bot.menus import MenuChecks, give_menu_if_due
 from bot.metrics import metrics_of
 from bot.ratelimit import UpdateLimiter
 from bot.replying import profile_of, send_later
+from bot.text import pick_language, use_language
 from services.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -29,10 +30,18 @@ MENU_CHECKS_KEY = "menu_checks"
 
 
 async def admit_update(update: Update, context: AttnContext) -> None:
-    """The one handler that runs first for every update: rate limits, then bookkeeping."""
+    """The one handler that runs first for every update: its language, rate limits, then
+    bookkeeping."""
+    speak_to(update.effective_user)
     await throttle(update, context)
     await claim_update(update, context)
     give_menu_on_first_message(update, context)
+
+
+def speak_to(user: User | None) -> None:
+    """Answer this update in its sender's language: for the whole update and what it starts
+    (each update runs in its own task, so the context variable is its own)."""
+    use_language(pick_language(None, user.language_code if user else None))
 
 
 async def throttle(update: Update, context: AttnContext) -> None:

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     sweep_seconds: float = Field(default=15.0, gt=0, le=3600)
     user_idle_minutes: int = Field(default=30, ge=1)
     timezone: str = "UTC"
+    # For users whose Telegram language we have no catalog for (and who chose none).
+    default_language: str = "en"
     sweep_lease_seconds: float = Field(default=60.0, gt=0)
     redis_max_connections: int = Field(default=300, ge=8)
     database_pool_size: int = Field(default=10, ge=1, le=200)
@@ -97,6 +99,16 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("must be an IANA time zone such as Europe/Berlin") from exc
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _available_language(cls, value: str) -> str:
+        from bot.text import available_languages
+
+        value = value.strip().lower()
+        if value not in available_languages():
+            raise ValueError(f"must be one of {', '.join(available_languages())}")
         return value
 
     @field_validator("code_grace_seconds")

@@ -7,42 +7,24 @@ callers write `replies.summary_text(...)`.
 
 from __future__ import annotations
 
+from bot.replies import admin, cards, checkins, courses, general, privacy, reports, sessions
 from bot.replies.admin import (
-    BAD_TEACHER_INVITE,
-    REMOVE_TEACHER_USAGE,
-    TEACHER_WELCOME,
     teacher_invite,
     teacher_removed,
     teachers_list,
 )
 from bot.replies.cards import (
-    CARD_LOCATION_BUTTON,
-    CARD_LOCATION_MISSING,
-    CODE_CARD_FOR_GROUP,
     card_ended,
     card_heading,
     card_location_line,
     checked_in_count,
 )
 from bot.replies.checkins import (
-    ASK_TEACHER_LOCATION,
-    ASK_TEACHER_LOCATION_AGAIN,
-    CLASSROOM_LOCATION_MISSING,
-    CODE_LEAKED_TIP,
-    LOCATION_PROMPT_SENT,
-    LOCATION_SET,
-    NOT_A_GEO_SESSION,
-    SHARE_LOCATION_BUTTON,
-    WAITING_FOR_LOCATION,
     check_in_result,
     location_not_ready_kept,
     open_bot_first,
 )
 from bot.replies.courses import (
-    COURSE_SETTINGS_USAGE,
-    JOIN_USAGE,
-    MARK_USAGE,
-    NO_ROSTER,
     ambiguous_student,
     corrected,
     course_created,
@@ -53,50 +35,21 @@ from bot.replies.courses import (
 )
 from bot.replies.format import fmt_datetime, fmt_time, invite_link, plural
 from bot.replies.general import (
-    ASK_FOR_CODE,
-    ASK_FOR_NAME,
-    BAD_BUTTON,
-    BAD_CODE_FORMAT,
-    NOT_A_TEACHER,
-    NOT_AN_ADMIN,
-    PLAIN_TEXT_HINT,
-    PRIVATE_CHAT_OPENED,
-    PRIVATE_REPLY_FAILED,
-    REGISTER_USAGE,
-    SESSION_BUSY,
-    SLOW_DOWN,
-    UNAVAILABLE,
-    UNEXPECTED_ERROR,
-    UNEXPECTED_LOCATION,
-    UNKNOWN_COMMAND,
     invalid_argument,
     not_delivered,
     number_out_of_range,
     registered,
 )
 from bot.replies.privacy import (
-    FORGET_CANCELLED,
-    FORGET_CONFIRM,
-    FORGET_NO_BUTTON,
-    FORGET_YES_BUTTON,
-    FORGOTTEN,
     forget_confirm,
     forget_refused_open_session,
     forgotten,
     personal_data,
     privacy_text,
 )
-from bot.replies.reports import REPORT_WHICH_COURSE, history_text, nudge_text, report_text
+from bot.replies.reports import history_text, nudge_text, report_text
 from bot.replies.sessions import (
-    CHOICE_USED,
-    CHOOSE_COURSE,
-    GROUP_CARD_FAILED,
-    GROUP_REFUSES_CARD,
-    NO_OPEN_SESSION,
-    NO_SUMMARY,
-    SESSION_ENDED_ALERT,
     SUMMARY_NAME_LIMIT,
-    THE_SUMMARY,
     choose_course,
     extended,
     missed_summaries,
@@ -106,58 +59,10 @@ from bot.replies.sessions import (
     session_ended,
     summary_text,
 )
+from bot.text import Text, constants
 
 __all__ = [
-    "ASK_FOR_CODE",
-    "ASK_FOR_NAME",
-    "ASK_TEACHER_LOCATION",
-    "ASK_TEACHER_LOCATION_AGAIN",
-    "BAD_BUTTON",
-    "BAD_CODE_FORMAT",
-    "BAD_TEACHER_INVITE",
-    "CARD_LOCATION_BUTTON",
-    "CARD_LOCATION_MISSING",
-    "CHOICE_USED",
-    "CHOOSE_COURSE",
-    "CLASSROOM_LOCATION_MISSING",
-    "CODE_CARD_FOR_GROUP",
-    "CODE_LEAKED_TIP",
-    "COURSE_SETTINGS_USAGE",
-    "FORGET_CANCELLED",
-    "FORGET_CONFIRM",
-    "FORGET_NO_BUTTON",
-    "FORGET_YES_BUTTON",
-    "FORGOTTEN",
-    "GROUP_CARD_FAILED",
-    "GROUP_REFUSES_CARD",
-    "JOIN_USAGE",
-    "LOCATION_PROMPT_SENT",
-    "LOCATION_SET",
-    "MARK_USAGE",
-    "NOT_AN_ADMIN",
-    "NOT_A_GEO_SESSION",
-    "NOT_A_TEACHER",
-    "NO_OPEN_SESSION",
-    "NO_ROSTER",
-    "NO_SUMMARY",
-    "PLAIN_TEXT_HINT",
-    "PRIVATE_CHAT_OPENED",
-    "PRIVATE_REPLY_FAILED",
-    "REGISTER_USAGE",
-    "REMOVE_TEACHER_USAGE",
-    "REPORT_WHICH_COURSE",
-    "SESSION_BUSY",
-    "SESSION_ENDED_ALERT",
-    "SHARE_LOCATION_BUTTON",
-    "SLOW_DOWN",
     "SUMMARY_NAME_LIMIT",
-    "TEACHER_WELCOME",
-    "THE_SUMMARY",
-    "UNAVAILABLE",
-    "UNEXPECTED_ERROR",
-    "UNEXPECTED_LOCATION",
-    "UNKNOWN_COMMAND",
-    "WAITING_FOR_LOCATION",
     "ambiguous_student",
     "card_ended",
     "card_heading",
@@ -200,3 +105,17 @@ __all__ = [
     "teacher_removed",
     "teachers_list",
 ]
+
+
+_NAMED = tuple(
+    module.CONSTANTS
+    for module in (admin, cards, checkins, courses, general, privacy, reports, sessions)
+)
+
+
+def __getattr__(name: str) -> Text:
+    """A named text (`replies.BAD_BUTTON`), in the language of the update reading it."""
+    for table in _NAMED:
+        if name in table:
+            return constants(table)(name)
+    raise AttributeError(name)

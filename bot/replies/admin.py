@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from bot.replies.format import fit, more
 from bot.telegram_limits import ShortList
-from bot.text import Text, t
+from bot.text import Text, constants, t
 from services.models import UserProfile
 
-REMOVE_TEACHER_USAGE = t("admin.remove_teacher_usage")
-TEACHER_WELCOME = t("admin.teacher_welcome")
-BAD_TEACHER_INVITE = t("admin.bad_invite")
+#: Named texts, rendered when read (in the reader's language); (key, False): plain text.
+CONSTANTS: dict[str, str | tuple[str, bool]] = {
+    "REMOVE_TEACHER_USAGE": "admin.remove_teacher_usage",
+    "TEACHER_WELCOME": "admin.teacher_welcome",
+    "BAD_TEACHER_INVITE": "admin.bad_invite",
+}
+__getattr__ = constants(CONSTANTS)
 
 
 def teacher_invite(link: str) -> Text:

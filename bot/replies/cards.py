@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from bot.text import Text, t
+from bot.text import Text, constants, t
 from services.models import Session
 
-CARD_LOCATION_BUTTON = t("card.location_button", html=False)
-CARD_LOCATION_MISSING = t("card.location_missing_button", html=False)
-CODE_CARD_FOR_GROUP = t("card.for_group")
+#: Named texts, rendered when read (in the reader's language); (key, False): plain text.
+CONSTANTS: dict[str, str | tuple[str, bool]] = {
+    "CARD_LOCATION_BUTTON": ("card.location_button", False),
+    "CARD_LOCATION_MISSING": ("card.location_missing_button", False),
+    "CODE_CARD_FOR_GROUP": "card.for_group",
+}
+__getattr__ = constants(CONSTANTS)
 
 
 def checked_in_count(count: int, roster_size: int, has_roster: bool) -> Text:

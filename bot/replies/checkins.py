@@ -5,18 +5,22 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from bot.replies.format import fmt_time
-from bot.text import Text, t
+from bot.text import Text, constants, t
 from services.models import AttendanceStatus, CheckInOutcome, CheckInResult
 
-SHARE_LOCATION_BUTTON = t("location.share_button", html=False)
-ASK_TEACHER_LOCATION = t("location.ask_teacher")
-ASK_TEACHER_LOCATION_AGAIN = t("location.ask_teacher_again")
-LOCATION_SET = t("location.set")
-LOCATION_PROMPT_SENT = t("location.prompt_sent")
-NOT_A_GEO_SESSION = t("location.not_a_geo_session")
-WAITING_FOR_LOCATION = t("checkin.waiting_for_location")
-CODE_LEAKED_TIP = t("checkin.code_leaked_tip")
-CLASSROOM_LOCATION_MISSING = t("checkin.classroom_location_missing")
+#: Named texts, rendered when read (in the reader's language); (key, False): plain text.
+CONSTANTS: dict[str, str | tuple[str, bool]] = {
+    "SHARE_LOCATION_BUTTON": ("location.share_button", False),
+    "ASK_TEACHER_LOCATION": "location.ask_teacher",
+    "ASK_TEACHER_LOCATION_AGAIN": "location.ask_teacher_again",
+    "LOCATION_SET": "location.set",
+    "LOCATION_PROMPT_SENT": "location.prompt_sent",
+    "NOT_A_GEO_SESSION": "location.not_a_geo_session",
+    "WAITING_FOR_LOCATION": "checkin.waiting_for_location",
+    "CODE_LEAKED_TIP": "checkin.code_leaked_tip",
+    "CLASSROOM_LOCATION_MISSING": "checkin.classroom_location_missing",
+}
+__getattr__ = constants(CONSTANTS)
 
 #: Outcomes whose reply names nothing but the outcome.
 _FIXED = {

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from bot.replies.format import fit, invite_link, more, plural
 from bot.telegram_limits import ShortList
-from bot.text import Text, join, t
+from bot.text import Text, constants, join, t
 from services.corrections import Correction
 from services.courses import Enrolment
 from services.models import Course, UserProfile
 
-COURSE_SETTINGS_USAGE = t("course.settings_usage")
-JOIN_USAGE = t("course.join_usage")
-MARK_USAGE = t("mark.usage")
-NO_ROSTER = t("mark.no_roster")
+#: Named texts, rendered when read (in the reader's language); (key, False): plain text.
+CONSTANTS: dict[str, str | tuple[str, bool]] = {
+    "COURSE_SETTINGS_USAGE": "course.settings_usage",
+    "JOIN_USAGE": "course.join_usage",
+    "MARK_USAGE": "mark.usage",
+    "NO_ROSTER": "mark.no_roster",
+}
+__getattr__ = constants(CONSTANTS)
 
 
 def course_created(course: Course, bot_username: str) -> Text:

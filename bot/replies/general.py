@@ -4,27 +4,31 @@ from __future__ import annotations
 
 import math
 
-from bot.text import Raw, Text, t
+from bot.text import Raw, Text, constants, t
 from services.delivery import DeliveryFailed
 from services.errors import InvalidArgument
 from services.numbers import MAX_SESSION_HOURS, NumberOutOfRange
 
-BAD_BUTTON = t("error.bad_button")
-SLOW_DOWN = t("error.slow_down")
-UNAVAILABLE = t("error.unavailable")
-UNEXPECTED_ERROR = t("error.unexpected")
-UNKNOWN_COMMAND = t("error.unknown_command")
-NOT_A_TEACHER = t("error.not_a_teacher")
-NOT_AN_ADMIN = t("error.not_an_admin")
-SESSION_BUSY = t("error.session_busy")
-UNEXPECTED_LOCATION = t("hint.unexpected_location")
-PLAIN_TEXT_HINT = t("hint.plain_text")
-REGISTER_USAGE = t("register.usage")
-ASK_FOR_NAME = t("register.ask_name")
-ASK_FOR_CODE = t("checkin.ask_code")
-BAD_CODE_FORMAT = t("error.invalid.code.format")
-PRIVATE_REPLY_FAILED = t("private.reply_failed")
-PRIVATE_CHAT_OPENED = t("private.chat_opened")
+#: Named texts, rendered when read (in the reader's language); (key, False): plain text.
+CONSTANTS: dict[str, str | tuple[str, bool]] = {
+    "BAD_BUTTON": "error.bad_button",
+    "SLOW_DOWN": "error.slow_down",
+    "UNAVAILABLE": "error.unavailable",
+    "UNEXPECTED_ERROR": "error.unexpected",
+    "UNKNOWN_COMMAND": "error.unknown_command",
+    "NOT_A_TEACHER": "error.not_a_teacher",
+    "NOT_AN_ADMIN": "error.not_an_admin",
+    "SESSION_BUSY": "error.session_busy",
+    "UNEXPECTED_LOCATION": "hint.unexpected_location",
+    "PLAIN_TEXT_HINT": "hint.plain_text",
+    "REGISTER_USAGE": "register.usage",
+    "ASK_FOR_NAME": "register.ask_name",
+    "ASK_FOR_CODE": "checkin.ask_code",
+    "BAD_CODE_FORMAT": "error.invalid.code.format",
+    "PRIVATE_REPLY_FAILED": "private.reply_failed",
+    "PRIVATE_CHAT_OPENED": "private.chat_opened",
+}
+__getattr__ = constants(CONSTANTS)
 
 
 def registered(full_name: str, student_number: str | None) -> Text:

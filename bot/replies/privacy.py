@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from bot.replies.cards import card_heading
 from bot.replies.format import fit_text
-from bot.text import Text, join, t
+from bot.text import Text, constants, join, t
 from services.models import PersonalData, Session
 
-FORGET_CANCELLED = t("forget.cancelled")
-FORGET_CONFIRM = t("forget.confirm")
-FORGOTTEN = t("forget.done")
-FORGET_YES_BUTTON = t("forget.button.yes", html=False)
-FORGET_NO_BUTTON = t("forget.button.no", html=False)
+#: Named texts, rendered when read (in the reader's language); (key, False): plain text.
+CONSTANTS: dict[str, str | tuple[str, bool]] = {
+    "FORGET_CANCELLED": "forget.cancelled",
+    "FORGET_CONFIRM": "forget.confirm",
+    "FORGOTTEN": "forget.done",
+    "FORGET_YES_BUTTON": ("forget.button.yes", False),
+    "FORGET_NO_BUTTON": ("forget.button.no", False),
+}
+__getattr__ = constants(CONSTANTS)
 
 
 def privacy_text(retention_days: int) -> Text:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from bot.replies.format import fit, more
 from bot.telegram_limits import ShortList
-from bot.text import Raw, Text, t
+from bot.text import Raw, Text, constants, t
 from services.models import Nudge, StudentStanding
 from services.reports import CourseReport, HistoryLine
 
-REPORT_WHICH_COURSE = t("report.which_course")
+#: Named texts, rendered when read (in the reader's language); (key, False): plain text.
+CONSTANTS: dict[str, str | tuple[str, bool]] = {
+    "REPORT_WHICH_COURSE": "report.which_course",
+}
+__getattr__ = constants(CONSTANTS)
 #: Where the rows go in the table message (a character no message contains).
 _ROWS = "\x00"
 

@@ -7,20 +7,24 @@ from html import escape
 
 from bot.replies.format import fit, fmt_datetime, fmt_time, more
 from bot.telegram_limits import Block, ShortList
-from bot.text import Text, join, t
+from bot.text import Text, constants, join, t
 from services.errors import SessionAlreadyOpen
 from services.models import AttendanceStatus, CheckIn, Session, SessionSummary, UserProfile
 
 SUMMARY_NAME_LIMIT = 60
 
-NO_OPEN_SESSION = t("session.none_open")
-CHOOSE_COURSE = t("session.choose_course")
-CHOICE_USED = t("session.choice_used")
-NO_SUMMARY = t("session.no_summary")
-SESSION_ENDED_ALERT = t("card.ended_alert", html=False)
-THE_SUMMARY = t("error.delivery.the_summary")
-GROUP_REFUSES_CARD = t("session.group_refuses_card")
-GROUP_CARD_FAILED = t("session.group_card_failed")
+#: Named texts, rendered when read (in the reader's language); (key, False): plain text.
+CONSTANTS: dict[str, str | tuple[str, bool]] = {
+    "NO_OPEN_SESSION": "session.none_open",
+    "CHOOSE_COURSE": "session.choose_course",
+    "CHOICE_USED": "session.choice_used",
+    "NO_SUMMARY": "session.no_summary",
+    "SESSION_ENDED_ALERT": ("card.ended_alert", False),
+    "THE_SUMMARY": "error.delivery.the_summary",
+    "GROUP_REFUSES_CARD": "session.group_refuses_card",
+    "GROUP_CARD_FAILED": "session.group_card_failed",
+}
+__getattr__ = constants(CONSTANTS)
 
 
 def session_already_open(error: SessionAlreadyOpen, tz: tzinfo) -> Text:
@@ -47,7 +51,7 @@ def extended(session: Session, tz: tzinfo) -> Text:
 def choose_course(count: int, per_page: int) -> Text:
     """The course question; with more courses than one page holds, how to see the others."""
     if count <= per_page:
-        return CHOOSE_COURSE
+        return t("session.choose_course")
     return t("session.choose_course_paged", count=count)
 
 

@@ -4,9 +4,9 @@ The Bot API double sees every outgoing text: messages and captions, button label
 answers (alerts), command descriptions. A text passes when
 
 - it is a `bot.text.Text` (the request data still holds the object the bot passed in), or
-- it can be cut into catalog messages, one after the other, with only whitespace and HTML
-  tags between them, where each message's placeholders match what values may be: a number
-  for `{count}`, a time for `{at}`, one line of anything for a name.
+- it can be cut into catalog messages (of any language loaded), one after the other, with
+  only whitespace and HTML tags between them, where each message's placeholders match what
+  values may be: a number for `{count}`, a time for `{at}`, one line of anything for a name.
 
 Composed texts (a reply plus a tip, a card cut to fit a caption, a button's answer with the
 tags dropped) lose the `Text` type on the way, hence the second rule. A sentence written
@@ -25,7 +25,7 @@ from string import Formatter
 from typing import Any
 
 from bot.telegram_limits import CUT_MARK
-from bot.text import Text
+from bot.text import Text, catalogs
 from bot.text.en import MESSAGES
 from bot.text.message import Message, Plural
 
@@ -48,11 +48,13 @@ _ANY = r"[^\n]*?"
 _TAG = re.compile(r"</?[a-z]+[^>]*>")
 
 
-def _forms(messages: frozenset[tuple[str, Message]]) -> Iterator[str]:
+def _forms(messages: frozenset[tuple[str, Message | tuple[str, ...]]]) -> Iterator[str]:
     for _key, message in messages:
         if isinstance(message, Plural):
             yield message.one
             yield message.other
+        elif isinstance(message, tuple):
+            yield from message  # a translation's plural forms
         else:
             yield message
 
@@ -106,12 +108,16 @@ def _plain(template: str) -> str:
 
 
 def _recognisers() -> tuple[_Form, ...]:
-    # Built again when the catalog changes (a test may add a message for a command of its own).
-    return _built(frozenset(MESSAGES.items()))
+    # Built again when the catalog changes (a test may add a message for a command of its
+    # own, or load a translation of its own): English and every language loaded.
+    every: set[tuple[str, Message | tuple[str, ...]]] = set(MESSAGES.items())
+    for language, catalog in catalogs().items():
+        every.update((f"{language}:{key}", message) for key, message in catalog.messages.items())
+    return _built(frozenset(every))
 
 
 @cache
-def _built(messages: frozenset[tuple[str, Message]]) -> tuple[_Form, ...]:
+def _built(messages: frozenset[tuple[str, Message | tuple[str, ...]]]) -> tuple[_Form, ...]:
     templates = {f for form in _forms(messages) for f in (form, _plain(form))}
     return tuple(form for template in sorted(templates) if (form := _form(template)))
 

@@ -85,7 +85,7 @@ def test_every_placeholder_is_supplied_and_no_other_value() -> None:
         key = call.args[0].value
         if any(kw.arg is None for kw in call.keywords):  # **values: checked where built
             continue
-        given = {kw.arg for kw in call.keywords} - {"html", None}
+        given = {kw.arg for kw in call.keywords} - {"html", "language", None}
         expected = placeholders(key)
         if isinstance(MESSAGES[key], Plural):
             expected = expected | {"count"}

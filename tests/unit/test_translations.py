@@ -1,0 +1,112 @@
+"""Every translation is complete and safe: each `.po` file present has every English key and
+no other, the same placeholders per message and plural form, as many plural forms as its rule
+says, Telegram-valid HTML with the English tags, and a header naming its own language."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.text import available_languages, catalogs, placeholders, t
+from bot.text.catalogs import LOCALES, read_catalog
+from bot.text.check import check, problems
+from bot.text.en import MESSAGES
+from bot.text.extract import template
+from bot.text.message import Plural
+from tests.support.bot_harness import assert_valid_telegram_html
+from tests.support.catalog_check import from_catalog
+from tests.support.translations import locales, pseudo_po
+
+PO_FILES = sorted(LOCALES.glob("*.po"))
+
+
+@pytest.mark.parametrize("path", PO_FILES, ids=[p.stem for p in PO_FILES])
+def test_translation_is_complete(path: Path) -> None:
+    assert problems(read_catalog(path)) == []
+
+
+@pytest.mark.parametrize("path", PO_FILES, ids=[p.stem for p in PO_FILES])
+def test_translation_renders_valid_html_recognised_as_catalog_text(path: Path) -> None:
+    language = path.stem
+    for key, message in MESSAGES.items():
+        counted = isinstance(message, Plural) or "count" in placeholders(key)
+        for count in (1, 2, 5, 21) if counted else (None,):
+            values = {name: "7" for name in placeholders(key) if name != "count"}
+            text = t(key, count=count, language=language, **values)
+            assert_valid_telegram_html(text)
+            assert from_catalog(str(text)), (language, key)
+
+
+def test_every_file_is_an_available_language() -> None:
+    assert set(available_languages()) == {"en", *(p.stem for p in PO_FILES)}
+
+
+def test_the_check_fails_on_a_broken_copy(tmp_path: Path) -> None:
+    """Each kind of mistake is caught (a copy of a real file when there is one)."""
+    source = PO_FILES[0] if PO_FILES else None
+    good = source.read_text() if source else pseudo_po("ru", "[ru]")
+    language = source.stem if source else "ru"
+    (tmp_path / f"{language}.po").write_text(good)
+    assert check(tmp_path) == {f"{language}.po": []}
+
+    # A key dropped: the entry for `session.none_open` removed.
+    lines = good.split("\n\n")
+    dropped = [block for block in lines if 'msgid "session.none_open"' not in block]
+    assert len(dropped) == len(lines) - 1
+    (tmp_path / f"{language}.po").write_text("\n\n".join(dropped))
+    assert check(tmp_path)[f"{language}.po"] == ["session.none_open: missing"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda po: po.replace("{title}", "{titel}", 1), "placeholders"),
+        (lambda po: po.replace("<b>", "<x>", 1), "tag"),
+        (lambda po: po.replace("</b>", "", 1), "tags"),
+        # A form too few (Babel pads the forms to nplurals, so the last one is empty).
+        (lambda po: re.sub(r'\nmsgstr\[2\] "[^\n]*', "", po, count=1), "[2]: empty"),
+        (lambda po: po.replace("Language: ru", "Language: es"), "header Language"),
+        (lambda po: po + '\nmsgid "no.such.key"\nmsgstr "x"\n', "not in the English catalog"),
+    ],
+)
+def test_the_check_names_each_mistake(tmp_path: Path, change: object, expected: str) -> None:
+    po = pseudo_po("ru", "[ru]")
+    assert callable(change)
+    (tmp_path / "ru.po").write_text(change(po))
+    found = check(tmp_path)["ru.po"]
+    assert found and any(expected in line for line in found), found
+
+
+def test_a_missing_key_falls_back_to_english_for_that_key_only(tmp_path: Path) -> None:
+    po = pseudo_po("ru", "[ru]", skip=frozenset({"session.none_open"}))
+    with locales(tmp_path, ru=po):
+        assert t("session.none_open", language="ru") == t("session.none_open", language="en")
+        assert t("session.no_summary", language="ru").startswith("[ru] ")
+
+
+def test_plural_forms_follow_the_file_rule(tmp_path: Path) -> None:
+    po = pseudo_po("ru", "[ru]").replace(
+        'msgstr[2] "[ru] {count} students"', 'msgstr[2] "[ru] {count} студентов"'
+    )
+    assert "студентов" in po
+    with locales(tmp_path, ru=po):
+        assert catalogs()["ru"].nplurals == 3
+        assert t("plural.students", count=5, language="ru") == "[ru] 5 студентов"
+        assert t("plural.students", count=21, language="ru") == "[ru] 21 students"
+        assert t("plural.students", count=3, language="ru") == "[ru] 3 students"
+
+
+def test_the_template_lists_every_key_with_its_english() -> None:
+    pot = template().decode()
+    assert pot.count("\nmsgid ") == len(MESSAGES)
+    assert "#. Session started" in pot or "#. " in pot
+    assert '"Language: \\n"' in pot
+
+
+def test_a_copy_of_the_template_is_a_file_the_loader_reads(tmp_path: Path) -> None:
+    (tmp_path / "de.po").write_bytes(template())
+    catalog = read_catalog(tmp_path / "de.po")
+    assert catalog.messages == {}  # nothing translated yet: every key reported missing
+    assert len(problems(catalog)) > len(MESSAGES)
