@@ -8,13 +8,22 @@ import re
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from bot.text import available_languages, catalogs, placeholders, t
+from bot.text import (
+    available_languages,
+    catalogs,
+    default_language,
+    pick_language,
+    placeholders,
+    t,
+)
 from bot.text.catalogs import LOCALES, read_catalog
 from bot.text.check import check, problems
 from bot.text.en import MESSAGES
 from bot.text.extract import template
 from bot.text.message import Plural
+from tests.conftest import make_settings
 from tests.support.bot_harness import assert_valid_telegram_html
 from tests.support.catalog_check import from_catalog
 from tests.support.translations import locales, pseudo_po
@@ -110,3 +119,20 @@ def test_a_copy_of_the_template_is_a_file_the_loader_reads(tmp_path: Path) -> No
     catalog = read_catalog(tmp_path / "de.po")
     assert catalog.messages == {}  # nothing translated yet: every key reported missing
     assert len(problems(catalog)) > len(MESSAGES)
+
+
+def test_the_default_language_must_be_one_we_have(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="must be one of"):
+        make_settings(default_language="xx")
+    assert make_settings(default_language="EN").default_language == "en"
+    with locales(tmp_path, xx=pseudo_po("xx", "[xx]")):
+        assert make_settings(default_language="xx").default_language == "xx"
+
+
+def test_the_language_is_picked_choice_then_telegram_then_default(tmp_path: Path) -> None:
+    with locales(tmp_path, xx=pseudo_po("xx", "[xx]"), yy=pseudo_po("yy", "[yy]")):
+        assert pick_language("yy", "xx-AB") == "yy"
+        assert pick_language(None, "xx-AB") == "xx"
+        assert pick_language("gone", "XX") == "xx"  # a choice whose file was removed
+        assert pick_language(None, "pt-br") == default_language() == "en"
+        assert pick_language(None, None) == "en"
