@@ -38,6 +38,7 @@ from bot.replies.general import (
     invalid_argument,
     not_delivered,
     number_out_of_range,
+    prompt,
     registered,
 )
 from bot.replies.privacy import (
@@ -95,6 +96,7 @@ __all__ = [
     "plural",
     "present_list",
     "privacy_text",
+    "prompt",
     "registered",
     "report_text",
     "session_already_open",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from bot.replies.format import fit, more
 from bot.telegram_limits import ShortList
-from bot.text import Text, constants, t
+from bot.text import Named, Text, constants, t
 from services.models import UserProfile
 
 #: Named texts, rendered when read (in the reader's language); (key, False): plain text.
-CONSTANTS: dict[str, str | tuple[str, bool]] = {
+CONSTANTS: dict[str, Named] = {
     "REMOVE_TEACHER_USAGE": "admin.remove_teacher_usage",
     "TEACHER_WELCOME": "admin.teacher_welcome",
     "BAD_TEACHER_INVITE": "admin.bad_invite",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.text import Text, constants, t
+from bot.text import Named, Text, constants, t
 from services.models import Session
 
 #: Named texts, rendered when read (in the reader's language); (key, False): plain text.
-CONSTANTS: dict[str, str | tuple[str, bool]] = {
+CONSTANTS: dict[str, Named] = {
     "CARD_LOCATION_BUTTON": ("card.location_button", False),
     "CARD_LOCATION_MISSING": ("card.location_missing_button", False),
     "CODE_CARD_FOR_GROUP": "card.for_group",

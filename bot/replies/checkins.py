@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from bot.replies.format import fmt_time
-from bot.text import Text, constants, t
+from bot.replies.general import prompt
+from bot.text import Named, Text, constants, t
 from services.models import AttendanceStatus, CheckInOutcome, CheckInResult
 
 #: Named texts, rendered when read (in the reader's language); (key, False): plain text.
-CONSTANTS: dict[str, str | tuple[str, bool]] = {
+CONSTANTS: dict[str, Named] = {
     "SHARE_LOCATION_BUTTON": ("location.share_button", False),
     "ASK_TEACHER_LOCATION": "location.ask_teacher",
-    "ASK_TEACHER_LOCATION_AGAIN": "location.ask_teacher_again",
+    "ASK_TEACHER_LOCATION_AGAIN": lambda: prompt(t("location.ask_teacher_again")),
     "LOCATION_SET": "location.set",
     "LOCATION_PROMPT_SENT": "location.prompt_sent",
     "NOT_A_GEO_SESSION": "location.not_a_geo_session",

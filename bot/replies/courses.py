@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from bot.replies.format import fit, invite_link, more, plural
 from bot.telegram_limits import ShortList
-from bot.text import Text, constants, join, t
+from bot.text import Named, Text, constants, join, t
 from services.corrections import Correction
 from services.courses import Enrolment
 from services.models import Course, UserProfile
 
 #: Named texts, rendered when read (in the reader's language); (key, False): plain text.
-CONSTANTS: dict[str, str | tuple[str, bool]] = {
+CONSTANTS: dict[str, Named] = {
     "COURSE_SETTINGS_USAGE": "course.settings_usage",
     "JOIN_USAGE": "course.join_usage",
     "MARK_USAGE": "mark.usage",

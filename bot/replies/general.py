@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 
-from bot.text import Raw, Text, constants, t
+from bot.text import Named, Raw, Text, constants, join, t
 from services.delivery import DeliveryFailed
 from services.errors import InvalidArgument
 from services.numbers import MAX_SESSION_HOURS, NumberOutOfRange
 
-#: Named texts, rendered when read (in the reader's language); (key, False): plain text.
-CONSTANTS: dict[str, str | tuple[str, bool]] = {
+#: Named texts, rendered when read (in the reader's language); (key, False): plain text; a
+#: function: a text composed when read.
+CONSTANTS: dict[str, Named] = {
     "BAD_BUTTON": "error.bad_button",
     "SLOW_DOWN": "error.slow_down",
     "UNAVAILABLE": "error.unavailable",
@@ -22,13 +23,21 @@ CONSTANTS: dict[str, str | tuple[str, bool]] = {
     "UNEXPECTED_LOCATION": "hint.unexpected_location",
     "PLAIN_TEXT_HINT": "hint.plain_text",
     "REGISTER_USAGE": "register.usage",
-    "ASK_FOR_NAME": "register.ask_name",
-    "ASK_FOR_CODE": "checkin.ask_code",
+    "CANCEL_HINT": "prompt.cancel_hint",
+    "NOTHING_TO_CANCEL": "prompt.nothing_to_cancel",
+    "CANCELLED": "prompt.cancelled",
+    "ASK_FOR_NAME": lambda: prompt(t("register.ask_name")),
+    "ASK_FOR_CODE": lambda: prompt(t("checkin.ask_code")),
     "BAD_CODE_FORMAT": "error.invalid.code.format",
     "PRIVATE_REPLY_FAILED": "private.reply_failed",
     "PRIVATE_CHAT_OPENED": "private.chat_opened",
 }
 __getattr__ = constants(CONSTANTS)
+
+
+def prompt(text: Text) -> Text:
+    """A question whose answer the bot waits for: it says how to stop waiting (/cancel)."""
+    return join([text, t("prompt.cancel_hint")], "\n\n")
 
 
 def registered(full_name: str, student_number: str | None) -> Text:

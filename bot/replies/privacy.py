@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from bot.replies.cards import card_heading
 from bot.replies.format import fit_text
-from bot.text import Text, constants, join, t
+from bot.text import Named, Text, constants, join, t
 from services.models import PersonalData, Session
 
 #: Named texts, rendered when read (in the reader's language); (key, False): plain text.
-CONSTANTS: dict[str, str | tuple[str, bool]] = {
+CONSTANTS: dict[str, Named] = {
     "FORGET_CANCELLED": "forget.cancelled",
     "FORGET_CONFIRM": "forget.confirm",
     "FORGOTTEN": "forget.done",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from bot.replies.format import fit, more
 from bot.telegram_limits import ShortList
-from bot.text import Raw, Text, constants, t
+from bot.text import Named, Raw, Text, constants, t
 from services.models import Nudge, StudentStanding
 from services.reports import CourseReport, HistoryLine
 
 #: Named texts, rendered when read (in the reader's language); (key, False): plain text.
-CONSTANTS: dict[str, str | tuple[str, bool]] = {
+CONSTANTS: dict[str, Named] = {
     "REPORT_WHICH_COURSE": "report.which_course",
 }
 __getattr__ = constants(CONSTANTS)

@@ -7,14 +7,14 @@ from html import escape
 
 from bot.replies.format import fit, fmt_datetime, fmt_time, more
 from bot.telegram_limits import Block, ShortList
-from bot.text import Text, constants, join, t
+from bot.text import Named, Text, constants, join, t
 from services.errors import SessionAlreadyOpen
 from services.models import AttendanceStatus, CheckIn, Session, SessionSummary, UserProfile
 
 SUMMARY_NAME_LIMIT = 60
 
 #: Named texts, rendered when read (in the reader's language); (key, False): plain text.
-CONSTANTS: dict[str, str | tuple[str, bool]] = {
+CONSTANTS: dict[str, Named] = {
     "NO_OPEN_SESSION": "session.none_open",
     "CHOOSE_COURSE": "session.choose_course",
     "CHOICE_USED": "session.choice_used",

@@ -177,10 +177,14 @@ def keys() -> frozenset[str]:
     return frozenset(ENGLISH)
 
 
-def constants(table: Mapping[str, str | tuple[str, bool]]) -> Callable[[str], Text]:
+#: A named text: a key, `(key, False)` for plain text (a button's label), or a function
+#: composing catalog texts.
+Named = str | tuple[str, bool] | Callable[[], Text]
+
+
+def constants(table: Mapping[str, Named]) -> Callable[[str], Text]:
     """A module `__getattr__` for named texts (`replies.BAD_BUTTON`): rendered when read, so
-    in the language of the update reading them, not once at import. `(key, False)` is plain
-    text (a button's label: `html=False`)."""
+    in the language of the update reading them, not once at import."""
 
     def __getattr__(name: str) -> Text:
         try:
@@ -189,13 +193,16 @@ def constants(table: Mapping[str, str | tuple[str, bool]]) -> Callable[[str], Te
             raise AttributeError(name) from None
         if isinstance(entry, tuple):
             return t(entry[0], html=entry[1])
-        return t(entry)
+        if isinstance(entry, str):
+            return t(entry)
+        return entry()
 
     return __getattr__
 
 
 __all__ = [
     "MissingText",
+    "Named",
     "Plural",
     "Raw",
     "Text",

@@ -62,9 +62,11 @@ def _english_forms(message: Message) -> list[str]:
 
 
 def _only_one(catalog: Catalog, form: int) -> bool:
-    """Does the plural rule give this form to n = 1 alone? (It may then say "a minute"
-    without `{count}`, as English does; a form that also serves 21 may not.)"""
-    return {n for n in range(1000) if catalog.plural_index(n) == form} == {1}
+    """Is this the singular form: the one for n = 1, serving no n of 2 or more (Persian's
+    also serves 0)? It may then say "a minute" without `{count}`, as English does; a form
+    that also serves 21 (Russian's first) may not."""
+    serves = {n for n in range(1000) if catalog.plural_index(n) == form}
+    return 1 in serves and not any(n >= 2 for n in serves)
 
 
 def problems(catalog: Catalog) -> list[str]:
