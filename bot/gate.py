@@ -73,6 +73,8 @@ async def claim_update(update: Update, context: AttnContext) -> None:
     if context.visit.duplicate:
         log.info("update %s was already handled; dropped", update.update_id)
         raise ApplicationHandlerStop
+    if context.visit.language:  # their own choice, read in the same round trip
+        use_language(pick_language(context.visit.language, user.language_code))
 
 
 def give_menu_on_first_message(update: Update, context: AttnContext) -> None:

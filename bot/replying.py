@@ -38,6 +38,7 @@ def profile_of(user: User) -> UserProfile:
         first_name=user.first_name or "",
         last_name=user.last_name,
         username=user.username,
+        language_code=user.language_code,
     )
 
 

@@ -51,7 +51,8 @@ class SessionState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class UserProfile:
-    """What we know about a Telegram user: their Telegram names and the name they registered."""
+    """What we know about a Telegram user: their Telegram names and the name they registered,
+    their Telegram app's language and the language they chose (what they are written in)."""
 
     user_id: int
     first_name: str
@@ -60,6 +61,10 @@ class UserProfile:
     full_name: str | None = None
     student_number: str | None = None
     last_seen: datetime | None = None
+    #: The IETF tag Telegram sends with each update (`ru`, `pt-br`); None when not sent.
+    language_code: str | None = None
+    #: The language the user chose (a catalog's code); None: follow `language_code`.
+    language: str | None = None
 
     @property
     def display_name(self) -> str:

@@ -80,10 +80,10 @@ class RegistrationLoader:
         newcomers = [p for uid, p in batch.items() if uid not in stored]
         if newcomers:
             await self._users.add_new_users(newcomers)
-        registered = {
-            uid: (p.full_name or "", p.student_number or "")
+        registered: dict[int, tuple[str, ...]] = {
+            uid: (p.full_name or "", p.student_number or "", p.language or "")
             for uid, p in stored.items()
-            if p.full_name or p.student_number
+            if p.full_name or p.student_number or p.language
         }
         if registered:
             await self._profiles.merge_registrations(registered)
@@ -169,6 +169,27 @@ class UserService:
         )
         await self._profiles.store_profile(updated)
         return updated
+
+    async def set_language(self, user_id: int, language: str | None) -> None:
+        """Remember the language the user chose (None: follow their Telegram app's), for good
+        and in their cached profile, so their next update and jobs writing to them use it.
+
+        Which languages exist is the bot's business (its catalogs); it checks before calling.
+        """
+        await self._users.save_language(user_id, language=language)
+        cached = await self._profiles.cached_profile(user_id)
+        if cached is not None:
+            await self._profiles.store_profile(replace(cached, language=language))
+
+    async def language_of(self, user_id: int) -> tuple[str | None, str | None]:
+        """(chosen language, Telegram language code) of a user a job writes to: the cached
+        profile's, else the saved one's ((None, None) for someone never seen)."""
+        profile = await self._profiles.cached_profile(user_id)
+        if profile is None:
+            profile = await self._users.load_profile(user_id)
+        if profile is None:
+            return None, None
+        return profile.language, profile.language_code
 
     async def expect_reply(self, user_id: int, action: str, payload: str = "") -> None:
         """Remember that the user's next plain text answers `action` (e.g. a check-in code)."""

@@ -10,7 +10,7 @@ from services.models import PersonalData, UserProfile
 
 
 class UserRecords(Protocol):
-    """Saved profiles and registrations (full name, student number)."""
+    """Saved profiles and registrations (full name, student number, chosen language)."""
 
     async def upsert_profiles(self, profiles: Sequence[UserProfile]) -> None: ...
     async def add_new_users(self, profiles: Sequence[UserProfile]) -> None: ...
@@ -19,6 +19,7 @@ class UserRecords(Protocol):
     async def save_registration(
         self, profile: UserProfile, *, full_name: str, student_number: str | None
     ) -> None: ...
+    async def save_language(self, user_id: int, *, language: str | None) -> None: ...
     async def user_by_username(self, username: str) -> int | None: ...
 
 

@@ -44,11 +44,13 @@ class SweepClaim:
 
 @dataclass(frozen=True, slots=True)
 class Visit:
-    """What refreshing a user's cached profile told us: was it cached, and any lock-out."""
+    """What refreshing a user's cached profile told us: was it cached, any lock-out, and the
+    language the user chose (read in the same round trip, so each reply can use it)."""
 
     cached: bool
     locked_until: datetime | None = None
     duplicate: bool = False
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

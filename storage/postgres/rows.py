@@ -16,6 +16,9 @@ def profile_from_row(row: asyncpg.Record) -> UserProfile:
         full_name=row["full_name"],
         student_number=row["student_number"],
         last_seen=row["last_seen"],
+        # Only the queries that load a profile for its language select these.
+        language_code=row.get("language_code"),
+        language=row.get("language"),
     )
 
 

@@ -13,10 +13,11 @@ from storage.postgres.rows import profile_from_row
 # Names from a cache never erase a registered name: COALESCE keeps what is stored.
 UPSERT_PROFILES = """
 INSERT INTO users AS u (id, first_name, last_name, username, full_name, student_number,
-                        last_seen)
+                        last_seen, language_code, language)
 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                     $7::timestamptz[]) AS t(id, first_name, last_name, username, full_name,
-                                             student_number, last_seen)
+                     $7::timestamptz[], $8::text[], $9::text[])
+    AS t(id, first_name, last_name, username, full_name, student_number, last_seen,
+         language_code, language)
 WHERE NOT EXISTS (SELECT 1 FROM forgotten_users f
                   WHERE f.user_id = t.id AND f.forgotten_at >= t.last_seen)
 ON CONFLICT (id) DO UPDATE SET
@@ -26,25 +27,30 @@ ON CONFLICT (id) DO UPDATE SET
     full_name = COALESCE(EXCLUDED.full_name, u.full_name),
     student_number = COALESCE(EXCLUDED.student_number, u.student_number),
     last_seen = GREATEST(EXCLUDED.last_seen, u.last_seen),
+    language_code = COALESCE(EXCLUDED.language_code, u.language_code),
+    language = COALESCE(EXCLUDED.language, u.language),
     updated_at = now()
 """
 
 SELECT_PROFILE = """
-SELECT id, first_name, last_name, username, full_name, student_number, last_seen
+SELECT id, first_name, last_name, username, full_name, student_number, last_seen,
+       language_code, language
 FROM users WHERE id = $1
 """
 
 SELECT_PROFILES = """
-SELECT id, first_name, last_name, username, full_name, student_number, last_seen
+SELECT id, first_name, last_name, username, full_name, student_number, last_seen,
+       language_code, language
 FROM users WHERE id = ANY($1::bigint[])
 """
 
 # Names read before a user asked to be forgotten are never written back (a profile cached or
 # loaded just before /forgetme); a later visit (last_seen after it) stores them again.
 INSERT_NEW_USERS = """
-INSERT INTO users (id, first_name, last_name, username, last_seen)
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
-    AS t(id, first_name, last_name, username, last_seen)
+INSERT INTO users (id, first_name, last_name, username, last_seen, language_code)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                     $6::text[])
+    AS t(id, first_name, last_name, username, last_seen, language_code)
 WHERE NOT EXISTS (SELECT 1 FROM forgotten_users f
                   WHERE f.user_id = t.id AND f.forgotten_at >= t.last_seen)
 ON CONFLICT (id) DO NOTHING
@@ -57,6 +63,12 @@ ON CONFLICT (id) DO UPDATE SET
     full_name = EXCLUDED.full_name,
     student_number = EXCLUDED.student_number,
     updated_at = now()
+"""
+
+# A user who chose a language before any row of theirs was saved gets a row with it.
+SAVE_LANGUAGE = """
+INSERT INTO users (id, first_name, language) VALUES ($1, '', $2)
+ON CONFLICT (id) DO UPDATE SET language = EXCLUDED.language, updated_at = now()
 """
 
 SELECT_USER_BY_USERNAME = "SELECT id FROM users WHERE lower(username) = lower($1) LIMIT 1"
@@ -74,6 +86,8 @@ async def upsert_profiles_on(conn: asyncpg.Connection, profiles: Sequence[UserPr
         [p.full_name for p in ordered],
         [p.student_number for p in ordered],
         [p.last_seen for p in ordered],
+        [p.language_code for p in ordered],
+        [p.language for p in ordered],
     )
 
 
@@ -100,6 +114,7 @@ class PostgresUserRecords:
                 [p.last_name for p in ordered],
                 [p.username for p in ordered],
                 [p.last_seen for p in ordered],
+                [p.language_code for p in ordered],
             )
 
     async def load_profile(self, user_id: int) -> UserProfile | None:
@@ -126,6 +141,10 @@ class PostgresUserRecords:
                 student_number,
                 profile.last_seen,
             )
+
+    async def save_language(self, user_id: int, *, language: str | None) -> None:
+        async with pg_guard():
+            await self._pool.execute(SAVE_LANGUAGE, user_id, language)
 
     async def user_by_username(self, username: str) -> int | None:
         async with pg_guard():

@@ -128,6 +128,8 @@ def profile_fields(profile: UserProfile) -> dict[FieldT, EncodableT]:
         "full_name": profile.full_name or "",
         "student_number": profile.student_number or "",
         "last_seen": str(to_ms(profile.last_seen)) if profile.last_seen else "0",
+        "language_code": profile.language_code or "",
+        "language": profile.language or "",
     }
 
 
@@ -140,4 +142,6 @@ def profile_from(user_id: int, fields: dict[str, str]) -> UserProfile:
         full_name=fields.get("full_name") or None,
         student_number=fields.get("student_number") or None,
         last_seen=from_ms(fields["last_seen"]) if fields.get("last_seen", "0") != "0" else None,
+        language_code=fields.get("language_code") or None,
+        language=fields.get("language") or None,
     )

@@ -84,7 +84,8 @@ def teacher_slot(teacher_id: int) -> str:
 
 
 def profile(user_id: int) -> str:
-    """Hash: a user's cached profile (names, registration, last seen ms)."""
+    """Hash: a user's cached profile (names, registration, last seen ms, language_code from
+    Telegram, language chosen)."""
     return f"{PREFIX}:u:{{{user_id}}}"
 
 

@@ -50,6 +50,7 @@ class RedisProfileCache:
             seen,
             keys.UPDATE_CLAIM_TTL if update_id is not None else 0,
             keys.PROFILE_SAFETY_TTL,
+            profile.language_code or "",
         ]
         seen_entry = {str(profile.user_id): seen}
         # The idle index only needs minute precision (profiles idle for 30 minutes move to
@@ -59,18 +60,18 @@ class RedisProfileCache:
         index_due = now - self._seen_indexed.get(profile.user_id, -1e9) >= _SEEN_INDEX_SECONDS
         try:
             if not index_due:
-                cached, locked, duplicate = await self._touch_profile(
+                cached, locked, duplicate, chosen = await self._touch_profile(
                     keys=touch_keys, args=touch_args
                 )
             elif self._cluster:
                 # A cluster pipeline cannot carry EVALSHA and the seen index is on another
                 # slot: both go out at once, so the caller still waits one round trip.
-                (cached, locked, duplicate), _ = await asyncio.gather(
+                (cached, locked, duplicate, chosen), _ = await asyncio.gather(
                     self._touch_profile(keys=touch_keys, args=touch_args),
                     self._redis.zadd(keys.seen_index(), seen_entry),
                 )
             else:  # one server: the script updates the idle index too, in the same call
-                cached, locked, duplicate = await self._touch_profile(
+                cached, locked, duplicate, chosen = await self._touch_profile(
                     keys=[*touch_keys, keys.seen_index()], args=[*touch_args, profile.user_id]
                 )
         except UNAVAILABLE as exc:
@@ -85,7 +86,10 @@ class RedisProfileCache:
                 self._seen_indexed.clear()
             self._seen_indexed[profile.user_id] = now
         return Visit(
-            int(cached) == 1, from_ms(locked) if int(locked) else None, int(duplicate) == 1
+            int(cached) == 1,
+            from_ms(locked) if int(locked) else None,
+            int(duplicate) == 1,
+            text(chosen) or None,
         )
 
     async def release_update_claim(self, user_id: int, *, update_id: int) -> None:
@@ -141,23 +145,22 @@ class RedisProfileCache:
                     await self._redis.zrem(keys.seen_index(), str(user_id))
         return int(removed) == 1
 
-    async def merge_registrations(self, registered: dict[int, tuple[str, str]]) -> None:
+    async def merge_registrations(self, registered: dict[int, tuple[str, ...]]) -> None:
         """Put registered names (from PostgreSQL) into cached profiles, never over one set
-        meanwhile (a /register wins), and only into profiles still cached."""
+        meanwhile (a /register wins), and only into profiles still cached; each value is
+        (full name, number) or (full name, number, chosen language)."""
         merge = self._scripts.merge_registration
 
         def build(pipe: Any) -> None:
-            for user_id, (full_name, number) in registered.items():
-                merge.queue(
-                    pipe, [keys.profile(user_id), keys.forgotten(user_id)], [full_name, number]
-                )
+            for user_id, values in registered.items():
+                merge.queue(pipe, [keys.profile(user_id), keys.forgotten(user_id)], _merged(values))
 
         async with redis_guard():
             if self._cluster:
                 await asyncio.gather(
                     *(
-                        merge(keys=[keys.profile(uid), keys.forgotten(uid)], args=[name, number])
-                        for uid, (name, number) in registered.items()
+                        merge(keys=[keys.profile(uid), keys.forgotten(uid)], args=_merged(values))
+                        for uid, values in registered.items()
                     )
                 )
             else:
@@ -187,3 +190,9 @@ class RedisProfileCache:
             # Registered names being loaded right now were read before this: never merge them.
             await self._redis.set(keys.forgotten(user_id), "1", ex=keys.FORGOTTEN_MARKER_TTL)
             await self._redis.zrem(keys.seen_index(), str(user_id))
+
+
+def _merged(values: tuple[str, ...]) -> list[EncodableT]:
+    """The merge script's arguments: name, number, chosen language ('' when none)."""
+    full_name, number, *rest = values
+    return [full_name, number, rest[0] if rest else ""]

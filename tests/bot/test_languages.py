@@ -47,7 +47,7 @@ async def test_a_language_without_a_catalog_gets_the_default(
 ) -> None:
     with locales(tmp_path, xx=pseudo_po("xx", "[xx]")):
         replies = await _check_in_flow(bot, "zz")
-    assert replies[0] == t("checkin.ask_code", language="en")
+    assert replies[0].startswith(t("checkin.ask_code", language="en"))
     assert not any(reply.startswith("[xx]") for reply in replies)
 
 
@@ -55,6 +55,6 @@ async def test_a_language_without_a_catalog_gets_the_default(
 async def test_a_russian_student_gets_the_check_in_flow_in_russian(bot: BotHarness) -> None:
     replies = await _check_in_flow(bot, "ru")
     russian = t("checkin.ask_code", language="ru")
-    assert replies[0] == russian != t("checkin.ask_code", language="en")
+    assert replies[0].startswith(russian) and russian != t("checkin.ask_code", language="en")
     for reply in replies:
         assert any("\u0400" <= char <= "\u04ff" for char in reply), reply

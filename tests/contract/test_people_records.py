@@ -27,6 +27,23 @@ async def test_cached_names_never_erase_a_registration(records: RecordStores) ->
     await records.users.upsert_profiles([])
 
 
+async def test_language_code_and_choice_are_saved(records: RecordStores) -> None:
+    """The Telegram language is refreshed by each upsert, never erased by a profile without
+    one; the choice is set (and reset) only by save_language."""
+    await records.users.save_language(7, language="es")  # chosen before any row was saved
+    assert await records.users.load_profile(7) == UserProfile(7, "", language="es")
+    await records.users.upsert_profiles([UserProfile(7, "Eve", language_code="ru", last_seen=T0)])
+    await records.users.upsert_profiles([UserProfile(7, "Eve", last_seen=T0)])
+    saved = await records.users.load_profile(7)
+    assert saved == UserProfile(7, "Eve", last_seen=T0, language_code="ru", language="es")
+    await records.users.save_language(7, language=None)
+    assert (await records.users.load_profiles([7]))[7].language is None
+    await records.users.add_new_users([UserProfile(8, "Bo", language_code="fa", last_seen=T0)])
+    assert await records.users.load_profile(8) == UserProfile(
+        8, "Bo", last_seen=T0, language_code="fa"
+    )
+
+
 async def test_names_read_before_forgetme_are_not_written_back(records: RecordStores) -> None:
     await records.privacy.forget_user(2, pseudonym=-22, now=T0)
     await records.users.upsert_profiles([UserProfile(2, "Ann", last_seen=T0)])

@@ -81,3 +81,36 @@ async def test_an_update_claim_released_after_a_cut_off_counts_again(
     assert not first.duplicate and again.duplicate
     await users.release_update(9, 555)
     assert not (await users.seen(UserProfile(9, "N"), update_id=555)).duplicate
+
+
+async def test_language_code_and_choice_are_kept_through_a_sweep(
+    users: UserService, live: LiveStores, database: MemoryDatabase, clock: ManualClock
+) -> None:
+    """The choice is read with each update (the visit), kept for good, and comes back with
+    the profile after it moved to the records; jobs read both for a recipient."""
+    visit = await users.seen(UserProfile(42, "Ada", language_code="pt-br"))
+    assert visit.language is None
+    await users.set_language(42, "es")
+    assert (await users.seen(UserProfile(42, "Ada", language_code="pt-br"))).language == "es"
+    assert await users.language_of(42) == ("es", "pt-br")
+    clock.advance(minutes=31)
+    assert await users.sweep_idle_users() == 1
+    assert await live.profiles.cached_profile(42) is None
+    assert database.users[42].language == "es"
+    assert database.users[42].language_code == "pt-br"
+    assert await users.language_of(42) == ("es", "pt-br")  # from the records
+    await users.seen(UserProfile(42, "Ada", language_code="ru"))
+    await users.settle()  # the choice comes back with the registration, in the background
+    assert (await users.seen(UserProfile(42, "Ada", language_code="ru"))).language == "es"
+    await users.set_language(42, None)  # back to the Telegram app's language
+    assert await users.language_of(42) == (None, "ru")
+    assert database.users[42].language is None
+
+
+async def test_a_language_chosen_before_any_row_is_saved(
+    users: UserService, database: MemoryDatabase
+) -> None:
+    await users.set_language(77, "ru")
+    assert database.users[77].language == "ru"
+    assert await users.language_of(77) == ("ru", None)
+    assert await users.language_of(78) == (None, None)

@@ -35,6 +35,8 @@ def upsert_profiles(db: MemoryDatabase, profiles: Sequence[UserProfile]) -> None
                 profile.student_number if profile.student_number is not None else old.student_number
             ),
             last_seen=max(seen) if seen else None,
+            language_code=profile.language_code or old.language_code,
+            language=profile.language if profile.language is not None else old.language,
         )
 
 
@@ -61,6 +63,7 @@ class MemoryUserRecords:
                     last_name=p.last_name,
                     username=p.username,
                     last_seen=p.last_seen,
+                    language_code=p.language_code,
                 )
 
     async def load_profile(self, user_id: int) -> UserProfile | None:
@@ -85,6 +88,13 @@ class MemoryUserRecords:
             db.users[profile.user_id] = replace(
                 old, full_name=full_name, student_number=student_number
             )
+
+    async def save_language(self, user_id: int, *, language: str | None) -> None:
+        """SAVE_LANGUAGE: a row for someone never saved, else only the language changes."""
+        db = self._db
+        db.check()
+        old = db.users.get(user_id) or UserProfile(user_id, "")
+        db.users[user_id] = replace(old, language=language)
 
     async def user_by_username(self, username: str) -> int | None:
         self._db.check()
