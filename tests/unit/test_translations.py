@@ -27,6 +27,7 @@ from tests.conftest import make_settings
 from tests.support.bot_harness import assert_valid_telegram_html
 from tests.support.catalog_check import from_catalog
 from tests.support.translations import locales, pseudo_po
+from tests.unit.test_catalog import _sample
 
 PO_FILES = sorted(LOCALES.glob("*.po"))
 
@@ -42,7 +43,7 @@ def test_translation_renders_valid_html_recognised_as_catalog_text(path: Path) -
     for key, message in MESSAGES.items():
         counted = isinstance(message, Plural) or "count" in placeholders(key)
         for count in (1, 2, 5, 21) if counted else (None,):
-            values = {name: "7" for name in placeholders(key) if name != "count"}
+            values = {name: _sample(name) for name in placeholders(key) if name != "count"}
             text = t(key, count=count, language=language, **values)
             assert_valid_telegram_html(text)
             assert from_catalog(str(text)), (language, key)
