@@ -8,7 +8,6 @@ import math
 import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
-
 from zoneinfo import ZoneInfo
 
 from services.clock import Clock, from_ms

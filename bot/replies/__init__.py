@@ -117,8 +117,6 @@ from bot.replies.sessions import (
 )
 
 __all__ = [
-    "zone_abbreviation",
-    "zone_of",
     "ASK_FOR_CODE",
     "ASK_FOR_NAME",
     "ASK_TEACHER_LOCATION",
@@ -212,4 +210,6 @@ __all__ = [
     "teacher_invite",
     "teacher_removed",
     "teachers_list",
+    "zone_abbreviation",
+    "zone_of",
 ]

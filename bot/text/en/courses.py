@@ -32,8 +32,7 @@ MESSAGES: dict[str, Message] = {
         "[tz=&lt;zone&gt;]"
     ),
     "course.settings_zone": (
-        "Time zone: {zone}.\n"
-        "Change: <code>/course_settings {name} tz=Europe/Madrid</code>"
+        "Time zone: {zone}.\nChange: <code>/course_settings {name} tz=Europe/Madrid</code>"
     ),
     "course.join_usage": "Send the course code your teacher gave you: /join CODE",
     "course.already_enrolled": "You are already enrolled in <b>{name}</b>. Nothing else to do.",
