@@ -31,7 +31,7 @@ async def courses_command(update: Update, context: AttnContext) -> None:
 
 
 async def course_settings_command(update: Update, context: AttnContext) -> None:
-    """/course_settings <course> [late <minutes>] [warn <percent>] [tz <IANA zone>]"""
+    """/course_settings <course> [late <minutes>] [warn <percent>] [tz=<zone>]"""
     user = update.effective_user
     assert user is not None
     await context.services.roles.require_teacher(user.id)
