@@ -197,7 +197,9 @@ class CourseService:
         warn = course.warn_below_percent if warn_below_percent is None else warn_below_percent
         check_range(late, "late_after", *LATE_AFTER_MINUTES)
         check_range(warn, "warn_below", *WARN_BELOW_PERCENT)
-        zone = course.time_zone if time_zone is None else (parse_time_zone(time_zone) or None)
+        zone = course.time_zone
+        if time_zone is not None:
+            zone = parse_time_zone(time_zone) if time_zone else None
         await self._courses.update_course_settings(
             course.id, late_after_minutes=late, warn_below_percent=warn, time_zone=zone
         )
