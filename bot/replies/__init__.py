@@ -33,7 +33,16 @@ from bot.replies.courses import (
     joined,
     student_not_found,
 )
-from bot.replies.format import fmt_datetime, fmt_time, invite_link, plural
+from bot.replies.format import (
+    fmt_datetime,
+    fmt_datetime_in,
+    fmt_time,
+    fmt_time_in,
+    invite_link,
+    plural,
+    zone_abbreviation,
+    zone_of,
+)
 from bot.replies.general import (
     invalid_argument,
     not_delivered,
@@ -77,7 +86,9 @@ __all__ = [
     "courses_list",
     "extended",
     "fmt_datetime",
+    "fmt_datetime_in",
     "fmt_time",
+    "fmt_time_in",
     "forget_confirm",
     "forget_refused_open_session",
     "forgotten",
@@ -106,6 +117,8 @@ __all__ = [
     "teacher_invite",
     "teacher_removed",
     "teachers_list",
+    "zone_abbreviation",
+    "zone_of",
 ]
 
 
