@@ -46,6 +46,22 @@ MESSAGES: dict[str, Message] = {
     "mark.candidate": "• {name}",
     "mark.candidate_extra": "• {name} ({extra})",
     "mark.no_record": "no record",
+    # /mark with no arguments: session → student → status, with buttons.
+    "mark.choose_session": "Which session do you want to correct?",
+    "mark.choose_student": "<b>{title}</b> ({course}): which student?",
+    "mark.choose_status": "<b>{name}</b> in <b>{title}</b>: set the status to…",
+    "mark.no_sessions": "You have no course sessions to correct yet.",
+    "mark.no_students": "Nobody is enrolled in this session's course.",
+    # The buttons of the choosers (/report, /course_settings, /summary, /mark).
+    "choose.live": "live now",
+    "choose.session": "{when} · {course} · {title}",
+    "choose.back": "◀ Back",
+    "choose.status.present": "✅ present",
+    "choose.status.late": "⏰ late",
+    "choose.status.excused": "📝 excused",
+    "choose.status.absent": "❌ absent",
+    "choose.mark_another": "Mark another student",
+    "course.settings_which": "Which course's settings? Pick one:",
     "mark.corrected": (
         "<b>{name}</b> in <b>{title}</b>: {old} → <b>{new}</b>. The change is logged."
     ),
