@@ -73,7 +73,7 @@ def _paged(
     count = pages(len(items))
     page = min(max(page, 0), count - 1)
     shown = items[page * PER_PAGE : (page + 1) * PER_PAGE]
-    rows = [[InlineKeyboardButton(label[:60], callback_data=data)] for label, data in shown]
+    rows = [[InlineKeyboardButton(label, callback_data=data)] for label, data in shown]
     rows.extend(_paging_row(page, count, page_data))
     if extra:
         rows.append([InlineKeyboardButton(label, callback_data=data) for label, data in extra])
@@ -95,7 +95,10 @@ def _paging_row(
 
 def course_buttons(kind: str, courses: list[Course], page: int = 0) -> InlineKeyboardMarkup:
     """Pick a course for /report (`kind` "rp") or /course_settings ("cs")."""
-    items = [(course.name, f"{kind}:c:{course.id}") for course in courses]
+    items = [
+        (t("choose.course", name=course.name[:60], html=False), f"{kind}:c:{course.id}")
+        for course in courses
+    ]
     return _paged(items, page, lambda p: f"{kind}:l:{p}")
 
 
@@ -112,7 +115,13 @@ def session_label(choice: SessionChoice) -> str:
         if choice.live
         else choice.started_at.strftime("%Y-%m-%d %H:%M")
     )
-    return t("choose.session", when=when, course=choice.course_name, title=choice.title, html=False)
+    return t(
+        "choose.session",
+        when=when,
+        course=choice.course_name[:24],
+        title=choice.title[:40],
+        html=False,
+    )
 
 
 def session_buttons(kind: str, choices: list[SessionChoice], page: int = 0) -> InlineKeyboardMarkup:
@@ -126,7 +135,13 @@ def student_buttons(
     session_id: str, students: list[UserProfile], page: int = 0
 ) -> InlineKeyboardMarkup:
     """Pick a student of the session for /mark; "back" to the sessions."""
-    items = [(p.display_name, f"mk:u:{session_id}:{p.user_id}") for p in students]
+    items = [
+        (
+            t("choose.student", name=p.display_name[:60], html=False),
+            f"mk:u:{session_id}:{p.user_id}",
+        )
+        for p in students
+    ]
     back = [(t("choose.back", html=False), "mk:l:0")]
     return _paged(items, page, lambda p: f"mk:s:{session_id}:{p}", back)
 

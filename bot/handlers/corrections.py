@@ -22,7 +22,10 @@ def parse_mark_args(args: list[str]) -> tuple[str, str, str | None] | None:
 
 
 async def mark_command(update: Update, context: AttnContext) -> None:
-    """/mark <student> <present|late|excused|absent> [session]; alone: the buttons' walk."""
+    """/mark <student> <present|late|excused|absent> [session]
+
+    Alone, it walks the teacher through session → student → status with buttons.
+    """
     user = update.effective_user
     assert user is not None
     await context.services.roles.require_teacher(user.id)

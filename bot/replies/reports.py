@@ -56,10 +56,10 @@ def _row(percent: str, counts: list[str], name: str, width: int) -> Text:
 def report_text(report: CourseReport, page: int = 0) -> Text:
     """One page of the report, every line at most PHONE_WIDTH characters wide: one line per
     student, the attendance rate first (the spreadsheet has every column in full)."""
-    course = "\n".join(textwrap.wrap(report.course.name, PHONE_WIDTH)) or report.course.name
+    title = t("report.title", course=report.course.name, html=False)
     head = t(
         "report.heading",
-        course=course,
+        title="\n".join(textwrap.wrap(title, PHONE_WIDTH)),
         sessions=t("report.sessions", count=len(report.sessions)),
         students=t("plural.students", count=len(report.standings)),
     )

@@ -64,6 +64,7 @@ def _dynamic_keys() -> set[str]:
     built |= {f"error.range.with_unit.{unit}" for unit in set(_NUMBER_RANGES.values())}
     columns = ("name", "present", "late", "excused", "absent", "percent")
     built |= {f"report.col.{column}" for column in columns}
+    built |= {f"choose.status.{status}" for status in ("present", "late", "excused", "absent")}
     return built
 
 

@@ -36,7 +36,8 @@ MESSAGES: dict[str, Message] = {
     # /mark: corrections.
     "mark.usage": (
         "Send: /mark &lt;student&gt; &lt;present|late|excused|absent&gt; [session]\n"
-        "&lt;student&gt; is a student number, a @username or the start of a name."
+        "&lt;student&gt; is a student number, a @username or the start of a name.\n"
+        "Or send /mark alone and pick with buttons."
     ),
     "mark.no_roster": "Corrections work on course sessions: this session has no roster.",
     "mark.student_not_found": "No enrolled student matches “{query}”.",
@@ -53,6 +54,8 @@ MESSAGES: dict[str, Message] = {
     "mark.no_sessions": "You have no course sessions to correct yet.",
     "mark.no_students": "Nobody is enrolled in this session's course.",
     # The buttons of the choosers (/report, /course_settings, /summary, /mark).
+    "choose.course": "{name}",
+    "choose.student": "{name}",
     "choose.live": "live now",
     "choose.session": "{when} · {course} · {title}",
     "choose.back": "◀ Back",

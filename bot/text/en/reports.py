@@ -6,7 +6,8 @@ from bot.text.message import Message, Plural
 
 MESSAGES: dict[str, Message] = {
     # Every line of the report fits a phone (35 characters): keep these short.
-    "report.heading": "<b>{course}</b>\n{sessions}, {students}",
+    "report.title": "Report: {course}",
+    "report.heading": "<b>{title}</b>\n{sessions}, {students}",
     "report.legend": "Rate = (P + L) / (sessions − E)\nP present, L late\nE excused, A absent",
     "report.sessions": Plural(one="{count} session", other="{count} sessions"),
     "report.nobody_joined": "Nobody has joined yet.",
