@@ -12,6 +12,7 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 
 from bot import replies
 from bot.context import AttnContext
+from bot.text import Text
 
 
 class PendingAction(StrEnum):
@@ -37,11 +38,11 @@ def location_keyboard() -> ReplyKeyboardMarkup:
 
 
 async def ask_for_location(
-    update: Update, context: AttnContext, action: PendingAction, text: str, payload: str = ""
+    update: Update, context: AttnContext, action: PendingAction, text: Text, payload: str = ""
 ) -> None:
     """Ask for a location with Telegram's share-location button, in the user's private chat;
-    the answer is expected."""
+    the answer is expected (and /cancel stops waiting for it)."""
     user = update.effective_user
     assert user is not None
     await context.services.users.expect_reply(user.id, action, payload)
-    await context.bot.send_message(user.id, text, reply_markup=location_keyboard())
+    await context.bot.send_message(user.id, replies.prompt(text), reply_markup=location_keyboard())

@@ -16,6 +16,7 @@ from bot.commands import NEW, Command, Registry
 from bot.context import AttnApplication
 from bot.handlers import (
     admin,
+    cancel,
     checkin,
     corrections,
     courses,
@@ -38,6 +39,7 @@ COMMANDS: tuple[Command, ...] = (
     *reports.COMMANDS,
     *admin.COMMANDS,
     *privacy.COMMANDS,
+    *cancel.COMMANDS,
 )
 REGISTRY = Registry(COMMANDS)
 

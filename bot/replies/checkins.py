@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from bot.replies.format import fmt_time
+from bot.replies.general import prompt
 from bot.text import Text, t
 from services.models import AttendanceStatus, CheckInOutcome, CheckInResult
 
 SHARE_LOCATION_BUTTON = t("location.share_button", html=False)
 ASK_TEACHER_LOCATION = t("location.ask_teacher")
-ASK_TEACHER_LOCATION_AGAIN = t("location.ask_teacher_again")
+ASK_TEACHER_LOCATION_AGAIN = prompt(t("location.ask_teacher_again"))
 LOCATION_SET = t("location.set")
 LOCATION_PROMPT_SENT = t("location.prompt_sent")
 NOT_A_GEO_SESSION = t("location.not_a_geo_session")

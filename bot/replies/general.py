@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from bot.text import Raw, Text, t
+from bot.text import Raw, Text, join, t
 from services.delivery import DeliveryFailed
 from services.errors import InvalidArgument
 from services.numbers import MAX_SESSION_HOURS, NumberOutOfRange
@@ -20,8 +20,18 @@ SESSION_BUSY = t("error.session_busy")
 UNEXPECTED_LOCATION = t("hint.unexpected_location")
 PLAIN_TEXT_HINT = t("hint.plain_text")
 REGISTER_USAGE = t("register.usage")
-ASK_FOR_NAME = t("register.ask_name")
-ASK_FOR_CODE = t("checkin.ask_code")
+CANCEL_HINT = t("prompt.cancel_hint")
+NOTHING_TO_CANCEL = t("prompt.nothing_to_cancel")
+CANCELLED = t("prompt.cancelled")
+
+
+def prompt(text: Text) -> Text:
+    """A question whose answer the bot waits for: it says how to stop waiting (/cancel)."""
+    return join([text, CANCEL_HINT], "\n\n")
+
+
+ASK_FOR_NAME = prompt(t("register.ask_name"))
+ASK_FOR_CODE = prompt(t("checkin.ask_code"))
 BAD_CODE_FORMAT = t("error.invalid.code.format")
 PRIVATE_REPLY_FAILED = t("private.reply_failed")
 PRIVATE_CHAT_OPENED = t("private.chat_opened")

@@ -22,6 +22,7 @@ MESSAGES: dict[str, Message] = {
     **_command("checkin", "check in with the code your teacher shows", "[code]"),
     **_command("join", "join a course with its code", "&lt;course code&gt;"),
     **_command("history", "your attendance per course"),
+    **_command("cancel", "stop what I asked you for (a code, a name, a location)"),
     **_command("new_course", "create a course", "&lt;name&gt;"),
     **_command("courses", "your courses with codes and invite links"),
     **_command(

@@ -11,6 +11,9 @@ MESSAGES: dict[str, Message] = {
     "common.more_line": "\n… and {count} more",
     "hint.unexpected_location": "I wasn't expecting a location. To check in, send /checkin CODE.",
     "hint.plain_text": "To check in, send /checkin followed by the code, like: /checkin K7M2QX",
+    "prompt.cancel_hint": "Send /cancel to stop.",
+    "prompt.cancelled": "Cancelled. I'm not waiting for an answer any more.",
+    "prompt.nothing_to_cancel": "Nothing to cancel.",
     "register.usage": (
         "Send your full name like this: /register Ada Lovelace\n"
         "You can add your student number at the end: /register Ada Lovelace 123456"
