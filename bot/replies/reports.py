@@ -68,13 +68,12 @@ def report_text(report: CourseReport, page: int = 0) -> Text:
     pages = report_pages(report)
     page = min(max(page, 0), pages - 1)
     shown = report.standings[page * REPORT_PAGE_SIZE : (page + 1) * REPORT_PAGE_SIZE]
+    heads = [t(f"report.col.{column}", html=False) for column in _COUNTS]
     biggest = max(max(s.present, s.late, s.excused, s.absent) for s in report.standings)
-    width = len(str(biggest))
+    # The count columns are as wide as their largest number or their head, whichever is wider.
+    width = max(len(str(biggest)), *(len(head) for head in heads))
     header = _row(
-        t("report.col.percent", html=False),
-        [t(f"report.col.{column}", html=False) for column in _COUNTS],
-        t("report.col.name", html=False),
-        width,
+        t("report.col.percent", html=False), heads, t("report.col.name", html=False), width
     )
     rows = [
         _row(
