@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 
 from bot.replies.format import fit, more
 from bot.telegram_limits import ShortList
@@ -38,7 +39,7 @@ def _cell(text: str, width: int) -> str:
     return f"{text if len(text) <= width else text[: width - 1] + '…':<{width}}"
 
 
-def _row(percent: str, counts: list[str], name: str, width: int) -> Text:
+def _row(percent: str, counts: Sequence[str], name: str, width: int) -> Text:
     """One line of the table: the rate first, the counts, then the name cut to fit."""
     room = PHONE_WIDTH - 5 - len(counts) * (width + 1)
     present, late, excused, absent = (f"{c:>{width}}" for c in counts)
