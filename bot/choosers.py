@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from datetime import tzinfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.replies.format import fmt_datetime, zone_of
 from bot.telegram_limits import checked_keyboard
 from bot.text import t
 from services.corrections import SessionChoice
@@ -108,12 +110,12 @@ def report_page_buttons(course_id: int, page: int, count: int) -> InlineKeyboard
     return checked_keyboard(InlineKeyboardMarkup(rows)) if rows else None
 
 
-def session_label(choice: SessionChoice) -> str:
-    """A session's button: live or its date, its course, its title."""
+def session_label(choice: SessionChoice, tz: tzinfo) -> str:
+    """A session's button: live or its start (in its course's zone), its course, its title."""
     when = (
         t("choose.live", html=False)
         if choice.live
-        else choice.started_at.strftime("%Y-%m-%d %H:%M")
+        else fmt_datetime(choice.started_at, zone_of(choice.time_zone, tz))
     )
     return t(
         "choose.session",
@@ -124,10 +126,12 @@ def session_label(choice: SessionChoice) -> str:
     )
 
 
-def session_buttons(kind: str, choices: list[SessionChoice], page: int = 0) -> InlineKeyboardMarkup:
+def session_buttons(
+    kind: str, choices: list[SessionChoice], tz: tzinfo, page: int = 0
+) -> InlineKeyboardMarkup:
     """Pick a session for /summary (`kind` "sm") or /mark ("mk")."""
     suffix = "" if kind == "sm" else ":0"  # /mark opens the first page of students
-    items = [(session_label(c), f"{kind}:s:{c.id}{suffix}") for c in choices]
+    items = [(session_label(c, tz), f"{kind}:s:{c.id}{suffix}") for c in choices]
     return _paged(items, page, lambda p: f"{kind}:l:{p}")
 
 

@@ -62,6 +62,7 @@ class SessionChoice:
     course_name: str
     started_at: datetime
     live: bool
+    time_zone: str | None = None  # the course's zone (None: the installation's)
 
 
 def match_students(profiles: list[UserProfile], query: str) -> list[UserProfile]:
@@ -185,12 +186,16 @@ class CorrectionService:
         live = await self._sessions.session(current) if current else None
         if live is not None and live.course_id is not None:
             name = live.course_name or ""
-            choices.append(SessionChoice(live.id, live.title, name, live.started_at, True))
+            choices.append(
+                SessionChoice(live.id, live.title, name, live.started_at, True, live.time_zone)
+            )
         saved: list[SessionChoice] = []
         for course in await self._courses.teacher_courses(teacher_id):
             for row in await self._attendance.course_sessions(course.id):
                 if live is None or row[0] != live.id:
-                    saved.append(SessionChoice(row[0], row[1], course.name, row[2], False))
+                    saved.append(
+                        SessionChoice(row[0], row[1], course.name, row[2], False, course.time_zone)
+                    )
         saved.sort(key=lambda c: c.started_at, reverse=True)
         return choices + saved
 

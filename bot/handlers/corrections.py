@@ -35,7 +35,7 @@ async def mark_command(update: Update, context: AttnContext) -> None:
         if not sessions:
             respond(context, update, t("mark.no_sessions"))
             return
-        markup = choosers.session_buttons("mk", sessions)
+        markup = choosers.session_buttons("mk", sessions, context.tz)
         respond(context, update, t("mark.choose_session"), reply_markup=markup)
         return
     parsed = parse_mark_args(args)
@@ -66,10 +66,8 @@ async def mark_button(update: Update, context: AttnContext) -> None:
         if not sessions:
             await edit_in_place(update, t("mark.no_sessions"), None)
             return
-        page = int(values[0])
-        await edit_in_place(
-            update, t("mark.choose_session"), choosers.session_buttons("mk", sessions, page)
-        )
+        markup = choosers.session_buttons("mk", sessions, context.tz, int(values[0]))
+        await edit_in_place(update, t("mark.choose_session"), markup)
     elif kind == "mk:s":
         session, roster = await corrections.session_roster(user.id, values[0])
         if not roster:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from telegram import Update
 
 from bot import choosers, replies
@@ -11,7 +13,7 @@ from bot.enrolment import register_from_words, reply_enrolment
 from bot.private import hide_message, in_group
 from bot.replying import edit_in_place, profile_of, respond, send_later
 from bot.text import Text, join, t
-from services.courses import parse_course_setting
+from services.courses import parse_course_setting, parse_time_zone
 from services.errors import InvalidArgument
 from services.models import Course
 
@@ -33,7 +35,7 @@ async def courses_command(update: Update, context: AttnContext) -> None:
 
 
 async def course_settings_command(update: Update, context: AttnContext) -> None:
-    """/course_settings <course> [late <minutes>] [warn <percent>]"""
+    """/course_settings <course> [late <minutes>] [warn <percent>] [tz=<zone>]"""
     user = update.effective_user
     assert user is not None
     await context.services.roles.require_teacher(user.id)
@@ -41,7 +43,7 @@ async def course_settings_command(update: Update, context: AttnContext) -> None:
     if not args:
         courses = await context.services.courses.teacher_courses(user.id)
         if len(courses) == 1:
-            respond(context, update, settings_text(courses[0]))
+            respond(context, update, settings_text(courses[0], context.tz))
         elif courses:
             markup = choosers.course_buttons("cs", courses)
             respond(context, update, t("course.settings_which"), reply_markup=markup)
@@ -49,24 +51,38 @@ async def course_settings_command(update: Update, context: AttnContext) -> None:
             respond(context, update, replies.COURSE_SETTINGS_USAGE)
         return
     course, used = await context.services.courses.find_teacher_course(user.id, args)
-    rest = args[used:]
+    rest = _split_assignments(args[used:])
     values: dict[str, int] = {}
+    zone: str | None = None
     while rest:
-        if len(rest) < 2 or rest[0].lower() not in ("late", "warn"):
+        word = rest[0].lower()
+        if len(rest) < 2 or word not in ("late", "warn", "tz"):
             respond(context, update, replies.COURSE_SETTINGS_USAGE)
             return
-        values[rest[0].lower()] = parse_course_setting(rest[0].lower(), rest[1])
+        if word == "tz":
+            zone = parse_time_zone(rest[1])  # a bad zone: refused before anything changes
+        else:
+            values[word] = parse_course_setting(word, rest[1])
         rest = rest[2:]
-    if values:
+    if values or zone is not None:
         course = await context.services.courses.update_settings(
-            user.id, course, values.get("late"), values.get("warn")
+            user.id, course, values.get("late"), values.get("warn"), time_zone=zone
         )
-    respond(context, update, replies.course_settings(course))
+    respond(context, update, replies.course_settings(course, context.tz))
 
 
-def settings_text(course: Course) -> Text:
+def _split_assignments(words: list[str]) -> list[str]:
+    """`tz=Europe/Madrid` read as `tz Europe/Madrid` (both spellings are accepted)."""
+    out: list[str] = []
+    for word in words:
+        key, sep, value = word.partition("=")
+        out.extend([key, value] if sep and key.lower() in ("late", "warn", "tz") else [word])
+    return out
+
+
+def settings_text(course: Course, tz: tzinfo) -> Text:
     """A course's settings, and how to change them (the usage line)."""
-    return join([replies.course_settings(course), replies.COURSE_SETTINGS_USAGE], "\n\n")
+    return join([replies.course_settings(course, tz), replies.COURSE_SETTINGS_USAGE], "\n\n")
 
 
 async def course_settings_button(update: Update, context: AttnContext) -> None:
@@ -85,7 +101,7 @@ async def course_settings_button(update: Update, context: AttnContext) -> None:
         await edit_in_place(update, t("course.settings_which"), markup)
         return
     course = await context.services.courses.course_for_teacher(user.id, int(values[0]))
-    await edit_in_place(update, settings_text(course), None)
+    await edit_in_place(update, settings_text(course, context.tz), None)
 
 
 async def join_command(update: Update, context: AttnContext) -> None:

@@ -59,13 +59,14 @@ async def report_command(update: Update, context: AttnContext) -> None:
 
 def send_report_files(update: Update, context: AttnContext, report: CourseReport) -> None:
     """The spreadsheet and the chart, to the teacher privately (they carry names)."""
+    zone = replies.zone_of(report.course.time_zone, context.tz)  # the course's zone
     slug = re.sub(r"[^A-Za-z0-9]+", "-", report.course.name).strip("-") or "course"
     xlsx = InputFile(
-        report_xlsx(report, report_labels(), context.tz),
+        report_xlsx(report, report_labels(), zone),
         filename=t("files.name.report", course=slug, html=False),
     )
     chart = InputFile(
-        report_chart(report, report_labels(), context.tz),
+        report_chart(report, report_labels(), zone),
         filename=t("files.name.chart", html=False),
     )
     # Names and attendance: to the teacher's private chat when asked from a group.
@@ -125,7 +126,10 @@ async def summary_command(update: Update, context: AttnContext) -> None:
         elif saved:
             text = t("session.which_summary", query=wanted)
             respond(
-                context, update, text, reply_markup=choosers.session_buttons("sm", named or saved)
+                context,
+                update,
+                text,
+                reply_markup=choosers.session_buttons("sm", named or saved, context.tz),
             )
             return
     if summary is None:
@@ -152,7 +156,7 @@ async def summary_button(update: Update, context: AttnContext) -> None:
     kind, values = parsed
     if kind == "sm:l":
         saved = await saved_sessions(context, user.id)
-        markup = choosers.session_buttons("sm", saved, int(values[0]))
+        markup = choosers.session_buttons("sm", saved, context.tz, int(values[0]))
         await query.answer()
         await query.edit_message_reply_markup(markup)
         return
