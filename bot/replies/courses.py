@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.replies.format import fit, invite_link, more, plural
+from bot.replies.lifecycle import marked_if_archived
 from bot.telegram_limits import ShortList
 from bot.text import Text, join, t
 from services.corrections import Correction
@@ -31,14 +32,17 @@ def courses_list(courses: list[Course], bot_username: str, intro: str = "") -> T
     if not courses:
         return t("course.none")
     items = [
-        t(
-            "course.list_item",
-            name=course.name,
-            students=plural(course.roster_size),
-            code=course.join_code,
-            late=course.late_after_minutes,
-            warn=course.warn_below_percent,
-            link=invite_link(bot_username, course),
+        marked_if_archived(
+            course,
+            t(
+                "course.list_item",
+                name=course.name,
+                students=plural(course.roster_size),
+                code=course.join_code,
+                late=course.late_after_minutes,
+                warn=course.warn_below_percent,
+                link=invite_link(bot_username, course),
+            ),
         )
         for course in courses
     ]

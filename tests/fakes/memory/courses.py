@@ -23,6 +23,7 @@ class MemoryCourseRecords:
             late_after_minutes=row.late_after_minutes,
             warn_below_percent=row.warn_below_percent,
             roster_size=self._db.roster_size(row.id),
+            archived=row.archived_at is not None,
         )
 
     async def create_course(
