@@ -136,6 +136,7 @@ def export_pending_note(count: int) -> str:
 def export_command(settings: Settings, args: argparse.Namespace) -> int:
     """Records as CSV (--session/--all), or a course report as CSV or XLSX (--course)."""
     from bot.replies.files import export_header, report_labels
+    from bot.replies.format import zone_of
     from services.export import rows_to_csv
     from services.report_files import report_csv, report_xlsx
 
@@ -152,7 +153,7 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
                         return None, pending
                     report = await services.reports.report_for(course)
                     data = (
-                        report_xlsx(report, report_labels(), settings.tz)
+                        report_xlsx(report, report_labels(), zone_of(course.time_zone, settings.tz))
                         if args.format == "xlsx"
                         else report_csv(report, report_labels())
                     )

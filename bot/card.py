@@ -103,7 +103,12 @@ def render_card(
     if not session.is_open(now):
         return CardView(replies.card_ended(heading, count, summary_sent=False), "", None, True)
     minutes = max(1, math.ceil((session.ends_at - now).total_seconds() / 60))
-    timing = t("card.timing", minutes=minutes, until=replies.fmt_time(session.ends_at, tz))
+    # Times in the course's zone, with its abbreviation when the course chose one.
+    until = replies.fmt_time_in(session.ends_at, session.time_zone, tz)
+    timing = t("card.timing", minutes=minutes, until=until)
+    if session.late_at is not None:
+        late_from = replies.fmt_time_in(session.late_at, session.time_zone, tz)
+        timing = join([timing, t("card.late_from", at=late_from)])
     if in_group:
         # A group card never carries the code: absent friends read groups too.
         text = t("card.group", heading=heading, checked=count, timing=timing)

@@ -106,7 +106,8 @@ class TelegramNotifier:
             )
             for line in summary.lines
         ]
-        data = rows_to_csv(rows, self._tz, export_header()).encode("utf-8")
+        zone = replies.zone_of(summary.time_zone, self._tz)  # the course's zone
+        data = rows_to_csv(rows, zone, export_header()).encode("utf-8")
         await self._bot.send_document(
             summary.teacher_id,
             InputFile(

@@ -96,6 +96,7 @@ class CheckInService:
             checked_in_at=raw.checked_in_at,
             status=status,
             checked_in_count=raw.count,
+            time_zone=raw.time_zone,
         )
 
     async def classroom_location_missing(self, session_id: str) -> bool:
@@ -160,6 +161,7 @@ class CheckInService:
             status,
             raw.count,
             distance_m=metres,
+            time_zone=raw.time_zone,
         )
 
     async def missing_students(self, teacher_id: int, session_id: str) -> list[UserProfile]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
+import zoneinfo
 from dataclasses import dataclass
 
 from services.codes import CodeGenerator, normalize_code, random_code
@@ -36,6 +38,36 @@ def parse_course_setting(word: str, text: str) -> int:
     if word == "late":
         return parse_number(text, "late_after", *LATE_AFTER_MINUTES)
     return parse_number(text, "warn_below", *WARN_BELOW_PERCENT)
+
+
+#: Typed instead of a zone name: the course follows the installation's zone again.
+DEFAULT_ZONE_WORDS = frozenset({"default", "reset"})
+
+
+@functools.cache
+def _zones_by_folded_name() -> dict[str, str]:
+    """Every IANA name the machine knows, by its lower-case spelling (read once)."""
+    return {name.casefold(): name for name in zoneinfo.available_timezones()}
+
+
+def parse_time_zone(text: str) -> str:
+    """The IANA zone typed after `tz` (any letter case: `europe/madrid` is `Europe/Madrid`);
+    "" for `default`, which returns the course to the installation's zone.
+
+    Raises:
+        InvalidArgument: not a zone the time zone database knows.
+    """
+    word = text.strip()
+    if word.casefold() in DEFAULT_ZONE_WORDS:
+        return ""
+    name = _zones_by_folded_name().get(word.casefold())
+    if name is None:
+        raise InvalidArgument("time_zone", "unknown")
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidArgument("time_zone", "unknown") from exc
+    return name
 
 
 class CourseService:
@@ -150,11 +182,14 @@ class CourseService:
         course: Course,
         late_after_minutes: int | None,
         warn_below_percent: int | None,
+        *,
+        time_zone: str | None = None,
     ) -> Course:
-        """Change a course's late threshold and warning level.
+        """Change a course's late threshold, warning level and time zone (None: unchanged;
+        a zone of "" returns the course to the installation's zone).
 
         Raises:
-            InvalidArgument: a value out of range.
+            InvalidArgument: a value out of range, or a zone the database does not know.
         """
         if course.teacher_id != teacher_id:
             raise NotATeacher()
@@ -162,8 +197,11 @@ class CourseService:
         warn = course.warn_below_percent if warn_below_percent is None else warn_below_percent
         check_range(late, "late_after", *LATE_AFTER_MINUTES)
         check_range(warn, "warn_below", *WARN_BELOW_PERCENT)
+        zone = course.time_zone
+        if time_zone is not None:
+            zone = parse_time_zone(time_zone) if time_zone else None
         await self._courses.update_course_settings(
-            course.id, late_after_minutes=late, warn_below_percent=warn
+            course.id, late_after_minutes=late, warn_below_percent=warn, time_zone=zone
         )
         updated = await self._courses.course(course.id)
         assert updated is not None
@@ -185,4 +223,11 @@ def match_course(courses: list[Course], words: list[str]) -> tuple[Course, int] 
     return best
 
 
-__all__ = ["INVITE_PREFIX", "MAX_TITLE_LENGTH", "CourseService", "Enrolment", "match_course"]
+__all__ = [
+    "INVITE_PREFIX",
+    "MAX_TITLE_LENGTH",
+    "CourseService",
+    "Enrolment",
+    "match_course",
+    "parse_time_zone",
+]

@@ -98,6 +98,9 @@ class Session:
     # chat (the group's card never carries the code). Kept fresh like the first one.
     code_card_chat_id: int | None = None
     code_card_message_id: int | None = None
+    # The course's IANA time zone when it set one (None: the installation's), so the card
+    # and the student's replies show times in the course's zone.
+    time_zone: str | None = None
 
     @property
     def has_roster(self) -> bool:
@@ -121,6 +124,8 @@ class Course:
     late_after_minutes: int = 10
     warn_below_percent: int = 70
     roster_size: int = 0
+    # IANA name (`Europe/Madrid`); None: the installation's zone, decided when read.
+    time_zone: str | None = None
     archived: bool = False
     """Archived: no new sessions, hidden from choosers; its records stay in reports."""
 
@@ -179,6 +184,7 @@ class CheckInResult:
     status: AttendanceStatus | None = None
     checked_in_count: int = 0
     distance_m: int | None = None
+    time_zone: str | None = None  # the session's course zone, to show `checked_in_at` in
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +237,7 @@ class SessionSummary:
     card_chat_id: int | None = None
     card_message_id: int | None = None
     roster_size: int = 0
+    time_zone: str | None = None  # the course's zone (None: the installation's)
 
     def with_status(self, status: AttendanceStatus) -> list[AttendanceLine]:
         return sorted(

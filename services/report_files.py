@@ -12,6 +12,7 @@ from services.export import neutralise_cell, zone_label
 from services.reports import CourseReport
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
     from openpyxl.worksheet.worksheet import Worksheet
 
 
@@ -121,6 +122,14 @@ def report_xlsx(report: CourseReport, labels: ReportLabels, tz: tzinfo = UTC) ->
 def report_chart(report: CourseReport, labels: ReportLabels, tz: tzinfo = UTC) -> bytes:
     """A PNG line chart of attendance per session over time (headless matplotlib), dates in
     `tz`. No user text is read as mathtext (`$x^$` would crash the drawing)."""
+    figure = report_figure(report, labels, tz)
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
+
+
+def report_figure(report: CourseReport, labels: ReportLabels, tz: tzinfo = UTC) -> Figure:
+    """The chart before it is drawn to PNG: its axes' labels can be read (the course's zone)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -144,6 +153,4 @@ def report_chart(report: CourseReport, labels: ReportLabels, tz: tzinfo = UTC) -
     axes.set_ylabel(labels.chart_y, parse_math=False)
     axes.set_title(labels.chart_title.format(course=report.course.name), parse_math=False)
     axes.grid(True, alpha=0.3)
-    out = io.BytesIO()
-    figure.savefig(out, format="png")
-    return out.getvalue()
+    return figure

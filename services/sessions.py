@@ -8,6 +8,7 @@ import math
 import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from services.clock import Clock, from_ms
 from services.codes import CodeGenerator, random_code
@@ -101,8 +102,10 @@ class SessionService:
         if course is not None:
             roster = await self._courses.roster(course.id)
         now = self._clock.now()
+        # A course's session is named after the day it is in the course's own zone.
+        day = now.astimezone(ZoneInfo(course.time_zone)) if course and course.time_zone else now
         default_title = (
-            f"{course.name} {now:%Y-%m-%d}" if course else f"Session {now:%Y-%m-%d %H:%M}"
+            f"{course.name} {day:%Y-%m-%d}" if course else f"Session {now:%Y-%m-%d %H:%M}"
         )
         session = Session(
             id=secrets.token_hex(6),
@@ -115,6 +118,7 @@ class SessionService:
             late_at=now + timedelta(minutes=course.late_after_minutes) if course else None,
             course_id=course.id if course else None,
             course_name=course.name if course else None,
+            time_zone=course.time_zone if course else None,
             roster_size=len(roster),
             rotation_seconds=self._rotation_seconds
             if rotation_seconds is None

@@ -10,7 +10,7 @@ from bot.context import AttnContext
 from bot.enrolment import register_from_words, reply_enrolment
 from bot.private import hide_message, in_group
 from bot.replying import profile_of, respond, send_later
-from services.courses import parse_course_setting
+from services.courses import parse_course_setting, parse_time_zone
 from services.errors import InvalidArgument
 
 
@@ -31,7 +31,7 @@ async def courses_command(update: Update, context: AttnContext) -> None:
 
 
 async def course_settings_command(update: Update, context: AttnContext) -> None:
-    """/course_settings <course> [late <minutes>] [warn <percent>]"""
+    """/course_settings <course> [late <minutes>] [warn <percent>] [tz=<zone>]"""
     user = update.effective_user
     assert user is not None
     await context.services.roles.require_teacher(user.id)
@@ -40,19 +40,33 @@ async def course_settings_command(update: Update, context: AttnContext) -> None:
         respond(context, update, replies.COURSE_SETTINGS_USAGE)
         return
     course, used = await context.services.courses.find_teacher_course(user.id, args)
-    rest = args[used:]
+    rest = _split_assignments(args[used:])
     values: dict[str, int] = {}
+    zone: str | None = None
     while rest:
-        if len(rest) < 2 or rest[0].lower() not in ("late", "warn"):
+        word = rest[0].lower()
+        if len(rest) < 2 or word not in ("late", "warn", "tz"):
             respond(context, update, replies.COURSE_SETTINGS_USAGE)
             return
-        values[rest[0].lower()] = parse_course_setting(rest[0].lower(), rest[1])
+        if word == "tz":
+            zone = parse_time_zone(rest[1])  # a bad zone: refused before anything changes
+        else:
+            values[word] = parse_course_setting(word, rest[1])
         rest = rest[2:]
-    if values:
+    if values or zone is not None:
         course = await context.services.courses.update_settings(
-            user.id, course, values.get("late"), values.get("warn")
+            user.id, course, values.get("late"), values.get("warn"), time_zone=zone
         )
-    respond(context, update, replies.course_settings(course))
+    respond(context, update, replies.course_settings(course, context.tz))
+
+
+def _split_assignments(words: list[str]) -> list[str]:
+    """`tz=Europe/Madrid` read as `tz Europe/Madrid` (both spellings are accepted)."""
+    out: list[str] = []
+    for word in words:
+        key, sep, value = word.partition("=")
+        out.extend([key, value] if sep and key.lower() in ("late", "warn", "tz") else [word])
+    return out
 
 
 async def join_command(update: Update, context: AttnContext) -> None:

@@ -40,13 +40,14 @@ async def report_command(update: Update, context: AttnContext) -> None:
         course = courses[0]
     report = await services.reports.course_report(user.id, course)
     respond(context, update, replies.report_text(report))
+    zone = replies.zone_of(course.time_zone, context.tz)  # files and chart: the course's zone
     slug = re.sub(r"[^A-Za-z0-9]+", "-", course.name).strip("-") or "course"
     xlsx = InputFile(
-        report_xlsx(report, report_labels(), context.tz),
+        report_xlsx(report, report_labels(), zone),
         filename=t("files.name.report", course=slug, html=False),
     )
     chart = InputFile(
-        report_chart(report, report_labels(), context.tz),
+        report_chart(report, report_labels(), zone),
         filename=t("files.name.chart", html=False),
     )
     # Names and attendance: to the teacher's private chat when asked from a group.

@@ -293,7 +293,9 @@ async def card_button(update: Update, context: AttnContext) -> None:
         await answer_privately(update, context, replies.missing_list(missing))
     else:
         present = await context.services.checkins.checked_in_students(user.id, session_id)
-        await answer_privately(update, context, replies.present_list(present, context.tz))
+        session = await sessions.teacher_session(user.id, session_id)  # its course's zone
+        zone = replies.zone_of(session.time_zone, context.tz)
+        await answer_privately(update, context, replies.present_list(present, zone))
     if action in ("end", "ext"):
         await refresh_cards(context, only=session_id)
 

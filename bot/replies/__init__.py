@@ -51,7 +51,16 @@ from bot.replies.courses import (
     joined,
     student_not_found,
 )
-from bot.replies.format import fmt_datetime, fmt_time, invite_link, plural
+from bot.replies.format import (
+    fmt_datetime,
+    fmt_datetime_in,
+    fmt_time,
+    fmt_time_in,
+    invite_link,
+    plural,
+    zone_abbreviation,
+    zone_of,
+)
 from bot.replies.general import (
     ASK_FOR_CODE,
     ASK_FOR_NAME,
@@ -176,7 +185,9 @@ __all__ = [
     "courses_list",
     "extended",
     "fmt_datetime",
+    "fmt_datetime_in",
     "fmt_time",
+    "fmt_time_in",
     "forget_confirm",
     "forget_refused_open_session",
     "forgotten",
@@ -205,4 +216,6 @@ __all__ = [
     "teacher_invite",
     "teacher_removed",
     "teachers_list",
+    "zone_abbreviation",
+    "zone_of",
 ]

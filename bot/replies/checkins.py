@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
-from bot.replies.format import fmt_time
+from bot.replies.format import fmt_time_in
 from bot.replies.general import prompt
 from bot.text import Text, t
 from services.models import AttendanceStatus, CheckInOutcome, CheckInResult
@@ -40,9 +40,10 @@ def check_in_result(result: CheckInResult, tz: tzinfo) -> Text:
     if outcome is CheckInOutcome.RECORDED and result.checked_in_at:
         late = result.status is AttendanceStatus.LATE
         key = "checkin.recorded_late" if late else "checkin.recorded"
-        return t(key, title=title, at=fmt_time(result.checked_in_at, tz))
+        return t(key, title=title, at=fmt_time_in(result.checked_in_at, result.time_zone, tz))
     if outcome is CheckInOutcome.DUPLICATE and result.checked_in_at:
-        return t("checkin.duplicate", title=title, at=fmt_time(result.checked_in_at, tz))
+        at = fmt_time_in(result.checked_in_at, result.time_zone, tz)
+        return t("checkin.duplicate", title=title, at=at)
     if outcome in _TITLED:
         return t(_TITLED[outcome], title=title)
     if outcome in _FIXED:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from bot.replies.format import fit, invite_link, more, plural
+from datetime import tzinfo
+
+from bot.replies.format import fit, invite_link, more, plural, zone_of
 from bot.replies.lifecycle import marked_if_archived
 from bot.telegram_limits import ShortList
 from bot.text import Text, join, t
 from services.corrections import Correction
 from services.courses import Enrolment
+from services.export import zone_label
 from services.models import Course, UserProfile
 
 COURSE_SETTINGS_USAGE = t("course.settings_usage")
@@ -50,12 +53,23 @@ def courses_list(courses: list[Course], bot_username: str, intro: str = "") -> T
     return fit([intro, listing] if intro else [listing])
 
 
-def course_settings(course: Course) -> Text:
-    return t(
-        "course.settings",
-        name=course.name,
-        late=course.late_after_minutes,
-        warn=course.warn_below_percent,
+def course_settings(course: Course, tz: tzinfo) -> Text:
+    """The course's settings; its zone is the installation's (`tz`) until it chooses one."""
+    shown = zone_label(zone_of(course.time_zone, tz))  # its name and today's UTC offset
+    return join(
+        [
+            t(
+                "course.settings",
+                name=course.name,
+                late=course.late_after_minutes,
+                warn=course.warn_below_percent,
+            ),
+            t(
+                "course.settings_zone",
+                zone=shown,
+                name=course.name,
+            ),
+        ]
     )
 
 

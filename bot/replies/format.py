@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.telegram_limits import Block, fit_blocks, fit_html
 from bot.text import Raw, Text, t
@@ -17,6 +18,40 @@ def fmt_time(when: datetime, tz: tzinfo) -> str:
 
 def fmt_datetime(when: datetime, tz: tzinfo) -> str:
     return when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def zone_of(name: str | None, fallback: tzinfo) -> tzinfo:
+    """A course's zone by its IANA name; the installation's (`fallback`) when it has none, or
+    when this machine's zone database no longer knows the stored name."""
+    if not name:
+        return fallback
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return fallback
+
+
+def zone_abbreviation(when: datetime, tz: tzinfo) -> str:
+    """The zone's short name at that moment: `CET`/`CEST`, or the offset (`+05`) where the
+    database has no letters for it (as for Asia/Tashkent)."""
+    return when.astimezone(tz).tzname() or "UTC"
+
+
+def fmt_time_in(when: datetime, zone: str | None, fallback: tzinfo) -> str:
+    """A time of day in a course's own zone, with the zone's abbreviation (`10:15 CET`), so a
+    student abroad is not left guessing; a course without its own zone shows it as before."""
+    if not zone:
+        return fmt_time(when, fallback)
+    tz = zone_of(zone, fallback)
+    return f"{fmt_time(when, tz)} {zone_abbreviation(when, tz)}"
+
+
+def fmt_datetime_in(when: datetime, zone: str | None, fallback: tzinfo) -> str:
+    """`fmt_time_in` with the date."""
+    if not zone:
+        return fmt_datetime(when, fallback)
+    tz = zone_of(zone, fallback)
+    return f"{fmt_datetime(when, tz)} {zone_abbreviation(when, tz)}"
 
 
 def plural(count: int, key: str = "plural.students") -> Text:

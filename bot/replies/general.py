@@ -86,6 +86,7 @@ _INVALID = frozenset(
         ("session", "none"),
         ("late_after", "range"),
         ("warn_below", "range"),
+        ("time_zone", "unknown"),
         ("teacher", "unknown"),
         ("location", "forwarded"),
         ("teacher", "configured"),

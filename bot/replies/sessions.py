@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import tzinfo
 from html import escape
 
-from bot.replies.format import fit, fmt_datetime, fmt_time, more
+from bot.replies.format import fit, fmt_datetime, fmt_time, fmt_time_in, more, zone_of
 from bot.telegram_limits import Block, ShortList
 from bot.text import Text, join, t
 from services.errors import SessionAlreadyOpen
@@ -32,7 +32,7 @@ def session_already_open(error: SessionAlreadyOpen, tz: tzinfo) -> Text:
         "session.already_open",
         title=session.title,
         code=session.code,
-        until=fmt_time(session.ends_at, tz),
+        until=fmt_time_in(session.ends_at, session.time_zone, tz),
     )
 
 
@@ -41,7 +41,8 @@ def session_ended(session: Session) -> Text:
 
 
 def extended(session: Session, tz: tzinfo) -> Text:
-    return t("session.extended", title=session.title, until=fmt_time(session.ends_at, tz))
+    until = fmt_time_in(session.ends_at, session.time_zone, tz)
+    return t("session.extended", title=session.title, until=until)
 
 
 def choose_course(count: int, per_page: int) -> Text:
@@ -57,6 +58,9 @@ def missed_summaries(count: int) -> Text:
 
 
 def summary_text(summary: SessionSummary, tz: tzinfo) -> Text:
+    """The teacher's summary, its times in the course's zone (`tz`: the installation's)."""
+    zone = summary.time_zone
+    tz = zone_of(zone, tz)
     attended = summary.checked_in
     course = t("summary.course", course=summary.course_name) if summary.course_name else ""
     late = summary.with_status(AttendanceStatus.LATE)
@@ -67,7 +71,7 @@ def summary_text(summary: SessionSummary, tz: tzinfo) -> Text:
         title=summary.title,
         course=Text(course),
         started=fmt_datetime(summary.started_at, tz),
-        ended=fmt_time(summary.ends_at, tz),
+        ended=fmt_time_in(summary.ends_at, zone, tz),
         count=len(attended),
     )
     if summary.course_name is not None:

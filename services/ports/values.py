@@ -18,6 +18,7 @@ class RawCheckIn:
     checked_in_at: datetime | None = None
     late: bool = False
     count: int = 0
+    time_zone: str | None = None  # the session's course zone, set with a check-in time
 
 
 @dataclass(frozen=True, slots=True)

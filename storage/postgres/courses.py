@@ -18,7 +18,7 @@ RETURNING id
 
 COURSE_COLUMNS = """
 c.id, c.teacher_id, c.name, c.join_code, c.invite_token, c.late_after_minutes,
-c.warn_below_percent, c.archived_at,
+c.warn_below_percent, c.time_zone, c.archived_at,
 (SELECT count(*) FROM enrolments e WHERE e.course_id = c.id) AS roster_size
 """
 
@@ -40,7 +40,8 @@ SELECT_STUDENT_COURSES = (
 COURSE_NAME_TAKEN = "SELECT EXISTS (SELECT 1 FROM courses WHERE teacher_id = $1 AND name = $2)"
 
 UPDATE_COURSE_SETTINGS = """
-UPDATE courses SET late_after_minutes = $2, warn_below_percent = $3 WHERE id = $1
+UPDATE courses SET late_after_minutes = $2, warn_below_percent = $3, time_zone = $4
+WHERE id = $1
 """
 
 ENROL = """
@@ -103,11 +104,21 @@ class PostgresCourseRecords:
         return [course_from_row(row) for row in rows]
 
     async def update_course_settings(
-        self, course_id: int, *, late_after_minutes: int, warn_below_percent: int
+        self,
+        course_id: int,
+        *,
+        late_after_minutes: int,
+        warn_below_percent: int,
+        time_zone: str | None,
     ) -> None:
+        """Store all three settings (`time_zone` None: the installation's zone)."""
         async with pg_guard():
             await self._pool.execute(
-                UPDATE_COURSE_SETTINGS, course_id, late_after_minutes, warn_below_percent
+                UPDATE_COURSE_SETTINGS,
+                course_id,
+                late_after_minutes,
+                warn_below_percent,
+                time_zone,
             )
 
     async def enrol(self, course_id: int, profile: UserProfile) -> bool:

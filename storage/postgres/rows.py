@@ -29,6 +29,7 @@ def course_from_row(row: asyncpg.Record) -> Course:
         late_after_minutes=row["late_after_minutes"],
         warn_below_percent=row["warn_below_percent"],
         roster_size=row["roster_size"],
+        time_zone=row["time_zone"],
         archived=row["archived_at"] is not None,
     )
 

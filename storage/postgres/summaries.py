@@ -127,10 +127,12 @@ class PostgresSummaryOutbox:
                 return None
             rows = await conn.fetch(SELECT_SESSION_LINES, session_id)
             course_name: str | None = None
+            time_zone: str | None = None
             at_risk: list[StudentStanding] = []
             if session["course_id"] is not None:
                 course = await conn.fetchrow(SELECT_COURSE, session["course_id"])
                 course_name = course["name"]
+                time_zone = course["time_zone"]
                 standings = await conn.fetch(COURSE_STANDINGS, session["course_id"])
                 at_risk = [
                     st
@@ -158,6 +160,7 @@ class PostgresSummaryOutbox:
             card_chat_id=session["card_chat_id"],
             card_message_id=session["card_message_id"],
             roster_size=session["roster_size"] if session["course_id"] is not None else 0,
+            time_zone=time_zone,
         )
 
     async def summary_parts_sent(self, session_id: str) -> frozenset[SummaryPart]:

@@ -108,9 +108,10 @@ class RedisCheckInStore:
                 session_id = named or await self._routes.resolve(code, fresh)
                 if session_id is None:
                     return RawCheckIn(CheckInOutcome.WRONG_CODE)
-                outcome, title, value, count = await self._check_in(
+                reply = await self._check_in(
                     keys=[*checkin_keys(session_id), *guard_keys], args=args
                 )
+                outcome, title, value, count = reply[:4]
                 name = text(outcome)
                 if name == "no_session" and not fresh and named is None:
                     continue  # the cached route may be stale: look the code up once more
@@ -128,6 +129,7 @@ class RedisCheckInStore:
             checked_in_at=when,
             late=late,
             count=int(count),
+            time_zone=text(reply[4]) or None if len(reply) > 4 else None,
         )
 
     async def _settle(

@@ -23,7 +23,8 @@ ATTEMPTS_SAFETY_TTL = 3600
 
 
 def session(session_id: str) -> str:
-    """Hash: the live session's fields (teacher, title, code, times, state, sweep lease)."""
+    """Hash: the live session's fields (teacher, title, code, times, state, sweep lease; `tz`:
+    the course's IANA zone, "" for the installation's)."""
     return f"{PREFIX}:s:{{{session_id}}}"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from services.models import UserProfile
 from services.ports import RecordStores
 from tests.contract.backends import T0
@@ -60,8 +62,17 @@ async def test_lookups_rosters_and_settings(records: RecordStores) -> None:
     # The last enrolment's names win; a missing last_seen keeps the stored one (GREATEST).
     assert profiles[2].first_name == "Ann" and profiles[2].last_seen == T0
     assert [x.name for x in await records.courses.student_courses(2)] == ["a-course", "b-course"]
-    await records.courses.update_course_settings(c.id, late_after_minutes=5, warn_below_percent=80)
+    assert c.time_zone is None  # a new course follows the installation's zone
+    await records.courses.update_course_settings(
+        c.id, late_after_minutes=5, warn_below_percent=80, time_zone="Asia/Tashkent"
+    )
     updated = await records.courses.course(c.id)
     assert updated is not None
     assert (updated.late_after_minutes, updated.warn_below_percent) == (5, 80)
+    assert updated.time_zone == "Asia/Tashkent"
+    assert await records.courses.course_by_join_code("J1") == updated
+    await records.courses.update_course_settings(
+        c.id, late_after_minutes=5, warn_below_percent=80, time_zone=None
+    )
+    assert (await records.courses.course(c.id)) == replace(updated, time_zone=None)
     assert (await records.privacy.personal_data(2)).courses == ["a-course", "b-course"]

@@ -172,7 +172,7 @@ def test_composed_replies_are_recognised_without_their_type() -> None:
     texts = [
         replies.summary_text(summary, UTC),
         replies.privacy_text(30),
-        replies.course_settings(Course(1, 1, "Algebra & co", "ABCD1234", "tok", 10, 75)),
+        replies.course_settings(Course(1, 1, "Algebra & co", "ABCD1234", "tok", 10, 75), UTC),
         replies.forget_confirm(True),
         replies.missing_list([]),
     ]

@@ -19,6 +19,7 @@ MESSAGES: dict[str, Message] = {
         "until the teacher shares it (button below)."
     ),
     "card.timing": "Time left: {minutes} min (until {until})",
+    "card.late_from": "Late from {at}",
     "card.group": (
         "{heading}\n\n<b>{checked}</b> checked in\n{timing}\n\n"
         "Students: tap Check in below, then send me the code shown in class."

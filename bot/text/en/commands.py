@@ -28,8 +28,8 @@ MESSAGES: dict[str, Message] = {
     **_command("courses", "your courses with codes and invite links"),
     **_command(
         "course_settings",
-        "a course's late threshold and warning level",
-        "&lt;course&gt; [late &lt;minutes&gt;] [warn &lt;percent&gt;]",
+        "a course's late threshold, warning level and time zone",
+        "&lt;course&gt; [late &lt;minutes&gt;] [warn &lt;percent&gt;] [tz=&lt;zone&gt;]",
     ),
     **_command("rename_course", "give a course a new name", "&lt;course&gt; &lt;new name&gt;"),
     **_command("archive_course", "archive a course: no new sessions", "&lt;course&gt;"),

@@ -28,7 +28,11 @@ MESSAGES: dict[str, Message] = {
         "Change: <code>/course_settings {name} late 15 warn 75</code>"
     ),
     "course.settings_usage": (
-        "Send: /course_settings &lt;course&gt; [late &lt;minutes&gt;] [warn &lt;percent&gt;]"
+        "Send: /course_settings &lt;course&gt; [late &lt;minutes&gt;] [warn &lt;percent&gt;] "
+        "[tz=&lt;zone&gt;]"
+    ),
+    "course.settings_zone": (
+        "Time zone: {zone}.\nChange: <code>/course_settings {name} tz=Europe/Madrid</code>"
     ),
     "course.join_usage": "Send the course code your teacher gave you: /join CODE",
     "course.already_enrolled": "You are already enrolled in <b>{name}</b>. Nothing else to do.",

@@ -33,6 +33,10 @@ MESSAGES: dict[str, Message] = {
     "error.invalid.session.none": "You have no session to correct yet.",
     "error.invalid.late_after.range": "Late after must be 0 to 240 minutes.",
     "error.invalid.warn_below.range": "The warning level must be 0 to 100 percent.",
+    "error.invalid.time_zone.unknown": (
+        "I don't know that time zone. Use a name like <code>Europe/Madrid</code> or "
+        "<code>Asia/Tashkent</code>; nothing was changed."
+    ),
     "error.invalid.teacher.unknown": "I know no teacher by that id or username.",
     "error.invalid.location.forwarded": "Share your current location, not a forwarded one.",
     "error.invalid.teacher.configured": (

@@ -16,11 +16,11 @@
 -- KEYS[5] the user's attempts hash   KEYS[6] the user's guesses (see take_guess.lua)
 -- ARGV[5] window (ms)  ARGV[6] limit  ARGV[7] lock (ms)  ARGV[8] TTL (s)  ARGV[9] token
 -- ARGV[10] how long an unsettled guess (from take_guess.lua) counts (ms)
--- Returns {outcome, title, value, count}; value is "<ms><p|l>[ <metres>]" when recorded or
--- duplicate. With the guard, outcome 'locked_out' when the user may not guess now, or when
+-- Returns {outcome, title, value, count[, zone]}; value is "<ms><p|l>[ <metres>]" when
+-- recorded or duplicate, and then zone is the course's time zone ('' for the installation's). With the guard, outcome 'locked_out' when the user may not guess now, or when
 -- this wrong code locked them out.
 local s = redis.call('HMGET', KEYS[1], 'code', 'ends_at', 'state', 'late_at', 'title',
-  'roster', 'prev_code', 'prev_until', 'geo')
+  'roster', 'prev_code', 'prev_until', 'geo', 'tz')
 if not s[1] then
   return {'no_session', '', '', 0}
 end
@@ -79,7 +79,7 @@ if s[1] ~= ARGV[1] then
 end
 local previous = redis.call('HGET', KEYS[2], ARGV[2])
 if previous then
-  return {'duplicate', title, previous, redis.call('HLEN', KEYS[2])}
+  return {'duplicate', title, previous, redis.call('HLEN', KEYS[2]), s[10] or ''}
 end
 if s[6] == '1' and redis.call('SISMEMBER', KEYS[3], ARGV[2]) == 0 then
   return {'not_enrolled', title, '', 0}
@@ -104,4 +104,4 @@ if count == 1 then
     redis.call('EXPIRE', KEYS[2], ttl)
   end
 end
-return {'recorded', title, value, count}
+return {'recorded', title, value, count, s[10] or ''}

@@ -23,6 +23,7 @@ class MemoryCourseRecords:
             late_after_minutes=row.late_after_minutes,
             warn_below_percent=row.warn_below_percent,
             roster_size=self._db.roster_size(row.id),
+            time_zone=row.time_zone,
             archived=row.archived_at is not None,
         )
 
@@ -75,13 +76,19 @@ class MemoryCourseRecords:
         return [self._course(c) for c in sorted(rows, key=lambda c: c.name)]
 
     async def update_course_settings(
-        self, course_id: int, *, late_after_minutes: int, warn_below_percent: int
+        self,
+        course_id: int,
+        *,
+        late_after_minutes: int,
+        warn_below_percent: int,
+        time_zone: str | None,
     ) -> None:
         self._db.check()
         row = self._db.courses.get(course_id)
         if row is not None:
             row.late_after_minutes = late_after_minutes
             row.warn_below_percent = warn_below_percent
+            row.time_zone = time_zone
 
     async def enrol(self, course_id: int, profile: UserProfile) -> bool:
         db = self._db

@@ -90,6 +90,7 @@ class CourseRow:
     invite_token: str
     late_after_minutes: int = 10
     warn_below_percent: int = 70
+    time_zone: str | None = None
     archived_at: datetime | None = None
 
 

@@ -101,6 +101,7 @@ class MemorySummaryOutbox:
             card_chat_id=session.card_chat_id,
             card_message_id=session.card_message_id,
             roster_size=len(rows) if session.course_id is not None else 0,
+            time_zone=course.time_zone if course is not None else None,
         )
 
     async def summary_parts_sent(self, session_id: str) -> frozenset[SummaryPart]:
