@@ -20,6 +20,7 @@ from telegram import (
     Update,
     User,
 )
+from telegram.error import BadRequest
 
 from bot.context import AttnContext, PTBData
 from bot.private import deliver_privately, in_group
@@ -124,3 +125,16 @@ async def wait_for_replies(bot_data: PTBData) -> None:
     pending: set[asyncio.Task[None]] = bot_data.get(PENDING_REPLIES_KEY, set())
     while pending:
         await asyncio.gather(*list(pending), return_exceptions=True)
+
+
+async def edit_in_place(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """A chooser's button: answer it, then put the next step into its own message (one
+    message edited in place; a double tap that would change nothing is no error)."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from services.clock import Clock
 from services.errors import DomainError, InvalidArgument, NotATeacher
@@ -50,6 +51,18 @@ class Correction:
     student: UserProfile
     old: AttendanceStatus | None
     new: AttendanceStatus
+
+
+@dataclass(frozen=True, slots=True)
+class SessionChoice:
+    """A session a teacher can correct, as a button shows it."""
+
+    id: str
+    title: str
+    course_name: str
+    started_at: datetime
+    live: bool
+    time_zone: str | None = None  # the course's zone (None: the installation's)
 
 
 def match_students(profiles: list[UserProfile], query: str) -> list[UserProfile]:
@@ -144,7 +157,69 @@ class CorrectionService:
             raise StudentNotFound(student_query[:64])
         if len(candidates) > 1:
             raise AmbiguousStudent(sorted(candidates, key=lambda p: p.display_name.lower()))
-        student = candidates[0]
+        return await self._apply(session, is_live, candidates[0], status, teacher_id)
+
+    async def mark_student(
+        self, teacher_id: int, *, session_id: str, student_id: int, status_word: str
+    ) -> Correction:
+        """`mark` for a student picked from buttons: by id, checked again against the
+        session's teacher and roster (button data can be forged), with the same audit."""
+        await self._roles.require_teacher(teacher_id)
+        status = STATUS_WORDS.get(status_word.strip().lower())
+        if status is None:
+            raise InvalidArgument("status", "unknown")
+        session, is_live = await self._target_session(teacher_id, session_id)
+        if session.course_id is None:
+            raise NoRoster()
+        roster = await self._courses.roster_profiles(session.course_id)
+        student = next((p for p in roster if p.user_id == student_id), None)
+        if student is None:
+            raise StudentNotFound("")
+        return await self._apply(session, is_live, student, status, teacher_id)
+
+    async def markable_sessions(self, teacher_id: int) -> list[SessionChoice]:
+        """The teacher's sessions that take corrections: the live one first, then the saved
+        course sessions, newest first."""
+        await self._roles.require_teacher(teacher_id)
+        choices: list[SessionChoice] = []
+        current = await self._sessions.teacher_current_session(teacher_id)
+        live = await self._sessions.session(current) if current else None
+        if live is not None and live.course_id is not None:
+            name = live.course_name or ""
+            choices.append(
+                SessionChoice(live.id, live.title, name, live.started_at, True, live.time_zone)
+            )
+        saved: list[SessionChoice] = []
+        for course in await self._courses.teacher_courses(teacher_id):
+            for row in await self._attendance.course_sessions(course.id):
+                if live is None or row[0] != live.id:
+                    saved.append(
+                        SessionChoice(row[0], row[1], course.name, row[2], False, course.time_zone)
+                    )
+        saved.sort(key=lambda c: c.started_at, reverse=True)
+        return choices + saved
+
+    async def session_roster(
+        self, teacher_id: int, session_id: str
+    ) -> tuple[Session, list[UserProfile]]:
+        """A session of this teacher and its course's students, by name (NotATeacher for
+        anyone else's session)."""
+        await self._roles.require_teacher(teacher_id)
+        session, _ = await self._target_session(teacher_id, session_id)
+        if session.course_id is None:
+            raise NoRoster()
+        profiles = await self._courses.roster_profiles(session.course_id)
+        return session, sorted(profiles, key=lambda p: (p.display_name.lower(), p.user_id))
+
+    async def _apply(
+        self,
+        session: Session,
+        is_live: bool,
+        student: UserProfile,
+        status: AttendanceStatus,
+        teacher_id: int,
+    ) -> Correction:
+        """Make the correction, audited, in Redis while the session is live, else stored."""
         now = self._clock.now()
         if is_live:
             done = await self._mark_live_audited(session, student, status, teacher_id)

@@ -62,6 +62,11 @@ def register_handlers(application: AttnApplication) -> None:
     application.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=r"^fg:(yes|no)$"))
     application.add_handler(CallbackQueryHandler(lifecycle.leave_button, pattern=r"^lv:"))
     application.add_handler(CallbackQueryHandler(sessions.card_button, pattern=r"^cd:"))
+    # The choosers of /report, /course_settings, /summary and /mark (bot/choosers.py).
+    application.add_handler(CallbackQueryHandler(reports.report_button, pattern=r"^rp:"))
+    application.add_handler(CallbackQueryHandler(reports.summary_button, pattern=r"^sm:"))
+    application.add_handler(CallbackQueryHandler(courses.course_settings_button, pattern=r"^cs:"))
+    application.add_handler(CallbackQueryHandler(corrections.mark_button, pattern=r"^mk:"))
 
     # Plain text in a private chat: the answer to "/checkin" alone, or a hint.
     application.add_handler(

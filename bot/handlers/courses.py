@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from telegram import Update
 
-from bot import replies
+from bot import choosers, replies
 from bot.commands import Command, Role
 from bot.context import AttnContext
 from bot.enrolment import register_from_words, reply_enrolment
 from bot.private import hide_message, in_group
-from bot.replying import profile_of, respond, send_later
+from bot.replying import edit_in_place, profile_of, respond, send_later
+from bot.text import Text, join, t
+from services.course_admin import active
 from services.courses import parse_course_setting, parse_time_zone
 from services.errors import InvalidArgument
+from services.models import Course
 
 
 async def new_course_command(update: Update, context: AttnContext) -> None:
@@ -36,8 +41,15 @@ async def course_settings_command(update: Update, context: AttnContext) -> None:
     assert user is not None
     await context.services.roles.require_teacher(user.id)
     args = list(context.args or [])
-    if not args:
-        respond(context, update, replies.COURSE_SETTINGS_USAGE)
+    if not args:  # the buttons offer active courses; an archived one is named outright
+        courses = active(await context.services.courses.teacher_courses(user.id))
+        if len(courses) == 1:
+            respond(context, update, settings_text(courses[0], context.tz))
+        elif courses:
+            markup = choosers.course_buttons("cs", courses)
+            respond(context, update, t("course.settings_which"), reply_markup=markup)
+        else:
+            respond(context, update, replies.COURSE_SETTINGS_USAGE)
         return
     course, used = await context.services.courses.find_teacher_course(user.id, args)
     rest = _split_assignments(args[used:])
@@ -67,6 +79,30 @@ def _split_assignments(words: list[str]) -> list[str]:
         key, sep, value = word.partition("=")
         out.extend([key, value] if sep and key.lower() in ("late", "warn", "tz") else [word])
     return out
+
+
+def settings_text(course: Course, tz: tzinfo) -> Text:
+    """A course's settings, and how to change them (the usage line)."""
+    return join([replies.course_settings(course, tz), replies.COURSE_SETTINGS_USAGE], "\n\n")
+
+
+async def course_settings_button(update: Update, context: AttnContext) -> None:
+    """/course_settings' buttons: a course picked (its settings replace the question; only
+    the presser's own course), or a page of the course list."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    parsed = choosers.parse(query.data or "")
+    if parsed is None or not parsed[0].startswith("cs:"):
+        await query.answer(replies.BAD_BUTTON, show_alert=True)
+        return
+    kind, values = parsed
+    if kind == "cs:l":
+        courses = active(await context.services.courses.teacher_courses(user.id))
+        markup = choosers.course_buttons("cs", courses, int(values[0]))
+        await edit_in_place(update, t("course.settings_which"), markup)
+        return
+    course = await context.services.courses.course_for_teacher(user.id, int(values[0]))
+    await edit_in_place(update, settings_text(course, context.tz), None)
 
 
 async def join_command(update: Update, context: AttnContext) -> None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Sequence
+
 from bot.replies.format import fit, more
 from bot.telegram_limits import ShortList
 from bot.text import Raw, Text, t
-from services.models import Nudge, StudentStanding
+from services.models import Nudge
 from services.reports import CourseReport, HistoryLine
 
 REPORT_WHICH_COURSE = t("report.which_course")
-#: Where the rows go in the table message (a character no message contains).
-_ROWS = "\x00"
 
 
 def nudge_text(nudge: Nudge) -> Text:
@@ -22,53 +23,73 @@ def nudge_text(nudge: Nudge) -> Text:
     )
 
 
-def _name_cell(name: str) -> str:
-    return f"{name if len(name) <= 18 else name[:17] + '…':<18}"
+#: The width of a phone's screen in a monospaced font: every line of the report fits it.
+PHONE_WIDTH = 35
+#: Students per page of the report (each page edits the same message).
+REPORT_PAGE_SIZE = 25
+_COUNTS = ("present", "late", "excused", "absent")
 
 
-def _table_header() -> Text:
-    def cell(column: str, width: int = 3) -> str:
-        return f"{t('report.col.' + column, html=False):>{width}}"
+def report_pages(report: CourseReport) -> int:
+    """How many pages the report's table has (at least one)."""
+    return max(1, -(-len(report.standings) // REPORT_PAGE_SIZE))
 
+
+def _cell(text: str, width: int) -> str:
+    return f"{text if len(text) <= width else text[: width - 1] + '…':<{width}}"
+
+
+def _row(percent: str, counts: Sequence[str], name: str, width: int) -> Text:
+    """One line of the table: the rate first, the counts, then the name cut to fit."""
+    room = PHONE_WIDTH - 5 - len(counts) * (width + 1)
+    present, late, excused, absent = (f"{c:>{width}}" for c in counts)
     return t(
         "report.row",
-        name=_name_cell(t("report.col.name", html=False)),
-        sessions=cell("sessions"),
-        present=cell("present"),
-        late=cell("late"),
-        excused=cell("excused"),
-        absent=cell("absent"),
-        percent=cell("percent", 5),
+        percent=f"{percent:>4}",
+        present=present,
+        late=late,
+        excused=excused,
+        absent=absent,
+        name=_cell(name, room).rstrip(),
     )
 
 
-def _standing_row(s: StudentStanding) -> Text:
-    return t(
-        "report.row",
-        name=_name_cell(s.name),
-        sessions=f"{s.sessions:>3}",
-        present=f"{s.present:>3}",
-        late=f"{s.late:>3}",
-        excused=f"{s.excused:>3}",
-        absent=f"{s.absent:>3}",
-        percent=f"{s.percent:>5.1f}",
-    )
-
-
-def report_text(report: CourseReport) -> Text:
+def report_text(report: CourseReport, page: int = 0) -> Text:
+    """One page of the report, every line at most PHONE_WIDTH characters wide: one line per
+    student, the attendance rate first (the spreadsheet has every column in full)."""
+    title = t("report.title", course=report.course.name, html=False)
     head = t(
         "report.heading",
-        course=report.course.name,
+        title="\n".join(textwrap.wrap(title, PHONE_WIDTH)),
         sessions=t("report.sessions", count=len(report.sessions)),
         students=t("plural.students", count=len(report.standings)),
     )
     if not report.standings:
         return fit([head, t("report.nobody_joined")])
-    rows = [_standing_row(s) for s in report.standings]
-    # The rows go between the table's opening and closing, shortened to fit if need be.
-    opening, closing = t("report.table", header=_table_header(), rows=Raw(_ROWS)).split(_ROWS)
-    table = ShortList(opening, rows, "\n", more("report.table_more"), cap=40, closing=closing)
-    return fit([head, table])
+    pages = report_pages(report)
+    page = min(max(page, 0), pages - 1)
+    shown = report.standings[page * REPORT_PAGE_SIZE : (page + 1) * REPORT_PAGE_SIZE]
+    heads = [t(f"report.col.{column}", html=False) for column in _COUNTS]
+    biggest = max(max(s.present, s.late, s.excused, s.absent) for s in report.standings)
+    # The count columns are as wide as their largest number or their head, whichever is wider.
+    width = max(len(str(biggest)), *(len(head) for head in heads))
+    header = _row(
+        t("report.col.percent", html=False), heads, t("report.col.name", html=False), width
+    )
+    rows = [
+        _row(
+            f"{s.percent:.0f}%",
+            [str(getattr(s, column)) for column in _COUNTS],
+            s.name,
+            width,
+        )
+        for s in shown
+    ]
+    table = t("report.table", header=header, rows=Raw("\n".join(rows)))
+    blocks: list[Text] = [head, t("report.legend"), table]
+    if pages > 1:
+        blocks.append(t("report.page", page=page + 1, pages=pages))
+    return fit(blocks)
 
 
 def history_text(lines: list[HistoryLine]) -> Text:

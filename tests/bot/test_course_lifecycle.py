@@ -87,9 +87,13 @@ async def test_rename_archive_and_unarchive(
     await bot.send(TEACHER_ID, "/end_session")
     [listing] = await bot.send(TEACHER_ID, "/courses")
     assert "🗄 archived <b>Algebra I</b>" in listing
-    # Kept in reports.
+    # Kept in reports when named; left out of the choosers (one active course: no buttons).
     [report, *_] = await bot.send(TEACHER_ID, "/report Algebra I")
     assert "Algebra I" in report
+    [report, *_] = await bot.send(TEACHER_ID, "/report")
+    assert "Physics" in report and "Algebra I" not in report
+    [settings] = await bot.send(TEACHER_ID, "/course_settings")
+    assert "Physics" in settings and "Algebra I" not in settings
 
     assert "no course by that name" in (await bot.send(OTHER, "/unarchive_course Algebra I"))[0]
     [back] = await bot.send(TEACHER_ID, "/unarchive_course Algebra I")

@@ -117,15 +117,23 @@ async def test_forty_students_five_sessions_report_adds_up(
     before = len(bot.request.calls)
     table = (await bot.send(TEACHER_ID, "/report"))[0]
     assert_valid_telegram_html(table)
-    assert "5 sessions, 40 students" in table
+    assert "5 sessions, 40 students" in table and "Page 1 of 2" in table
+    # The second page: "Next ▶" edits the same message.
+    markup = next(c for c in bot.request.calls[before:] if c.method == "sendMessage").params
+    [[next_page]] = markup["reply_markup"]["inline_keyboard"]
+    assert next_page["text"] == "Next ▶"
+    await bot.press(TEACHER_ID, next_page["callback_data"])
+    [second] = [c.text for c in bot.request.calls[before:] if c.method == "editMessageText"]
+    assert "Page 2 of 2" in second
     for student in STUDENTS:
         c = Counter(expected[student])
         row = (
-            f"{name_of(student):<18} {5:>3} {c[AttendanceStatus.PRESENT]:>3} "
-            f"{c[AttendanceStatus.LATE]:>3} {c[AttendanceStatus.EXCUSED]:>3} "
-            f"{c[AttendanceStatus.ABSENT]:>3} {percent(expected[student]):>5.1f}"
+            f"{percent(expected[student]):>3.0f}% {c[AttendanceStatus.PRESENT]} "
+            f"{c[AttendanceStatus.LATE]} {c[AttendanceStatus.EXCUSED]} "
+            f"{c[AttendanceStatus.ABSENT]} {name_of(student)}"
         )
-        assert row in table, row
+        line = re.compile(rf"\n{re.escape(row)}(\n|</pre>)")
+        assert bool(line.search(table)) != bool(line.search(second)), row
 
     files = [f for c in bot.request.calls[before:] for f in c.params.get("_files", {}).values()]
     [(xlsx_name, xlsx), (_, png)] = files

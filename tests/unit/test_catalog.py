@@ -62,8 +62,9 @@ def _dynamic_keys() -> set[str]:
     built = {f"error.invalid.{field}.{problem}" for field, problem in _INVALID}
     built |= {f"error.range.{field}" for field in _NUMBER_RANGES}
     built |= {f"error.range.with_unit.{unit}" for unit in set(_NUMBER_RANGES.values())}
-    columns = ("name", "sessions", "present", "late", "excused", "absent", "percent")
+    columns = ("name", "present", "late", "excused", "absent", "percent")
     built |= {f"report.col.{column}" for column in columns}
+    built |= {f"choose.status.{status}" for status in ("present", "late", "excused", "absent")}
     return built
 
 

@@ -40,7 +40,8 @@ MESSAGES: dict[str, Message] = {
     # /mark: corrections.
     "mark.usage": (
         "Send: /mark &lt;student&gt; &lt;present|late|excused|absent&gt; [session]\n"
-        "&lt;student&gt; is a student number, a @username or the start of a name."
+        "&lt;student&gt; is a student number, a @username or the start of a name.\n"
+        "Or send /mark alone and pick with buttons."
     ),
     "mark.no_roster": "Corrections work on course sessions: this session has no roster.",
     "mark.student_not_found": "No enrolled student matches “{query}”.",
@@ -50,6 +51,24 @@ MESSAGES: dict[str, Message] = {
     "mark.candidate": "• {name}",
     "mark.candidate_extra": "• {name} ({extra})",
     "mark.no_record": "no record",
+    # /mark with no arguments: session → student → status, with buttons.
+    "mark.choose_session": "Which session do you want to correct?",
+    "mark.choose_student": "<b>{title}</b> ({course}): which student?",
+    "mark.choose_status": "<b>{name}</b> in <b>{title}</b>: set the status to…",
+    "mark.no_sessions": "You have no course sessions to correct yet.",
+    "mark.no_students": "Nobody is enrolled in this session's course.",
+    # The buttons of the choosers (/report, /course_settings, /summary, /mark).
+    "choose.course": "{name}",
+    "choose.student": "{name}",
+    "choose.live": "live now",
+    "choose.session": "{when} · {course} · {title}",
+    "choose.back": "◀ Back",
+    "choose.status.present": "✅ present",
+    "choose.status.late": "⏰ late",
+    "choose.status.excused": "📝 excused",
+    "choose.status.absent": "❌ absent",
+    "choose.mark_another": "Mark another student",
+    "course.settings_which": "Which course's settings? Pick one:",
     "mark.corrected": (
         "<b>{name}</b> in <b>{title}</b>: {old} → <b>{new}</b>. The change is logged."
     ),

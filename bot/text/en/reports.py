@@ -5,25 +5,26 @@ from __future__ import annotations
 from bot.text.message import Message, Plural
 
 MESSAGES: dict[str, Message] = {
-    "report.heading": (
-        "<b>Report: {course}</b> — {sessions}, {students}\n"
-        "Attendance % = (present + late) / (sessions − excused)."
-    ),
+    # Every line of the report fits a phone (35 characters): keep these short.
+    "report.title": "Report: {course}",
+    "report.heading": "<b>{title}</b>\n{sessions}, {students}",
+    "report.legend": "Rate = (P + L) / (sessions − E)\nP present, L late\nE excused, A absent",
     "report.sessions": Plural(one="{count} session", other="{count} sessions"),
     "report.nobody_joined": "Nobody has joined yet.",
     "report.table": "<pre>{header}\n{rows}</pre>",
-    "report.table_more": "\n… {count} more in the spreadsheet.",
-    # The table: a heading line, then the rows (`{rows}`), one per student.
-    # The columns of the report's fixed-width table (short: they head 3-character columns).
+    "report.page": "Page {page} of {pages}",
+    # The table: a heading line, then the rows, one per student, the rate first. The column
+    # heads are one letter (they head 1- to 3-character columns); the legend explains them.
     "report.col.name": "name",
-    "report.col.sessions": "ses",
-    "report.col.present": "pre",
-    "report.col.late": "lat",
-    "report.col.excused": "exc",
-    "report.col.absent": "abs",
+    "report.col.present": "P",
+    "report.col.late": "L",
+    "report.col.excused": "E",
+    "report.col.absent": "A",
     "report.col.percent": "%",
-    "report.row": "{name} {sessions} {present} {late} {excused} {absent} {percent}",
-    "report.which_course": "Which course? Send /report followed by the course name.",
+    "report.row": "{percent} {present} {late} {excused} {absent} {name}",
+    "report.which_course": "Which course? Pick one:",
+    "report.button.previous": "◀ Prev",
+    "report.button.next": "Next ▶",
     # /history
     "history.none": "You are not enrolled in any course yet. Join one with /join CODE.",
     "history.heading": "<b>Your attendance</b>\n",

@@ -25,6 +25,7 @@ MESSAGES: dict[str, Message] = {
     "session.button.more": "more courses ({page}/{pages}) ▶",
     "session.choice_used": "That choice was already used: the session is opening (or open).",
     "session.no_summary": "I have no saved session of yours to summarise yet.",
+    "session.which_summary": "There is no saved session called “{query}”. Pick one:",
     "session.missed_summaries": Plural(
         one="I could not send you this session summary earlier (our chat was not open):",
         other=(
