@@ -21,6 +21,7 @@ from services.clock import Clock, SystemClock
 from services.codes import CodeGenerator, random_code
 from services.corrections import CorrectionService
 from services.courier import OutboxCourier
+from services.course_admin import CourseAdminService
 from services.courses import CourseService
 from services.delivery import DeliveryService
 from services.export import ExportService
@@ -233,6 +234,9 @@ def wire_services(
         exports=ExportService(attendance=records.attendance),
         courses=CourseService(
             courses=records.courses, users=records.users, sessions=live.sessions, roles=roles
+        ),
+        course_admin=CourseAdminService(
+            courses=records.courses, admin=records.course_admin, roles=roles, clock=clock
         ),
         corrections=CorrectionService(
             sessions=live.sessions,

@@ -15,6 +15,7 @@ from redis.asyncio.cluster import RedisCluster
 from services.cards import CardService
 from services.checkins import CheckInService
 from services.corrections import CorrectionService
+from services.course_admin import CourseAdminService
 from services.courses import CourseService
 from services.delivery import DeliveryService
 from services.export import ExportService
@@ -69,6 +70,7 @@ class Services:
     sweeper: AttendanceSweeper
     exports: ExportService
     courses: CourseService
+    course_admin: CourseAdminService
     corrections: CorrectionService
     reports: ReportService
     privacy: PrivacyService

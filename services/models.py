@@ -131,6 +131,32 @@ class Course:
     roster_size: int = 0
     # IANA name (`Europe/Madrid`); None: the installation's zone, decided when read.
     time_zone: str | None = None
+    archived: bool = False
+    """Archived: no new sessions, hidden from choosers; its records stay in reports."""
+
+
+class CourseAction(StrEnum):
+    """What a course's audit row records (the stored text never changes)."""
+
+    RENAME = "rename"
+    ARCHIVE = "archive"
+    UNARCHIVE = "unarchive"
+    REMOVE_STUDENT = "remove_student"
+    LEAVE = "leave"
+    NEW_JOIN_CODE = "new_join_code"
+    TRANSFER = "transfer"
+
+
+@dataclass(frozen=True, slots=True)
+class CourseChange:
+    """One audited change to a course: who, what, when, from what to what."""
+
+    course_id: int
+    changed_by: int
+    changed_at: datetime
+    action: CourseAction
+    old_value: str | None
+    new_value: str | None
 
 
 class CheckIn(NamedTuple):

@@ -109,6 +109,10 @@ class RoleService:
             raise InvalidArgument("teacher", "unknown")
         return user_id
 
+    async def resolve_user(self, target: str) -> int:
+        """A user named by id or @username (one we have seen); InvalidArgument otherwise."""
+        return await self._resolve(target)
+
     async def _resolve(self, target: str) -> int:
         text = target.strip()
         if re.fullmatch(r"-?[0-9]{1,18}", text):  # ASCII only: int() refuses `²`

@@ -87,11 +87,13 @@ class SessionService:
         Raises:
             NotATeacher: the user may not run sessions (or the course is not theirs).
             SessionAlreadyOpen: the teacher has an open session (only one at a time).
-            InvalidArgument: the length or title is out of bounds.
+            InvalidArgument: the length or title is out of bounds, or the course is archived.
         """
         await self._roles.require_teacher(teacher_id)
         if course is not None and course.teacher_id != teacher_id:
             raise NotATeacher()
+        if course is not None and course.archived:
+            raise InvalidArgument("course", "archived")
         length = minutes if minutes is not None else self._default_minutes
         check_range(length, "minutes", MIN_MINUTES, MAX_MINUTES)
         self.check_rotation(rotation_seconds)

@@ -64,6 +64,7 @@ TABLES = [
     "summary_outbox",
     "nudge_outbox",
     "attendance_audit",
+    "course_audit",
     "sessions",
     "enrolments",
     "courses",

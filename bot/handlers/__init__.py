@@ -22,6 +22,7 @@ from bot.handlers import (
     courses,
     delivery,
     errors,
+    lifecycle,
     privacy,
     reports,
     sessions,
@@ -38,6 +39,7 @@ COMMANDS: tuple[Command, ...] = (
     *corrections.COMMANDS,
     *reports.COMMANDS,
     *admin.COMMANDS,
+    *lifecycle.COMMANDS,
     *privacy.COMMANDS,
     *cancel.COMMANDS,
 )
@@ -58,6 +60,7 @@ def register_handlers(application: AttnApplication) -> None:
     application.add_handler(CallbackQueryHandler(sessions.choose_course_button, pattern=r"^ss:"))
     application.add_handler(CallbackQueryHandler(sessions.course_page_button, pattern=r"^sp:"))
     application.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=r"^fg:(yes|no)$"))
+    application.add_handler(CallbackQueryHandler(lifecycle.leave_button, pattern=r"^lv:"))
     application.add_handler(CallbackQueryHandler(sessions.card_button, pattern=r"^cd:"))
     # The choosers of /report, /course_settings, /summary and /mark (bot/choosers.py).
     application.add_handler(CallbackQueryHandler(reports.report_button, pattern=r"^rp:"))

@@ -13,6 +13,7 @@ from bot.enrolment import register_from_words, reply_enrolment
 from bot.private import hide_message, in_group
 from bot.replying import edit_in_place, profile_of, respond, send_later
 from bot.text import Text, join, t
+from services.course_admin import active
 from services.courses import parse_course_setting, parse_time_zone
 from services.errors import InvalidArgument
 from services.models import Course
@@ -40,8 +41,8 @@ async def course_settings_command(update: Update, context: AttnContext) -> None:
     assert user is not None
     await context.services.roles.require_teacher(user.id)
     args = list(context.args or [])
-    if not args:
-        courses = await context.services.courses.teacher_courses(user.id)
+    if not args:  # the buttons offer active courses; an archived one is named outright
+        courses = active(await context.services.courses.teacher_courses(user.id))
         if len(courses) == 1:
             respond(context, update, settings_text(courses[0], context.tz))
         elif courses:
@@ -96,7 +97,7 @@ async def course_settings_button(update: Update, context: AttnContext) -> None:
         return
     kind, values = parsed
     if kind == "cs:l":
-        courses = await context.services.courses.teacher_courses(user.id)
+        courses = active(await context.services.courses.teacher_courses(user.id))
         markup = choosers.course_buttons("cs", courses, int(values[0]))
         await edit_in_place(update, t("course.settings_which"), markup)
         return

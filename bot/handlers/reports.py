@@ -17,6 +17,7 @@ from bot.replies.reports import report_pages
 from bot.replying import edit_in_place, respond, respond_to_sender
 from bot.text import t
 from services.corrections import SessionChoice
+from services.course_admin import active
 from services.courses import match_course
 from services.delivery import DeliveryFailed
 from services.models import SessionSummary
@@ -36,15 +37,16 @@ async def report_command(update: Update, context: AttnContext) -> None:
     args = list(context.args or [])
     courses = await services.courses.teacher_courses(user.id)
     matched = match_course(courses, args) if args else None
+    offered = active(courses)  # an archived course is reported when named, not offered
     if matched is not None:
         course = matched[0]
-    elif len(courses) == 1 and not args:
-        course = courses[0]
-    elif not courses:
+    elif len(offered) == 1 and not args:
+        course = offered[0]
+    elif not offered:
         respond(context, update, replies.courses_list(courses, context.bot.username))
         return
     else:
-        markup = choosers.course_buttons("rp", courses)
+        markup = choosers.course_buttons("rp", offered)
         respond(context, update, replies.REPORT_WHICH_COURSE, reply_markup=markup)
         return
     report = await services.reports.course_report(user.id, course)
@@ -87,7 +89,7 @@ async def report_button(update: Update, context: AttnContext) -> None:
     kind, values = parsed
     services = context.services
     if kind == "rp:l":
-        courses = await services.courses.teacher_courses(user.id)
+        courses = active(await services.courses.teacher_courses(user.id))
         markup = choosers.course_buttons("rp", courses, int(values[0]))
         await edit_in_place(update, replies.REPORT_WHICH_COURSE, markup)
         return

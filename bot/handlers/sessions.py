@@ -18,6 +18,7 @@ from bot.private import open_bot_link, point_group_to_private, unreachable
 from bot.prompts import PendingAction, ask_for_location, location_keyboard
 from bot.replying import respond
 from bot.telegram_limits import alert_text
+from services.course_admin import active
 from services.courses import match_course
 from services.errors import NoOpenSession
 from services.models import Course, Session
@@ -54,6 +55,9 @@ async def start_session_command(update: Update, context: AttnContext) -> None:
     options = parse_session_options(args)
     title = clean_title(" ".join(args))
     start = StartOptions(minutes, title, options.rotation, options.geo, chat.id)
+    # A course named outright is matched among all (an archived one is refused with a
+    # reason); the default and the buttons offer only active courses.
+    courses = active(courses)
     if course is None and len(courses) == 1:
         course = courses[0]
     elif course is None and len(courses) > 1:
@@ -137,7 +141,7 @@ async def course_page_button(update: Update, context: AttnContext) -> None:
         return
     page, token = picked
     await context.services.roles.require_teacher(user.id)
-    courses = await context.services.courses.teacher_courses(user.id)
+    courses = active(await context.services.courses.teacher_courses(user.id))
     await query.answer()
     try:
         await query.edit_message_reply_markup(keyboards.course_choice_buttons(courses, token, page))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from bot.replies.format import fit, invite_link, more, plural, zone_of
+from bot.replies.lifecycle import marked_if_archived
 from bot.telegram_limits import ShortList
 from bot.text import Named, Text, constants, join, t
 from services.corrections import Correction
@@ -38,14 +39,17 @@ def courses_list(courses: list[Course], bot_username: str, intro: str = "") -> T
     if not courses:
         return t("course.none")
     items = [
-        t(
-            "course.list_item",
-            name=course.name,
-            students=plural(course.roster_size),
-            code=course.join_code,
-            late=course.late_after_minutes,
-            warn=course.warn_below_percent,
-            link=invite_link(bot_username, course),
+        marked_if_archived(
+            course,
+            t(
+                "course.list_item",
+                name=course.name,
+                students=plural(course.roster_size),
+                code=course.join_code,
+                late=course.late_after_minutes,
+                warn=course.warn_below_percent,
+                link=invite_link(bot_username, course),
+            ),
         )
         for course in courses
     ]

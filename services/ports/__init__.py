@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from services.ports.cards import CardStore
 from services.ports.checkins import CheckInStore, CodeStore
-from services.ports.courses import CourseRecords
+from services.ports.courses import CourseAdmin, CourseRecords
 from services.ports.live_sessions import LiveSessionStore
 from services.ports.notifier import Notifier
 from services.ports.outbox import NudgeOutbox, Reachability, SummaryOutbox
@@ -44,6 +44,7 @@ class RecordStores:
     sessions: SessionRecords
     attendance: AttendanceRecords
     courses: CourseRecords
+    course_admin: CourseAdmin
     summaries: SummaryOutbox
     nudges: NudgeOutbox
     reachability: Reachability
@@ -58,6 +59,7 @@ __all__ = [
     "ChatStateStore",
     "CheckInStore",
     "CodeStore",
+    "CourseAdmin",
     "CourseRecords",
     "GuessLimit",
     "LiveSessionStore",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
-from services.models import Course, UserProfile
+from services.models import Course, CourseAction, CourseChange, UserProfile
 
 
 class CourseRecords(Protocol):
@@ -30,3 +31,26 @@ class CourseRecords(Protocol):
     async def enrol(self, course_id: int, profile: UserProfile) -> bool: ...
     async def roster(self, course_id: int) -> list[int]: ...
     async def roster_profiles(self, course_id: int) -> list[UserProfile]: ...
+
+
+class CourseAdmin(Protocol):
+    """Changes to a course after it is made, each written with its audit row in one step.
+
+    `by` is who changed it and `at` when; the old value is read in the same transaction, so
+    the audit row says exactly what was replaced.
+    """
+
+    async def rename_course(self, course_id: int, *, name: str, by: int, at: datetime) -> bool: ...
+    async def set_course_archived(
+        self, course_id: int, *, archived: bool, by: int, at: datetime
+    ) -> bool: ...
+    async def unenrol(
+        self, course_id: int, *, student_id: int, action: CourseAction, by: int, at: datetime
+    ) -> bool: ...
+    async def replace_join_code(
+        self, course_id: int, *, join_code: str, invite_token: str, by: int, at: datetime
+    ) -> bool: ...
+    async def transfer_course(
+        self, course_id: int, *, teacher_id: int, by: int, at: datetime
+    ) -> bool: ...
+    async def course_changes(self, course_id: int) -> list[CourseChange]: ...

@@ -10,6 +10,7 @@ import asyncpg
 
 from services.ports import RecordStores
 from storage.postgres.attendance import PostgresAttendanceRecords
+from storage.postgres.course_admin import PostgresCourseAdmin
 from storage.postgres.courses import PostgresCourseRecords
 from storage.postgres.nudges import PostgresNudgeOutbox
 from storage.postgres.privacy import PostgresPrivacyRecords
@@ -26,6 +27,7 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
         sessions=PostgresSessionRecords(pool),
         attendance=PostgresAttendanceRecords(pool),
         courses=PostgresCourseRecords(pool),
+        course_admin=PostgresCourseAdmin(pool),
         summaries=PostgresSummaryOutbox(pool),
         nudges=PostgresNudgeOutbox(pool),
         reachability=PostgresReachability(pool),
@@ -37,6 +39,7 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
 
 __all__ = [
     "PostgresAttendanceRecords",
+    "PostgresCourseAdmin",
     "PostgresCourseRecords",
     "PostgresNudgeOutbox",
     "PostgresPrivacyRecords",

@@ -18,7 +18,7 @@ RETURNING id
 
 COURSE_COLUMNS = """
 c.id, c.teacher_id, c.name, c.join_code, c.invite_token, c.late_after_minutes,
-c.warn_below_percent, c.time_zone,
+c.warn_below_percent, c.time_zone, c.archived_at,
 (SELECT count(*) FROM enrolments e WHERE e.course_id = c.id) AS roster_size
 """
 

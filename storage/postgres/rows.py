@@ -33,6 +33,7 @@ def course_from_row(row: asyncpg.Record) -> Course:
         warn_below_percent=row["warn_below_percent"],
         roster_size=row["roster_size"],
         time_zone=row["time_zone"],
+        archived=row["archived_at"] is not None,
     )
 
 

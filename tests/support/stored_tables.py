@@ -28,6 +28,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "courses": ("id",),
     "enrolments": ("course_id", "student_id"),
     "attendance_audit": ("id",),
+    "course_audit": ("id",),
     "teachers": ("user_id",),
     "teacher_invites": ("token_hash",),
     "forgotten_users": ("user_id",),

@@ -17,6 +17,7 @@ import pytest
 from services.health import Pingable
 from services.ports import (
     AttendanceRecords,
+    CourseAdmin,
     CourseRecords,
     NudgeOutbox,
     PrivacyRecords,
@@ -29,6 +30,7 @@ from services.ports import (
 )
 from storage.postgres import (
     PostgresAttendanceRecords,
+    PostgresCourseAdmin,
     PostgresCourseRecords,
     PostgresNudgeOutbox,
     PostgresPrivacyRecords,
@@ -49,6 +51,7 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "sessions": (SessionRecords, PostgresSessionRecords),
     "attendance": (AttendanceRecords, PostgresAttendanceRecords),
     "courses": (CourseRecords, PostgresCourseRecords),
+    "course_admin": (CourseAdmin, PostgresCourseAdmin),
     "summaries": (SummaryOutbox, PostgresSummaryOutbox),
     "nudges": (NudgeOutbox, PostgresNudgeOutbox),
     "reachability": (Reachability, PostgresReachability),
@@ -63,6 +66,7 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _sessions: SessionRecords = PostgresSessionRecords(pool)
     _attendance: AttendanceRecords = PostgresAttendanceRecords(pool)
     _courses: CourseRecords = PostgresCourseRecords(pool)
+    _course_admin: CourseAdmin = PostgresCourseAdmin(pool)
     _summaries: SummaryOutbox = PostgresSummaryOutbox(pool)
     _nudges: NudgeOutbox = PostgresNudgeOutbox(pool)
     _reachability: Reachability = PostgresReachability(pool)

@@ -22,6 +22,7 @@ MESSAGES: dict[str, Message] = {
     **_command("checkin", "check in with the code your teacher shows", "[code]"),
     **_command("join", "join a course with its code", "&lt;course code&gt;"),
     **_command("history", "your attendance per course"),
+    **_command("leave", "leave a course you joined", "[course]"),
     **_command("cancel", "stop what I asked you for (a code, a name, a location)"),
     **_command("new_course", "create a course", "&lt;name&gt;"),
     **_command("courses", "your courses with codes and invite links"),
@@ -29,6 +30,22 @@ MESSAGES: dict[str, Message] = {
         "course_settings",
         "a course's late threshold, warning level and time zone",
         "&lt;course&gt; [late &lt;minutes&gt;] [warn &lt;percent&gt;] [tz=&lt;zone&gt;]",
+    ),
+    **_command("rename_course", "give a course a new name", "&lt;course&gt; &lt;new name&gt;"),
+    **_command("archive_course", "archive a course: no new sessions", "&lt;course&gt;"),
+    **_command("unarchive_course", "bring an archived course back", "&lt;course&gt;"),
+    **_command(
+        "remove_student",
+        "take a student off a course's roster",
+        "&lt;course&gt; &lt;student&gt;",
+    ),
+    **_command(
+        "new_join_code", "a new join code and link; the old ones stop working", "&lt;course&gt;"
+    ),
+    **_command(
+        "transfer_course",
+        "give a course to another teacher",
+        "&lt;course code&gt; &lt;user id or @username&gt;",
     ),
     **_command(
         "start_session",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from services.ports import RecordStores
 from tests.fakes.memory.attendance import MemoryAttendanceRecords
+from tests.fakes.memory.course_admin import MemoryCourseAdmin
 from tests.fakes.memory.courses import MemoryCourseRecords
 from tests.fakes.memory.database import MemoryDatabase
 from tests.fakes.memory.nudges import MemoryNudgeOutbox
@@ -26,6 +27,7 @@ def memory_record_stores(db: MemoryDatabase | None = None) -> RecordStores:
         sessions=MemorySessionRecords(db),
         attendance=MemoryAttendanceRecords(db),
         courses=MemoryCourseRecords(db),
+        course_admin=MemoryCourseAdmin(db),
         summaries=MemorySummaryOutbox(db),
         nudges=MemoryNudgeOutbox(db),
         reachability=MemoryReachability(db),

@@ -24,6 +24,7 @@ class MemoryCourseRecords:
             warn_below_percent=row.warn_below_percent,
             roster_size=self._db.roster_size(row.id),
             time_zone=row.time_zone,
+            archived=row.archived_at is not None,
         )
 
     async def create_course(

@@ -91,6 +91,7 @@ class CourseRow:
     late_after_minutes: int = 10
     warn_below_percent: int = 70
     time_zone: str | None = None
+    archived_at: datetime | None = None
 
 
 @dataclass
@@ -101,6 +102,16 @@ class AuditRow:
     changed_at: datetime
     old_status: AttendanceStatus | None
     new_status: AttendanceStatus
+
+
+@dataclass
+class CourseAuditRow:
+    course_id: int
+    changed_by: int
+    changed_at: datetime
+    action: str
+    old_value: str | None
+    new_value: str | None
 
 
 @dataclass
@@ -142,6 +153,7 @@ class MemoryDatabase:
     courses: dict[int, CourseRow] = field(default_factory=dict)
     enrolments: dict[tuple[int, int], datetime] = field(default_factory=dict)
     attendance_audit: dict[int, AuditRow] = field(default_factory=dict)
+    course_audit: dict[int, CourseAuditRow] = field(default_factory=dict)
     teachers: dict[int, int] = field(default_factory=dict)  # user_id -> added_by
     teacher_invites: dict[str, InviteRow] = field(default_factory=dict)
     forgotten_users: dict[int, ForgottenRow] = field(default_factory=dict)
@@ -149,6 +161,7 @@ class MemoryDatabase:
     available: bool = True
     course_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     audit_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    course_audit_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     seqs: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def check(self) -> None:

@@ -1,0 +1,70 @@
+"""Replies about a course's life after it is made."""
+
+from __future__ import annotations
+
+from bot.replies.format import invite_link, plural
+from bot.text import Raw, Text, join, t
+from services.models import Course
+
+ARCHIVED_MARK = t("lifecycle.archived_mark")
+LEAVE_WHICH = t("lifecycle.leave_which")
+LEAVE_NONE = t("lifecycle.leave_none")
+LEAVE_YES_BUTTON = t("lifecycle.leave_yes_button", html=False)
+LEAVE_NO_BUTTON = t("lifecycle.leave_no_button", html=False)
+LEAVE_KEPT = t("lifecycle.leave_kept")
+
+
+def usage(usage_line: Text) -> Text:
+    """A command written wrong: how it is written (its registry usage line)."""
+    return t("lifecycle.usage", usage=Raw(usage_line))
+
+
+def renamed(old: str, course: Course) -> Text:
+    return t("lifecycle.renamed", old=old, new=course.name)
+
+
+def archived(course: Course) -> Text:
+    key = "lifecycle.archived" if course.archived else "lifecycle.unarchived"
+    return t(key, name=course.name)
+
+
+def marked_if_archived(course: Course, item: Text) -> Text:
+    """A course's line in /courses, marked when it is archived."""
+    return join([ARCHIVED_MARK, item], " ") if course.archived else item
+
+
+def student_removed(course: Course, student_name: str) -> Text:
+    return t("lifecycle.student_removed", student=student_name, name=course.name)
+
+
+def removed_notice(course: Course) -> Text:
+    return t("lifecycle.removed_notice", name=course.name)
+
+
+def leave_confirm(course: Course) -> Text:
+    return t("lifecycle.leave_confirm", name=course.name)
+
+
+def left(course: Course) -> Text:
+    return t("lifecycle.left", name=course.name)
+
+
+def new_join_code(course: Course, bot_username: str) -> Text:
+    return t(
+        "lifecycle.new_join_code",
+        name=course.name,
+        code=course.join_code,
+        link=invite_link(bot_username, course),
+    )
+
+
+def transferred(course: Course) -> Text:
+    return t("lifecycle.transferred", name=course.name, teacher=course.teacher_id)
+
+
+def transfer_notice_new(course: Course) -> Text:
+    return t("lifecycle.transfer_notice_new", name=course.name, students=plural(course.roster_size))
+
+
+def transfer_notice_old(course: Course) -> Text:
+    return t("lifecycle.transfer_notice_old", name=course.name)
