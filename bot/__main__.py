@@ -137,6 +137,7 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
     """Records as CSV (--session/--all), or a course report as CSV or XLSX (--course)."""
     from bot.replies.files import export_header, report_labels
     from bot.replies.format import zone_of
+    from bot.text.catalogs import SOURCE_LANGUAGE
     from services.export import rows_to_csv
     from services.report_files import report_csv, report_xlsx
 
@@ -152,17 +153,19 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
                     if course is None:
                         return None, pending
                     report = await services.reports.report_for(course)
+                    # The operator's files: English, whatever ATTN_DEFAULT_LANGUAGE is.
+                    labels = report_labels(SOURCE_LANGUAGE)
                     data = (
-                        report_xlsx(report, report_labels(), zone_of(course.time_zone, settings.tz))
+                        report_xlsx(report, labels, zone_of(course.time_zone, settings.tz))
                         if args.format == "xlsx"
-                        else report_csv(report, report_labels())
+                        else report_csv(report, labels)
                     )
                     return data, pending
                 if args.all:
                     rows = await services.exports.all_rows()
                 else:
                     rows = await services.exports.session_rows(args.session)
-                header = export_header()
+                header = export_header(SOURCE_LANGUAGE)
                 return rows_to_csv(rows, settings.tz, header).encode("utf-8"), pending
 
             result: tuple[bytes | None, int] = await _with_services(settings, urls, action)
