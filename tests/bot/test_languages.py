@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 
 from bot.container import Services
+from bot.languages import RecipientLanguages
 from bot.menus import GROUP_MENU
-from bot.text import t
+from bot.notifier import TelegramNotifier
+from bot.text import speaking, t
 from bot.text.catalogs import LOCALES
+from services.clock import ManualClock
 from tests.conftest import TEACHER_ID, make_settings
 from tests.support.bot_harness import BotHarness, assert_valid_telegram_html
 from tests.support.telegram import ApiCall
@@ -118,3 +121,32 @@ async def test_a_teachers_menu_follows_their_language(bot: BotHarness, tmp_path:
             and c.params.get("scope", {}).get("chat_id") == TEACHER_ID
         ]
     assert all(c["description"].startswith("[xx] ") for c in last.params["commands"])
+
+
+async def test_a_queued_summary_goes_out_in_the_teachers_language(
+    bot: BotHarness, clock: ManualClock, tmp_path: Path
+) -> None:
+    """The delivery job writes to the teacher: their language, not the job's (there is no
+    update) nor the last sender's; its CSV's columns too."""
+    with locales(tmp_path, xx=pseudo_po("xx", "[xx]"), yy=pseudo_po("yy", "[yy]")):
+        [card] = await bot.send(TEACHER_ID, "/start_session 30 Quiz", language_code="xx")
+        assert card.startswith("[xx] ")
+        session = await bot.services.sessions.open_session(TEACHER_ID)
+        assert session is not None
+        await bot.send(STUDENT, f"/checkin {session.code}", language_code="yy")
+        await bot.services.sessions.end_session(TEACHER_ID)  # ended elsewhere: no update
+        clock.advance(minutes=1)
+        await bot.services.sweeper.sweep_attendances()
+        since = len(bot.request.calls)
+        with speaking("yy"):  # whatever the job's task speaks
+            notifier = TelegramNotifier(
+                bot.app.bot, bot.services_tz, RecipientLanguages(bot.services.users)
+            )
+            await bot.services.sweeper.deliver_summaries(notifier)
+        calls = bot.request.calls[since:]
+    [summary] = [c for c in calls if c.method == "sendMessage"]
+    assert summary.params["chat_id"] == TEACHER_ID and summary.text.startswith("[xx] ")
+    [csv] = [c for c in calls if c.method == "sendDocument"]
+    [(_name, data)] = csv.params["_files"].values()
+    header = data.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("[xx] ") and "[yy]" not in header
