@@ -153,18 +153,21 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
                     if course is None:
                         return None, pending
                     report = await services.reports.report_for(course)
-                    # The operator's files: English, whatever ATTN_DEFAULT_LANGUAGE is.
-                    labels = report_labels(SOURCE_LANGUAGE)
                     data = (
-                        report_xlsx(report, labels, zone_of(course.time_zone, settings.tz))
+                        report_xlsx(
+                            report,
+                            report_labels(settings.default_language),
+                            zone_of(course.time_zone, settings.tz),
+                        )
                         if args.format == "xlsx"
-                        else report_csv(report, labels)
+                        else report_csv(report, report_labels(settings.default_language))
                     )
                     return data, pending
                 if args.all:
                     rows = await services.exports.all_rows()
                 else:
                     rows = await services.exports.session_rows(args.session)
+                # Column names scripts read: English, whatever ATTN_DEFAULT_LANGUAGE is.
                 header = export_header(SOURCE_LANGUAGE)
                 return rows_to_csv(rows, settings.tz, header).encode("utf-8"), pending
 

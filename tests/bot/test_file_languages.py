@@ -46,7 +46,7 @@ def test_the_operators_export_is_english_whatever_the_default_language() -> None
     try:
         assert report_labels().student_columns[2] == "Студент"  # the default, Russian
         assert report_labels(SOURCE_LANGUAGE).student_columns[2] == "name"
-        assert export_header() == [
+        assert export_header(SOURCE_LANGUAGE) == [
             "session_id",
             "session_title",
             "teacher_id",
