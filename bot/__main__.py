@@ -153,16 +153,20 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
                         return None, pending
                     report = await services.reports.report_for(course)
                     data = (
-                        report_xlsx(report, report_labels(), zone_of(course.time_zone, settings.tz))
+                        report_xlsx(
+                            report,
+                            report_labels(settings.default_language),
+                            zone_of(course.time_zone, settings.tz),
+                        )
                         if args.format == "xlsx"
-                        else report_csv(report, report_labels())
+                        else report_csv(report, report_labels(settings.default_language))
                     )
                     return data, pending
                 if args.all:
                     rows = await services.exports.all_rows()
                 else:
                     rows = await services.exports.session_rows(args.session)
-                header = export_header()
+                header = export_header(settings.default_language)
                 return rows_to_csv(rows, settings.tz, header).encode("utf-8"), pending
 
             result: tuple[bytes | None, int] = await _with_services(settings, urls, action)

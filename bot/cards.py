@@ -22,6 +22,8 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot.card import CardView, final_card_text, qr_png, render_card
 from bot.context import AttnContext
+from bot.languages import recipient_languages
+from bot.text import speaking
 from services.models import CardState, Session, SessionSummary
 from services.qr import checkin_link
 
@@ -252,7 +254,8 @@ async def refresh_card(
     else:
         chat_id, message_id = session.code_card_chat_id, session.code_card_message_id
     assert chat_id is not None and message_id is not None
-    view = publisher.view(state, now, chat_id)
+    with speaking(await recipient_languages(context).of(session.teacher_id)):
+        view = publisher.view(state, now, chat_id)  # in the teacher's language, as posted
     edit = functools.partial(publisher.edit, chat_id, message_id, session, view)
     return await edit_card(context, session.id, card, view, interval, edit)
 

@@ -81,9 +81,9 @@ class Command:
     def usage_key(self) -> str:
         return f"command.{self.name}.usage"
 
-    def about(self) -> Text:
+    def about(self, language: str | None = None) -> Text:
         """The short line of the menu and /help (Telegram HTML)."""
-        return t(self.about_key)
+        return t(self.about_key, language=language)
 
     def usage(self) -> Text:
         """How the command is written, e.g. `/extend [minutes]` (Telegram HTML)."""
@@ -130,12 +130,19 @@ class Registry:
             c for c in self.by_role() if c.role.shown_to(is_teacher=is_teacher, is_admin=is_admin)
         ]
 
-    def menu(self, *, is_teacher: bool, is_admin: bool) -> list[BotCommand]:
+    def menu(
+        self, *, is_teacher: bool, is_admin: bool, language: str | None = None
+    ) -> list[BotCommand]:
         """The Telegram command menu (plain text, at most 256 characters a line)."""
-        return [
-            BotCommand(c.name, unescape(c.about())[:256])
-            for c in self.visible_to(is_teacher=is_teacher, is_admin=is_admin)
-        ]
+        return _menu(self.visible_to(is_teacher=is_teacher, is_admin=is_admin), language)
+
+    def group_menu(self, names: Iterable[str], language: str | None = None) -> list[BotCommand]:
+        """The menu of group chats: those of `names` declared here that work in groups."""
+        wanted = set(names)
+        return _menu(
+            [c for c in self.by_role() if c.name in wanted and ChatKind.GROUP in c.chats],
+            language,
+        )
 
     def help_text(self, *, is_teacher: bool, is_admin: bool) -> Text:
         """/help: each visible command's usage and what it is for."""
@@ -150,6 +157,10 @@ class Registry:
         application.bot_data[COMMANDS_KEY] = self
         for command in self._commands:
             application.add_handler(command.handler())
+
+
+def _menu(commands: Iterable[Command], language: str | None) -> list[BotCommand]:
+    return [BotCommand(c.name, unescape(c.about(language))[:256]) for c in commands]
 
 
 def commands_of(application: HoldsBotData) -> Registry:

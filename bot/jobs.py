@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.cards import card_interval, refresh_cards
 from bot.context import AttnApplication, AttnContext
+from bot.languages import recipient_languages
 from bot.metrics import error_kind, metrics_of
 from bot.notifier import TelegramNotifier
 from services.errors import StorageUnavailable
@@ -82,7 +83,7 @@ async def deliver_summaries_task(context: AttnContext) -> None:
     services = context.services
     context.application.bot_data[DELIVERING_KEY] = True
     try:
-        notifier = TelegramNotifier(context.bot, context.tz)
+        notifier = TelegramNotifier(context.bot, context.tz, recipient_languages(context))
         report = await services.sweeper.deliver_outbox(notifier)
         metrics_of(context.application).outbox(report, await services.delivery.outbox_pending())
         # Who blocked the bot or missed a summary, as every process learns it.

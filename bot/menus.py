@@ -1,4 +1,10 @@
-"""Telegram command menus per role: students by default, teachers and admins per chat.
+"""Telegram command menus per role and language: students by default, teachers and admins per
+chat, and the group menu; with the bot's description and short description.
+
+Telegram picks a menu by the user's app language among those set with `language_code` (the
+menu set without one serves every other language): the default and group menus, and the
+descriptions, are set once per language we have. A teacher's own menu (their private chat) is
+set in their language, and set again when it changes (its version is its text).
 
 A chat-scoped menu can only be set once the user has a private chat with the bot (Telegram
 answers "chat not found" before), so it is set at start-up for those who have one, and then
@@ -11,39 +17,79 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+)
 from telegram.error import TelegramError
 
 from bot.commands import Registry, commands_of
 from bot.context import AttnContext
+from bot.text import available_languages, default_language, pick_language, t
 from services.roles import RoleService
 from services.users import UserService
 
 log = logging.getLogger(__name__)
 
 
-def _commands(commands: Registry, is_teacher: bool, is_admin: bool) -> list[BotCommand]:
-    return commands.menu(is_teacher=is_teacher, is_admin=is_admin)
+def _commands(
+    commands: Registry, is_teacher: bool, is_admin: bool, language: str | None = None
+) -> list[BotCommand]:
+    return commands.menu(is_teacher=is_teacher, is_admin=is_admin, language=language)
+
+
+#: The group menu: what a class does in its group (a teacher starts the session there).
+GROUP_MENU = ("checkin", "start_session", "end_session", "extend", "help")
+
+
+def menu_languages() -> tuple[str, ...]:
+    """The languages a menu is set for: ours that Telegram takes as a `language_code` (two
+    letters); "" first, the menu of every other language (in the installation's default)."""
+    return ("", *(lang for lang in available_languages() if len(lang) == 2 and lang.isalpha()))
 
 
 # Remembered for a user whose menu Telegram refused (no private chat yet): one is owed.
 NOT_SET = "not-set"
 
 
-def menu_version(commands: Registry, is_teacher: bool, is_admin: bool) -> str | None:
-    """What identifies a role's menu (None: the default one); changes when its commands do."""
+def menu_version(
+    commands: Registry, is_teacher: bool, is_admin: bool, language: str | None = None
+) -> str | None:
+    """What identifies a role's menu (None: the default one); changes when its commands or
+    their words (another language) do."""
     if not (is_teacher or is_admin):
         return None
     listing = "\n".join(
-        f"{c.command} {c.description}" for c in _commands(commands, is_teacher, is_admin)
+        f"{c.command} {c.description}" for c in _commands(commands, is_teacher, is_admin, language)
     )
     digest = hashlib.sha256(listing.encode()).hexdigest()[:12]
     return f"{'admin' if is_admin else 'teacher'}:{digest}"
 
 
 async def set_default_commands(bot: Bot, commands: Registry) -> None:
-    """The menu everyone sees unless their private chat has its own."""
-    await bot.set_my_commands(_commands(commands, False, False), scope=BotCommandScopeDefault())
+    """The menus everyone sees unless their private chat has its own (private chats, groups)
+    and the bot's descriptions, in every language."""
+    for code in menu_languages():
+        language = code or default_language()
+        await bot.set_my_commands(
+            _commands(commands, False, False, language),
+            scope=BotCommandScopeDefault(),
+            language_code=code or None,
+        )
+        await bot.set_my_commands(
+            commands.group_menu(GROUP_MENU, language=language),
+            scope=BotCommandScopeAllGroupChats(),
+            language_code=code or None,
+        )
+        await bot.set_my_description(
+            t("bot.description", html=False, language=language), language_code=code or None
+        )
+        await bot.set_my_short_description(
+            t("bot.short_description", html=False, language=language), language_code=code or None
+        )
 
 
 async def set_user_commands(
@@ -62,14 +108,17 @@ async def set_user_commands(
     """
     is_admin = await roles.is_admin(user_id)
     is_teacher = await roles.is_teacher(user_id)
-    wanted = menu_version(commands, is_teacher, is_admin)
+    language = pick_language(*await users.language_of(user_id))
+    wanted = menu_version(commands, is_teacher, is_admin, language)
     stored = await users.menu_version(user_id)
     if not force and stored == wanted:
         return False
     scope = BotCommandScopeChat(user_id)
     try:
         if wanted is not None:
-            await bot.set_my_commands(_commands(commands, is_teacher, is_admin), scope=scope)
+            await bot.set_my_commands(
+                _commands(commands, is_teacher, is_admin, language), scope=scope
+            )
         else:
             await bot.delete_my_commands(scope=scope)
     except TelegramError as exc:

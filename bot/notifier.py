@@ -11,8 +11,9 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import replies
 from bot.cards import CardPublisher
+from bot.languages import RecipientLanguages
 from bot.replies.files import export_header
-from bot.text import t
+from bot.text import speaking, t
 from services.delivery import DeliveryFailed
 from services.export import rows_to_csv
 from services.models import ExportRow, Nudge, SessionSummary, SummaryPart, SummaryProgress
@@ -56,9 +57,12 @@ async def classified() -> AsyncIterator[None]:
 class TelegramNotifier:
     """Sends a session summary: the text, the card made final, then the CSV of every record."""
 
-    def __init__(self, bot: Bot, tz: tzinfo) -> None:
+    def __init__(self, bot: Bot, tz: tzinfo, languages: RecipientLanguages | None = None) -> None:
+        """`languages`: each recipient's (a job); None: the update's (a handler answering
+        the teacher who asked)."""
         self._bot = bot
         self._tz = tz
+        self._languages = languages
         self._cards = CardPublisher(bot, tz)
 
     async def send_summary(
@@ -81,10 +85,12 @@ class TelegramNotifier:
             (SummaryPart.CSV, self._send_csv),
         )
         async with classified():
+            language = await self._language(summary.teacher_id)
             for part, send in parts:
                 if part in done:
                     continue
-                await send(summary)
+                with speaking(language):  # the teacher's, for the text, the card and the CSV
+                    await send(summary)
                 if progress is not None:
                     await progress.record(part)
 
@@ -121,4 +127,9 @@ class TelegramNotifier:
     async def send_nudge(self, nudge: Nudge) -> None:
         """Raises `DeliveryFailed` when Telegram refused it."""
         async with classified():
-            await self._bot.send_message(nudge.student_id, replies.nudge_text(nudge))
+            with speaking(await self._language(nudge.student_id)):
+                text = replies.nudge_text(nudge)
+            await self._bot.send_message(nudge.student_id, text)
+
+    async def _language(self, user_id: int) -> str | None:
+        return await self._languages.of(user_id) if self._languages is not None else None

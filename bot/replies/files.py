@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bot.text import t
+from bot.text import speaking, t
 from services.report_files import ReportLabels
 
 #: Stands for a value the file writer puts in later (the zone, the course's name).
@@ -11,7 +11,14 @@ _ZONE = "{zone}"
 _COURSE = "{course}"
 
 
-def report_labels() -> ReportLabels:
+def report_labels(language: str | None = None) -> ReportLabels:
+    """Columns, sheets and chart labels in the language of whoever asked for the file (the
+    update's unless `language` says)."""
+    with speaking(language):
+        return _report_labels()
+
+
+def _report_labels() -> ReportLabels:
     return ReportLabels(
         student_columns=(
             t("files.student.student_id", html=False),
@@ -44,8 +51,14 @@ def report_labels() -> ReportLabels:
     )
 
 
-def export_header() -> list[str]:
-    """The columns of an attendance export (`services.export.rows_to_csv`)."""
+def export_header(language: str | None = None) -> list[str]:
+    """The columns of an attendance export (`services.export.rows_to_csv`), in the language
+    of whoever asked for it (the update's unless `language` says)."""
+    with speaking(language):
+        return _export_header()
+
+
+def _export_header() -> list[str]:
     return [
         t("files.export.session_id", html=False),
         t("files.export.session_title", html=False),

@@ -14,7 +14,8 @@ variable, so concurrent updates never mix), else the installation's default.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from functools import cache
 from html import escape
@@ -105,6 +106,20 @@ def current_language() -> str:
 def use_language(language: str | None) -> Token[str | None]:
     """Speak `language` for the rest of this update (this task and the tasks it starts)."""
     return _LANGUAGE.set(language)
+
+
+@contextmanager
+def speaking(language: str | None) -> Iterator[None]:
+    """Speak `language` inside the block (a job writing to someone: their language), then
+    the language of before; None keeps the current one."""
+    if language is None:
+        yield
+        return
+    token = _LANGUAGE.set(language)
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
 
 
 def _english(key: str) -> Message:
@@ -217,6 +232,7 @@ __all__ = [
     "pick_language",
     "placeholders",
     "set_default_language",
+    "speaking",
     "t",
     "use_language",
 ]

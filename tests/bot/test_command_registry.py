@@ -52,7 +52,9 @@ def menu(harness: BotHarness, chat_id: int | None) -> list[str]:
         if call.method != "setMyCommands":
             continue
         scope = call.params.get("scope", {})
-        if (chat_id is None and scope.get("type") == "default") or scope.get("chat_id") == chat_id:
+        # The default menu: the one without a language (one is also set per language).
+        default = scope.get("type") == "default" and "language_code" not in call.params
+        if default if chat_id is None else scope.get("chat_id") == chat_id:
             calls.append(call)
     return [c["command"] for c in calls[-1].params["commands"]]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bot.text import available_languages
 from tests.e2e.conftest import TEACHER, BotProcess, bot_env, wait_until_polling
 from tests.fakes.botapi import Call, FakeBotApi
 
@@ -74,7 +75,10 @@ def test_a_teacher_who_first_writes_after_start_up_gets_the_menu(
         fake.send_message(TEACHER, "/help")
         fake.wait_for(lambda f: len(f.texts_to(TEACHER)) >= 5, timeout=30)
         later = fake.calls_of("setMyCommands")[calls_before:]
-        assert [c.params.get("scope", {}).get("type", "default") for c in later] == ["default"]
+        # The default and group menus, once per language; nobody's own.
+        scopes = [c.params.get("scope", {}).get("type", "default") for c in later]
+        assert set(scopes) == {"default", "all_group_chats"}
+        assert len(later) == 2 * (1 + len(available_languages()))
     finally:
         assert bot.stop() == 0, bot.log()[-3000:]
 

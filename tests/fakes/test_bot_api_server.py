@@ -181,6 +181,27 @@ async def test_bot_methods_realistic_answers(fake: FakeBotApi) -> None:
         assert await bot.get_my_commands() == tuple(commands)
         assert await bot.delete_my_commands()
         assert await bot.get_my_commands() == ()
+        # Per language: a two-letter code, or none (every other language); Telegram's limits.
+        assert await bot.set_my_commands(commands, language_code="ru")
+        assert await bot.get_my_commands(language_code="ru") == tuple(commands)
+        assert await bot.get_my_commands() == ()
+        for code in ("rus", "pt-br", "RU"):
+            with pytest.raises(BadRequest, match="language code"):
+                await bot.set_my_commands(commands, language_code=code)
+        with pytest.raises(BadRequest, match=r"(?i)bot_command_description_invalid"):
+            await bot.set_my_commands([BotCommand("start", "x" * 257)])
+        assert await bot.set_my_description("d" * 512)
+        assert await bot.set_my_description("описание", language_code="ru")
+        assert (await bot.get_my_description("ru")).description == "описание"
+        assert (await bot.get_my_description("es")).description == "d" * 512
+        with pytest.raises(BadRequest, match="too long"):
+            await bot.set_my_description("d" * 513)
+        assert await bot.set_my_short_description("s" * 120, language_code="es")
+        assert (await bot.get_my_short_description("es")).short_description == "s" * 120
+        with pytest.raises(BadRequest, match="too long"):
+            await bot.set_my_short_description("s" * 121)
+        with pytest.raises(BadRequest, match="language code"):
+            await bot.set_my_short_description("s", language_code="english")
 
         with pytest.raises(EndPointNotFound):
             await bot.do_api_request("noSuchMethod")

@@ -179,7 +179,7 @@ def from_catalog(text: str) -> bool:
 
 
 #: Fields of a Bot API call that users read.
-_FIELDS = {"text", "caption", "description"}
+_FIELDS = {"text", "caption", "description", "short_description"}
 
 
 def user_texts(params: dict[str, Any]) -> Iterator[tuple[str, str]]:

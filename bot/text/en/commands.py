@@ -16,6 +16,14 @@ def _command(name: str, about: str, args: str = "") -> dict[str, Message]:
 
 
 MESSAGES: dict[str, Message] = {
+    # The bot's profile, per language (setMyDescription ≤ 512, setMyShortDescription ≤ 120
+    # characters, plain text): what an empty chat with the bot and its profile page say.
+    "bot.description": (
+        "ATTN takes class attendance. Your teacher shows a code in class: send it to me with "
+        "/checkin and you are marked present. Teachers start sessions, see who is here and "
+        "get reports."
+    ),
+    "bot.short_description": "Class attendance: check in with the code your teacher shows.",
     **_command("start", "how this works"),
     **_command("help", "what I can do for you"),
     **_command("register", "set the name your teacher sees", "&lt;full name&gt; [student number]"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -26,6 +27,8 @@ from tests.fakes.botapi.model import (
     _Chat,
     _update_type,
 )
+
+_LANGUAGE_CODE_RE = re.compile(r"[a-z]{2}")
 
 
 class Methods(Chats):
@@ -173,11 +176,59 @@ class Methods(Chats):
             return info
 
     @staticmethod
-    def _commands_key(params: JSONDict) -> str:
+    def _language_code(params: JSONDict) -> str:
+        """Telegram takes a two-letter ISO 639-1 code, or none (every other language)."""
+        code = params.get("language_code") or ""
+        if not isinstance(code, str) or (code and not _LANGUAGE_CODE_RE.fullmatch(code)):
+            raise _bad("invalid language code specified")
+        return code
+
+    @classmethod
+    def _commands_key(cls, params: JSONDict) -> str:
         scope = params.get("scope") or {"type": "default"}
         if isinstance(scope, str):
             scope = json.loads(scope)
-        return json.dumps(scope, sort_keys=True) + "|" + str(params.get("language_code") or "")
+        return json.dumps(scope, sort_keys=True) + "|" + cls._language_code(params)
+
+    def _set_description(self, params: JSONDict, field: str, limit: int) -> bool:
+        """setMyDescription (≤ 512 characters) / setMyShortDescription (≤ 120); an empty one
+        removes the description of that language."""
+        code = self._language_code(params)
+        text = params.get(field) or ""
+        if not isinstance(text, str):
+            raise _bad(f"can't parse {field}")
+        if len(text) > limit:
+            raise _bad(f"{field} is too long")  # Telegram counts characters here
+        with self._lock:
+            if text:
+                self._descriptions[(field, code)] = text
+            else:
+                self._descriptions.pop((field, code), None)
+        return True
+
+    def _get_description(self, params: JSONDict, field: str) -> JSONDict:
+        code = self._language_code(params)
+        with self._lock:
+            found = self._descriptions.get((field, code))
+            if found is None:
+                found = self._descriptions.get((field, ""), "")
+        return {field: found}
+
+    def _m_set_my_description(self, params: JSONDict, uploads: dict[str, UploadedFile]) -> bool:
+        return self._set_description(params, "description", 512)
+
+    def _m_set_my_short_description(
+        self, params: JSONDict, uploads: dict[str, UploadedFile]
+    ) -> bool:
+        return self._set_description(params, "short_description", 120)
+
+    def _m_get_my_description(self, params: JSONDict, uploads: dict[str, UploadedFile]) -> JSONDict:
+        return self._get_description(params, "description")
+
+    def _m_get_my_short_description(
+        self, params: JSONDict, uploads: dict[str, UploadedFile]
+    ) -> JSONDict:
+        return self._get_description(params, "short_description")
 
     def _check_scope(self, params: JSONDict) -> None:
         """A chat scope must name a chat the bot can reach: Telegram answers "chat not found"

@@ -76,6 +76,8 @@ class FakeState:
         self._callback_queries: dict[str, _CallbackQuery] = {}
         self._callback_counter = 0
         self._commands: dict[str, list[JSONDict]] = {}
+        # (field, language_code) -> the bot's description or short description.
+        self._descriptions: dict[tuple[str, str], str] = {}
         self._random_faults: _RandomFaults | None = None
         self._forced: list[_ForcedFailure] = []
         self._flood: FloodLimits | None = None
