@@ -12,8 +12,10 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from bot.commands import Command, Role
+from bot.commands import Command, Role, commands_of
 from bot.context import AttnContext
+from bot.languages import recipient_languages
+from bot.menus import set_user_commands
 from bot.replying import respond
 from bot.text import Text, available_languages, join, pick_language, t, use_language
 from services.errors import InvalidArgument
@@ -84,6 +86,12 @@ async def settings_button(update: Update, context: AttnContext) -> None:
     if choice is not None and choice not in available_languages():
         raise InvalidArgument("settings", "button")
     await context.services.users.set_language(user.id, choice)
+    recipient_languages(context).forget(user.id)  # jobs writing to them use it at once
+    services = context.services
+    # A teacher's own menu is in their language: set it again (nothing to do for a student).
+    await set_user_commands(
+        context.bot, commands_of(context.application), services.roles, services.users, user.id
+    )
     use_language(pick_language(choice, user.language_code))  # this reply speaks it already
     await query.answer(str(t("settings.saved", html=False)))
     with contextlib.suppress(BadRequest):  # "not modified": the same button pressed twice

@@ -79,3 +79,17 @@ async def test_a_forged_settings_button_changes_nothing(bot: BotHarness, data: s
     await bot.press(STUDENT, data)
     assert not [c for c in bot.request.calls if c.method == "editMessageText"]
     assert (await bot.services.users.language_of(STUDENT))[0] is None
+
+
+async def test_a_teachers_menu_follows_the_chosen_language(bot: BotHarness) -> None:
+    await bot.send(TEACHER_ID, "/settings")
+    await bot.press(TEACHER_ID, "st:lang:es")
+    menus = [
+        c
+        for c in bot.request.calls
+        if c.method == "setMyCommands"
+        and "scope" in c.params
+        and c.params["scope"].get("chat_id") == TEACHER_ID
+    ]
+    described = {cmd["command"]: cmd["description"] for cmd in menus[-1].params["commands"]}
+    assert described["settings"] == t("command.settings.about", language="es", html=False)
