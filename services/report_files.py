@@ -129,7 +129,9 @@ def report_chart(report: CourseReport, labels: ReportLabels, tz: tzinfo = UTC) -
 
 
 def report_figure(report: CourseReport, labels: ReportLabels, tz: tzinfo = UTC) -> Figure:
-    """The chart before it is drawn to PNG: its axes' labels can be read (the course's zone)."""
+    """The chart before it is drawn to PNG: its axes' labels can be read (the course's zone).
+    Labels go in logical order, whatever the script: matplotlib (>= 3.11, libraqm) joins
+    Arabic-script letters and lays right-to-left text out itself."""
     import matplotlib
 
     matplotlib.use("Agg")
