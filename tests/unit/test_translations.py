@@ -4,7 +4,9 @@ says, Telegram-valid HTML with the English tags, and a header naming its own lan
 
 from __future__ import annotations
 
+import ast
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -163,3 +165,31 @@ def test_dates_and_times_are_formatted_for_the_locale_in_the_given_zone() -> Non
                 until=fmt_datetime(when, madrid, language),
             )
         )
+
+
+def _module_level_texts(tree: ast.Module) -> Iterator[int]:
+    """Lines where a module renders catalog text when imported (outside functions)."""
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name in ("t", "plural"):
+                yield node.lineno
+        todo.extend(ast.iter_child_nodes(node))
+
+
+def test_no_text_is_rendered_at_import() -> None:
+    """A text rendered at import is in one language for everyone: name it in a module's
+    CONSTANTS (rendered when read), or render it in a function."""
+    root = Path(__file__).resolve().parents[2] / "bot"
+    found = [
+        f"{path.relative_to(root.parent)}:{line}"
+        for path in sorted(root.rglob("*.py"))
+        if "text" not in path.relative_to(root).parts[:1]
+        for line in _module_level_texts(ast.parse(path.read_text()))
+    ]
+    assert found == []
