@@ -26,6 +26,7 @@ from bot.handlers import (
     privacy,
     reports,
     sessions,
+    settings,
     start,
 )
 
@@ -41,6 +42,7 @@ COMMANDS: tuple[Command, ...] = (
     *admin.COMMANDS,
     *lifecycle.COMMANDS,
     *privacy.COMMANDS,
+    *settings.COMMANDS,
     *cancel.COMMANDS,
 )
 REGISTRY = Registry(COMMANDS)
@@ -62,6 +64,7 @@ def register_handlers(application: AttnApplication) -> None:
     application.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=r"^fg:(yes|no)$"))
     application.add_handler(CallbackQueryHandler(lifecycle.leave_button, pattern=r"^lv:"))
     application.add_handler(CallbackQueryHandler(sessions.card_button, pattern=r"^cd:"))
+    application.add_handler(CallbackQueryHandler(settings.settings_button, pattern=r"^st:"))
     # The choosers of /report, /course_settings, /summary and /mark (bot/choosers.py).
     application.add_handler(CallbackQueryHandler(reports.report_button, pattern=r"^rp:"))
     application.add_handler(CallbackQueryHandler(reports.summary_button, pattern=r"^sm:"))

@@ -99,6 +99,7 @@ _INVALID = frozenset(
         ("full_name", "length"),
         ("full_name", "characters"),
         ("student_number", "format"),
+        ("settings", "button"),
     }
 )
 

@@ -18,6 +18,7 @@ from bot.text.en import (
     privacy,
     reports,
     sessions,
+    settings,
 )
 from bot.text.message import Message
 
@@ -34,6 +35,7 @@ _AREAS = (
     privacy,
     admin,
     files,
+    settings,
 )
 
 

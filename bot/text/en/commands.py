@@ -31,6 +31,7 @@ MESSAGES: dict[str, Message] = {
     **_command("join", "join a course with its code", "&lt;course code&gt;"),
     **_command("history", "your attendance per course"),
     **_command("leave", "leave a course you joined", "[course]"),
+    **_command("settings", "your language, attendance warnings and session defaults"),
     **_command("cancel", "stop what I asked you for (a code, a name, a location)"),
     **_command("new_course", "create a course", "&lt;name&gt;"),
     **_command("courses", "your courses with codes and invite links"),
