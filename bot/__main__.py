@@ -137,6 +137,7 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
     """Records as CSV (--session/--all), or a course report as CSV or XLSX (--course)."""
     from bot.replies.files import export_header, report_labels
     from bot.replies.format import zone_of
+    from bot.text.catalogs import SOURCE_LANGUAGE
     from services.export import rows_to_csv
     from services.report_files import report_csv, report_xlsx
 
@@ -166,7 +167,8 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
                     rows = await services.exports.all_rows()
                 else:
                     rows = await services.exports.session_rows(args.session)
-                header = export_header(settings.default_language)
+                # Column names scripts read: English, whatever ATTN_DEFAULT_LANGUAGE is.
+                header = export_header(SOURCE_LANGUAGE)
                 return rows_to_csv(rows, settings.tz, header).encode("utf-8"), pending
 
             result: tuple[bytes | None, int] = await _with_services(settings, urls, action)

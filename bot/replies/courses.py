@@ -11,7 +11,7 @@ from bot.text import Named, Text, constants, join, t
 from services.corrections import Correction
 from services.courses import Enrolment
 from services.export import zone_label
-from services.models import Course, UserProfile
+from services.models import AttendanceStatus, Course, UserProfile
 
 #: Named texts, rendered when read (in the reader's language); (key, False): plain text.
 CONSTANTS: dict[str, Named] = {
@@ -103,12 +103,17 @@ def ambiguous_student(candidates: list[UserProfile]) -> Text:
     return text
 
 
+def status_word(status: AttendanceStatus) -> Text:
+    """A status in the reader's language (its `.value` is the English the parser reads)."""
+    return t(f"status.{status.value}")
+
+
 def corrected(correction: Correction) -> Text:
-    old = correction.old.value if correction.old else t("mark.no_record")
+    old = status_word(correction.old) if correction.old else t("mark.no_record")
     return t(
         "mark.corrected",
         name=correction.student.display_name,
         title=correction.session.title,
         old=old,
-        new=correction.new.value,
+        new=status_word(correction.new),
     )

@@ -4,20 +4,40 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_datetime, format_skeleton, format_time
+
 from bot.telegram_limits import Block, fit_blocks, fit_html
-from bot.text import Raw, Text, t
+from bot.text import Raw, Text, current_language, t
 from services.models import Course
 
 
-def fmt_time(when: datetime, tz: tzinfo) -> str:
-    """The one way a time of day is shown: 24-hour clock in the configured time zone."""
-    return when.astimezone(tz).strftime("%H:%M")
+@cache
+def _locale(language: str) -> Locale:
+    """Babel's locale of a language; English's for one Babel does not know."""
+    try:
+        return Locale.parse(language.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
 
 
-def fmt_datetime(when: datetime, tz: tzinfo) -> str:
-    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+def fmt_time(when: datetime, tz: tzinfo, language: str | None = None) -> str:
+    """The one way a time of day is shown: 24-hour clock in the zone `tz`, formatted by
+    Babel for the reader's language (`language`, else the update's)."""
+    return format_time(when, "HH:mm", tzinfo=tz, locale=_locale(language or current_language()))
+
+
+def fmt_datetime(when: datetime, tz: tzinfo, language: str | None = None) -> str:
+    """A date and time: `2026-09-01 09:05` in English (as files and the README show it);
+    the locale's own date in other languages (`1 сент. 2026 г. 09:05`), by Babel."""
+    locale = _locale(language or current_language())
+    if locale.language == "en":
+        return format_datetime(when, "yyyy-MM-dd HH:mm", tzinfo=tz, locale=locale)
+    day = format_skeleton("yMMMd", when.astimezone(tz), tzinfo=tz, locale=locale)
+    return f"{day} {format_time(when, 'HH:mm', tzinfo=tz, locale=locale)}"
 
 
 def zone_of(name: str | None, fallback: tzinfo) -> tzinfo:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from bot.replies.format import invite_link, plural
-from bot.text import Raw, Text, join, t
+from bot.text import Named, Raw, Text, constants, join, t
 from services.models import Course
 
-ARCHIVED_MARK = t("lifecycle.archived_mark")
-LEAVE_WHICH = t("lifecycle.leave_which")
-LEAVE_NONE = t("lifecycle.leave_none")
-LEAVE_YES_BUTTON = t("lifecycle.leave_yes_button", html=False)
-LEAVE_NO_BUTTON = t("lifecycle.leave_no_button", html=False)
-LEAVE_KEPT = t("lifecycle.leave_kept")
+#: Named texts, rendered when read (in the reader's language); (key, False): plain text.
+CONSTANTS: dict[str, Named] = {
+    "ARCHIVED_MARK": "lifecycle.archived_mark",
+    "LEAVE_WHICH": "lifecycle.leave_which",
+    "LEAVE_NONE": "lifecycle.leave_none",
+    "LEAVE_YES_BUTTON": ("lifecycle.leave_yes_button", False),
+    "LEAVE_NO_BUTTON": ("lifecycle.leave_no_button", False),
+    "LEAVE_KEPT": "lifecycle.leave_kept",
+}
+__getattr__ = constants(CONSTANTS)
 
 
 def usage(usage_line: Text) -> Text:
@@ -30,7 +34,7 @@ def archived(course: Course) -> Text:
 
 def marked_if_archived(course: Course, item: Text) -> Text:
     """A course's line in /courses, marked when it is archived."""
-    return join([ARCHIVED_MARK, item], " ") if course.archived else item
+    return join([t("lifecycle.archived_mark"), item], " ") if course.archived else item
 
 
 def student_removed(course: Course, student_name: str) -> Text:

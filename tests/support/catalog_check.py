@@ -31,8 +31,10 @@ from bot.text.message import Message, Plural
 
 #: Placeholders that always hold a number (possibly padded or with decimals).
 _NUMBER = r" *-?\d+(?:\.\d+)?"
-#: Placeholders that hold a time or a date and time (or "—" when there is none).
-_TIME = r"(?:\d{4}-\d\d-\d\d )?\d\d:\d\d|—"
+#: Placeholders that hold a time or a date and time (or "—" when there is none); a date is
+#: ISO in English, the locale's own (`1 сент. 2026 г.`, `1 sept 2026`) in other languages.
+_DATE = r"\d{4}-\d\d-\d\d|\d{1,2}\s[^\d\s<]{2,15}\s\d{4}(?:\sг\.)?"
+_TIME = rf"(?:(?:{_DATE}) )?\d\d:\d\d|—"
 _TYPED = {
     **dict.fromkeys(
         ("count", "low", "high", "days", "hours", "distance", "minutes", "threshold"), _NUMBER

@@ -65,6 +65,7 @@ def _dynamic_keys() -> set[str]:
     columns = ("name", "present", "late", "excused", "absent", "percent")
     built |= {f"report.col.{column}" for column in columns}
     built |= {f"choose.status.{status}" for status in ("present", "late", "excused", "absent")}
+    built |= {f"status.{status}" for status in ("present", "late", "excused", "absent")}
     return built
 
 

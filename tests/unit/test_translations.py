@@ -4,18 +4,24 @@ says, Telegram-valid HTML with the English tags, and a header naming its own lan
 
 from __future__ import annotations
 
+import ast
 import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
 
+from bot.replies.format import fmt_datetime, fmt_time
 from bot.text import (
     available_languages,
     catalogs,
     default_language,
     pick_language,
     placeholders,
+    speaking,
     t,
 )
 from bot.text.catalogs import LOCALES, read_catalog
@@ -137,3 +143,53 @@ def test_the_language_is_picked_choice_then_telegram_then_default(tmp_path: Path
         assert pick_language("gone", "XX") == "xx"  # a choice whose file was removed
         assert pick_language(None, "pt-br") == default_language() == "en"
         assert pick_language(None, None) == "en"
+
+
+def test_dates_and_times_are_formatted_for_the_locale_in_the_given_zone() -> None:
+    when = datetime(2026, 9, 1, 9, 5, tzinfo=UTC)
+    madrid, tashkent = ZoneInfo("Europe/Madrid"), ZoneInfo("Asia/Tashkent")
+    assert fmt_time(when, tashkent, "ru") == fmt_time(when, tashkent, "en") == "14:05"
+    assert fmt_datetime(when, madrid, "en") == "2026-09-01 11:05"  # as before: ISO
+    assert fmt_datetime(when, madrid, "ru") == "1 сент. 2026\u202fг. 11:05"
+    assert fmt_datetime(when, madrid, "es") == "1 sept 2026 11:05"
+    assert fmt_datetime(when, madrid, "zz") == "2026-09-01 11:05"  # unknown to Babel
+    with speaking("es"):
+        assert fmt_datetime(when, madrid) == "1 sept 2026 11:05"  # the update's language
+    for language in ("en", "ru", "es", "fa"):
+        assert from_catalog(
+            t(
+                "session.already_open",
+                title="T",
+                code="C",
+                language=language,
+                until=fmt_datetime(when, madrid, language),
+            )
+        )
+
+
+def _module_level_texts(tree: ast.Module) -> Iterator[int]:
+    """Lines where a module renders catalog text when imported (outside functions)."""
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name in ("t", "plural"):
+                yield node.lineno
+        todo.extend(ast.iter_child_nodes(node))
+
+
+def test_no_text_is_rendered_at_import() -> None:
+    """A text rendered at import is in one language for everyone: name it in a module's
+    CONSTANTS (rendered when read), or render it in a function."""
+    root = Path(__file__).resolve().parents[2] / "bot"
+    found = [
+        f"{path.relative_to(root.parent)}:{line}"
+        for path in sorted(root.rglob("*.py"))
+        if "text" not in path.relative_to(root).parts[:1]
+        for line in _module_level_texts(ast.parse(path.read_text()))
+    ]
+    assert found == []

@@ -5,6 +5,9 @@ from __future__ import annotations
 import fakeredis
 import pytest
 
+import bot.languages as languages_module
+from bot.languages import RecipientLanguages
+from bot.text import available_languages
 from services.clock import ManualClock
 from services.errors import InvalidArgument
 from services.models import UserProfile
@@ -114,3 +117,26 @@ async def test_a_language_chosen_before_any_row_is_saved(
     assert database.users[77].language == "ru"
     assert await users.language_of(77) == ("ru", None)
     assert await users.language_of(78) == (None, None)
+
+
+async def test_a_recipients_language_is_read_then_kept_a_minute(
+    users: UserService, database: MemoryDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jobs ask every few seconds (card refreshes): the profile is read once a minute; a
+    change reaches them at once when /settings says so (forget); storage away: the default."""
+    now = [1000.0]
+    monkeypatch.setattr(languages_module.time, "monotonic", lambda: now[0])
+    languages = RecipientLanguages(users)
+    await users.seen(UserProfile(42, "Ada", language_code="ru-RU"))
+    assert await languages.of(42) == ("ru" if "ru" in available_languages() else "en")
+    await users.set_language(42, "en")
+    assert await languages.of(42) == ("ru" if "ru" in available_languages() else "en")  # kept
+    now[0] += languages_module.TTL_SECONDS + 1
+    assert await languages.of(42) == "en"
+    await users.set_language(42, None)
+    languages.forget(42)
+    assert await languages.of(42) == ("ru" if "ru" in available_languages() else "en")
+    with database.outage():
+        assert await languages.of(77) == "en"  # not in the cache, not cached as the default
+    await users.set_language(77, available_languages()[-1])
+    assert await languages.of(77) == available_languages()[-1]

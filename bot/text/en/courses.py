@@ -51,6 +51,11 @@ MESSAGES: dict[str, Message] = {
     "mark.candidate": "• {name}",
     "mark.candidate_extra": "• {name} ({extra})",
     "mark.no_record": "no record",
+    # An attendance status as a word in a sentence (the /mark reply), not the syntax /mark reads.
+    "status.present": "present",
+    "status.late": "late",
+    "status.excused": "excused",
+    "status.absent": "absent",
     # /mark with no arguments: session → student → status, with buttons.
     "mark.choose_session": "Which session do you want to correct?",
     "mark.choose_student": "<b>{title}</b> ({course}): which student?",

@@ -1,6 +1,8 @@
 """The files a teacher gets: column headers of the CSV and XLSX tables, the chart's labels.
 
-Column headers stay short and without spaces: spreadsheets and scripts read them as names.
+The report's headers, sheet names and chart labels follow the asker's language (short, one
+line); the export's columns (`files.export.*`) are names scripts read: `attn export` asks for
+them in English.
 `{zone}` is the time zone and its offset, `{course}` the course's name.
 """
 
