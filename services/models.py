@@ -295,6 +295,18 @@ class ExportRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Preferences:
+    """What a user set in /settings besides the language; the defaults for everyone else."""
+
+    #: Low-attendance nudges wanted (a student may switch them off).
+    nudges: bool = True
+    #: A teacher's /start_session length when none is typed (None: the installation's).
+    session_minutes: int | None = None
+    #: A teacher's code rotation when none is typed: 0 fixed, else seconds (None: installation's).
+    rotation_seconds: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Nudge:
     """A private warning to a student whose attendance fell below the course threshold."""
 

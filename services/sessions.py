@@ -69,6 +69,16 @@ class SessionService:
         self._default_minutes = default_minutes
         self._new_code = code_generator
 
+    @property
+    def default_minutes(self) -> int:
+        """A session's length when its teacher names none (ATTN_SESSION_MINUTES)."""
+        return self._default_minutes
+
+    @property
+    def default_rotation_seconds(self) -> int:
+        """Code rotation when its teacher names none: 0 fixed, else seconds."""
+        return self._rotation_seconds
+
     async def start_session(
         self,
         teacher_id: int,

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from services.clock import Clock
 from services.errors import InvalidArgument, StorageUnavailable
-from services.models import UserProfile
+from services.models import Preferences, UserProfile
 from services.ports import CardStore, ChatStateStore, ProfileCache, UserRecords, Visit
 
 log = logging.getLogger(__name__)
@@ -180,6 +180,15 @@ class UserService:
         cached = await self._profiles.cached_profile(user_id)
         if cached is not None:
             await self._profiles.store_profile(replace(cached, language=language))
+
+    async def preferences(self, user_id: int) -> Preferences:
+        """What the user set in /settings besides the language (the defaults if nothing)."""
+        return await self._users.load_preferences(user_id)
+
+    async def save_preferences(self, user_id: int, preferences: Preferences) -> None:
+        """Keep the user's /settings choices; the values are checked by the caller's buttons
+        and again by the table's constraints."""
+        await self._users.save_preferences(user_id, preferences)
 
     async def language_of(self, user_id: int) -> tuple[str | None, str | None]:
         """(chosen language, Telegram language code) of a user a job writes to: the cached

@@ -54,6 +54,11 @@ async def start_session_command(update: Update, context: AttnContext) -> None:
     minutes = parse_minutes(args.pop(0)) if args and looks_like_number(args[0]) else None
     options = parse_session_options(args)
     title = clean_title(" ".join(args))
+    if minutes is None or options.rotation is None:  # the teacher's own defaults (/settings)
+        defaults = await services.users.preferences(user.id)
+        minutes = defaults.session_minutes if minutes is None else minutes
+        if options.rotation is None:
+            options.rotation = defaults.rotation_seconds
     start = StartOptions(minutes, title, options.rotation, options.geo, chat.id)
     # A course named outright is matched among all (an archived one is refused with a
     # reason); the default and the buttons offer only active courses.

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from services.models import PersonalData, UserProfile
+from services.models import PersonalData, Preferences, UserProfile
 
 
 class UserRecords(Protocol):
-    """Saved profiles and registrations (full name, student number, chosen language)."""
+    """Saved profiles and registrations (full name, student number, chosen language), and the
+    preferences set in /settings."""
 
     async def upsert_profiles(self, profiles: Sequence[UserProfile]) -> None: ...
     async def add_new_users(self, profiles: Sequence[UserProfile]) -> None: ...
@@ -21,6 +22,8 @@ class UserRecords(Protocol):
     ) -> None: ...
     async def save_language(self, user_id: int, *, language: str | None) -> None: ...
     async def user_by_username(self, username: str) -> int | None: ...
+    async def load_preferences(self, user_id: int) -> Preferences: ...
+    async def save_preferences(self, user_id: int, preferences: Preferences) -> None: ...
 
 
 class RoleRecords(Protocol):

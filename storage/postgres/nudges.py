@@ -25,6 +25,15 @@ WHERE c.id = n.course_id
 RETURNING n.session_id, n.student_id, c.name, n.percent, c.warn_below_percent, n.attempts
 """
 
+# A student who switched nudges off in /settings is not written to: their pending rows end
+# before the claim, as an unreachable user's do, so the claim never hands them out.
+SKIP_OPTED_OUT = """
+UPDATE nudge_outbox n SET failed_at = $1, failure = 'opted_out'
+FROM user_preferences p
+WHERE p.user_id = n.student_id AND NOT p.nudges
+  AND n.sent_at IS NULL AND n.failed_at IS NULL
+"""
+
 POSTPONE_NUDGE = """
 UPDATE nudge_outbox SET claimed_until = NULL, next_attempt_at = $3, last_error = $4
 WHERE session_id = $1 AND student_id = $2 AND sent_at IS NULL
@@ -59,6 +68,7 @@ class PostgresNudgeOutbox:
         self, now: datetime, lease_seconds: float, limit: int
     ) -> list[Nudge]:
         async with pg_guard():
+            await self._pool.execute(SKIP_OPTED_OUT, now)
             rows = await self._pool.fetch(
                 CLAIM_NUDGES, now, now + timedelta(seconds=lease_seconds), limit
             )

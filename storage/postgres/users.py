@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from services.models import UserProfile
+from services.models import Preferences, UserProfile
 from storage.postgres.pool import pg_guard
 from storage.postgres.rows import profile_from_row
 
@@ -69,6 +69,20 @@ ON CONFLICT (id) DO UPDATE SET
 SAVE_LANGUAGE = """
 INSERT INTO users (id, first_name, language) VALUES ($1, '', $2)
 ON CONFLICT (id) DO UPDATE SET language = EXCLUDED.language, updated_at = now()
+"""
+
+SELECT_PREFERENCES = """
+SELECT nudges, session_minutes, rotation_seconds FROM user_preferences WHERE user_id = $1
+"""
+
+SAVE_PREFERENCES = """
+INSERT INTO user_preferences (user_id, nudges, session_minutes, rotation_seconds)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (user_id) DO UPDATE SET
+    nudges = EXCLUDED.nudges,
+    session_minutes = EXCLUDED.session_minutes,
+    rotation_seconds = EXCLUDED.rotation_seconds,
+    updated_at = now()
 """
 
 SELECT_USER_BY_USERNAME = "SELECT id FROM users WHERE lower(username) = lower($1) LIMIT 1"
@@ -145,6 +159,27 @@ class PostgresUserRecords:
     async def save_language(self, user_id: int, *, language: str | None) -> None:
         async with pg_guard():
             await self._pool.execute(SAVE_LANGUAGE, user_id, language)
+
+    async def load_preferences(self, user_id: int) -> Preferences:
+        async with pg_guard():
+            row = await self._pool.fetchrow(SELECT_PREFERENCES, user_id)
+        if row is None:
+            return Preferences()
+        return Preferences(
+            nudges=bool(row["nudges"]),
+            session_minutes=row["session_minutes"],
+            rotation_seconds=row["rotation_seconds"],
+        )
+
+    async def save_preferences(self, user_id: int, preferences: Preferences) -> None:
+        async with pg_guard():
+            await self._pool.execute(
+                SAVE_PREFERENCES,
+                user_id,
+                preferences.nudges,
+                preferences.session_minutes,
+                preferences.rotation_seconds,
+            )
 
     async def user_by_username(self, username: str) -> int | None:
         async with pg_guard():

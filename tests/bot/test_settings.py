@@ -6,6 +6,15 @@ import pytest
 
 from bot.text import t
 from bot.text.catalogs import LOCALES
+from services.clock import ManualClock
+from services.models import Preferences
+from tests.bot.test_courses import (
+    STUDENTS,
+    enrol_all,
+    new_course,
+    open_session,
+    sweep_and_summarise,
+)
 from tests.conftest import TEACHER_ID
 from tests.support.bot_harness import BotHarness, assert_valid_telegram_html
 
@@ -93,3 +102,66 @@ async def test_a_teachers_menu_follows_the_chosen_language(bot: BotHarness) -> N
     ]
     described = {cmd["command"]: cmd["description"] for cmd in menus[-1].params["commands"]}
     assert described["settings"] == t("command.settings.about", language="es", html=False)
+
+
+def _pressable(bot: BotHarness) -> dict[str, str]:
+    markup = bot.request.calls[-1].params["reply_markup"]
+    return {b["text"]: b["callback_data"] for row in markup["inline_keyboard"] for b in row}
+
+
+async def test_a_teachers_defaults_are_used_by_start_session(bot: BotHarness) -> None:
+    await bot.send(TEACHER_ID, "/new_course Math")
+    [shown] = await bot.send(TEACHER_ID, "/settings")
+    default = bot.services.sessions.default_minutes
+    assert f"Sessions last {default} min" in shown
+    buttons = _pressable(bot)
+    await bot.press(TEACHER_ID, buttons["45 min"])
+    await bot.press(TEACHER_ID, buttons["New code every 30 s"])
+    edit = [c for c in bot.request.calls if c.method == "editMessageText"][-1]
+    assert "Sessions last 45 min" in edit.params["text"]
+    assert "changes every 30 s" in edit.params["text"]
+    marked = [b["text"] for row in edit.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert "✓ 45 min" in marked and "✓ New code every 30 s" in marked
+
+    await bot.send(TEACHER_ID, "/start_session")
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None
+    assert (session.ends_at - session.started_at).total_seconds() == 45 * 60
+    assert session.rotation_seconds == 30
+    await bot.send(TEACHER_ID, "/end_session")
+    # What is typed still wins over the defaults.
+    await bot.send(TEACHER_ID, "/start_session 20 fixed")
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None and session.rotation_seconds == 0
+    assert (session.ends_at - session.started_at).total_seconds() == 20 * 60
+
+
+async def test_session_defaults_are_for_teachers_only(bot: BotHarness) -> None:
+    [shown] = await bot.send(STUDENT, "/settings")
+    assert "Sessions last" not in shown and "Low-attendance warnings: on" in shown
+    assert not any(data.startswith(("st:len", "st:rot")) for data in _pressable(bot).values())
+    await bot.press(STUDENT, "st:len:45")  # forged: not offered to a student
+    await bot.press(STUDENT, "st:len:7")
+    await bot.press(TEACHER_ID, "st:len:7")  # not one of the lengths offered
+    await bot.press(TEACHER_ID, "st:rot:1")
+    assert await bot.services.users.preferences(STUDENT) == Preferences()
+    assert await bot.services.users.preferences(TEACHER_ID) == Preferences()
+
+
+async def test_no_nudge_once_a_student_switches_them_off(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    _, link = await new_course(bot)
+    quiet, nudged = STUDENTS[0], STUDENTS[1]
+    await enrol_all(bot, link, [quiet, nudged])
+    await bot.send(quiet, "/settings")
+    await bot.press(quiet, _pressable(bot)["🔕 Warnings off"])
+    assert (await bot.services.users.preferences(quiet)).nudges is False
+    for _ in range(4):  # both absent from every session: a nudge is due after the third
+        await open_session(bot)
+        await bot.send(TEACHER_ID, "/end_session")
+        clock.advance(minutes=1)
+        await sweep_and_summarise(bot)
+        clock.advance(days=1)
+    assert sum("Heads-up" in text for text in bot.request.texts(nudged)) == 1
+    assert sum("Heads-up" in text for text in bot.request.texts(quiet)) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.models import AttendanceStatus, SummaryPart, UserProfile
+from services.models import AttendanceStatus, Preferences, SummaryPart, UserProfile
 from services.ports import RecordStores
 from tests.contract.backends import T0, checkin, session
 
@@ -150,3 +150,15 @@ async def test_unreachable_users_end_their_rows_at_once(records: RecordStores) -
         session("late", started_at=start, course_id=1), [checkin("late", 2, status=A)]
     )
     assert await records.summaries.outbox_pending() == {"summary": 2, "nudge": 0}
+
+
+async def test_no_nudge_is_handed_out_to_a_student_who_switched_them_off(
+    records: RecordStores,
+) -> None:
+    await _course_with_absences(records, 7)
+    await records.users.save_preferences(2, Preferences(nudges=False))
+    assert await records.nudges.claim_pending_nudges(NOW, 60, 10) == []
+    assert await records.summaries.outbox_pending() == {"summary": 7, "nudge": 0}
+    # Switched on again: the skipped ones stay skipped (no stale warnings); new ones come.
+    await records.users.save_preferences(2, Preferences(nudges=True))
+    assert await records.nudges.claim_pending_nudges(NOW, 60, 10) == []

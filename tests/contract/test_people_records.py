@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.models import AttendanceStatus, UserProfile
+from services.models import AttendanceStatus, Preferences, UserProfile
 from services.ports import RecordStores
 from tests.contract.backends import T0, checkin, session
 
@@ -42,6 +42,16 @@ async def test_language_code_and_choice_are_saved(records: RecordStores) -> None
     assert await records.users.load_profile(8) == UserProfile(
         8, "Bo", last_seen=T0, language_code="fa"
     )
+
+
+async def test_preferences_default_until_saved_then_replaced_whole(records: RecordStores) -> None:
+    assert await records.users.load_preferences(8) == Preferences()
+    chosen = Preferences(nudges=False, session_minutes=45, rotation_seconds=0)
+    await records.users.save_preferences(8, chosen)  # no users row needed
+    assert await records.users.load_preferences(8) == chosen
+    await records.users.save_preferences(8, Preferences(session_minutes=90))
+    assert await records.users.load_preferences(8) == Preferences(True, 90, None)
+    assert await records.users.load_preferences(9) == Preferences()
 
 
 async def test_names_read_before_forgetme_are_not_written_back(records: RecordStores) -> None:

@@ -16,7 +16,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from services.errors import StorageUnavailable
-from services.models import AttendanceStatus, StudentStanding, SummaryPart, UserProfile
+from services.models import (
+    AttendanceStatus,
+    Preferences,
+    StudentStanding,
+    SummaryPart,
+    UserProfile,
+)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -158,6 +164,7 @@ class MemoryDatabase:
     teacher_invites: dict[str, InviteRow] = field(default_factory=dict)
     forgotten_users: dict[int, ForgottenRow] = field(default_factory=dict)
     unreachable_users: dict[int, UnreachableRow] = field(default_factory=dict)
+    user_preferences: dict[int, Preferences] = field(default_factory=dict)
     available: bool = True
     course_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     audit_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))

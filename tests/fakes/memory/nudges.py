@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services.models import Nudge
+from services.models import Nudge, Preferences
 from tests.fakes.memory.database import MemoryDatabase, NudgeRow
 from tests.fakes.memory.summaries import due
 
@@ -23,6 +23,10 @@ class MemoryNudgeOutbox:
     ) -> list[Nudge]:
         db = self._db
         db.check()
+        for (_, student_id), row in db.nudge_outbox.items():  # SKIP_OPTED_OUT
+            wanted = db.user_preferences.get(student_id, Preferences()).nudges
+            if not wanted and row.sent_at is None and row.failed_at is None:
+                row.failed_at, row.failure = now, "opted_out"
         ready = sorted(
             ((key, row) for key, row in db.nudge_outbox.items() if due(row, now)),
             key=lambda pair: (pair[1].next_attempt_at or pair[1].created_at, pair[1].seq),

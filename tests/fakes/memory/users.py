@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from services.models import UserProfile
+from services.models import Preferences, UserProfile
 from tests.fakes.memory.database import MemoryDatabase
 
 
@@ -95,6 +95,15 @@ class MemoryUserRecords:
         db.check()
         old = db.users.get(user_id) or UserProfile(user_id, "")
         db.users[user_id] = replace(old, language=language)
+
+    async def load_preferences(self, user_id: int) -> Preferences:
+        self._db.check()
+        return self._db.user_preferences.get(user_id, Preferences())
+
+    async def save_preferences(self, user_id: int, preferences: Preferences) -> None:
+        """SAVE_PREFERENCES: the whole row, inserted or replaced."""
+        self._db.check()
+        self._db.user_preferences[user_id] = preferences
 
     async def user_by_username(self, username: str) -> int | None:
         self._db.check()
