@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from services.clock import Clock
@@ -206,9 +206,13 @@ class CorrectionService:
         anyone else's session)."""
         await self._roles.require_teacher(teacher_id)
         session, _ = await self._target_session(teacher_id, session_id)
-        if session.course_id is None:
+        course_id = session.course_id
+        if course_id is None:
             raise NoRoster()
-        profiles = await self._courses.roster_profiles(session.course_id)
+        if not session.course_name:  # a saved session is read back without its course's name
+            course = await self._courses.course(course_id)
+            session = replace(session, course_name=course.name if course else "")
+        profiles = await self._courses.roster_profiles(course_id)
         return session, sorted(profiles, key=lambda p: (p.display_name.lower(), p.user_id))
 
     async def _apply(

@@ -8,7 +8,7 @@ import secrets
 from services.clock import Clock
 from services.codes import CodeGenerator, random_code
 from services.corrections import AmbiguousStudent, StudentNotFound, match_students
-from services.courses import COURSE_CODE_LENGTH, match_course
+from services.courses import COURSE_CODE_LENGTH, match_course, name_clashes
 from services.errors import InvalidArgument
 from services.models import Course, CourseAction, UserProfile
 from services.ports import CourseAdmin, CourseRecords
@@ -58,6 +58,8 @@ class CourseAdminService:
             raise InvalidArgument("course_name", "missing")
         if name == course.name:
             return course.name, course
+        if await name_clashes(self._courses, teacher_id, name, except_course=course.id):
+            raise InvalidArgument("course_name", "taken")
         changed = await self._admin.rename_course(
             course.id, name=name, by=teacher_id, at=self._clock.now()
         )

@@ -40,14 +40,33 @@ def parse_course_setting(word: str, text: str) -> int:
     return parse_number(text, "warn_below", *WARN_BELOW_PERCENT)
 
 
+async def name_clashes(
+    courses: CourseRecords, teacher_id: int, name: str, *, except_course: int | None = None
+) -> bool:
+    """Whether the teacher has another course whose name differs from `name` only in letter
+    case. Why: courses are found by name ignoring case, so "physics" beside "Physics" would
+    make every typed command act on whichever comes first."""
+    folded = name.casefold()
+    return any(
+        c.name.casefold() == folded and c.id != except_course
+        for c in await courses.teacher_courses(teacher_id)
+    )
+
+
 #: Typed instead of a zone name: the course follows the installation's zone again.
 DEFAULT_ZONE_WORDS = frozenset({"default", "reset"})
+#: Files of the zone database that are not zones: the host's own link and placeholders.
+NOT_COURSE_ZONES = frozenset({"localtime", "Factory", "posixrules"})
 
 
 @functools.cache
 def _zones_by_folded_name() -> dict[str, str]:
     """Every IANA name the machine knows, by its lower-case spelling (read once)."""
-    return {name.casefold(): name for name in zoneinfo.available_timezones()}
+    return {
+        name.casefold(): name
+        for name in zoneinfo.available_timezones()
+        if name not in NOT_COURSE_ZONES
+    }
 
 
 def parse_time_zone(text: str) -> str:
@@ -99,7 +118,9 @@ class CourseService:
         name = clean_title(name_text)
         if not name:
             raise InvalidArgument("course_name", "missing")
-        if await self._courses.course_name_taken(teacher_id, name):
+        if await self._courses.course_name_taken(teacher_id, name) or await name_clashes(
+            self._courses, teacher_id, name
+        ):
             raise InvalidArgument("course_name", "taken")
         for _ in range(_DRAWS):
             course = await self._courses.create_course(
