@@ -73,6 +73,7 @@ TABLES = [
     "teacher_invites",
     "forgotten_users",
     "unreachable_users",
+    "user_preferences",
 ]
 
 

@@ -111,9 +111,22 @@ def _plain(template: str) -> str:
 
 def _recognisers() -> tuple[_Form, ...]:
     # Built again when the catalog changes (a test may add a message for a command of its
-    # own, or load a translation of its own): English and every language loaded.
+    # own, or load a translation of its own): English and every language loaded. Asked for
+    # every text sent, so the catalogs' sizes and identities say first whether it changed.
+    loaded = catalogs()
+    signature = (len(MESSAGES), *((k, id(c), len(c.messages)) for k, c in loaded.items()))
+    if _LAST[0] == signature:
+        return _LAST[1]
+    _LAST[:] = [signature, _gather(loaded)]
+    return _LAST[1]
+
+
+_LAST: list[Any] = [None, ()]
+
+
+def _gather(loaded: dict[str, Any]) -> tuple[_Form, ...]:
     every: set[tuple[str, Message | tuple[str, ...]]] = set(MESSAGES.items())
-    for language, catalog in catalogs().items():
+    for language, catalog in loaded.items():
         every.update((f"{language}:{key}", message) for key, message in catalog.messages.items())
     return _built(frozenset(every))
 
@@ -168,6 +181,19 @@ def _segments(text: str) -> bool:
 def from_catalog(text: str) -> bool:
     if isinstance(text, Text) or not text.strip():
         return True
+    # The same texts (command menus in every language, at every bot start) come back in
+    # every test: a verdict is kept per catalog, so a changed catalog decides afresh.
+    verdicts = _VERDICTS.setdefault(id(_recognisers()), {})
+    if text not in verdicts:
+        verdicts[text] = _decide(text)
+    return verdicts[text]
+
+
+#: Verdicts by catalog (the id of its recognisers, which `_built` keeps alive), then by text.
+_VERDICTS: dict[int, dict[str, bool]] = {}
+
+
+def _decide(text: str) -> bool:
     if _segments(text):
         return True
     # Cut to fit (a caption, an alert): the last message is there only in part.
