@@ -24,6 +24,7 @@ from services.courier import OutboxCourier
 from services.course_admin import CourseAdminService
 from services.courses import CourseService
 from services.delivery import DeliveryService
+from services.excuses import ExcuseService
 from services.export import ExportService
 from services.outbound import OutboundPacer
 from services.ports import LiveStores, RecordStores
@@ -198,6 +199,15 @@ def wire_services(
         lease_seconds=settings.sweep_lease_seconds,
         checkpoint=checkpoint,
     )
+    corrections = CorrectionService(
+        sessions=live.sessions,
+        checkins=live.checkins,
+        session_records=records.sessions,
+        attendance=records.attendance,
+        courses=records.courses,
+        roles=roles,
+        clock=clock,
+    )
     return Services(
         sessions=sessions,
         checkins=CheckInService(
@@ -238,15 +248,7 @@ def wire_services(
         course_admin=CourseAdminService(
             courses=records.courses, admin=records.course_admin, roles=roles, clock=clock
         ),
-        corrections=CorrectionService(
-            sessions=live.sessions,
-            checkins=live.checkins,
-            session_records=records.sessions,
-            attendance=records.attendance,
-            courses=records.courses,
-            roles=roles,
-            clock=clock,
-        ),
+        corrections=corrections,
         reports=ReportService(
             attendance=records.attendance,
             courses=records.courses,
@@ -267,6 +269,15 @@ def wire_services(
             reachability=records.reachability,
             clock=clock,
             lease_seconds=settings.sweep_lease_seconds,
+        ),
+        excuses=ExcuseService(
+            excuses=records.excuses,
+            courses=records.courses,
+            users=records.users,
+            sessions=live.sessions,
+            checkins=live.checkins,
+            corrections=corrections,
+            clock=clock,
         ),
         live=live,
         records=records,

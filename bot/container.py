@@ -18,6 +18,7 @@ from services.corrections import CorrectionService
 from services.course_admin import CourseAdminService
 from services.courses import CourseService
 from services.delivery import DeliveryService
+from services.excuses import ExcuseService
 from services.export import ExportService
 from services.health import READY_TIMEOUT_SECONDS, Pingable, readiness
 from services.outbound import OutboundPacer
@@ -76,6 +77,7 @@ class Services:
     privacy: PrivacyService
     pacer: OutboundPacer
     delivery: DeliveryService
+    excuses: ExcuseService
     live: LiveStores
     records: RecordStores
     redis: LiveRedis | None = None

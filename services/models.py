@@ -337,6 +337,7 @@ class PersonalData:
     attendance_records: int
     is_teacher: bool
     cached_profile: UserProfile | None = None
+    excuse_requests: int = 0  # with their reasons and documents' Telegram file ids
 
 
 @dataclass(frozen=True, slots=True)

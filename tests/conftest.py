@@ -74,6 +74,7 @@ TABLES = [
     "forgotten_users",
     "unreachable_users",
     "user_preferences",
+    "excuse_requests",
 ]
 
 

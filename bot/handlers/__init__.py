@@ -22,6 +22,7 @@ from bot.handlers import (
     courses,
     delivery,
     errors,
+    excuses,
     lifecycle,
     privacy,
     reports,
@@ -41,6 +42,7 @@ COMMANDS: tuple[Command, ...] = (
     *reports.COMMANDS,
     *admin.COMMANDS,
     *lifecycle.COMMANDS,
+    *excuses.COMMANDS,
     *privacy.COMMANDS,
     *settings.COMMANDS,
     *cancel.COMMANDS,
@@ -70,6 +72,9 @@ def register_handlers(application: AttnApplication) -> None:
     application.add_handler(CallbackQueryHandler(reports.summary_button, pattern=r"^sm:"))
     application.add_handler(CallbackQueryHandler(courses.course_settings_button, pattern=r"^cs:"))
     application.add_handler(CallbackQueryHandler(corrections.mark_button, pattern=r"^mk:"))
+    # /excuse's steps (course, session) and the teacher's Approve / Decline.
+    application.add_handler(CallbackQueryHandler(excuses.excuse_button, pattern=r"^ex:"))
+    application.add_handler(CallbackQueryHandler(excuses.decision_button, pattern=r"^xd:"))
 
     # Plain text in a private chat: the answer to "/checkin" alone, or a hint.
     application.add_handler(
@@ -89,6 +94,13 @@ def register_handlers(application: AttnApplication) -> None:
     # A shared location: the classroom's or a student's, for a location-checked session.
     application.add_handler(
         MessageHandler(NEW & filters.ChatType.PRIVATE & filters.LOCATION, checkin.location_message)
+    )
+    # A photo or a file in a private chat: the document of an excuse (its caption the reason).
+    application.add_handler(
+        MessageHandler(
+            NEW & filters.ChatType.PRIVATE & (filters.PHOTO | filters.Document.ALL),
+            excuses.media_message,
+        )
     )
     # Anything that looks like a command and was not handled above (in a group, other bots'
     # commands are not ours to answer).

@@ -24,7 +24,12 @@ def privacy_text(retention_days: int) -> Text:
 
 def personal_data(data: PersonalData) -> Text:
     profile = data.profile or data.cached_profile
-    if profile is None and not data.courses and not data.attendance_records:
+    if (
+        profile is None
+        and not data.courses
+        and not data.attendance_records
+        and not data.excuse_requests
+    ):
         return t("mydata.nothing")
     none = t("common.none")
     lines = [t("mydata.heading")]
@@ -38,6 +43,8 @@ def personal_data(data: PersonalData) -> Text:
         lines.append(t("mydata.student_number", number=profile.student_number or none))
     lines.append(t("mydata.courses", courses=", ".join(data.courses) or none))
     lines.append(t("mydata.records", count=data.attendance_records))
+    if data.excuse_requests:
+        lines.append(t("excuse.mydata", count=data.excuse_requests))
     if data.is_teacher:
         lines.append(t("mydata.teacher"))
     return fit_text(join(lines))

@@ -13,6 +13,7 @@ from bot.text.en import (
     common,
     courses,
     errors,
+    excuses,
     files,
     lifecycle,
     privacy,
@@ -36,6 +37,7 @@ _AREAS = (
     admin,
     files,
     settings,
+    excuses,
 )
 
 

@@ -23,6 +23,7 @@ from services.models import (
     SummaryPart,
     UserProfile,
 )
+from services.ports.excuses import ExcuseRequest
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -165,11 +166,13 @@ class MemoryDatabase:
     forgotten_users: dict[int, ForgottenRow] = field(default_factory=dict)
     unreachable_users: dict[int, UnreachableRow] = field(default_factory=dict)
     user_preferences: dict[int, Preferences] = field(default_factory=dict)
+    excuse_requests: dict[int, ExcuseRequest] = field(default_factory=dict)
     available: bool = True
     course_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     audit_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     course_audit_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     seqs: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    excuse_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def check(self) -> None:
         """Raise what the PostgreSQL store raises when the server cannot be reached."""

@@ -22,6 +22,7 @@ class MemoryPrivacyRecords:
             courses=sorted(db.courses[c].name for c, s in db.enrolments if s == user_id),
             attendance_records=sum(1 for _, s in db.attendance if s == user_id),
             is_teacher=user_id in db.teachers,
+            excuse_requests=sum(1 for r in db.excuse_requests.values() if r.student_id == user_id),
         )
 
     async def forget_user(self, user_id: int, *, pseudonym: int, now: datetime) -> None:
@@ -36,6 +37,8 @@ class MemoryPrivacyRecords:
         for audit in db.attendance_audit.values():
             if audit.student_id == user_id:
                 audit.student_id = pseudonym
+        for request_id in [i for i, r in db.excuse_requests.items() if r.student_id == user_id]:
+            del db.excuse_requests[request_id]
         for enrolment in [key for key in db.enrolments if key[1] == user_id]:
             del db.enrolments[enrolment]
         for nudge in [key for key in db.nudge_outbox if key[1] == user_id]:
@@ -59,6 +62,10 @@ class MemoryPrivacyRecords:
             del db.nudge_outbox[nudge]
         for audit_id in [i for i, a in db.attendance_audit.items() if a.changed_at < cutoff]:
             del db.attendance_audit[audit_id]
+        for request_id in [
+            i for i, r in db.excuse_requests.items() if r.target.started_at < cutoff
+        ]:
+            del db.excuse_requests[request_id]
         for user_id in [
             u for u, f in db.forgotten_users.items() if f.forgotten_at < forgotten_cutoff
         ]:
