@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 def reply_for(error: BaseException, context: AttnContext) -> str | None:
     """The reply for a domain error, or None when the error is unexpected."""
     if isinstance(error, NotYours):  # a teacher, with another teacher's session or course
-        return t(f"error.not_yours.{error.what}")
+        return t("error.not_yours.course" if error.what == "course" else "error.not_yours.session")
     if isinstance(error, NotATeacher):
         return replies.NOT_A_TEACHER
     if isinstance(error, NotAnAdmin):

@@ -21,8 +21,8 @@ def checked_in_count(count: int, roster_size: int, has_roster: bool) -> Text:
 
 
 def card_heading(course_name: str | None, title: str) -> Text:
-    """The heading "Course · Title", or the title alone when it already starts with the course's name
-    (the default title "Physics 2026-12-03", or "Physics lab"): never "Physics · Physics…"."""
+    """The heading "Course · Title", or the title alone when it starts with the course's
+    name (the default "Physics 2026-12-03", or "Physics lab"): never "Physics · Physics…"."""
     if course_name and not title.casefold().startswith(course_name.casefold()):
         return t("card.heading_course", course=course_name, title=title)
     return t("card.heading", title=title)
