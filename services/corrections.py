@@ -8,7 +8,7 @@ from datetime import datetime
 
 from services.clock import Clock
 from services.course_access import CourseAccess, Permission
-from services.errors import DomainError, InvalidArgument, NotATeacher
+from services.errors import DomainError, InvalidArgument, NotYours
 from services.models import AttendanceStatus, Session, UserProfile
 from services.ports import (
     AttendanceRecords,
@@ -118,13 +118,13 @@ class CorrectionService:
             live = await self._sessions.session(session_id)
             if live is not None:
                 if not await self._access.may_act_on_session(teacher_id, live, Permission.MARK):
-                    raise NotATeacher()
+                    raise NotYours("session")
                 return live, True
             stored = await self._session_records.persisted_session(session_id)
             if stored is None:
                 raise InvalidArgument("session", "unknown")
             if not await self._access.may_act_on_session(teacher_id, stored, Permission.MARK):
-                raise NotATeacher()
+                raise NotYours("session")
             return stored, False
         current = await self._sessions.teacher_current_session(teacher_id)
         if current is not None:

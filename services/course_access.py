@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from services.errors import DomainError, InvalidArgument, NotATeacher
+from services.errors import DomainError, InvalidArgument, NotATeacher, NotYours
 from services.models import Course, CourseRole, Session
 from services.ports import CourseRecords, CourseStaffRecords
 from services.roles import RoleService
@@ -95,12 +95,13 @@ class CourseAccess:
         """The user's role, when it allows `permission` on the course.
 
         Raises:
-            NotATeacher: no role in the course at all (anyone else).
+            NotYours: no role in the course, but a teacher (or staff of another course).
+            NotATeacher: no role in any course and not a teacher (a student).
             NotPermitted: a role that does not allow this.
         """
         role = await self.role_in(user_id, course)
         if role is None:
-            raise NotATeacher()
+            raise await self.refuse_stranger(user_id, "course")
         if permission not in GRANTS[role]:
             raise NotPermitted(role, permission)
         return role
@@ -135,11 +136,11 @@ class CourseAccess:
         `permission` on it.
 
         Raises:
-            NotATeacher, NotPermitted.
+            NotYours, NotATeacher, NotPermitted.
         """
         course = await self._courses.course(course_id)
         if course is None:
-            raise NotATeacher()
+            raise await self.refuse_stranger(user_id, "course")
         await self.require(user_id, course, permission)
         return course
 
@@ -163,6 +164,11 @@ class CourseAccess:
             role = next(i.role for i in roles if i.course.id == other[0].id)
             raise NotPermitted(role, permission)
         raise InvalidArgument("course", "unknown")
+
+    async def refuse_stranger(self, user_id: int, what: str) -> NotATeacher:
+        """The refusal of someone with no role in this course or session (`what`): "not
+        yours" to a teacher or staff member, "only teachers" to anyone else."""
+        return NotYours(what) if await self.permissions(user_id) else NotATeacher()
 
     async def permissions(self, user_id: int) -> frozenset[Permission]:
         """What the user may do on some course: a teacher everything (on their own), staff

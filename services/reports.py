@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.course_access import CourseAccess, Permission
+from services.errors import NotYours
 from services.models import Course, SessionSummary, StudentStanding
 from services.ports import AttendanceRecords, CourseRecords, SessionRecords, SummaryOutbox
 
@@ -91,7 +92,7 @@ class ReportService:
         if stored is None or not await self._access.may_act_on_session(
             teacher_id, stored, Permission.REPORT
         ):
-            return None
+            raise NotYours("session")  # not theirs: a forged or stale button
         return summary
 
     async def student_history(self, student_id: int) -> list[HistoryLine]:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from services.clock import Clock, from_ms
 from services.codes import CodeGenerator, random_code
 from services.course_access import CourseAccess, Permission
-from services.errors import InvalidArgument, NoOpenSession, NotATeacher, SessionAlreadyOpen
+from services.errors import InvalidArgument, NoOpenSession, NotYours, SessionAlreadyOpen
 from services.geo import valid_point
 from services.models import Course, Session, SessionState
 from services.numbers import EXTEND_MINUTES, ROTATION_MAX_SECONDS, check_range
@@ -279,7 +279,7 @@ class SessionService:
         they started, or one of a course whose role lets them run sessions.
 
         Raises:
-            NotATeacher: neither teacher nor staff, or not a session they may run.
+            NotATeacher: neither teacher nor staff; NotYours: not a session they may run.
             NoOpenSession: the session is not live any more.
         """
         await self._access.require_any(teacher_id, Permission.RUN_SESSIONS)
@@ -287,7 +287,7 @@ class SessionService:
         if session is None:
             raise NoOpenSession()
         if not await self._access.may_act_on_session(teacher_id, session, Permission.RUN_SESSIONS):
-            raise NotATeacher()
+            raise NotYours("session")
         return session
 
     async def extend_session(
