@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from services.clock import Clock
 from services.corrections import Correction, CorrectionService
-from services.errors import DomainError, InvalidArgument, NotATeacher
+from services.course_access import CourseAccess, Permission
+from services.errors import DomainError, InvalidArgument
 from services.models import AttendanceStatus, Course, UserProfile
 from services.ports import CheckInStore, CourseRecords, LiveSessionStore, UserRecords
 from services.ports.excuses import (
@@ -80,8 +81,10 @@ class ExcuseService:
         sessions: LiveSessionStore,
         checkins: CheckInStore,
         corrections: CorrectionService,
+        access: CourseAccess,
         clock: Clock,
     ) -> None:
+        self._access = access
         self._excuses = excuses
         self._courses = courses
         self._users = users
@@ -101,10 +104,16 @@ class ExcuseService:
         return course
 
     async def _live_choice(self, course: Course, student_id: int) -> ExcuseChoice | None:
-        """The course's open session, unless the student is recorded present or excused."""
-        current = await self._sessions.teacher_current_session(course.teacher_id)
-        live = await self._sessions.session(current) if current else None
-        if live is None or live.course_id != course.id or live.ends_at <= self._clock.now():
+        """The course's open session (started by its owner, a co-teacher or an assistant),
+        unless the student is recorded present or excused."""
+        live = None
+        for runner in [course.teacher_id, *await self._access.staff_ids(course)]:
+            current = await self._sessions.teacher_current_session(runner)
+            found = await self._sessions.session(current) if current else None
+            if found and found.course_id == course.id and found.ends_at > self._clock.now():
+                live = found
+                break
+        if live is None:
             return None
         outcome, status = await self._checkins.live_status(live.id, student_id)
         if outcome != "ok" or status not in EXCUSABLE:
@@ -181,11 +190,23 @@ class ExcuseService:
             raise NotExcusable("pending")
         course = await self._enrolled_course(student_id, target.course_id)
         student = await self._student(student_id)
-        return Submitted(request, course, student, [course.teacher_id])
+        return Submitted(request, course, student, await self._deciders(course))
+
+    async def _deciders(self, course: Course) -> list[int]:
+        """Who gets the request: everyone who may mark the course's attendance (its owner,
+        co-teachers and assistants)."""
+        candidates = [course.teacher_id, *await self._access.staff_ids(course)]
+        return [
+            user_id
+            for user_id in dict.fromkeys(candidates)
+            if await self._access.may(user_id, course, Permission.MARK)
+        ]
 
     async def waiting(self, teacher_id: int) -> list[tuple[ExcuseRequest, Course, UserProfile]]:
-        """Requests of the teacher's courses still waiting for a decision, oldest first."""
-        courses = {c.id: c for c in await self._courses.teacher_courses(teacher_id)}
+        """Requests still waiting for a decision on the courses whose attendance the user may
+        mark, oldest first."""
+        await self._access.require_any(teacher_id, Permission.MARK)
+        courses = {c.id: c for c in await self._access.courses(teacher_id, Permission.MARK)}
         pending = await self._excuses.pending_requests(list(courses))
         return [
             (r, courses[r.target.course_id], await self._student(r.student_id)) for r in pending
@@ -210,14 +231,13 @@ class ExcuseService:
         teacher's, raises AlreadyDecided; a record already excused is not corrected again.
 
         Raises:
-            NotATeacher, InvalidArgument ("request", "unknown"), AlreadyDecided, SessionBusy.
+            NotATeacher (NotYours), NotPermitted: not someone who may mark the course.
+            InvalidArgument ("request", "unknown"), AlreadyDecided, SessionBusy.
         """
         request = await self._excuses.request(request_id)
         if request is None:
             raise InvalidArgument("request", "unknown")
-        course = await self._courses.course(request.target.course_id)
-        if course is None or course.teacher_id != teacher_id:
-            raise NotATeacher()
+        course = await self._access.course(teacher_id, request.target.course_id, Permission.MARK)
         if request.state != ExcuseState.PENDING:
             raise AlreadyDecided(request)
         excused = approve and await self._current_status(request) == AttendanceStatus.EXCUSED

@@ -18,6 +18,7 @@ from bot.replies import excuses as replies
 from bot.replying import edit_in_place, message_of, profile_of, respond, respond_with
 from bot.telegram_limits import alert_text, checked_keyboard
 from bot.text import Text, t
+from services.course_access import NotPermitted
 from services.errors import InvalidArgument, NotATeacher
 from services.excuses import AlreadyDecided, ExcuseChoice, NotExcusable
 from services.models import Course, UserProfile
@@ -169,7 +170,7 @@ async def decision_button(update: Update, context: AttnContext) -> None:
         with contextlib.suppress(TelegramError):
             await query.edit_message_reply_markup(None)
         return
-    except NotATeacher:
+    except (NotATeacher, NotPermitted):
         await query.answer(t("excuse.alert.not_yours", html=False), show_alert=True)
         return
     except InvalidArgument:
@@ -200,7 +201,6 @@ async def excuses_command(update: Update, context: AttnContext) -> None:
     buttons again (the first card may have been missed, or sent before they opened the bot)."""
     user = update.effective_user
     assert user is not None
-    await context.services.roles.require_teacher(user.id)
     waiting = await context.services.excuses.waiting(user.id)
     respond(context, update, replies.waiting(len(waiting)))
     for request, course, student in waiting[:MAX_RESENT]:

@@ -6,10 +6,12 @@ answered with a short alert and change nothing; /cancel, /mydata and /forgetme f
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from bot.notifier import TelegramNotifier
 from services.clock import ManualClock
+from services.models import CourseRole, UserProfile
 from tests.conftest import TEACHER_ID
 from tests.fakes.test_bot_api_server import tiny_png
 from tests.support.bot_harness import BotHarness, assert_valid_telegram_html
@@ -261,3 +263,48 @@ async def test_an_excuse_for_the_open_session_is_kept_when_it_is_saved(
     # /excuses: nothing waits any more.
     [none] = await bot.send(TEACHER_ID, "/excuses")
     assert none == "No excuse request is waiting for your answer."
+
+
+async def test_every_one_who_may_mark_gets_it_and_the_first_tap_decides(
+    bot: BotHarness, clock: ManualClock, stored_tables: StoredTables
+) -> None:
+    """With an assistant on the course both get the card; the assistant approves (the
+    audit names them), the owner's tap afterwards is answered "approved already" and
+    changes nothing. A student may not use /excuses."""
+    assistant = 82_001
+    await course_with(bot, "Latin")
+    session_id = await saved_session(bot, clock, "Latin")
+    [course] = await bot.services.courses.teacher_courses(TEACHER_ID)
+    staff = bot.services.records.staff
+    await staff.create_staff_invite(
+        "hash-latin",
+        course_id=course.id,
+        role=CourseRole.ASSISTANT,
+        created_by=TEACHER_ID,
+        now=clock.now(),
+        expires_at=clock.now() + timedelta(days=1),
+    )
+    used = await staff.use_staff_invite(
+        "hash-latin", profile=UserProfile(assistant, "Asa"), now=clock.now()
+    )
+    assert used is not None
+    await bot.send(assistant, "/start")  # opens the private chat with the bot
+
+    await ask(bot, BOB, session_id)
+    await bot.send(BOB, "Family emergency")
+    owner_card, owner_buttons = last_markup(bot, TEACHER_ID)
+    helper_card, helper_buttons = last_markup(bot, assistant)
+    assert "Family emergency" in bot.request.texts(assistant)[-1]
+
+    await bot.press(assistant, helper_buttons["✅ Approve"], message_id=helper_card)
+    before = len(bot.request.calls)
+    await bot.press(TEACHER_ID, owner_buttons["✅ Approve"], message_id=owner_card)
+    [late] = answers(bot, before)
+    assert late["text"] == "This request was approved already." and late["show_alert"]
+    assert (await attendance_of(stored_tables, session_id))[BOB] == "excused"
+    audit = await stored_tables.rows("attendance_audit")
+    assert [(r["student_id"], r["changed_by"], r["new_status"]) for r in audit] == [
+        (BOB, assistant, "excused")
+    ]
+    [refused] = await bot.send(ADA, "/excuses")
+    assert "teacher" in refused.lower()

@@ -70,7 +70,7 @@ MESSAGES: dict[str, Message] = {
     "excuse.alert.already_approved": "This request was approved already.",
     "excuse.alert.already_declined": "This request was declined already.",
     "excuse.alert.already_excused": "Approved. The record was excused already: nothing changed.",
-    "excuse.alert.not_yours": "Only the course's teacher can decide this request.",
+    "excuse.alert.not_yours": "Only the course's teachers and assistants can decide this request.",
     "excuse.alert.gone": "This request no longer exists.",
     "excuse.none_waiting": "No excuse request is waiting for your answer.",
     "excuse.waiting": Plural(
