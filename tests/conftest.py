@@ -74,6 +74,8 @@ TABLES = [
     "forgotten_users",
     "unreachable_users",
     "user_preferences",
+    "timetables",
+    "timetable_runs",
 ]
 
 

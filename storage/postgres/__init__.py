@@ -18,6 +18,7 @@ from storage.postgres.reachability import PostgresReachability
 from storage.postgres.roles import PostgresRoleRecords
 from storage.postgres.sessions import PostgresSessionRecords
 from storage.postgres.summaries import PostgresSummaryOutbox
+from storage.postgres.timetables import PostgresTimetableRecords
 from storage.postgres.users import PostgresUserRecords
 
 
@@ -34,6 +35,7 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
         users=PostgresUserRecords(pool),
         roles=PostgresRoleRecords(pool),
         privacy=PostgresPrivacyRecords(pool),
+        timetables=PostgresTimetableRecords(pool),
     )
 
 
@@ -47,6 +49,7 @@ __all__ = [
     "PostgresRoleRecords",
     "PostgresSessionRecords",
     "PostgresSummaryOutbox",
+    "PostgresTimetableRecords",
     "PostgresUserRecords",
     "postgres_record_stores",
 ]

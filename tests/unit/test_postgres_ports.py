@@ -26,6 +26,7 @@ from services.ports import (
     RoleRecords,
     SessionRecords,
     SummaryOutbox,
+    TimetableRecords,
     UserRecords,
 )
 from storage.postgres import (
@@ -38,6 +39,7 @@ from storage.postgres import (
     PostgresRoleRecords,
     PostgresSessionRecords,
     PostgresSummaryOutbox,
+    PostgresTimetableRecords,
     PostgresUserRecords,
     postgres_record_stores,
 )
@@ -58,6 +60,7 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "users": (UserRecords, PostgresUserRecords),
     "roles": (RoleRecords, PostgresRoleRecords),
     "privacy": (PrivacyRecords, PostgresPrivacyRecords),
+    "timetables": (TimetableRecords, PostgresTimetableRecords),
 }
 
 
@@ -73,6 +76,7 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _users: UserRecords = PostgresUserRecords(pool)
     _roles: RoleRecords = PostgresRoleRecords(pool)
     _privacy: PrivacyRecords = PostgresPrivacyRecords(pool)
+    _timetables: TimetableRecords = PostgresTimetableRecords(pool)
     _ping: Pingable = PostgresPing(pool)
 
 
