@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from services.clock import Clock
-from services.errors import DomainError, InvalidArgument, NotATeacher
+from services.errors import DomainError, InvalidArgument, NotYours
 from services.models import AttendanceStatus, Session, UserProfile
 from services.ports import (
     AttendanceRecords,
@@ -117,13 +117,13 @@ class CorrectionService:
             live = await self._sessions.session(session_id)
             if live is not None:
                 if live.teacher_id != teacher_id:
-                    raise NotATeacher()
+                    raise NotYours("session")
                 return live, True
             stored = await self._session_records.persisted_session(session_id)
             if stored is None:
                 raise InvalidArgument("session", "unknown")
             if stored.teacher_id != teacher_id:
-                raise NotATeacher()
+                raise NotYours("session")
             return stored, False
         current = await self._sessions.teacher_current_session(teacher_id)
         if current is not None:

@@ -8,7 +8,7 @@ import zoneinfo
 from dataclasses import dataclass
 
 from services.codes import CodeGenerator, normalize_code, random_code
-from services.errors import InvalidArgument, NotATeacher
+from services.errors import InvalidArgument, NotYours
 from services.models import Course, UserProfile
 from services.numbers import LATE_AFTER_MINUTES, WARN_BELOW_PERCENT, check_range, parse_number
 from services.ports import CourseRecords, LiveSessionStore, UserRecords
@@ -154,7 +154,7 @@ class CourseService:
         await self._roles.require_teacher(teacher_id)
         course = await self._courses.course(course_id)
         if course is None or course.teacher_id != teacher_id:
-            raise NotATeacher()
+            raise NotYours("course")
         return course
 
     async def join_by_code(self, profile: UserProfile, code_text: str) -> Enrolment:
@@ -213,7 +213,7 @@ class CourseService:
             InvalidArgument: a value out of range, or a zone the database does not know.
         """
         if course.teacher_id != teacher_id:
-            raise NotATeacher()
+            raise NotYours("course")
         late = course.late_after_minutes if late_after_minutes is None else late_after_minutes
         warn = course.warn_below_percent if warn_below_percent is None else warn_below_percent
         check_range(late, "late_after", *LATE_AFTER_MINUTES)

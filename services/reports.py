@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.errors import NotATeacher
+from services.errors import NotYours
 from services.models import Course, SessionSummary, StudentStanding
 from services.ports import AttendanceRecords, CourseRecords, SessionRecords, SummaryOutbox
 from services.roles import RoleService
@@ -66,7 +66,7 @@ class ReportService:
         """The report of one of the teacher's courses."""
         await self._roles.require_teacher(teacher_id)
         if course.teacher_id != teacher_id:
-            raise NotATeacher()
+            raise NotYours("course")
         return await self.report_for(course)
 
     async def report_for(self, course: Course) -> CourseReport:
@@ -87,8 +87,8 @@ class ReportService:
                 return None
             session_id = latest.id
         summary = await self._summaries.load_summary(session_id)
-        if summary is None or summary.teacher_id != teacher_id:
-            return None
+        if summary is not None and summary.teacher_id != teacher_id:
+            raise NotYours("session")  # another teacher's: a forged or stale button
         return summary
 
     async def student_history(self, student_id: int) -> list[HistoryLine]:

@@ -12,7 +12,12 @@ from zoneinfo import ZoneInfo
 
 from services.clock import Clock, from_ms
 from services.codes import CodeGenerator, random_code
-from services.errors import InvalidArgument, NoOpenSession, NotATeacher, SessionAlreadyOpen
+from services.errors import (
+    InvalidArgument,
+    NoOpenSession,
+    NotYours,
+    SessionAlreadyOpen,
+)
 from services.geo import valid_point
 from services.models import Course, Session, SessionState
 from services.numbers import EXTEND_MINUTES, ROTATION_MAX_SECONDS, check_range
@@ -106,7 +111,7 @@ class SessionService:
         """
         await self._roles.require_teacher(teacher_id)
         if course is not None and course.teacher_id != teacher_id:
-            raise NotATeacher()
+            raise NotYours("course")
         if course is not None and course.archived:
             raise InvalidArgument("course", "archived")
         length = minutes if minutes is not None else self._default_minutes
@@ -286,7 +291,7 @@ class SessionService:
         if session is None:
             raise NoOpenSession()
         if session.teacher_id != teacher_id:
-            raise NotATeacher()
+            raise NotYours("session")
         return session
 
     async def extend_session(

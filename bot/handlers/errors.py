@@ -15,6 +15,7 @@ from bot.notifier import delivery_failure
 from bot.private import deliver_privately, in_group
 from bot.replying import respond
 from bot.telegram_limits import alert_text
+from bot.text import t
 from services.corrections import AmbiguousStudent, NoRoster, SessionBusy, StudentNotFound
 from services.delivery import DeliveryFailed
 from services.errors import (
@@ -22,6 +23,7 @@ from services.errors import (
     InvalidArgument,
     NoOpenSession,
     NotATeacher,
+    NotYours,
     SessionAlreadyOpen,
     StorageUnavailable,
 )
@@ -32,6 +34,8 @@ log = logging.getLogger(__name__)
 
 def reply_for(error: BaseException, context: AttnContext) -> str | None:
     """The reply for a domain error, or None when the error is unexpected."""
+    if isinstance(error, NotYours):  # a teacher, with another teacher's session or course
+        return t("error.not_yours.course" if error.what == "course" else "error.not_yours.session")
     if isinstance(error, NotATeacher):
         return replies.NOT_A_TEACHER
     if isinstance(error, NotAnAdmin):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 
 from telegram import InputFile, Update
 
@@ -12,7 +11,7 @@ from bot.commands import Command, Role
 from bot.context import AttnContext
 from bot.notifier import TelegramNotifier
 from bot.private import in_group, point_group_to_private
-from bot.replies.files import report_labels
+from bot.replies.files import file_slug, report_labels
 from bot.replies.reports import report_pages
 from bot.replying import edit_in_place, respond, respond_to_sender
 from bot.text import t
@@ -62,10 +61,9 @@ async def report_command(update: Update, context: AttnContext) -> None:
 def send_report_files(update: Update, context: AttnContext, report: CourseReport) -> None:
     """The spreadsheet and the chart, to the teacher privately (they carry names)."""
     zone = replies.zone_of(report.course.time_zone, context.tz)  # the course's zone
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", report.course.name).strip("-") or "course"
     xlsx = InputFile(
         report_xlsx(report, report_labels(), zone),
-        filename=t("files.name.report", course=slug, html=False),
+        filename=t("files.name.report", course=file_slug(report.course.name), html=False),
     )
     chart = InputFile(
         report_chart(report, report_labels(), zone),
