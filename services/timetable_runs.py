@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.clock import Clock
-from services.errors import InvalidArgument, NotATeacher, SessionAlreadyOpen
+from services.errors import InvalidArgument, NotATeacher, NotYours, SessionAlreadyOpen
 from services.models import Course
 from services.models import Session as LiveSession
 from services.ports import AttendanceRecords, CourseRecords, LiveSessionStore, TimetableRecords
@@ -100,7 +100,7 @@ class SlotRunner:
         await self._roles.require_teacher(user_id)
         course = await self._courses.course(course_id)
         if course is None or course.teacher_id != user_id:
-            raise NotATeacher()
+            raise NotYours("course")
         return course
 
     async def start_slot_now(self, user_id: int, course_id: int) -> OpenedSlot:

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.clock import Clock
-from services.errors import InvalidArgument, NotATeacher
+from services.errors import InvalidArgument, NotYours
 from services.models import Course
 from services.numbers import check_range
 from services.ports import CourseRecords, TimetableRecords
@@ -70,7 +70,7 @@ class TimetableService:
         await self._roles.require_teacher(user_id)
         course = await self._courses.course(course_id)
         if course is None or course.teacher_id != user_id:
-            raise NotATeacher()
+            raise NotYours("course")
         return course
 
     async def course_timetable(self, user_id: int, course_id: int) -> tuple[Course, Timetable]:
