@@ -198,7 +198,7 @@ def wire_services(
     timetables = TimetableService(
         timetables=records.timetables,
         courses=records.courses,
-        roles=roles,
+        access=access,
         clock=clock,
         default_zone=settings.timezone,
     )
@@ -296,7 +296,7 @@ def wire_services(
             live_sessions=live.sessions,
             courses=records.courses,
             sessions=sessions,
-            roles=roles,
+            access=access,
             editor=timetables,
             clock=clock,
         ),

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.clock import Clock
-from services.errors import InvalidArgument, NotATeacher, NotYours, SessionAlreadyOpen
+from services.course_access import CourseAccess, Permission
+from services.errors import InvalidArgument, NotATeacher, SessionAlreadyOpen
 from services.models import Course
 from services.models import Session as LiveSession
 from services.ports import AttendanceRecords, CourseRecords, LiveSessionStore, TimetableRecords
-from services.roles import RoleService
 from services.sessions import SessionService
 from services.timetable_slots import Slot, SlotRun, Timetable, slots_between
 from services.timetables import TimetableService
@@ -75,7 +75,7 @@ class SlotRunner:
         live_sessions: LiveSessionStore,
         courses: CourseRecords,
         sessions: SessionService,
-        roles: RoleService,
+        access: CourseAccess,
         editor: TimetableService,
         clock: Clock,
     ) -> None:
@@ -84,7 +84,7 @@ class SlotRunner:
         self._live = live_sessions
         self._courses = courses
         self._sessions = sessions
-        self._roles = roles
+        self._access = access
         self._editor = editor
         self._clock = clock
 
@@ -92,16 +92,12 @@ class SlotRunner:
         return self._editor.zone(course)
 
     async def _may_run(self, user_id: int, course_id: int) -> Course:
-        """The course, if `user_id` may run its sessions (today: its teacher).
+        """The course, if `user_id` may run its sessions (owner, co-teacher, assistant).
 
         Raises:
-            NotATeacher: not a teacher, no such course, or not theirs.
+            NotATeacher, NotYours, NotPermitted: no role in the course that runs sessions.
         """
-        await self._roles.require_teacher(user_id)
-        course = await self._courses.course(course_id)
-        if course is None or course.teacher_id != user_id:
-            raise NotYours("course")
-        return course
+        return await self._access.course(user_id, course_id, Permission.RUN_SESSIONS)
 
     async def start_slot_now(self, user_id: int, course_id: int) -> OpenedSlot:
         """Open the session of the course's current or next slot now (up to an hour early),

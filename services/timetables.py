@@ -14,11 +14,11 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.clock import Clock
-from services.errors import InvalidArgument, NotYours
+from services.course_access import CourseAccess, Permission
+from services.errors import InvalidArgument
 from services.models import Course
 from services.numbers import check_range
 from services.ports import CourseRecords, TimetableRecords
-from services.roles import RoleService
 from services.timetable_slots import (
     EARLY_MINUTES,
     MAX_SLOTS,
@@ -42,13 +42,13 @@ class TimetableService:
         *,
         timetables: TimetableRecords,
         courses: CourseRecords,
-        roles: RoleService,
+        access: CourseAccess,
         clock: Clock,
         default_zone: str,
     ) -> None:
         self._timetables = timetables
         self._courses = courses
-        self._roles = roles
+        self._access = access
         self._clock = clock
         self._default_zone = default_zone
 
@@ -65,13 +65,9 @@ class TimetableService:
         """The course, if `user_id` may change its timetable.
 
         Raises:
-            NotATeacher: not a teacher, no such course, or not theirs.
+            NotATeacher, NotYours, NotPermitted: not the course's owner or co-teacher.
         """
-        await self._roles.require_teacher(user_id)
-        course = await self._courses.course(course_id)
-        if course is None or course.teacher_id != user_id:
-            raise NotYours("course")
-        return course
+        return await self._access.course(user_id, course_id, Permission.SETTINGS)
 
     async def course_timetable(self, user_id: int, course_id: int) -> tuple[Course, Timetable]:
         """The course and its timetable (an empty one, not saved, when it has none yet).
