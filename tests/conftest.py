@@ -77,6 +77,8 @@ TABLES = [
     "unreachable_users",
     "user_preferences",
     "excuse_requests",
+    "timetables",
+    "timetable_runs",
 ]
 
 
