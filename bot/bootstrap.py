@@ -30,6 +30,7 @@ from services.ports import LiveStores, RecordStores
 from services.privacy import PrivacyService
 from services.reports import ReportService
 from services.roles import RoleService
+from services.roster import RosterService
 from services.rotation import CodeRotation
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
@@ -233,7 +234,20 @@ def wire_services(
         ),
         exports=ExportService(attendance=records.attendance),
         courses=CourseService(
-            courses=records.courses, users=records.users, sessions=live.sessions, roles=roles
+            courses=records.courses,
+            users=records.users,
+            sessions=live.sessions,
+            places=records.places,
+            roles=roles,
+        ),
+        roster=RosterService(
+            courses=records.courses,
+            places=records.places,
+            sessions=live.sessions,
+            users=records.users,
+            chat_state=live.chat_state,
+            roles=roles,
+            clock=clock,
         ),
         course_admin=CourseAdminService(
             courses=records.courses, admin=records.course_admin, roles=roles, clock=clock
@@ -252,6 +266,7 @@ def wire_services(
             courses=records.courses,
             session_records=records.sessions,
             summaries=records.summaries,
+            places=records.places,
             roles=roles,
         ),
         privacy=PrivacyService(

@@ -11,7 +11,7 @@ from services.codes import CodeGenerator, normalize_code, random_code
 from services.errors import InvalidArgument, NotATeacher
 from services.models import Course, UserProfile
 from services.numbers import LATE_AFTER_MINUTES, WARN_BELOW_PERCENT, check_range, parse_number
-from services.ports import CourseRecords, LiveSessionStore, UserRecords
+from services.ports import CourseRecords, LiveSessionStore, RosterPlaces, UserRecords
 from services.roles import RoleService
 from services.session_options import MAX_TITLE_LENGTH, clean_title
 
@@ -27,6 +27,8 @@ class Enrolment:
     course: Course
     newly_enrolled: bool
     needs_name: bool
+    #: The course has an imported roster: the student claims a place by number first.
+    needs_number: bool = False
 
 
 def parse_course_setting(word: str, text: str) -> int:
@@ -98,12 +100,14 @@ class CourseService:
         courses: CourseRecords,
         users: UserRecords,
         sessions: LiveSessionStore,
+        places: RosterPlaces,
         roles: RoleService,
         code_generator: CodeGenerator = random_code,
     ) -> None:
         self._courses = courses
         self._users = users
         self._sessions = sessions
+        self._places = places
         self._roles = roles
         self._new_code = code_generator
 
@@ -178,21 +182,18 @@ class CourseService:
         return await self._enrol(course, profile)
 
     async def _enrol(self, course: Course, profile: UserProfile) -> Enrolment:
+        """Enrol, or, for a course with an imported roster, ask for the student number first
+        (the claim enrols: services/roster.py)."""
+        if await self._places.has_places(course.id) and profile.user_id not in (
+            await self._courses.roster(course.id)
+        ):
+            return Enrolment(course, newly_enrolled=False, needs_name=False, needs_number=True)
         new = await self._courses.enrol(course.id, profile)
         if new:
-            await self._admit_to_live_session(course, profile.user_id)
+            await admit_to_live_session(self._sessions, course, profile.user_id)
         stored = await self._users.load_profile(profile.user_id)
         needs_name = stored is None or not stored.full_name
         return Enrolment(course, new, needs_name)
-
-    async def _admit_to_live_session(self, course: Course, student_id: int) -> None:
-        """Joining during the course's open session lets the student check in right away."""
-        session_id = await self._sessions.teacher_current_session(course.teacher_id)
-        if session_id is None:
-            return
-        session = await self._sessions.session(session_id)
-        if session is not None and session.course_id == course.id:
-            await self._sessions.add_to_roster(session_id, student_id)
 
     async def student_courses(self, student_id: int) -> list[Course]:
         return await self._courses.student_courses(student_id)
@@ -227,6 +228,18 @@ class CourseService:
         updated = await self._courses.course(course.id)
         assert updated is not None
         return updated
+
+
+async def admit_to_live_session(
+    sessions: LiveSessionStore, course: Course, student_id: int
+) -> None:
+    """Joining during the course's open session lets the student check in right away."""
+    session_id = await sessions.teacher_current_session(course.teacher_id)
+    if session_id is None:
+        return
+    session = await sessions.session(session_id)
+    if session is not None and session.course_id == course.id:
+        await sessions.add_to_roster(session_id, student_id)
 
 
 def match_course(courses: list[Course], words: list[str]) -> tuple[Course, int] | None:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.errors import NotATeacher
 from services.models import Course, SessionSummary, StudentStanding
-from services.ports import AttendanceRecords, CourseRecords, SessionRecords, SummaryOutbox
+from services.places import Place
+from services.ports import (
+    AttendanceRecords,
+    CourseRecords,
+    RosterPlaces,
+    SessionRecords,
+    SummaryOutbox,
+)
 from services.roles import RoleService
 
 
@@ -36,6 +43,8 @@ class CourseReport:
     course: Course
     standings: list[StudentStanding]
     sessions: list[SessionRate]
+    #: Imported roster places nobody claimed yet (in `standings` too, counted absent).
+    unclaimed: list[Place] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +63,10 @@ class ReportService:
         courses: CourseRecords,
         session_records: SessionRecords,
         summaries: SummaryOutbox,
+        places: RosterPlaces,
         roles: RoleService,
     ) -> None:
+        self._places = places
         self._attendance = attendance
         self._courses = courses
         self._session_records = session_records
@@ -73,7 +84,9 @@ class ReportService:
         """The report of a course, without a permission check (for the operator's CLI)."""
         standings = await self._attendance.course_standings(course.id)
         sessions = [SessionRate(*row) for row in await self._attendance.course_sessions(course.id)]
-        return CourseReport(course, standings, sessions)
+        places = await self._places.places(course.id)
+        unclaimed = [p for p in places if p.stand_in is not None]
+        return CourseReport(course, standings, sessions, unclaimed)
 
     async def course_by_id(self, course_id: int) -> Course | None:
         return await self._courses.course(course_id)

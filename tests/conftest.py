@@ -74,6 +74,8 @@ TABLES = [
     "forgotten_users",
     "unreachable_users",
     "user_preferences",
+    "roster_places",
+    "roster_claims",
 ]
 
 

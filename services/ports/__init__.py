@@ -19,6 +19,7 @@ from services.ports.outbox import NudgeOutbox, Reachability, SummaryOutbox
 from services.ports.people import PrivacyRecords, RoleRecords, UserRecords
 from services.ports.profiles import ChatStateStore, ProfileCache, SendPacer
 from services.ports.records import AttendanceRecords, SessionRecords
+from services.ports.roster import RosterPlaces
 from services.ports.sweeps import SweepStore
 from services.ports.values import GuessLimit, RawCheckIn, SendSlot, SweepClaim, Visit
 
@@ -51,6 +52,7 @@ class RecordStores:
     users: UserRecords
     roles: RoleRecords
     privacy: PrivacyRecords
+    places: RosterPlaces
 
 
 __all__ = [
@@ -72,6 +74,7 @@ __all__ = [
     "Reachability",
     "RecordStores",
     "RoleRecords",
+    "RosterPlaces",
     "SendPacer",
     "SendSlot",
     "SessionRecords",

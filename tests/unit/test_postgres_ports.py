@@ -24,6 +24,7 @@ from services.ports import (
     Reachability,
     RecordStores,
     RoleRecords,
+    RosterPlaces,
     SessionRecords,
     SummaryOutbox,
     UserRecords,
@@ -36,6 +37,7 @@ from storage.postgres import (
     PostgresPrivacyRecords,
     PostgresReachability,
     PostgresRoleRecords,
+    PostgresRosterPlaces,
     PostgresSessionRecords,
     PostgresSummaryOutbox,
     PostgresUserRecords,
@@ -58,6 +60,7 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "users": (UserRecords, PostgresUserRecords),
     "roles": (RoleRecords, PostgresRoleRecords),
     "privacy": (PrivacyRecords, PostgresPrivacyRecords),
+    "places": (RosterPlaces, PostgresRosterPlaces),
 }
 
 
@@ -73,6 +76,7 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _users: UserRecords = PostgresUserRecords(pool)
     _roles: RoleRecords = PostgresRoleRecords(pool)
     _privacy: PrivacyRecords = PostgresPrivacyRecords(pool)
+    _places: RosterPlaces = PostgresRosterPlaces(pool)
     _ping: Pingable = PostgresPing(pool)
 
 

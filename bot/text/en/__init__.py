@@ -17,6 +17,7 @@ from bot.text.en import (
     lifecycle,
     privacy,
     reports,
+    roster,
     sessions,
     settings,
 )
@@ -36,6 +37,7 @@ _AREAS = (
     admin,
     files,
     settings,
+    roster,
 )
 
 
