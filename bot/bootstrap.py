@@ -21,6 +21,7 @@ from services.clock import Clock, SystemClock
 from services.codes import CodeGenerator, random_code
 from services.corrections import CorrectionService
 from services.courier import OutboxCourier
+from services.course_access import CourseAccess
 from services.course_admin import CourseAdminService
 from services.courses import CourseService
 from services.delivery import DeliveryService
@@ -179,11 +180,13 @@ def wire_services(
         users=records.users,
         clock=clock,
     )
+    access = CourseAccess(courses=records.courses, staff=records.staff, roles=roles)
     sessions = SessionService(
         sessions=live.sessions,
         chat_state=live.chat_state,
         courses=records.courses,
         roles=roles,
+        access=access,
         clock=clock,
         default_minutes=settings.session_minutes,
         code_generator=code_generator,
@@ -239,6 +242,7 @@ def wire_services(
             sessions=live.sessions,
             places=records.places,
             roles=roles,
+            access=access,
         ),
         roster=RosterService(
             courses=records.courses,
@@ -246,19 +250,24 @@ def wire_services(
             sessions=live.sessions,
             users=records.users,
             chat_state=live.chat_state,
-            roles=roles,
+            access=access,
             clock=clock,
         ),
         course_admin=CourseAdminService(
-            courses=records.courses, admin=records.course_admin, roles=roles, clock=clock
+            courses=records.courses,
+            admin=records.course_admin,
+            roles=roles,
+            access=access,
+            clock=clock,
         ),
+        access=access,
         corrections=CorrectionService(
             sessions=live.sessions,
             checkins=live.checkins,
             session_records=records.sessions,
             attendance=records.attendance,
             courses=records.courses,
-            roles=roles,
+            access=access,
             clock=clock,
         ),
         reports=ReportService(
@@ -267,7 +276,7 @@ def wire_services(
             session_records=records.sessions,
             summaries=records.summaries,
             places=records.places,
-            roles=roles,
+            access=access,
         ),
         privacy=PrivacyService(
             profiles=live.profiles,

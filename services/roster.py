@@ -12,8 +12,9 @@ import secrets
 from dataclasses import dataclass
 
 from services.clock import Clock
+from services.course_access import CourseAccess, Permission
 from services.courses import admit_to_live_session
-from services.errors import InvalidArgument, NotATeacher
+from services.errors import InvalidArgument
 from services.models import Course, UserProfile
 from services.places import ClaimRequest, ClaimResult, Place, clean_student_number
 from services.ports import (
@@ -23,7 +24,6 @@ from services.ports import (
     RosterPlaces,
     UserRecords,
 )
-from services.roles import RoleService
 from services.roster_file import RosterFile, read_roster
 
 
@@ -68,28 +68,25 @@ class RosterService:
         sessions: LiveSessionStore,
         users: UserRecords,
         chat_state: ChatStateStore,
-        roles: RoleService,
+        access: CourseAccess,
         clock: Clock,
     ) -> None:
+        self._access = access
         self._chat_state = chat_state
         self._courses = courses
         self._places = places
         self._sessions = sessions
         self._users = users
-        self._roles = roles
         self._clock = clock
 
     async def _own_course(self, teacher_id: int, course_id: int) -> Course:
-        await self._roles.require_teacher(teacher_id)
-        course = await self._courses.course(course_id)
-        if course is None or course.teacher_id != teacher_id:
-            raise NotATeacher()
-        return course
+        """The course, if the user may change its roster (its owner or a co-teacher)."""
+        return await self._access.course(teacher_id, course_id, Permission.MANAGE)
 
     async def offer_file(self, teacher_id: int, *, file_id: str, filename: str) -> str:
         """Keep a sent file while the teacher picks its course; the token for the buttons
         (Telegram's file ids do not fit in a button's 64 bytes). Taken by the first press."""
-        await self._roles.require_teacher(teacher_id)
+        await self._access.require_any(teacher_id, Permission.MANAGE)
         token = secrets.token_hex(6)
         value = json.dumps({"file_id": file_id, "filename": filename})
         await self._chat_state.put_start_choice(teacher_id, token=f"roster-{token}", value=value)
@@ -110,7 +107,7 @@ class RosterService:
         roster are left alone (importing the same file again adds nothing).
 
         Raises:
-            NotATeacher: not the course's teacher.
+            NotATeacher, NotYours, NotPermitted: not the course's owner or co-teacher.
             InvalidArgument: ("roster_file", ...) the file cannot be read at all.
         """
         course = await self._own_course(teacher_id, course_id)
@@ -145,7 +142,7 @@ class RosterService:
             course.id, student_number=number, student=profile, at=self._clock.now()
         )
         if result is ClaimResult.CLAIMED:
-            await admit_to_live_session(self._sessions, course, profile.user_id)
+            await admit_to_live_session(self._sessions, self._access, course, profile.user_id)
             return Claim(course, result, place)
         await self._users.upsert_profiles([profile])
         request = await self._places.request_claim(
@@ -184,7 +181,7 @@ class RosterService:
         if result is not ClaimResult.CLAIMED:
             place = None
             await self._courses.enrol(course.id, profile)
-        await admit_to_live_session(self._sessions, course, request.student_id)
+        await admit_to_live_session(self._sessions, self._access, course, request.student_id)
         return Decision(course, request, approved=True, place=place)
 
     async def needs_number(self, course: Course, student_id: int) -> bool:

@@ -15,6 +15,7 @@ from bot.languages import recipient_languages
 from bot.replies import roster as roster_replies
 from bot.replying import edit_in_place, message_of, respond, respond_to_sender, send_later
 from bot.text import t
+from services.course_access import Permission
 from services.course_admin import active
 from services.errors import InvalidArgument
 from services.roster_file import MAX_FILE_BYTES
@@ -29,7 +30,7 @@ async def document_message(update: Update, context: AttnContext) -> None:
     message = message_of(update)
     assert user is not None and message.document is not None
     document = message.document
-    if not await context.services.roles.is_teacher(user.id):
+    if Permission.MANAGE not in await context.services.access.permissions(user.id):
         respond(context, update, roster_replies.ROSTER_DOCUMENT_HINT)
         return
     name = document.file_name or ""
@@ -38,7 +39,7 @@ async def document_message(update: Update, context: AttnContext) -> None:
         return
     if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
         raise InvalidArgument("roster_file", "too_big")
-    courses = active(await context.services.courses.teacher_courses(user.id))
+    courses = active(await context.services.courses.teacher_courses(user.id, Permission.MANAGE))
     if not courses:
         respond(context, update, roster_replies.ROSTER_NO_COURSES)
         return
@@ -60,11 +61,11 @@ async def roster_course_button(update: Update, context: AttnContext) -> None:
     kind, values = parsed
     services = context.services
     if kind == "ri:l":
-        courses = active(await services.courses.teacher_courses(user.id))
+        courses = active(await services.courses.teacher_courses(user.id, Permission.MANAGE))
         markup = choosers.roster_course_buttons(courses, values[1], int(values[0]))
         await edit_in_place(update, roster_replies.ROSTER_WHICH_COURSE, markup)
         return
-    course = await services.courses.course_for_teacher(user.id, int(values[0]))
+    course = await services.courses.course_for_teacher(user.id, int(values[0]), Permission.MANAGE)
     kept = await services.roster.take_file(user.id, values[1])
     if kept is None:
         await edit_in_place(update, roster_replies.ROSTER_FILE_GONE, None)
