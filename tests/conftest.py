@@ -78,6 +78,8 @@ TABLES = [
     "user_preferences",
     "roster_places",
     "roster_claims",
+    "timetables",
+    "timetable_runs",
 ]
 
 

@@ -23,6 +23,7 @@ from services.models import (
     SummaryPart,
     UserProfile,
 )
+from services.timetable_slots import SlotRun, Timetable
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -209,6 +210,8 @@ class MemoryDatabase:
     user_preferences: dict[int, Preferences] = field(default_factory=dict)
     roster_places: dict[int, PlaceRow] = field(default_factory=dict)
     roster_claims: dict[int, ClaimRow] = field(default_factory=dict)
+    timetables: dict[int, Timetable] = field(default_factory=dict)
+    timetable_runs: dict[tuple[int, datetime], SlotRun] = field(default_factory=dict)
     available: bool = True
     course_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     audit_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
