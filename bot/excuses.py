@@ -5,6 +5,7 @@ outside the handlers."""
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
@@ -13,7 +14,7 @@ from bot.context import AttnContext
 from bot.languages import recipient_languages
 from bot.prompts import PendingAction
 from bot.replies import excuses as replies
-from bot.replying import respond
+from bot.replying import message_of, respond
 from bot.telegram_limits import checked_keyboard
 from bot.text import speaking, t
 from services.errors import InvalidArgument
@@ -22,6 +23,9 @@ from services.models import Course, UserProfile
 from services.ports.excuses import Attachment, DocumentKind, ExcuseRequest
 
 log = logging.getLogger(__name__)
+
+#: A document an excuse may carry: a PDF or a picture sent as a file.
+_DOCUMENT_TYPES = re.compile(r"application/pdf|image/[a-z0-9.+-]+", re.ASCII)
 
 
 def decision_buttons(request_id: int) -> InlineKeyboardMarkup:
@@ -107,3 +111,35 @@ async def submit_excuse(
         delivered = delivered or sent
     text = replies.sent(submitted.request, submitted.course, context.tz, delivered=delivered)
     respond(context, update, text)
+
+
+def _attachment(update: Update) -> Attachment | None:
+    """The photo (its largest size) or the PDF / picture file of the message, else None."""
+    message = message_of(update)
+    if message.photo:
+        return Attachment(message.photo[-1].file_id, DocumentKind.PHOTO)
+    document = message.document
+    if document is not None and _DOCUMENT_TYPES.fullmatch(document.mime_type or ""):
+        return Attachment(document.file_id, DocumentKind.DOCUMENT)
+    return None
+
+
+async def answer_with_media(update: Update, context: AttnContext) -> bool:
+    """A photo or a file that answers /excuse's question (its caption the reason): True
+    when one was pending, whatever came of it; False leaves the message to others (a
+    teacher's roster file). A wrong file or a missing caption keeps the question open."""
+    user = update.effective_user
+    assert user is not None
+    expected = await context.services.users.take_expected_reply(user.id, (PendingAction.EXCUSE,))
+    if expected is None:
+        return False
+    session_id = expected[1]
+    attachment = _attachment(update)
+    caption = (message_of(update).caption or "").strip()
+    if attachment is None or not caption:
+        await context.services.users.expect_reply(user.id, PendingAction.EXCUSE, session_id)
+        key = "excuse.wrong_file" if attachment is None else "excuse.need_caption"
+        respond(context, update, t(key))
+        return True
+    await submit_excuse(update, context, session_id, caption, attachment)
+    return True

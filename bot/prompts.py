@@ -29,6 +29,9 @@ class PendingAction(StrEnum):
     EXCUSE = "excuse"
     """The reason for an excuse request (text, or a photo or PDF with it as the caption);
     the payload is the session's id."""
+    CLAIM = "claim"
+    """The student number that claims a place on a course's imported roster (payload: the
+    course id)."""
 
 
 def location_keyboard() -> ReplyKeyboardMarkup:

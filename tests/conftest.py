@@ -77,6 +77,8 @@ TABLES = [
     "unreachable_users",
     "user_preferences",
     "excuse_requests",
+    "roster_places",
+    "roster_claims",
     "timetables",
     "timetable_runs",
 ]

@@ -26,6 +26,7 @@ from bot.handlers import (
     lifecycle,
     privacy,
     reports,
+    roster,
     sessions,
     settings,
     start,
@@ -75,6 +76,9 @@ def register_handlers(application: AttnApplication) -> None:
     # /excuse's steps (course, session) and the teacher's Approve / Decline.
     application.add_handler(CallbackQueryHandler(excuses.excuse_button, pattern=r"^ex:"))
     application.add_handler(CallbackQueryHandler(excuses.decision_button, pattern=r"^xd:"))
+    # A roster file's course; Approve / Decline under a claim (bot/handlers/roster.py).
+    application.add_handler(CallbackQueryHandler(roster.roster_course_button, pattern=r"^ri:"))
+    application.add_handler(CallbackQueryHandler(roster.claim_decision_button, pattern=r"^rq:"))
 
     # Plain text in a private chat: the answer to "/checkin" alone, or a hint.
     application.add_handler(
@@ -91,16 +95,20 @@ def register_handlers(application: AttnApplication) -> None:
             checkin.group_reply_message,
         )
     )
+    # A file in a private chat: the PDF of a pending /excuse, else a teacher's roster.
+    application.add_handler(
+        MessageHandler(
+            NEW & filters.ChatType.PRIVATE & filters.Document.ALL, roster.document_message
+        )
+    )
     # A shared location: the classroom's or a student's, for a location-checked session.
     application.add_handler(
         MessageHandler(NEW & filters.ChatType.PRIVATE & filters.LOCATION, checkin.location_message)
     )
-    # A photo or a file in a private chat: the document of an excuse (its caption the reason).
+    # A photo in a private chat: the document of an excuse (its caption the reason); a file
+    # (a PDF) is taken by the roster's document handler above, which asks excuses first.
     application.add_handler(
-        MessageHandler(
-            NEW & filters.ChatType.PRIVATE & (filters.PHOTO | filters.Document.ALL),
-            excuses.media_message,
-        )
+        MessageHandler(NEW & filters.ChatType.PRIVATE & filters.PHOTO, excuses.photo_message)
     )
     # Anything that looks like a command and was not handled above (in a group, other bots'
     # commands are not ours to answer).

@@ -12,24 +12,22 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.commands import Command, Role
 from bot.context import AttnContext
-from bot.excuses import send_card, submit_excuse, tell_student
+from bot.excuses import answer_with_media, send_card, tell_student
 from bot.prompts import PendingAction
 from bot.replies import excuses as replies
-from bot.replying import edit_in_place, message_of, profile_of, respond, respond_with
+from bot.replying import edit_in_place, profile_of, respond, respond_with
 from bot.telegram_limits import alert_text, checked_keyboard
 from bot.text import Text, t
 from services.course_access import NotPermitted
 from services.errors import InvalidArgument, NotATeacher
 from services.excuses import AlreadyDecided, ExcuseChoice, NotExcusable
 from services.models import Course, UserProfile
-from services.ports.excuses import Attachment, DocumentKind, ExcuseRequest, ExcuseState
+from services.ports.excuses import ExcuseRequest, ExcuseState
 
 _STUDENT_STEP = re.compile(r"ex:(c:\d{1,18}|s:[0-9a-f]{12})", re.ASCII)
 _DECISION = re.compile(r"xd:([ad]):(\d{1,18})", re.ASCII)
 #: /excuses sends at most this many cards at once (the oldest first).
 MAX_RESENT = 20
-#: A document an excuse may carry: a PDF or a picture sent as a file.
-_DOCUMENT_TYPES = re.compile(r"application/pdf|image/[a-z0-9.+-]+", re.ASCII)
 
 
 def _course_buttons(courses: list[Course]) -> InlineKeyboardMarkup:
@@ -101,37 +99,12 @@ async def excuse_button(update: Update, context: AttnContext) -> None:
     await edit_in_place(update, replies.ask_reason(target, course, context.tz), None)
 
 
-def _attachment(update: Update) -> Attachment | None:
-    """The photo (its largest size) or the PDF / picture file of the message, else None."""
-    message = message_of(update)
-    if message.photo:
-        return Attachment(message.photo[-1].file_id, DocumentKind.PHOTO)
-    document = message.document
-    if document is not None and _DOCUMENT_TYPES.fullmatch(document.mime_type or ""):
-        return Attachment(document.file_id, DocumentKind.DOCUMENT)
-    return None
-
-
-async def media_message(update: Update, context: AttnContext) -> None:
-    """A photo or a file in the private chat: the document of an excuse, its caption the
-    reason, when /excuse asked for one; anything else gets a short hint, and a wrong file or
-    a missing caption keeps the question open."""
-    user = update.effective_user
-    assert user is not None
-    expected = await context.services.users.take_expected_reply(user.id, (PendingAction.EXCUSE,))
-    if expected is None:
+async def photo_message(update: Update, context: AttnContext) -> None:
+    """A photo in the private chat: the document of an excuse when /excuse asked for one
+    (files come through the document handler, which asks `answer_with_media` first);
+    otherwise a short hint."""
+    if not await answer_with_media(update, context):
         respond(context, update, t("excuse.no_prompt"))
-        return
-    session_id = expected[1]
-    attachment = _attachment(update)
-    caption = (message_of(update).caption or "").strip()
-    if attachment is None or not caption:
-        await context.services.users.expect_reply(user.id, PendingAction.EXCUSE, session_id)
-        respond(
-            context, update, t("excuse.wrong_file" if attachment is None else "excuse.need_caption")
-        )
-        return
-    await submit_excuse(update, context, session_id, caption, attachment)
 
 
 async def _show_decided(update: Update, text: str) -> None:

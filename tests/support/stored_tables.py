@@ -35,6 +35,8 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "forgotten_users": ("user_id",),
     "unreachable_users": ("user_id",),
     "excuse_requests": ("id",),
+    "roster_places": ("id",),
+    "roster_claims": ("id",),
 }
 # Tables whose memory value is one column, not a row object.
 _SCALAR_VALUE = {"enrolments": "enrolled_at", "teachers": "added_by"}

@@ -145,6 +145,7 @@ def test_pending_action_values_are_the_stored_ones() -> None:
         "GEO_ANCHOR": "geo_anchor",
         "REGISTER": "register",
         "EXCUSE": "excuse",
+        "CLAIM": "claim",
     }
 
 
