@@ -236,7 +236,11 @@ def wire_services(
             courses=records.courses, users=records.users, sessions=live.sessions, roles=roles
         ),
         course_admin=CourseAdminService(
-            courses=records.courses, admin=records.course_admin, roles=roles, clock=clock
+            courses=records.courses,
+            admin=records.course_admin,
+            sessions=live.sessions,
+            roles=roles,
+            clock=clock,
         ),
         corrections=CorrectionService(
             sessions=live.sessions,
