@@ -13,10 +13,12 @@ from bot.context import AttnContext
 from bot.metrics import error_kind, metrics_of
 from bot.notifier import delivery_failure
 from bot.private import deliver_privately, in_group
+from bot.replies.staff import not_permitted
 from bot.replying import respond
 from bot.telegram_limits import alert_text
 from bot.text import t
 from services.corrections import AmbiguousStudent, NoRoster, SessionBusy, StudentNotFound
+from services.course_access import NotPermitted
 from services.delivery import DeliveryFailed
 from services.errors import (
     DomainError,
@@ -40,6 +42,8 @@ def reply_for(error: BaseException, context: AttnContext) -> str | None:
         return replies.NOT_A_TEACHER
     if isinstance(error, NotAnAdmin):
         return replies.NOT_AN_ADMIN
+    if isinstance(error, NotPermitted):
+        return not_permitted(error)
     if isinstance(error, InvalidArgument):
         return replies.invalid_argument(error)
     if isinstance(error, SessionAlreadyOpen):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from services.ports.cards import CardStore
 from services.ports.checkins import CheckInStore, CodeStore
-from services.ports.courses import CourseAdmin, CourseRecords
+from services.ports.courses import CourseAdmin, CourseRecords, CourseStaffRecords
 from services.ports.live_sessions import LiveSessionStore
 from services.ports.notifier import Notifier
 from services.ports.outbox import NudgeOutbox, Reachability, SummaryOutbox
@@ -45,6 +45,7 @@ class RecordStores:
     attendance: AttendanceRecords
     courses: CourseRecords
     course_admin: CourseAdmin
+    staff: CourseStaffRecords
     summaries: SummaryOutbox
     nudges: NudgeOutbox
     reachability: Reachability
@@ -61,6 +62,7 @@ __all__ = [
     "CodeStore",
     "CourseAdmin",
     "CourseRecords",
+    "CourseStaffRecords",
     "GuessLimit",
     "LiveSessionStore",
     "LiveStores",

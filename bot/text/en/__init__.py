@@ -19,6 +19,7 @@ from bot.text.en import (
     reports,
     sessions,
     settings,
+    staff,
 )
 from bot.text.message import Message
 
@@ -36,6 +37,7 @@ _AREAS = (
     admin,
     files,
     settings,
+    staff,
 )
 
 
