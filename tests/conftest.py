@@ -76,6 +76,8 @@ TABLES = [
     "forgotten_users",
     "unreachable_users",
     "user_preferences",
+    "timetables",
+    "timetable_runs",
 ]
 
 

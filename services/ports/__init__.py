@@ -20,6 +20,7 @@ from services.ports.people import PrivacyRecords, RoleRecords, UserRecords
 from services.ports.profiles import ChatStateStore, ProfileCache, SendPacer
 from services.ports.records import AttendanceRecords, SessionRecords
 from services.ports.sweeps import SweepStore
+from services.ports.timetables import TimetableRecords
 from services.ports.values import GuessLimit, RawCheckIn, SendSlot, SweepClaim, Visit
 
 
@@ -52,6 +53,7 @@ class RecordStores:
     users: UserRecords
     roles: RoleRecords
     privacy: PrivacyRecords
+    timetables: TimetableRecords
 
 
 __all__ = [
@@ -80,6 +82,7 @@ __all__ = [
     "SummaryOutbox",
     "SweepClaim",
     "SweepStore",
+    "TimetableRecords",
     "UserRecords",
     "Visit",
 ]

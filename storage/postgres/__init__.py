@@ -19,6 +19,7 @@ from storage.postgres.roles import PostgresRoleRecords
 from storage.postgres.sessions import PostgresSessionRecords
 from storage.postgres.staff import PostgresCourseStaff
 from storage.postgres.summaries import PostgresSummaryOutbox
+from storage.postgres.timetables import PostgresTimetableRecords
 from storage.postgres.users import PostgresUserRecords
 
 
@@ -36,6 +37,7 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
         users=PostgresUserRecords(pool),
         roles=PostgresRoleRecords(pool),
         privacy=PostgresPrivacyRecords(pool),
+        timetables=PostgresTimetableRecords(pool),
     )
 
 
@@ -50,6 +52,7 @@ __all__ = [
     "PostgresRoleRecords",
     "PostgresSessionRecords",
     "PostgresSummaryOutbox",
+    "PostgresTimetableRecords",
     "PostgresUserRecords",
     "postgres_record_stores",
 ]

@@ -27,6 +27,7 @@ from services.ports import (
     RoleRecords,
     SessionRecords,
     SummaryOutbox,
+    TimetableRecords,
     UserRecords,
 )
 from storage.postgres import (
@@ -40,6 +41,7 @@ from storage.postgres import (
     PostgresRoleRecords,
     PostgresSessionRecords,
     PostgresSummaryOutbox,
+    PostgresTimetableRecords,
     PostgresUserRecords,
     postgres_record_stores,
 )
@@ -60,6 +62,7 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "users": (UserRecords, PostgresUserRecords),
     "roles": (RoleRecords, PostgresRoleRecords),
     "privacy": (PrivacyRecords, PostgresPrivacyRecords),
+    "timetables": (TimetableRecords, PostgresTimetableRecords),
     "staff": (CourseStaffRecords, PostgresCourseStaff),
 }
 
@@ -76,6 +79,7 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _users: UserRecords = PostgresUserRecords(pool)
     _roles: RoleRecords = PostgresRoleRecords(pool)
     _privacy: PrivacyRecords = PostgresPrivacyRecords(pool)
+    _timetables: TimetableRecords = PostgresTimetableRecords(pool)
     _staff: CourseStaffRecords = PostgresCourseStaff(pool)
     _ping: Pingable = PostgresPing(pool)
 

@@ -18,6 +18,7 @@ from tests.fakes.memory.roles import MemoryRoleRecords
 from tests.fakes.memory.sessions import MemorySessionRecords
 from tests.fakes.memory.staff import MemoryCourseStaff
 from tests.fakes.memory.summaries import MemorySummaryOutbox
+from tests.fakes.memory.timetables import MemoryTimetableRecords
 from tests.fakes.memory.users import MemoryUserRecords
 
 
@@ -36,6 +37,7 @@ def memory_record_stores(db: MemoryDatabase | None = None) -> RecordStores:
         users=MemoryUserRecords(db),
         roles=MemoryRoleRecords(db),
         privacy=MemoryPrivacyRecords(db),
+        timetables=MemoryTimetableRecords(db),
     )
 
 
