@@ -17,7 +17,9 @@ WITH course_sessions AS (
     SELECT id FROM sessions WHERE course_id = $1
 ), people AS (
     SELECT e.student_id, true AS enrolled FROM enrolments e WHERE e.course_id = $1
-    UNION
+    UNION ALL  -- imported places nobody claimed yet count like students (absent)
+    SELECT stand_in, true FROM roster_places WHERE course_id = $1 AND stand_in IS NOT NULL
+    UNION ALL
     -- Removed or left, with records kept: still in the report, marked (not a forgotten
     -- person's pseudonym, which is negative).
     SELECT DISTINCT a.student_id, false AS enrolled
