@@ -21,6 +21,7 @@ from services.clock import Clock, SystemClock
 from services.codes import CodeGenerator, random_code
 from services.corrections import CorrectionService
 from services.courier import OutboxCourier
+from services.course_access import CourseAccess
 from services.course_admin import CourseAdminService
 from services.courses import CourseService
 from services.delivery import DeliveryService
@@ -30,9 +31,12 @@ from services.ports import LiveStores, RecordStores
 from services.privacy import PrivacyService
 from services.reports import ReportService
 from services.roles import RoleService
+from services.roster import RosterService
 from services.rotation import CodeRotation
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
+from services.timetable_runs import SlotRunner
+from services.timetables import TimetableService
 from services.users import UserService
 from storage.postgres import postgres_record_stores
 from storage.postgres.migrate import apply_migrations
@@ -178,17 +182,26 @@ def wire_services(
         users=records.users,
         clock=clock,
     )
+    access = CourseAccess(courses=records.courses, staff=records.staff, roles=roles)
     sessions = SessionService(
         sessions=live.sessions,
         chat_state=live.chat_state,
         courses=records.courses,
         roles=roles,
+        access=access,
         clock=clock,
         default_minutes=settings.session_minutes,
         code_generator=code_generator,
         rotation_seconds=settings.code_rotation_seconds,
         grace_seconds=settings.code_grace_seconds,
         card_refresh_seconds=settings.card_refresh_seconds,
+    )
+    timetables = TimetableService(
+        timetables=records.timetables,
+        courses=records.courses,
+        access=access,
+        clock=clock,
+        default_zone=settings.timezone,
     )
     courier = OutboxCourier(
         summaries=records.summaries,
@@ -233,18 +246,37 @@ def wire_services(
         ),
         exports=ExportService(attendance=records.attendance),
         courses=CourseService(
-            courses=records.courses, users=records.users, sessions=live.sessions, roles=roles
+            courses=records.courses,
+            users=records.users,
+            sessions=live.sessions,
+            places=records.places,
+            roles=roles,
+            access=access,
+        ),
+        roster=RosterService(
+            courses=records.courses,
+            places=records.places,
+            sessions=live.sessions,
+            users=records.users,
+            chat_state=live.chat_state,
+            access=access,
+            clock=clock,
         ),
         course_admin=CourseAdminService(
-            courses=records.courses, admin=records.course_admin, roles=roles, clock=clock
+            courses=records.courses,
+            admin=records.course_admin,
+            roles=roles,
+            access=access,
+            clock=clock,
         ),
+        access=access,
         corrections=CorrectionService(
             sessions=live.sessions,
             checkins=live.checkins,
             session_records=records.sessions,
             attendance=records.attendance,
             courses=records.courses,
-            roles=roles,
+            access=access,
             clock=clock,
         ),
         reports=ReportService(
@@ -252,7 +284,8 @@ def wire_services(
             courses=records.courses,
             session_records=records.sessions,
             summaries=records.summaries,
-            roles=roles,
+            places=records.places,
+            access=access,
         ),
         privacy=PrivacyService(
             profiles=live.profiles,
@@ -267,6 +300,17 @@ def wire_services(
             reachability=records.reachability,
             clock=clock,
             lease_seconds=settings.sweep_lease_seconds,
+        ),
+        timetables=timetables,
+        timetable_runs=SlotRunner(
+            timetables=records.timetables,
+            attendance=records.attendance,
+            live_sessions=live.sessions,
+            courses=records.courses,
+            sessions=sessions,
+            access=access,
+            editor=timetables,
+            clock=clock,
         ),
         live=live,
         records=records,

@@ -15,6 +15,7 @@ from redis.asyncio.cluster import RedisCluster
 from services.cards import CardService
 from services.checkins import CheckInService
 from services.corrections import CorrectionService
+from services.course_access import CourseAccess
 from services.course_admin import CourseAdminService
 from services.courses import CourseService
 from services.delivery import DeliveryService
@@ -25,9 +26,12 @@ from services.ports import LiveStores, RecordStores
 from services.privacy import PrivacyService
 from services.reports import ReportService
 from services.roles import RoleService
+from services.roster import RosterService
 from services.rotation import CodeRotation
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
+from services.timetable_runs import SlotRunner
+from services.timetables import TimetableService
 from services.users import UserService
 
 # `storage.redis_client.LiveRedis`, spelled out: only the composition root imports storage.
@@ -71,11 +75,15 @@ class Services:
     exports: ExportService
     courses: CourseService
     course_admin: CourseAdminService
+    roster: RosterService
+    access: CourseAccess
     corrections: CorrectionService
     reports: ReportService
     privacy: PrivacyService
     pacer: OutboundPacer
     delivery: DeliveryService
+    timetables: TimetableService
+    timetable_runs: SlotRunner
     live: LiveStores
     records: RecordStores
     redis: LiveRedis | None = None

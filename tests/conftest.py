@@ -65,6 +65,8 @@ TABLES = [
     "nudge_outbox",
     "attendance_audit",
     "course_audit",
+    "course_staff",
+    "course_staff_invites",
     "sessions",
     "enrolments",
     "courses",
@@ -74,6 +76,10 @@ TABLES = [
     "forgotten_users",
     "unreachable_users",
     "user_preferences",
+    "roster_places",
+    "roster_claims",
+    "timetables",
+    "timetable_runs",
 ]
 
 

@@ -9,11 +9,12 @@ from bot.cards import refresh_cards
 from bot.checkins import answer_student, parse_binding, reply_check_in
 from bot.commands import Command, Role
 from bot.context import AttnContext
-from bot.enrolment import register_from_words
+from bot.enrolment import claim_from_text, register_from_words
 from bot.metrics import metrics_of
 from bot.prompts import PendingAction, location_keyboard
 from bot.replying import message_of, respond, send_later
 from services.codes import normalize_code
+from services.course_access import Permission
 from services.errors import InvalidArgument
 from services.models import CheckInOutcome
 
@@ -122,8 +123,10 @@ async def group_reply_message(update: Update, context: AttnContext) -> None:
 
 
 async def teacher_awaits_anchor(context: AttnContext, user_id: int) -> bool:
-    """The sender is a teacher whose open session checks locations."""
-    if not await context.services.roles.is_teacher(user_id):
+    """The sender runs sessions (a teacher, or course staff) and their open session checks
+    locations."""
+    permissions = await context.services.access.permissions(user_id)
+    if Permission.RUN_SESSIONS not in permissions:
         return False
     session = await context.services.sessions.open_session(user_id)
     return session is not None and session.geo
@@ -136,7 +139,7 @@ async def plain_text_message(update: Update, context: AttnContext) -> None:
     message = message_of(update)
     assert user is not None and message.text is not None
     expected = await context.services.users.take_expected_reply(
-        user.id, (PendingAction.CHECKIN, PendingAction.REGISTER)
+        user.id, (PendingAction.CHECKIN, PendingAction.REGISTER, PendingAction.CLAIM)
     )
     action = expected[0] if expected else None
     if action == PendingAction.CHECKIN:
@@ -144,6 +147,9 @@ async def plain_text_message(update: Update, context: AttnContext) -> None:
         return
     if action == PendingAction.REGISTER:
         await register_from_words(update, context, message.text.split())
+        return
+    if action == PendingAction.CLAIM and expected is not None:
+        await claim_from_text(update, context, expected[1], message.text)
         return
     respond(context, update, replies.PLAIN_TEXT_HINT)
 

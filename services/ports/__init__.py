@@ -12,14 +12,16 @@ from dataclasses import dataclass
 
 from services.ports.cards import CardStore
 from services.ports.checkins import CheckInStore, CodeStore
-from services.ports.courses import CourseAdmin, CourseRecords
+from services.ports.courses import CourseAdmin, CourseRecords, CourseStaffRecords
 from services.ports.live_sessions import LiveSessionStore
 from services.ports.notifier import Notifier
 from services.ports.outbox import NudgeOutbox, Reachability, SummaryOutbox
 from services.ports.people import PrivacyRecords, RoleRecords, UserRecords
 from services.ports.profiles import ChatStateStore, ProfileCache, SendPacer
 from services.ports.records import AttendanceRecords, SessionRecords
+from services.ports.roster import RosterPlaces
 from services.ports.sweeps import SweepStore
+from services.ports.timetables import TimetableRecords
 from services.ports.values import GuessLimit, RawCheckIn, SendSlot, SweepClaim, Visit
 
 
@@ -45,12 +47,15 @@ class RecordStores:
     attendance: AttendanceRecords
     courses: CourseRecords
     course_admin: CourseAdmin
+    staff: CourseStaffRecords
     summaries: SummaryOutbox
     nudges: NudgeOutbox
     reachability: Reachability
     users: UserRecords
     roles: RoleRecords
     privacy: PrivacyRecords
+    places: RosterPlaces
+    timetables: TimetableRecords
 
 
 __all__ = [
@@ -61,6 +66,7 @@ __all__ = [
     "CodeStore",
     "CourseAdmin",
     "CourseRecords",
+    "CourseStaffRecords",
     "GuessLimit",
     "LiveSessionStore",
     "LiveStores",
@@ -72,12 +78,14 @@ __all__ = [
     "Reachability",
     "RecordStores",
     "RoleRecords",
+    "RosterPlaces",
     "SendPacer",
     "SendSlot",
     "SessionRecords",
     "SummaryOutbox",
     "SweepClaim",
     "SweepStore",
+    "TimetableRecords",
     "UserRecords",
     "Visit",
 ]

@@ -16,8 +16,11 @@ from storage.postgres.nudges import PostgresNudgeOutbox
 from storage.postgres.privacy import PostgresPrivacyRecords
 from storage.postgres.reachability import PostgresReachability
 from storage.postgres.roles import PostgresRoleRecords
+from storage.postgres.roster import PostgresRosterPlaces
 from storage.postgres.sessions import PostgresSessionRecords
+from storage.postgres.staff import PostgresCourseStaff
 from storage.postgres.summaries import PostgresSummaryOutbox
+from storage.postgres.timetables import PostgresTimetableRecords
 from storage.postgres.users import PostgresUserRecords
 
 
@@ -28,12 +31,15 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
         attendance=PostgresAttendanceRecords(pool),
         courses=PostgresCourseRecords(pool),
         course_admin=PostgresCourseAdmin(pool),
+        staff=PostgresCourseStaff(pool),
         summaries=PostgresSummaryOutbox(pool),
         nudges=PostgresNudgeOutbox(pool),
         reachability=PostgresReachability(pool),
         users=PostgresUserRecords(pool),
         roles=PostgresRoleRecords(pool),
         privacy=PostgresPrivacyRecords(pool),
+        places=PostgresRosterPlaces(pool),
+        timetables=PostgresTimetableRecords(pool),
     )
 
 
@@ -41,12 +47,15 @@ __all__ = [
     "PostgresAttendanceRecords",
     "PostgresCourseAdmin",
     "PostgresCourseRecords",
+    "PostgresCourseStaff",
     "PostgresNudgeOutbox",
     "PostgresPrivacyRecords",
     "PostgresReachability",
     "PostgresRoleRecords",
+    "PostgresRosterPlaces",
     "PostgresSessionRecords",
     "PostgresSummaryOutbox",
+    "PostgresTimetableRecords",
     "PostgresUserRecords",
     "postgres_record_stores",
 ]

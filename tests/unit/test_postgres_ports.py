@@ -19,25 +19,31 @@ from services.ports import (
     AttendanceRecords,
     CourseAdmin,
     CourseRecords,
+    CourseStaffRecords,
     NudgeOutbox,
     PrivacyRecords,
     Reachability,
     RecordStores,
     RoleRecords,
+    RosterPlaces,
     SessionRecords,
     SummaryOutbox,
+    TimetableRecords,
     UserRecords,
 )
 from storage.postgres import (
     PostgresAttendanceRecords,
     PostgresCourseAdmin,
     PostgresCourseRecords,
+    PostgresCourseStaff,
     PostgresNudgeOutbox,
     PostgresPrivacyRecords,
     PostgresReachability,
     PostgresRoleRecords,
+    PostgresRosterPlaces,
     PostgresSessionRecords,
     PostgresSummaryOutbox,
+    PostgresTimetableRecords,
     PostgresUserRecords,
     postgres_record_stores,
 )
@@ -58,6 +64,9 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "users": (UserRecords, PostgresUserRecords),
     "roles": (RoleRecords, PostgresRoleRecords),
     "privacy": (PrivacyRecords, PostgresPrivacyRecords),
+    "places": (RosterPlaces, PostgresRosterPlaces),
+    "timetables": (TimetableRecords, PostgresTimetableRecords),
+    "staff": (CourseStaffRecords, PostgresCourseStaff),
 }
 
 
@@ -73,6 +82,9 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _users: UserRecords = PostgresUserRecords(pool)
     _roles: RoleRecords = PostgresRoleRecords(pool)
     _privacy: PrivacyRecords = PostgresPrivacyRecords(pool)
+    _places: RosterPlaces = PostgresRosterPlaces(pool)
+    _timetables: TimetableRecords = PostgresTimetableRecords(pool)
+    _staff: CourseStaffRecords = PostgresCourseStaff(pool)
     _ping: Pingable = PostgresPing(pool)
 
 

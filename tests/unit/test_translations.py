@@ -27,7 +27,7 @@ from bot.text import (
 from bot.text.catalogs import LOCALES, read_catalog
 from bot.text.check import check, problems
 from bot.text.en import MESSAGES
-from bot.text.extract import template
+from bot.text.extract import sort_locales, sorted_po, template
 from bot.text.message import Plural
 from tests.conftest import make_settings
 from tests.support.bot_harness import assert_valid_telegram_html
@@ -53,6 +53,37 @@ def test_translation_renders_valid_html_recognised_as_catalog_text(path: Path) -
             text = t(key, count=count, language=language, **values)
             assert_valid_telegram_html(text)
             assert from_catalog(str(text)), (language, key)
+
+
+#: Marks that set the direction of a run of text, invisible but copied with it.
+_BIDI_MARKS = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.mark.parametrize("path", PO_FILES, ids=[p.stem for p in PO_FILES])
+def test_what_a_user_copies_from_code_has_no_direction_marks(path: Path) -> None:
+    """Telegram copies a <code> span with one tap; a mark inside it would go out with the
+    command (then not a command): right-to-left languages put their marks outside it."""
+    for key, message in read_catalog(path).messages.items():
+        for form in message if isinstance(message, tuple) else (message,):
+            for code in re.findall(r"<code>(.*?)</code>", form, re.S):
+                assert not _BIDI_MARKS.search(code), (path.stem, key, code)
+
+
+@pytest.mark.parametrize(
+    ("count", "russian"),
+    [
+        (1, "1 студент"),
+        (2, "2 студента"),
+        (5, "5 студентов"),
+        (11, "11 студентов"),
+        (21, "21 студент"),
+        (22, "22 студента"),
+        (25, "25 студентов"),
+        (111, "111 студентов"),
+    ],
+)
+def test_russian_counts_agree_with_their_number(count: int, russian: str) -> None:
+    assert t("plural.students", count=count, language="ru") == russian
 
 
 def test_every_file_is_an_available_language() -> None:
@@ -193,3 +224,20 @@ def test_no_text_is_rendered_at_import() -> None:
         for line in _module_level_texts(ast.parse(path.read_text()))
     ]
     assert found == []
+
+
+def test_sorting_a_po_file_keeps_every_entry_and_the_header_first(tmp_path: Path) -> None:
+    """`python -m bot.text.extract --sort`: entries in msgid order, each entry's lines (its
+    comments, plural forms, invisible marks) exactly as they were, the header first."""
+    shipped = (LOCALES / "fa.po").read_text(encoding="utf-8")
+    header, *entries = shipped.strip("\n").split("\n\n")
+    shuffled = "\n\n".join([header, *reversed(entries)]) + "\n"
+    (tmp_path / "fa.po").write_text(shuffled, encoding="utf-8")
+    (tmp_path / "xx.po").write_text(sorted_po(shuffled), encoding="utf-8")
+    assert sort_locales(tmp_path) == [tmp_path / "fa.po"]  # xx.po was in order already
+    ordered = (tmp_path / "fa.po").read_text(encoding="utf-8")
+    assert ordered.startswith(header + "\n\n")
+    assert sorted(ordered.strip("\n").split("\n\n")) == sorted([header, *entries])
+    keys = re.findall(r'^msgid "(.+)"$', ordered, re.MULTILINE)
+    assert keys == sorted(keys) and len(keys) == len(MESSAGES)
+    assert read_catalog(tmp_path / "fa.po").messages == read_catalog(LOCALES / "fa.po").messages

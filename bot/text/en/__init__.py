@@ -17,8 +17,10 @@ from bot.text.en import (
     lifecycle,
     privacy,
     reports,
+    roster,
     sessions,
     settings,
+    staff,
 )
 from bot.text.message import Message
 
@@ -36,6 +38,8 @@ _AREAS = (
     admin,
     files,
     settings,
+    roster,
+    staff,
 )
 
 
