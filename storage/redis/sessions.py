@@ -147,6 +147,15 @@ class RedisSessionStore:
         async with redis_guard():
             await self._redis.sadd(keys.session_roster(session_id), student_id)
 
+    async def replace_in_roster(self, session_id: str, *, stand_in: int, student_id: int) -> None:
+        """A roster place claimed during its live session: the student takes the stand-in's
+        seat (so the sweep records the student, not the place); one MULTI, one slot."""
+        key = keys.session_roster(session_id)
+        async with redis_guard(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.srem(key, stand_in)
+            pipe.sadd(key, student_id)
+            await pipe.execute()
+
     async def roster(self, session_id: str) -> set[int]:
         async with redis_guard():
             members = await self._redis.smembers(keys.session_roster(session_id))
