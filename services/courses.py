@@ -109,10 +109,9 @@ async def admit_to_live_session(
         session = await sessions.session(session_id)
         if session is None or session.course_id != course.id:
             continue
-        if stand_in is None:
-            await sessions.add_to_roster(session_id, student_id)
-        else:
-            await sessions.replace_in_roster(session_id, stand_in=stand_in, student_id=student_id)
+        if stand_in is not None:  # its seat in the session is the student's now
+            await sessions.remove_from_roster(session_id, stand_in)
+        await sessions.add_to_roster(session_id, student_id)
 
 
 class CourseService:
