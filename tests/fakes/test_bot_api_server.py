@@ -733,3 +733,24 @@ async def test_files_users_send_are_sent_again_by_file_id(fake: FakeBotApi) -> N
         with pytest.raises(BadRequest, match="Can't use file of type document as photo"):
             await bot.send_photo(TEACHER, pdf_id)
     assert fake.file_content(photo_id) == tiny_png(30, 20)
+
+
+async def test_user_documents_download_and_the_20_mb_limit(fake: FakeBotApi) -> None:
+    """A file a user sends is fetched as from Telegram (getFile, then the file URL); getFile
+    refuses a file over 20 MB with Telegram's "file is too big"."""
+    async with make_bot(fake) as bot:
+        update_id = fake.send_document(USER, b"1001;Ada\n", "roster.csv", "text/csv")
+        document = fake.get_update(update_id)["message"]["document"]
+        assert document["file_name"] == "roster.csv" and document["file_size"] == 9
+        file = await bot.get_file(document["file_id"])
+        assert bytes(await file.download_as_bytearray()) == b"1001;Ada\n"
+
+        big = b"x" * (20 * 1024 * 1024 + 1)
+        update_id = fake.send_document(USER, big, "huge.csv")
+        document = fake.get_update(update_id)["message"]["document"]
+        assert document["file_size"] == len(big)
+        with pytest.raises(BadRequest, match=r"(?i)file is too big"):
+            await bot.get_file(document["file_id"])
+        exact = fake.send_document(USER, big[:-1], "limit.csv")
+        file = await bot.get_file(fake.get_update(exact)["message"]["document"]["file_id"])
+        assert file.file_size == 20 * 1024 * 1024
