@@ -38,6 +38,12 @@ INSERT INTO users (id, first_name) VALUES ($1, 'Former student') ON CONFLICT (id
 FORGET_MOVES = [
     "UPDATE attendance SET student_id = $2 WHERE student_id = $1",
     "UPDATE attendance_audit SET student_id = $2 WHERE student_id = $1",
+    # The course audit names a student as the one removed or leaving (old value: their id)
+    # and as the one who left (changed by): the same pseudonym there. A teacher's or staff
+    # member's changes stay theirs, as their courses do.
+    """UPDATE course_audit SET old_value = $2::bigint::text
+       WHERE action IN ('remove_student', 'leave') AND old_value = $1::bigint::text""",
+    "UPDATE course_audit SET changed_by = $2 WHERE action = 'leave' AND changed_by = $1",
 ]
 
 # The `teachers` row stays: being made a teacher is the institution's record (their courses,
@@ -72,6 +78,8 @@ FORGET_PLACES = [RELEASE_PLACES, "DELETE FROM roster_claims WHERE student_id = $
 DELETE_OLD_SESSIONS = "DELETE FROM sessions WHERE started_at < $1"
 
 DELETE_OLD_AUDIT = "DELETE FROM attendance_audit WHERE changed_at < $1"
+
+DELETE_OLD_COURSE_AUDIT = "DELETE FROM course_audit WHERE changed_at < $1"
 
 DELETE_OLD_FORGOTTEN = "DELETE FROM forgotten_users WHERE forgotten_at < $1"
 
@@ -135,6 +143,7 @@ class PostgresPrivacyRecords:
         async with pg_guard(), self._pool.acquire() as conn, conn.transaction():
             status: str = await conn.execute(DELETE_OLD_SESSIONS, cutoff)
             await conn.execute(DELETE_OLD_AUDIT, cutoff)
+            await conn.execute(DELETE_OLD_COURSE_AUDIT, cutoff)
             await conn.execute(DELETE_OLD_FORGOTTEN, forgotten_cutoff)
             await conn.execute(DELETE_OLD_INVITES, cutoff)
             await conn.execute(DELETE_OLD_PLACES, cutoff)

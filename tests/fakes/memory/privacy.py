@@ -37,6 +37,11 @@ class MemoryPrivacyRecords:
         for audit in db.attendance_audit.values():
             if audit.student_id == user_id:
                 audit.student_id = pseudonym
+        for row in db.course_audit.values():  # the removed or leaving student, not staff
+            if row.action in ("remove_student", "leave") and row.old_value == str(user_id):
+                row.old_value = str(pseudonym)
+            if row.action == "leave" and row.changed_by == user_id:
+                row.changed_by = pseudonym
         for enrolment in [key for key in db.enrolments if key[1] == user_id]:
             del db.enrolments[enrolment]
         for nudge in [key for key in db.nudge_outbox if key[1] == user_id]:
@@ -66,6 +71,8 @@ class MemoryPrivacyRecords:
             del db.nudge_outbox[nudge]
         for audit_id in [i for i, a in db.attendance_audit.items() if a.changed_at < cutoff]:
             del db.attendance_audit[audit_id]
+        for audit_id in [i for i, a in db.course_audit.items() if a.changed_at < cutoff]:
+            del db.course_audit[audit_id]
         for user_id in [
             u for u, f in db.forgotten_users.items() if f.forgotten_at < forgotten_cutoff
         ]:
