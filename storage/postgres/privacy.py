@@ -6,11 +6,11 @@ from datetime import datetime
 
 import asyncpg
 
-from services.models import PersonalData
+from services.models import PersonalData, Preferences
 from storage.postgres.pool import pg_guard
 from storage.postgres.roles import IS_TEACHER
 from storage.postgres.rows import profile_from_row
-from storage.postgres.users import SELECT_PROFILE
+from storage.postgres.users import SELECT_PREFERENCES, SELECT_PROFILE
 
 SELECT_ENROLLED_NAMES = """
 SELECT c.name FROM enrolments e JOIN courses c ON c.id = e.course_id
@@ -52,6 +52,7 @@ FORGET_DELETES = [
     "DELETE FROM enrolments WHERE student_id = $1",
     "DELETE FROM nudge_outbox WHERE student_id = $1",
     "DELETE FROM unreachable_users WHERE user_id = $1",
+    "DELETE FROM user_preferences WHERE user_id = $1",  # their /settings (the language is on users)
     "DELETE FROM users WHERE id = $1",
 ]
 
@@ -120,11 +121,19 @@ class PostgresPrivacyRecords:
             courses = [r["name"] for r in await conn.fetch(SELECT_ENROLLED_NAMES, user_id)]
             records = await conn.fetchval(COUNT_ATTENDANCE, user_id)
             teacher = await conn.fetchval(IS_TEACHER, user_id)
+            settings = await conn.fetchrow(SELECT_PREFERENCES, user_id)
         return PersonalData(
             profile=profile_from_row(profile) if profile else None,
             courses=courses,
             attendance_records=int(records),
             is_teacher=bool(teacher),
+            preferences=None
+            if settings is None
+            else Preferences(
+                nudges=bool(settings["nudges"]),
+                session_minutes=settings["session_minutes"],
+                rotation_seconds=settings["rotation_seconds"],
+            ),
         )
 
     async def forget_user(self, user_id: int, *, pseudonym: int, now: datetime) -> None:

@@ -23,6 +23,7 @@ class MemoryPrivacyRecords:
             courses=sorted(db.courses[c].name for c, s in db.enrolments if s == user_id),
             attendance_records=sum(1 for _, s in db.attendance if s == user_id),
             is_teacher=user_id in db.teachers,
+            preferences=db.user_preferences.get(user_id),
         )
 
     async def forget_user(self, user_id: int, *, pseudonym: int, now: datetime) -> None:
@@ -47,6 +48,7 @@ class MemoryPrivacyRecords:
         for nudge in [key for key in db.nudge_outbox if key[1] == user_id]:
             del db.nudge_outbox[nudge]
         db.unreachable_users.pop(user_id, None)
+        db.user_preferences.pop(user_id, None)
         db.users.pop(user_id, None)
         for place in db.roster_places.values():  # RELEASE_PLACES: a fresh stand-in each
             if place.claimed_by == user_id:
