@@ -372,6 +372,8 @@ class PersonalData:
     attendance_records: int
     is_teacher: bool
     cached_profile: UserProfile | None = None
+    #: What they set in /settings besides the language (None: nothing stored, the defaults).
+    preferences: Preferences | None = None
 
 
 @dataclass(frozen=True, slots=True)
