@@ -100,6 +100,12 @@ _INVALID = frozenset(
         ("full_name", "characters"),
         ("student_number", "format"),
         ("settings", "button"),
+        ("timetable", "no_slot_soon"),
+        ("timetable", "term_order"),
+        ("timetable", "term_too_long"),
+        ("timetable", "too_many_slots"),
+        ("timetable", "button"),
+        ("timetable", "not_a_group"),
     }
 )
 

@@ -22,7 +22,7 @@ from bot.replying import wait_for_replies
 from bot.settings import Settings
 from tests.fakes.botapi import FakeBotApi
 from tests.support import catalog_check
-from tests.support.telegram import RecordingBotApi, message_update
+from tests.support.telegram import RecordingBotApi, command_entities, message_update
 
 BOT_ID = 123456
 BOT_USERNAME = "attn_test_bot"
@@ -65,6 +65,26 @@ class RecordingRequest(RecordingBotApi):
         self._token = token
         # Users who never started the bot: Telegram refuses to write to them privately.
         self.never_started = _NeverStarted(self.api)
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        """A file download (`File.download_*`: GET <base_file_url><token>/<path>) is served
+        from the fake's stored files, as Telegram's file server would; the rest are calls."""
+        if method == "GET" and "/file/bot" in url:
+            path = urllib.parse.urlsplit(url).path
+            status, body, _type = self.api._dispatch("GET", path, "", b"")
+            return status, body
+        return await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
 
     def answer(
         self, api_method: str, params: dict[str, Any], request_data: RequestData | None
@@ -245,6 +265,36 @@ class BotHarness:
             }
         if user_id not in self.request.api._chats:  # they write to the bot: a private chat
             self.request.api.register_chat(user_id)
+        before = len(self.request.calls)
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+        await wait_for_replies(self.app.bot_data)
+        return [c.text for c in self.request.calls[before:] if c.method == "sendMessage"]
+
+    async def send_document(
+        self,
+        user_id: int,
+        filename: str,
+        content: bytes,
+        *,
+        caption: str = "",
+        mime: str = "text/csv",
+    ) -> list[str]:
+        """The user sends a file (stored by the fake, so the bot can download it), with a
+        caption; the texts the bot sent in reply."""
+        api = self.request.api
+        with api._lock:
+            stored = api._store_document(content, filename, mime)
+        update = message_update(user_id, "")
+        message = update["message"]
+        del message["text"]
+        message["document"] = dict(stored.obj)
+        if caption:
+            message["caption"] = caption
+            entities = command_entities(caption)
+            if entities:
+                message["caption_entities"] = entities
+        if user_id not in api._chats:  # they write to the bot: a private chat
+            api.register_chat(user_id)
         before = len(self.request.calls)
         await self.app.process_update(Update.de_json(update, self.app.bot))
         await wait_for_replies(self.app.bot_data)

@@ -20,6 +20,7 @@ from bot.text.en import (
     sessions,
     settings,
     staff,
+    timetable,
 )
 from bot.text.message import Message
 
@@ -38,6 +39,7 @@ _AREAS = (
     files,
     settings,
     staff,
+    timetable,
 )
 
 
