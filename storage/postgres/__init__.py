@@ -16,6 +16,7 @@ from storage.postgres.nudges import PostgresNudgeOutbox
 from storage.postgres.privacy import PostgresPrivacyRecords
 from storage.postgres.reachability import PostgresReachability
 from storage.postgres.roles import PostgresRoleRecords
+from storage.postgres.roster import PostgresRosterPlaces
 from storage.postgres.sessions import PostgresSessionRecords
 from storage.postgres.staff import PostgresCourseStaff
 from storage.postgres.summaries import PostgresSummaryOutbox
@@ -37,6 +38,7 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
         users=PostgresUserRecords(pool),
         roles=PostgresRoleRecords(pool),
         privacy=PostgresPrivacyRecords(pool),
+        places=PostgresRosterPlaces(pool),
         timetables=PostgresTimetableRecords(pool),
     )
 
@@ -50,6 +52,7 @@ __all__ = [
     "PostgresPrivacyRecords",
     "PostgresReachability",
     "PostgresRoleRecords",
+    "PostgresRosterPlaces",
     "PostgresSessionRecords",
     "PostgresSummaryOutbox",
     "PostgresTimetableRecords",

@@ -25,6 +25,7 @@ from services.ports import (
     Reachability,
     RecordStores,
     RoleRecords,
+    RosterPlaces,
     SessionRecords,
     SummaryOutbox,
     TimetableRecords,
@@ -39,6 +40,7 @@ from storage.postgres import (
     PostgresPrivacyRecords,
     PostgresReachability,
     PostgresRoleRecords,
+    PostgresRosterPlaces,
     PostgresSessionRecords,
     PostgresSummaryOutbox,
     PostgresTimetableRecords,
@@ -62,6 +64,7 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "users": (UserRecords, PostgresUserRecords),
     "roles": (RoleRecords, PostgresRoleRecords),
     "privacy": (PrivacyRecords, PostgresPrivacyRecords),
+    "places": (RosterPlaces, PostgresRosterPlaces),
     "timetables": (TimetableRecords, PostgresTimetableRecords),
     "staff": (CourseStaffRecords, PostgresCourseStaff),
 }
@@ -79,6 +82,7 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _users: UserRecords = PostgresUserRecords(pool)
     _roles: RoleRecords = PostgresRoleRecords(pool)
     _privacy: PrivacyRecords = PostgresPrivacyRecords(pool)
+    _places: RosterPlaces = PostgresRosterPlaces(pool)
     _timetables: TimetableRecords = PostgresTimetableRecords(pool)
     _staff: CourseStaffRecords = PostgresCourseStaff(pool)
     _ping: Pingable = PostgresPing(pool)
