@@ -104,7 +104,9 @@ async def test_a_csv_is_imported_and_each_bad_line_named(
         b"holiday,sometime\n"
         b"party,tonight\n"
     )
-    replies = await bot.send_document(TEACHER_ID, "maths.csv", data, caption="/timetable Maths")
+    replies = await bot.send_document(
+        TEACHER_ID, data, "maths.csv", "text/csv", caption="/timetable Maths"
+    )
     report, shown = replies
     assert t("timetable.import_done", course="Maths", count=2) in report
     assert t("timetable.import_holidays", count=5) in report
@@ -118,11 +120,11 @@ async def test_a_csv_is_imported_and_each_bad_line_named(
     assert stored.first_day == date(2027, 3, 15) and len(stored.holidays) == 5
 
     # A file with nothing usable changes nothing; a file that is not a CSV is refused.
-    [nothing] = await bot.send_document(TEACHER_ID, "x.csv", b"what,ever\n", caption="/timetable")
+    [nothing] = await bot.send_document(TEACHER_ID, b"what,ever\n", "x.csv", caption="/timetable")
     assert t("timetable.import_nothing") in nothing
     assert await bot.services.records.timetables.timetable(course_id) == stored
     [refused] = await bot.send_document(
-        TEACHER_ID, "photo.png", b"\x89PNG", caption="/timetable", mime="image/png"
+        TEACHER_ID, b"\x89PNG", "photo.png", "image/png", caption="/timetable"
     )
     assert refused == t("timetable.import_not_csv")
 
@@ -136,7 +138,7 @@ async def test_students_and_other_teachers_are_refused(bot: BotHarness, clock: M
     only_teachers = str(replies.NOT_A_TEACHER)
     assert await bot.send(STUDENT, "/timetable") == [only_teachers]
     assert await bot.send_document(
-        STUDENT, "t.csv", b"slot,Mon,10:00,90\n", caption="/timetable"
+        STUDENT, b"slot,Mon,10:00,90\n", "t.csv", caption="/timetable"
     ) == [only_teachers]
     await bot.press(STUDENT, f"tt:s:{course_id}:0:1000:90")
     await bot.press(STUDENT, f"tt:n:{course_id}")

@@ -22,7 +22,7 @@ from bot.replying import wait_for_replies
 from bot.settings import Settings
 from tests.fakes.botapi import FakeBotApi
 from tests.support import catalog_check
-from tests.support.telegram import RecordingBotApi, command_entities, message_update
+from tests.support.telegram import RecordingBotApi, message_update
 
 BOT_ID = 123456
 BOT_USERNAME = "attn_test_bot"
@@ -65,26 +65,6 @@ class RecordingRequest(RecordingBotApi):
         self._token = token
         # Users who never started the bot: Telegram refuses to write to them privately.
         self.never_started = _NeverStarted(self.api)
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        """A file download (`File.download_*`: GET <base_file_url><token>/<path>) is served
-        from the fake's stored files, as Telegram's file server would; the rest are calls."""
-        if method == "GET" and "/file/bot" in url:
-            path = urllib.parse.urlsplit(url).path
-            status, body, _type = self.api._dispatch("GET", path, "", b"")
-            return status, body
-        return await super().do_request(
-            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
-        )
 
     def answer(
         self, api_method: str, params: dict[str, Any], request_data: RequestData | None
@@ -251,12 +231,21 @@ class BotHarness:
         return [c.text for c in new if c.method in ("sendMessage", "sendPhoto") and c.status == 200]
 
     async def send_document(
-        self, user_id: int, content: bytes, filename: str, mime_type: str | None = None
+        self,
+        user_id: int,
+        content: bytes,
+        filename: str,
+        mime_type: str | None = None,
+        *,
+        caption: str | None = None,
     ) -> list[str]:
         """A file sent to the bot in the private chat (stored by the fake, so the bot can
-        fetch it with getFile and download it); the texts the bot sent in reply."""
+        fetch it with getFile and download it), with an optional caption; the texts the
+        bot sent in reply."""
         before = len(self.request.calls)
-        update_id = self.request.api.send_document(user_id, content, filename, mime_type)
+        update_id = self.request.api.send_document(
+            user_id, content, filename, mime_type, caption=caption
+        )
         update = Update.de_json(self.request.api.get_update(update_id), self.app.bot)
         await self.app.process_update(update)
         await wait_for_replies(self.app.bot_data)
@@ -287,36 +276,6 @@ class BotHarness:
             }
         if user_id not in self.request.api._chats:  # they write to the bot: a private chat
             self.request.api.register_chat(user_id)
-        before = len(self.request.calls)
-        await self.app.process_update(Update.de_json(update, self.app.bot))
-        await wait_for_replies(self.app.bot_data)
-        return [c.text for c in self.request.calls[before:] if c.method == "sendMessage"]
-
-    async def send_document(
-        self,
-        user_id: int,
-        filename: str,
-        content: bytes,
-        *,
-        caption: str = "",
-        mime: str = "text/csv",
-    ) -> list[str]:
-        """The user sends a file (stored by the fake, so the bot can download it), with a
-        caption; the texts the bot sent in reply."""
-        api = self.request.api
-        with api._lock:
-            stored = api._store_document(content, filename, mime)
-        update = message_update(user_id, "")
-        message = update["message"]
-        del message["text"]
-        message["document"] = dict(stored.obj)
-        if caption:
-            message["caption"] = caption
-            entities = command_entities(caption)
-            if entities:
-                message["caption_entities"] = entities
-        if user_id not in api._chats:  # they write to the bot: a private chat
-            api.register_chat(user_id)
         before = len(self.request.calls)
         await self.app.process_update(Update.de_json(update, self.app.bot))
         await wait_for_replies(self.app.bot_data)
