@@ -30,6 +30,7 @@ from bot.handlers import (
     sessions,
     settings,
     start,
+    timetable,
 )
 
 # Every command: each handler module declares its own at its end. Menus and /help list them
@@ -38,6 +39,7 @@ COMMANDS: tuple[Command, ...] = (
     *checkin.COMMANDS,
     *sessions.COMMANDS,
     *courses.COMMANDS,
+    *timetable.COMMANDS,
     *start.COMMANDS,
     *corrections.COMMANDS,
     *reports.COMMANDS,
@@ -76,6 +78,17 @@ def register_handlers(application: AttnApplication) -> None:
     # /excuse's steps (course, session) and the teacher's Approve / Decline.
     application.add_handler(CallbackQueryHandler(excuses.excuse_button, pattern=r"^ex:"))
     application.add_handler(CallbackQueryHandler(excuses.decision_button, pattern=r"^xd:"))
+    application.add_handler(CallbackQueryHandler(timetable.timetable_button, pattern=r"^tt:"))
+    # A timetable file: a document whose caption is /timetable [course] (private chats).
+    application.add_handler(
+        MessageHandler(
+            NEW
+            & filters.ChatType.PRIVATE
+            & filters.Document.ALL
+            & filters.CaptionRegex(r"^/timetable(@\w+)?(\s|$)"),
+            timetable.timetable_file,
+        )
+    )
     # A roster file's course; Approve / Decline under a claim (bot/handlers/roster.py).
     application.add_handler(CallbackQueryHandler(roster.roster_course_button, pattern=r"^ri:"))
     application.add_handler(CallbackQueryHandler(roster.claim_decision_button, pattern=r"^rq:"))
