@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.errors import NotATeacher
+from services.grading import Grade, grade_of
 from services.models import Course, SessionSummary, StudentStanding
-from services.ports import AttendanceRecords, CourseRecords, SessionRecords, SummaryOutbox
+from services.ports import (
+    AttendanceRecords,
+    CourseRecords,
+    GradingRecords,
+    SessionRecords,
+    SummaryOutbox,
+)
+from services.ports.grading import GradingPolicy
 from services.roles import RoleService
 
 
@@ -36,12 +44,19 @@ class CourseReport:
     course: Course
     standings: list[StudentStanding]
     sessions: list[SessionRate]
+    policy: GradingPolicy = field(default_factory=GradingPolicy)
+
+    def grade(self, standing: StudentStanding) -> Grade:
+        """The student's grade under the course's policy (see services/grading.py)."""
+        return grade_of(self.policy, standing, self.course.warn_below_percent)
 
 
 @dataclass(frozen=True, slots=True)
 class HistoryLine:
     course: Course
     standing: StudentStanding | None
+    grade: Grade | None = None
+    policy: GradingPolicy | None = None
 
 
 class ReportService:
@@ -54,8 +69,10 @@ class ReportService:
         courses: CourseRecords,
         session_records: SessionRecords,
         summaries: SummaryOutbox,
+        grading: GradingRecords,
         roles: RoleService,
     ) -> None:
+        self._grading = grading
         self._attendance = attendance
         self._courses = courses
         self._session_records = session_records
@@ -73,7 +90,8 @@ class ReportService:
         """The report of a course, without a permission check (for the operator's CLI)."""
         standings = await self._attendance.course_standings(course.id)
         sessions = [SessionRate(*row) for row in await self._attendance.course_sessions(course.id)]
-        return CourseReport(course, standings, sessions)
+        policy = await self._grading.grading_policy(course.id)
+        return CourseReport(course, standings, sessions, policy)
 
     async def course_by_id(self, course_id: int) -> Course | None:
         return await self._courses.course(course_id)
@@ -97,5 +115,7 @@ class ReportService:
         for course in await self._courses.student_courses(student_id):
             standings = await self._attendance.course_standings(course.id)
             mine = next((s for s in standings if s.student_id == student_id), None)
-            lines.append(HistoryLine(course, mine))
+            policy = await self._grading.grading_policy(course.id)
+            grade = None if mine is None else grade_of(policy, mine, course.warn_below_percent)
+            lines.append(HistoryLine(course, mine, grade, policy))
         return lines

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from services.ports.cards import CardStore
 from services.ports.checkins import CheckInStore, CodeStore
 from services.ports.courses import CourseAdmin, CourseRecords
+from services.ports.grading import GradingRecords
 from services.ports.live_sessions import LiveSessionStore
 from services.ports.notifier import Notifier
 from services.ports.outbox import NudgeOutbox, Reachability, SummaryOutbox
@@ -51,6 +52,7 @@ class RecordStores:
     users: UserRecords
     roles: RoleRecords
     privacy: PrivacyRecords
+    grading: GradingRecords
 
 
 __all__ = [
@@ -61,6 +63,7 @@ __all__ = [
     "CodeStore",
     "CourseAdmin",
     "CourseRecords",
+    "GradingRecords",
     "GuessLimit",
     "LiveSessionStore",
     "LiveStores",

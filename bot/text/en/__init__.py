@@ -14,6 +14,7 @@ from bot.text.en import (
     courses,
     errors,
     files,
+    grading,
     lifecycle,
     privacy,
     reports,
@@ -36,6 +37,7 @@ _AREAS = (
     admin,
     files,
     settings,
+    grading,
 )
 
 

@@ -23,6 +23,7 @@ from services.models import (
     SummaryPart,
     UserProfile,
 )
+from services.ports.grading import GradingPolicy
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -165,6 +166,7 @@ class MemoryDatabase:
     forgotten_users: dict[int, ForgottenRow] = field(default_factory=dict)
     unreachable_users: dict[int, UnreachableRow] = field(default_factory=dict)
     user_preferences: dict[int, Preferences] = field(default_factory=dict)
+    grading_policies: dict[int, GradingPolicy] = field(default_factory=dict)
     available: bool = True
     course_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     audit_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
