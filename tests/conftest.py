@@ -74,6 +74,9 @@ TABLES = [
     "forgotten_users",
     "unreachable_users",
     "user_preferences",
+    "grading_policies",
+    "absence_alerts",
+    "teacher_digests",
 ]
 
 
