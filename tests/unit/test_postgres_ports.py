@@ -19,6 +19,7 @@ from services.ports import (
     AttendanceRecords,
     CourseAdmin,
     CourseRecords,
+    GradingRecords,
     NudgeOutbox,
     PrivacyRecords,
     Reachability,
@@ -32,6 +33,7 @@ from storage.postgres import (
     PostgresAttendanceRecords,
     PostgresCourseAdmin,
     PostgresCourseRecords,
+    PostgresGradingRecords,
     PostgresNudgeOutbox,
     PostgresPrivacyRecords,
     PostgresReachability,
@@ -58,6 +60,7 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "users": (UserRecords, PostgresUserRecords),
     "roles": (RoleRecords, PostgresRoleRecords),
     "privacy": (PrivacyRecords, PostgresPrivacyRecords),
+    "grading": (GradingRecords, PostgresGradingRecords),
 }
 
 
@@ -73,6 +76,7 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _users: UserRecords = PostgresUserRecords(pool)
     _roles: RoleRecords = PostgresRoleRecords(pool)
     _privacy: PrivacyRecords = PostgresPrivacyRecords(pool)
+    _grading: GradingRecords = PostgresGradingRecords(pool)
     _ping: Pingable = PostgresPing(pool)
 
 

@@ -78,7 +78,7 @@ MESSAGES: dict[str, Message] = {
     # The report's table: the grade beside the rate (the head is one letter, like the others).
     "grading.report_row": "{percent} {grade} {present} {late} {excused} {absent} {name}",
     "grading.col.grade": "G",
-    "grading.legend": "G grade, from the course's policy (/grading)",
+    "grading.legend": "G grade (see /grading)",
     # The report's legend line for the grade, and the files' column.
     "files.student.grade": "grade",
     "files.gradebook.student_number": "student_number",
