@@ -21,6 +21,7 @@ from services.clock import Clock, SystemClock
 from services.codes import CodeGenerator, random_code
 from services.corrections import CorrectionService
 from services.courier import OutboxCourier
+from services.course_access import CourseAccess
 from services.course_admin import CourseAdminService
 from services.courses import CourseService
 from services.delivery import DeliveryService
@@ -179,11 +180,13 @@ def wire_services(
         users=records.users,
         clock=clock,
     )
+    access = CourseAccess(courses=records.courses, staff=records.staff, roles=roles)
     sessions = SessionService(
         sessions=live.sessions,
         chat_state=live.chat_state,
         courses=records.courses,
         roles=roles,
+        access=access,
         clock=clock,
         default_minutes=settings.session_minutes,
         code_generator=code_generator,
@@ -234,18 +237,27 @@ def wire_services(
         ),
         exports=ExportService(attendance=records.attendance),
         courses=CourseService(
-            courses=records.courses, users=records.users, sessions=live.sessions, roles=roles
+            courses=records.courses,
+            users=records.users,
+            sessions=live.sessions,
+            roles=roles,
+            access=access,
         ),
         course_admin=CourseAdminService(
-            courses=records.courses, admin=records.course_admin, roles=roles, clock=clock
+            courses=records.courses,
+            admin=records.course_admin,
+            roles=roles,
+            access=access,
+            clock=clock,
         ),
+        access=access,
         corrections=CorrectionService(
             sessions=live.sessions,
             checkins=live.checkins,
             session_records=records.sessions,
             attendance=records.attendance,
             courses=records.courses,
-            roles=roles,
+            access=access,
             clock=clock,
         ),
         reports=ReportService(
@@ -254,9 +266,9 @@ def wire_services(
             session_records=records.sessions,
             summaries=records.summaries,
             grading=records.grading,
-            roles=roles,
+            access=access,
         ),
-        grading=GradingService(grading=records.grading, roles=roles),
+        grading=GradingService(grading=records.grading, access=access),
         privacy=PrivacyService(
             profiles=live.profiles,
             privacy=records.privacy,

@@ -99,7 +99,7 @@ def render_card(
     """What the card shows for this state: live, or final once the session is over."""
     session = state.session
     count = replies.checked_in_count(state.checked_in, session.roster_size, session.has_roster)
-    heading = replies.card_heading(session)
+    heading = replies.card_heading(session.course_name, session.title)
     if not session.is_open(now):
         return CardView(replies.card_ended(heading, count, summary_sent=False), "", None, True)
     minutes = max(1, math.ceil((session.ends_at - now).total_seconds() / 60))
@@ -126,5 +126,5 @@ def final_card_text(summary: SessionSummary) -> str:
     """The card once the summary went out."""
     attended = len(summary.checked_in)
     count = replies.checked_in_count(attended, summary.roster_size, summary.course_name is not None)
-    heading = t("card.heading", title=summary.title)
+    heading = replies.card_heading(summary.course_name, summary.title)
     return replies.card_ended(heading, count, summary_sent=True)

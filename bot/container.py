@@ -15,6 +15,7 @@ from redis.asyncio.cluster import RedisCluster
 from services.cards import CardService
 from services.checkins import CheckInService
 from services.corrections import CorrectionService
+from services.course_access import CourseAccess
 from services.course_admin import CourseAdminService
 from services.courses import CourseService
 from services.delivery import DeliveryService
@@ -72,6 +73,7 @@ class Services:
     exports: ExportService
     courses: CourseService
     course_admin: CourseAdminService
+    access: CourseAccess
     corrections: CorrectionService
     reports: ReportService
     grading: GradingService

@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from services.clock import Clock
-from services.errors import DomainError, InvalidArgument, NotATeacher
+from services.course_access import CourseAccess, Permission
+from services.errors import DomainError, InvalidArgument, NotYours
 from services.models import AttendanceStatus, Session, UserProfile
 from services.ports import (
     AttendanceRecords,
@@ -16,7 +17,6 @@ from services.ports import (
     LiveSessionStore,
     SessionRecords,
 )
-from services.roles import RoleService
 
 STATUS_WORDS = {status.value: status for status in AttendanceStatus}
 _MARK_ATTEMPTS = 3
@@ -98,32 +98,33 @@ class CorrectionService:
         session_records: SessionRecords,
         attendance: AttendanceRecords,
         courses: CourseRecords,
-        roles: RoleService,
+        access: CourseAccess,
         clock: Clock,
     ) -> None:
+        self._access = access
         self._sessions = sessions
         self._checkins = checkins
         self._session_records = session_records
         self._attendance = attendance
         self._courses = courses
-        self._roles = roles
         self._clock = clock
 
     async def _target_session(
         self, teacher_id: int, session_id: str | None
     ) -> tuple[Session, bool]:
-        """The session to correct and whether it is still live in Redis."""
+        """The session to correct and whether it is still live in Redis: one the user
+        started, or one of a course whose role lets them mark."""
         if session_id is not None:
             live = await self._sessions.session(session_id)
             if live is not None:
-                if live.teacher_id != teacher_id:
-                    raise NotATeacher()
+                if not await self._access.may_act_on_session(teacher_id, live, Permission.MARK):
+                    raise NotYours("session")
                 return live, True
             stored = await self._session_records.persisted_session(session_id)
             if stored is None:
                 raise InvalidArgument("session", "unknown")
-            if stored.teacher_id != teacher_id:
-                raise NotATeacher()
+            if not await self._access.may_act_on_session(teacher_id, stored, Permission.MARK):
+                raise NotYours("session")
             return stored, False
         current = await self._sessions.teacher_current_session(teacher_id)
         if current is not None:
@@ -144,7 +145,7 @@ class CorrectionService:
             NotATeacher, InvalidArgument, NoRoster, StudentNotFound, AmbiguousStudent,
             SessionBusy.
         """
-        await self._roles.require_teacher(teacher_id)
+        await self._access.require_any(teacher_id, Permission.MARK)
         status = STATUS_WORDS.get(status_word.strip().lower())
         if status is None:
             raise InvalidArgument("status", "unknown")
@@ -164,7 +165,7 @@ class CorrectionService:
     ) -> Correction:
         """`mark` for a student picked from buttons: by id, checked again against the
         session's teacher and roster (button data can be forged), with the same audit."""
-        await self._roles.require_teacher(teacher_id)
+        await self._access.require_any(teacher_id, Permission.MARK)
         status = STATUS_WORDS.get(status_word.strip().lower())
         if status is None:
             raise InvalidArgument("status", "unknown")
@@ -178,9 +179,9 @@ class CorrectionService:
         return await self._apply(session, is_live, student, status, teacher_id)
 
     async def markable_sessions(self, teacher_id: int) -> list[SessionChoice]:
-        """The teacher's sessions that take corrections: the live one first, then the saved
-        course sessions, newest first."""
-        await self._roles.require_teacher(teacher_id)
+        """The sessions the user may correct: their live one first, then the saved sessions
+        of every course whose role lets them mark, newest first."""
+        await self._access.require_any(teacher_id, Permission.MARK)
         choices: list[SessionChoice] = []
         current = await self._sessions.teacher_current_session(teacher_id)
         live = await self._sessions.session(current) if current else None
@@ -190,7 +191,7 @@ class CorrectionService:
                 SessionChoice(live.id, live.title, name, live.started_at, True, live.time_zone)
             )
         saved: list[SessionChoice] = []
-        for course in await self._courses.teacher_courses(teacher_id):
+        for course in await self._access.courses(teacher_id, Permission.MARK):
             for row in await self._attendance.course_sessions(course.id):
                 if live is None or row[0] != live.id:
                     saved.append(
@@ -204,7 +205,7 @@ class CorrectionService:
     ) -> tuple[Session, list[UserProfile]]:
         """A session of this teacher and its course's students, by name (NotATeacher for
         anyone else's session)."""
-        await self._roles.require_teacher(teacher_id)
+        await self._access.require_any(teacher_id, Permission.MARK)
         session, _ = await self._target_session(teacher_id, session_id)
         course_id = session.course_id
         if course_id is None:

@@ -8,7 +8,8 @@ import secrets
 from services.clock import Clock
 from services.codes import CodeGenerator, random_code
 from services.corrections import AmbiguousStudent, StudentNotFound, match_students
-from services.courses import COURSE_CODE_LENGTH, match_course, name_clashes
+from services.course_access import CourseAccess, Permission
+from services.courses import COURSE_CODE_LENGTH, name_clashes
 from services.errors import InvalidArgument
 from services.models import Course, CourseAction, UserProfile
 from services.ports import CourseAdmin, CourseRecords
@@ -27,22 +28,24 @@ class CourseAdminService:
         courses: CourseRecords,
         admin: CourseAdmin,
         roles: RoleService,
+        access: CourseAccess,
         clock: Clock,
         code_generator: CodeGenerator = random_code,
     ) -> None:
         self._courses = courses
         self._admin = admin
         self._roles = roles
+        self._access = access
         self._clock = clock
         self._new_code = code_generator
 
-    async def _own_course(self, teacher_id: int, words: list[str]) -> tuple[Course, int]:
-        """The teacher's course named by the first words (archived ones too)."""
-        await self._roles.require_teacher(teacher_id)
-        match = match_course(await self._courses.teacher_courses(teacher_id), words)
-        if match is None:
-            raise InvalidArgument("course", "unknown")
-        return match
+    async def _own_course(
+        self, teacher_id: int, words: list[str], permission: Permission
+    ) -> tuple[Course, int]:
+        """The user's course named by the first words (archived ones too), if their role
+        there allows `permission` (the owner's co-teachers may rename, not archive)."""
+        await self._access.require_any(teacher_id, permission)
+        return await self._access.find(teacher_id, words, permission)
 
     async def _reload(self, course_id: int) -> Course:
         course = await self._courses.course(course_id)
@@ -52,13 +55,13 @@ class CourseAdminService:
     async def rename(self, teacher_id: int, words: list[str]) -> tuple[str, Course]:
         """`<course> <new name>`: the old name and the renamed course (name rules as when
         it was made)."""
-        course, used = await self._own_course(teacher_id, words)
+        course, used = await self._own_course(teacher_id, words, Permission.MANAGE)
         name = clean_title(" ".join(words[used:]))
         if not name:
             raise InvalidArgument("course_name", "missing")
         if name == course.name:
             return course.name, course
-        if await name_clashes(self._courses, teacher_id, name, except_course=course.id):
+        if await name_clashes(self._courses, course.teacher_id, name, except_course=course.id):
             raise InvalidArgument("course_name", "taken")
         changed = await self._admin.rename_course(
             course.id, name=name, by=teacher_id, at=self._clock.now()
@@ -69,7 +72,7 @@ class CourseAdminService:
 
     async def set_archived(self, teacher_id: int, words: list[str], *, archived: bool) -> Course:
         """Archive (no new sessions, hidden from choosers) or bring a course back."""
-        course, _ = await self._own_course(teacher_id, words)
+        course, _ = await self._own_course(teacher_id, words, Permission.ARCHIVE)
         changed = await self._admin.set_course_archived(
             course.id, archived=archived, by=teacher_id, at=self._clock.now()
         )
@@ -79,7 +82,7 @@ class CourseAdminService:
 
     async def remove_student(self, teacher_id: int, words: list[str]) -> tuple[Course, UserProfile]:
         """`<course> <student>`: the student leaves the roster; their records are kept."""
-        course, used = await self._own_course(teacher_id, words)
+        course, used = await self._own_course(teacher_id, words, Permission.MANAGE)
         query = " ".join(words[used:])
         if not query:
             raise InvalidArgument("student", "missing")
@@ -113,7 +116,7 @@ class CourseAdminService:
 
     async def new_join_code(self, teacher_id: int, words: list[str]) -> Course:
         """A fresh join code and invite link; the old ones stop working at once."""
-        course, _ = await self._own_course(teacher_id, words)
+        course, _ = await self._own_course(teacher_id, words, Permission.MANAGE)
         for _ in range(_DRAWS):
             if await self._admin.replace_join_code(
                 course.id,

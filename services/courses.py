@@ -8,7 +8,8 @@ import zoneinfo
 from dataclasses import dataclass
 
 from services.codes import CodeGenerator, normalize_code, random_code
-from services.errors import InvalidArgument, NotATeacher
+from services.course_access import CourseAccess, Permission, match_course
+from services.errors import InvalidArgument
 from services.models import Course, UserProfile
 from services.numbers import LATE_AFTER_MINUTES, WARN_BELOW_PERCENT, check_range, parse_number
 from services.ports import CourseRecords, LiveSessionStore, UserRecords
@@ -99,12 +100,14 @@ class CourseService:
         users: UserRecords,
         sessions: LiveSessionStore,
         roles: RoleService,
+        access: CourseAccess,
         code_generator: CodeGenerator = random_code,
     ) -> None:
         self._courses = courses
         self._users = users
         self._sessions = sessions
         self._roles = roles
+        self._access = access
         self._new_code = code_generator
 
     async def new_course(self, teacher_id: int, name_text: str) -> Course:
@@ -133,29 +136,36 @@ class CourseService:
                 return course
         raise RuntimeError("could not draw a free course code")
 
-    async def teacher_courses(self, teacher_id: int) -> list[Course]:
-        await self._roles.require_teacher(teacher_id)
-        return await self._courses.teacher_courses(teacher_id)
+    async def teacher_courses(
+        self, teacher_id: int, permission: Permission = Permission.VIEW
+    ) -> list[Course]:
+        """The courses the user may do `permission` on: their own and those they are staff
+        of (archived ones too).
 
-    async def find_teacher_course(self, teacher_id: int, words: list[str]) -> tuple[Course, int]:
-        """The teacher's course named by the first words (or its join code).
+        Raises:
+            NotATeacher, NotPermitted: neither teacher nor staff allowed to (see
+            `CourseAccess.require_any`).
+        """
+        await self._access.require_any(teacher_id, permission)
+        return await self._access.courses(teacher_id, permission)
+
+    async def find_teacher_course(
+        self, teacher_id: int, words: list[str], permission: Permission = Permission.VIEW
+    ) -> tuple[Course, int]:
+        """The user's course named by the first words (or its join code), on which they may
+        do `permission`.
 
         Returns the course and how many words its name took. Raises InvalidArgument when no
-        course matches.
+        course matches, NotPermitted when their role there does not allow it.
         """
-        courses = await self._courses.teacher_courses(teacher_id)
-        match = match_course(courses, words)
-        if match is None:
-            raise InvalidArgument("course", "unknown")
-        return match
+        return await self._access.find(teacher_id, words, permission)
 
-    async def course_for_teacher(self, teacher_id: int, course_id: int) -> Course:
-        """A course by id, only if it is this teacher's (forged button data gets nothing)."""
-        await self._roles.require_teacher(teacher_id)
-        course = await self._courses.course(course_id)
-        if course is None or course.teacher_id != teacher_id:
-            raise NotATeacher()
-        return course
+    async def course_for_teacher(
+        self, teacher_id: int, course_id: int, permission: Permission = Permission.VIEW
+    ) -> Course:
+        """A course by id, only if the user may do `permission` on it (forged button data
+        gets nothing)."""
+        return await self._access.course(teacher_id, course_id, permission)
 
     async def join_by_code(self, profile: UserProfile, code_text: str) -> Enrolment:
         """Enrol with a course's join code; InvalidArgument for a malformed or unknown one."""
@@ -186,13 +196,16 @@ class CourseService:
         return Enrolment(course, new, needs_name)
 
     async def _admit_to_live_session(self, course: Course, student_id: int) -> None:
-        """Joining during the course's open session lets the student check in right away."""
-        session_id = await self._sessions.teacher_current_session(course.teacher_id)
-        if session_id is None:
-            return
-        session = await self._sessions.session(session_id)
-        if session is not None and session.course_id == course.id:
-            await self._sessions.add_to_roster(session_id, student_id)
+        """Joining during the course's open session (started by its owner, a co-teacher or
+        an assistant) lets the student check in right away."""
+        starters = [course.teacher_id, *await self._access.staff_ids(course)]
+        for starter in starters:
+            session_id = await self._sessions.teacher_current_session(starter)
+            if session_id is None:
+                continue
+            session = await self._sessions.session(session_id)
+            if session is not None and session.course_id == course.id:
+                await self._sessions.add_to_roster(session_id, student_id)
 
     async def student_courses(self, student_id: int) -> list[Course]:
         return await self._courses.student_courses(student_id)
@@ -212,8 +225,7 @@ class CourseService:
         Raises:
             InvalidArgument: a value out of range, or a zone the database does not know.
         """
-        if course.teacher_id != teacher_id:
-            raise NotATeacher()
+        await self._access.require(teacher_id, course, Permission.SETTINGS)
         late = course.late_after_minutes if late_after_minutes is None else late_after_minutes
         warn = course.warn_below_percent if warn_below_percent is None else warn_below_percent
         check_range(late, "late_after", *LATE_AFTER_MINUTES)
@@ -227,21 +239,6 @@ class CourseService:
         updated = await self._courses.course(course.id)
         assert updated is not None
         return updated
-
-
-def match_course(courses: list[Course], words: list[str]) -> tuple[Course, int] | None:
-    """The course whose name is the longest prefix of `words` (case-insensitive), or whose
-    join code is the first word; with the number of words used."""
-    lowered = [w.lower() for w in words]
-    best: tuple[Course, int] | None = None
-    for course in courses:
-        name_words = course.name.lower().split()
-        size = len(name_words)
-        if size and lowered[:size] == name_words and (best is None or size > best[1]):
-            best = (course, size)
-        if words and words[0].upper() == course.join_code and best is None:
-            best = (course, 1)
-    return best
 
 
 __all__ = [

@@ -16,6 +16,15 @@ class NotATeacher(DomainError):
 
 
 @dataclass
+class NotYours(NotATeacher):
+    """A teacher acting on another teacher's session or course (`what`: "session" or
+    "course"), typically a forged or stale button: a teacher, so "only teachers…" would be
+    wrong; the reply says whose it is not, and nothing changes."""
+
+    what: str
+
+
+@dataclass
 class SessionAlreadyOpen(DomainError):
     """The teacher already has an open session; only one at a time. `session` is None when
     that session is still being opened (a concurrent start of the same teacher)."""

@@ -23,11 +23,11 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from services.errors import InvalidArgument, NotATeacher
+from services.course_access import CourseAccess, Permission
+from services.errors import InvalidArgument
 from services.models import Course, StudentStanding
 from services.numbers import parse_number
 from services.ports.grading import AlertTo, GradingPolicy, GradingRecords
-from services.roles import RoleService
 
 ALLOWED_ABSENCES = (0, 1000)
 PLANNED_SESSIONS = (1, 1000)
@@ -201,25 +201,24 @@ def apply_grading_words(policy: GradingPolicy, pairs: list[tuple[str, str]]) -> 
 
 
 class GradingService:
-    """Reads and changes a course's grading policy; only its teacher may."""
+    """Reads and changes a course's grading policy: whoever may change the course's settings
+    (its owner and co-teachers)."""
 
-    def __init__(self, *, grading: GradingRecords, roles: RoleService) -> None:
+    def __init__(self, *, grading: GradingRecords, access: CourseAccess) -> None:
         self._grading = grading
-        self._roles = roles
+        self._access = access
 
     async def policy(self, course_id: int) -> GradingPolicy:
         """A course's policy, for whoever may already read the course (reports, history)."""
         return await self._grading.grading_policy(course_id)
 
     async def teacher_policy(self, teacher_id: int, course: Course) -> GradingPolicy:
-        """The policy of one of the teacher's courses.
+        """The policy of a course whose settings the user may change.
 
         Raises:
-            NotATeacher: not a teacher, or not this course's.
+            NotATeacher, NotYours, NotPermitted: no role, or one that may not.
         """
-        await self._roles.require_teacher(teacher_id)
-        if course.teacher_id != teacher_id:
-            raise NotATeacher()
+        await self._access.require(teacher_id, course, Permission.SETTINGS)
         return await self._grading.grading_policy(course.id)
 
     async def change_policy(
@@ -228,7 +227,7 @@ class GradingService:
         """Apply what the teacher typed (all or nothing) and store it.
 
         Raises:
-            NotATeacher: not this course's teacher.
+            NotATeacher, NotYours, NotPermitted: no role, or one that may not.
             InvalidArgument: a value refused (nothing is changed).
         """
         current = await self.teacher_policy(teacher_id, course)

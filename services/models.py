@@ -145,6 +145,35 @@ class CourseAction(StrEnum):
     LEAVE = "leave"
     NEW_JOIN_CODE = "new_join_code"
     TRANSFER = "transfer"
+    ADD_STAFF = "add_staff"  # by: who joined; new value: their role (old: a role replaced)
+    REMOVE_STAFF = "remove_staff"  # by: the owner; old value: "<user id> <role>"
+
+
+class CourseRole(StrEnum):
+    """Someone's part in one course (stored by value in `course_staff.role`, except the
+    owner, who is the course's `teacher_id`)."""
+
+    OWNER = "owner"
+    CO_TEACHER = "co_teacher"
+    ASSISTANT = "assistant"
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    """A co-teacher or assistant of a course, as the owner's /staff lists them."""
+
+    profile: UserProfile
+    role: CourseRole
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StaffInvite:
+    """What an unused, unexpired staff link offers: a role in a course."""
+
+    course_id: int
+    role: CourseRole
+    created_by: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.errors import NotATeacher
+from services.course_access import CourseAccess, Permission
+from services.errors import NotYours
 from services.grading import Grade, grade_of
 from services.models import Course, SessionSummary, StudentStanding
 from services.ports import (
@@ -16,7 +17,6 @@ from services.ports import (
     SummaryOutbox,
 )
 from services.ports.grading import GradingPolicy
-from services.roles import RoleService
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,20 +70,18 @@ class ReportService:
         session_records: SessionRecords,
         summaries: SummaryOutbox,
         grading: GradingRecords,
-        roles: RoleService,
+        access: CourseAccess,
     ) -> None:
         self._grading = grading
+        self._access = access
         self._attendance = attendance
         self._courses = courses
         self._session_records = session_records
         self._summaries = summaries
-        self._roles = roles
 
     async def course_report(self, teacher_id: int, course: Course) -> CourseReport:
-        """The report of one of the teacher's courses."""
-        await self._roles.require_teacher(teacher_id)
-        if course.teacher_id != teacher_id:
-            raise NotATeacher()
+        """The report of a course whose role lets the user see reports (owner, co-teacher)."""
+        await self._access.require(teacher_id, course, Permission.REPORT)
         return await self.report_for(course)
 
     async def report_for(self, course: Course) -> CourseReport:
@@ -97,16 +95,22 @@ class ReportService:
         return await self._courses.course(course_id)
 
     async def summary(self, teacher_id: int, session_id: str | None) -> SessionSummary | None:
-        """A persisted session's summary: the one named, else the teacher's latest."""
-        await self._roles.require_teacher(teacher_id)
+        """A persisted session's summary: the one named (one they started, or of a course
+        whose reports they may see), else the latest one they started."""
+        await self._access.require_any(teacher_id, Permission.RUN_SESSIONS)
         if session_id is None:
             latest = await self._session_records.latest_session(teacher_id)
             if latest is None:
                 return None
             session_id = latest.id
         summary = await self._summaries.load_summary(session_id)
-        if summary is None or summary.teacher_id != teacher_id:
-            return None
+        if summary is None or summary.teacher_id == teacher_id:
+            return summary
+        stored = await self._session_records.persisted_session(session_id)
+        if stored is None or not await self._access.may_act_on_session(
+            teacher_id, stored, Permission.REPORT
+        ):
+            raise NotYours("session")  # not theirs: a forged or stale button
         return summary
 
     async def student_history(self, student_id: int) -> list[HistoryLine]:

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 from services.clock import Clock, from_ms
 from services.codes import CodeGenerator, random_code
-from services.errors import InvalidArgument, NoOpenSession, NotATeacher, SessionAlreadyOpen
+from services.course_access import CourseAccess, Permission
+from services.errors import InvalidArgument, NoOpenSession, NotYours, SessionAlreadyOpen
 from services.geo import valid_point
 from services.models import Course, Session, SessionState
 from services.numbers import EXTEND_MINUTES, ROTATION_MAX_SECONDS, check_range
@@ -49,6 +50,7 @@ class SessionService:
         chat_state: ChatStateStore,
         courses: CourseRecords,
         roles: RoleService,
+        access: CourseAccess,
         clock: Clock,
         default_minutes: int,
         code_generator: CodeGenerator = random_code,
@@ -63,6 +65,7 @@ class SessionService:
         self._chat_state = chat_state
         self._courses = courses
         self._roles = roles
+        self._access = access
         self._rotation_seconds = rotation_seconds
         self._grace_seconds = grace_seconds
         self._clock = clock
@@ -94,14 +97,19 @@ class SessionService:
         A course session admits only the course's roster and marks check-ins after the
         course's late threshold as late.
 
+        The session is the starter's (their slot, their card, their summary), whether they
+        own the course, co-teach it or assist in it.
+
         Raises:
-            NotATeacher: the user may not run sessions (or the course is not theirs).
+            NotATeacher: the user may not run sessions (or has no role in the course).
+            NotPermitted: their role in the course does not run sessions.
             SessionAlreadyOpen: the teacher has an open session (only one at a time).
             InvalidArgument: the length or title is out of bounds, or the course is archived.
         """
-        await self._roles.require_teacher(teacher_id)
-        if course is not None and course.teacher_id != teacher_id:
-            raise NotATeacher()
+        if course is None:  # a session without a course is a teacher's alone
+            await self._roles.require_teacher(teacher_id)
+        else:
+            await self._access.require(teacher_id, course, Permission.RUN_SESSIONS)
         if course is not None and course.archived:
             raise InvalidArgument("course", "archived")
         length = minutes if minutes is not None else self._default_minutes
@@ -164,7 +172,7 @@ class SessionService:
         """Keep the typed options while the teacher picks the course; the token for the
         buttons. Each press of those buttons takes the options once (a double tap gets
         nothing the second time)."""
-        await self._roles.require_teacher(teacher_id)
+        await self._access.require_any(teacher_id, Permission.RUN_SESSIONS)
         token = secrets.token_hex(6)
         await self._chat_state.put_start_choice(teacher_id, token=token, value=options.to_json())
         return token
@@ -234,7 +242,7 @@ class SessionService:
             NotATeacher: the user may not run sessions.
             NoOpenSession: nothing is open (never started, already ended or time is up).
         """
-        await self._roles.require_teacher(teacher_id)
+        await self._access.require_any(teacher_id, Permission.RUN_SESSIONS)
         session = await self.open_session(teacher_id)
         if session is None:
             raise NoOpenSession()
@@ -253,7 +261,7 @@ class SessionService:
             NoOpenSession: nothing open, or the open session has no location check.
             InvalidArgument: a forwarded or impossible location.
         """
-        await self._roles.require_teacher(teacher_id)
+        await self._access.require_any(teacher_id, Permission.RUN_SESSIONS)
         session = await self.open_session(teacher_id)
         if session is None or not session.geo:
             raise NoOpenSession()
@@ -267,18 +275,19 @@ class SessionService:
         return self._clock.now()
 
     async def teacher_session(self, teacher_id: int, session_id: str) -> Session:
-        """A live session of this teacher (for buttons, whose data can be forged).
+        """A live session this user may run (for buttons, whose data can be forged): one
+        they started, or one of a course whose role lets them run sessions.
 
         Raises:
-            NotATeacher: not a teacher, or not this teacher's session.
+            NotATeacher: neither teacher nor staff; NotYours: not a session they may run.
             NoOpenSession: the session is not live any more.
         """
-        await self._roles.require_teacher(teacher_id)
+        await self._access.require_any(teacher_id, Permission.RUN_SESSIONS)
         session = await self._sessions.session(session_id)
         if session is None:
             raise NoOpenSession()
-        if session.teacher_id != teacher_id:
-            raise NotATeacher()
+        if not await self._access.may_act_on_session(teacher_id, session, Permission.RUN_SESSIONS):
+            raise NotYours("session")
         return session
 
     async def extend_session(
@@ -296,7 +305,7 @@ class SessionService:
         """
         check_range(minutes, "extend_minutes", *EXTEND_MINUTES)
         if session_id is None:
-            await self._roles.require_teacher(teacher_id)
+            await self._access.require_any(teacher_id, Permission.RUN_SESSIONS)
             session = await self.open_session(teacher_id)
         else:
             session = await self.teacher_session(teacher_id, session_id)
@@ -308,10 +317,10 @@ class SessionService:
         return replace(session, ends_at=ends)
 
     async def end_session_by_id(self, teacher_id: int, session_id: str) -> Session:
-        """End one of the teacher's sessions now (the card's End button)."""
+        """End a session now (the card's End button): the starter's slot is freed."""
         session = await self.teacher_session(teacher_id, session_id)
         now = self._clock.now()
         if not await self._sessions.end_session(session.id, now):
             raise NoOpenSession()
-        await self._sessions.release_teacher_slot(teacher_id, session.id)
+        await self._sessions.release_teacher_slot(session.teacher_id, session.id)
         return replace(session, ends_at=now, state=SessionState.ENDED)

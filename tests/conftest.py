@@ -65,6 +65,8 @@ TABLES = [
     "nudge_outbox",
     "attendance_audit",
     "course_audit",
+    "course_staff",
+    "course_staff_invites",
     "sessions",
     "enrolments",
     "courses",

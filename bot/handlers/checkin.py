@@ -14,6 +14,7 @@ from bot.metrics import metrics_of
 from bot.prompts import PendingAction, location_keyboard
 from bot.replying import message_of, respond, send_later
 from services.codes import normalize_code
+from services.course_access import Permission
 from services.errors import InvalidArgument
 from services.models import CheckInOutcome
 
@@ -122,8 +123,10 @@ async def group_reply_message(update: Update, context: AttnContext) -> None:
 
 
 async def teacher_awaits_anchor(context: AttnContext, user_id: int) -> bool:
-    """The sender is a teacher whose open session checks locations."""
-    if not await context.services.roles.is_teacher(user_id):
+    """The sender runs sessions (a teacher, or course staff) and their open session checks
+    locations."""
+    permissions = await context.services.access.permissions(user_id)
+    if Permission.RUN_SESSIONS not in permissions:
         return False
     session = await context.services.sessions.open_session(user_id)
     return session is not None and session.geo

@@ -10,6 +10,7 @@ from bot.context import AttnContext
 from bot.replying import edit_in_place, respond
 from bot.text import t
 from services.corrections import STATUS_WORDS
+from services.course_access import Permission
 
 
 def parse_mark_args(args: list[str]) -> tuple[str, str, str | None] | None:
@@ -28,7 +29,7 @@ async def mark_command(update: Update, context: AttnContext) -> None:
     """
     user = update.effective_user
     assert user is not None
-    await context.services.roles.require_teacher(user.id)
+    await context.services.access.require_any(user.id, Permission.MARK)
     args = list(context.args or [])
     if not args:
         sessions = await context.services.corrections.markable_sessions(user.id)

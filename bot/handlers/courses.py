@@ -13,6 +13,7 @@ from bot.enrolment import register_from_words, reply_enrolment
 from bot.private import hide_message, in_group
 from bot.replying import edit_in_place, profile_of, respond, send_later
 from bot.text import Text, join, t
+from services.course_access import Permission
 from services.course_admin import active
 from services.courses import parse_course_setting, parse_time_zone
 from services.errors import InvalidArgument
@@ -39,10 +40,12 @@ async def course_settings_command(update: Update, context: AttnContext) -> None:
     """/course_settings <course> [late <minutes>] [warn <percent>] [tz=<zone>]"""
     user = update.effective_user
     assert user is not None
-    await context.services.roles.require_teacher(user.id)
+    await context.services.access.require_any(user.id, Permission.SETTINGS)
     args = list(context.args or [])
     if not args:  # the buttons offer active courses; an archived one is named outright
-        courses = active(await context.services.courses.teacher_courses(user.id))
+        courses = active(
+            await context.services.courses.teacher_courses(user.id, Permission.SETTINGS)
+        )
         if len(courses) == 1:
             respond(context, update, settings_text(courses[0], context.tz))
         elif courses:
@@ -51,7 +54,9 @@ async def course_settings_command(update: Update, context: AttnContext) -> None:
         else:
             respond(context, update, replies.COURSE_SETTINGS_USAGE)
         return
-    course, used = await context.services.courses.find_teacher_course(user.id, args)
+    course, used = await context.services.courses.find_teacher_course(
+        user.id, args, Permission.SETTINGS
+    )
     rest = _split_assignments(args[used:])
     values: dict[str, int] = {}
     zone: str | None = None
@@ -97,11 +102,15 @@ async def course_settings_button(update: Update, context: AttnContext) -> None:
         return
     kind, values = parsed
     if kind == "cs:l":
-        courses = active(await context.services.courses.teacher_courses(user.id))
+        courses = active(
+            await context.services.courses.teacher_courses(user.id, Permission.SETTINGS)
+        )
         markup = choosers.course_buttons("cs", courses, int(values[0]))
         await edit_in_place(update, t("course.settings_which"), markup)
         return
-    course = await context.services.courses.course_for_teacher(user.id, int(values[0]))
+    course = await context.services.courses.course_for_teacher(
+        user.id, int(values[0]), Permission.SETTINGS
+    )
     await edit_in_place(update, settings_text(course, context.tz), None)
 
 

@@ -13,15 +13,19 @@ from bot.context import AttnContext
 from bot.metrics import error_kind, metrics_of
 from bot.notifier import delivery_failure
 from bot.private import deliver_privately, in_group
+from bot.replies.staff import not_permitted
 from bot.replying import respond
 from bot.telegram_limits import alert_text
+from bot.text import t
 from services.corrections import AmbiguousStudent, NoRoster, SessionBusy, StudentNotFound
+from services.course_access import NotPermitted
 from services.delivery import DeliveryFailed
 from services.errors import (
     DomainError,
     InvalidArgument,
     NoOpenSession,
     NotATeacher,
+    NotYours,
     SessionAlreadyOpen,
     StorageUnavailable,
 )
@@ -32,10 +36,14 @@ log = logging.getLogger(__name__)
 
 def reply_for(error: BaseException, context: AttnContext) -> str | None:
     """The reply for a domain error, or None when the error is unexpected."""
+    if isinstance(error, NotYours):  # a teacher, with another teacher's session or course
+        return t("error.not_yours.course" if error.what == "course" else "error.not_yours.session")
     if isinstance(error, NotATeacher):
         return replies.NOT_A_TEACHER
     if isinstance(error, NotAnAdmin):
         return replies.NOT_AN_ADMIN
+    if isinstance(error, NotPermitted):
+        return not_permitted(error)
     if isinstance(error, InvalidArgument):
         return replies.invalid_argument(error)
     if isinstance(error, SessionAlreadyOpen):

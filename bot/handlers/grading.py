@@ -10,6 +10,7 @@ from bot.context import AttnContext
 from bot.replies.grading import policy_text
 from bot.replying import edit_in_place, respond
 from bot.text import t
+from services.course_access import Permission
 from services.course_admin import active
 from services.grading import GRADING_WORDS
 from services.models import Course
@@ -40,10 +41,10 @@ async def grading_command(update: Update, context: AttnContext) -> None:
     user = update.effective_user
     assert user is not None
     services = context.services
-    await services.roles.require_teacher(user.id)
+    await services.access.require_any(user.id, Permission.SETTINGS)
     args = list(context.args or [])
     if not args:  # the buttons offer active courses; an archived one is named outright
-        courses = active(await services.courses.teacher_courses(user.id))
+        courses = active(await services.courses.teacher_courses(user.id, Permission.SETTINGS))
         if len(courses) == 1:
             await _show(update, context, user.id, courses[0])
         elif courses:
@@ -52,7 +53,7 @@ async def grading_command(update: Update, context: AttnContext) -> None:
         else:
             respond(context, update, replies.courses_list(courses, context.bot.username))
         return
-    course, used = await services.courses.find_teacher_course(user.id, args)
+    course, used = await services.courses.find_teacher_course(user.id, args, Permission.SETTINGS)
     pairs = _pairs(args[used:])
     if pairs is None:
         respond(context, update, t("command.grading.usage"))
@@ -78,11 +79,11 @@ async def grading_button(update: Update, context: AttnContext) -> None:
     kind, values = parsed
     services = context.services
     if kind == "gr:l":
-        courses = active(await services.courses.teacher_courses(user.id))
+        courses = active(await services.courses.teacher_courses(user.id, Permission.SETTINGS))
         markup = choosers.course_buttons("gr", courses, int(values[0]))
         await edit_in_place(update, t("grading.which"), markup)
         return
-    course = await services.courses.course_for_teacher(user.id, int(values[0]))
+    course = await services.courses.course_for_teacher(user.id, int(values[0]), Permission.SETTINGS)
     policy = await services.grading.teacher_policy(user.id, course)
     await edit_in_place(update, policy_text(course, policy), None)
 

@@ -15,7 +15,7 @@ from bot.context import AttnContext
 from bot.replies import lifecycle as replies
 from bot.replying import respond, send_later
 from bot.text import Text
-from services.courses import match_course
+from services.course_access import Permission, match_course
 from services.errors import InvalidArgument
 
 _LEAVE = re.compile(r"lv:(ask|yes|no):(\d{1,18})", re.ASCII)
@@ -46,7 +46,7 @@ async def rename_course_command(update: Update, context: AttnContext) -> None:
     """/rename_course <course> <new name>"""
     user = update.effective_user
     assert user is not None
-    await context.services.roles.require_teacher(user.id)
+    await context.services.access.require_any(user.id, Permission.MANAGE)
     args = _args(update, context, "rename_course", 2)
     if args is not None:
         old, course = await context.services.course_admin.rename(user.id, args)
@@ -56,7 +56,7 @@ async def rename_course_command(update: Update, context: AttnContext) -> None:
 async def _set_archived(update: Update, context: AttnContext, *, archived: bool) -> None:
     user = update.effective_user
     assert user is not None
-    await context.services.roles.require_teacher(user.id)
+    await context.services.access.require_any(user.id, Permission.ARCHIVE)
     name = "archive_course" if archived else "unarchive_course"
     args = _args(update, context, name, 1)
     if args is not None:
@@ -78,7 +78,7 @@ async def remove_student_command(update: Update, context: AttnContext) -> None:
     """/remove_student <course> <student>"""
     user = update.effective_user
     assert user is not None
-    await context.services.roles.require_teacher(user.id)
+    await context.services.access.require_any(user.id, Permission.MANAGE)
     args = _args(update, context, "remove_student", 2)
     if args is not None:
         course, student = await context.services.course_admin.remove_student(user.id, args)
@@ -90,7 +90,7 @@ async def new_join_code_command(update: Update, context: AttnContext) -> None:
     """/new_join_code <course>"""
     user = update.effective_user
     assert user is not None
-    await context.services.roles.require_teacher(user.id)
+    await context.services.access.require_any(user.id, Permission.MANAGE)
     args = _args(update, context, "new_join_code", 1)
     if args is not None:
         course = await context.services.course_admin.new_join_code(user.id, args)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 
 from telegram import InputFile, Update
 
@@ -12,13 +11,13 @@ from bot.commands import Command, Role
 from bot.context import AttnContext
 from bot.notifier import TelegramNotifier
 from bot.private import in_group, point_group_to_private
-from bot.replies.files import gradebook_header, report_labels
+from bot.replies.files import file_slug, gradebook_header, report_labels
 from bot.replies.reports import report_pages
 from bot.replying import edit_in_place, respond, respond_to_sender
 from bot.text import t
 from services.corrections import SessionChoice
+from services.course_access import Permission, match_course
 from services.course_admin import active
-from services.courses import match_course
 from services.delivery import DeliveryFailed
 from services.models import SessionSummary
 from services.report_files import gradebook_csv, report_chart, report_xlsx
@@ -33,9 +32,9 @@ async def report_command(update: Update, context: AttnContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     services = context.services
-    await services.roles.require_teacher(user.id)
+    await services.access.require_any(user.id, Permission.REPORT)
     args = list(context.args or [])
-    courses = await services.courses.teacher_courses(user.id)
+    courses = await services.courses.teacher_courses(user.id, Permission.REPORT)
     matched = match_course(courses, args) if args else None
     offered = active(courses)  # an archived course is reported when named, not offered
     if matched is not None:
@@ -62,10 +61,9 @@ async def report_command(update: Update, context: AttnContext) -> None:
 def send_report_files(update: Update, context: AttnContext, report: CourseReport) -> None:
     """The spreadsheet and the chart, to the teacher privately (they carry names)."""
     zone = replies.zone_of(report.course.time_zone, context.tz)  # the course's zone
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", report.course.name).strip("-") or "course"
     xlsx = InputFile(
         report_xlsx(report, report_labels(), zone),
-        filename=t("files.name.report", course=slug, html=False),
+        filename=t("files.name.report", course=file_slug(report.course.name), html=False),
     )
     chart = InputFile(
         report_chart(report, report_labels(), zone),
@@ -73,7 +71,7 @@ def send_report_files(update: Update, context: AttnContext, report: CourseReport
     )
     gradebook = InputFile(
         gradebook_csv(report, gradebook_header()),
-        filename=t("files.name.gradebook", course=slug, html=False),
+        filename=t("files.name.gradebook", course=file_slug(report.course.name), html=False),
     )
     # Names and attendance: to the teacher's private chat when asked from a group.
     respond_to_sender(context, update, lambda chat_id: context.bot.send_document(chat_id, xlsx))
@@ -96,11 +94,11 @@ async def report_button(update: Update, context: AttnContext) -> None:
     kind, values = parsed
     services = context.services
     if kind == "rp:l":
-        courses = active(await services.courses.teacher_courses(user.id))
+        courses = active(await services.courses.teacher_courses(user.id, Permission.REPORT))
         markup = choosers.course_buttons("rp", courses, int(values[0]))
         await edit_in_place(update, replies.REPORT_WHICH_COURSE, markup)
         return
-    course = await services.courses.course_for_teacher(user.id, int(values[0]))
+    course = await services.courses.course_for_teacher(user.id, int(values[0]), Permission.REPORT)
     report = await services.reports.course_report(user.id, course)
     page = int(values[1]) if kind == "rp:p" else 0
     count = report_pages(report)

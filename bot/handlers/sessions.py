@@ -18,8 +18,8 @@ from bot.private import open_bot_link, point_group_to_private, unreachable
 from bot.prompts import PendingAction, ask_for_location, location_keyboard
 from bot.replying import respond
 from bot.telegram_limits import alert_text
+from services.course_access import Permission, match_course
 from services.course_admin import active
-from services.courses import match_course
 from services.errors import NoOpenSession
 from services.models import Course, Session
 from services.numbers import looks_like_number
@@ -43,9 +43,9 @@ async def start_session_command(update: Update, context: AttnContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     services = context.services
-    await services.roles.require_teacher(user.id)
+    await services.access.require_any(user.id, Permission.RUN_SESSIONS)
     args = list(context.args or [])
-    courses = await services.courses.teacher_courses(user.id)
+    courses = await services.courses.teacher_courses(user.id, Permission.RUN_SESSIONS)
     course: Course | None = None
     matched = match_course(courses, args) if args else None
     if matched is not None:
@@ -114,7 +114,7 @@ async def choose_course_button(update: Update, context: AttnContext) -> None:
     picked = keyboards.parse_start_token(data)
     if picked is not None:
         course_id, token = picked
-        await context.services.roles.require_teacher(user.id)
+        await context.services.access.require_any(user.id, Permission.RUN_SESSIONS)
         start = await context.services.sessions.take_start_choice(user.id, token)
         if start is None:
             await query.answer(replies.CHOICE_USED)
@@ -126,7 +126,9 @@ async def choose_course_button(update: Update, context: AttnContext) -> None:
             return
         course_id, minutes, title = legacy
         start = StartOptions(minutes, title, chat_id=chat.id)
-    course = await context.services.courses.course_for_teacher(user.id, course_id)
+    course = await context.services.courses.course_for_teacher(
+        user.id, course_id, Permission.RUN_SESSIONS
+    )
     # Answered after the start: a refusal ("already open") reaches the presser as the
     # button's alert through the error handler, which can answer only once.
     await open_session(update, context, course, start, start.chat_id or chat.id)
@@ -145,8 +147,9 @@ async def course_page_button(update: Update, context: AttnContext) -> None:
         await query.answer(replies.BAD_BUTTON, show_alert=True)
         return
     page, token = picked
-    await context.services.roles.require_teacher(user.id)
-    courses = active(await context.services.courses.teacher_courses(user.id))
+    courses = active(
+        await context.services.courses.teacher_courses(user.id, Permission.RUN_SESSIONS)
+    )
     await query.answer()
     try:
         await query.edit_message_reply_markup(keyboards.course_choice_buttons(courses, token, page))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.text import Named, Text, constants, t
-from services.models import Session
 
 #: Named texts, rendered when read (in the reader's language); (key, False): plain text.
 CONSTANTS: dict[str, Named] = {
@@ -21,10 +20,12 @@ def checked_in_count(count: int, roster_size: int, has_roster: bool) -> Text:
     return t("card.count", count=count)
 
 
-def card_heading(session: Session) -> Text:
-    if session.course_name:
-        return t("card.heading_course", course=session.course_name, title=session.title)
-    return t("card.heading", title=session.title)
+def card_heading(course_name: str | None, title: str) -> Text:
+    """The heading "Course · Title", or the title alone when it starts with the course's
+    name (the default "Physics 2026-12-03", or "Physics lab"): never "Physics · Physics…"."""
+    if course_name and not title.casefold().startswith(course_name.casefold()):
+        return t("card.heading_course", course=course_name, title=title)
+    return t("card.heading", title=title)
 
 
 def card_ended(heading: str, count: str, summary_sent: bool) -> Text:

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from bot.text import speaking, t
 from bot.text.catalogs import SOURCE_LANGUAGE
 from services.report_files import ReportLabels
@@ -80,3 +83,32 @@ def _export_header() -> list[str]:
         t("files.export.checked_in_at", html=False),
         t("files.export.status", html=False),
     ]
+
+
+#: Cyrillic letters in Latin, as Russian speakers usually spell them (ъ and ь dropped), so a
+#: course's file is named `attendance-Matanaliz.xlsx`.
+# fmt: off
+_CYRILLIC = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh", "з": "z",
+    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
+    "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya", "і": "i", "ї": "yi",
+    "є": "ye", "ґ": "g", "ў": "u",
+}
+# fmt: on
+
+
+def file_slug(name: str) -> str:
+    """A course's name as a file-name part in plain Latin letters and digits (mail clients
+    and Windows mangle others): accents dropped, Cyrillic transliterated, anything else a
+    hyphen; "course" when nothing is left (a name in another script)."""
+    latin = []
+    for char in name:
+        lower = char.lower()
+        if lower in _CYRILLIC:
+            spelled = _CYRILLIC[lower]
+            latin.append(spelled.capitalize() if char != lower else spelled)
+        else:
+            decomposed = unicodedata.normalize("NFKD", char)
+            latin.extend(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"[^A-Za-z0-9]+", "-", "".join(latin)).strip("-") or "course"

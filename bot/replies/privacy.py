@@ -58,4 +58,4 @@ def forgotten(is_teacher: bool) -> Text:
 
 def forget_refused_open_session(session: Session) -> Text:
     """/forgetme while the user's own session is open: nothing is deleted yet."""
-    return t("forget.open_session", heading=card_heading(session))
+    return t("forget.open_session", heading=card_heading(session.course_name, session.title))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from services.ports.cards import CardStore
 from services.ports.checkins import CheckInStore, CodeStore
-from services.ports.courses import CourseAdmin, CourseRecords
+from services.ports.courses import CourseAdmin, CourseRecords, CourseStaffRecords
 from services.ports.grading import GradingRecords
 from services.ports.live_sessions import LiveSessionStore
 from services.ports.notifier import Notifier
@@ -46,6 +46,7 @@ class RecordStores:
     attendance: AttendanceRecords
     courses: CourseRecords
     course_admin: CourseAdmin
+    staff: CourseStaffRecords
     summaries: SummaryOutbox
     nudges: NudgeOutbox
     reachability: Reachability
@@ -63,6 +64,7 @@ __all__ = [
     "CodeStore",
     "CourseAdmin",
     "CourseRecords",
+    "CourseStaffRecords",
     "GradingRecords",
     "GuessLimit",
     "LiveSessionStore",

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from services.models import Course, CourseAction, CourseChange, UserProfile
+from services.models import (
+    Course,
+    CourseAction,
+    CourseChange,
+    CourseRole,
+    StaffInvite,
+    StaffMember,
+    UserProfile,
+)
 
 
 class CourseRecords(Protocol):
@@ -54,3 +62,31 @@ class CourseAdmin(Protocol):
         self, course_id: int, *, teacher_id: int, by: int, at: datetime
     ) -> bool: ...
     async def course_changes(self, course_id: int) -> list[CourseChange]: ...
+
+
+class CourseStaffRecords(Protocol):
+    """Co-teachers and assistants of courses, and the one-time links that make them.
+
+    Joining and removal are written with their `course_audit` row in one step.
+    """
+
+    async def staff_role(self, course_id: int, *, user_id: int) -> CourseRole | None: ...
+    async def staff_courses(self, user_id: int) -> list[tuple[Course, CourseRole]]: ...
+    async def course_staff(self, course_id: int) -> list[StaffMember]: ...
+    async def create_staff_invite(
+        self,
+        token_hash: str,
+        *,
+        course_id: int,
+        role: CourseRole,
+        created_by: int,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None: ...
+    async def staff_invite(self, token_hash: str, now: datetime) -> StaffInvite | None: ...
+    async def use_staff_invite(
+        self, token_hash: str, *, profile: UserProfile, now: datetime
+    ) -> StaffInvite | None: ...
+    async def remove_staff(
+        self, course_id: int, *, user_id: int, by: int, at: datetime
+    ) -> bool: ...

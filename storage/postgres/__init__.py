@@ -18,6 +18,7 @@ from storage.postgres.privacy import PostgresPrivacyRecords
 from storage.postgres.reachability import PostgresReachability
 from storage.postgres.roles import PostgresRoleRecords
 from storage.postgres.sessions import PostgresSessionRecords
+from storage.postgres.staff import PostgresCourseStaff
 from storage.postgres.summaries import PostgresSummaryOutbox
 from storage.postgres.users import PostgresUserRecords
 
@@ -29,6 +30,7 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
         attendance=PostgresAttendanceRecords(pool),
         courses=PostgresCourseRecords(pool),
         course_admin=PostgresCourseAdmin(pool),
+        staff=PostgresCourseStaff(pool),
         summaries=PostgresSummaryOutbox(pool),
         nudges=PostgresNudgeOutbox(pool),
         reachability=PostgresReachability(pool),
@@ -43,6 +45,7 @@ __all__ = [
     "PostgresAttendanceRecords",
     "PostgresCourseAdmin",
     "PostgresCourseRecords",
+    "PostgresCourseStaff",
     "PostgresGradingRecords",
     "PostgresNudgeOutbox",
     "PostgresPrivacyRecords",

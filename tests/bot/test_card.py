@@ -217,3 +217,31 @@ async def test_two_processes_edit_one_card_once(
             assert counts == ["1", "2", "3", "4", "5", "6"]
     finally:
         await other_services.close()
+
+
+async def test_card_heading_names_the_course_once_and_survives_the_summary(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    """The default title already starts with the course's name: the heading is that title
+    alone (never "Physics · Physics 2026-…"); a title of its own gets "Course · Title", on
+    the live card, the ended card and the card made final after the summary."""
+    from bot.notifier import TelegramNotifier
+
+    await bot.send(TEACHER_ID, "/new_course Physics")
+    [card] = await bot.send(TEACHER_ID, "/start_session Physics 20")
+    day = f"{clock.now():%Y-%m-%d}"
+    assert card.startswith(f"<b>Physics {day}</b>"), card
+    assert "Physics · Physics" not in card
+    await bot.send(TEACHER_ID, "/end_session")
+
+    clock.advance(minutes=1)
+    [card] = await bot.send(TEACHER_ID, "/start_session Physics 20 Lab 3")
+    assert card.startswith("<b>Physics · Lab 3</b>"), card
+    await bot.send(TEACHER_ID, "/end_session")
+    assert card_edits(bot)[-1].text.startswith("<b>Physics · Lab 3</b>\nEnded")
+    clock.advance(minutes=1)
+    await bot.services.sweeper.sweep_attendances()
+    await bot.services.sweeper.deliver_summaries(TelegramNotifier(bot.app.bot, bot.services_tz))
+    finals = [c.text for c in card_edits(bot) if "summary sent" in c.text]
+    assert finals and finals[-1].startswith("<b>Physics · Lab 3</b>\nEnded"), finals
+    assert any(t.startswith(f"<b>Physics {day}</b>\nEnded") for t in finals), finals

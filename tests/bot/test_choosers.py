@@ -179,17 +179,19 @@ async def test_forged_mark_buttons_change_nothing(
     await course_with_students(bot, "Chemistry", STUDENTS[:3])
     saved = await saved_session(bot, clock, "Chemistry", STUDENTS[0])
     await make_teacher(bot, OTHER_TEACHER)
-    for data in (
-        f"mk:s:{saved}:0",
-        f"mk:u:{saved}:{STUDENTS[1]}",
-        f"mk:x:{saved}:{STUDENTS[1]}:p",
-        f"mk:x:{saved}:{STUDENTS[1]}:z",
-        "mk:x:nothex:1:p",
+    not_yours = "That session isn't yours: nothing was changed."
+    for data, alert in (
+        (f"mk:s:{saved}:0", not_yours),
+        (f"mk:u:{saved}:{STUDENTS[1]}", not_yours),
+        (f"mk:x:{saved}:{STUDENTS[1]}:p", not_yours),
+        (f"mk:x:{saved}:{STUDENTS[1]}:z", "That button is no longer valid."),
+        ("mk:x:nothex:1:p", "That button is no longer valid."),
     ):
         since = len(bot.request.calls)
         await bot.press(OTHER_TEACHER, data)
         [answer] = answers(bot, since)
         assert answer.get("show_alert"), (data, answer)
+        assert answer.get("text") == alert, (data, answer)
         assert not [c for c in bot.request.calls[since:] if c.method == "editMessageText"]
     assert await stored_tables.rows("attendance_audit") == []
 
@@ -233,11 +235,17 @@ async def test_report_course_settings_and_summary_offer_buttons(
     assert any("Summary: Chemistry" in t for t in bot.request.texts(TEACHER_ID)[before:])
 
     await make_teacher(bot, OTHER_TEACHER)
-    for data in (f"rp:c:{chemistry}", f"rp:p:{chemistry}:1", f"cs:c:{chemistry}", f"sm:s:{saved}"):
+    for data, whose in (
+        (f"rp:c:{chemistry}", "course"),
+        (f"rp:p:{chemistry}:1", "course"),
+        (f"cs:c:{chemistry}", "course"),
+        (f"sm:s:{saved}", "session"),
+    ):
         since = len(bot.request.calls)
         await bot.press(OTHER_TEACHER, data)
         [answer] = answers(bot, since)
         assert answer.get("show_alert"), (data, answer)
+        assert answer.get("text") == f"That {whose} isn't yours: nothing was changed.", answer
         assert not [c for c in bot.request.calls[since:] if c.method != "answerCallbackQuery"]
 
 

@@ -28,7 +28,7 @@ async def test_a_russian_teachers_report_has_russian_headers(bot: BotHarness) ->
     book = load_workbook(io.BytesIO(xlsx))
     assert book.sheetnames == ["Студенты", "Занятия"]
     students: list[Any] = [cell.value for cell in book["Студенты"][1]]
-    assert students[2:5] == ["Студент", "Занятий", "Присутствовал"]
+    assert students[2:5] == ["Студент", "Всего занятий", "Вовремя"]
     assert students[-1] == "Посещаемость, %"
     sessions: list[Any] = [cell.value for cell in book["Занятия"][1]]
     assert sessions[2].startswith("Начало (") and sessions[-1] == "Посещаемость, %"
@@ -37,6 +37,27 @@ async def test_a_russian_teachers_report_has_russian_headers(bot: BotHarness) ->
     assert students == list(labels.student_columns)
     english = report_labels("en")
     assert not set(labels.student_columns) & set(english.student_columns)
+
+
+@pytest.mark.parametrize(
+    ("language", "course", "expected"),
+    [
+        ("ru", "Матанализ", "attendance-Matanaliz.xlsx"),
+        ("es", "Álgebra lineal", "asistencia-Algebra-lineal.xlsx"),
+        ("fa", "ریاضی", "attendance-course.xlsx"),
+    ],
+)
+async def test_report_files_have_latin_names_whatever_the_course_name(
+    bot: BotHarness, language: str, course: str, expected: str
+) -> None:
+    """File names in plain Latin letters survive every mail client and file system: a
+    Cyrillic course name is transliterated, accents dropped, another script left out."""
+    await bot.send(TEACHER_ID, f"/new_course {course}", language_code=language)
+    before = len(bot.request.calls)
+    await bot.send(TEACHER_ID, f"/report {course}", language_code=language)
+    [(xlsx, _), (chart, _)] = sent_files(bot, before, TEACHER_ID)
+    assert xlsx == expected
+    assert chart.isascii() and chart.endswith(".png")
 
 
 def test_the_operators_export_is_english_whatever_the_default_language() -> None:

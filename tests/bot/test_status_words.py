@@ -15,7 +15,7 @@ from tests.support.bot_harness import BotHarness, assert_valid_telegram_html
 
 EXPECTED = {
     "en": ("absent", "excused", "present"),
-    "ru": ("не был(а)", "уважительная причина", "был(а)"),
+    "ru": ("отсутствие", "уважительная причина", "присутствие"),
     "es": ("ausente", "justificada", "presente"),
     "fa": ("غایب", "غیبت موجه", "حاضر"),
 }

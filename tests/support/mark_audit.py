@@ -81,6 +81,6 @@ def corrections_with(services: Services, checkins: Any = None, attendance: Any =
         session_records=services.records.sessions,
         attendance=attendance or services.records.attendance,
         courses=services.records.courses,
-        roles=services.roles,
+        access=services.access,
         clock=services.corrections._clock,  # type: ignore[attr-defined]
     )

@@ -13,6 +13,7 @@ from services.checkins import CheckInService
 from services.clock import ManualClock
 from services.codes import CodeGenerator
 from services.courier import OutboxCourier
+from services.course_access import CourseAccess
 from services.ports import LiveStores, RecordStores
 from services.roles import RoleService
 from services.sessions import SessionService
@@ -91,6 +92,7 @@ def sessions(live: LiveStores, records: RecordStores, clock: ManualClock) -> Ses
         chat_state=live.chat_state,
         courses=records.courses,
         roles=roles,
+        access=CourseAccess(courses=records.courses, staff=records.staff, roles=roles),
         clock=clock,
         default_minutes=10,
         code_generator=sequential_codes(),

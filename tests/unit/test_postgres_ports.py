@@ -19,6 +19,7 @@ from services.ports import (
     AttendanceRecords,
     CourseAdmin,
     CourseRecords,
+    CourseStaffRecords,
     GradingRecords,
     NudgeOutbox,
     PrivacyRecords,
@@ -33,6 +34,7 @@ from storage.postgres import (
     PostgresAttendanceRecords,
     PostgresCourseAdmin,
     PostgresCourseRecords,
+    PostgresCourseStaff,
     PostgresGradingRecords,
     PostgresNudgeOutbox,
     PostgresPrivacyRecords,
@@ -61,6 +63,7 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "roles": (RoleRecords, PostgresRoleRecords),
     "privacy": (PrivacyRecords, PostgresPrivacyRecords),
     "grading": (GradingRecords, PostgresGradingRecords),
+    "staff": (CourseStaffRecords, PostgresCourseStaff),
 }
 
 
@@ -77,6 +80,7 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _roles: RoleRecords = PostgresRoleRecords(pool)
     _privacy: PrivacyRecords = PostgresPrivacyRecords(pool)
     _grading: GradingRecords = PostgresGradingRecords(pool)
+    _staff: CourseStaffRecords = PostgresCourseStaff(pool)
     _ping: Pingable = PostgresPing(pool)
 
 

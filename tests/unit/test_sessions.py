@@ -132,13 +132,17 @@ async def test_codes_are_unique_among_open_sessions(live: LiveStores, clock: Man
     from services.roles import RoleService
 
     drawn = iter(["AAAAAA", "AAAAAA", "AAAAAA", "BBBBBB"])
+    from services.course_access import CourseAccess
     from tests.fakes.memory import memory_record_stores
 
+    records = memory_record_stores()
+    roles = RoleService([1, 2], [])
     service = SessionService(
         sessions=live.sessions,
         chat_state=live.chat_state,
-        courses=memory_record_stores().courses,
-        roles=RoleService([1, 2], []),
+        courses=records.courses,
+        roles=roles,
+        access=CourseAccess(courses=records.courses, staff=records.staff, roles=roles),
         clock=clock,
         default_minutes=10,
         code_generator=lambda n: next(drawn),

@@ -55,6 +55,37 @@ def test_translation_renders_valid_html_recognised_as_catalog_text(path: Path) -
             assert from_catalog(str(text)), (language, key)
 
 
+#: Marks that set the direction of a run of text, invisible but copied with it.
+_BIDI_MARKS = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.mark.parametrize("path", PO_FILES, ids=[p.stem for p in PO_FILES])
+def test_what_a_user_copies_from_code_has_no_direction_marks(path: Path) -> None:
+    """Telegram copies a <code> span with one tap; a mark inside it would go out with the
+    command (then not a command): right-to-left languages put their marks outside it."""
+    for key, message in read_catalog(path).messages.items():
+        for form in message if isinstance(message, tuple) else (message,):
+            for code in re.findall(r"<code>(.*?)</code>", form, re.S):
+                assert not _BIDI_MARKS.search(code), (path.stem, key, code)
+
+
+@pytest.mark.parametrize(
+    ("count", "russian"),
+    [
+        (1, "1 студент"),
+        (2, "2 студента"),
+        (5, "5 студентов"),
+        (11, "11 студентов"),
+        (21, "21 студент"),
+        (22, "22 студента"),
+        (25, "25 студентов"),
+        (111, "111 студентов"),
+    ],
+)
+def test_russian_counts_agree_with_their_number(count: int, russian: str) -> None:
+    assert t("plural.students", count=count, language="ru") == russian
+
+
 def test_every_file_is_an_available_language() -> None:
     assert set(available_languages()) == {"en", *(p.stem for p in PO_FILES)}
 

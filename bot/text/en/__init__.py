@@ -20,6 +20,7 @@ from bot.text.en import (
     reports,
     sessions,
     settings,
+    staff,
 )
 from bot.text.message import Message
 
@@ -38,6 +39,7 @@ _AREAS = (
     files,
     settings,
     grading,
+    staff,
 )
 
 

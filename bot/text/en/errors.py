@@ -13,6 +13,9 @@ MESSAGES: dict[str, Message] = {
     "error.unknown_command": "I don't know that command. /help lists the ones you can use.",
     "error.not_a_teacher": "Only teachers can do that. Students check in with /checkin CODE.",
     "error.not_an_admin": "Only admins can do that.",
+    # A teacher with another teacher's session or course (a forged or stale button).
+    "error.not_yours.session": "That session isn't yours: nothing was changed.",
+    "error.not_yours.course": "That course isn't yours: nothing was changed.",
     "error.session_busy": "That session is being saved right now. Try again in a few seconds.",
     "error.invalid": "That input isn't valid.",
     # InvalidArgument by (field, problem): `error.invalid.<field>.<problem>`.

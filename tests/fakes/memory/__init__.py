@@ -17,6 +17,7 @@ from tests.fakes.memory.privacy import MemoryPrivacyRecords
 from tests.fakes.memory.reachability import MemoryReachability
 from tests.fakes.memory.roles import MemoryRoleRecords
 from tests.fakes.memory.sessions import MemorySessionRecords
+from tests.fakes.memory.staff import MemoryCourseStaff
 from tests.fakes.memory.summaries import MemorySummaryOutbox
 from tests.fakes.memory.users import MemoryUserRecords
 
@@ -29,6 +30,7 @@ def memory_record_stores(db: MemoryDatabase | None = None) -> RecordStores:
         attendance=MemoryAttendanceRecords(db),
         courses=MemoryCourseRecords(db),
         course_admin=MemoryCourseAdmin(db),
+        staff=MemoryCourseStaff(db),
         summaries=MemorySummaryOutbox(db),
         nudges=MemoryNudgeOutbox(db),
         reachability=MemoryReachability(db),

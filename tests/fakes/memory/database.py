@@ -131,6 +131,24 @@ class InviteRow:
 
 
 @dataclass
+class StaffRow:
+    role: str
+    added_by: int
+    added_at: datetime
+
+
+@dataclass
+class StaffInviteRow:
+    course_id: int
+    role: str
+    created_by: int
+    created_at: datetime
+    expires_at: datetime
+    used_by: int | None = None
+    used_at: datetime | None = None
+
+
+@dataclass
 class ForgottenRow:
     pseudonym: int
     forgotten_at: datetime
@@ -163,6 +181,8 @@ class MemoryDatabase:
     course_audit: dict[int, CourseAuditRow] = field(default_factory=dict)
     teachers: dict[int, int] = field(default_factory=dict)  # user_id -> added_by
     teacher_invites: dict[str, InviteRow] = field(default_factory=dict)
+    course_staff: dict[tuple[int, int], StaffRow] = field(default_factory=dict)
+    course_staff_invites: dict[str, StaffInviteRow] = field(default_factory=dict)
     forgotten_users: dict[int, ForgottenRow] = field(default_factory=dict)
     unreachable_users: dict[int, UnreachableRow] = field(default_factory=dict)
     user_preferences: dict[int, Preferences] = field(default_factory=dict)
