@@ -35,6 +35,8 @@ from services.roles import RoleService
 from services.rotation import CodeRotation
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
+from services.timetable_runs import SlotRunner
+from services.timetables import TimetableService
 from services.users import UserService
 from storage.postgres import postgres_record_stores
 from storage.postgres.migrate import apply_migrations
@@ -194,6 +196,13 @@ def wire_services(
         grace_seconds=settings.code_grace_seconds,
         card_refresh_seconds=settings.card_refresh_seconds,
     )
+    timetables = TimetableService(
+        timetables=records.timetables,
+        courses=records.courses,
+        access=access,
+        clock=clock,
+        default_zone=settings.timezone,
+    )
     courier = OutboxCourier(
         summaries=records.summaries,
         nudges=records.nudges,
@@ -282,6 +291,17 @@ def wire_services(
             reachability=records.reachability,
             clock=clock,
             lease_seconds=settings.sweep_lease_seconds,
+        ),
+        timetables=timetables,
+        timetable_runs=SlotRunner(
+            timetables=records.timetables,
+            attendance=records.attendance,
+            live_sessions=live.sessions,
+            courses=records.courses,
+            sessions=sessions,
+            access=access,
+            editor=timetables,
+            clock=clock,
         ),
         live=live,
         records=records,

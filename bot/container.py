@@ -30,6 +30,8 @@ from services.roles import RoleService
 from services.rotation import CodeRotation
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
+from services.timetable_runs import SlotRunner
+from services.timetables import TimetableService
 from services.users import UserService
 
 # `storage.redis_client.LiveRedis`, spelled out: only the composition root imports storage.
@@ -80,6 +82,8 @@ class Services:
     privacy: PrivacyService
     pacer: OutboundPacer
     delivery: DeliveryService
+    timetables: TimetableService
+    timetable_runs: SlotRunner
     live: LiveStores
     records: RecordStores
     redis: LiveRedis | None = None

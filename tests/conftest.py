@@ -79,6 +79,8 @@ TABLES = [
     "grading_policies",
     "absence_alerts",
     "teacher_digests",
+    "timetables",
+    "timetable_runs",
 ]
 
 

@@ -21,6 +21,7 @@ from services.ports.people import PrivacyRecords, RoleRecords, UserRecords
 from services.ports.profiles import ChatStateStore, ProfileCache, SendPacer
 from services.ports.records import AttendanceRecords, SessionRecords
 from services.ports.sweeps import SweepStore
+from services.ports.timetables import TimetableRecords
 from services.ports.values import GuessLimit, RawCheckIn, SendSlot, SweepClaim, Visit
 
 
@@ -54,6 +55,7 @@ class RecordStores:
     roles: RoleRecords
     privacy: PrivacyRecords
     grading: GradingRecords
+    timetables: TimetableRecords
 
 
 __all__ = [
@@ -83,6 +85,7 @@ __all__ = [
     "SummaryOutbox",
     "SweepClaim",
     "SweepStore",
+    "TimetableRecords",
     "UserRecords",
     "Visit",
 ]

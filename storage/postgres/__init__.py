@@ -20,6 +20,7 @@ from storage.postgres.roles import PostgresRoleRecords
 from storage.postgres.sessions import PostgresSessionRecords
 from storage.postgres.staff import PostgresCourseStaff
 from storage.postgres.summaries import PostgresSummaryOutbox
+from storage.postgres.timetables import PostgresTimetableRecords
 from storage.postgres.users import PostgresUserRecords
 
 
@@ -38,6 +39,7 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
         roles=PostgresRoleRecords(pool),
         privacy=PostgresPrivacyRecords(pool),
         grading=PostgresGradingRecords(pool),
+        timetables=PostgresTimetableRecords(pool),
     )
 
 
@@ -53,6 +55,7 @@ __all__ = [
     "PostgresRoleRecords",
     "PostgresSessionRecords",
     "PostgresSummaryOutbox",
+    "PostgresTimetableRecords",
     "PostgresUserRecords",
     "postgres_record_stores",
 ]

@@ -28,6 +28,7 @@ from services.ports import (
     RoleRecords,
     SessionRecords,
     SummaryOutbox,
+    TimetableRecords,
     UserRecords,
 )
 from storage.postgres import (
@@ -42,6 +43,7 @@ from storage.postgres import (
     PostgresRoleRecords,
     PostgresSessionRecords,
     PostgresSummaryOutbox,
+    PostgresTimetableRecords,
     PostgresUserRecords,
     postgres_record_stores,
 )
@@ -63,6 +65,7 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "roles": (RoleRecords, PostgresRoleRecords),
     "privacy": (PrivacyRecords, PostgresPrivacyRecords),
     "grading": (GradingRecords, PostgresGradingRecords),
+    "timetables": (TimetableRecords, PostgresTimetableRecords),
     "staff": (CourseStaffRecords, PostgresCourseStaff),
 }
 
@@ -80,6 +83,7 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _roles: RoleRecords = PostgresRoleRecords(pool)
     _privacy: PrivacyRecords = PostgresPrivacyRecords(pool)
     _grading: GradingRecords = PostgresGradingRecords(pool)
+    _timetables: TimetableRecords = PostgresTimetableRecords(pool)
     _staff: CourseStaffRecords = PostgresCourseStaff(pool)
     _ping: Pingable = PostgresPing(pool)
 

@@ -19,6 +19,7 @@ from tests.fakes.memory.roles import MemoryRoleRecords
 from tests.fakes.memory.sessions import MemorySessionRecords
 from tests.fakes.memory.staff import MemoryCourseStaff
 from tests.fakes.memory.summaries import MemorySummaryOutbox
+from tests.fakes.memory.timetables import MemoryTimetableRecords
 from tests.fakes.memory.users import MemoryUserRecords
 
 
@@ -38,6 +39,7 @@ def memory_record_stores(db: MemoryDatabase | None = None) -> RecordStores:
         roles=MemoryRoleRecords(db),
         privacy=MemoryPrivacyRecords(db),
         grading=MemoryGradingRecords(db),
+        timetables=MemoryTimetableRecords(db),
     )
 
 

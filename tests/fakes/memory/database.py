@@ -24,6 +24,7 @@ from services.models import (
     UserProfile,
 )
 from services.ports.grading import GradingPolicy
+from services.timetable_slots import SlotRun, Timetable
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -187,6 +188,8 @@ class MemoryDatabase:
     unreachable_users: dict[int, UnreachableRow] = field(default_factory=dict)
     user_preferences: dict[int, Preferences] = field(default_factory=dict)
     grading_policies: dict[int, GradingPolicy] = field(default_factory=dict)
+    timetables: dict[int, Timetable] = field(default_factory=dict)
+    timetable_runs: dict[tuple[int, datetime], SlotRun] = field(default_factory=dict)
     available: bool = True
     course_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     audit_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
