@@ -32,6 +32,7 @@ from services.ports import LiveStores, RecordStores
 from services.privacy import PrivacyService
 from services.reports import ReportService
 from services.roles import RoleService
+from services.roster import RosterService
 from services.rotation import CodeRotation
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
@@ -249,8 +250,18 @@ def wire_services(
             courses=records.courses,
             users=records.users,
             sessions=live.sessions,
+            places=records.places,
             roles=roles,
             access=access,
+        ),
+        roster=RosterService(
+            courses=records.courses,
+            places=records.places,
+            sessions=live.sessions,
+            users=records.users,
+            chat_state=live.chat_state,
+            access=access,
+            clock=clock,
         ),
         course_admin=CourseAdminService(
             courses=records.courses,
@@ -275,6 +286,7 @@ def wire_services(
             session_records=records.sessions,
             summaries=records.summaries,
             grading=records.grading,
+            places=records.places,
             access=access,
         ),
         grading=GradingService(grading=records.grading, access=access),

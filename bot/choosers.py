@@ -50,6 +50,12 @@ _SHAPES: dict[str, re.Pattern[str]] = {
     "mk:s": re.compile(rf"mk:s:{_SESSION}:{_PAGE}", re.ASCII),
     "mk:u": re.compile(rf"mk:u:{_SESSION}:{_ID}", re.ASCII),
     "mk:x": re.compile(rf"mk:x:{_SESSION}:{_ID}:([plea])", re.ASCII),
+    # A sent roster file: a course picked, a page of the course list (with the file's token).
+    "ri:c": re.compile(rf"ri:c:{_ID}:{_SESSION}", re.ASCII),
+    "ri:l": re.compile(rf"ri:l:{_PAGE}:{_SESSION}", re.ASCII),
+    # A claim waiting for the teacher: approve, decline.
+    "rq:a": re.compile(rf"rq:a:{_ID}", re.ASCII),
+    "rq:d": re.compile(rf"rq:d:{_ID}", re.ASCII),
 }
 
 
@@ -105,6 +111,15 @@ def course_buttons(kind: str, courses: list[Course], page: int = 0) -> InlineKey
         for course in courses
     ]
     return _paged(items, page, lambda p: f"{kind}:l:{p}")
+
+
+def roster_course_buttons(courses: list[Course], token: str, page: int = 0) -> InlineKeyboardMarkup:
+    """Pick the course of a sent roster file (`token` names the kept file)."""
+    items = [
+        (t("choose.course", name=course.name[:60], html=False), f"ri:c:{course.id}:{token}")
+        for course in courses
+    ]
+    return _paged(items, page, lambda p: f"ri:l:{p}:{token}")
 
 
 def report_page_buttons(course_id: int, page: int, count: int) -> InlineKeyboardMarkup | None:

@@ -27,6 +27,7 @@ from services.ports import LiveStores, RecordStores
 from services.privacy import PrivacyService
 from services.reports import ReportService
 from services.roles import RoleService
+from services.roster import RosterService
 from services.rotation import CodeRotation
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
@@ -75,6 +76,7 @@ class Services:
     exports: ExportService
     courses: CourseService
     course_admin: CourseAdminService
+    roster: RosterService
     access: CourseAccess
     corrections: CorrectionService
     reports: ReportService

@@ -9,10 +9,12 @@ from services.course_access import CourseAccess, Permission
 from services.errors import NotYours
 from services.grading import Grade, grade_of
 from services.models import Course, SessionSummary, StudentStanding
+from services.places import Place
 from services.ports import (
     AttendanceRecords,
     CourseRecords,
     GradingRecords,
+    RosterPlaces,
     SessionRecords,
     SummaryOutbox,
 )
@@ -44,6 +46,8 @@ class CourseReport:
     course: Course
     standings: list[StudentStanding]
     sessions: list[SessionRate]
+    #: Imported roster places nobody claimed yet (in `standings` too, counted absent).
+    unclaimed: list[Place] = field(default_factory=list)
     policy: GradingPolicy = field(default_factory=GradingPolicy)
 
     def grade(self, standing: StudentStanding) -> Grade:
@@ -70,9 +74,11 @@ class ReportService:
         session_records: SessionRecords,
         summaries: SummaryOutbox,
         grading: GradingRecords,
+        places: RosterPlaces,
         access: CourseAccess,
     ) -> None:
         self._grading = grading
+        self._places = places
         self._access = access
         self._attendance = attendance
         self._courses = courses
@@ -88,8 +94,10 @@ class ReportService:
         """The report of a course, without a permission check (for the operator's CLI)."""
         standings = await self._attendance.course_standings(course.id)
         sessions = [SessionRate(*row) for row in await self._attendance.course_sessions(course.id)]
+        places = await self._places.places(course.id)
+        unclaimed = [p for p in places if p.stand_in is not None]
         policy = await self._grading.grading_policy(course.id)
-        return CourseReport(course, standings, sessions, policy)
+        return CourseReport(course, standings, sessions, unclaimed, policy)
 
     async def course_by_id(self, course_id: int) -> Course | None:
         return await self._courses.course(course_id)

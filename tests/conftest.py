@@ -79,6 +79,8 @@ TABLES = [
     "grading_policies",
     "absence_alerts",
     "teacher_digests",
+    "roster_places",
+    "roster_claims",
     "timetables",
     "timetable_runs",
 ]

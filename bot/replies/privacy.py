@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.replies.cards import card_heading
 from bot.replies.format import fit_text
 from bot.text import Named, Text, constants, join, t
@@ -22,7 +24,8 @@ def privacy_text(retention_days: int) -> Text:
     return t("privacy.text", days=retention_days)
 
 
-def personal_data(data: PersonalData) -> Text:
+def personal_data(data: PersonalData, places: Sequence[Text] = ()) -> Text:
+    """Everything stored about the user; `places`: their claimed roster places."""
     profile = data.profile or data.cached_profile
     if profile is None and not data.courses and not data.attendance_records:
         return t("mydata.nothing")
@@ -38,6 +41,7 @@ def personal_data(data: PersonalData) -> Text:
         lines.append(t("mydata.student_number", number=profile.student_number or none))
     lines.append(t("mydata.courses", courses=", ".join(data.courses) or none))
     lines.append(t("mydata.records", count=data.attendance_records))
+    lines.extend(places)
     if data.is_teacher:
         lines.append(t("mydata.teacher"))
     return fit_text(join(lines))

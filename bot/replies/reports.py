@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from bot.replies.format import fit, more
 from bot.replies.grading import grade_number, history_grade
+from bot.replies.roster import unclaimed_list
 from bot.telegram_limits import ShortList
 from bot.text import Named, Raw, Text, constants, join, t
 from services.models import Nudge
@@ -103,7 +104,9 @@ def report_text(report: CourseReport, page: int = 0) -> Text:
         for s in shown
     ]
     table = t("report.table", header=header, rows=Raw("\n".join(rows)))
-    blocks: list[Text] = [head, join([t("report.legend"), t("grading.legend")]), table]
+    blocks: list[Text | ShortList] = [head, join([t("report.legend"), t("grading.legend")]), table]
+    if report.unclaimed:  # imported places nobody claimed: counted absent above
+        blocks.append(unclaimed_list(report.unclaimed))
     if pages > 1:
         blocks.append(t("report.page", page=page + 1, pages=pages))
     return fit(blocks)

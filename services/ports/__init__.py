@@ -20,6 +20,7 @@ from services.ports.outbox import NudgeOutbox, Reachability, SummaryOutbox
 from services.ports.people import PrivacyRecords, RoleRecords, UserRecords
 from services.ports.profiles import ChatStateStore, ProfileCache, SendPacer
 from services.ports.records import AttendanceRecords, SessionRecords
+from services.ports.roster import RosterPlaces
 from services.ports.sweeps import SweepStore
 from services.ports.timetables import TimetableRecords
 from services.ports.values import GuessLimit, RawCheckIn, SendSlot, SweepClaim, Visit
@@ -55,6 +56,7 @@ class RecordStores:
     roles: RoleRecords
     privacy: PrivacyRecords
     grading: GradingRecords
+    places: RosterPlaces
     timetables: TimetableRecords
 
 
@@ -79,6 +81,7 @@ __all__ = [
     "Reachability",
     "RecordStores",
     "RoleRecords",
+    "RosterPlaces",
     "SendPacer",
     "SendSlot",
     "SessionRecords",

@@ -17,6 +17,7 @@ from storage.postgres.nudges import PostgresNudgeOutbox
 from storage.postgres.privacy import PostgresPrivacyRecords
 from storage.postgres.reachability import PostgresReachability
 from storage.postgres.roles import PostgresRoleRecords
+from storage.postgres.roster import PostgresRosterPlaces
 from storage.postgres.sessions import PostgresSessionRecords
 from storage.postgres.staff import PostgresCourseStaff
 from storage.postgres.summaries import PostgresSummaryOutbox
@@ -39,6 +40,7 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
         roles=PostgresRoleRecords(pool),
         privacy=PostgresPrivacyRecords(pool),
         grading=PostgresGradingRecords(pool),
+        places=PostgresRosterPlaces(pool),
         timetables=PostgresTimetableRecords(pool),
     )
 
@@ -53,6 +55,7 @@ __all__ = [
     "PostgresPrivacyRecords",
     "PostgresReachability",
     "PostgresRoleRecords",
+    "PostgresRosterPlaces",
     "PostgresSessionRecords",
     "PostgresSummaryOutbox",
     "PostgresTimetableRecords",

@@ -26,6 +26,7 @@ from services.ports import (
     Reachability,
     RecordStores,
     RoleRecords,
+    RosterPlaces,
     SessionRecords,
     SummaryOutbox,
     TimetableRecords,
@@ -41,6 +42,7 @@ from storage.postgres import (
     PostgresPrivacyRecords,
     PostgresReachability,
     PostgresRoleRecords,
+    PostgresRosterPlaces,
     PostgresSessionRecords,
     PostgresSummaryOutbox,
     PostgresTimetableRecords,
@@ -65,6 +67,7 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "roles": (RoleRecords, PostgresRoleRecords),
     "privacy": (PrivacyRecords, PostgresPrivacyRecords),
     "grading": (GradingRecords, PostgresGradingRecords),
+    "places": (RosterPlaces, PostgresRosterPlaces),
     "timetables": (TimetableRecords, PostgresTimetableRecords),
     "staff": (CourseStaffRecords, PostgresCourseStaff),
 }
@@ -83,6 +86,7 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _roles: RoleRecords = PostgresRoleRecords(pool)
     _privacy: PrivacyRecords = PostgresPrivacyRecords(pool)
     _grading: GradingRecords = PostgresGradingRecords(pool)
+    _places: RosterPlaces = PostgresRosterPlaces(pool)
     _timetables: TimetableRecords = PostgresTimetableRecords(pool)
     _staff: CourseStaffRecords = PostgresCourseStaff(pool)
     _ping: Pingable = PostgresPing(pool)

@@ -18,6 +18,7 @@ from bot.text.en import (
     lifecycle,
     privacy,
     reports,
+    roster,
     sessions,
     settings,
     staff,
@@ -39,6 +40,7 @@ _AREAS = (
     files,
     settings,
     grading,
+    roster,
     staff,
 )
 

@@ -16,6 +16,7 @@ from tests.fakes.memory.nudges import MemoryNudgeOutbox
 from tests.fakes.memory.privacy import MemoryPrivacyRecords
 from tests.fakes.memory.reachability import MemoryReachability
 from tests.fakes.memory.roles import MemoryRoleRecords
+from tests.fakes.memory.roster import MemoryRosterPlaces
 from tests.fakes.memory.sessions import MemorySessionRecords
 from tests.fakes.memory.staff import MemoryCourseStaff
 from tests.fakes.memory.summaries import MemorySummaryOutbox
@@ -39,6 +40,7 @@ def memory_record_stores(db: MemoryDatabase | None = None) -> RecordStores:
         roles=MemoryRoleRecords(db),
         privacy=MemoryPrivacyRecords(db),
         grading=MemoryGradingRecords(db),
+        places=MemoryRosterPlaces(db),
         timetables=MemoryTimetableRecords(db),
     )
 
