@@ -24,7 +24,7 @@ class ReportLabels:
     text catalog; services hold no user text. `{zone}` and `{course}` are filled in here."""
 
     #: The per-student table: id, number, name, sessions, present, late, excused, absent, %,
-    #: enrolled, grade.
+    #: grade, enrolled.
     student_columns: tuple[str, ...]
     #: The per-session sheet: id, title, start (`{zone}`), offset, attended, late, absent,
     #: excused, %.
@@ -50,8 +50,8 @@ def _rows(report: CourseReport) -> list[list[object]]:
             s.excused,
             s.absent,
             round(s.percent, 1),
-            s.enrolled,
             _grade_cell(report, s),
+            s.enrolled,
         ]
         for s in report.standings
     ]

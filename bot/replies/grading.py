@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_decimal
@@ -23,10 +23,11 @@ def number(value: Decimal, pattern: str = "0.##") -> str:
 
 
 def grade_number(grade: Grade) -> str:
-    """The grade as the report's table and the files show it; "—" while there is none."""
+    """The grade as the report's phone-wide table shows it: a whole number (half up, like
+    the rate beside it; the files have one decimal), "—" while there is none."""
     if grade.percent is None:
         return t("grading.no_grade", html=False)
-    return number(grade.percent, "0.0")
+    return str(grade.percent.to_integral_value(ROUND_HALF_UP))
 
 
 _ALERT_KEYS = {

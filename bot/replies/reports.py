@@ -46,8 +46,8 @@ def _cell(text: str, width: int) -> str:
     return f"{text if len(text) <= width else text[: width - 1] + '…':<{width}}"
 
 
-#: The grade column: `100.0` or `—`, right-aligned.
-GRADE_WIDTH = 5
+#: The grade column: `100` or `—`, right-aligned.
+GRADE_WIDTH = 3
 
 
 def _row(percent: str, grade: str, counts: Sequence[str], name: str, width: int) -> Text:
