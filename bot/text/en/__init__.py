@@ -22,6 +22,7 @@ from bot.text.en import (
     sessions,
     settings,
     staff,
+    timetable,
 )
 from bot.text.message import Message
 
@@ -42,6 +43,7 @@ _AREAS = (
     grading,
     roster,
     staff,
+    timetable,
 )
 
 
