@@ -21,6 +21,7 @@ from services.courses import CourseService
 from services.delivery import DeliveryService
 from services.excuses import ExcuseService
 from services.export import ExportService
+from services.grading import GradingService
 from services.health import READY_TIMEOUT_SECONDS, Pingable, readiness
 from services.outbound import OutboundPacer
 from services.ports import LiveStores, RecordStores
@@ -80,6 +81,7 @@ class Services:
     access: CourseAccess
     corrections: CorrectionService
     reports: ReportService
+    grading: GradingService
     privacy: PrivacyService
     pacer: OutboundPacer
     delivery: DeliveryService

@@ -23,6 +23,7 @@ from bot.handlers import (
     delivery,
     errors,
     excuses,
+    grading,
     lifecycle,
     privacy,
     reports,
@@ -43,6 +44,7 @@ COMMANDS: tuple[Command, ...] = (
     *start.COMMANDS,
     *corrections.COMMANDS,
     *reports.COMMANDS,
+    *grading.COMMANDS,
     *admin.COMMANDS,
     *lifecycle.COMMANDS,
     *excuses.COMMANDS,
@@ -78,6 +80,7 @@ def register_handlers(application: AttnApplication) -> None:
     # /excuse's steps (course, session) and the teacher's Approve / Decline.
     application.add_handler(CallbackQueryHandler(excuses.excuse_button, pattern=r"^ex:"))
     application.add_handler(CallbackQueryHandler(excuses.decision_button, pattern=r"^xd:"))
+    application.add_handler(CallbackQueryHandler(grading.grading_button, pattern=r"^gr:"))
     application.add_handler(CallbackQueryHandler(timetable.timetable_button, pattern=r"^tt:"))
     # A timetable file: a document whose caption is /timetable [course] (private chats).
     application.add_handler(

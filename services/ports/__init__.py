@@ -14,6 +14,7 @@ from services.ports.cards import CardStore
 from services.ports.checkins import CheckInStore, CodeStore
 from services.ports.courses import CourseAdmin, CourseRecords, CourseStaffRecords
 from services.ports.excuses import ExcuseRecords
+from services.ports.grading import GradingRecords
 from services.ports.live_sessions import LiveSessionStore
 from services.ports.notifier import Notifier
 from services.ports.outbox import NudgeOutbox, Reachability, SummaryOutbox
@@ -56,6 +57,7 @@ class RecordStores:
     roles: RoleRecords
     privacy: PrivacyRecords
     excuses: ExcuseRecords
+    grading: GradingRecords
     places: RosterPlaces
     timetables: TimetableRecords
 
@@ -70,6 +72,7 @@ __all__ = [
     "CourseRecords",
     "CourseStaffRecords",
     "ExcuseRecords",
+    "GradingRecords",
     "GuessLimit",
     "LiveSessionStore",
     "LiveStores",

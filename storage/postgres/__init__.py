@@ -13,6 +13,7 @@ from storage.postgres.attendance import PostgresAttendanceRecords
 from storage.postgres.course_admin import PostgresCourseAdmin
 from storage.postgres.courses import PostgresCourseRecords
 from storage.postgres.excuses import PostgresExcuseRecords
+from storage.postgres.grading import PostgresGradingRecords
 from storage.postgres.nudges import PostgresNudgeOutbox
 from storage.postgres.privacy import PostgresPrivacyRecords
 from storage.postgres.reachability import PostgresReachability
@@ -40,6 +41,7 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
         roles=PostgresRoleRecords(pool),
         privacy=PostgresPrivacyRecords(pool),
         excuses=PostgresExcuseRecords(pool),
+        grading=PostgresGradingRecords(pool),
         places=PostgresRosterPlaces(pool),
         timetables=PostgresTimetableRecords(pool),
     )
@@ -51,6 +53,7 @@ __all__ = [
     "PostgresCourseRecords",
     "PostgresCourseStaff",
     "PostgresExcuseRecords",
+    "PostgresGradingRecords",
     "PostgresNudgeOutbox",
     "PostgresPrivacyRecords",
     "PostgresReachability",

@@ -21,6 +21,7 @@ from services.ports import (
     CourseRecords,
     CourseStaffRecords,
     ExcuseRecords,
+    GradingRecords,
     NudgeOutbox,
     PrivacyRecords,
     Reachability,
@@ -38,6 +39,7 @@ from storage.postgres import (
     PostgresCourseRecords,
     PostgresCourseStaff,
     PostgresExcuseRecords,
+    PostgresGradingRecords,
     PostgresNudgeOutbox,
     PostgresPrivacyRecords,
     PostgresReachability,
@@ -67,6 +69,7 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "roles": (RoleRecords, PostgresRoleRecords),
     "privacy": (PrivacyRecords, PostgresPrivacyRecords),
     "excuses": (ExcuseRecords, PostgresExcuseRecords),
+    "grading": (GradingRecords, PostgresGradingRecords),
     "places": (RosterPlaces, PostgresRosterPlaces),
     "timetables": (TimetableRecords, PostgresTimetableRecords),
     "staff": (CourseStaffRecords, PostgresCourseStaff),
@@ -86,6 +89,7 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _roles: RoleRecords = PostgresRoleRecords(pool)
     _privacy: PrivacyRecords = PostgresPrivacyRecords(pool)
     _excuses: ExcuseRecords = PostgresExcuseRecords(pool)
+    _grading: GradingRecords = PostgresGradingRecords(pool)
     _places: RosterPlaces = PostgresRosterPlaces(pool)
     _timetables: TimetableRecords = PostgresTimetableRecords(pool)
     _staff: CourseStaffRecords = PostgresCourseStaff(pool)
