@@ -137,8 +137,8 @@ async def test_an_excuse_with_a_photo_is_approved_with_one_tap(
     [csv_name, csv_bytes] = bot.request.files(TEACHER_ID)[-1]
     assert csv_name.endswith(".csv") and b"Ada Lovelace" in csv_bytes and b"excused" in csv_bytes
     [table] = [t for t in await bot.send(TEACHER_ID, "/report") if "<pre>" in t]
-    assert re.search(r"\n100% 0 0 1 0 Ada Lovelace", table), table
-    assert re.search(r"\n +0% 0 0 0 1 Bob Stone", table), table
+    assert re.search(r"\n100% .*\b0 0 1 0 Ada Lovelace", table), table
+    assert re.search(r"\n +0% .*\b0 0 0 1 Bob Stone", table), table
     exported = {
         r.student_id: r.status.value for r in await bot.services.exports.session_rows(session_id)
     }
