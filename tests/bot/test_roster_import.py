@@ -321,3 +321,11 @@ async def test_students_who_joined_before_the_import_keep_one_seat(
     assert "2 students" in listing, listing  # Ann (her place) and Bob's unclaimed place
     [place] = [p for p in await stored_tables.rows("roster_places") if p["claimed_by"]]
     assert (place["student_number"], place["claimed_by"]) == ("S-77", 64_001)
+    # A place imported by mistake: /remove_student takes it off by its number (no one told).
+    [removed] = await bot.send(TEACHER_ID, "/remove_student Music 1002")
+    assert "Bob Registry is no longer in <b>Music</b>" in removed, removed
+    assert [p["student_number"] for p in await stored_tables.rows("roster_places")] == ["S-77"]
+    [listing] = await bot.send(TEACHER_ID, "/courses")
+    assert "1 student" in listing, listing
+    audit = sorted(await stored_tables.rows("course_audit"), key=lambda r: r["id"])
+    assert (audit[-1]["action"], audit[-1]["old_value"]) == ("remove_student", "1002")
