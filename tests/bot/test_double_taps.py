@@ -1,0 +1,33 @@
+"""A double tap on a chooser's button, as a thumb on a slow phone does it: the second tap
+finds the message showing that step already, and whatever the step sends is sent once."""
+
+from __future__ import annotations
+
+from services.clock import ManualClock
+from tests.bot.test_choosers import STUDENTS, Screen, course_with_students, saved_session
+from tests.conftest import TEACHER_ID
+from tests.support.bot_harness import BotHarness
+
+
+async def test_a_course_tapped_twice_in_report_sends_its_files_once(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    await course_with_students(bot, "Chemistry", STUDENTS[:3])
+    await course_with_students(bot, "Physics", STUDENTS[:2])
+    await saved_session(bot, clock, "Chemistry", STUDENTS[0])
+    await bot.send(TEACHER_ID, "/report")
+    screen = Screen.last(bot)
+    chemistry = screen.buttons["Chemistry"]
+    files_before = len(bot.request.files(TEACHER_ID))
+
+    await bot.press(TEACHER_ID, chemistry, message_id=screen.message_id)
+    assert "Report: Chemistry" in screen.text
+    sent = len(bot.request.files(TEACHER_ID)) - files_before
+    assert sent == 3  # the spreadsheet, the gradebook and the chart
+
+    since = len(bot.request.calls)
+    await bot.press(TEACHER_ID, chemistry, message_id=screen.message_id)
+    assert len(bot.request.files(TEACHER_ID)) - files_before == sent
+    assert "Report: Chemistry" in screen.text
+    answered = [c for c in bot.request.calls[since:] if c.method == "answerCallbackQuery"]
+    assert len(answered) == 1 and answered[0].status == 200
