@@ -39,6 +39,7 @@ from services.sweeps import AttendanceSweeper
 from services.timetable_runs import SlotRunner
 from services.timetables import TimetableService
 from services.users import UserService
+from services.warnings import EarlyWarnings
 from storage.postgres import postgres_record_stores
 from storage.postgres.migrate import apply_migrations
 from storage.postgres.pool import connect_postgres
@@ -212,6 +213,15 @@ def wire_services(
         lease_seconds=settings.sweep_lease_seconds,
         checkpoint=checkpoint,
     )
+    reports = ReportService(
+        attendance=records.attendance,
+        courses=records.courses,
+        session_records=records.sessions,
+        summaries=records.summaries,
+        grading=records.grading,
+        places=records.places,
+        access=access,
+    )
     return Services(
         sessions=sessions,
         checkins=CheckInService(
@@ -281,16 +291,18 @@ def wire_services(
             access=access,
             clock=clock,
         ),
-        reports=ReportService(
-            attendance=records.attendance,
-            courses=records.courses,
-            session_records=records.sessions,
-            summaries=records.summaries,
-            grading=records.grading,
-            places=records.places,
-            access=access,
-        ),
+        reports=reports,
         grading=GradingService(grading=records.grading, access=access),
+        warnings=EarlyWarnings(
+            warnings=records.warnings,
+            courses=records.courses,
+            grading=records.grading,
+            users=records.users,
+            reports=reports,
+            clock=clock,
+            zone=settings.tz,
+            lease_seconds=settings.sweep_lease_seconds,
+        ),
         privacy=PrivacyService(
             profiles=live.profiles,
             privacy=records.privacy,

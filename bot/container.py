@@ -34,6 +34,7 @@ from services.sweeps import AttendanceSweeper
 from services.timetable_runs import SlotRunner
 from services.timetables import TimetableService
 from services.users import UserService
+from services.warnings import EarlyWarnings
 
 # `storage.redis_client.LiveRedis`, spelled out: only the composition root imports storage.
 LiveRedis: TypeAlias = Redis | RedisCluster
@@ -81,6 +82,7 @@ class Services:
     corrections: CorrectionService
     reports: ReportService
     grading: GradingService
+    warnings: EarlyWarnings
     privacy: PrivacyService
     pacer: OutboundPacer
     delivery: DeliveryService

@@ -340,6 +340,8 @@ class Preferences:
     session_minutes: int | None = None
     #: A teacher's code rotation when none is typed: 0 fixed, else seconds (None: installation's).
     rotation_seconds: int | None = None
+    #: Absence alerts and (teachers) the weekly digest wanted.
+    alerts: bool = True
 
 
 @dataclass(frozen=True, slots=True)

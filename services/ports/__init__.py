@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from services.ports.cards import CardStore
 from services.ports.checkins import CheckInStore, CodeStore
 from services.ports.courses import CourseAdmin, CourseRecords, CourseStaffRecords
-from services.ports.grading import GradingRecords
+from services.ports.grading import GradingRecords, WarningRecords
 from services.ports.live_sessions import LiveSessionStore
 from services.ports.notifier import Notifier
 from services.ports.outbox import NudgeOutbox, Reachability, SummaryOutbox
@@ -56,6 +56,7 @@ class RecordStores:
     roles: RoleRecords
     privacy: PrivacyRecords
     grading: GradingRecords
+    warnings: WarningRecords
     places: RosterPlaces
     timetables: TimetableRecords
 
@@ -91,4 +92,5 @@ __all__ = [
     "TimetableRecords",
     "UserRecords",
     "Visit",
+    "WarningRecords",
 ]

@@ -23,6 +23,7 @@ from storage.postgres.staff import PostgresCourseStaff
 from storage.postgres.summaries import PostgresSummaryOutbox
 from storage.postgres.timetables import PostgresTimetableRecords
 from storage.postgres.users import PostgresUserRecords
+from storage.postgres.warnings import PostgresWarningRecords
 
 
 def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
@@ -40,6 +41,7 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
         roles=PostgresRoleRecords(pool),
         privacy=PostgresPrivacyRecords(pool),
         grading=PostgresGradingRecords(pool),
+        warnings=PostgresWarningRecords(pool),
         places=PostgresRosterPlaces(pool),
         timetables=PostgresTimetableRecords(pool),
     )
@@ -60,5 +62,6 @@ __all__ = [
     "PostgresSummaryOutbox",
     "PostgresTimetableRecords",
     "PostgresUserRecords",
+    "PostgresWarningRecords",
     "postgres_record_stores",
 ]

@@ -51,6 +51,7 @@ FORGET_MOVES = [
 FORGET_DELETES = [
     "DELETE FROM enrolments WHERE student_id = $1",
     "DELETE FROM nudge_outbox WHERE student_id = $1",
+    "DELETE FROM absence_alerts WHERE student_id = $1",
     "DELETE FROM unreachable_users WHERE user_id = $1",
     "DELETE FROM user_preferences WHERE user_id = $1",  # their /settings (the language is on users)
     "DELETE FROM users WHERE id = $1",
@@ -96,6 +97,10 @@ WHERE p.imported_at < $1 AND p.stand_in IS NOT NULL
 
 DELETE_OLD_CLAIMS = "DELETE FROM roster_claims WHERE requested_at < $1"
 
+# Absence alerts (about a student) and digest claims age out like the sessions they followed.
+DELETE_OLD_ALERTS = "DELETE FROM absence_alerts WHERE created_at < $1"
+DELETE_OLD_DIGESTS = "DELETE FROM teacher_digests WHERE claimed_until < $1"
+
 # A pseudonym's "Former student" row goes once nothing refers to it (its records aged out, or
 # a repeated /forgetme of someone with no records replaced it).
 DELETE_UNUSED_PSEUDONYMS = """
@@ -133,6 +138,7 @@ class PostgresPrivacyRecords:
                 nudges=bool(settings["nudges"]),
                 session_minutes=settings["session_minutes"],
                 rotation_seconds=settings["rotation_seconds"],
+                alerts=bool(settings["alerts"]),
             ),
         )
 
@@ -157,5 +163,7 @@ class PostgresPrivacyRecords:
             await conn.execute(DELETE_OLD_INVITES, cutoff)
             await conn.execute(DELETE_OLD_PLACES, cutoff)
             await conn.execute(DELETE_OLD_CLAIMS, cutoff)
+            await conn.execute(DELETE_OLD_ALERTS, cutoff)
+            await conn.execute(DELETE_OLD_DIGESTS, cutoff)
             await conn.execute(DELETE_UNUSED_PSEUDONYMS)
         return int(status.rsplit(" ", 1)[-1])

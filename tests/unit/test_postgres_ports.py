@@ -31,6 +31,7 @@ from services.ports import (
     SummaryOutbox,
     TimetableRecords,
     UserRecords,
+    WarningRecords,
 )
 from storage.postgres import (
     PostgresAttendanceRecords,
@@ -47,6 +48,7 @@ from storage.postgres import (
     PostgresSummaryOutbox,
     PostgresTimetableRecords,
     PostgresUserRecords,
+    PostgresWarningRecords,
     postgres_record_stores,
 )
 from storage.postgres.health import PostgresPing
@@ -67,6 +69,7 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "roles": (RoleRecords, PostgresRoleRecords),
     "privacy": (PrivacyRecords, PostgresPrivacyRecords),
     "grading": (GradingRecords, PostgresGradingRecords),
+    "warnings": (WarningRecords, PostgresWarningRecords),
     "places": (RosterPlaces, PostgresRosterPlaces),
     "timetables": (TimetableRecords, PostgresTimetableRecords),
     "staff": (CourseStaffRecords, PostgresCourseStaff),
@@ -86,6 +89,7 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _roles: RoleRecords = PostgresRoleRecords(pool)
     _privacy: PrivacyRecords = PostgresPrivacyRecords(pool)
     _grading: GradingRecords = PostgresGradingRecords(pool)
+    _warnings: WarningRecords = PostgresWarningRecords(pool)
     _places: RosterPlaces = PostgresRosterPlaces(pool)
     _timetables: TimetableRecords = PostgresTimetableRecords(pool)
     _staff: CourseStaffRecords = PostgresCourseStaff(pool)

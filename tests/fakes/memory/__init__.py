@@ -22,6 +22,7 @@ from tests.fakes.memory.staff import MemoryCourseStaff
 from tests.fakes.memory.summaries import MemorySummaryOutbox
 from tests.fakes.memory.timetables import MemoryTimetableRecords
 from tests.fakes.memory.users import MemoryUserRecords
+from tests.fakes.memory.warnings import MemoryWarningRecords
 
 
 def memory_record_stores(db: MemoryDatabase | None = None) -> RecordStores:
@@ -40,6 +41,7 @@ def memory_record_stores(db: MemoryDatabase | None = None) -> RecordStores:
         roles=MemoryRoleRecords(db),
         privacy=MemoryPrivacyRecords(db),
         grading=MemoryGradingRecords(db),
+        warnings=MemoryWarningRecords(db),
         places=MemoryRosterPlaces(db),
         timetables=MemoryTimetableRecords(db),
     )

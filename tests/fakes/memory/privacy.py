@@ -47,6 +47,8 @@ class MemoryPrivacyRecords:
             del db.enrolments[enrolment]
         for nudge in [key for key in db.nudge_outbox if key[1] == user_id]:
             del db.nudge_outbox[nudge]
+        for alert in [key for key in db.absence_alerts if key[1] == user_id]:
+            del db.absence_alerts[alert]
         db.unreachable_users.pop(user_id, None)
         db.user_preferences.pop(user_id, None)
         db.users.pop(user_id, None)
@@ -73,6 +75,14 @@ class MemoryPrivacyRecords:
             del db.nudge_outbox[nudge]
         for audit_id in [i for i, a in db.attendance_audit.items() if a.changed_at < cutoff]:
             del db.attendance_audit[audit_id]
+        for alert in [k for k, a in db.absence_alerts.items() if a.created_at < cutoff]:
+            del db.absence_alerts[alert]
+        for digest in [
+            k
+            for k, (until, _) in db.teacher_digests.items()
+            if until is not None and until < cutoff
+        ]:
+            del db.teacher_digests[digest]
         for audit_id in [i for i, a in db.course_audit.items() if a.changed_at < cutoff]:
             del db.course_audit[audit_id]
         for user_id in [
