@@ -277,6 +277,7 @@ def wire_services(
             courses=records.courses,
             admin=records.course_admin,
             sessions=live.sessions,
+            places=records.places,
             roles=roles,
             access=access,
             clock=clock,
