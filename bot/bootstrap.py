@@ -33,6 +33,7 @@ from services.reports import ReportService
 from services.roles import RoleService
 from services.rotation import CodeRotation
 from services.sessions import SessionService
+from services.staff import StaffService
 from services.sweeps import AttendanceSweeper
 from services.users import UserService
 from storage.postgres import postgres_record_stores
@@ -250,6 +251,9 @@ def wire_services(
             clock=clock,
         ),
         access=access,
+        staff=StaffService(
+            access=access, staff=records.staff, courses=records.courses, clock=clock
+        ),
         corrections=CorrectionService(
             sessions=live.sessions,
             checkins=live.checkins,

@@ -28,6 +28,7 @@ from services.reports import ReportService
 from services.roles import RoleService
 from services.rotation import CodeRotation
 from services.sessions import SessionService
+from services.staff import StaffService
 from services.sweeps import AttendanceSweeper
 from services.users import UserService
 
@@ -73,6 +74,7 @@ class Services:
     courses: CourseService
     course_admin: CourseAdminService
     access: CourseAccess
+    staff: StaffService
     corrections: CorrectionService
     reports: ReportService
     privacy: PrivacyService

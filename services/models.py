@@ -272,6 +272,8 @@ class SessionSummary:
     card_message_id: int | None = None
     roster_size: int = 0
     time_zone: str | None = None  # the course's zone (None: the installation's)
+    #: Who started it, when that is not the course's owner (a co-teacher or an assistant).
+    started_by: str | None = None
 
     def with_status(self, status: AttendanceStatus) -> list[AttendanceLine]:
         return sorted(
@@ -366,6 +368,8 @@ class PersonalData:
     attendance_records: int
     is_teacher: bool
     cached_profile: UserProfile | None = None
+    #: The courses they co-teach or assist in, by name, with that role.
+    staff_of: list[tuple[str, CourseRole]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

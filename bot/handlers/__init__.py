@@ -27,6 +27,7 @@ from bot.handlers import (
     reports,
     sessions,
     settings,
+    staff,
     start,
 )
 
@@ -43,6 +44,7 @@ COMMANDS: tuple[Command, ...] = (
     *lifecycle.COMMANDS,
     *privacy.COMMANDS,
     *settings.COMMANDS,
+    *staff.COMMANDS,
     *cancel.COMMANDS,
 )
 REGISTRY = Registry(COMMANDS)
@@ -70,6 +72,7 @@ def register_handlers(application: AttnApplication) -> None:
     application.add_handler(CallbackQueryHandler(reports.summary_button, pattern=r"^sm:"))
     application.add_handler(CallbackQueryHandler(courses.course_settings_button, pattern=r"^cs:"))
     application.add_handler(CallbackQueryHandler(corrections.mark_button, pattern=r"^mk:"))
+    application.add_handler(CallbackQueryHandler(staff.staff_button, pattern=r"^sf:"))
 
     # Plain text in a private chat: the answer to "/checkin" alone, or a hint.
     application.add_handler(

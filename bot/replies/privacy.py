@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.replies.cards import card_heading
 from bot.replies.format import fit_text
-from bot.text import Named, Text, constants, join, t
+from bot.replies.staff import role_name
+from bot.text import Named, Raw, Text, constants, join, t
 from services.models import PersonalData, Session
 
 #: Named texts, rendered when read (in the reader's language); (key, False): plain text.
@@ -24,7 +25,7 @@ def privacy_text(retention_days: int) -> Text:
 
 def personal_data(data: PersonalData) -> Text:
     profile = data.profile or data.cached_profile
-    if profile is None and not data.courses and not data.attendance_records:
+    if profile is None and not (data.courses or data.attendance_records or data.staff_of):
         return t("mydata.nothing")
     none = t("common.none")
     lines = [t("mydata.heading")]
@@ -38,6 +39,11 @@ def personal_data(data: PersonalData) -> Text:
         lines.append(t("mydata.student_number", number=profile.student_number or none))
     lines.append(t("mydata.courses", courses=", ".join(data.courses) or none))
     lines.append(t("mydata.records", count=data.attendance_records))
+    if data.staff_of:
+        items = [
+            t("staff.mydata_item", name=name, role=role_name(role)) for name, role in data.staff_of
+        ]
+        lines.append(t("staff.mydata", courses=Raw(", ".join(items))))
     if data.is_teacher:
         lines.append(t("mydata.teacher"))
     return fit_text(join(lines))

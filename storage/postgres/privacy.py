@@ -6,7 +6,7 @@ from datetime import datetime
 
 import asyncpg
 
-from services.models import PersonalData
+from services.models import CourseRole, PersonalData
 from storage.postgres.pool import pg_guard
 from storage.postgres.roles import IS_TEACHER
 from storage.postgres.rows import profile_from_row
@@ -15,6 +15,11 @@ from storage.postgres.users import SELECT_PROFILE
 SELECT_ENROLLED_NAMES = """
 SELECT c.name FROM enrolments e JOIN courses c ON c.id = e.course_id
 WHERE e.student_id = $1 ORDER BY c.name
+"""
+
+SELECT_STAFF_OF = """
+SELECT c.name, s.role FROM course_staff s JOIN courses c ON c.id = s.course_id
+WHERE s.user_id = $1 ORDER BY c.name
 """
 
 COUNT_ATTENDANCE = "SELECT count(*) FROM attendance WHERE student_id = $1"
@@ -46,6 +51,10 @@ FORGET_DELETES = [
     "DELETE FROM enrolments WHERE student_id = $1",
     "DELETE FROM nudge_outbox WHERE student_id = $1",
     "DELETE FROM unreachable_users WHERE user_id = $1",
+    # Co-teaching or assisting is a grant to the person (unlike the `teachers` row): it goes,
+    # and the links they used no longer name them; the owner can invite them again.
+    "DELETE FROM course_staff WHERE user_id = $1",
+    "UPDATE course_staff_invites SET used_by = NULL WHERE used_by = $1",
     "DELETE FROM users WHERE id = $1",
 ]
 
@@ -58,6 +67,8 @@ DELETE_OLD_AUDIT = "DELETE FROM attendance_audit WHERE changed_at < $1"
 DELETE_OLD_FORGOTTEN = "DELETE FROM forgotten_users WHERE forgotten_at < $1"
 
 DELETE_OLD_INVITES = "DELETE FROM teacher_invites WHERE expires_at < $1"
+
+DELETE_OLD_STAFF_INVITES = "DELETE FROM course_staff_invites WHERE expires_at < $1"
 
 # A pseudonym's "Former student" row goes once nothing refers to it (its records aged out, or
 # a repeated /forgetme of someone with no records replaced it).
@@ -83,11 +94,13 @@ class PostgresPrivacyRecords:
             courses = [r["name"] for r in await conn.fetch(SELECT_ENROLLED_NAMES, user_id)]
             records = await conn.fetchval(COUNT_ATTENDANCE, user_id)
             teacher = await conn.fetchval(IS_TEACHER, user_id)
+            staff_of = await conn.fetch(SELECT_STAFF_OF, user_id)
         return PersonalData(
             profile=profile_from_row(profile) if profile else None,
             courses=courses,
             attendance_records=int(records),
             is_teacher=bool(teacher),
+            staff_of=[(r["name"], CourseRole(r["role"])) for r in staff_of],
         )
 
     async def forget_user(self, user_id: int, *, pseudonym: int, now: datetime) -> None:
@@ -108,5 +121,6 @@ class PostgresPrivacyRecords:
             await conn.execute(DELETE_OLD_AUDIT, cutoff)
             await conn.execute(DELETE_OLD_FORGOTTEN, forgotten_cutoff)
             await conn.execute(DELETE_OLD_INVITES, cutoff)
+            await conn.execute(DELETE_OLD_STAFF_INVITES, cutoff)
             await conn.execute(DELETE_UNUSED_PSEUDONYMS)
         return int(status.rsplit(" ", 1)[-1])

@@ -33,6 +33,8 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "teacher_invites": ("token_hash",),
     "forgotten_users": ("user_id",),
     "unreachable_users": ("user_id",),
+    "course_staff": ("course_id", "user_id"),
+    "course_staff_invites": ("token_hash",),
 }
 # Tables whose memory value is one column, not a row object.
 _SCALAR_VALUE = {"enrolments": "enrolled_at", "teachers": "added_by"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.models import PersonalData, UserProfile
+from services.models import CourseRole, PersonalData, UserProfile
 from tests.fakes.memory.database import ForgottenRow, MemoryDatabase
 
 
@@ -22,6 +22,11 @@ class MemoryPrivacyRecords:
             courses=sorted(db.courses[c].name for c, s in db.enrolments if s == user_id),
             attendance_records=sum(1 for _, s in db.attendance if s == user_id),
             is_teacher=user_id in db.teachers,
+            staff_of=sorted(
+                (db.courses[c].name, CourseRole(row.role))
+                for (c, u), row in db.course_staff.items()
+                if u == user_id
+            ),
         )
 
     async def forget_user(self, user_id: int, *, pseudonym: int, now: datetime) -> None:
@@ -41,6 +46,11 @@ class MemoryPrivacyRecords:
         for nudge in [key for key in db.nudge_outbox if key[1] == user_id]:
             del db.nudge_outbox[nudge]
         db.unreachable_users.pop(user_id, None)
+        for staff in [key for key in db.course_staff if key[1] == user_id]:
+            del db.course_staff[staff]
+        for invite in db.course_staff_invites.values():
+            if invite.used_by == user_id:
+                invite.used_by = None
         db.users.pop(user_id, None)
 
     async def delete_older_than(self, *, cutoff: datetime, forgotten_cutoff: datetime) -> int:
@@ -65,6 +75,8 @@ class MemoryPrivacyRecords:
             del db.forgotten_users[user_id]
         for token in [t for t, i in db.teacher_invites.items() if i.expires_at < cutoff]:
             del db.teacher_invites[token]
+        for token in [t for t, i in db.course_staff_invites.items() if i.expires_at < cutoff]:
+            del db.course_staff_invites[token]
         referenced = (
             {s for _, s in db.attendance}
             | {a.student_id for a in db.attendance_audit.values()}
