@@ -31,10 +31,13 @@ from services.ports import LiveStores, RecordStores
 from services.privacy import PrivacyService
 from services.reports import ReportService
 from services.roles import RoleService
+from services.roster import RosterService
 from services.rotation import CodeRotation
 from services.sessions import SessionService
 from services.staff import StaffService
 from services.sweeps import AttendanceSweeper
+from services.timetable_runs import SlotRunner
+from services.timetables import TimetableService
 from services.users import UserService
 from storage.postgres import postgres_record_stores
 from storage.postgres.migrate import apply_migrations
@@ -194,6 +197,13 @@ def wire_services(
         grace_seconds=settings.code_grace_seconds,
         card_refresh_seconds=settings.card_refresh_seconds,
     )
+    timetables = TimetableService(
+        timetables=records.timetables,
+        courses=records.courses,
+        access=access,
+        clock=clock,
+        default_zone=settings.timezone,
+    )
     courier = OutboxCourier(
         summaries=records.summaries,
         nudges=records.nudges,
@@ -240,8 +250,18 @@ def wire_services(
             courses=records.courses,
             users=records.users,
             sessions=live.sessions,
+            places=records.places,
             roles=roles,
             access=access,
+        ),
+        roster=RosterService(
+            courses=records.courses,
+            places=records.places,
+            sessions=live.sessions,
+            users=records.users,
+            chat_state=live.chat_state,
+            access=access,
+            clock=clock,
         ),
         course_admin=CourseAdminService(
             courses=records.courses,
@@ -268,6 +288,7 @@ def wire_services(
             courses=records.courses,
             session_records=records.sessions,
             summaries=records.summaries,
+            places=records.places,
             access=access,
         ),
         privacy=PrivacyService(
@@ -283,6 +304,17 @@ def wire_services(
             reachability=records.reachability,
             clock=clock,
             lease_seconds=settings.sweep_lease_seconds,
+        ),
+        timetables=timetables,
+        timetable_runs=SlotRunner(
+            timetables=records.timetables,
+            attendance=records.attendance,
+            live_sessions=live.sessions,
+            courses=records.courses,
+            sessions=sessions,
+            access=access,
+            editor=timetables,
+            clock=clock,
         ),
         live=live,
         records=records,

@@ -53,6 +53,12 @@ _SHAPES: dict[str, re.Pattern[str]] = {
     "sf:l": re.compile(rf"sf:l:{_PAGE}", re.ASCII),
     "sf:i": re.compile(rf"sf:i:{_ID}:([ca])", re.ASCII),
     "sf:r": re.compile(rf"sf:r:{_ID}:{_ID}", re.ASCII),
+    # A sent roster file: a course picked, a page of the course list (with the file's token).
+    "ri:c": re.compile(rf"ri:c:{_ID}:{_SESSION}", re.ASCII),
+    "ri:l": re.compile(rf"ri:l:{_PAGE}:{_SESSION}", re.ASCII),
+    # A claim waiting for the teacher: approve, decline.
+    "rq:a": re.compile(rf"rq:a:{_ID}", re.ASCII),
+    "rq:d": re.compile(rf"rq:d:{_ID}", re.ASCII),
 }
 
 
@@ -108,6 +114,15 @@ def course_buttons(kind: str, courses: list[Course], page: int = 0) -> InlineKey
         for course in courses
     ]
     return _paged(items, page, lambda p: f"{kind}:l:{p}")
+
+
+def roster_course_buttons(courses: list[Course], token: str, page: int = 0) -> InlineKeyboardMarkup:
+    """Pick the course of a sent roster file (`token` names the kept file)."""
+    items = [
+        (t("choose.course", name=course.name[:60], html=False), f"ri:c:{course.id}:{token}")
+        for course in courses
+    ]
+    return _paged(items, page, lambda p: f"ri:l:{p}:{token}")
 
 
 def report_page_buttons(course_id: int, page: int, count: int) -> InlineKeyboardMarkup | None:

@@ -26,10 +26,13 @@ from services.ports import LiveStores, RecordStores
 from services.privacy import PrivacyService
 from services.reports import ReportService
 from services.roles import RoleService
+from services.roster import RosterService
 from services.rotation import CodeRotation
 from services.sessions import SessionService
 from services.staff import StaffService
 from services.sweeps import AttendanceSweeper
+from services.timetable_runs import SlotRunner
+from services.timetables import TimetableService
 from services.users import UserService
 
 # `storage.redis_client.LiveRedis`, spelled out: only the composition root imports storage.
@@ -73,6 +76,7 @@ class Services:
     exports: ExportService
     courses: CourseService
     course_admin: CourseAdminService
+    roster: RosterService
     access: CourseAccess
     staff: StaffService
     corrections: CorrectionService
@@ -80,6 +84,8 @@ class Services:
     privacy: PrivacyService
     pacer: OutboundPacer
     delivery: DeliveryService
+    timetables: TimetableService
+    timetable_runs: SlotRunner
     live: LiveStores
     records: RecordStores
     redis: LiveRedis | None = None

@@ -12,7 +12,7 @@ from services.course_access import CourseAccess, Permission, match_course
 from services.errors import InvalidArgument
 from services.models import Course, UserProfile
 from services.numbers import LATE_AFTER_MINUTES, WARN_BELOW_PERCENT, check_range, parse_number
-from services.ports import CourseRecords, LiveSessionStore, UserRecords
+from services.ports import CourseRecords, LiveSessionStore, RosterPlaces, UserRecords
 from services.roles import RoleService
 from services.session_options import MAX_TITLE_LENGTH, clean_title
 
@@ -28,6 +28,8 @@ class Enrolment:
     course: Course
     newly_enrolled: bool
     needs_name: bool
+    #: The course has an imported roster: the student claims a place by number first.
+    needs_number: bool = False
 
 
 def parse_course_setting(word: str, text: str) -> int:
@@ -90,6 +92,20 @@ def parse_time_zone(text: str) -> str:
     return name
 
 
+async def admit_to_live_session(
+    sessions: LiveSessionStore, access: CourseAccess, course: Course, student_id: int
+) -> None:
+    """Joining during the course's open session (started by its owner, a co-teacher or an
+    assistant) lets the student check in right away."""
+    for starter in [course.teacher_id, *await access.staff_ids(course)]:
+        session_id = await sessions.teacher_current_session(starter)
+        if session_id is None:
+            continue
+        session = await sessions.session(session_id)
+        if session is not None and session.course_id == course.id:
+            await sessions.add_to_roster(session_id, student_id)
+
+
 class CourseService:
     """Creates courses and enrols students; every teacher action is checked here."""
 
@@ -99,6 +115,7 @@ class CourseService:
         courses: CourseRecords,
         users: UserRecords,
         sessions: LiveSessionStore,
+        places: RosterPlaces,
         roles: RoleService,
         access: CourseAccess,
         code_generator: CodeGenerator = random_code,
@@ -106,6 +123,7 @@ class CourseService:
         self._courses = courses
         self._users = users
         self._sessions = sessions
+        self._places = places
         self._roles = roles
         self._access = access
         self._new_code = code_generator
@@ -188,24 +206,18 @@ class CourseService:
         return await self._enrol(course, profile)
 
     async def _enrol(self, course: Course, profile: UserProfile) -> Enrolment:
+        """Enrol, or, for a course with an imported roster, ask for the student number first
+        (the claim enrols: services/roster.py)."""
+        if await self._places.has_places(course.id) and profile.user_id not in (
+            await self._courses.roster(course.id)
+        ):
+            return Enrolment(course, newly_enrolled=False, needs_name=False, needs_number=True)
         new = await self._courses.enrol(course.id, profile)
         if new:
-            await self._admit_to_live_session(course, profile.user_id)
+            await admit_to_live_session(self._sessions, self._access, course, profile.user_id)
         stored = await self._users.load_profile(profile.user_id)
         needs_name = stored is None or not stored.full_name
         return Enrolment(course, new, needs_name)
-
-    async def _admit_to_live_session(self, course: Course, student_id: int) -> None:
-        """Joining during the course's open session (started by its owner, a co-teacher or
-        an assistant) lets the student check in right away."""
-        starters = [course.teacher_id, *await self._access.staff_ids(course)]
-        for starter in starters:
-            session_id = await self._sessions.teacher_current_session(starter)
-            if session_id is None:
-                continue
-            session = await self._sessions.session(session_id)
-            if session is not None and session.course_id == course.id:
-                await self._sessions.add_to_roster(session_id, student_id)
 
     async def student_courses(self, student_id: int) -> list[Course]:
         return await self._courses.student_courses(student_id)

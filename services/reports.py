@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.course_access import CourseAccess, Permission
 from services.errors import NotYours
 from services.models import Course, SessionSummary, StudentStanding
-from services.ports import AttendanceRecords, CourseRecords, SessionRecords, SummaryOutbox
+from services.places import Place
+from services.ports import (
+    AttendanceRecords,
+    CourseRecords,
+    RosterPlaces,
+    SessionRecords,
+    SummaryOutbox,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +43,8 @@ class CourseReport:
     course: Course
     standings: list[StudentStanding]
     sessions: list[SessionRate]
+    #: Imported roster places nobody claimed yet (in `standings` too, counted absent).
+    unclaimed: list[Place] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +63,10 @@ class ReportService:
         courses: CourseRecords,
         session_records: SessionRecords,
         summaries: SummaryOutbox,
+        places: RosterPlaces,
         access: CourseAccess,
     ) -> None:
+        self._places = places
         self._access = access
         self._attendance = attendance
         self._courses = courses
@@ -71,7 +82,9 @@ class ReportService:
         """The report of a course, without a permission check (for the operator's CLI)."""
         standings = await self._attendance.course_standings(course.id)
         sessions = [SessionRate(*row) for row in await self._attendance.course_sessions(course.id)]
-        return CourseReport(course, standings, sessions)
+        places = await self._places.places(course.id)
+        unclaimed = [p for p in places if p.stand_in is not None]
+        return CourseReport(course, standings, sessions, unclaimed)
 
     async def course_by_id(self, course_id: int) -> Course | None:
         return await self._courses.course(course_id)

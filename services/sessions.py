@@ -91,11 +91,16 @@ class SessionService:
         course: Course | None = None,
         rotation_seconds: int | None = None,
         geo: bool = False,
+        *,
+        until: datetime | None = None,
+        late_from: datetime | None = None,
     ) -> Session:
         """Open a session for the teacher, with a fresh code unique among live sessions.
 
         A course session admits only the course's roster and marks check-ins after the
-        course's late threshold as late.
+        course's late threshold as late. A timetabled session passes `until` (its slot's
+        end, instead of `minutes`) and `late_from` (the slot's start: a session opened early
+        for arrivals counts lateness from the class's start, not from its opening).
 
         The session is the starter's (their slot, their card, their summary), whether they
         own the course, co-teach it or assist in it.
@@ -113,7 +118,8 @@ class SessionService:
         if course is not None and course.archived:
             raise InvalidArgument("course", "archived")
         length = minutes if minutes is not None else self._default_minutes
-        check_range(length, "minutes", MIN_MINUTES, MAX_MINUTES)
+        if until is None:
+            check_range(length, "minutes", MIN_MINUTES, MAX_MINUTES)
         self.check_rotation(rotation_seconds)
         cleaned = clean_title(title)
         roster: list[int] = []
@@ -132,8 +138,10 @@ class SessionService:
             title=cleaned or default_title,
             code="",
             started_at=now,
-            ends_at=now + timedelta(minutes=length),
-            late_at=now + timedelta(minutes=course.late_after_minutes) if course else None,
+            ends_at=until if until is not None else now + timedelta(minutes=length),
+            late_at=(late_from or now) + timedelta(minutes=course.late_after_minutes)
+            if course
+            else None,
             course_id=course.id if course else None,
             course_name=course.name if course else None,
             time_zone=course.time_zone if course else None,

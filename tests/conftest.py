@@ -76,6 +76,10 @@ TABLES = [
     "forgotten_users",
     "unreachable_users",
     "user_preferences",
+    "roster_places",
+    "roster_claims",
+    "timetables",
+    "timetable_runs",
 ]
 
 

@@ -25,6 +25,7 @@ from bot.handlers import (
     lifecycle,
     privacy,
     reports,
+    roster,
     sessions,
     settings,
     staff,
@@ -73,6 +74,9 @@ def register_handlers(application: AttnApplication) -> None:
     application.add_handler(CallbackQueryHandler(courses.course_settings_button, pattern=r"^cs:"))
     application.add_handler(CallbackQueryHandler(corrections.mark_button, pattern=r"^mk:"))
     application.add_handler(CallbackQueryHandler(staff.staff_button, pattern=r"^sf:"))
+    # A roster file's course; Approve / Decline under a claim (bot/handlers/roster.py).
+    application.add_handler(CallbackQueryHandler(roster.roster_course_button, pattern=r"^ri:"))
+    application.add_handler(CallbackQueryHandler(roster.claim_decision_button, pattern=r"^rq:"))
 
     # Plain text in a private chat: the answer to "/checkin" alone, or a hint.
     application.add_handler(
@@ -87,6 +91,12 @@ def register_handlers(application: AttnApplication) -> None:
         MessageHandler(
             NEW & filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & filters.REPLY,
             checkin.group_reply_message,
+        )
+    )
+    # A file in a private chat: a teacher's roster (CSV or XLSX).
+    application.add_handler(
+        MessageHandler(
+            NEW & filters.ChatType.PRIVATE & filters.Document.ALL, roster.document_message
         )
     )
     # A shared location: the classroom's or a student's, for a location-checked session.

@@ -8,6 +8,7 @@ from telegram.error import BadRequest
 from bot import replies
 from bot.commands import Command, Role
 from bot.context import AttnContext
+from bot.replies.roster import mydata_places
 from bot.replying import respond
 from services.errors import OpenSessionBlocksForget
 
@@ -23,7 +24,8 @@ async def mydata_command(update: Update, context: AttnContext) -> None:
     user = update.effective_user
     assert user is not None
     data = await context.services.privacy.personal_data(user.id)
-    respond(context, update, replies.personal_data(data))
+    places = await context.services.roster.student_places(user.id)
+    respond(context, update, replies.personal_data(data, mydata_places(places)))
 
 
 async def forgetme_command(update: Update, context: AttnContext) -> None:

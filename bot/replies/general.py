@@ -99,6 +99,10 @@ _INVALID = frozenset(
         ("full_name", "length"),
         ("full_name", "characters"),
         ("student_number", "format"),
+        ("roster_file", "too_big"),
+        ("roster_file", "unreadable"),
+        ("roster_file", "empty"),
+        ("roster_file", "too_many_rows"),
         ("settings", "button"),
     }
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.replies.cards import card_heading
 from bot.replies.format import fit_text
 from bot.replies.staff import role_name
@@ -23,7 +25,8 @@ def privacy_text(retention_days: int) -> Text:
     return t("privacy.text", days=retention_days)
 
 
-def personal_data(data: PersonalData) -> Text:
+def personal_data(data: PersonalData, places: Sequence[Text] = ()) -> Text:
+    """Everything stored about the user; `places`: their claimed roster places."""
     profile = data.profile or data.cached_profile
     if profile is None and not (data.courses or data.attendance_records or data.staff_of):
         return t("mydata.nothing")
@@ -44,6 +47,7 @@ def personal_data(data: PersonalData) -> Text:
             t("staff.mydata_item", name=name, role=role_name(role)) for name, role in data.staff_of
         ]
         lines.append(t("staff.mydata", courses=Raw(", ".join(items))))
+    lines.extend(places)
     if data.is_teacher:
         lines.append(t("mydata.teacher"))
     return fit_text(join(lines))

@@ -6,6 +6,7 @@ import textwrap
 from collections.abc import Sequence
 
 from bot.replies.format import fit, more
+from bot.replies.roster import unclaimed_list
 from bot.telegram_limits import ShortList
 from bot.text import Named, Raw, Text, constants, t
 from services.models import Nudge
@@ -90,7 +91,9 @@ def report_text(report: CourseReport, page: int = 0) -> Text:
         for s in shown
     ]
     table = t("report.table", header=header, rows=Raw("\n".join(rows)))
-    blocks: list[Text] = [head, t("report.legend"), table]
+    blocks: list[Text | ShortList] = [head, t("report.legend"), table]
+    if report.unclaimed:  # imported places nobody claimed: counted absent above
+        blocks.append(unclaimed_list(report.unclaimed))
     if pages > 1:
         blocks.append(t("report.page", page=page + 1, pages=pages))
     return fit(blocks)

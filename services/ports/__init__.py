@@ -19,7 +19,9 @@ from services.ports.outbox import NudgeOutbox, Reachability, SummaryOutbox
 from services.ports.people import PrivacyRecords, RoleRecords, UserRecords
 from services.ports.profiles import ChatStateStore, ProfileCache, SendPacer
 from services.ports.records import AttendanceRecords, SessionRecords
+from services.ports.roster import RosterPlaces
 from services.ports.sweeps import SweepStore
+from services.ports.timetables import TimetableRecords
 from services.ports.values import GuessLimit, RawCheckIn, SendSlot, SweepClaim, Visit
 
 
@@ -52,6 +54,8 @@ class RecordStores:
     users: UserRecords
     roles: RoleRecords
     privacy: PrivacyRecords
+    places: RosterPlaces
+    timetables: TimetableRecords
 
 
 __all__ = [
@@ -74,12 +78,14 @@ __all__ = [
     "Reachability",
     "RecordStores",
     "RoleRecords",
+    "RosterPlaces",
     "SendPacer",
     "SendSlot",
     "SessionRecords",
     "SummaryOutbox",
     "SweepClaim",
     "SweepStore",
+    "TimetableRecords",
     "UserRecords",
     "Visit",
 ]

@@ -16,9 +16,11 @@ from storage.postgres.nudges import PostgresNudgeOutbox
 from storage.postgres.privacy import PostgresPrivacyRecords
 from storage.postgres.reachability import PostgresReachability
 from storage.postgres.roles import PostgresRoleRecords
+from storage.postgres.roster import PostgresRosterPlaces
 from storage.postgres.sessions import PostgresSessionRecords
 from storage.postgres.staff import PostgresCourseStaff
 from storage.postgres.summaries import PostgresSummaryOutbox
+from storage.postgres.timetables import PostgresTimetableRecords
 from storage.postgres.users import PostgresUserRecords
 
 
@@ -36,6 +38,8 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
         users=PostgresUserRecords(pool),
         roles=PostgresRoleRecords(pool),
         privacy=PostgresPrivacyRecords(pool),
+        places=PostgresRosterPlaces(pool),
+        timetables=PostgresTimetableRecords(pool),
     )
 
 
@@ -48,8 +52,10 @@ __all__ = [
     "PostgresPrivacyRecords",
     "PostgresReachability",
     "PostgresRoleRecords",
+    "PostgresRosterPlaces",
     "PostgresSessionRecords",
     "PostgresSummaryOutbox",
+    "PostgresTimetableRecords",
     "PostgresUserRecords",
     "postgres_record_stores",
 ]

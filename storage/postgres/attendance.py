@@ -19,12 +19,13 @@ SELECT e.student_id, u.full_name, u.first_name, u.last_name, u.username, u.stude
        count(*) FILTER (WHERE a.status = 'late') AS late,
        count(*) FILTER (WHERE a.status = 'excused') AS excused,
        count(*) FILTER (WHERE a.status = 'absent') AS absent
-FROM enrolments e
+FROM (SELECT student_id FROM enrolments WHERE course_id = $1
+      UNION ALL  -- imported places nobody claimed yet count like students (absent)
+      SELECT stand_in FROM roster_places WHERE course_id = $1 AND stand_in IS NOT NULL) e
 LEFT JOIN users u ON u.id = e.student_id
 LEFT JOIN attendance a
        ON a.student_id = e.student_id
       AND a.session_id IN (SELECT id FROM sessions WHERE course_id = $1)
-WHERE e.course_id = $1
 GROUP BY e.student_id, u.full_name, u.first_name, u.last_name, u.username, u.student_number
 ORDER BY lower(coalesce(u.full_name, u.first_name, '')), e.student_id
 """

@@ -19,7 +19,9 @@ RETURNING id
 COURSE_COLUMNS = """
 c.id, c.teacher_id, c.name, c.join_code, c.invite_token, c.late_after_minutes,
 c.warn_below_percent, c.time_zone, c.archived_at,
-(SELECT count(*) FROM enrolments e WHERE e.course_id = c.id) AS roster_size
+(SELECT count(*) FROM enrolments e WHERE e.course_id = c.id)
+  + (SELECT count(*) FROM roster_places p WHERE p.course_id = c.id AND p.stand_in IS NOT NULL)
+  AS roster_size
 """
 
 SELECT_COURSE = f"SELECT {COURSE_COLUMNS} FROM courses c WHERE c.id = $1"  # noqa: S608
@@ -49,12 +51,20 @@ INSERT INTO enrolments (course_id, student_id) VALUES ($1, $2)
 ON CONFLICT (course_id, student_id) DO NOTHING
 """
 
-SELECT_ROSTER = "SELECT student_id FROM enrolments WHERE course_id = $1"
+# The roster: enrolled students and the stand-ins of imported places nobody claimed yet
+# (sessions record those absent, see storage/postgres/roster.py).
+SELECT_ROSTER = """
+SELECT student_id FROM enrolments WHERE course_id = $1
+UNION ALL
+SELECT stand_in FROM roster_places WHERE course_id = $1 AND stand_in IS NOT NULL
+"""
 
 SELECT_ROSTER_PROFILES = """
 SELECT u.id, u.first_name, u.last_name, u.username, u.full_name, u.student_number, u.last_seen
-FROM enrolments e JOIN users u ON u.id = e.student_id
-WHERE e.course_id = $1
+FROM (SELECT student_id FROM enrolments WHERE course_id = $1
+      UNION ALL
+      SELECT stand_in FROM roster_places WHERE course_id = $1 AND stand_in IS NOT NULL) e
+JOIN users u ON u.id = e.student_id
 """
 
 

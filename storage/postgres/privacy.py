@@ -58,6 +58,24 @@ FORGET_DELETES = [
     "DELETE FROM users WHERE id = $1",
 ]
 
+# A claimed roster place is released: it stands in the roster again under a fresh stand-in
+# (absent from now on; the records so far stay with the pseudonym), and claims waiting for a
+# teacher go.
+RELEASE_PLACES = """
+WITH released AS (
+    UPDATE roster_places
+    SET claimed_by = NULL, claimed_at = NULL,
+        stand_in = -(1 + floor(random() * 4611686018427387903))::bigint
+    WHERE claimed_by = $1
+    RETURNING stand_in, full_name, student_number
+)
+INSERT INTO users (id, first_name, full_name, student_number)
+SELECT stand_in, '', full_name, student_number FROM released
+ON CONFLICT (id) DO NOTHING
+"""
+
+FORGET_PLACES = [RELEASE_PLACES, "DELETE FROM roster_claims WHERE student_id = $1"]
+
 # Records of a forgotten user that reach PostgreSQL later (a session that was live when they
 # asked) are remapped in the sweep's transaction.
 DELETE_OLD_SESSIONS = "DELETE FROM sessions WHERE started_at < $1"
@@ -69,6 +87,15 @@ DELETE_OLD_FORGOTTEN = "DELETE FROM forgotten_users WHERE forgotten_at < $1"
 DELETE_OLD_INVITES = "DELETE FROM teacher_invites WHERE expires_at < $1"
 
 DELETE_OLD_STAFF_INVITES = "DELETE FROM course_staff_invites WHERE expires_at < $1"
+# An imported place nobody claimed goes once it is older than the retention period and no
+# kept session counts it; so do claims no teacher decided within that time.
+DELETE_OLD_PLACES = """
+DELETE FROM roster_places p
+WHERE p.imported_at < $1 AND p.stand_in IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.student_id = p.stand_in)
+"""
+
+DELETE_OLD_CLAIMS = "DELETE FROM roster_claims WHERE requested_at < $1"
 
 # A pseudonym's "Former student" row goes once nothing refers to it (its records aged out, or
 # a repeated /forgetme of someone with no records replaced it).
@@ -78,6 +105,7 @@ WHERE u.id < 0
   AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.student_id = u.id)
   AND NOT EXISTS (SELECT 1 FROM attendance_audit au WHERE au.student_id = u.id)
   AND NOT EXISTS (SELECT 1 FROM forgotten_users f WHERE f.pseudonym = u.id)
+  AND NOT EXISTS (SELECT 1 FROM roster_places p WHERE p.stand_in = u.id)
 """
 
 
@@ -111,7 +139,7 @@ class PostgresPrivacyRecords:
             await conn.execute(PSEUDONYM_USER, pseudonym)
             for statement in FORGET_MOVES:
                 await conn.execute(statement, user_id, pseudonym)
-            for statement in FORGET_DELETES:
+            for statement in [*FORGET_PLACES, *FORGET_DELETES]:
                 await conn.execute(statement, user_id)
 
     async def delete_older_than(self, *, cutoff: datetime, forgotten_cutoff: datetime) -> int:
@@ -122,5 +150,7 @@ class PostgresPrivacyRecords:
             await conn.execute(DELETE_OLD_FORGOTTEN, forgotten_cutoff)
             await conn.execute(DELETE_OLD_INVITES, cutoff)
             await conn.execute(DELETE_OLD_STAFF_INVITES, cutoff)
+            await conn.execute(DELETE_OLD_PLACES, cutoff)
+            await conn.execute(DELETE_OLD_CLAIMS, cutoff)
             await conn.execute(DELETE_UNUSED_PSEUDONYMS)
         return int(status.rsplit(" ", 1)[-1])

@@ -90,6 +90,15 @@ class RecordingRequest(RecordingBotApi):
         error = json.loads(answer).get("description") if status != 200 else None
         return status, answer, error
 
+    def download(self, url: str) -> tuple[int, bytes]:
+        """A file URL (`<base_file_url>/<file_path>`), served by the fake as Telegram does."""
+        path = urllib.parse.urlsplit(url).path
+        file_path = path.split("/file/bot", 1)[1].split("/", 1)[1]
+        status, content, _type = self.api._dispatch(
+            "GET", f"/file/bot{self._token}/{file_path}", "", b""
+        )
+        return status, content
+
 
 class _NeverStarted:
     """Tests say "this user never opened the bot" (`update`) or "now they did" (`discard`);
@@ -220,6 +229,19 @@ class BotHarness:
         await wait_for_replies(self.app.bot_data)
         new = self.request.calls[before:]
         return [c.text for c in new if c.method in ("sendMessage", "sendPhoto") and c.status == 200]
+
+    async def send_document(
+        self, user_id: int, content: bytes, filename: str, mime_type: str | None = None
+    ) -> list[str]:
+        """A file sent to the bot in the private chat (stored by the fake, so the bot can
+        fetch it with getFile and download it); the texts the bot sent in reply."""
+        before = len(self.request.calls)
+        update_id = self.request.api.send_document(user_id, content, filename, mime_type)
+        update = Update.de_json(self.request.api.get_update(update_id), self.app.bot)
+        await self.app.process_update(update)
+        await wait_for_replies(self.app.bot_data)
+        new = self.request.calls[before:]
+        return [c.text for c in new if c.method == "sendMessage" and c.status == 200]
 
     async def send_location(
         self,

@@ -35,6 +35,8 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "unreachable_users": ("user_id",),
     "course_staff": ("course_id", "user_id"),
     "course_staff_invites": ("token_hash",),
+    "roster_places": ("id",),
+    "roster_claims": ("id",),
 }
 # Tables whose memory value is one column, not a row object.
 _SCALAR_VALUE = {"enrolments": "enrolled_at", "teachers": "added_by"}

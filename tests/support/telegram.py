@@ -144,6 +144,13 @@ class RecordingBotApi(BaseRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # a file download (File.download_*), not a Bot API method
+            status, content = self.download(url)
+            self.counts["download"] += 1
+            if self._keep_calls:
+                self.calls.append(ApiCall("download", {"url": url}, status=status))
+            self.recorded("download")
+            return status, content
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data is not None else {}
         status, body, error = self.answer(api_method, params, request_data)
@@ -159,6 +166,10 @@ class RecordingBotApi(BaseRequest):
         """(HTTP status, JSON body, error description) for one call; `params` may be amended
         (files are added under "_files") and is what gets recorded."""
         raise NotImplementedError
+
+    def download(self, url: str) -> tuple[int, bytes]:
+        """(HTTP status, content) of a file URL the bot downloads; none by default."""
+        return 404, b'{"ok": false, "error_code": 404, "description": "Not Found"}'
 
     def recorded(self, api_method: str) -> None:
         """Called after each call is recorded (to wake a waiter)."""

@@ -16,6 +16,7 @@ from bot.replies.general import _INVALID, _NUMBER_RANGES
 from bot.text import MissingText, Plural, Text, keys, placeholders, t
 from bot.text.en import MESSAGES
 from services.models import AttendanceLine, AttendanceStatus, Course, SessionSummary
+from services.roster_file import RejectReason
 from tests.support.bot_harness import assert_valid_telegram_html
 from tests.support.catalog_check import from_catalog
 
@@ -66,6 +67,7 @@ def _dynamic_keys() -> set[str]:
     built |= {f"report.col.{column}" for column in columns}
     built |= {f"choose.status.{status}" for status in ("present", "late", "excused", "absent")}
     built |= {f"status.{status}" for status in ("present", "late", "excused", "absent")}
+    built |= {f"roster.reject.{reason.value}" for reason in RejectReason}
     return built
 
 

@@ -25,8 +25,10 @@ from services.ports import (
     Reachability,
     RecordStores,
     RoleRecords,
+    RosterPlaces,
     SessionRecords,
     SummaryOutbox,
+    TimetableRecords,
     UserRecords,
 )
 from storage.postgres import (
@@ -38,8 +40,10 @@ from storage.postgres import (
     PostgresPrivacyRecords,
     PostgresReachability,
     PostgresRoleRecords,
+    PostgresRosterPlaces,
     PostgresSessionRecords,
     PostgresSummaryOutbox,
+    PostgresTimetableRecords,
     PostgresUserRecords,
     postgres_record_stores,
 )
@@ -60,6 +64,8 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "users": (UserRecords, PostgresUserRecords),
     "roles": (RoleRecords, PostgresRoleRecords),
     "privacy": (PrivacyRecords, PostgresPrivacyRecords),
+    "places": (RosterPlaces, PostgresRosterPlaces),
+    "timetables": (TimetableRecords, PostgresTimetableRecords),
     "staff": (CourseStaffRecords, PostgresCourseStaff),
 }
 
@@ -76,6 +82,8 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _users: UserRecords = PostgresUserRecords(pool)
     _roles: RoleRecords = PostgresRoleRecords(pool)
     _privacy: PrivacyRecords = PostgresPrivacyRecords(pool)
+    _places: RosterPlaces = PostgresRosterPlaces(pool)
+    _timetables: TimetableRecords = PostgresTimetableRecords(pool)
     _staff: CourseStaffRecords = PostgresCourseStaff(pool)
     _ping: Pingable = PostgresPing(pool)
 

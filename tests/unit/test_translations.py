@@ -27,7 +27,7 @@ from bot.text import (
 from bot.text.catalogs import LOCALES, read_catalog
 from bot.text.check import check, problems
 from bot.text.en import MESSAGES
-from bot.text.extract import template
+from bot.text.extract import sort_locales, sorted_po, template
 from bot.text.message import Plural
 from tests.conftest import make_settings
 from tests.support.bot_harness import assert_valid_telegram_html
@@ -224,3 +224,20 @@ def test_no_text_is_rendered_at_import() -> None:
         for line in _module_level_texts(ast.parse(path.read_text()))
     ]
     assert found == []
+
+
+def test_sorting_a_po_file_keeps_every_entry_and_the_header_first(tmp_path: Path) -> None:
+    """`python -m bot.text.extract --sort`: entries in msgid order, each entry's lines (its
+    comments, plural forms, invisible marks) exactly as they were, the header first."""
+    shipped = (LOCALES / "fa.po").read_text(encoding="utf-8")
+    header, *entries = shipped.strip("\n").split("\n\n")
+    shuffled = "\n\n".join([header, *reversed(entries)]) + "\n"
+    (tmp_path / "fa.po").write_text(shuffled, encoding="utf-8")
+    (tmp_path / "xx.po").write_text(sorted_po(shuffled), encoding="utf-8")
+    assert sort_locales(tmp_path) == [tmp_path / "fa.po"]  # xx.po was in order already
+    ordered = (tmp_path / "fa.po").read_text(encoding="utf-8")
+    assert ordered.startswith(header + "\n\n")
+    assert sorted(ordered.strip("\n").split("\n\n")) == sorted([header, *entries])
+    keys = re.findall(r'^msgid "(.+)"$', ordered, re.MULTILINE)
+    assert keys == sorted(keys) and len(keys) == len(MESSAGES)
+    assert read_catalog(tmp_path / "fa.po").messages == read_catalog(LOCALES / "fa.po").messages

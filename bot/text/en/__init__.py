@@ -17,6 +17,7 @@ from bot.text.en import (
     lifecycle,
     privacy,
     reports,
+    roster,
     sessions,
     settings,
     staff,
@@ -37,6 +38,7 @@ _AREAS = (
     admin,
     files,
     settings,
+    roster,
     staff,
 )
 

@@ -19,6 +19,7 @@ from tests.fakes.botapi.model import (
     _NOT_MODIFIED,
     _QUERY_TOO_OLD,
     _SECRET_TOKEN_RE,
+    MAX_DOWNLOAD_BYTES,
     ApiError,
     JSONDict,
     UploadedFile,
@@ -457,6 +458,8 @@ class Methods(Chats):
             stored = self._files.get(str(params.get("file_id") or ""))
             if stored is None:
                 raise _bad("invalid file_id")
+            if stored.content is not None and len(stored.content) > MAX_DOWNLOAD_BYTES:
+                raise _bad("file is too big")
             result: JSONDict = {
                 "file_id": stored.file_id,
                 "file_unique_id": stored.file_unique_id,

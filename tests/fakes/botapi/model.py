@@ -99,6 +99,8 @@ MAX_CALLBACK_DATA_BYTES = 64
 #: At most 100 buttons in an inline keyboard; past it the server answers REPLY_MARKUP_TOO_LONG,
 #: which telegram-bot-api's Client.cpp turns into "reply markup is too long".
 MAX_INLINE_BUTTONS = 100
+#: getFile refuses bigger files: bots may download up to 20 MB (Bot API "Limits").
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 _MEDIA_NOT_FOUND = "can't parse InputMedia: media not found"
 
 

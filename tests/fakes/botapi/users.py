@@ -156,6 +156,29 @@ class UserSide(Dispatch):
             chat.messages[msg["message_id"]] = msg
             return self.add_raw_update({"message": msg})
 
+    def send_document(
+        self,
+        user_id: int,
+        content: bytes,
+        filename: str,
+        mime_type: str | None = None,
+        *,
+        caption: str | None = None,
+        first_name: str | None = None,
+    ) -> int:
+        """A user sends a file (in their private chat); the bot may fetch it with getFile
+        and download it from the file URL, as from Telegram. Returns the update_id."""
+        with self._cond:
+            user = self._remember_user(user_id, first_name, None, None, None)
+            chat = self._chat_for_user(user, None, "private", None)
+            msg = self._user_message(chat, user)
+            stored = self._store_document(content, filename, mime_type)
+            msg["document"] = copy.deepcopy(stored.obj)
+            if caption:
+                msg["caption"] = caption
+            chat.messages[msg["message_id"]] = msg
+            return self.add_raw_update({"message": msg})
+
     def block_bot(self, user_id: int, blocked: bool = True, *, inject_update: bool = True) -> int:
         """The user blocks (or unblocks) the bot: sends to them fail with 403 afterwards.
         Injects a ``my_chat_member`` update unless ``inject_update`` is false (returns -1)."""

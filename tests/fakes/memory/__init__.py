@@ -15,9 +15,11 @@ from tests.fakes.memory.nudges import MemoryNudgeOutbox
 from tests.fakes.memory.privacy import MemoryPrivacyRecords
 from tests.fakes.memory.reachability import MemoryReachability
 from tests.fakes.memory.roles import MemoryRoleRecords
+from tests.fakes.memory.roster import MemoryRosterPlaces
 from tests.fakes.memory.sessions import MemorySessionRecords
 from tests.fakes.memory.staff import MemoryCourseStaff
 from tests.fakes.memory.summaries import MemorySummaryOutbox
+from tests.fakes.memory.timetables import MemoryTimetableRecords
 from tests.fakes.memory.users import MemoryUserRecords
 
 
@@ -36,6 +38,8 @@ def memory_record_stores(db: MemoryDatabase | None = None) -> RecordStores:
         users=MemoryUserRecords(db),
         roles=MemoryRoleRecords(db),
         privacy=MemoryPrivacyRecords(db),
+        places=MemoryRosterPlaces(db),
+        timetables=MemoryTimetableRecords(db),
     )
 
 

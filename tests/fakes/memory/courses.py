@@ -101,9 +101,9 @@ class MemoryCourseRecords:
 
     async def roster(self, course_id: int) -> list[int]:
         self._db.check()
-        return [s for c, s in self._db.enrolments if c == course_id]
+        return self._db.members(course_id)
 
     async def roster_profiles(self, course_id: int) -> list[UserProfile]:
         db = self._db
         db.check()
-        return [db.users[s] for c, s in db.enrolments if c == course_id and s in db.users]
+        return [db.users[s] for s in db.members(course_id) if s in db.users]

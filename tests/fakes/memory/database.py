@@ -23,6 +23,7 @@ from services.models import (
     SummaryPart,
     UserProfile,
 )
+from services.timetable_slots import SlotRun, Timetable
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -98,6 +99,28 @@ class CourseRow:
     warn_below_percent: int = 70
     time_zone: str | None = None
     archived_at: datetime | None = None
+
+
+@dataclass
+class PlaceRow:
+    course_id: int
+    student_number: str
+    full_name: str
+    email: str | None
+    group_name: str | None
+    imported_by: int
+    imported_at: datetime
+    stand_in: int | None
+    claimed_by: int | None = None
+    claimed_at: datetime | None = None
+
+
+@dataclass
+class ClaimRow:
+    course_id: int
+    student_id: int
+    student_number: str
+    requested_at: datetime
 
 
 @dataclass
@@ -185,11 +208,17 @@ class MemoryDatabase:
     forgotten_users: dict[int, ForgottenRow] = field(default_factory=dict)
     unreachable_users: dict[int, UnreachableRow] = field(default_factory=dict)
     user_preferences: dict[int, Preferences] = field(default_factory=dict)
+    roster_places: dict[int, PlaceRow] = field(default_factory=dict)
+    roster_claims: dict[int, ClaimRow] = field(default_factory=dict)
+    timetables: dict[int, Timetable] = field(default_factory=dict)
+    timetable_runs: dict[tuple[int, datetime], SlotRun] = field(default_factory=dict)
     available: bool = True
     course_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     audit_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     course_audit_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     seqs: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    place_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    claim_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def check(self) -> None:
         """Raise what the PostgreSQL store raises when the server cannot be reached."""
@@ -220,16 +249,23 @@ class MemoryDatabase:
             full_name=user.full_name,
         ).display_name
 
+    def members(self, course_id: int) -> list[int]:
+        """The roster query: enrolled students, then stand-ins of unclaimed places."""
+        enrolled = [s for c, s in self.enrolments if c == course_id]
+        return enrolled + [
+            p.stand_in
+            for p in self.roster_places.values()
+            if p.course_id == course_id and p.stand_in is not None
+        ]
+
     def roster_size(self, course_id: int) -> int:
-        return sum(1 for c, _ in self.enrolments if c == course_id)
+        return len(self.members(course_id))
 
     def course_standings(self, course_id: int) -> list[StudentStanding]:
         """COURSE_STANDINGS: one row per enrolled student, counting the course's records."""
         course_sessions = {s.id for s in self.sessions.values() if s.course_id == course_id}
         standings: list[tuple[tuple[str, int], StudentStanding]] = []
-        for c, student in self.enrolments:
-            if c != course_id:
-                continue
+        for student in self.members(course_id):
             statuses = [
                 row.status
                 for (sid, st), row in self.attendance.items()

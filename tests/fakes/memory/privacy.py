@@ -6,6 +6,7 @@ from datetime import datetime
 
 from services.models import CourseRole, PersonalData, UserProfile
 from tests.fakes.memory.database import ForgottenRow, MemoryDatabase
+from tests.fakes.memory.roster import add_stand_in_user, new_stand_in
 
 
 class MemoryPrivacyRecords:
@@ -52,6 +53,12 @@ class MemoryPrivacyRecords:
             if invite.used_by == user_id:
                 invite.used_by = None
         db.users.pop(user_id, None)
+        for place in db.roster_places.values():  # RELEASE_PLACES: a fresh stand-in each
+            if place.claimed_by == user_id:
+                place.claimed_by, place.claimed_at, place.stand_in = None, None, new_stand_in()
+                add_stand_in_user(db, place.stand_in, place)
+        for request_id in [i for i, c in db.roster_claims.items() if c.student_id == user_id]:
+            del db.roster_claims[request_id]
 
     async def delete_older_than(self, *, cutoff: datetime, forgotten_cutoff: datetime) -> int:
         """Sessions started before `cutoff` go with their records, outbox rows and nudges
@@ -77,10 +84,20 @@ class MemoryPrivacyRecords:
             del db.teacher_invites[token]
         for token in [t for t, i in db.course_staff_invites.items() if i.expires_at < cutoff]:
             del db.course_staff_invites[token]
+        attended = {s for _, s in db.attendance}
+        for place_id in [
+            i
+            for i, p in db.roster_places.items()
+            if p.imported_at < cutoff and p.stand_in is not None and p.stand_in not in attended
+        ]:
+            del db.roster_places[place_id]
+        for request_id in [i for i, c in db.roster_claims.items() if c.requested_at < cutoff]:
+            del db.roster_claims[request_id]
         referenced = (
             {s for _, s in db.attendance}
             | {a.student_id for a in db.attendance_audit.values()}
             | {f.pseudonym for f in db.forgotten_users.values()}
+            | {p.stand_in for p in db.roster_places.values() if p.stand_in is not None}
         )
         for user_id in [u for u in db.users if u < 0 and u not in referenced]:
             del db.users[user_id]

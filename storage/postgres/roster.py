@@ -1,0 +1,225 @@
+"""Imported roster places and the claims on them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from services.models import UserProfile
+from services.places import ClaimRequest, ClaimResult, ImportOutcome, Place, PlaceRow
+from storage.postgres.pool import pg_guard
+from storage.postgres.users import upsert_profiles_on
+
+#: A fresh negative id, as /forgetme's pseudonyms are (nothing links it to anyone).
+NEW_STAND_IN = "-(1 + floor(random() * 4611686018427387903))::bigint"
+
+# New numbers become places with a stand-in and its named `users` row; numbers already on
+# the course's roster are left as they are (importing the same file twice adds nothing).
+ADD_PLACES = f"""
+WITH input AS (
+    SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
+        AS t(student_number, full_name, email, group_name)
+), inserted AS (
+    INSERT INTO roster_places (course_id, student_number, full_name, email, group_name,
+                               imported_by, imported_at, stand_in)
+    SELECT $1, i.student_number, i.full_name, i.email, i.group_name, $6, $7, {NEW_STAND_IN}
+    FROM input i
+    ON CONFLICT (course_id, student_number) DO NOTHING
+    RETURNING stand_in, full_name, student_number
+), named AS (
+    INSERT INTO users (id, first_name, full_name, student_number)
+    SELECT stand_in, '', full_name, student_number FROM inserted
+    ON CONFLICT (id) DO NOTHING
+)
+SELECT i.student_number, EXISTS (
+    SELECT 1 FROM inserted n WHERE n.student_number = i.student_number) AS added
+FROM input i
+"""  # noqa: S608
+
+PLACE_COLUMNS = "id, course_id, student_number, full_name, email, group_name, stand_in, claimed_by"
+
+SELECT_PLACES = (
+    f"SELECT {PLACE_COLUMNS} FROM roster_places WHERE course_id = $1 "  # noqa: S608
+    "ORDER BY lower(full_name), student_number"
+)
+
+HAS_PLACES = "SELECT EXISTS (SELECT 1 FROM roster_places WHERE course_id = $1)"
+
+SELECT_CLAIMED = (
+    f"SELECT {PLACE_COLUMNS} FROM roster_places "  # noqa: S608
+    "WHERE course_id = $1 AND claimed_by = $2"
+)
+
+LOCK_PLACE = (
+    f"SELECT {PLACE_COLUMNS} FROM roster_places "  # noqa: S608
+    "WHERE course_id = $1 AND student_number = $2 FOR UPDATE"
+)
+
+# The stand-in's records become the student's (a session the student already has a record
+# of keeps theirs), its audit rows follow, and the stand-in goes.
+CLAIM_MOVES = [
+    """UPDATE attendance a SET student_id = $2 WHERE a.student_id = $1
+       AND NOT EXISTS (SELECT 1 FROM attendance b
+                       WHERE b.session_id = a.session_id AND b.student_id = $2)""",
+    "UPDATE attendance_audit SET student_id = $2 WHERE student_id = $1",
+]
+CLAIM_DELETES = [
+    "DELETE FROM attendance WHERE student_id = $1",
+    "DELETE FROM users WHERE id = $1",
+]
+
+TAKE_PLACE = """
+UPDATE roster_places SET stand_in = NULL, claimed_by = $2, claimed_at = $3 WHERE id = $1
+"""
+
+ENROL = """
+INSERT INTO enrolments (course_id, student_id) VALUES ($1, $2)
+ON CONFLICT (course_id, student_id) DO NOTHING
+"""
+
+# The registry's name and number, for a student who has not registered one yet.
+NAME_FROM_PLACE = """
+UPDATE users SET full_name = $2, student_number = $3, updated_at = now()
+WHERE id = $1 AND coalesce(full_name, '') = ''
+"""
+
+DROP_REQUESTS = "DELETE FROM roster_claims WHERE course_id = $1 AND student_id = $2"
+
+REQUEST_CLAIM = """
+INSERT INTO roster_claims (course_id, student_id, student_number, requested_at)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (course_id, student_id) DO UPDATE
+    SET student_number = EXCLUDED.student_number, requested_at = EXCLUDED.requested_at
+RETURNING id, course_id, student_id, student_number, requested_at
+"""
+
+SELECT_REQUEST = """
+SELECT id, course_id, student_id, student_number, requested_at FROM roster_claims WHERE id = $1
+"""
+
+TAKE_REQUEST = """
+DELETE FROM roster_claims WHERE id = $1
+RETURNING id, course_id, student_id, student_number, requested_at
+"""
+
+SELECT_STUDENT_PLACES = """
+SELECT c.name AS course_name, p.id, p.course_id, p.student_number, p.full_name, p.email,
+       p.group_name, p.stand_in, p.claimed_by
+FROM roster_places p JOIN courses c ON c.id = p.course_id
+WHERE p.claimed_by = $1 ORDER BY c.name
+"""
+
+
+def place_from_row(row: asyncpg.Record) -> Place:
+    return Place(
+        id=row["id"],
+        course_id=row["course_id"],
+        student_number=row["student_number"],
+        full_name=row["full_name"],
+        email=row["email"],
+        group=row["group_name"],
+        stand_in=row["stand_in"],
+        claimed_by=row["claimed_by"],
+    )
+
+
+def request_from_row(row: asyncpg.Record) -> ClaimRequest:
+    return ClaimRequest(
+        id=row["id"],
+        course_id=row["course_id"],
+        student_id=row["student_id"],
+        student_number=row["student_number"],
+        requested_at=row["requested_at"],
+    )
+
+
+class PostgresRosterPlaces:
+    """`RosterPlaces` over PostgreSQL."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def add_places(
+        self, course_id: int, rows: Sequence[PlaceRow], *, by: int, at: datetime
+    ) -> ImportOutcome:
+        async with pg_guard(), self._pool.acquire() as conn, conn.transaction():
+            result = await conn.fetch(
+                ADD_PLACES,
+                course_id,
+                [r.student_number for r in rows],
+                [r.full_name for r in rows],
+                [r.email for r in rows],
+                [r.group for r in rows],
+                by,
+                at,
+            )
+        added = sum(1 for r in result if r["added"])
+        return ImportOutcome(added, [r["student_number"] for r in result if not r["added"]])
+
+    async def places(self, course_id: int) -> list[Place]:
+        async with pg_guard():
+            return [place_from_row(r) for r in await self._pool.fetch(SELECT_PLACES, course_id)]
+
+    async def has_places(self, course_id: int) -> bool:
+        async with pg_guard():
+            return bool(await self._pool.fetchval(HAS_PLACES, course_id))
+
+    async def claimed_place(self, course_id: int, *, student_id: int) -> Place | None:
+        async with pg_guard():
+            row = await self._pool.fetchrow(SELECT_CLAIMED, course_id, student_id)
+        return place_from_row(row) if row else None
+
+    async def claim_place(
+        self, course_id: int, *, student_number: str, student: UserProfile, at: datetime
+    ) -> tuple[ClaimResult, Place | None]:
+        """Take the free place with this number for the student, in one transaction."""
+        async with pg_guard(), self._pool.acquire() as conn, conn.transaction():
+            own = await conn.fetchrow(SELECT_CLAIMED, course_id, student.user_id)
+            if own is not None:
+                return ClaimResult.CLAIMED, place_from_row(own)
+            row = await conn.fetchrow(LOCK_PLACE, course_id, student_number)
+            if row is None:
+                return ClaimResult.NO_PLACE, None
+            place = place_from_row(row)
+            if place.stand_in is None:
+                return ClaimResult.TAKEN, place
+            await upsert_profiles_on(conn, [student])
+            for statement in CLAIM_MOVES:
+                await conn.execute(statement, place.stand_in, student.user_id)
+            for statement in CLAIM_DELETES:
+                await conn.execute(statement, place.stand_in)
+            await conn.execute(TAKE_PLACE, place.id, student.user_id, at)
+            await conn.execute(ENROL, course_id, student.user_id)
+            await conn.execute(
+                NAME_FROM_PLACE, student.user_id, place.full_name, place.student_number
+            )
+            await conn.execute(DROP_REQUESTS, course_id, student.user_id)
+        return ClaimResult.CLAIMED, place
+
+    async def request_claim(
+        self, course_id: int, *, student_id: int, student_number: str, at: datetime
+    ) -> ClaimRequest:
+        async with pg_guard():
+            row = await self._pool.fetchrow(
+                REQUEST_CLAIM, course_id, student_id, student_number, at
+            )
+        return request_from_row(row)
+
+    async def claim_request(self, request_id: int) -> ClaimRequest | None:
+        async with pg_guard():
+            row = await self._pool.fetchrow(SELECT_REQUEST, request_id)
+        return request_from_row(row) if row else None
+
+    async def take_claim_request(self, request_id: int) -> ClaimRequest | None:
+        """Remove a waiting claim and return it: of two presses, only one gets it."""
+        async with pg_guard():
+            row = await self._pool.fetchrow(TAKE_REQUEST, request_id)
+        return request_from_row(row) if row else None
+
+    async def student_places(self, student_id: int) -> list[tuple[str, Place]]:
+        """(course name, place) of every place the student claimed, for /mydata."""
+        async with pg_guard():
+            rows = await self._pool.fetch(SELECT_STUDENT_PLACES, student_id)
+        return [(r["course_name"], place_from_row(r)) for r in rows]
