@@ -10,10 +10,17 @@ the deployment-wide one in Redis (`SendPacer.reserve_send_slot`, shared by every
 
 The shared pacer schedules: one call reserves a message's slot, possibly a little ahead, and
 the message waits here for it and goes without asking again (or, when its chat is not free
-yet, asks again when it frees). Its even spacing alone keeps every process together within
-the limits, so nothing is paced here while Redis answers. Only while Redis is away (asked
-again once a second, not once a message) does each process pace itself in memory with the
-same numbers (aiolimiter).
+yet, asks again when it frees). Its even spacing keeps every process together within the
+limits. Telegram counts arrivals, though, not slots: when this process's event loop runs
+late (a busy CPU), several messages whose slots have passed wake together, and sent at once
+they would arrive as a bunch (31 in a second). So a message that wakes for its slot also
+keeps one shared gap after this process's previous one (`_keep_spacing`): on time that
+never waits (the slots are that far apart already), late it spreads the bunch back out at
+the shared pace. Only while Redis is away (asked again once a second, not once a message)
+does each process pace each chat in memory with the same numbers (aiolimiter), and all its
+messages by that same spacing: one process alone never bunches, in either mode or across a
+switch between them (slots reserved before Redis went away still leave one gap apart from
+the messages paced in memory meanwhile).
 
 A 429 ("retry after N") holds back only what it concerns: the chat it was answered for (a
 flood wait for editing one card too often must not hold every student's "Checked in" in
@@ -45,6 +52,9 @@ JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 OVERALL_PER_SECOND = 29
 GROUP_PER_MINUTE = 19
 PRIVATE_CHAT_PERIOD_SECONDS = 1.05
+# The shared pacer's even gap between the bot's messages (storage/redis/pacing.py: 29 in
+# 1.1 s), kept here too between this process's own sends when they wake late together.
+SHARED_GAP_SECONDS = 1.1 / OVERALL_PER_SECOND
 # Telegram's 20 a minute in a group is about messages the bot puts there. A deletion puts
 # nothing there (the bot deletes the code-bearing posts of students checking in from a
 # group), so it takes no turn from the group's budget and never makes a card edit or a
@@ -68,9 +78,9 @@ class FloodLimiter(BaseRateLimiter[None]):
     def __init__(self, max_retries: int = 8, private_chat_per_second: float = 1.0) -> None:
         # aiolimiter's buckets hold `max_rate` and drain at max_rate/period, so a window of
         # one period can see up to twice max_rate. A bucket of one that drains evenly keeps
-        # every window of a second (a minute for groups) within Telegram's numbers.
+        # every window of a second (a minute for groups) within Telegram's numbers (the
+        # bot's overall pace is `_keep_spacing`, one gap between sends).
         self._max_retries = max_retries
-        self._overall = AsyncLimiter(1, 1 / OVERALL_PER_SECOND)
         self._group_period = 60 / GROUP_PER_MINUTE
         self._private_period = PRIVATE_CHAT_PERIOD_SECONDS / private_chat_per_second
         self._chats: dict[int | str, AsyncLimiter] = {}
@@ -80,6 +90,9 @@ class FloodLimiter(BaseRateLimiter[None]):
         self._shared_reserve: Callable[[int | None], Awaitable[SendSlot]] | None = None
         self._shared_away_until = 0.0  # monotonic; while in the future, pace in memory
         self._queues: dict[int, asyncio.Lock] = {}
+        # FIFO (asyncio's locks are): messages leave in the order their slots came due.
+        self._spacing = asyncio.Lock()
+        self._last_sent = float("-inf")  # monotonic; when this process last sent on a slot
 
     async def initialize(self) -> None:
         """Nothing to open: the fallback limiters live in memory."""
@@ -148,6 +161,19 @@ class FloodLimiter(BaseRateLimiter[None]):
             await asyncio.sleep(wait)
         return True
 
+    async def _keep_spacing(self) -> None:
+        """Leave at least one shared gap after this process's previous send.
+
+        The shared slots are that far apart, so on time this does not wait; but when the
+        event loop wakes late, every message whose slot passed meanwhile wakes at once, and
+        Telegram (counting arrivals) would see them as one burst. They go one gap apart
+        instead, in the order they woke. While Redis is away this is the overall pace."""
+        async with self._spacing:
+            wait = self._last_sent + SHARED_GAP_SECONDS - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._last_sent = time.monotonic()
+
     async def _reserve_shared(self, chat_id: int | None) -> float | None:
         """Seconds until the slot the shared pacer reserved, or None while it is away."""
         while True:
@@ -167,10 +193,10 @@ class FloodLimiter(BaseRateLimiter[None]):
     async def _take_turn(
         self, turns: AsyncExitStack, chat: int | str, off_group_budget: bool
     ) -> None:
-        """The shared pacer's slot; this chat's and the overall turn here only without it.
+        """The shared pacer's slot (this chat's pace here only without it), then the spacing.
 
-        Not both: the shared pacer spaces every grant evenly across all processes, so a
-        second pace here would only add delay (and a queue per process) while Redis is up.
+        Not both chat paces: the shared pacer spaces every grant evenly across all processes,
+        so a second one here would only add delay (and a queue per process) while Redis is up.
         """
         # The shared pacer counts a group deletion for the bot's 30 a second only. A
         # "@channel" it cannot key keeps its group pace here, taken before the shared slot
@@ -178,11 +204,10 @@ class FloodLimiter(BaseRateLimiter[None]):
         if isinstance(chat, str) and not off_group_budget:
             await turns.enter_async_context(self._chat_limiter(chat))
         shared_chat = None if off_group_budget or not isinstance(chat, int) else chat
-        if await self._shared_turn(shared_chat):
-            return
-        if isinstance(chat, int) and not off_group_budget:
+        has_slot = await self._shared_turn(shared_chat)
+        if not has_slot and isinstance(chat, int) and not off_group_budget:
             await turns.enter_async_context(self._chat_limiter(chat))
-        await turns.enter_async_context(self._overall)
+        await self._keep_spacing()
 
     async def process_request(
         self,

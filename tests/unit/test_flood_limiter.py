@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram.error import RetryAfter
 
-from bot.flood import FloodLimiter
+from bot.flood import SHARED_GAP_SECONDS, FloodLimiter
 from services.errors import StorageUnavailable
 from services.ports import SendSlot
 
@@ -136,8 +136,9 @@ async def test_redis_is_asked_again_after_a_second_and_then_paces_alone() -> Non
     await asyncio.gather(*(send(chat) for chat in range(200, 260)))
     assert len(asked) == 61  # back: one call a message
     assert asked[1] >= FloodLimiter.SHARED_RETRY_SECONDS
-    # Redis's slots alone pace now: sixty messages at once, not two seconds of memory pace.
-    assert sent[-1] - before < 1.0
+    # Redis's slots pace now (all due at once here, so one shared gap apart), not memory's
+    # pace on top of them.
+    assert sent[-1] - before < 60 * SHARED_GAP_SECONDS + 0.5
 
 
 async def test_a_reserved_slot_is_slept_for_and_sent_without_asking_again() -> None:
@@ -163,3 +164,92 @@ async def test_a_reserved_slot_is_slept_for_and_sent_without_asking_again() -> N
     await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": -42}, None)
     assert asked == [-42, -42]
     assert sent[0] >= 0.5
+
+
+def _most_in_any_second(times: list[float]) -> int:
+    times = sorted(times)
+    return max(sum(1 for t in times[i:] if t - start < 1.0) for i, start in enumerate(times))
+
+
+async def test_slots_that_came_due_together_are_sent_one_shared_gap_apart() -> None:
+    """A late event loop wakes every message whose slot passed at once: Telegram counts
+    arrivals, so they must still leave evenly spaced, in their order, not as one burst."""
+    limiter = FloodLimiter()
+
+    async def shared(chat_id: int | None) -> SendSlot:
+        return SendSlot(reserved=True, wait_seconds=0.0, due_ms=1)  # all due, all late
+
+    limiter.attach(shared)
+    sent: list[tuple[int, float]] = []
+
+    async def call(chat_id: int) -> bool:
+        sent.append((chat_id, time.monotonic()))
+        return True
+
+    started = time.monotonic()
+    chats = range(1, 41)
+    await asyncio.gather(
+        *(
+            limiter.process_request(call, (chat,), {}, "sendMessage", {"chat_id": chat}, None)
+            for chat in chats
+        )
+    )
+    assert [chat for chat, _ in sent] == list(chats)
+    assert _most_in_any_second([at for _, at in sent]) <= 27  # 29 in 1.1 s, never 30 in 1 s
+    assert sent[-1][1] - started >= 39 * SHARED_GAP_SECONDS - 0.01
+
+
+async def test_slots_on_time_are_not_slowed_by_the_spacing() -> None:
+    """On time, the shared slots are a gap apart already: the rate stays the shared pace."""
+    limiter = FloodLimiter()
+    asked = 0
+    started = time.monotonic()
+
+    async def shared(chat_id: int | None) -> SendSlot:
+        nonlocal asked
+        slot = started + asked * SHARED_GAP_SECONDS
+        asked += 1
+        return SendSlot(reserved=True, wait_seconds=max(0.0, slot - time.monotonic()), due_ms=1)
+
+    limiter.attach(shared)
+    sent: list[float] = []
+
+    async def call() -> bool:
+        sent.append(time.monotonic())
+        return True
+
+    for chat in range(1, 41):
+        await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": chat}, None)
+    assert len(sent) == 40
+    # 40 slots a gap apart end 39 gaps after the first: no extra wait piles up on the way.
+    assert sent[-1] - started < 39 * SHARED_GAP_SECONDS + 0.3
+
+
+async def test_slots_reserved_before_redis_went_away_and_the_pace_in_memory_do_not_add_up() -> None:
+    """Messages holding slots and messages paced in memory once Redis is away leave one
+    spacing apart, together: not 29 a second each."""
+    limiter = FloodLimiter()
+    asked = 0
+
+    async def shared(chat_id: int | None) -> SendSlot:
+        nonlocal asked
+        asked += 1
+        if asked > 20:
+            raise StorageUnavailable("redis down")
+        return SendSlot(reserved=True, wait_seconds=0.2, due_ms=1)  # due later, together
+
+    limiter.attach(shared)
+    sent: list[float] = []
+
+    async def call() -> bool:
+        sent.append(time.monotonic())
+        return True
+
+    await asyncio.gather(
+        *(
+            limiter.process_request(call, (), {}, "sendMessage", {"chat_id": chat}, None)
+            for chat in range(1, 61)
+        )
+    )
+    assert len(sent) == 60
+    assert _most_in_any_second(sent) <= 27
