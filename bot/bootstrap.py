@@ -266,6 +266,7 @@ def wire_services(
         course_admin=CourseAdminService(
             courses=records.courses,
             admin=records.course_admin,
+            sessions=live.sessions,
             roles=roles,
             access=access,
             clock=clock,

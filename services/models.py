@@ -243,6 +243,8 @@ class StudentStanding:
     late: int
     excused: int
     absent: int
+    # False: removed from the course or left it; their records are kept and still reported.
+    enrolled: bool = True
 
     @property
     def attended(self) -> int:

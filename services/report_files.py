@@ -47,6 +47,7 @@ def _rows(report: CourseReport) -> list[list[object]]:
             s.excused,
             s.absent,
             round(s.percent, 1),
+            s.enrolled,
         ]
         for s in report.standings
     ]

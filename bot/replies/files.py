@@ -33,6 +33,7 @@ def _report_labels() -> ReportLabels:
             t("files.student.excused", html=False),
             t("files.student.absent", html=False),
             t("files.student.attendance_percent", html=False),
+            t("files.student.enrolled", html=False),
         ),
         session_columns=(
             t("files.session.session_id", html=False),

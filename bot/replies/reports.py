@@ -67,7 +67,7 @@ def report_text(report: CourseReport, page: int = 0) -> Text:
         "report.heading",
         title="\n".join(textwrap.wrap(title, PHONE_WIDTH)),
         sessions=t("report.sessions", count=len(report.sessions)),
-        students=t("plural.students", count=len(report.standings)),
+        students=t("plural.students", count=sum(s.enrolled for s in report.standings)),
     )
     if not report.standings:
         return fit([head, t("report.nobody_joined")])
@@ -85,13 +85,15 @@ def report_text(report: CourseReport, page: int = 0) -> Text:
         _row(
             f"{s.percent:.0f}%",
             [str(getattr(s, column)) for column in _COUNTS],
-            s.name,
+            s.name if s.enrolled else t("report.left_name", name=s.name, html=False),
             width,
         )
         for s in shown
     ]
     table = t("report.table", header=header, rows=Raw("\n".join(rows)))
     blocks: list[Text | ShortList] = [head, t("report.legend"), table]
+    if not all(s.enrolled for s in shown):  # removed or left: their records are kept
+        blocks.insert(2, t("report.left_legend"))
     if report.unclaimed:  # imported places nobody claimed: counted absent above
         blocks.append(unclaimed_list(report.unclaimed))
     if pages > 1:

@@ -116,9 +116,24 @@ def problems(catalog: Catalog) -> list[str]:
     return found
 
 
+def stray_strings(text: str) -> list[str]:
+    """Quoted lines outside any entry (after a blank or a comment line), as a merge of two
+    changes to one message can leave behind: gettext glues them to the entry above, so they
+    would show up silently at the end of another message."""
+    lines = text.split("\n")
+    return [
+        f"line {number}: a string outside any entry: {line[:60]}"
+        for number, (before, line) in enumerate(zip(["#", *lines], lines, strict=False), start=1)
+        if line.startswith('"') and (not before.strip() or before.startswith("#"))
+    ]
+
+
 def check(directory: Path = LOCALES) -> dict[str, list[str]]:
     """The problems of every `.po` file of `directory`, by file name."""
-    return {path.name: problems(read_catalog(path)) for path in sorted(directory.glob("*.po"))}
+    return {
+        path.name: stray_strings(path.read_text(encoding="utf-8")) + problems(read_catalog(path))
+        for path in sorted(directory.glob("*.po"))
+    }
 
 
 def main() -> int:

@@ -262,10 +262,18 @@ class MemoryDatabase:
         return len(self.members(course_id))
 
     def course_standings(self, course_id: int) -> list[StudentStanding]:
-        """COURSE_STANDINGS: one row per enrolled student, counting the course's records."""
+        """COURSE_STANDINGS: one row per enrolled student, then per student removed or gone
+        with records in the course (not a forgotten person's negative pseudonym), counting
+        the course's records."""
         course_sessions = {s.id for s in self.sessions.values() if s.course_id == course_id}
-        standings: list[tuple[tuple[str, int], StudentStanding]] = []
-        for student in self.members(course_id):
+        enrolled = set(self.members(course_id))
+        former = {
+            student
+            for (sid, student) in self.attendance
+            if sid in course_sessions and student > 0 and student not in enrolled
+        }
+        standings: list[tuple[tuple[bool, str, int], StudentStanding]] = []
+        for student in enrolled | former:
             statuses = [
                 row.status
                 for (sid, st), row in self.attendance.items()
@@ -281,6 +289,7 @@ class MemoryDatabase:
                 late=statuses.count(AttendanceStatus.LATE),
                 excused=statuses.count(AttendanceStatus.EXCUSED),
                 absent=statuses.count(AttendanceStatus.ABSENT),
+                enrolled=student in enrolled,
             )
             # lower(coalesce(full_name, first_name, '')): an empty full name is not NULL.
             sort_name = (
@@ -288,5 +297,5 @@ class MemoryDatabase:
                 if user is None
                 else (user.full_name if user.full_name is not None else user.first_name)
             )
-            standings.append(((sort_name.lower(), student), standing))
+            standings.append(((student not in enrolled, sort_name.lower(), student), standing))
         return [standing for _, standing in sorted(standings, key=lambda pair: pair[0])]
