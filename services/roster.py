@@ -142,7 +142,10 @@ class RosterService:
             course.id, student_number=number, student=profile, at=self._clock.now()
         )
         if result is ClaimResult.CLAIMED:
-            await admit_to_live_session(self._sessions, self._access, course, profile.user_id)
+            stand_in = place.stand_in if place is not None else None
+            await admit_to_live_session(
+                self._sessions, self._access, course, profile.user_id, stand_in
+            )
             return Claim(course, result, place)
         await self._users.upsert_profiles([profile])
         request = await self._places.request_claim(
@@ -181,7 +184,10 @@ class RosterService:
         if result is not ClaimResult.CLAIMED:
             place = None
             await self._courses.enrol(course.id, profile)
-        await admit_to_live_session(self._sessions, self._access, course, request.student_id)
+        stand_in = place.stand_in if place is not None else None
+        await admit_to_live_session(
+            self._sessions, self._access, course, request.student_id, stand_in
+        )
         return Decision(course, request, approved=True, place=place)
 
     async def needs_number(self, course: Course, student_id: int) -> bool:

@@ -14,7 +14,9 @@ class RosterPlaces(Protocol):
     """A course's places (idempotent by student number) and the claims on them.
 
     A claim is one transaction: the place is taken only if still free, the stand-in's records
-    move to the student, and the student is enrolled.
+    move to the student, and the student is enrolled. `claim_place` returns the place as it
+    was found (a place just claimed still names the stand-in it had, for a live session's
+    roster to swap).
     """
 
     async def add_places(

@@ -268,3 +268,28 @@ async def test_forgetme_releases_the_place(bot: BotHarness, stored_tables: Store
     await bot.send(62_002, f"/join {code}")
     [welcome] = await bot.send(62_002, "1001")
     assert "Ada Lovelace" in welcome
+
+
+async def test_a_place_claimed_during_its_session_is_recorded_once(
+    bot: BotHarness, clock: ManualClock, stored_tables: StoredTables
+) -> None:
+    code = await new_course(bot, "Art")
+    before = len(bot.request.calls)
+    await bot.send_document(TEACHER_ID, b"1001,Ada Lovelace\n1002,Alan Turing\n", "r.csv")
+    [(_, data)] = buttons(bot, before, TEACHER_ID)
+    await bot.press(TEACHER_ID, data)
+    [card] = await bot.send(TEACHER_ID, "/start_session Art 30")
+    assert "0 / 2" in card, card
+    session_code = re.search(r"<code>([A-Z0-9]{6})</code>", card)
+    assert session_code, card
+    await bot.send(63_001, f"/join {code}")
+    await bot.send(63_001, "1001")  # claimed while the session is live
+    [reply] = await bot.send(63_001, f"/checkin {session_code[1]}")
+    assert "Checked in" in reply, reply
+    await bot.send(TEACHER_ID, "/end_session")
+    clock.advance(minutes=1)
+    await bot.services.sweeper.sweep_attendances()
+    rows = {r["student_id"]: r["status"] for r in await stored_tables.rows("attendance")}
+    assert len(rows) == 2 and rows[63_001] == "present", rows
+    [(stand_in, status)] = [(s, v) for s, v in rows.items() if s != 63_001]
+    assert stand_in < 0 and status == "absent"
