@@ -147,6 +147,10 @@ class CourseAction(StrEnum):
     TRANSFER = "transfer"
     ADD_STAFF = "add_staff"  # by: who joined; new value: their role (old: a role replaced)
     REMOVE_STAFF = "remove_staff"  # by: the owner; old value: "<user id> <role>"
+    ROSTER_IMPORT = "roster_import"  # new value: "<new places> new, <numbers> unchanged"
+    CLAIM_PLACE = "claim_place"  # by: the student; new value: the place's student number
+    APPROVE_CLAIM = "approve_claim"  # old value: the number asked; new value: the student id
+    DECLINE_CLAIM = "decline_claim"  # the same
 
 
 class CourseRole(StrEnum):
@@ -372,6 +376,8 @@ class PersonalData:
     cached_profile: UserProfile | None = None
     #: The courses they co-teach or assist in, by name, with that role.
     staff_of: list[tuple[str, CourseRole]] = field(default_factory=list)
+    #: What they set in /settings besides the language (None: nothing stored, the defaults).
+    preferences: Preferences | None = None
 
 
 @dataclass(frozen=True, slots=True)

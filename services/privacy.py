@@ -48,6 +48,7 @@ class PrivacyService:
             is_teacher=stored.is_teacher,
             cached_profile=cached,
             staff_of=stored.staff_of,
+            preferences=stored.preferences,
         )
 
     async def forget(self, user_id: int) -> None:

@@ -170,7 +170,9 @@ class RosterService:
         if waiting is None:
             return None
         course = await self._own_course(teacher_id, waiting.course_id)
-        request = await self._places.take_claim_request(request_id)
+        request = await self._places.take_claim_request(
+            request_id, approved=approve, by=teacher_id, at=self._clock.now()
+        )
         if request is None:
             return None
         if not approve:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
-from services.models import UserProfile
+from services.models import CourseAction, UserProfile
 from services.places import ClaimRequest, ClaimResult, ImportOutcome, Place, PlaceRow
 from storage.postgres.pool import pg_guard
 from storage.postgres.users import upsert_profiles_on
@@ -85,6 +85,11 @@ UPDATE users SET full_name = $2, student_number = $3, updated_at = now()
 WHERE id = $1 AND coalesce(full_name, '') = ''
 """
 
+INSERT_AUDIT = """
+INSERT INTO course_audit (course_id, changed_by, changed_at, action, old_value, new_value)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
+
 DROP_REQUESTS = "DELETE FROM roster_claims WHERE course_id = $1 AND student_id = $2"
 
 REQUEST_CLAIM = """
@@ -155,8 +160,13 @@ class PostgresRosterPlaces:
                 by,
                 at,
             )
-        added = sum(1 for r in result if r["added"])
-        return ImportOutcome(added, [r["student_number"] for r in result if not r["added"]])
+            added = sum(1 for r in result if r["added"])
+            there = [r["student_number"] for r in result if not r["added"]]
+            summary = f"{added} new, {len(there)} unchanged"
+            await conn.execute(
+                INSERT_AUDIT, course_id, by, at, CourseAction.ROSTER_IMPORT.value, None, summary
+            )
+        return ImportOutcome(added, there)
 
     async def places(self, course_id: int) -> list[Place]:
         async with pg_guard():
@@ -196,6 +206,15 @@ class PostgresRosterPlaces:
                 NAME_FROM_PLACE, student.user_id, place.full_name, place.student_number
             )
             await conn.execute(DROP_REQUESTS, course_id, student.user_id)
+            await conn.execute(
+                INSERT_AUDIT,
+                course_id,
+                student.user_id,
+                at,
+                CourseAction.CLAIM_PLACE.value,
+                None,
+                place.student_number,
+            )
         return ClaimResult.CLAIMED, place
 
     async def request_claim(
@@ -212,11 +231,27 @@ class PostgresRosterPlaces:
             row = await self._pool.fetchrow(SELECT_REQUEST, request_id)
         return request_from_row(row) if row else None
 
-    async def take_claim_request(self, request_id: int) -> ClaimRequest | None:
-        """Remove a waiting claim and return it: of two presses, only one gets it."""
-        async with pg_guard():
-            row = await self._pool.fetchrow(TAKE_REQUEST, request_id)
-        return request_from_row(row) if row else None
+    async def take_claim_request(
+        self, request_id: int, *, approved: bool, by: int, at: datetime
+    ) -> ClaimRequest | None:
+        """Remove a waiting claim and return it, audited as decided: of two presses, only
+        one gets it."""
+        action = CourseAction.APPROVE_CLAIM if approved else CourseAction.DECLINE_CLAIM
+        async with pg_guard(), self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(TAKE_REQUEST, request_id)
+            if row is None:
+                return None
+            request = request_from_row(row)
+            await conn.execute(
+                INSERT_AUDIT,
+                request.course_id,
+                by,
+                at,
+                action.value,
+                request.student_number,
+                str(request.student_id),
+            )
+        return request
 
     async def student_places(self, student_id: int) -> list[tuple[str, Place]]:
         """(course name, place) of every place the student claimed, for /mydata."""

@@ -175,6 +175,15 @@ async def test_three_hundred_rows_seven_rejected_ten_claims_and_approvals(
     await bot.press(TEACHER_ID, approve_data)
     assert "you are in <b>Biology</b>" in bot.request.texts(STRANGER)[-1]
     assert STRANGER in {r["student_id"] for r in await stored_tables.rows("enrolments")}
+    audit = sorted(await stored_tables.rows("course_audit"), key=lambda r: r["id"])
+    assert [(r["action"], r["changed_by"]) for r in audit] == [
+        ("roster_import", TEACHER_ID),
+        ("roster_import", TEACHER_ID),
+        *[("claim_place", s) for s in STUDENTS],
+        ("decline_claim", TEACHER_ID),
+        ("approve_claim", TEACHER_ID),
+    ]
+    assert audit[-1]["old_value"] == "99999999" and audit[-1]["new_value"] == str(STRANGER)
 
     # A session: the ten and the stranger may check in; 283 unclaimed places count absent.
     [card] = await bot.send(TEACHER_ID, "/start_session Biology 30")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.models import UserProfile
+from services.models import CourseAction, CourseChange, UserProfile
 from services.places import ClaimResult, PlaceRow
 from services.ports import RecordStores
 from tests.contract.backends import T0
@@ -75,9 +75,16 @@ async def test_a_claim_takes_a_free_place_once(records: RecordStores) -> None:
     replaced = await places.request_claim(c.id, student_id=3, student_number="1009", at=T1)
     assert replaced.id == request.id and replaced.student_number == "1009"
     assert await places.claim_request(request.id) == replaced
-    assert await places.take_claim_request(request.id) == replaced
-    assert await places.take_claim_request(request.id) is None
+    taken = await places.take_claim_request(request.id, approved=False, by=1001, at=T1)
+    assert taken == replaced
+    assert await places.take_claim_request(request.id, approved=True, by=1001, at=T1) is None
     assert await places.claim_request(request.id) is None
+    # Import, claim and decision are audited (a refused claim is not).
+    assert await records.course_admin.course_changes(c.id) == [
+        CourseChange(c.id, 1001, T0, CourseAction.ROSTER_IMPORT, None, "2 new, 0 unchanged"),
+        CourseChange(c.id, 2, T1, CourseAction.CLAIM_PLACE, None, "1001"),
+        CourseChange(c.id, 1001, T1, CourseAction.DECLINE_CLAIM, "1009", "3"),
+    ]
 
 
 async def test_forgetme_releases_and_retention_ages_out(records: RecordStores) -> None:

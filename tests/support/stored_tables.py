@@ -37,6 +37,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "course_staff_invites": ("token_hash",),
     "roster_places": ("id",),
     "roster_claims": ("id",),
+    "user_preferences": ("user_id",),
 }
 # Tables whose memory value is one column, not a row object.
 _SCALAR_VALUE = {"enrolments": "enrolled_at", "teachers": "added_by"}

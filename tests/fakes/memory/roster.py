@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from services.models import UserProfile
+from services.models import CourseAction, UserProfile
 from services.places import ClaimRequest, ClaimResult, ImportOutcome, Place, PlaceRow
-from tests.fakes.memory.database import ClaimRow, MemoryDatabase, now
+from tests.fakes.memory.database import ClaimRow, CourseAuditRow, MemoryDatabase, now
 from tests.fakes.memory.database import PlaceRow as StoredPlace
 from tests.fakes.memory.users import upsert_profiles
 
@@ -50,6 +50,20 @@ def _request(request_id: int, row: ClaimRow) -> ClaimRequest:
     )
 
 
+def _audit(
+    db: MemoryDatabase,
+    course_id: int,
+    action: CourseAction,
+    old_new: tuple[str | None, str | None],
+    *,
+    by: int,
+    at: datetime,
+) -> None:
+    db.course_audit[next(db.course_audit_ids)] = CourseAuditRow(
+        course_id, by, at, action.value, *old_new
+    )
+
+
 class MemoryRosterPlaces:
     """Places unique by (course, number) and by (course, claimer); claims one per student."""
 
@@ -85,6 +99,8 @@ class MemoryRosterPlaces:
             assert row.stand_in is not None
             add_stand_in_user(db, row.stand_in, row)
             added += 1
+        summary = f"{added} new, {len(there)} unchanged"
+        _audit(db, course_id, CourseAction.ROSTER_IMPORT, (None, summary), by=by, at=at)
         return ImportOutcome(added, there)
 
     async def places(self, course_id: int) -> list[Place]:
@@ -140,6 +156,7 @@ class MemoryRosterPlaces:
             if (c.course_id, c.student_id) == (course_id, user)
         ]:
             del db.roster_claims[request_id]
+        _audit(db, course_id, CourseAction.CLAIM_PLACE, (None, row.student_number), by=user, at=at)
         return ClaimResult.CLAIMED, place
 
     async def request_claim(
@@ -160,10 +177,18 @@ class MemoryRosterPlaces:
         row = self._db.roster_claims.get(request_id)
         return _request(request_id, row) if row else None
 
-    async def take_claim_request(self, request_id: int) -> ClaimRequest | None:
-        self._db.check()
-        row = self._db.roster_claims.pop(request_id, None)
-        return _request(request_id, row) if row else None
+    async def take_claim_request(
+        self, request_id: int, *, approved: bool, by: int, at: datetime
+    ) -> ClaimRequest | None:
+        db = self._db
+        db.check()
+        row = db.roster_claims.pop(request_id, None)
+        if row is None:
+            return None
+        action = CourseAction.APPROVE_CLAIM if approved else CourseAction.DECLINE_CLAIM
+        old_new = (row.student_number, str(row.student_id))
+        _audit(db, row.course_id, action, old_new, by=by, at=at)
+        return _request(request_id, row)
 
     async def student_places(self, student_id: int) -> list[tuple[str, Place]]:
         db = self._db
