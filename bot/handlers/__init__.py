@@ -30,6 +30,7 @@ from bot.handlers import (
     settings,
     staff,
     start,
+    timetable,
 )
 
 # Every command: each handler module declares its own at its end. Menus and /help list them
@@ -38,6 +39,7 @@ COMMANDS: tuple[Command, ...] = (
     *checkin.COMMANDS,
     *sessions.COMMANDS,
     *courses.COMMANDS,
+    *timetable.COMMANDS,
     *start.COMMANDS,
     *corrections.COMMANDS,
     *reports.COMMANDS,
@@ -74,6 +76,17 @@ def register_handlers(application: AttnApplication) -> None:
     application.add_handler(CallbackQueryHandler(courses.course_settings_button, pattern=r"^cs:"))
     application.add_handler(CallbackQueryHandler(corrections.mark_button, pattern=r"^mk:"))
     application.add_handler(CallbackQueryHandler(staff.staff_button, pattern=r"^sf:"))
+    application.add_handler(CallbackQueryHandler(timetable.timetable_button, pattern=r"^tt:"))
+    # A timetable file: a document whose caption is /timetable [course] (private chats).
+    application.add_handler(
+        MessageHandler(
+            NEW
+            & filters.ChatType.PRIVATE
+            & filters.Document.ALL
+            & filters.CaptionRegex(r"^/timetable(@\w+)?(\s|$)"),
+            timetable.timetable_file,
+        )
+    )
     # A roster file's course; Approve / Decline under a claim (bot/handlers/roster.py).
     application.add_handler(CallbackQueryHandler(roster.roster_course_button, pattern=r"^ri:"))
     application.add_handler(CallbackQueryHandler(roster.claim_decision_button, pattern=r"^rq:"))

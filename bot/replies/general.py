@@ -104,6 +104,12 @@ _INVALID = frozenset(
         ("roster_file", "empty"),
         ("roster_file", "too_many_rows"),
         ("settings", "button"),
+        ("timetable", "no_slot_soon"),
+        ("timetable", "term_order"),
+        ("timetable", "term_too_long"),
+        ("timetable", "too_many_slots"),
+        ("timetable", "button"),
+        ("timetable", "not_a_group"),
     }
 )
 

@@ -21,6 +21,7 @@ from bot.text.en import (
     sessions,
     settings,
     staff,
+    timetable,
 )
 from bot.text.message import Message
 
@@ -40,6 +41,7 @@ _AREAS = (
     settings,
     roster,
     staff,
+    timetable,
 )
 
 
