@@ -278,3 +278,35 @@ async def test_mydata_shows_the_roles_and_forgetme_ends_them(
     assert ASSIST not in {row["used_by"] for row in invites}
     assert CO in {row["used_by"] for row in invites}
     assert ONLY_TEACHERS in (await bot.send(ASSIST, "/start_session Math 101"))[0]
+
+
+async def test_staff_get_the_timetable_reminder_and_an_assistant_starts_the_class(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    from datetime import UTC, datetime, time
+
+    from bot.jobs import timetable_task
+    from services.timetable_slots import SlotRule
+
+    clock.set(datetime(2027, 3, 1, 12, tzinfo=UTC))  # Monday; the course is on UTC
+    course_id, _ = await new_course(bot)
+    await join_staff(bot, course_id)
+    await bot.services.timetables.add_slot(TEACHER_ID, course_id, SlotRule(2, time(10), 60))
+    clock.set(datetime(2027, 3, 3, 9, 45, tzinfo=UTC))
+    before = {user: len(bot.request.texts(user)) for user in (TEACHER_ID, CO, ASSIST)}
+    await timetable_task(bot.app.context_types.context(bot.app))
+    for user in (TEACHER_ID, CO, ASSIST):
+        [reminder] = bot.request.texts(user)[before[user] :]
+        assert reminder.startswith("⏰ Math 101 starts at 2027-03-03 10:00"), (user, reminder)
+    assert STRANGER not in {c.params.get("chat_id") for c in bot.request.calls}
+
+    clock.set(datetime(2027, 3, 3, 9, 50, tzinfo=UTC))
+    await bot.press(ASSIST, f"tt:n:{course_id}")
+    early = await bot.services.sessions.open_session(ASSIST)
+    assert early is not None and early.course_id == course_id
+    assert early.ends_at == datetime(2027, 3, 3, 11, 0, tzinfo=UTC)
+    clock.set(datetime(2027, 3, 3, 10, 0, tzinfo=UTC))
+    await timetable_task(bot.app.context_types.context(bot.app))  # the class is open already
+    assert await bot.services.sessions.open_session(TEACHER_ID) is None
+    await bot.press(STRANGER, f"tt:n:{course_id}")  # anyone else: refused, nothing opened
+    assert await bot.services.sessions.open_session(STRANGER) is None

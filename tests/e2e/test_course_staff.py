@@ -1,12 +1,13 @@
 """Issue 13, co-teachers and assistants, end to end through the real `attn run` process: the
 owner invites an assistant and a co-teacher by one-time link (buttons under /staff), the
-assistant starts a session of the course, the co-teacher marks in it, and the stored audit
-names each of them."""
+assistant starts the course's timetabled class early (the reminder's "start now"), the
+co-teacher marks in it, and the stored audit names each of them."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,41 @@ def press_button(fake: FakeBotApi, chat_id: int, user_id: int, pattern: str) -> 
                     fake.press_button(user_id, message["message_id"], chat_id, data)
                     return
     raise AssertionError(f"no button {pattern!r} in chat {chat_id}")
+
+
+def say(fake: FakeBotApi, user: int, text: str, expected: str) -> str:
+    """Send `text` as `user`; the first new message to them containing `expected`."""
+    before = len(fake.texts_to(user))
+
+    def found(f: FakeBotApi) -> list[str]:
+        return [t for t in f.texts_to(user)[before:] if expected in t]
+
+    fake.send_message(user, text)
+    fake.wait_for(lambda f: bool(found(f)), timeout=30)
+    return found(fake)[0]
+
+
+def has_button(fake: FakeBotApi, chat_id: int, pattern: str) -> bool:
+    return any(
+        re.fullmatch(pattern, str(button.get("callback_data", "")))
+        for message in fake.chat_messages(chat_id)
+        for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+        for button in row
+    )
+
+
+def timetable_file() -> bytes:
+    """One weekly class starting 25-30 minutes from now (UTC, the course's zone), an hour
+    long, reminded 60 minutes before: its reminder is due at once, its opening is not."""
+    starts = datetime.now(UTC) + timedelta(minutes=25)
+    starts += timedelta(minutes=(5 - starts.minute % 5) % 5)
+    day = starts.date()
+    lines = [
+        f"term,{day.isoformat()},{(day + timedelta(days=30)).isoformat()}",
+        f"slot,{starts:%a},{starts:%H:%M},60",
+        "remind,60",
+    ]
+    return ("\n".join(lines) + "\n").encode()
 
 
 def staff_link_for(fake: FakeBotApi, letter: str) -> str:
@@ -59,7 +95,7 @@ async def stored(database_url: str, query: str) -> list[dict[str, Any]]:
         await conn.close()
 
 
-def test_an_assistant_starts_a_session_and_a_co_teacher_marks_it(
+def test_an_assistant_starts_a_timetabled_class_early_and_a_co_teacher_marks_it(
     fake: FakeBotApi, tmp_path: Path, redis_url: str, database_url: str
 ) -> None:
     asyncio.run(empty_database(database_url))
@@ -94,20 +130,23 @@ def test_an_assistant_starts_a_session_and_a_co_teacher_marks_it(
         [joined] = fake.wait_for_messages(CO, 1, timeout=30)
         assert (joined.text or "").startswith("You are now a co-teacher of <b>Algebra</b>")
 
-        # The assistant (no teacher) starts the course's session; Ann checks in.
-        fake.send_message(ASSIST, "/start_session Algebra 30")
+        # The owner sends the course's timetable: a class starting in about half an hour,
+        # reminded an hour ahead, so the reminder (with "start now") is due at once; it
+        # reaches the owner and both staff members.
+        fake.send_document(
+            TEACHER, timetable_file(), "timetable.csv", "text/csv", caption="/timetable Algebra"
+        )
+        for user in (TEACHER, ASSIST, CO):
+            fake.wait_for(lambda f, u=user: has_button(f, u, r"tt:n:\d+"), timeout=60)
+        # The assistant (no teacher) starts the timetabled class early from the reminder.
+        press_button(fake, ASSIST, ASSIST, r"tt:n:\d+")
         fake.wait_for(lambda f: any("photo" in m for m in f.chat_messages(ASSIST)), timeout=30)
-        fake.send_message(ANN, f"/checkin {current_code(fake, ASSIST)}")
-        texts = fake.wait_for_messages(ANN, 4, timeout=30)
-        assert "Checked in" in (texts[-1].text or ""), texts[-1].text
+        say(fake, ANN, f"/checkin {current_code(fake, ASSIST)}", "Checked in")
         # The co-teacher marks Bob excused in the session the assistant runs.
-        fake.send_message(CO, "/mark Bob excused")
-        texts = fake.wait_for_messages(CO, 2, timeout=30)
-        assert "Bob Ray" in (texts[-1].text or "") and "excused" in (texts[-1].text or "")
+        marked = say(fake, CO, "/mark Bob excused", "Bob Ray")
+        assert "excused" in marked, marked
         # A student cannot.
-        fake.send_message(ANN, "/mark Bob absent")
-        texts = fake.wait_for_messages(ANN, 5, timeout=30)
-        assert "Only teachers" in (texts[-1].text or "")
+        say(fake, ANN, "/mark Bob absent", "Only teachers")
 
         # The assistant ends it; the summary goes to them and says who started it.
         fake.send_message(ASSIST, "/end_session")
@@ -121,9 +160,12 @@ def test_an_assistant_starts_a_session_and_a_co_teacher_marks_it(
     finally:
         bot.stop()
 
-    # The audit names each: who started the session, who marked, who joined the staff.
-    [session] = asyncio.run(stored(database_url, "SELECT teacher_id, course_id FROM sessions"))
+    # The audit names each: who started the session (the timetabled class's), who marked,
+    # who joined the staff.
+    [session] = asyncio.run(stored(database_url, "SELECT id, teacher_id FROM sessions"))
     assert session["teacher_id"] == ASSIST
+    [run] = asyncio.run(stored(database_url, "SELECT session_id FROM timetable_runs"))
+    assert run["session_id"] == session["id"]
     marks = asyncio.run(
         stored(database_url, "SELECT student_id, changed_by, new_status FROM attendance_audit")
     )
