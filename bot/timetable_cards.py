@@ -35,18 +35,17 @@ async def run_timetables(context: AttnContext) -> int:
 
 
 async def _notify(context: AttnContext, notice: SlotNotice) -> int:
-    """A reminder (no reason) or a missed class, to the course's owner and to its
-    co-teachers and assistants (any of them may run the class: the reminder's "start now"
-    opens it for whoever presses first). Sent at most once: the claim came first, so a
-    message Telegram refuses is logged, not retried."""
-    course = notice.course
+    """A reminder (no reason) or a missed class, to each of its recipients in their own
+    language. Sent at most once: the claim came first, so a message Telegram refuses is
+    logged, not retried."""
     sent = 0
-    for user_id in [course.teacher_id, *await context.services.access.staff_ids(course)]:
+    for user_id in notice.recipients:
         with speaking(await recipient_languages(context).of(user_id)):
             if notice.reason:
-                text, markup = view.missed(course, notice.slot, notice.reason, context.tz), None
+                text = view.missed(notice.course, notice.slot, notice.reason, context.tz)
+                markup = None
             else:
-                text, markup = view.reminder(course, notice.slot, context.tz)
+                text, markup = view.reminder(notice.course, notice.slot, context.tz)
         try:
             await context.bot.send_message(user_id, text, reply_markup=markup)
         except TelegramError as exc:

@@ -149,6 +149,7 @@ class CourseAction(StrEnum):
     REMOVE_STAFF = "remove_staff"  # by: the owner; old value: "<user id> <role>"
     ROSTER_IMPORT = "roster_import"  # new value: "<new places> new, <numbers> unchanged"
     CLAIM_PLACE = "claim_place"  # by: the student; new value: the place's student number
+    LINK_PLACE = "link_place"  # by: the importer; old: the enrolled student's id; new: number
     APPROVE_CLAIM = "approve_claim"  # old value: the number asked; new value: the student id
     DECLINE_CLAIM = "decline_claim"  # the same
 

@@ -35,6 +35,8 @@ class RosterImport:
     file: RosterFile
     added: int
     already_there: int
+    #: Students enrolled before the import who got the place of the number they registered.
+    linked: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +121,9 @@ class RosterService:
         )
         reloaded = await self._courses.course(course.id)
         assert reloaded is not None
-        return RosterImport(reloaded, verdicts, outcome.added, len(outcome.already_there))
+        return RosterImport(
+            reloaded, verdicts, outcome.added, len(outcome.already_there), outcome.linked
+        )
 
     async def unclaimed(self, course_id: int) -> list[Place]:
         """The course's places nobody claimed yet (counted absent), by name."""

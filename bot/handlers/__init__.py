@@ -22,6 +22,7 @@ from bot.handlers import (
     courses,
     delivery,
     errors,
+    grading,
     lifecycle,
     privacy,
     reports,
@@ -43,6 +44,7 @@ COMMANDS: tuple[Command, ...] = (
     *start.COMMANDS,
     *corrections.COMMANDS,
     *reports.COMMANDS,
+    *grading.COMMANDS,
     *admin.COMMANDS,
     *lifecycle.COMMANDS,
     *privacy.COMMANDS,
@@ -76,6 +78,7 @@ def register_handlers(application: AttnApplication) -> None:
     application.add_handler(CallbackQueryHandler(courses.course_settings_button, pattern=r"^cs:"))
     application.add_handler(CallbackQueryHandler(corrections.mark_button, pattern=r"^mk:"))
     application.add_handler(CallbackQueryHandler(staff.staff_button, pattern=r"^sf:"))
+    application.add_handler(CallbackQueryHandler(grading.grading_button, pattern=r"^gr:"))
     application.add_handler(CallbackQueryHandler(timetable.timetable_button, pattern=r"^tt:"))
     # A timetable file: a document whose caption is /timetable [course] (private chats).
     application.add_handler(

@@ -74,6 +74,10 @@ def number_out_of_range(error: NumberOutOfRange) -> Text:
 _INVALID = frozenset(
     {
         ("course_name", "missing"),
+        ("grading", "points"),
+        ("grading", "excused"),
+        ("grading", "basis"),
+        ("grading", "alert"),
         ("course_name", "taken"),
         ("course", "unknown"),
         ("course", "archived"),

@@ -117,14 +117,14 @@ def problems(catalog: Catalog) -> list[str]:
 
 
 def stray_strings(text: str) -> list[str]:
-    """Quoted lines outside any entry (after a blank or a comment line), as a merge of two
-    changes to one message can leave behind: gettext glues them to the entry above, so they
-    would show up silently at the end of another message."""
+    """Strings outside any entry (a quoted or msgstr line after a blank or a comment line), as
+    a merge of two changes to one message can leave behind: gettext glues a quoted line to the
+    entry above, and drops a lone msgstr, both silently."""
     lines = text.split("\n")
     return [
         f"line {number}: a string outside any entry: {line[:60]}"
         for number, (before, line) in enumerate(zip(["#", *lines], lines, strict=False), start=1)
-        if line.startswith('"') and (not before.strip() or before.startswith("#"))
+        if line.startswith(('"', "msgstr")) and (not before.strip() or before.startswith("#"))
     ]
 
 

@@ -302,3 +302,22 @@ async def test_a_place_claimed_during_its_session_is_recorded_once(
     assert len(rows) == 2 and rows[63_001] == "present", rows
     [(stand_in, status)] = [(s, v) for s, v in rows.items() if s != 63_001]
     assert stand_in < 0 and status == "absent"
+
+
+async def test_students_who_joined_before_the_import_keep_one_seat(
+    bot: BotHarness, stored_tables: StoredTables
+) -> None:
+    code = await new_course(bot, "Music")
+    replies = await bot.send(64_001, f"/join {code}")  # no roster yet: enrolled at once
+    assert "enrolled in" in replies[0], replies
+    await bot.send(64_001, "Ann Early s-77")
+    before = len(bot.request.calls)
+    await bot.send_document(TEACHER_ID, b"S-77,Ann Registry\n1002,Bob Registry\n", "r.csv")
+    [(_, data)] = buttons(bot, before, TEACHER_ID)
+    await bot.press(TEACHER_ID, data)
+    report = bot.request.texts(TEACHER_ID)[-1]
+    assert "New places: 2" in report and "number they registered: 1" in report, report
+    [listing] = await bot.send(TEACHER_ID, "/courses")
+    assert "2 students" in listing, listing  # Ann (her place) and Bob's unclaimed place
+    [place] = [p for p in await stored_tables.rows("roster_places") if p["claimed_by"]]
+    assert (place["student_number"], place["claimed_by"]) == ("S-77", 64_001)

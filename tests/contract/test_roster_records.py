@@ -106,3 +106,30 @@ async def test_forgetme_releases_and_retention_ages_out(records: RecordStores) -
     )
     assert await places.places(c.id) == []
     assert await records.courses.roster(c.id) == []
+
+
+async def test_students_enrolled_before_the_import_take_their_places(
+    records: RecordStores,
+) -> None:
+    c = await records.courses.create_course(1001, name="Maths", join_code="J1", invite_token="I1")
+    assert c is not None
+    await records.courses.enrol(c.id, UserProfile(2, "Ann", last_seen=T0))
+    await records.users.save_registration(
+        UserProfile(2, "Ann"), full_name="Ann Early", student_number="s1002"
+    )
+    await records.courses.enrol(c.id, UserProfile(3, "Bob", last_seen=T0))  # no number
+    outcome = await records.places.add_places(
+        c.id, [*ROWS, PlaceRow(4, "S1002", "Ann Registry")], by=1001, at=T1
+    )
+    assert (outcome.added, outcome.linked) == (3, 1)
+    mine = await records.places.claimed_place(c.id, student_id=2)
+    assert mine is not None and mine.student_number == "S1002"
+    assert sorted(await records.courses.roster(c.id))[-2:] == [2, 3]
+    assert len(await records.courses.roster(c.id)) == 4  # Ann, Bob and two stand-ins
+    profile = await records.users.load_profile(2)
+    assert profile is not None and profile.full_name == "Ann Early"  # her own name stays
+    changes = await records.course_admin.course_changes(c.id)
+    assert [(x.action, x.old_value, x.new_value) for x in changes] == [
+        (CourseAction.ROSTER_IMPORT, None, "3 new, 0 unchanged"),
+        (CourseAction.LINK_PLACE, "2", "S1002"),
+    ]

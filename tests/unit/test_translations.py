@@ -53,6 +53,10 @@ def test_a_string_a_merge_left_outside_its_entry_is_found(tmp_path: Path) -> Non
     (tmp_path / "ru.po").write_text(broken, encoding="utf-8")
     [found] = check(tmp_path)["ru.po"]
     assert "a string outside any entry" in found and "лишняя строка" in found
+    lone = shipped.replace(entry, 'msgstr "Лишний перевод."\n\n' + entry)
+    (tmp_path / "ru.po").write_text(lone, encoding="utf-8")
+    [found] = check(tmp_path)["ru.po"]
+    assert "Лишний перевод" in found
 
 
 @pytest.mark.parametrize("path", PO_FILES, ids=[p.stem for p in PO_FILES])

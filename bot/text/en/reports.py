@@ -24,7 +24,6 @@ MESSAGES: dict[str, Message] = {
     "report.col.excused": "E",
     "report.col.absent": "A",
     "report.col.percent": "%",
-    "report.row": "{percent} {present} {late} {excused} {absent} {name}",
     "report.which_course": "Which course? Pick one:",
     "report.button.previous": "◀ Prev",
     "report.button.next": "Next ▶",

@@ -23,6 +23,7 @@ from services.models import (
     SummaryPart,
     UserProfile,
 )
+from services.ports.grading import GradingPolicy
 from services.timetable_slots import SlotRun, Timetable
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -208,6 +209,7 @@ class MemoryDatabase:
     forgotten_users: dict[int, ForgottenRow] = field(default_factory=dict)
     unreachable_users: dict[int, UnreachableRow] = field(default_factory=dict)
     user_preferences: dict[int, Preferences] = field(default_factory=dict)
+    grading_policies: dict[int, GradingPolicy] = field(default_factory=dict)
     roster_places: dict[int, PlaceRow] = field(default_factory=dict)
     roster_claims: dict[int, ClaimRow] = field(default_factory=dict)
     timetables: dict[int, Timetable] = field(default_factory=dict)

@@ -64,6 +64,30 @@ def _audit(
     )
 
 
+def _take(db: MemoryDatabase, row: StoredPlace, user: int, at: datetime) -> None:
+    """storage/postgres/roster.py `_take_place`: records move, the stand-in goes, enrolled."""
+    stand_in = row.stand_in
+    for sid, st in [key for key in db.attendance if key[1] == stand_in]:
+        moved = db.attendance.pop((sid, st))
+        db.attendance.setdefault((sid, user), moved)
+    for audit in db.attendance_audit.values():
+        if audit.student_id == stand_in:
+            audit.student_id = user
+    if stand_in is not None:
+        db.users.pop(stand_in, None)
+    row.stand_in, row.claimed_by, row.claimed_at = None, user, at
+    db.enrolments.setdefault((row.course_id, user), now())
+    stored = db.users.get(user)
+    if stored is not None and not stored.full_name:
+        db.users[user] = replace(stored, full_name=row.full_name, student_number=row.student_number)
+    for request_id in [
+        i
+        for i, c in db.roster_claims.items()
+        if (c.course_id, c.student_id) == (row.course_id, user)
+    ]:
+        del db.roster_claims[request_id]
+
+
 class MemoryRosterPlaces:
     """Places unique by (course, number) and by (course, claimer); claims one per student."""
 
@@ -101,7 +125,34 @@ class MemoryRosterPlaces:
             added += 1
         summary = f"{added} new, {len(there)} unchanged"
         _audit(db, course_id, CourseAction.ROSTER_IMPORT, (None, summary), by=by, at=at)
-        return ImportOutcome(added, there)
+        return ImportOutcome(added, there, self._link_enrolled(course_id, by=by, at=at))
+
+    def _link_enrolled(self, course_id: int, *, by: int, at: datetime) -> int:
+        """MATCH_ENROLLED: students enrolled before the import take the free place of the
+        number they registered (the earliest enrolled first, one place each)."""
+        db = self._db
+        enrolled = sorted(
+            ((when, s) for (c, s), when in db.enrolments.items() if c == course_id),
+        )
+        linked: set[int] = set()
+        for place_id in sorted(db.roster_places):
+            row = db.roster_places[place_id]
+            if row.course_id != course_id or row.stand_in is None:
+                continue
+            for _, student in enrolled:
+                user = db.users.get(student)
+                number = (user.student_number or "").strip().upper() if user else ""
+                if (
+                    number == row.student_number
+                    and student not in linked
+                    and self._claimed(course_id, student) is None
+                ):
+                    linked.add(student)
+                    _take(db, row, student, at)
+                    old_new = (str(student), row.student_number)
+                    _audit(db, course_id, CourseAction.LINK_PLACE, old_new, by=by, at=at)
+                    break
+        return len(linked)
 
     async def places(self, course_id: int) -> list[Place]:
         self._db.check()
@@ -136,26 +187,7 @@ class MemoryRosterPlaces:
         place = _place(place_id, row)
         upsert_profiles(db, [student])
         user = student.user_id
-        for sid, st in [key for key in db.attendance if key[1] == stand_in]:
-            moved = db.attendance.pop((sid, st))
-            db.attendance.setdefault((sid, user), moved)
-        for audit in db.attendance_audit.values():
-            if audit.student_id == stand_in:
-                audit.student_id = user
-        db.users.pop(stand_in, None)
-        row.stand_in, row.claimed_by, row.claimed_at = None, user, at
-        db.enrolments.setdefault((course_id, user), now())
-        stored = db.users.get(user)
-        if stored is not None and not stored.full_name:
-            db.users[user] = replace(
-                stored, full_name=row.full_name, student_number=row.student_number
-            )
-        for request_id in [
-            i
-            for i, c in db.roster_claims.items()
-            if (c.course_id, c.student_id) == (course_id, user)
-        ]:
-            del db.roster_claims[request_id]
+        _take(db, row, user, at)
         _audit(db, course_id, CourseAction.CLAIM_PLACE, (None, row.student_number), by=user, at=at)
         return ClaimResult.CLAIMED, place
 
