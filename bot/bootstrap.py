@@ -25,6 +25,7 @@ from services.course_access import CourseAccess
 from services.course_admin import CourseAdminService
 from services.courses import CourseService
 from services.delivery import DeliveryService
+from services.excuses import ExcuseService
 from services.export import ExportService
 from services.grading import GradingService
 from services.outbound import OutboundPacer
@@ -213,6 +214,15 @@ def wire_services(
         lease_seconds=settings.sweep_lease_seconds,
         checkpoint=checkpoint,
     )
+    corrections = CorrectionService(
+        sessions=live.sessions,
+        checkins=live.checkins,
+        session_records=records.sessions,
+        attendance=records.attendance,
+        courses=records.courses,
+        access=access,
+        clock=clock,
+    )
     return Services(
         sessions=sessions,
         checkins=CheckInService(
@@ -268,6 +278,7 @@ def wire_services(
             courses=records.courses,
             admin=records.course_admin,
             sessions=live.sessions,
+            places=records.places,
             roles=roles,
             access=access,
             clock=clock,
@@ -276,15 +287,7 @@ def wire_services(
         staff=StaffService(
             access=access, staff=records.staff, courses=records.courses, clock=clock
         ),
-        corrections=CorrectionService(
-            sessions=live.sessions,
-            checkins=live.checkins,
-            session_records=records.sessions,
-            attendance=records.attendance,
-            courses=records.courses,
-            access=access,
-            clock=clock,
-        ),
+        corrections=corrections,
         reports=ReportService(
             attendance=records.attendance,
             courses=records.courses,
@@ -308,6 +311,16 @@ def wire_services(
             reachability=records.reachability,
             clock=clock,
             lease_seconds=settings.sweep_lease_seconds,
+        ),
+        excuses=ExcuseService(
+            excuses=records.excuses,
+            courses=records.courses,
+            users=records.users,
+            sessions=live.sessions,
+            checkins=live.checkins,
+            corrections=corrections,
+            access=access,
+            clock=clock,
         ),
         timetables=timetables,
         timetable_runs=SlotRunner(

@@ -377,6 +377,7 @@ class PersonalData:
     cached_profile: UserProfile | None = None
     #: The courses they co-teach or assist in, by name, with that role.
     staff_of: list[tuple[str, CourseRole]] = field(default_factory=list)
+    excuse_requests: int = 0  # with their reasons and documents' Telegram file ids
     #: What they set in /settings besides the language (None: nothing stored, the defaults).
     preferences: Preferences | None = None
 

@@ -48,6 +48,7 @@ class PrivacyService:
             is_teacher=stored.is_teacher,
             cached_profile=cached,
             staff_of=stored.staff_of,
+            excuse_requests=stored.excuse_requests,
             preferences=stored.preferences,
         )
 

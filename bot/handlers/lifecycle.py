@@ -83,7 +83,8 @@ async def remove_student_command(update: Update, context: AttnContext) -> None:
     if args is not None:
         course, student = await context.services.course_admin.remove_student(user.id, args)
         respond(context, update, replies.student_removed(course, student.display_name))
-        _tell(context, update, student.user_id, replies.removed_notice(course))
+        if student.user_id > 0:  # an imported place nobody claimed has no one to tell
+            _tell(context, update, student.user_id, replies.removed_notice(course))
 
 
 async def new_join_code_command(update: Update, context: AttnContext) -> None:

@@ -33,6 +33,7 @@ def personal_data(data: PersonalData, places: Sequence[Text] = ()) -> Text:
         and not data.courses
         and not data.attendance_records
         and not data.staff_of
+        and not data.excuse_requests
         and data.preferences is None
     ):
         return t("mydata.nothing")
@@ -53,6 +54,8 @@ def personal_data(data: PersonalData, places: Sequence[Text] = ()) -> Text:
             t("staff.mydata_item", name=name, role=role_name(role)) for name, role in data.staff_of
         ]
         lines.append(t("staff.mydata", courses=Raw(", ".join(items))))
+    if data.excuse_requests:
+        lines.append(t("excuse.mydata", count=data.excuse_requests))
     lines.extend(places)
     if data.is_teacher:
         lines.append(t("mydata.teacher"))
