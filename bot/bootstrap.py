@@ -25,6 +25,7 @@ from services.course_access import CourseAccess
 from services.course_admin import CourseAdminService
 from services.courses import CourseService
 from services.delivery import DeliveryService
+from services.excuses import ExcuseService
 from services.export import ExportService
 from services.grading import GradingService
 from services.outbound import OutboundPacer
@@ -212,6 +213,15 @@ def wire_services(
         lease_seconds=settings.sweep_lease_seconds,
         checkpoint=checkpoint,
     )
+    corrections = CorrectionService(
+        sessions=live.sessions,
+        checkins=live.checkins,
+        session_records=records.sessions,
+        attendance=records.attendance,
+        courses=records.courses,
+        access=access,
+        clock=clock,
+    )
     return Services(
         sessions=sessions,
         checkins=CheckInService(
@@ -273,15 +283,7 @@ def wire_services(
             clock=clock,
         ),
         access=access,
-        corrections=CorrectionService(
-            sessions=live.sessions,
-            checkins=live.checkins,
-            session_records=records.sessions,
-            attendance=records.attendance,
-            courses=records.courses,
-            access=access,
-            clock=clock,
-        ),
+        corrections=corrections,
         reports=ReportService(
             attendance=records.attendance,
             courses=records.courses,
@@ -305,6 +307,16 @@ def wire_services(
             reachability=records.reachability,
             clock=clock,
             lease_seconds=settings.sweep_lease_seconds,
+        ),
+        excuses=ExcuseService(
+            excuses=records.excuses,
+            courses=records.courses,
+            users=records.users,
+            sessions=live.sessions,
+            checkins=live.checkins,
+            corrections=corrections,
+            access=access,
+            clock=clock,
         ),
         timetables=timetables,
         timetable_runs=SlotRunner(

@@ -19,6 +19,7 @@ from services.course_access import CourseAccess
 from services.course_admin import CourseAdminService
 from services.courses import CourseService
 from services.delivery import DeliveryService
+from services.excuses import ExcuseService
 from services.export import ExportService
 from services.grading import GradingService
 from services.health import READY_TIMEOUT_SECONDS, Pingable, readiness
@@ -84,6 +85,7 @@ class Services:
     privacy: PrivacyService
     pacer: OutboundPacer
     delivery: DeliveryService
+    excuses: ExcuseService
     timetables: TimetableService
     timetable_runs: SlotRunner
     live: LiveStores

@@ -178,6 +178,21 @@ class CorrectionService:
             raise StudentNotFound("")
         return await self._apply(session, is_live, student, status, teacher_id)
 
+    async def excuse(self, *, session_id: str, student_id: int, changed_by: int) -> Correction:
+        """An approved excuse request: the record becomes `excused`, audited like `/mark`
+        (live or saved). The caller (ExcuseService) has checked that `changed_by` decides
+        for the session's course, so the session's own teacher is not required here."""
+        live = await self._sessions.session(session_id)
+        if live is not None:
+            session, is_live = live, True
+        else:
+            stored = await self._session_records.persisted_session(session_id)
+            if stored is None:
+                raise InvalidArgument("session", "unknown")
+            session, is_live = stored, False
+        student = UserProfile(user_id=student_id, first_name="")
+        return await self._apply(session, is_live, student, AttendanceStatus.EXCUSED, changed_by)
+
     async def markable_sessions(self, teacher_id: int) -> list[SessionChoice]:
         """The sessions the user may correct: their live one first, then the saved sessions
         of every course whose role lets them mark, newest first."""

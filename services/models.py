@@ -373,6 +373,7 @@ class PersonalData:
     attendance_records: int
     is_teacher: bool
     cached_profile: UserProfile | None = None
+    excuse_requests: int = 0  # with their reasons and documents' Telegram file ids
     #: What they set in /settings besides the language (None: nothing stored, the defaults).
     preferences: Preferences | None = None
 

@@ -31,6 +31,7 @@ def personal_data(data: PersonalData, places: Sequence[Text] = ()) -> Text:
         profile is None
         and not data.courses
         and not data.attendance_records
+        and not data.excuse_requests
         and data.preferences is None
     ):
         return t("mydata.nothing")
@@ -46,6 +47,8 @@ def personal_data(data: PersonalData, places: Sequence[Text] = ()) -> Text:
         lines.append(t("mydata.student_number", number=profile.student_number or none))
     lines.append(t("mydata.courses", courses=", ".join(data.courses) or none))
     lines.append(t("mydata.records", count=data.attendance_records))
+    if data.excuse_requests:
+        lines.append(t("excuse.mydata", count=data.excuse_requests))
     lines.extend(places)
     if data.is_teacher:
         lines.append(t("mydata.teacher"))

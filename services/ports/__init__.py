@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from services.ports.cards import CardStore
 from services.ports.checkins import CheckInStore, CodeStore
 from services.ports.courses import CourseAdmin, CourseRecords, CourseStaffRecords
+from services.ports.excuses import ExcuseRecords
 from services.ports.grading import GradingRecords
 from services.ports.live_sessions import LiveSessionStore
 from services.ports.notifier import Notifier
@@ -55,6 +56,7 @@ class RecordStores:
     users: UserRecords
     roles: RoleRecords
     privacy: PrivacyRecords
+    excuses: ExcuseRecords
     grading: GradingRecords
     places: RosterPlaces
     timetables: TimetableRecords
@@ -69,6 +71,7 @@ __all__ = [
     "CourseAdmin",
     "CourseRecords",
     "CourseStaffRecords",
+    "ExcuseRecords",
     "GradingRecords",
     "GuessLimit",
     "LiveSessionStore",

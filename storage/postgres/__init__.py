@@ -12,6 +12,7 @@ from services.ports import RecordStores
 from storage.postgres.attendance import PostgresAttendanceRecords
 from storage.postgres.course_admin import PostgresCourseAdmin
 from storage.postgres.courses import PostgresCourseRecords
+from storage.postgres.excuses import PostgresExcuseRecords
 from storage.postgres.grading import PostgresGradingRecords
 from storage.postgres.nudges import PostgresNudgeOutbox
 from storage.postgres.privacy import PostgresPrivacyRecords
@@ -39,6 +40,7 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
         users=PostgresUserRecords(pool),
         roles=PostgresRoleRecords(pool),
         privacy=PostgresPrivacyRecords(pool),
+        excuses=PostgresExcuseRecords(pool),
         grading=PostgresGradingRecords(pool),
         places=PostgresRosterPlaces(pool),
         timetables=PostgresTimetableRecords(pool),
@@ -50,6 +52,7 @@ __all__ = [
     "PostgresCourseAdmin",
     "PostgresCourseRecords",
     "PostgresCourseStaff",
+    "PostgresExcuseRecords",
     "PostgresGradingRecords",
     "PostgresNudgeOutbox",
     "PostgresPrivacyRecords",

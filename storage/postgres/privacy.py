@@ -19,6 +19,8 @@ WHERE e.student_id = $1 ORDER BY c.name
 
 COUNT_ATTENDANCE = "SELECT count(*) FROM attendance WHERE student_id = $1"
 
+COUNT_EXCUSE_REQUESTS = "SELECT count(*) FROM excuse_requests WHERE student_id = $1"
+
 # Each request gets a fresh pseudonym (a repeated one, after re-joining, too: nothing links
 # the two), and `forgotten_at` moves to the latest request: records of sessions that started
 # before it and reach PostgreSQL later are stored under the pseudonym (PERSIST_SESSION).
@@ -46,10 +48,13 @@ FORGET_MOVES = [
     "UPDATE course_audit SET changed_by = $2 WHERE action = 'leave' AND changed_by = $1",
 ]
 
+# Excuse requests go whole (the reason and the document's file id are the student's own
+# words and papers); an approved one's `excused` record and its audit row stay, moved above.
 # The `teachers` row stays: being made a teacher is the institution's record (their courses,
 # sessions and reports hang on it), not personal data; admins remove it with /remove_teacher.
 FORGET_DELETES = [
     "DELETE FROM enrolments WHERE student_id = $1",
+    "DELETE FROM excuse_requests WHERE student_id = $1",
     "DELETE FROM nudge_outbox WHERE student_id = $1",
     "DELETE FROM unreachable_users WHERE user_id = $1",
     "DELETE FROM user_preferences WHERE user_id = $1",  # their /settings (the language is on users)
@@ -77,6 +82,9 @@ FORGET_PLACES = [RELEASE_PLACES, "DELETE FROM roster_claims WHERE student_id = $
 # Records of a forgotten user that reach PostgreSQL later (a session that was live when they
 # asked) are remapped in the sweep's transaction.
 DELETE_OLD_SESSIONS = "DELETE FROM sessions WHERE started_at < $1"
+
+# Excuse requests age out with the session they are about (a live one is not in `sessions`).
+DELETE_OLD_EXCUSES = "DELETE FROM excuse_requests WHERE session_started_at < $1"
 
 DELETE_OLD_AUDIT = "DELETE FROM attendance_audit WHERE changed_at < $1"
 
@@ -121,12 +129,14 @@ class PostgresPrivacyRecords:
             courses = [r["name"] for r in await conn.fetch(SELECT_ENROLLED_NAMES, user_id)]
             records = await conn.fetchval(COUNT_ATTENDANCE, user_id)
             teacher = await conn.fetchval(IS_TEACHER, user_id)
+            excuses = await conn.fetchval(COUNT_EXCUSE_REQUESTS, user_id)
             settings = await conn.fetchrow(SELECT_PREFERENCES, user_id)
         return PersonalData(
             profile=profile_from_row(profile) if profile else None,
             courses=courses,
             attendance_records=int(records),
             is_teacher=bool(teacher),
+            excuse_requests=int(excuses),
             preferences=None
             if settings is None
             else Preferences(
@@ -152,6 +162,7 @@ class PostgresPrivacyRecords:
         async with pg_guard(), self._pool.acquire() as conn, conn.transaction():
             status: str = await conn.execute(DELETE_OLD_SESSIONS, cutoff)
             await conn.execute(DELETE_OLD_AUDIT, cutoff)
+            await conn.execute(DELETE_OLD_EXCUSES, cutoff)
             await conn.execute(DELETE_OLD_COURSE_AUDIT, cutoff)
             await conn.execute(DELETE_OLD_FORGOTTEN, forgotten_cutoff)
             await conn.execute(DELETE_OLD_INVITES, cutoff)

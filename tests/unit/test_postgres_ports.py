@@ -20,6 +20,7 @@ from services.ports import (
     CourseAdmin,
     CourseRecords,
     CourseStaffRecords,
+    ExcuseRecords,
     GradingRecords,
     NudgeOutbox,
     PrivacyRecords,
@@ -37,6 +38,7 @@ from storage.postgres import (
     PostgresCourseAdmin,
     PostgresCourseRecords,
     PostgresCourseStaff,
+    PostgresExcuseRecords,
     PostgresGradingRecords,
     PostgresNudgeOutbox,
     PostgresPrivacyRecords,
@@ -66,6 +68,7 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "users": (UserRecords, PostgresUserRecords),
     "roles": (RoleRecords, PostgresRoleRecords),
     "privacy": (PrivacyRecords, PostgresPrivacyRecords),
+    "excuses": (ExcuseRecords, PostgresExcuseRecords),
     "grading": (GradingRecords, PostgresGradingRecords),
     "places": (RosterPlaces, PostgresRosterPlaces),
     "timetables": (TimetableRecords, PostgresTimetableRecords),
@@ -85,6 +88,7 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _users: UserRecords = PostgresUserRecords(pool)
     _roles: RoleRecords = PostgresRoleRecords(pool)
     _privacy: PrivacyRecords = PostgresPrivacyRecords(pool)
+    _excuses: ExcuseRecords = PostgresExcuseRecords(pool)
     _grading: GradingRecords = PostgresGradingRecords(pool)
     _places: RosterPlaces = PostgresRosterPlaces(pool)
     _timetables: TimetableRecords = PostgresTimetableRecords(pool)

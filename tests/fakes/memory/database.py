@@ -23,6 +23,7 @@ from services.models import (
     SummaryPart,
     UserProfile,
 )
+from services.ports.excuses import ExcuseRequest
 from services.ports.grading import GradingPolicy
 from services.timetable_slots import SlotRun, Timetable
 
@@ -209,6 +210,7 @@ class MemoryDatabase:
     forgotten_users: dict[int, ForgottenRow] = field(default_factory=dict)
     unreachable_users: dict[int, UnreachableRow] = field(default_factory=dict)
     user_preferences: dict[int, Preferences] = field(default_factory=dict)
+    excuse_requests: dict[int, ExcuseRequest] = field(default_factory=dict)
     grading_policies: dict[int, GradingPolicy] = field(default_factory=dict)
     roster_places: dict[int, PlaceRow] = field(default_factory=dict)
     roster_claims: dict[int, ClaimRow] = field(default_factory=dict)
@@ -219,6 +221,7 @@ class MemoryDatabase:
     audit_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     course_audit_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     seqs: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    excuse_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     place_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     claim_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 

@@ -23,6 +23,7 @@ class MemoryPrivacyRecords:
             courses=sorted(db.courses[c].name for c, s in db.enrolments if s == user_id),
             attendance_records=sum(1 for _, s in db.attendance if s == user_id),
             is_teacher=user_id in db.teachers,
+            excuse_requests=sum(1 for r in db.excuse_requests.values() if r.student_id == user_id),
             preferences=db.user_preferences.get(user_id),
         )
 
@@ -38,6 +39,8 @@ class MemoryPrivacyRecords:
         for audit in db.attendance_audit.values():
             if audit.student_id == user_id:
                 audit.student_id = pseudonym
+        for request_id in [i for i, r in db.excuse_requests.items() if r.student_id == user_id]:
+            del db.excuse_requests[request_id]
         for row in db.course_audit.values():  # the removed or leaving student, not staff
             if row.action in ("remove_student", "leave") and row.old_value == str(user_id):
                 row.old_value = str(pseudonym)
@@ -73,6 +76,10 @@ class MemoryPrivacyRecords:
             del db.nudge_outbox[nudge]
         for audit_id in [i for i, a in db.attendance_audit.items() if a.changed_at < cutoff]:
             del db.attendance_audit[audit_id]
+        for request_id in [
+            i for i, r in db.excuse_requests.items() if r.target.started_at < cutoff
+        ]:
+            del db.excuse_requests[request_id]
         for audit_id in [i for i, a in db.course_audit.items() if a.changed_at < cutoff]:
             del db.course_audit[audit_id]
         for user_id in [
