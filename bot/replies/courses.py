@@ -25,7 +25,8 @@ __getattr__ = constants(CONSTANTS)
 
 
 def course_created(course: Course, bot_username: str) -> Text:
-    return t(
+    """The new course's code and link, its defaults, and how to import its roster."""
+    created = t(
         "course.created",
         name=course.name,
         code=course.join_code,
@@ -33,6 +34,7 @@ def course_created(course: Course, bot_username: str) -> Text:
         late=course.late_after_minutes,
         warn=course.warn_below_percent,
     )
+    return join([created, t("roster.import_hint")], "\n\n")
 
 
 def courses_list(
