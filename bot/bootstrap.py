@@ -36,6 +36,7 @@ from services.roles import RoleService
 from services.roster import RosterService
 from services.rotation import CodeRotation
 from services.sessions import SessionService
+from services.staff import StaffService
 from services.sweeps import AttendanceSweeper
 from services.timetable_runs import SlotRunner
 from services.timetables import TimetableService
@@ -293,6 +294,9 @@ def wire_services(
             clock=clock,
         ),
         access=access,
+        staff=StaffService(
+            access=access, staff=records.staff, courses=records.courses, clock=clock
+        ),
         corrections=corrections,
         reports=reports,
         grading=GradingService(grading=records.grading, access=access),

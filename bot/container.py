@@ -31,6 +31,7 @@ from services.roles import RoleService
 from services.roster import RosterService
 from services.rotation import CodeRotation
 from services.sessions import SessionService
+from services.staff import StaffService
 from services.sweeps import AttendanceSweeper
 from services.timetable_runs import SlotRunner
 from services.timetables import TimetableService
@@ -80,6 +81,7 @@ class Services:
     course_admin: CourseAdminService
     roster: RosterService
     access: CourseAccess
+    staff: StaffService
     corrections: CorrectionService
     reports: ReportService
     grading: GradingService

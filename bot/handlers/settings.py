@@ -184,7 +184,7 @@ async def settings_button(update: Update, context: AttnContext) -> None:
         recipient_languages(context).forget(user.id)  # jobs writing to them use it at once
         # A teacher's own menu is in their language: set it again (nothing for a student).
         await set_user_commands(
-            context.bot, commands_of(context.application), services.roles, services.users, user.id
+            context.bot, commands_of(context.application), services.access, services.users, user.id
         )
         use_language(pick_language(choice, user.language_code))  # this reply speaks it already
     else:
