@@ -193,6 +193,6 @@ async def send_summary(update: Update, context: AttnContext, summary: SessionSum
 
 COMMANDS: tuple[Command, ...] = (
     Command("history", history_command, Role.STUDENT),
-    Command("report", report_command, Role.TEACHER),
-    Command("summary", summary_command, Role.TEACHER),
+    Command("report", report_command, Role.TEACHER, staff=Permission.REPORT),
+    Command("summary", summary_command, Role.TEACHER, staff=Permission.RUN_SESSIONS),
 )
