@@ -135,11 +135,11 @@ def export_pending_note(count: int) -> str:
 
 def export_command(settings: Settings, args: argparse.Namespace) -> int:
     """Records as CSV (--session/--all), or a course report as CSV or XLSX (--course)."""
-    from bot.replies.files import export_header, report_labels
+    from bot.replies.files import export_header, gradebook_header, report_labels
     from bot.replies.format import zone_of
     from bot.text.catalogs import SOURCE_LANGUAGE
     from services.export import rows_to_csv
-    from services.report_files import report_csv, report_xlsx
+    from services.report_files import gradebook_csv, report_csv, report_xlsx
 
     async def go() -> tuple[bytes | None, int]:
         with storage_urls(settings) as urls:
@@ -153,6 +153,8 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
                     if course is None:
                         return None, pending
                     report = await services.reports.report_for(course)
+                    if args.format == "gradebook":
+                        return gradebook_csv(report, gradebook_header()), pending
                     data = (
                         report_xlsx(
                             report,
@@ -253,7 +255,10 @@ def parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="every session")
     which.add_argument("--course", type=int, help="a course's per-student report")
     export.add_argument(
-        "--format", choices=["csv", "xlsx"], default="csv", help="with --course: file format"
+        "--format",
+        choices=["csv", "xlsx", "gradebook"],
+        default="csv",
+        help="with --course: file format (gradebook: student number, name, grade)",
     )
     export.add_argument("--output", help="write to this file instead of standard output")
     sub.add_parser("healthcheck", help="exit 0 when Redis and PostgreSQL answer")

@@ -26,6 +26,7 @@ from services.course_admin import CourseAdminService
 from services.courses import CourseService
 from services.delivery import DeliveryService
 from services.export import ExportService
+from services.grading import GradingService
 from services.outbound import OutboundPacer
 from services.ports import LiveStores, RecordStores
 from services.privacy import PrivacyService
@@ -265,6 +266,7 @@ def wire_services(
         course_admin=CourseAdminService(
             courses=records.courses,
             admin=records.course_admin,
+            sessions=live.sessions,
             roles=roles,
             access=access,
             clock=clock,
@@ -284,9 +286,11 @@ def wire_services(
             courses=records.courses,
             session_records=records.sessions,
             summaries=records.summaries,
+            grading=records.grading,
             places=records.places,
             access=access,
         ),
+        grading=GradingService(grading=records.grading, access=access),
         privacy=PrivacyService(
             profiles=live.profiles,
             privacy=records.privacy,

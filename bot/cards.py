@@ -23,7 +23,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from bot.card import CardView, final_card_text, qr_png, render_card
 from bot.context import AttnContext
 from bot.languages import recipient_languages
-from bot.text import speaking
+from bot.text import default_language, speaking
 from services.models import CardState, Session, SessionSummary
 from services.qr import checkin_link
 
@@ -47,8 +47,12 @@ class CardPublisher:
         return chat_id < 0
 
     def view(self, state: CardState, now: datetime, chat_id: int) -> CardView:
-        """What the card in this chat shows for this state."""
-        return render_card(state, now, self._tz, self._bot.username, self.in_group(chat_id))
+        """What the card in this chat shows for this state: a group's in the installation's
+        language (a group is read by many; each student's private replies are in their own),
+        a private card in the current one (the teacher's)."""
+        group = self.in_group(chat_id)
+        with speaking(default_language() if group else None):
+            return render_card(state, now, self._tz, self._bot.username, group)
 
     async def post(self, chat_id: int, session: Session) -> tuple[int, CardView]:
         """Post the new session's live card in the chat: (its message id, what it shows)."""
@@ -93,7 +97,8 @@ class CardPublisher:
         chat_id, message_id = summary.card_chat_id, summary.card_message_id
         if chat_id is None or message_id is None:
             return
-        text = final_card_text(summary)
+        with speaking(default_language() if self.in_group(chat_id) else None):
+            text = final_card_text(summary)
         try:
             if self.in_group(chat_id):
                 await self._bot.edit_message_text(

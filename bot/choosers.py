@@ -39,6 +39,9 @@ _SHAPES: dict[str, re.Pattern[str]] = {
     # /course_settings: a course picked, a page of the course list.
     "cs:c": re.compile(rf"cs:c:{_ID}", re.ASCII),
     "cs:l": re.compile(rf"cs:l:{_PAGE}", re.ASCII),
+    # /grading: a course picked, a page of the course list.
+    "gr:c": re.compile(rf"gr:c:{_ID}", re.ASCII),
+    "gr:l": re.compile(rf"gr:l:{_PAGE}", re.ASCII),
     # /summary: a session picked, a page of the session list.
     "sm:s": re.compile(rf"sm:s:{_SESSION}", re.ASCII),
     "sm:l": re.compile(rf"sm:l:{_PAGE}", re.ASCII),

@@ -20,6 +20,7 @@ from services.course_admin import CourseAdminService
 from services.courses import CourseService
 from services.delivery import DeliveryService
 from services.export import ExportService
+from services.grading import GradingService
 from services.health import READY_TIMEOUT_SECONDS, Pingable, readiness
 from services.outbound import OutboundPacer
 from services.ports import LiveStores, RecordStores
@@ -79,6 +80,7 @@ class Services:
     access: CourseAccess
     corrections: CorrectionService
     reports: ReportService
+    grading: GradingService
     privacy: PrivacyService
     pacer: OutboundPacer
     delivery: DeliveryService

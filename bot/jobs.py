@@ -18,6 +18,7 @@ from bot.context import AttnApplication, AttnContext
 from bot.languages import recipient_languages
 from bot.metrics import error_kind, metrics_of
 from bot.notifier import TelegramNotifier
+from bot.timetable_cards import run_timetables
 from services.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,19 @@ async def refresh_cards_task(context: AttnContext) -> None:
     await refresh_cards(context, wait=card_interval(context))
 
 
+#: How often the timetables are looked at: well within `OPEN_GRACE` (2 minutes), so a class
+#: opens within seconds of its time.
+TIMETABLE_TICK_SECONDS = 20.0
+
+
+@postponed_while_storage_away("timetable tick")
+async def timetable_task(context: AttnContext) -> None:
+    """Remind, open and report the timetables' classes that are due (once across processes)."""
+    sent = await run_timetables(context)
+    if sent:
+        log.info("timetables: %d messages and cards sent", sent)
+
+
 @postponed_while_storage_away("retention job")
 async def retention_task(context: AttnContext) -> None:
     """Delete attendance older than the retention period (daily)."""
@@ -157,6 +171,13 @@ def schedule_jobs(
         interval=sweep_seconds,
         first=2.0,
         name="sweep_users_task",
+        job_kwargs=job_kwargs,
+    )
+    job_queue.run_repeating(
+        timetable_task,
+        interval=TIMETABLE_TICK_SECONDS,
+        first=3.0,
+        name="timetable_task",
         job_kwargs=job_kwargs,
     )
     job_queue.run_repeating(

@@ -12,7 +12,7 @@ from services.course_access import CourseAccess, Permission
 from services.courses import COURSE_CODE_LENGTH, name_clashes
 from services.errors import InvalidArgument
 from services.models import Course, CourseAction, UserProfile
-from services.ports import CourseAdmin, CourseRecords
+from services.ports import CourseAdmin, CourseRecords, LiveSessionStore
 from services.roles import RoleService
 from services.session_options import clean_title
 
@@ -27,12 +27,14 @@ class CourseAdminService:
         *,
         courses: CourseRecords,
         admin: CourseAdmin,
+        sessions: LiveSessionStore,
         roles: RoleService,
         access: CourseAccess,
         clock: Clock,
         code_generator: CodeGenerator = random_code,
     ) -> None:
         self._courses = courses
+        self._sessions = sessions
         self._admin = admin
         self._roles = roles
         self._access = access
@@ -92,13 +94,14 @@ class CourseAdminService:
         if len(candidates) > 1:
             raise AmbiguousStudent(candidates)
         student = candidates[0]
-        await self._admin.unenrol(
+        if await self._admin.unenrol(
             course.id,
             student_id=student.user_id,
             action=CourseAction.REMOVE_STUDENT,
             by=teacher_id,
             at=self._clock.now(),
-        )
+        ):
+            await self._off_live_session(course, student.user_id)
         return await self._reload(course.id), student
 
     async def leave(self, student_id: int, course_id: int) -> Course:
@@ -112,7 +115,20 @@ class CourseAdminService:
             at=self._clock.now(),
         ):
             raise InvalidArgument("course", "not_enrolled")
+        await self._off_live_session(course, student_id)
         return course
+
+    async def _off_live_session(self, course: Course, student_id: int) -> None:
+        """Off the roster of the course's open sessions too (started by its owner, a
+        co-teacher or an assistant): not listed as missing, no absent row, no check-in from
+        now on (one already made stays, like all their records)."""
+        for starter in [course.teacher_id, *await self._access.staff_ids(course)]:
+            session_id = await self._sessions.teacher_current_session(starter)
+            if session_id is None:
+                continue
+            session = await self._sessions.session(session_id)
+            if session is not None and session.course_id == course.id:
+                await self._sessions.remove_from_roster(session_id, student_id)
 
     async def new_join_code(self, teacher_id: int, words: list[str]) -> Course:
         """A fresh join code and invite link; the old ones stop working at once."""

@@ -93,17 +93,25 @@ def parse_time_zone(text: str) -> str:
 
 
 async def admit_to_live_session(
-    sessions: LiveSessionStore, access: CourseAccess, course: Course, student_id: int
+    sessions: LiveSessionStore,
+    access: CourseAccess,
+    course: Course,
+    student_id: int,
+    stand_in: int | None = None,
 ) -> None:
     """Joining during the course's open session (started by its owner, a co-teacher or an
-    assistant) lets the student check in right away."""
+    assistant) lets the student check in right away; a student who claimed a roster place
+    takes its `stand_in`'s seat (the place is not recorded absent beside them)."""
     for starter in [course.teacher_id, *await access.staff_ids(course)]:
         session_id = await sessions.teacher_current_session(starter)
         if session_id is None:
             continue
         session = await sessions.session(session_id)
-        if session is not None and session.course_id == course.id:
-            await sessions.add_to_roster(session_id, student_id)
+        if session is None or session.course_id != course.id:
+            continue
+        if stand_in is not None:  # its seat in the session is the student's now
+            await sessions.remove_from_roster(session_id, stand_in)
+        await sessions.add_to_roster(session_id, student_id)
 
 
 class CourseService:

@@ -147,6 +147,11 @@ class CourseAction(StrEnum):
     TRANSFER = "transfer"
     ADD_STAFF = "add_staff"  # by: who joined; new value: their role (old: a role replaced)
     REMOVE_STAFF = "remove_staff"  # by: the owner; old value: "<user id> <role>"
+    ROSTER_IMPORT = "roster_import"  # new value: "<new places> new, <numbers> unchanged"
+    CLAIM_PLACE = "claim_place"  # by: the student; new value: the place's student number
+    LINK_PLACE = "link_place"  # by: the importer; old: the enrolled student's id; new: number
+    APPROVE_CLAIM = "approve_claim"  # old value: the number asked; new value: the student id
+    DECLINE_CLAIM = "decline_claim"  # the same
 
 
 class CourseRole(StrEnum):
@@ -243,6 +248,8 @@ class StudentStanding:
     late: int
     excused: int
     absent: int
+    # False: removed from the course or left it; their records are kept and still reported.
+    enrolled: bool = True
 
     @property
     def attended(self) -> int:
@@ -366,6 +373,8 @@ class PersonalData:
     attendance_records: int
     is_teacher: bool
     cached_profile: UserProfile | None = None
+    #: What they set in /settings besides the language (None: nothing stored, the defaults).
+    preferences: Preferences | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,7 +75,9 @@ class ClaimRequest:
 
 @dataclass(frozen=True, slots=True)
 class ImportOutcome:
-    """What the store did with the valid rows: new places, and numbers already there."""
+    """What the store did with the valid rows: new places, numbers already there, and how
+    many students enrolled before the import got the place of the number they registered."""
 
     added: int
     already_there: list[str] = field(default_factory=list)
+    linked: int = 0

@@ -47,6 +47,7 @@ class PrivacyService:
             attendance_records=stored.attendance_records,
             is_teacher=stored.is_teacher,
             cached_profile=cached,
+            preferences=stored.preferences,
         )
 
     async def forget(self, user_id: int) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from services.export import neutralise_cell, zone_label
+from services.models import StudentStanding
 from services.reports import CourseReport
 
 if TYPE_CHECKING:
@@ -21,7 +23,8 @@ class ReportLabels:
     """The words of the report files, in the reader's language. The bot builds them from its
     text catalog; services hold no user text. `{zone}` and `{course}` are filled in here."""
 
-    #: The per-student table: id, number, name, sessions, present, late, excused, absent, %.
+    #: The per-student table: id, number, name, sessions, present, late, excused, absent, %,
+    #: grade, enrolled.
     student_columns: tuple[str, ...]
     #: The per-session sheet: id, title, start (`{zone}`), offset, attended, late, absent,
     #: excused, %.
@@ -47,9 +50,37 @@ def _rows(report: CourseReport) -> list[list[object]]:
             s.excused,
             s.absent,
             round(s.percent, 1),
+            _grade_cell(report, s),
+            s.enrolled,
         ]
         for s in report.standings
     ]
+
+
+def _grade_cell(report: CourseReport, standing: StudentStanding) -> float | str:
+    """The grade as a number (one decimal), or an empty cell while there is none."""
+    grade = report.grade(standing).percent
+    return "" if grade is None else float(grade)
+
+
+def gradebook_csv(report: CourseReport, header: Sequence[str]) -> bytes:
+    """Student number, name, grade: a plain UTF-8 CSV (no BOM, comma-separated, the grade
+    with a dot) that gradebooks import (Moodle's grade import maps the number column to the
+    ID number; Canvas and spreadsheets read it as is). No cell can be a formula: text cells
+    starting with = + - @ get a `'` (`neutralise_cell`), grades are plain numbers."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for s in report.standings:
+        grade = report.grade(s).percent
+        writer.writerow(
+            [
+                neutralise_cell(s.student_number),
+                neutralise_cell(s.name),
+                "" if grade is None else f"{grade:.1f}",
+            ]
+        )
+    return out.getvalue().encode("utf-8")
 
 
 def _latest(report: CourseReport) -> datetime | None:

@@ -7,15 +7,18 @@ from datetime import datetime
 
 from services.course_access import CourseAccess, Permission
 from services.errors import NotYours
+from services.grading import Grade, grade_of
 from services.models import Course, SessionSummary, StudentStanding
 from services.places import Place
 from services.ports import (
     AttendanceRecords,
     CourseRecords,
+    GradingRecords,
     RosterPlaces,
     SessionRecords,
     SummaryOutbox,
 )
+from services.ports.grading import GradingPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +48,19 @@ class CourseReport:
     sessions: list[SessionRate]
     #: Imported roster places nobody claimed yet (in `standings` too, counted absent).
     unclaimed: list[Place] = field(default_factory=list)
+    policy: GradingPolicy = field(default_factory=GradingPolicy)
+
+    def grade(self, standing: StudentStanding) -> Grade:
+        """The student's grade under the course's policy (see services/grading.py)."""
+        return grade_of(self.policy, standing, self.course.warn_below_percent)
 
 
 @dataclass(frozen=True, slots=True)
 class HistoryLine:
     course: Course
     standing: StudentStanding | None
+    grade: Grade | None = None
+    policy: GradingPolicy | None = None
 
 
 class ReportService:
@@ -63,9 +73,11 @@ class ReportService:
         courses: CourseRecords,
         session_records: SessionRecords,
         summaries: SummaryOutbox,
+        grading: GradingRecords,
         places: RosterPlaces,
         access: CourseAccess,
     ) -> None:
+        self._grading = grading
         self._places = places
         self._access = access
         self._attendance = attendance
@@ -84,7 +96,8 @@ class ReportService:
         sessions = [SessionRate(*row) for row in await self._attendance.course_sessions(course.id)]
         places = await self._places.places(course.id)
         unclaimed = [p for p in places if p.stand_in is not None]
-        return CourseReport(course, standings, sessions, unclaimed)
+        policy = await self._grading.grading_policy(course.id)
+        return CourseReport(course, standings, sessions, unclaimed, policy)
 
     async def course_by_id(self, course_id: int) -> Course | None:
         return await self._courses.course(course_id)
@@ -114,5 +127,7 @@ class ReportService:
         for course in await self._courses.student_courses(student_id):
             standings = await self._attendance.course_standings(course.id)
             mine = next((s for s in standings if s.student_id == student_id), None)
-            lines.append(HistoryLine(course, mine))
+            policy = await self._grading.grading_policy(course.id)
+            grade = None if mine is None else grade_of(policy, mine, course.warn_below_percent)
+            lines.append(HistoryLine(course, mine, grade, policy))
         return lines

@@ -35,6 +35,8 @@ class RosterImport:
     file: RosterFile
     added: int
     already_there: int
+    #: Students enrolled before the import who got the place of the number they registered.
+    linked: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +121,9 @@ class RosterService:
         )
         reloaded = await self._courses.course(course.id)
         assert reloaded is not None
-        return RosterImport(reloaded, verdicts, outcome.added, len(outcome.already_there))
+        return RosterImport(
+            reloaded, verdicts, outcome.added, len(outcome.already_there), outcome.linked
+        )
 
     async def unclaimed(self, course_id: int) -> list[Place]:
         """The course's places nobody claimed yet (counted absent), by name."""
@@ -142,7 +146,10 @@ class RosterService:
             course.id, student_number=number, student=profile, at=self._clock.now()
         )
         if result is ClaimResult.CLAIMED:
-            await admit_to_live_session(self._sessions, self._access, course, profile.user_id)
+            stand_in = place.stand_in if place is not None else None
+            await admit_to_live_session(
+                self._sessions, self._access, course, profile.user_id, stand_in
+            )
             return Claim(course, result, place)
         await self._users.upsert_profiles([profile])
         request = await self._places.request_claim(
@@ -167,7 +174,9 @@ class RosterService:
         if waiting is None:
             return None
         course = await self._own_course(teacher_id, waiting.course_id)
-        request = await self._places.take_claim_request(request_id)
+        request = await self._places.take_claim_request(
+            request_id, approved=approve, by=teacher_id, at=self._clock.now()
+        )
         if request is None:
             return None
         if not approve:
@@ -181,7 +190,10 @@ class RosterService:
         if result is not ClaimResult.CLAIMED:
             place = None
             await self._courses.enrol(course.id, profile)
-        await admit_to_live_session(self._sessions, self._access, course, request.student_id)
+        stand_in = place.stand_in if place is not None else None
+        await admit_to_live_session(
+            self._sessions, self._access, course, request.student_id, stand_in
+        )
         return Decision(course, request, approved=True, place=place)
 
     async def needs_number(self, course: Course, student_id: int) -> bool:

@@ -184,12 +184,14 @@ class RejectedLine:
 
 @dataclass(frozen=True, slots=True)
 class CsvImport:
-    """The timetable a CSV makes from the current one, and the lines it refused."""
+    """The timetable a CSV makes from the current one, the lines it refused, and whether
+    it was saved (a file with nothing usable changes nothing)."""
 
     timetable: Timetable
     slots: int
     holidays: int
     rejected: tuple[RejectedLine, ...]
+    saved: bool = False
 
 
 def decode_csv(data: bytes) -> str:
@@ -335,3 +337,16 @@ def _read_line(
         changes[f"{kind}_minutes"] = value
         return None
     return "kind"
+
+
+def class_days(timetable: Timetable, from_day: date, skip: int, limit: int) -> list[date]:
+    """Days of the term from `from_day` on that have a class by the weekly rules, holidays
+    included (so one can be held again), after the first `skip` of them; at most `limit`."""
+    weekdays = {rule.weekday for rule in timetable.rules}
+    found: list[date] = []
+    for day in _days(max(from_day, timetable.first_day), timetable.last_day):
+        if day.weekday() in weekdays:
+            found.append(day)
+            if len(found) >= skip + limit:
+                break
+    return found[skip:]

@@ -190,7 +190,7 @@ class TimetableService:
         changed = result.timetable != replace(timetable, changed_at=result.timetable.changed_at)
         if changed:
             _, saved = await self._save(course, result.timetable)
-            result = replace(result, timetable=saved)
+            result = replace(result, timetable=saved, saved=True)
         return result
 
     async def clear(self, user_id: int, course_id: int) -> bool:

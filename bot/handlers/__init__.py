@@ -22,6 +22,7 @@ from bot.handlers import (
     courses,
     delivery,
     errors,
+    grading,
     lifecycle,
     privacy,
     reports,
@@ -29,6 +30,7 @@ from bot.handlers import (
     sessions,
     settings,
     start,
+    timetable,
 )
 
 # Every command: each handler module declares its own at its end. Menus and /help list them
@@ -37,9 +39,11 @@ COMMANDS: tuple[Command, ...] = (
     *checkin.COMMANDS,
     *sessions.COMMANDS,
     *courses.COMMANDS,
+    *timetable.COMMANDS,
     *start.COMMANDS,
     *corrections.COMMANDS,
     *reports.COMMANDS,
+    *grading.COMMANDS,
     *admin.COMMANDS,
     *lifecycle.COMMANDS,
     *privacy.COMMANDS,
@@ -71,6 +75,18 @@ def register_handlers(application: AttnApplication) -> None:
     application.add_handler(CallbackQueryHandler(reports.summary_button, pattern=r"^sm:"))
     application.add_handler(CallbackQueryHandler(courses.course_settings_button, pattern=r"^cs:"))
     application.add_handler(CallbackQueryHandler(corrections.mark_button, pattern=r"^mk:"))
+    application.add_handler(CallbackQueryHandler(grading.grading_button, pattern=r"^gr:"))
+    application.add_handler(CallbackQueryHandler(timetable.timetable_button, pattern=r"^tt:"))
+    # A timetable file: a document whose caption is /timetable [course] (private chats).
+    application.add_handler(
+        MessageHandler(
+            NEW
+            & filters.ChatType.PRIVATE
+            & filters.Document.ALL
+            & filters.CaptionRegex(r"^/timetable(@\w+)?(\s|$)"),
+            timetable.timetable_file,
+        )
+    )
     # A roster file's course; Approve / Decline under a claim (bot/handlers/roster.py).
     application.add_handler(CallbackQueryHandler(roster.roster_course_button, pattern=r"^ri:"))
     application.add_handler(CallbackQueryHandler(roster.claim_decision_button, pattern=r"^rq:"))

@@ -11,7 +11,7 @@ from bot.commands import Command, Role
 from bot.context import AttnContext
 from bot.notifier import TelegramNotifier
 from bot.private import in_group, point_group_to_private
-from bot.replies.files import file_slug, report_labels
+from bot.replies.files import file_slug, gradebook_header, report_labels
 from bot.replies.reports import report_pages
 from bot.replying import edit_in_place, respond, respond_to_sender
 from bot.text import t
@@ -20,7 +20,7 @@ from services.course_access import Permission, match_course
 from services.course_admin import active
 from services.delivery import DeliveryFailed
 from services.models import SessionSummary
-from services.report_files import report_chart, report_xlsx
+from services.report_files import gradebook_csv, report_chart, report_xlsx
 from services.reports import CourseReport
 
 log = logging.getLogger(__name__)
@@ -69,8 +69,15 @@ def send_report_files(update: Update, context: AttnContext, report: CourseReport
         report_chart(report, report_labels(), zone),
         filename=t("files.name.chart", html=False),
     )
+    gradebook = InputFile(
+        gradebook_csv(report, gradebook_header()),
+        filename=t("files.name.gradebook", course=file_slug(report.course.name), html=False),
+    )
     # Names and attendance: to the teacher's private chat when asked from a group.
     respond_to_sender(context, update, lambda chat_id: context.bot.send_document(chat_id, xlsx))
+    respond_to_sender(
+        context, update, lambda chat_id: context.bot.send_document(chat_id, gradebook)
+    )
     respond_to_sender(context, update, lambda chat_id: context.bot.send_photo(chat_id, chart))
 
 

@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from bot.text import speaking, t
+from bot.text.catalogs import SOURCE_LANGUAGE
 from services.report_files import ReportLabels
 
 #: Stands for a value the file writer puts in later (the zone, the course's name).
@@ -33,6 +34,8 @@ def _report_labels() -> ReportLabels:
             t("files.student.excused", html=False),
             t("files.student.absent", html=False),
             t("files.student.attendance_percent", html=False),
+            t("files.student.grade", html=False),
+            t("files.student.enrolled", html=False),
         ),
         session_columns=(
             t("files.session.session_id", html=False),
@@ -52,6 +55,16 @@ def _report_labels() -> ReportLabels:
         chart_title=t("files.chart.title", course=_COURSE, html=False),
         chart_empty=t("files.chart.empty", html=False),
     )
+
+
+def gradebook_header() -> list[str]:
+    """The gradebook CSV's columns: names importers map, always in English."""
+    with speaking(SOURCE_LANGUAGE):
+        return [
+            t("files.gradebook.student_number", html=False),
+            t("files.gradebook.name", html=False),
+            t("files.gradebook.grade", html=False),
+        ]
 
 
 def export_header(language: str | None = None) -> list[str]:

@@ -74,6 +74,10 @@ def number_out_of_range(error: NumberOutOfRange) -> Text:
 _INVALID = frozenset(
     {
         ("course_name", "missing"),
+        ("grading", "points"),
+        ("grading", "excused"),
+        ("grading", "basis"),
+        ("grading", "alert"),
         ("course_name", "taken"),
         ("course", "unknown"),
         ("course", "archived"),
@@ -104,6 +108,12 @@ _INVALID = frozenset(
         ("roster_file", "empty"),
         ("roster_file", "too_many_rows"),
         ("settings", "button"),
+        ("timetable", "no_slot_soon"),
+        ("timetable", "term_order"),
+        ("timetable", "term_too_long"),
+        ("timetable", "too_many_slots"),
+        ("timetable", "button"),
+        ("timetable", "not_a_group"),
     }
 )
 

@@ -27,7 +27,12 @@ def privacy_text(retention_days: int) -> Text:
 def personal_data(data: PersonalData, places: Sequence[Text] = ()) -> Text:
     """Everything stored about the user; `places`: their claimed roster places."""
     profile = data.profile or data.cached_profile
-    if profile is None and not data.courses and not data.attendance_records:
+    if (
+        profile is None
+        and not data.courses
+        and not data.attendance_records
+        and data.preferences is None
+    ):
         return t("mydata.nothing")
     none = t("common.none")
     lines = [t("mydata.heading")]
@@ -44,7 +49,32 @@ def personal_data(data: PersonalData, places: Sequence[Text] = ()) -> Text:
     lines.extend(places)
     if data.is_teacher:
         lines.append(t("mydata.teacher"))
+    lines.extend(_settings_lines(data))
     return fit_text(join(lines))
+
+
+def _settings_lines(data: PersonalData) -> list[Text]:
+    """The language (chosen, and the Telegram app's: the cached profile is the fresher) and
+    what /settings stored, if anything."""
+    profiles = [p for p in (data.cached_profile, data.profile) if p is not None]
+    chosen = next((p.language for p in profiles if p.language), None)
+    app = next((p.language_code for p in profiles if p.language_code), None)
+    lines: list[Text] = []
+    if chosen:
+        lines.append(t("mydata.language", name=t("language.name", language=chosen, html=False)))
+    if app:
+        lines.append(t("mydata.app_language", code=app))
+    preferences = data.preferences
+    if preferences is None:
+        return lines
+    lines.append(t("settings.nudges_on") if preferences.nudges else t("settings.nudges_off"))
+    if preferences.session_minutes is not None:
+        lines.append(t("mydata.session_minutes", minutes=preferences.session_minutes))
+    if preferences.rotation_seconds == 0:
+        lines.append(t("mydata.rotation_fixed"))
+    elif preferences.rotation_seconds is not None:
+        lines.append(t("mydata.rotation_every", seconds=preferences.rotation_seconds))
+    return lines
 
 
 def forget_confirm(is_teacher: bool) -> Text:

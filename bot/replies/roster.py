@@ -57,6 +57,8 @@ def import_report(result: RosterImport) -> Text:
             rejected=len(rejected),
         )
     ]
+    if result.linked:
+        blocks.append(t("roster.linked", count=result.linked))
     if rejected:
         blocks.append(
             ShortList(

@@ -116,9 +116,24 @@ def problems(catalog: Catalog) -> list[str]:
     return found
 
 
+def stray_strings(text: str) -> list[str]:
+    """Strings outside any entry (a quoted or msgstr line after a blank or a comment line), as
+    a merge of two changes to one message can leave behind: gettext glues a quoted line to the
+    entry above, and drops a lone msgstr, both silently."""
+    lines = text.split("\n")
+    return [
+        f"line {number}: a string outside any entry: {line[:60]}"
+        for number, (before, line) in enumerate(zip(["#", *lines], lines, strict=False), start=1)
+        if line.startswith(('"', "msgstr")) and (not before.strip() or before.startswith("#"))
+    ]
+
+
 def check(directory: Path = LOCALES) -> dict[str, list[str]]:
     """The problems of every `.po` file of `directory`, by file name."""
-    return {path.name: problems(read_catalog(path)) for path in sorted(directory.glob("*.po"))}
+    return {
+        path.name: stray_strings(path.read_text(encoding="utf-8")) + problems(read_catalog(path))
+        for path in sorted(directory.glob("*.po"))
+    }
 
 
 def main() -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from services.ports.cards import CardStore
 from services.ports.checkins import CheckInStore, CodeStore
 from services.ports.courses import CourseAdmin, CourseRecords, CourseStaffRecords
+from services.ports.grading import GradingRecords
 from services.ports.live_sessions import LiveSessionStore
 from services.ports.notifier import Notifier
 from services.ports.outbox import NudgeOutbox, Reachability, SummaryOutbox
@@ -54,6 +55,7 @@ class RecordStores:
     users: UserRecords
     roles: RoleRecords
     privacy: PrivacyRecords
+    grading: GradingRecords
     places: RosterPlaces
     timetables: TimetableRecords
 
@@ -67,6 +69,7 @@ __all__ = [
     "CourseAdmin",
     "CourseRecords",
     "CourseStaffRecords",
+    "GradingRecords",
     "GuessLimit",
     "LiveSessionStore",
     "LiveStores",

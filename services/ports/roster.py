@@ -14,7 +14,10 @@ class RosterPlaces(Protocol):
     """A course's places (idempotent by student number) and the claims on them.
 
     A claim is one transaction: the place is taken only if still free, the stand-in's records
-    move to the student, and the student is enrolled.
+    move to the student, and the student is enrolled. `claim_place` returns the place as it
+    was found (a place just claimed still names the stand-in it had, for a live session's
+    roster to swap). Imports, claims and decisions write their `course_audit` row in the
+    same transaction.
     """
 
     async def add_places(
@@ -30,5 +33,7 @@ class RosterPlaces(Protocol):
         self, course_id: int, *, student_id: int, student_number: str, at: datetime
     ) -> ClaimRequest: ...
     async def claim_request(self, request_id: int) -> ClaimRequest | None: ...
-    async def take_claim_request(self, request_id: int) -> ClaimRequest | None: ...
+    async def take_claim_request(
+        self, request_id: int, *, approved: bool, by: int, at: datetime
+    ) -> ClaimRequest | None: ...
     async def student_places(self, student_id: int) -> list[tuple[str, Place]]: ...

@@ -12,6 +12,7 @@ from services.ports import RecordStores
 from storage.postgres.attendance import PostgresAttendanceRecords
 from storage.postgres.course_admin import PostgresCourseAdmin
 from storage.postgres.courses import PostgresCourseRecords
+from storage.postgres.grading import PostgresGradingRecords
 from storage.postgres.nudges import PostgresNudgeOutbox
 from storage.postgres.privacy import PostgresPrivacyRecords
 from storage.postgres.reachability import PostgresReachability
@@ -38,6 +39,7 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
         users=PostgresUserRecords(pool),
         roles=PostgresRoleRecords(pool),
         privacy=PostgresPrivacyRecords(pool),
+        grading=PostgresGradingRecords(pool),
         places=PostgresRosterPlaces(pool),
         timetables=PostgresTimetableRecords(pool),
     )
@@ -48,6 +50,7 @@ __all__ = [
     "PostgresCourseAdmin",
     "PostgresCourseRecords",
     "PostgresCourseStaff",
+    "PostgresGradingRecords",
     "PostgresNudgeOutbox",
     "PostgresPrivacyRecords",
     "PostgresReachability",

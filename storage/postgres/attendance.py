@@ -13,21 +13,38 @@ from storage.postgres.rows import name_from_row, standing_from_row
 # Per-student standing in a course: one attendance row per session the student was on the
 # roster for (the sweep writes "absent" rows), so counting rows counts sessions.
 COURSE_STANDINGS = """
-SELECT e.student_id, u.full_name, u.first_name, u.last_name, u.username, u.student_number,
+WITH course_sessions AS (
+    SELECT id FROM sessions WHERE course_id = $1
+), people AS (
+    SELECT e.student_id, true AS enrolled FROM enrolments e WHERE e.course_id = $1
+    UNION ALL  -- imported places nobody claimed yet count like students (absent)
+    SELECT stand_in, true FROM roster_places WHERE course_id = $1 AND stand_in IS NOT NULL
+    UNION ALL
+    -- Removed or left, with records kept: still in the report, marked (not a forgotten
+    -- person's pseudonym, which is negative).
+    SELECT DISTINCT a.student_id, false AS enrolled
+    FROM attendance a
+    WHERE a.session_id IN (SELECT id FROM course_sessions)
+      AND a.student_id > 0
+      AND NOT EXISTS (
+          SELECT 1 FROM enrolments e WHERE e.course_id = $1 AND e.student_id = a.student_id
+      )
+)
+SELECT p.student_id, p.enrolled,
+       u.full_name, u.first_name, u.last_name, u.username, u.student_number,
        count(a.session_id) AS sessions,
        count(*) FILTER (WHERE a.status = 'present') AS present,
        count(*) FILTER (WHERE a.status = 'late') AS late,
        count(*) FILTER (WHERE a.status = 'excused') AS excused,
        count(*) FILTER (WHERE a.status = 'absent') AS absent
-FROM (SELECT student_id FROM enrolments WHERE course_id = $1
-      UNION ALL  -- imported places nobody claimed yet count like students (absent)
-      SELECT stand_in FROM roster_places WHERE course_id = $1 AND stand_in IS NOT NULL) e
-LEFT JOIN users u ON u.id = e.student_id
+FROM people p
+LEFT JOIN users u ON u.id = p.student_id
 LEFT JOIN attendance a
-       ON a.student_id = e.student_id
-      AND a.session_id IN (SELECT id FROM sessions WHERE course_id = $1)
-GROUP BY e.student_id, u.full_name, u.first_name, u.last_name, u.username, u.student_number
-ORDER BY lower(coalesce(u.full_name, u.first_name, '')), e.student_id
+       ON a.student_id = p.student_id
+      AND a.session_id IN (SELECT id FROM course_sessions)
+GROUP BY p.student_id, p.enrolled,
+         u.full_name, u.first_name, u.last_name, u.username, u.student_number
+ORDER BY p.enrolled DESC, lower(coalesce(u.full_name, u.first_name, '')), p.student_id
 """
 
 SELECT_COURSE_SESSIONS = """

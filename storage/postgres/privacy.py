@@ -6,11 +6,11 @@ from datetime import datetime
 
 import asyncpg
 
-from services.models import PersonalData
+from services.models import PersonalData, Preferences
 from storage.postgres.pool import pg_guard
 from storage.postgres.roles import IS_TEACHER
 from storage.postgres.rows import profile_from_row
-from storage.postgres.users import SELECT_PROFILE
+from storage.postgres.users import SELECT_PREFERENCES, SELECT_PROFILE
 
 SELECT_ENROLLED_NAMES = """
 SELECT c.name FROM enrolments e JOIN courses c ON c.id = e.course_id
@@ -38,6 +38,12 @@ INSERT INTO users (id, first_name) VALUES ($1, 'Former student') ON CONFLICT (id
 FORGET_MOVES = [
     "UPDATE attendance SET student_id = $2 WHERE student_id = $1",
     "UPDATE attendance_audit SET student_id = $2 WHERE student_id = $1",
+    # The course audit names a student as the one removed or leaving (old value: their id)
+    # and as the one who left (changed by): the same pseudonym there. A teacher's or staff
+    # member's changes stay theirs, as their courses do.
+    """UPDATE course_audit SET old_value = $2::bigint::text
+       WHERE action IN ('remove_student', 'leave') AND old_value = $1::bigint::text""",
+    "UPDATE course_audit SET changed_by = $2 WHERE action = 'leave' AND changed_by = $1",
 ]
 
 # The `teachers` row stays: being made a teacher is the institution's record (their courses,
@@ -46,6 +52,7 @@ FORGET_DELETES = [
     "DELETE FROM enrolments WHERE student_id = $1",
     "DELETE FROM nudge_outbox WHERE student_id = $1",
     "DELETE FROM unreachable_users WHERE user_id = $1",
+    "DELETE FROM user_preferences WHERE user_id = $1",  # their /settings (the language is on users)
     "DELETE FROM users WHERE id = $1",
 ]
 
@@ -72,6 +79,8 @@ FORGET_PLACES = [RELEASE_PLACES, "DELETE FROM roster_claims WHERE student_id = $
 DELETE_OLD_SESSIONS = "DELETE FROM sessions WHERE started_at < $1"
 
 DELETE_OLD_AUDIT = "DELETE FROM attendance_audit WHERE changed_at < $1"
+
+DELETE_OLD_COURSE_AUDIT = "DELETE FROM course_audit WHERE changed_at < $1"
 
 DELETE_OLD_FORGOTTEN = "DELETE FROM forgotten_users WHERE forgotten_at < $1"
 
@@ -112,11 +121,19 @@ class PostgresPrivacyRecords:
             courses = [r["name"] for r in await conn.fetch(SELECT_ENROLLED_NAMES, user_id)]
             records = await conn.fetchval(COUNT_ATTENDANCE, user_id)
             teacher = await conn.fetchval(IS_TEACHER, user_id)
+            settings = await conn.fetchrow(SELECT_PREFERENCES, user_id)
         return PersonalData(
             profile=profile_from_row(profile) if profile else None,
             courses=courses,
             attendance_records=int(records),
             is_teacher=bool(teacher),
+            preferences=None
+            if settings is None
+            else Preferences(
+                nudges=bool(settings["nudges"]),
+                session_minutes=settings["session_minutes"],
+                rotation_seconds=settings["rotation_seconds"],
+            ),
         )
 
     async def forget_user(self, user_id: int, *, pseudonym: int, now: datetime) -> None:
@@ -135,6 +152,7 @@ class PostgresPrivacyRecords:
         async with pg_guard(), self._pool.acquire() as conn, conn.transaction():
             status: str = await conn.execute(DELETE_OLD_SESSIONS, cutoff)
             await conn.execute(DELETE_OLD_AUDIT, cutoff)
+            await conn.execute(DELETE_OLD_COURSE_AUDIT, cutoff)
             await conn.execute(DELETE_OLD_FORGOTTEN, forgotten_cutoff)
             await conn.execute(DELETE_OLD_INVITES, cutoff)
             await conn.execute(DELETE_OLD_PLACES, cutoff)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
-from services.models import UserProfile
+from services.models import CourseAction, UserProfile
 from services.places import ClaimRequest, ClaimResult, ImportOutcome, Place, PlaceRow
 from storage.postgres.pool import pg_guard
 from storage.postgres.users import upsert_profiles_on
@@ -85,6 +85,26 @@ UPDATE users SET full_name = $2, student_number = $3, updated_at = now()
 WHERE id = $1 AND coalesce(full_name, '') = ''
 """
 
+# Students enrolled before the roster came, whose registered number is a free place's: that
+# place is theirs (one place per student, one student per place, the earliest enrolled).
+MATCH_ENROLLED = f"""
+SELECT DISTINCT ON (p.id) {", ".join("p." + c for c in PLACE_COLUMNS.split(", "))},
+       e.student_id AS enrolled_student
+FROM roster_places p
+JOIN enrolments e ON e.course_id = p.course_id
+JOIN users u ON u.id = e.student_id
+WHERE p.course_id = $1 AND p.stand_in IS NOT NULL
+  AND upper(btrim(u.student_number)) = p.student_number
+  AND NOT EXISTS (SELECT 1 FROM roster_places q
+                  WHERE q.course_id = $1 AND q.claimed_by = e.student_id)
+ORDER BY p.id, e.enrolled_at, e.student_id
+"""  # noqa: S608
+
+INSERT_AUDIT = """
+INSERT INTO course_audit (course_id, changed_by, changed_at, action, old_value, new_value)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
+
 DROP_REQUESTS = "DELETE FROM roster_claims WHERE course_id = $1 AND student_id = $2"
 
 REQUEST_CLAIM = """
@@ -135,6 +155,22 @@ def request_from_row(row: asyncpg.Record) -> ClaimRequest:
     )
 
 
+async def _take_place(
+    conn: asyncpg.Connection, place: Place, student_id: int, at: datetime
+) -> None:
+    """The place becomes the student's: the stand-in's records move to them, the stand-in
+    goes, they are enrolled (named from the roster if they had no name), waiting claims go."""
+    assert place.stand_in is not None
+    for statement in CLAIM_MOVES:
+        await conn.execute(statement, place.stand_in, student_id)
+    for statement in CLAIM_DELETES:
+        await conn.execute(statement, place.stand_in)
+    await conn.execute(TAKE_PLACE, place.id, student_id, at)
+    await conn.execute(ENROL, place.course_id, student_id)
+    await conn.execute(NAME_FROM_PLACE, student_id, place.full_name, place.student_number)
+    await conn.execute(DROP_REQUESTS, place.course_id, student_id)
+
+
 class PostgresRosterPlaces:
     """`RosterPlaces` over PostgreSQL."""
 
@@ -155,8 +191,30 @@ class PostgresRosterPlaces:
                 by,
                 at,
             )
-        added = sum(1 for r in result if r["added"])
-        return ImportOutcome(added, [r["student_number"] for r in result if not r["added"]])
+            added = sum(1 for r in result if r["added"])
+            there = [r["student_number"] for r in result if not r["added"]]
+            summary = f"{added} new, {len(there)} unchanged"
+            await conn.execute(
+                INSERT_AUDIT, course_id, by, at, CourseAction.ROSTER_IMPORT.value, None, summary
+            )
+            linked: set[int] = set()
+            for match in await conn.fetch(MATCH_ENROLLED, course_id):
+                student = match["enrolled_student"]
+                if student in linked:  # one place per student
+                    continue
+                linked.add(student)
+                place = place_from_row(match)
+                await _take_place(conn, place, student, at)
+                await conn.execute(
+                    INSERT_AUDIT,
+                    course_id,
+                    by,
+                    at,
+                    CourseAction.LINK_PLACE.value,
+                    str(student),
+                    place.student_number,
+                )
+        return ImportOutcome(added, there, len(linked))
 
     async def places(self, course_id: int) -> list[Place]:
         async with pg_guard():
@@ -186,16 +244,16 @@ class PostgresRosterPlaces:
             if place.stand_in is None:
                 return ClaimResult.TAKEN, place
             await upsert_profiles_on(conn, [student])
-            for statement in CLAIM_MOVES:
-                await conn.execute(statement, place.stand_in, student.user_id)
-            for statement in CLAIM_DELETES:
-                await conn.execute(statement, place.stand_in)
-            await conn.execute(TAKE_PLACE, place.id, student.user_id, at)
-            await conn.execute(ENROL, course_id, student.user_id)
+            await _take_place(conn, place, student.user_id, at)
             await conn.execute(
-                NAME_FROM_PLACE, student.user_id, place.full_name, place.student_number
+                INSERT_AUDIT,
+                course_id,
+                student.user_id,
+                at,
+                CourseAction.CLAIM_PLACE.value,
+                None,
+                place.student_number,
             )
-            await conn.execute(DROP_REQUESTS, course_id, student.user_id)
         return ClaimResult.CLAIMED, place
 
     async def request_claim(
@@ -212,11 +270,27 @@ class PostgresRosterPlaces:
             row = await self._pool.fetchrow(SELECT_REQUEST, request_id)
         return request_from_row(row) if row else None
 
-    async def take_claim_request(self, request_id: int) -> ClaimRequest | None:
-        """Remove a waiting claim and return it: of two presses, only one gets it."""
-        async with pg_guard():
-            row = await self._pool.fetchrow(TAKE_REQUEST, request_id)
-        return request_from_row(row) if row else None
+    async def take_claim_request(
+        self, request_id: int, *, approved: bool, by: int, at: datetime
+    ) -> ClaimRequest | None:
+        """Remove a waiting claim and return it, audited as decided: of two presses, only
+        one gets it."""
+        action = CourseAction.APPROVE_CLAIM if approved else CourseAction.DECLINE_CLAIM
+        async with pg_guard(), self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(TAKE_REQUEST, request_id)
+            if row is None:
+                return None
+            request = request_from_row(row)
+            await conn.execute(
+                INSERT_AUDIT,
+                request.course_id,
+                by,
+                at,
+                action.value,
+                request.student_number,
+                str(request.student_id),
+            )
+        return request
 
     async def student_places(self, student_id: int) -> list[tuple[str, Place]]:
         """(course name, place) of every place the student claimed, for /mydata."""

@@ -47,6 +47,7 @@ def standing_from_row(row: asyncpg.Record) -> StudentStanding:
         late=row["late"],
         excused=row["excused"],
         absent=row["absent"],
+        enrolled=row.get("enrolled", True),
     )
 
 

@@ -137,7 +137,9 @@ class PostgresSummaryOutbox:
                 at_risk = [
                     st
                     for st in map(standing_from_row, standings)
-                    if st.sessions >= 3 and st.percent < course["warn_below_percent"]
+                    if st.enrolled
+                    and st.sessions >= 3
+                    and st.percent < course["warn_below_percent"]
                 ]
         return SessionSummary(
             session_id=session["id"],

@@ -62,6 +62,8 @@ class Scripts:
         self.extend_teacher_slot = self._script("extend_teacher_slot")
         self.extend_session = self._script("extend_session")
         self.end_session = self._script("end_session")
+        self.join_roster = self._script("join_roster")
+        self.leave_roster = self._script("leave_roster")
         # check-ins and codes
         self.check_in = self._script("check_in")
         self.mark_live = self._script("mark_live")

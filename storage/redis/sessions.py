@@ -143,9 +143,28 @@ class RedisSessionStore:
         return int(ended) == 1
 
     async def add_to_roster(self, session_id: str, student_id: int) -> None:
-        """A student who joins the course during its live session may check in at once."""
+        """A student who joins the course during its live session may check in at once (and
+        the card's roster size counts them)."""
         async with redis_guard():
-            await self._redis.sadd(keys.session_roster(session_id), student_id)
+            await self._scripts.join_roster(
+                keys=[keys.session(session_id), keys.session_roster(session_id)],
+                args=[student_id],
+            )
+
+    async def remove_from_roster(self, session_id: str, student_id: int) -> bool:
+        """A student removed from the course or leaving it during its live session: off the
+        roster (no check-in, not missing, no absent row); a check-in already made stays."""
+        async with redis_guard():
+            removed = await self._scripts.leave_roster(
+                keys=[
+                    keys.session(session_id),
+                    keys.session_checkins(session_id),
+                    keys.session_roster(session_id),
+                    keys.session_marks(session_id),
+                ],
+                args=[student_id],
+            )
+        return int(removed) == 1
 
     async def roster(self, session_id: str) -> set[int]:
         async with redis_guard():

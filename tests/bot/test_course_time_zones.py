@@ -151,7 +151,7 @@ async def test_two_courses_same_instant_each_in_its_own_zone(
     for teacher, zone, local_start, offset in expected:
         before = len(bot.request.calls)
         await bot.send(teacher, "/report")
-        [(name, xlsx), _] = sent_files(bot, before, teacher)
+        [(name, xlsx), _, _] = sent_files(bot, before, teacher)
         assert name.endswith(".xlsx")
         sheet = load_workbook(io.BytesIO(xlsx))["Sessions"]
         header: list[Any] = [cell.value for cell in sheet[1]]

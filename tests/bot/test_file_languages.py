@@ -23,13 +23,13 @@ async def test_a_russian_teachers_report_has_russian_headers(bot: BotHarness) ->
     await bot.send(TEACHER_ID, "/new_course Math", language_code="ru")
     before = len(bot.request.calls)
     await bot.send(TEACHER_ID, "/report", language_code="ru")
-    [(name, xlsx), _] = sent_files(bot, before, TEACHER_ID)
+    [(name, xlsx), _, _] = sent_files(bot, before, TEACHER_ID)
     assert name.endswith(".xlsx")
     book = load_workbook(io.BytesIO(xlsx))
     assert book.sheetnames == ["Студенты", "Занятия"]
     students: list[Any] = [cell.value for cell in book["Студенты"][1]]
     assert students[2:5] == ["Студент", "Всего занятий", "Вовремя"]
-    assert students[-1] == "Посещаемость, %"
+    assert students[-3:] == ["Посещаемость, %", "Оценка", "На курсе"]
     sessions: list[Any] = [cell.value for cell in book["Занятия"][1]]
     assert sessions[2].startswith("Начало (") and sessions[-1] == "Посещаемость, %"
     # Every header is the Russian catalog's, none left in English.
@@ -55,8 +55,9 @@ async def test_report_files_have_latin_names_whatever_the_course_name(
     await bot.send(TEACHER_ID, f"/new_course {course}", language_code=language)
     before = len(bot.request.calls)
     await bot.send(TEACHER_ID, f"/report {course}", language_code=language)
-    [(xlsx, _), (chart, _)] = sent_files(bot, before, TEACHER_ID)
+    [(xlsx, _), (gradebook, _), (chart, _)] = sent_files(bot, before, TEACHER_ID)
     assert xlsx == expected
+    assert gradebook.isascii() and gradebook.endswith(".csv")
     assert chart.isascii() and chart.endswith(".png")
 
 

@@ -123,7 +123,7 @@ async def test_group_session_and_every_personal_command_stay_private(
         if c.method in ("sendMessage", "sendDocument", "sendPhoto")
         and c.params["chat_id"] == TEACHER_ID
     ]
-    assert files == ["sendMessage", "sendDocument", "sendPhoto"]
+    assert files == ["sendMessage", "sendDocument", "sendDocument", "sendPhoto"]  # + gradebook
 
     await in_group(bot, TEACHER_ID, "/end_session")
     clock.advance(minutes=1)

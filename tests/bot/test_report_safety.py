@@ -4,6 +4,7 @@ chart."""
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import AsyncIterator
@@ -48,7 +49,9 @@ async def test_report_files_are_safe_and_in_the_configured_zone(
     await bot.send(TEACHER_ID, "/report $x^$")
     calls = bot.request.calls[before:]
     files = [f for c in calls for f in c.params.get("_files", {}).values()]
-    [(xlsx_name, xlsx), (_, png)] = files
+    [(xlsx_name, xlsx), (_, gradebook), (_, png)] = files
+    [_, (_, name, _)] = list(csv.reader(io.StringIO(gradebook.decode("utf-8"))))
+    assert name == "'" + FORMULA  # never a formula in the gradebook either
     assert xlsx_name.endswith(".xlsx") and png.startswith(b"\x89PNG\r\n\x1a\n")
     book = load_workbook(io.BytesIO(xlsx))
     [row] = list(book["Students"].iter_rows(min_row=2))

@@ -175,6 +175,15 @@ async def test_three_hundred_rows_seven_rejected_ten_claims_and_approvals(
     await bot.press(TEACHER_ID, approve_data)
     assert "you are in <b>Biology</b>" in bot.request.texts(STRANGER)[-1]
     assert STRANGER in {r["student_id"] for r in await stored_tables.rows("enrolments")}
+    audit = sorted(await stored_tables.rows("course_audit"), key=lambda r: r["id"])
+    assert [(r["action"], r["changed_by"]) for r in audit] == [
+        ("roster_import", TEACHER_ID),
+        ("roster_import", TEACHER_ID),
+        *[("claim_place", s) for s in STUDENTS],
+        ("decline_claim", TEACHER_ID),
+        ("approve_claim", TEACHER_ID),
+    ]
+    assert audit[-1]["old_value"] == "99999999" and audit[-1]["new_value"] == str(STRANGER)
 
     # A session: the ten and the stranger may check in; 283 unclaimed places count absent.
     [card] = await bot.send(TEACHER_ID, "/start_session Biology 30")
@@ -268,3 +277,47 @@ async def test_forgetme_releases_the_place(bot: BotHarness, stored_tables: Store
     await bot.send(62_002, f"/join {code}")
     [welcome] = await bot.send(62_002, "1001")
     assert "Ada Lovelace" in welcome
+
+
+async def test_a_place_claimed_during_its_session_is_recorded_once(
+    bot: BotHarness, clock: ManualClock, stored_tables: StoredTables
+) -> None:
+    code = await new_course(bot, "Art")
+    before = len(bot.request.calls)
+    await bot.send_document(TEACHER_ID, b"1001,Ada Lovelace\n1002,Alan Turing\n", "r.csv")
+    [(_, data)] = buttons(bot, before, TEACHER_ID)
+    await bot.press(TEACHER_ID, data)
+    [card] = await bot.send(TEACHER_ID, "/start_session Art 30")
+    assert "0 / 2" in card, card
+    session_code = re.search(r"<code>([A-Z0-9]{6})</code>", card)
+    assert session_code, card
+    await bot.send(63_001, f"/join {code}")
+    await bot.send(63_001, "1001")  # claimed while the session is live
+    [reply] = await bot.send(63_001, f"/checkin {session_code[1]}")
+    assert "Checked in" in reply, reply
+    await bot.send(TEACHER_ID, "/end_session")
+    clock.advance(minutes=1)
+    await bot.services.sweeper.sweep_attendances()
+    rows = {r["student_id"]: r["status"] for r in await stored_tables.rows("attendance")}
+    assert len(rows) == 2 and rows[63_001] == "present", rows
+    [(stand_in, status)] = [(s, v) for s, v in rows.items() if s != 63_001]
+    assert stand_in < 0 and status == "absent"
+
+
+async def test_students_who_joined_before_the_import_keep_one_seat(
+    bot: BotHarness, stored_tables: StoredTables
+) -> None:
+    code = await new_course(bot, "Music")
+    replies = await bot.send(64_001, f"/join {code}")  # no roster yet: enrolled at once
+    assert "enrolled in" in replies[0], replies
+    await bot.send(64_001, "Ann Early s-77")
+    before = len(bot.request.calls)
+    await bot.send_document(TEACHER_ID, b"S-77,Ann Registry\n1002,Bob Registry\n", "r.csv")
+    [(_, data)] = buttons(bot, before, TEACHER_ID)
+    await bot.press(TEACHER_ID, data)
+    report = bot.request.texts(TEACHER_ID)[-1]
+    assert "New places: 2" in report and "number they registered: 1" in report, report
+    [listing] = await bot.send(TEACHER_ID, "/courses")
+    assert "2 students" in listing, listing  # Ann (her place) and Bob's unclaimed place
+    [place] = [p for p in await stored_tables.rows("roster_places") if p["claimed_by"]]
+    assert (place["student_number"], place["claimed_by"]) == ("S-77", 64_001)

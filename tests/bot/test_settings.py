@@ -17,6 +17,7 @@ from tests.bot.test_courses import (
 )
 from tests.conftest import TEACHER_ID
 from tests.support.bot_harness import BotHarness, assert_valid_telegram_html
+from tests.support.stored_tables import StoredTables
 
 STUDENT = 5001
 pytestmark = pytest.mark.skipif(
@@ -165,3 +166,43 @@ async def test_no_nudge_once_a_student_switches_them_off(
         clock.advance(days=1)
     assert sum("Heads-up" in text for text in bot.request.texts(nudged)) == 1
     assert sum("Heads-up" in text for text in bot.request.texts(quiet)) == 0
+
+
+async def test_mydata_shows_what_settings_stored_in_the_askers_language(
+    bot: BotHarness, stored_tables: StoredTables
+) -> None:
+    """/mydata lists the chosen language, the Telegram app's, warnings off and a teacher's
+    defaults, in the asker's language; /forgetme deletes the stored preferences."""
+    await bot.send(STUDENT, "/settings", language_code="ru")
+    await bot.press(STUDENT, _buttons_of(bot)["Español"])
+    await bot.send(STUDENT, "/settings", language_code="ru")
+    [off] = [label for label in _buttons_of(bot) if "🔕" in label]
+    await bot.press(STUDENT, _buttons_of(bot)[off])
+    [shown] = await bot.send(STUDENT, "/mydata", language_code="ru")
+    assert "Idioma elegido en /settings: Español" in shown, shown
+    assert "Idioma de tu aplicación de Telegram: ru" in shown, shown
+    assert t("settings.nudges_off", language="es") in shown, shown
+
+    await bot.send(TEACHER_ID, "/settings")
+    await bot.press(TEACHER_ID, _buttons_of(bot)["45 min"])
+    await bot.send(TEACHER_ID, "/settings")
+    await bot.press(TEACHER_ID, _buttons_of(bot)["Fixed code"])
+    [shown] = await bot.send(TEACHER_ID, "/mydata")
+    assert "Your default session length: 45 min" in shown, shown
+    assert "Your default check-in code: fixed for the whole session" in shown, shown
+    assert "Low-attendance warnings: on" in shown, shown
+
+    assert {r["user_id"] for r in await stored_tables.rows("user_preferences")} == {
+        STUDENT,
+        TEACHER_ID,
+    }
+    await bot.send(STUDENT, "/forgetme")
+    await bot.press(STUDENT, "fg:yes")
+    assert {r["user_id"] for r in await stored_tables.rows("user_preferences")} == {TEACHER_ID}
+
+
+def _buttons_of(bot: BotHarness) -> dict[str, str]:
+    """The buttons of the latest message that has any (menus may be set after it)."""
+    call = next(c for c in reversed(bot.request.calls) if "reply_markup" in c.params)
+    rows = call.params["reply_markup"]["inline_keyboard"]
+    return {b["text"]: b["callback_data"] for row in rows for b in row}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.models import AttendanceStatus, Preferences, UserProfile
+from services.models import AttendanceStatus, CourseAction, Preferences, UserProfile
 from services.ports import RecordStores
 from tests.contract.backends import T0, checkin, session
 
@@ -115,3 +115,34 @@ async def test_forget_moves_records_and_clears_the_rest(records: RecordStores) -
     assert await records.users.load_profiles([-22, -23]) == {}
     assert await records.sessions.persisted_session("s1") is None
     assert await records.summaries.outbox_pending() == {"summary": 0, "nudge": 0}
+
+
+async def test_course_audit_follows_forgetme_and_retention(records: RecordStores) -> None:
+    """/forgetme pseudonymises a student in the course audit (removed: the old value; left:
+    who and the old value), as the attendance audit does; the teacher's own rows stay; rows
+    older than the retention period go."""
+    course = await records.courses.create_course(
+        1001, name="Maths", join_code="JOIN1", invite_token="inv1"
+    )
+    assert course is not None
+    for uid in (2, 3):
+        await records.courses.enrol(course.id, UserProfile(uid, f"s{uid}"))
+    await records.course_admin.rename_course(course.id, name="Algebra", by=1001, at=T0)
+    await records.course_admin.unenrol(
+        course.id, student_id=2, action=CourseAction.REMOVE_STUDENT, by=1001, at=T0
+    )
+    later = T0 + timedelta(days=10)
+    await records.course_admin.unenrol(
+        course.id, student_id=3, action=CourseAction.LEAVE, by=3, at=later
+    )
+    for uid, pseudonym in ((2, -22), (3, -33)):
+        await records.privacy.forget_user(uid, pseudonym=pseudonym, now=later)
+    changes = await records.course_admin.course_changes(course.id)
+    assert [(c.action, c.changed_by, c.old_value) for c in changes] == [
+        (CourseAction.RENAME, 1001, "Maths"),
+        (CourseAction.REMOVE_STUDENT, 1001, "-22"),
+        (CourseAction.LEAVE, -33, "-33"),
+    ]
+    await records.privacy.delete_older_than(cutoff=T0 + timedelta(days=1), forgotten_cutoff=T0)
+    changes = await records.course_admin.course_changes(course.id)
+    assert [(c.action, c.changed_by) for c in changes] == [(CourseAction.LEAVE, -33)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.models import UserProfile
+from services.models import CourseAction, CourseChange, UserProfile
 from services.places import ClaimResult, PlaceRow
 from services.ports import RecordStores
 from tests.contract.backends import T0
@@ -75,9 +75,16 @@ async def test_a_claim_takes_a_free_place_once(records: RecordStores) -> None:
     replaced = await places.request_claim(c.id, student_id=3, student_number="1009", at=T1)
     assert replaced.id == request.id and replaced.student_number == "1009"
     assert await places.claim_request(request.id) == replaced
-    assert await places.take_claim_request(request.id) == replaced
-    assert await places.take_claim_request(request.id) is None
+    taken = await places.take_claim_request(request.id, approved=False, by=1001, at=T1)
+    assert taken == replaced
+    assert await places.take_claim_request(request.id, approved=True, by=1001, at=T1) is None
     assert await places.claim_request(request.id) is None
+    # Import, claim and decision are audited (a refused claim is not).
+    assert await records.course_admin.course_changes(c.id) == [
+        CourseChange(c.id, 1001, T0, CourseAction.ROSTER_IMPORT, None, "2 new, 0 unchanged"),
+        CourseChange(c.id, 2, T1, CourseAction.CLAIM_PLACE, None, "1001"),
+        CourseChange(c.id, 1001, T1, CourseAction.DECLINE_CLAIM, "1009", "3"),
+    ]
 
 
 async def test_forgetme_releases_and_retention_ages_out(records: RecordStores) -> None:
@@ -99,3 +106,30 @@ async def test_forgetme_releases_and_retention_ages_out(records: RecordStores) -
     )
     assert await places.places(c.id) == []
     assert await records.courses.roster(c.id) == []
+
+
+async def test_students_enrolled_before_the_import_take_their_places(
+    records: RecordStores,
+) -> None:
+    c = await records.courses.create_course(1001, name="Maths", join_code="J1", invite_token="I1")
+    assert c is not None
+    await records.courses.enrol(c.id, UserProfile(2, "Ann", last_seen=T0))
+    await records.users.save_registration(
+        UserProfile(2, "Ann"), full_name="Ann Early", student_number="s1002"
+    )
+    await records.courses.enrol(c.id, UserProfile(3, "Bob", last_seen=T0))  # no number
+    outcome = await records.places.add_places(
+        c.id, [*ROWS, PlaceRow(4, "S1002", "Ann Registry")], by=1001, at=T1
+    )
+    assert (outcome.added, outcome.linked) == (3, 1)
+    mine = await records.places.claimed_place(c.id, student_id=2)
+    assert mine is not None and mine.student_number == "S1002"
+    assert sorted(await records.courses.roster(c.id))[-2:] == [2, 3]
+    assert len(await records.courses.roster(c.id)) == 4  # Ann, Bob and two stand-ins
+    profile = await records.users.load_profile(2)
+    assert profile is not None and profile.full_name == "Ann Early"  # her own name stays
+    changes = await records.course_admin.course_changes(c.id)
+    assert [(x.action, x.old_value, x.new_value) for x in changes] == [
+        (CourseAction.ROSTER_IMPORT, None, "3 new, 0 unchanged"),
+        (CourseAction.LINK_PLACE, "2", "S1002"),
+    ]

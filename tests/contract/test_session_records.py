@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.models import AttendanceStatus, SessionState, UserProfile
+from services.models import AttendanceStatus, CourseAction, SessionState, UserProfile
 from services.ports import RecordStores
 from tests.contract.backends import T0, checkin, session
 
@@ -138,7 +138,33 @@ async def test_course_standings_and_sessions(records: RecordStores) -> None:
     assert (by_id[2].sessions, by_id[2].present, by_id[2].late, by_id[2].absent) == (3, 2, 0, 1)
     assert (by_id[3].sessions, by_id[3].excused, by_id[3].absent) == (3, 0, 2)
     assert (by_id[4].present, by_id[4].late, by_id[4].excused, by_id[4].percent) == (1, 1, 1, 100)
+    assert all(s.enrolled for s in standings)
     sessions = await records.attendance.course_sessions(course.id)
     assert [s[0] for s in sessions] == ["c0", "c1", "c2"]
     assert sessions[1][3:] == (0, 2, 0, 2, 1)
     assert sessions[0][3:] == (2, 3, 1, 1, 0)
+
+
+async def test_course_standings_keep_removed_students_marked(records: RecordStores) -> None:
+    """A student removed (or gone) with records stays in the standings, marked and after
+    the enrolled ones; one without records is not listed, nor a forgotten pseudonym."""
+    course = await records.courses.create_course(
+        1001, name="Maths", join_code="JOIN1", invite_token="inv1"
+    )
+    assert course is not None
+    for uid, name in [(2, "Amy"), (3, "Bob"), (4, "Cy"), (5, "Dee")]:
+        await records.courses.enrol(course.id, UserProfile(uid, name))
+    await records.sessions.persist_session(
+        session("c0", course_id=course.id),
+        [checkin("c0", 2), checkin("c0", 3, status=A), checkin("c0", 5)],
+    )
+    for uid in (2, 4):
+        assert await records.course_admin.unenrol(
+            course.id, student_id=uid, action=CourseAction.REMOVE_STUDENT, by=1001, at=T0
+        )
+    await records.privacy.forget_user(5, pseudonym=-55, now=T0 + timedelta(hours=1))
+    standings = await records.attendance.course_standings(course.id)
+    assert [(s.student_id, s.enrolled, s.sessions) for s in standings] == [
+        (3, True, 1),
+        (2, False, 1),
+    ]

@@ -700,3 +700,24 @@ async def test_a_chat_scoped_menu_needs_a_chat_the_bot_knows(fake: FakeBotApi) -
         assert await bot.set_my_commands([BotCommand("help", "help")], scope=scope)
         assert [c.command for c in await bot.get_my_commands(scope=scope)] == ["help"]
         assert await bot.delete_my_commands(scope=scope)
+
+
+async def test_user_documents_download_and_the_20_mb_limit(fake: FakeBotApi) -> None:
+    """A file a user sends is fetched as from Telegram (getFile, then the file URL); getFile
+    refuses a file over 20 MB with Telegram's "file is too big"."""
+    async with make_bot(fake) as bot:
+        update_id = fake.send_document(USER, b"1001;Ada\n", "roster.csv", "text/csv")
+        document = fake.get_update(update_id)["message"]["document"]
+        assert document["file_name"] == "roster.csv" and document["file_size"] == 9
+        file = await bot.get_file(document["file_id"])
+        assert bytes(await file.download_as_bytearray()) == b"1001;Ada\n"
+
+        big = b"x" * (20 * 1024 * 1024 + 1)
+        update_id = fake.send_document(USER, big, "huge.csv")
+        document = fake.get_update(update_id)["message"]["document"]
+        assert document["file_size"] == len(big)
+        with pytest.raises(BadRequest, match=r"(?i)file is too big"):
+            await bot.get_file(document["file_id"])
+        exact = fake.send_document(USER, big[:-1], "limit.csv")
+        file = await bot.get_file(fake.get_update(exact)["message"]["document"]["file_id"])
+        assert file.file_size == 20 * 1024 * 1024

@@ -231,12 +231,21 @@ class BotHarness:
         return [c.text for c in new if c.method in ("sendMessage", "sendPhoto") and c.status == 200]
 
     async def send_document(
-        self, user_id: int, content: bytes, filename: str, mime_type: str | None = None
+        self,
+        user_id: int,
+        content: bytes,
+        filename: str,
+        mime_type: str | None = None,
+        *,
+        caption: str | None = None,
     ) -> list[str]:
         """A file sent to the bot in the private chat (stored by the fake, so the bot can
-        fetch it with getFile and download it); the texts the bot sent in reply."""
+        fetch it with getFile and download it), with an optional caption; the texts the
+        bot sent in reply."""
         before = len(self.request.calls)
-        update_id = self.request.api.send_document(user_id, content, filename, mime_type)
+        update_id = self.request.api.send_document(
+            user_id, content, filename, mime_type, caption=caption
+        )
         update = Update.de_json(self.request.api.get_update(update_id), self.app.bot)
         await self.app.process_update(update)
         await wait_for_replies(self.app.bot_data)

@@ -35,6 +35,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "unreachable_users": ("user_id",),
     "roster_places": ("id",),
     "roster_claims": ("id",),
+    "user_preferences": ("user_id",),
 }
 # Tables whose memory value is one column, not a row object.
 _SCALAR_VALUE = {"enrolments": "enrolled_at", "teachers": "added_by"}

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot import replies
+from bot.replies import timetable as timetable_replies
 from bot.replies.general import _INVALID, _NUMBER_RANGES
 from bot.text import MissingText, Plural, Text, keys, placeholders, t
 from bot.text.en import MESSAGES
@@ -67,6 +68,7 @@ def _dynamic_keys() -> set[str]:
     built |= {f"report.col.{column}" for column in columns}
     built |= {f"choose.status.{status}" for status in ("present", "late", "excused", "absent")}
     built |= {f"status.{status}" for status in ("present", "late", "excused", "absent")}
+    built |= set(timetable_replies.REASONS.values()) | set(timetable_replies.MISSED.values())
     built |= {f"roster.reject.{reason.value}" for reason in RejectReason}
     return built
 

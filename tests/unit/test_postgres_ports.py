@@ -20,6 +20,7 @@ from services.ports import (
     CourseAdmin,
     CourseRecords,
     CourseStaffRecords,
+    GradingRecords,
     NudgeOutbox,
     PrivacyRecords,
     Reachability,
@@ -36,6 +37,7 @@ from storage.postgres import (
     PostgresCourseAdmin,
     PostgresCourseRecords,
     PostgresCourseStaff,
+    PostgresGradingRecords,
     PostgresNudgeOutbox,
     PostgresPrivacyRecords,
     PostgresReachability,
@@ -64,6 +66,7 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "users": (UserRecords, PostgresUserRecords),
     "roles": (RoleRecords, PostgresRoleRecords),
     "privacy": (PrivacyRecords, PostgresPrivacyRecords),
+    "grading": (GradingRecords, PostgresGradingRecords),
     "places": (RosterPlaces, PostgresRosterPlaces),
     "timetables": (TimetableRecords, PostgresTimetableRecords),
     "staff": (CourseStaffRecords, PostgresCourseStaff),
@@ -82,6 +85,7 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _users: UserRecords = PostgresUserRecords(pool)
     _roles: RoleRecords = PostgresRoleRecords(pool)
     _privacy: PrivacyRecords = PostgresPrivacyRecords(pool)
+    _grading: GradingRecords = PostgresGradingRecords(pool)
     _places: RosterPlaces = PostgresRosterPlaces(pool)
     _timetables: TimetableRecords = PostgresTimetableRecords(pool)
     _staff: CourseStaffRecords = PostgresCourseStaff(pool)

@@ -25,7 +25,7 @@ from bot.text import (
     t,
 )
 from bot.text.catalogs import LOCALES, read_catalog
-from bot.text.check import check, problems
+from bot.text.check import check, problems, stray_strings
 from bot.text.en import MESSAGES
 from bot.text.extract import sort_locales, sorted_po, template
 from bot.text.message import Plural
@@ -40,7 +40,23 @@ PO_FILES = sorted(LOCALES.glob("*.po"))
 
 @pytest.mark.parametrize("path", PO_FILES, ids=[p.stem for p in PO_FILES])
 def test_translation_is_complete(path: Path) -> None:
+    assert stray_strings(path.read_text(encoding="utf-8")) == []
     assert problems(read_catalog(path)) == []
+
+
+def test_a_string_a_merge_left_outside_its_entry_is_found(tmp_path: Path) -> None:
+    """gettext would glue it to the message above: the check names its line instead."""
+    shipped = (LOCALES / "ru.po").read_text(encoding="utf-8")
+    entry = '#. Nothing to cancel.\nmsgid "prompt.nothing_to_cancel"\n'
+    assert entry in shipped
+    broken = shipped.replace(entry, '"/help — лишняя строка."\n\n' + entry)
+    (tmp_path / "ru.po").write_text(broken, encoding="utf-8")
+    [found] = check(tmp_path)["ru.po"]
+    assert "a string outside any entry" in found and "лишняя строка" in found
+    lone = shipped.replace(entry, 'msgstr "Лишний перевод."\n\n' + entry)
+    (tmp_path / "ru.po").write_text(lone, encoding="utf-8")
+    [found] = check(tmp_path)["ru.po"]
+    assert "Лишний перевод" in found
 
 
 @pytest.mark.parametrize("path", PO_FILES, ids=[p.stem for p in PO_FILES])

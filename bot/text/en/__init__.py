@@ -14,6 +14,7 @@ from bot.text.en import (
     courses,
     errors,
     files,
+    grading,
     lifecycle,
     privacy,
     reports,
@@ -21,6 +22,7 @@ from bot.text.en import (
     sessions,
     settings,
     staff,
+    timetable,
 )
 from bot.text.message import Message
 
@@ -38,8 +40,10 @@ _AREAS = (
     admin,
     files,
     settings,
+    grading,
     roster,
     staff,
+    timetable,
 )
 
 

@@ -40,6 +40,11 @@ MESSAGES: dict[str, Message] = {
         "a course's late threshold, warning level and time zone",
         "&lt;course&gt; [late &lt;minutes&gt;] [warn &lt;percent&gt;] [tz=&lt;zone&gt;]",
     ),
+    **_command(
+        "timetable",
+        "a course's weekly classes: sessions open and close by themselves",
+        "[course]",
+    ),
     **_command("rename_course", "give a course a new name", "&lt;course&gt; &lt;new name&gt;"),
     **_command("archive_course", "archive a course: no new sessions", "&lt;course&gt;"),
     **_command("unarchive_course", "bring an archived course back", "&lt;course&gt;"),

@@ -21,6 +21,8 @@ MESSAGES: dict[str, Message] = {
     "files.student.excused": "excused",
     "files.student.absent": "absent",
     "files.student.attendance_percent": "attendance_percent",
+    # TRUE: on the roster; FALSE: removed or left (their records are kept).
+    "files.student.enrolled": "enrolled",
     # The XLSX's per-session sheet.
     "files.sheet.students": "Students",
     "files.sheet.sessions": "Sessions",

@@ -25,6 +25,12 @@ MESSAGES: dict[str, Message] = {
     "mydata.courses": "Courses: {courses}",
     "mydata.records": "Attendance records: {count}",
     "mydata.teacher": "Role: teacher",
+    # What /settings stored (the nudges line is the settings' own text).
+    "mydata.language": "Language chosen in /settings: {name}",
+    "mydata.app_language": "Your Telegram app's language: {code}",
+    "mydata.session_minutes": "Your default session length: {minutes} min",
+    "mydata.rotation_fixed": "Your default check-in code: fixed for the whole session",
+    "mydata.rotation_every": "Your default check-in code: a new one every {seconds} s",
     "forget.confirm": (
         "This deletes your registered name, student number and cached profile, and takes you "
         "off your courses' rosters. Your past attendance stays, without your name, so "

@@ -11,6 +11,9 @@ MESSAGES: dict[str, Message] = {
     "report.legend": "Rate = (P + L) / (sessions − E)\nP present, L late\nE excused, A absent",
     "report.sessions": Plural(one="{count} session", other="{count} sessions"),
     "report.nobody_joined": "Nobody has joined yet.",
+    # A student removed from the course or who left it: their records are kept and shown.
+    "report.left_name": "(left) {name}",
+    "report.left_legend": "(left): no longer in the course",
     "report.table": "<pre>{header}\n{rows}</pre>",
     "report.page": "Page {page} of {pages}",
     # The table: a heading line, then the rows, one per student, the rate first. The column
@@ -21,7 +24,6 @@ MESSAGES: dict[str, Message] = {
     "report.col.excused": "E",
     "report.col.absent": "A",
     "report.col.percent": "%",
-    "report.row": "{percent} {present} {late} {excused} {absent} {name}",
     "report.which_course": "Which course? Pick one:",
     "report.button.previous": "◀ Prev",
     "report.button.next": "Next ▶",

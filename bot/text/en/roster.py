@@ -24,6 +24,10 @@ MESSAGES: dict[str, Message] = {
         "Already on the roster (left as they were): {already}\n"
         "Lines rejected: {rejected}"
     ),
+    "roster.linked": (
+        "Students already in the course who took the place of the student number they "
+        "registered: {count}"
+    ),
     "roster.rejected_heading": "<b>Rejected lines</b>\n",
     "roster.rejected_more": "\n… and {count} more: every rejected line is in the attached file.",
     "roster.next_steps": (

@@ -11,6 +11,7 @@ from tests.fakes.memory.attendance import MemoryAttendanceRecords
 from tests.fakes.memory.course_admin import MemoryCourseAdmin
 from tests.fakes.memory.courses import MemoryCourseRecords
 from tests.fakes.memory.database import MemoryDatabase
+from tests.fakes.memory.grading import MemoryGradingRecords
 from tests.fakes.memory.nudges import MemoryNudgeOutbox
 from tests.fakes.memory.privacy import MemoryPrivacyRecords
 from tests.fakes.memory.reachability import MemoryReachability
@@ -38,6 +39,7 @@ def memory_record_stores(db: MemoryDatabase | None = None) -> RecordStores:
         users=MemoryUserRecords(db),
         roles=MemoryRoleRecords(db),
         privacy=MemoryPrivacyRecords(db),
+        grading=MemoryGradingRecords(db),
         places=MemoryRosterPlaces(db),
         timetables=MemoryTimetableRecords(db),
     )

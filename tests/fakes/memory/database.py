@@ -23,6 +23,7 @@ from services.models import (
     SummaryPart,
     UserProfile,
 )
+from services.ports.grading import GradingPolicy
 from services.timetable_slots import SlotRun, Timetable
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -208,6 +209,7 @@ class MemoryDatabase:
     forgotten_users: dict[int, ForgottenRow] = field(default_factory=dict)
     unreachable_users: dict[int, UnreachableRow] = field(default_factory=dict)
     user_preferences: dict[int, Preferences] = field(default_factory=dict)
+    grading_policies: dict[int, GradingPolicy] = field(default_factory=dict)
     roster_places: dict[int, PlaceRow] = field(default_factory=dict)
     roster_claims: dict[int, ClaimRow] = field(default_factory=dict)
     timetables: dict[int, Timetable] = field(default_factory=dict)
@@ -262,10 +264,18 @@ class MemoryDatabase:
         return len(self.members(course_id))
 
     def course_standings(self, course_id: int) -> list[StudentStanding]:
-        """COURSE_STANDINGS: one row per enrolled student, counting the course's records."""
+        """COURSE_STANDINGS: one row per enrolled student, then per student removed or gone
+        with records in the course (not a forgotten person's negative pseudonym), counting
+        the course's records."""
         course_sessions = {s.id for s in self.sessions.values() if s.course_id == course_id}
-        standings: list[tuple[tuple[str, int], StudentStanding]] = []
-        for student in self.members(course_id):
+        enrolled = set(self.members(course_id))
+        former = {
+            student
+            for (sid, student) in self.attendance
+            if sid in course_sessions and student > 0 and student not in enrolled
+        }
+        standings: list[tuple[tuple[bool, str, int], StudentStanding]] = []
+        for student in enrolled | former:
             statuses = [
                 row.status
                 for (sid, st), row in self.attendance.items()
@@ -281,6 +291,7 @@ class MemoryDatabase:
                 late=statuses.count(AttendanceStatus.LATE),
                 excused=statuses.count(AttendanceStatus.EXCUSED),
                 absent=statuses.count(AttendanceStatus.ABSENT),
+                enrolled=student in enrolled,
             )
             # lower(coalesce(full_name, first_name, '')): an empty full name is not NULL.
             sort_name = (
@@ -288,5 +299,5 @@ class MemoryDatabase:
                 if user is None
                 else (user.full_name if user.full_name is not None else user.first_name)
             )
-            standings.append(((sort_name.lower(), student), standing))
+            standings.append(((student not in enrolled, sort_name.lower(), student), standing))
         return [standing for _, standing in sorted(standings, key=lambda pair: pair[0])]

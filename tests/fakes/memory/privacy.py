@@ -23,6 +23,7 @@ class MemoryPrivacyRecords:
             courses=sorted(db.courses[c].name for c, s in db.enrolments if s == user_id),
             attendance_records=sum(1 for _, s in db.attendance if s == user_id),
             is_teacher=user_id in db.teachers,
+            preferences=db.user_preferences.get(user_id),
         )
 
     async def forget_user(self, user_id: int, *, pseudonym: int, now: datetime) -> None:
@@ -37,11 +38,17 @@ class MemoryPrivacyRecords:
         for audit in db.attendance_audit.values():
             if audit.student_id == user_id:
                 audit.student_id = pseudonym
+        for row in db.course_audit.values():  # the removed or leaving student, not staff
+            if row.action in ("remove_student", "leave") and row.old_value == str(user_id):
+                row.old_value = str(pseudonym)
+            if row.action == "leave" and row.changed_by == user_id:
+                row.changed_by = pseudonym
         for enrolment in [key for key in db.enrolments if key[1] == user_id]:
             del db.enrolments[enrolment]
         for nudge in [key for key in db.nudge_outbox if key[1] == user_id]:
             del db.nudge_outbox[nudge]
         db.unreachable_users.pop(user_id, None)
+        db.user_preferences.pop(user_id, None)
         db.users.pop(user_id, None)
         for place in db.roster_places.values():  # RELEASE_PLACES: a fresh stand-in each
             if place.claimed_by == user_id:
@@ -66,6 +73,8 @@ class MemoryPrivacyRecords:
             del db.nudge_outbox[nudge]
         for audit_id in [i for i, a in db.attendance_audit.items() if a.changed_at < cutoff]:
             del db.attendance_audit[audit_id]
+        for audit_id in [i for i, a in db.course_audit.items() if a.changed_at < cutoff]:
+            del db.course_audit[audit_id]
         for user_id in [
             u for u, f in db.forgotten_users.items() if f.forgotten_at < forgotten_cutoff
         ]:

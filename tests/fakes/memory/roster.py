@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from services.models import UserProfile
+from services.models import CourseAction, UserProfile
 from services.places import ClaimRequest, ClaimResult, ImportOutcome, Place, PlaceRow
-from tests.fakes.memory.database import ClaimRow, MemoryDatabase, now
+from tests.fakes.memory.database import ClaimRow, CourseAuditRow, MemoryDatabase, now
 from tests.fakes.memory.database import PlaceRow as StoredPlace
 from tests.fakes.memory.users import upsert_profiles
 
@@ -50,6 +50,44 @@ def _request(request_id: int, row: ClaimRow) -> ClaimRequest:
     )
 
 
+def _audit(
+    db: MemoryDatabase,
+    course_id: int,
+    action: CourseAction,
+    old_new: tuple[str | None, str | None],
+    *,
+    by: int,
+    at: datetime,
+) -> None:
+    db.course_audit[next(db.course_audit_ids)] = CourseAuditRow(
+        course_id, by, at, action.value, *old_new
+    )
+
+
+def _take(db: MemoryDatabase, row: StoredPlace, user: int, at: datetime) -> None:
+    """storage/postgres/roster.py `_take_place`: records move, the stand-in goes, enrolled."""
+    stand_in = row.stand_in
+    for sid, st in [key for key in db.attendance if key[1] == stand_in]:
+        moved = db.attendance.pop((sid, st))
+        db.attendance.setdefault((sid, user), moved)
+    for audit in db.attendance_audit.values():
+        if audit.student_id == stand_in:
+            audit.student_id = user
+    if stand_in is not None:
+        db.users.pop(stand_in, None)
+    row.stand_in, row.claimed_by, row.claimed_at = None, user, at
+    db.enrolments.setdefault((row.course_id, user), now())
+    stored = db.users.get(user)
+    if stored is not None and not stored.full_name:
+        db.users[user] = replace(stored, full_name=row.full_name, student_number=row.student_number)
+    for request_id in [
+        i
+        for i, c in db.roster_claims.items()
+        if (c.course_id, c.student_id) == (row.course_id, user)
+    ]:
+        del db.roster_claims[request_id]
+
+
 class MemoryRosterPlaces:
     """Places unique by (course, number) and by (course, claimer); claims one per student."""
 
@@ -85,7 +123,36 @@ class MemoryRosterPlaces:
             assert row.stand_in is not None
             add_stand_in_user(db, row.stand_in, row)
             added += 1
-        return ImportOutcome(added, there)
+        summary = f"{added} new, {len(there)} unchanged"
+        _audit(db, course_id, CourseAction.ROSTER_IMPORT, (None, summary), by=by, at=at)
+        return ImportOutcome(added, there, self._link_enrolled(course_id, by=by, at=at))
+
+    def _link_enrolled(self, course_id: int, *, by: int, at: datetime) -> int:
+        """MATCH_ENROLLED: students enrolled before the import take the free place of the
+        number they registered (the earliest enrolled first, one place each)."""
+        db = self._db
+        enrolled = sorted(
+            ((when, s) for (c, s), when in db.enrolments.items() if c == course_id),
+        )
+        linked: set[int] = set()
+        for place_id in sorted(db.roster_places):
+            row = db.roster_places[place_id]
+            if row.course_id != course_id or row.stand_in is None:
+                continue
+            for _, student in enrolled:
+                user = db.users.get(student)
+                number = (user.student_number or "").strip().upper() if user else ""
+                if (
+                    number == row.student_number
+                    and student not in linked
+                    and self._claimed(course_id, student) is None
+                ):
+                    linked.add(student)
+                    _take(db, row, student, at)
+                    old_new = (str(student), row.student_number)
+                    _audit(db, course_id, CourseAction.LINK_PLACE, old_new, by=by, at=at)
+                    break
+        return len(linked)
 
     async def places(self, course_id: int) -> list[Place]:
         self._db.check()
@@ -120,26 +187,8 @@ class MemoryRosterPlaces:
         place = _place(place_id, row)
         upsert_profiles(db, [student])
         user = student.user_id
-        for sid, st in [key for key in db.attendance if key[1] == stand_in]:
-            moved = db.attendance.pop((sid, st))
-            db.attendance.setdefault((sid, user), moved)
-        for audit in db.attendance_audit.values():
-            if audit.student_id == stand_in:
-                audit.student_id = user
-        db.users.pop(stand_in, None)
-        row.stand_in, row.claimed_by, row.claimed_at = None, user, at
-        db.enrolments.setdefault((course_id, user), now())
-        stored = db.users.get(user)
-        if stored is not None and not stored.full_name:
-            db.users[user] = replace(
-                stored, full_name=row.full_name, student_number=row.student_number
-            )
-        for request_id in [
-            i
-            for i, c in db.roster_claims.items()
-            if (c.course_id, c.student_id) == (course_id, user)
-        ]:
-            del db.roster_claims[request_id]
+        _take(db, row, user, at)
+        _audit(db, course_id, CourseAction.CLAIM_PLACE, (None, row.student_number), by=user, at=at)
         return ClaimResult.CLAIMED, place
 
     async def request_claim(
@@ -160,10 +209,18 @@ class MemoryRosterPlaces:
         row = self._db.roster_claims.get(request_id)
         return _request(request_id, row) if row else None
 
-    async def take_claim_request(self, request_id: int) -> ClaimRequest | None:
-        self._db.check()
-        row = self._db.roster_claims.pop(request_id, None)
-        return _request(request_id, row) if row else None
+    async def take_claim_request(
+        self, request_id: int, *, approved: bool, by: int, at: datetime
+    ) -> ClaimRequest | None:
+        db = self._db
+        db.check()
+        row = db.roster_claims.pop(request_id, None)
+        if row is None:
+            return None
+        action = CourseAction.APPROVE_CLAIM if approved else CourseAction.DECLINE_CLAIM
+        old_new = (row.student_number, str(row.student_id))
+        _audit(db, row.course_id, action, old_new, by=by, at=at)
+        return _request(request_id, row)
 
     async def student_places(self, student_id: int) -> list[tuple[str, Place]]:
         db = self._db

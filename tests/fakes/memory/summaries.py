@@ -78,7 +78,7 @@ class MemorySummaryOutbox:
             at_risk = [
                 st
                 for st in db.course_standings(course.id)
-                if st.sessions >= 3 and st.percent < course.warn_below_percent
+                if st.enrolled and st.sessions >= 3 and st.percent < course.warn_below_percent
             ]
         return SessionSummary(
             session_id=session.id,

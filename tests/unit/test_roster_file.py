@@ -1,0 +1,142 @@
+"""Reading roster files: encodings, separators, header or none, formulas, XLSX, limits."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from services.errors import InvalidArgument
+from services.places import clean_student_number
+from services.roster_file import MAX_ROWS, RejectReason, read_roster
+
+ROWS = [("1001", "Zoë Ñandú", "zoe@uni.example", "G1"), ("1002", "José Müller", "", "G2")]
+
+
+def text(separator: str = ",", header: bool = True) -> str:
+    lines = [separator.join(["Student number", "Name", "E-mail", "Group"])] if header else []
+    lines += [separator.join(row) for row in ROWS]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def names(content: bytes, filename: str = "r.csv") -> list[tuple[str, str]]:
+    result = read_roster(content, filename)
+    assert result.rejected == []
+    return [(r.student_number, r.full_name) for r in result.rows]
+
+
+EXPECTED = [("1001", "Zoë Ñandú"), ("1002", "José Müller")]
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        text().encode("utf-8"),
+        text().encode("utf-8-sig"),
+        text().encode("utf-16"),  # Excel's "Unicode text" (with its BOM)
+        text().encode("cp1252"),  # a Windows export: no UTF-8 anywhere, read as cp1252
+        text(";").encode("utf-8"),
+        text("\t").encode("utf-16"),
+        text(header=False).encode("utf-8"),
+        text(";", header=False).encode("cp1252"),
+    ],
+)
+def test_encodings_separators_and_headers(encoded: bytes) -> None:
+    assert names(encoded) == EXPECTED
+
+
+def test_columns_found_by_their_header_in_any_order() -> None:
+    content = "Group;E-mail;Nombre;Matrícula\nG1;a@b.example;Ana Pérez;77\n".encode()
+    [row] = read_roster(content).rows
+    assert (row.student_number, row.full_name, row.email, row.group) == (
+        "77",
+        "Ana Pérez",
+        "a@b.example",
+        "G1",
+    )
+
+
+def test_each_bad_line_is_named_with_its_reason() -> None:
+    lines = [
+        "Number,Name,Email",
+        "1,Ann,",
+        "1,Again,",  # 3: duplicate of line 2
+        "2,,",  # 4: empty name
+        "3,=cmd|' /C calc'!A0,",  # 5: formula
+        "4;Semi;colon",  # 6: wrong separator
+        "X,No digits,",  # 7: number
+        "5,Bad mail,nope",  # 8: e-mail
+        "6,+Plus,",  # 9: formula
+        "7," + "N" * 200 + ",",  # 10: too long
+        "8",  # 11: one field only
+        "9,Good,",
+    ]
+    content = "\n".join(lines).encode()
+    content += b"\n10,Jos\xe9,\n11,R\xc3\xa9ka,\n"  # 13: Latin-1 in a UTF-8 file
+    result = read_roster(content)
+    assert [(r.line, r.reason, r.detail) for r in result.rejected] == [
+        (3, RejectReason.DUPLICATE, "2"),
+        (4, RejectReason.NAME, ""),
+        (5, RejectReason.FORMULA, ""),
+        (6, RejectReason.SEPARATOR, ";"),
+        (7, RejectReason.NUMBER, ""),
+        (8, RejectReason.EMAIL, ""),
+        (9, RejectReason.FORMULA, ""),
+        (10, RejectReason.TOO_LONG, ""),
+        (11, RejectReason.FIELDS, ""),
+        (13, RejectReason.ENCODING, ""),
+    ]
+    assert [r.line for r in result.rows] == [2, 12, 14]
+    assert result.rows[-1].full_name == "Réka"
+
+
+def test_xlsx_formulas_refused_numbers_kept_as_text() -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Student number", "Full name"])
+    sheet.append([20261001, "Ada Lovelace"])
+    sheet.append([20261002, '=HYPERLINK("http://x","y")'])
+    sheet.append(["s-77", "Alan Turing"])
+    out = io.BytesIO()
+    book.save(out)
+    result = read_roster(out.getvalue(), "roster.xlsx")
+    assert [(r.student_number, r.full_name) for r in result.rows] == [
+        ("20261001", "Ada Lovelace"),
+        ("S-77", "Alan Turing"),
+    ]
+    assert [(r.line, r.reason) for r in result.rejected] == [(3, RejectReason.FORMULA)]
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "problem"),
+    [
+        (b"", "r.csv", "empty"),
+        (b"\n\n", "r.csv", "empty"),
+        (b"PK\x03\x04 not a zip", "r.xlsx", "unreadable"),
+        (b"a\x00b\x00", "r.csv", "unreadable"),
+        (
+            "\n".join(f"{n},Name {n}" for n in range(MAX_ROWS + 1)).encode(),
+            "r.csv",
+            "too_many_rows",
+        ),
+    ],
+)
+def test_files_that_cannot_be_read_at_all(content: bytes, name: str, problem: str) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        read_roster(content, name)
+    assert (caught.value.field, caught.value.problem) == ("roster_file", problem)
+
+
+def test_exactly_the_row_limit_is_accepted() -> None:
+    content = "\n".join(f"{n},Name {n}" for n in range(1, MAX_ROWS + 1)).encode()
+    assert len(read_roster(content).rows) == MAX_ROWS
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("s123", "S123"), (" 2026/01-7 ", "2026/01-7"), ("abc", None), ("1 2", None), ("²3", None)],
+)
+def test_student_numbers(typed: str, stored: str | None) -> None:
+    assert clean_student_number(typed) == stored
