@@ -25,6 +25,7 @@ from services.course_access import CourseAccess
 from services.course_admin import CourseAdminService
 from services.courses import CourseService
 from services.delivery import DeliveryService
+from services.excuses import ExcuseService
 from services.export import ExportService
 from services.grading import GradingService
 from services.outbound import OutboundPacer
@@ -35,10 +36,12 @@ from services.roles import RoleService
 from services.roster import RosterService
 from services.rotation import CodeRotation
 from services.sessions import SessionService
+from services.staff import StaffService
 from services.sweeps import AttendanceSweeper
 from services.timetable_runs import SlotRunner
 from services.timetables import TimetableService
 from services.users import UserService
+from services.warnings import EarlyWarnings
 from storage.postgres import postgres_record_stores
 from storage.postgres.migrate import apply_migrations
 from storage.postgres.pool import connect_postgres
@@ -212,6 +215,24 @@ def wire_services(
         lease_seconds=settings.sweep_lease_seconds,
         checkpoint=checkpoint,
     )
+    reports = ReportService(
+        attendance=records.attendance,
+        courses=records.courses,
+        session_records=records.sessions,
+        summaries=records.summaries,
+        grading=records.grading,
+        places=records.places,
+        access=access,
+    )
+    corrections = CorrectionService(
+        sessions=live.sessions,
+        checkins=live.checkins,
+        session_records=records.sessions,
+        attendance=records.attendance,
+        courses=records.courses,
+        access=access,
+        clock=clock,
+    )
     return Services(
         sessions=sessions,
         checkins=CheckInService(
@@ -267,30 +288,28 @@ def wire_services(
             courses=records.courses,
             admin=records.course_admin,
             sessions=live.sessions,
+            places=records.places,
             roles=roles,
             access=access,
             clock=clock,
         ),
         access=access,
-        corrections=CorrectionService(
-            sessions=live.sessions,
-            checkins=live.checkins,
-            session_records=records.sessions,
-            attendance=records.attendance,
-            courses=records.courses,
-            access=access,
-            clock=clock,
+        staff=StaffService(
+            access=access, staff=records.staff, courses=records.courses, clock=clock
         ),
-        reports=ReportService(
-            attendance=records.attendance,
-            courses=records.courses,
-            session_records=records.sessions,
-            summaries=records.summaries,
-            grading=records.grading,
-            places=records.places,
-            access=access,
-        ),
+        corrections=corrections,
+        reports=reports,
         grading=GradingService(grading=records.grading, access=access),
+        warnings=EarlyWarnings(
+            warnings=records.warnings,
+            courses=records.courses,
+            grading=records.grading,
+            users=records.users,
+            reports=reports,
+            clock=clock,
+            zone=settings.tz,
+            lease_seconds=settings.sweep_lease_seconds,
+        ),
         privacy=PrivacyService(
             profiles=live.profiles,
             privacy=records.privacy,
@@ -304,6 +323,16 @@ def wire_services(
             reachability=records.reachability,
             clock=clock,
             lease_seconds=settings.sweep_lease_seconds,
+        ),
+        excuses=ExcuseService(
+            excuses=records.excuses,
+            courses=records.courses,
+            users=records.users,
+            sessions=live.sessions,
+            checkins=live.checkins,
+            corrections=corrections,
+            access=access,
+            clock=clock,
         ),
         timetables=timetables,
         timetable_runs=SlotRunner(

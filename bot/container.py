@@ -19,6 +19,7 @@ from services.course_access import CourseAccess
 from services.course_admin import CourseAdminService
 from services.courses import CourseService
 from services.delivery import DeliveryService
+from services.excuses import ExcuseService
 from services.export import ExportService
 from services.grading import GradingService
 from services.health import READY_TIMEOUT_SECONDS, Pingable, readiness
@@ -30,10 +31,12 @@ from services.roles import RoleService
 from services.roster import RosterService
 from services.rotation import CodeRotation
 from services.sessions import SessionService
+from services.staff import StaffService
 from services.sweeps import AttendanceSweeper
 from services.timetable_runs import SlotRunner
 from services.timetables import TimetableService
 from services.users import UserService
+from services.warnings import EarlyWarnings
 
 # `storage.redis_client.LiveRedis`, spelled out: only the composition root imports storage.
 LiveRedis: TypeAlias = Redis | RedisCluster
@@ -78,12 +81,15 @@ class Services:
     course_admin: CourseAdminService
     roster: RosterService
     access: CourseAccess
+    staff: StaffService
     corrections: CorrectionService
     reports: ReportService
     grading: GradingService
+    warnings: EarlyWarnings
     privacy: PrivacyService
     pacer: OutboundPacer
     delivery: DeliveryService
+    excuses: ExcuseService
     timetables: TimetableService
     timetable_runs: SlotRunner
     live: LiveStores

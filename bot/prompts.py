@@ -26,6 +26,9 @@ class PendingAction(StrEnum):
     """The classroom's location, from the teacher of a location-checked session."""
     REGISTER = "register"
     """The student's name (and number), after joining a course without one."""
+    EXCUSE = "excuse"
+    """The reason for an excuse request (text, or a photo or PDF with it as the caption);
+    the payload is the session's id."""
     CLAIM = "claim"
     """The student number that claims a place on a course's imported roster (payload: the
     course id)."""

@@ -35,20 +35,24 @@ async def run_timetables(context: AttnContext) -> int:
 
 
 async def _notify(context: AttnContext, notice: SlotNotice) -> int:
-    """A reminder (no reason) or a missed class, to the course's teacher. Sent at most once:
-    the claim came first, so a message Telegram refuses is logged, not retried."""
-    teacher = notice.course.teacher_id
-    with speaking(await recipient_languages(context).of(teacher)):
-        if notice.reason:
-            text, markup = view.missed(notice.course, notice.slot, notice.reason, context.tz), None
-        else:
-            text, markup = view.reminder(notice.course, notice.slot, context.tz)
-    try:
-        await context.bot.send_message(teacher, text, reply_markup=markup)
-    except TelegramError as exc:
-        log.warning("timetable message to %s not sent: %s", teacher, exc)
-        return 0
-    return 1
+    """A reminder (no reason) or a missed class, to each of its recipients in their own
+    language. Sent at most once: the claim came first, so a message Telegram refuses is
+    logged, not retried."""
+    sent = 0
+    for user_id in notice.recipients:
+        with speaking(await recipient_languages(context).of(user_id)):
+            if notice.reason:
+                text = view.missed(notice.course, notice.slot, notice.reason, context.tz)
+                markup = None
+            else:
+                text, markup = view.reminder(notice.course, notice.slot, context.tz)
+        try:
+            await context.bot.send_message(user_id, text, reply_markup=markup)
+        except TelegramError as exc:
+            log.warning("timetable message to %s not sent: %s", user_id, exc)
+            continue
+        sent += 1
+    return sent
 
 
 async def post_slot_session(context: AttnContext, opened: OpenedSlot) -> int:

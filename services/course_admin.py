@@ -12,7 +12,7 @@ from services.course_access import CourseAccess, Permission
 from services.courses import COURSE_CODE_LENGTH, name_clashes
 from services.errors import InvalidArgument
 from services.models import Course, CourseAction, UserProfile
-from services.ports import CourseAdmin, CourseRecords, LiveSessionStore
+from services.ports import CourseAdmin, CourseRecords, LiveSessionStore, RosterPlaces
 from services.roles import RoleService
 from services.session_options import clean_title
 
@@ -28,11 +28,13 @@ class CourseAdminService:
         courses: CourseRecords,
         admin: CourseAdmin,
         sessions: LiveSessionStore,
+        places: RosterPlaces,
         roles: RoleService,
         access: CourseAccess,
         clock: Clock,
         code_generator: CodeGenerator = random_code,
     ) -> None:
+        self._places = places
         self._courses = courses
         self._sessions = sessions
         self._admin = admin
@@ -94,6 +96,12 @@ class CourseAdminService:
         if len(candidates) > 1:
             raise AmbiguousStudent(candidates)
         student = candidates[0]
+        if student.user_id < 0:  # an imported place nobody claimed: the place goes
+            if await self._places.remove_place(
+                course.id, stand_in=student.user_id, by=teacher_id, at=self._clock.now()
+            ):
+                await self._off_live_session(course, student.user_id)
+            return await self._reload(course.id), student
         if await self._admin.unenrol(
             course.id,
             student_id=student.user_id,

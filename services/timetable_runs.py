@@ -36,12 +36,14 @@ HELD_MARGIN = timedelta(minutes=30)
 
 @dataclass(frozen=True, slots=True)
 class SlotNotice:
-    """A message about a slot for the course's teacher: a reminder, or a missed slot
-    (`reason` "no_session" or "nobody_came")."""
+    """A message about a slot: a reminder (to everyone who may run the course's sessions:
+    owner, co-teachers, assistants; whoever taps "start now" runs it), or a missed slot (to
+    the owner; `reason` "no_session" or "nobody_came")."""
 
     course: Course
     slot: Slot
     reason: str = ""
+    recipients: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +135,12 @@ class SlotRunner:
     ) -> OpenedSlot | None:
         """Claim the slot's opening and open its session; None when another process has
         it, or its session exists already."""
+        live = await self._live_course_session(course)
+        if live is not None:  # started by hand (by anyone on the course's staff): that one
+            await self._timetables.record_session(
+                course.id, starts_at=slot.starts_at, session_id=live.id
+            )
+            raise SessionAlreadyOpen(live)
         if not await self._timetables.claim_open(
             course.id, starts_at=slot.starts_at, now=now, until=now + OPEN_LEASE
         ):
@@ -153,6 +161,14 @@ class SlotRunner:
             course.id, starts_at=slot.starts_at, session_id=session.id
         )
         return OpenedSlot(course, slot, session, timetable.group_chat_id)
+
+    async def _live_course_session(self, course: Course) -> LiveSession | None:
+        """An open session of this course, run by its owner or one of its staff."""
+        for user_id in (course.teacher_id, *await self._access.staff_ids(course)):
+            session = await self._sessions.open_session(user_id)
+            if session is not None and session.course_id == course.id:
+                return session
+        return None
 
     async def run_due(self) -> TimetableWork:
         """One tick: remind, open and report whatever is due now, each slot's stage once
@@ -199,7 +215,10 @@ class SlotRunner:
             and run.session_id is None
             and await self._timetables.claim_reminder(course.id, starts_at=slot.starts_at)
         ):
-            work.reminders.append(SlotNotice(course, slot))
+            runners = (course.teacher_id, *await self._access.staff_ids(course))
+            work.reminders.append(
+                SlotNotice(course, slot, recipients=tuple(dict.fromkeys(runners)))
+            )
         if slot.opens_at <= now < min(slot.opens_at + OPEN_GRACE, slot.ends_at) and (
             run.session_id is None
         ):
@@ -215,15 +234,14 @@ class SlotRunner:
                 return
             claimed = await self._timetables.claim_report(course.id, starts_at=slot.starts_at)
             if claimed and reason:
-                work.missed.append(SlotNotice(course, slot, reason))
+                work.missed.append(SlotNotice(course, slot, reason, (course.teacher_id,)))
 
     async def _missed_reason(self, course: Course, slot: Slot, run: SlotRun) -> str:
         """Why the slot counts as missed ("no_session", "nobody_came"), "" when it was held,
         or "wait" while its session is still live (it is judged once saved)."""
         if run.session_id is not None and await self._live.session(run.session_id) is not None:
             return "wait"
-        current = await self._sessions.open_session(course.teacher_id)
-        if current is not None and current.course_id == course.id:
+        if await self._live_course_session(course) is not None:
             return "wait"
         window_start = slot.opens_at - HELD_MARGIN
         held = [

@@ -87,6 +87,7 @@ TABLES = [
     "forgotten_users",
     "unreachable_users",
     "user_preferences",
+    "excuse_requests",
     "grading_policies",
     "absence_alerts",
     "teacher_digests",

@@ -22,6 +22,7 @@ from bot.handlers import (
     courses,
     delivery,
     errors,
+    excuses,
     grading,
     lifecycle,
     privacy,
@@ -29,6 +30,7 @@ from bot.handlers import (
     roster,
     sessions,
     settings,
+    staff,
     start,
     timetable,
 )
@@ -46,8 +48,10 @@ COMMANDS: tuple[Command, ...] = (
     *grading.COMMANDS,
     *admin.COMMANDS,
     *lifecycle.COMMANDS,
+    *excuses.COMMANDS,
     *privacy.COMMANDS,
     *settings.COMMANDS,
+    *staff.COMMANDS,
     *cancel.COMMANDS,
 )
 REGISTRY = Registry(COMMANDS)
@@ -75,6 +79,10 @@ def register_handlers(application: AttnApplication) -> None:
     application.add_handler(CallbackQueryHandler(reports.summary_button, pattern=r"^sm:"))
     application.add_handler(CallbackQueryHandler(courses.course_settings_button, pattern=r"^cs:"))
     application.add_handler(CallbackQueryHandler(corrections.mark_button, pattern=r"^mk:"))
+    application.add_handler(CallbackQueryHandler(staff.staff_button, pattern=r"^sf:"))
+    # /excuse's steps (course, session) and the teacher's Approve / Decline.
+    application.add_handler(CallbackQueryHandler(excuses.excuse_button, pattern=r"^ex:"))
+    application.add_handler(CallbackQueryHandler(excuses.decision_button, pattern=r"^xd:"))
     application.add_handler(CallbackQueryHandler(grading.grading_button, pattern=r"^gr:"))
     application.add_handler(CallbackQueryHandler(timetable.timetable_button, pattern=r"^tt:"))
     # A timetable file: a document whose caption is /timetable [course] (private chats).
@@ -106,7 +114,7 @@ def register_handlers(application: AttnApplication) -> None:
             checkin.group_reply_message,
         )
     )
-    # A file in a private chat: a teacher's roster (CSV or XLSX).
+    # A file in a private chat: the PDF of a pending /excuse, else a teacher's roster.
     application.add_handler(
         MessageHandler(
             NEW & filters.ChatType.PRIVATE & filters.Document.ALL, roster.document_message
@@ -115,6 +123,11 @@ def register_handlers(application: AttnApplication) -> None:
     # A shared location: the classroom's or a student's, for a location-checked session.
     application.add_handler(
         MessageHandler(NEW & filters.ChatType.PRIVATE & filters.LOCATION, checkin.location_message)
+    )
+    # A photo in a private chat: the document of an excuse (its caption the reason); a file
+    # (a PDF) is taken by the roster's document handler above, which asks excuses first.
+    application.add_handler(
+        MessageHandler(NEW & filters.ChatType.PRIVATE & filters.PHOTO, excuses.photo_message)
     )
     # Anything that looks like a command and was not handled above (in a group, other bots'
     # commands are not ours to answer).

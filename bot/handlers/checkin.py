@@ -10,6 +10,7 @@ from bot.checkins import answer_student, parse_binding, reply_check_in
 from bot.commands import Command, Role
 from bot.context import AttnContext
 from bot.enrolment import claim_from_text, register_from_words
+from bot.excuses import submit_excuse
 from bot.metrics import metrics_of
 from bot.prompts import PendingAction, location_keyboard
 from bot.replying import message_of, respond, send_later
@@ -139,7 +140,13 @@ async def plain_text_message(update: Update, context: AttnContext) -> None:
     message = message_of(update)
     assert user is not None and message.text is not None
     expected = await context.services.users.take_expected_reply(
-        user.id, (PendingAction.CHECKIN, PendingAction.REGISTER, PendingAction.CLAIM)
+        user.id,
+        (
+            PendingAction.CHECKIN,
+            PendingAction.REGISTER,
+            PendingAction.CLAIM,
+            PendingAction.EXCUSE,
+        ),
     )
     action = expected[0] if expected else None
     if action == PendingAction.CHECKIN:
@@ -147,6 +154,9 @@ async def plain_text_message(update: Update, context: AttnContext) -> None:
         return
     if action == PendingAction.REGISTER:
         await register_from_words(update, context, message.text.split())
+        return
+    if expected is not None and action == PendingAction.EXCUSE:
+        await submit_excuse(update, context, expected[1], message.text)
         return
     if action == PendingAction.CLAIM and expected is not None:
         await claim_from_text(update, context, expected[1], message.text)

@@ -83,7 +83,8 @@ async def remove_student_command(update: Update, context: AttnContext) -> None:
     if args is not None:
         course, student = await context.services.course_admin.remove_student(user.id, args)
         respond(context, update, replies.student_removed(course, student.display_name))
-        _tell(context, update, student.user_id, replies.removed_notice(course))
+        if student.user_id > 0:  # an imported place nobody claimed has no one to tell
+            _tell(context, update, student.user_id, replies.removed_notice(course))
 
 
 async def new_join_code_command(update: Update, context: AttnContext) -> None:
@@ -190,10 +191,10 @@ async def _edit(edit: Awaitable[object]) -> None:
 
 COMMANDS: tuple[Command, ...] = (
     Command("leave", leave_command, Role.STUDENT),
-    Command("rename_course", rename_course_command, Role.TEACHER),
-    Command("archive_course", archive_course_command, Role.TEACHER),
-    Command("unarchive_course", unarchive_course_command, Role.TEACHER),
-    Command("remove_student", remove_student_command, Role.TEACHER),
-    Command("new_join_code", new_join_code_command, Role.TEACHER),
+    Command("rename_course", rename_course_command, Role.TEACHER, staff=Permission.MANAGE),
+    Command("archive_course", archive_course_command, Role.TEACHER, staff=Permission.ARCHIVE),
+    Command("unarchive_course", unarchive_course_command, Role.TEACHER, staff=Permission.ARCHIVE),
+    Command("remove_student", remove_student_command, Role.TEACHER, staff=Permission.MANAGE),
+    Command("new_join_code", new_join_code_command, Role.TEACHER, staff=Permission.MANAGE),
     Command("transfer_course", transfer_course_command, Role.ADMIN),
 )

@@ -11,6 +11,7 @@ from telegram.error import TelegramError
 
 from bot import choosers, replies
 from bot.context import AttnContext
+from bot.excuses import answer_with_media
 from bot.languages import recipient_languages
 from bot.replies import roster as roster_replies
 from bot.replying import edit_in_place, message_of, respond, respond_to_sender, send_later
@@ -25,10 +26,13 @@ ROSTER_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 
 
 async def document_message(update: Update, context: AttnContext) -> None:
-    """A file in the private chat: a teacher's roster (its course asked with buttons)."""
+    """A file in the private chat: the PDF of an excuse when /excuse asked for one, else a
+    teacher's roster (its course asked with buttons)."""
     user = update.effective_user
     message = message_of(update)
     assert user is not None and message.document is not None
+    if await answer_with_media(update, context):
+        return
     document = message.document
     if Permission.MANAGE not in await context.services.access.permissions(user.id):
         respond(context, update, roster_replies.ROSTER_DOCUMENT_HINT)

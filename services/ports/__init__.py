@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from services.ports.cards import CardStore
 from services.ports.checkins import CheckInStore, CodeStore
 from services.ports.courses import CourseAdmin, CourseRecords, CourseStaffRecords
-from services.ports.grading import GradingRecords
+from services.ports.excuses import ExcuseRecords
+from services.ports.grading import GradingRecords, WarningRecords
 from services.ports.live_sessions import LiveSessionStore
 from services.ports.notifier import Notifier
 from services.ports.outbox import NudgeOutbox, Reachability, SummaryOutbox
@@ -55,7 +56,9 @@ class RecordStores:
     users: UserRecords
     roles: RoleRecords
     privacy: PrivacyRecords
+    excuses: ExcuseRecords
     grading: GradingRecords
+    warnings: WarningRecords
     places: RosterPlaces
     timetables: TimetableRecords
 
@@ -69,6 +72,7 @@ __all__ = [
     "CourseAdmin",
     "CourseRecords",
     "CourseStaffRecords",
+    "ExcuseRecords",
     "GradingRecords",
     "GuessLimit",
     "LiveSessionStore",
@@ -91,4 +95,5 @@ __all__ = [
     "TimetableRecords",
     "UserRecords",
     "Visit",
+    "WarningRecords",
 ]

@@ -12,6 +12,7 @@ from services.ports import RecordStores
 from storage.postgres.attendance import PostgresAttendanceRecords
 from storage.postgres.course_admin import PostgresCourseAdmin
 from storage.postgres.courses import PostgresCourseRecords
+from storage.postgres.excuses import PostgresExcuseRecords
 from storage.postgres.grading import PostgresGradingRecords
 from storage.postgres.nudges import PostgresNudgeOutbox
 from storage.postgres.privacy import PostgresPrivacyRecords
@@ -23,6 +24,7 @@ from storage.postgres.staff import PostgresCourseStaff
 from storage.postgres.summaries import PostgresSummaryOutbox
 from storage.postgres.timetables import PostgresTimetableRecords
 from storage.postgres.users import PostgresUserRecords
+from storage.postgres.warnings import PostgresWarningRecords
 
 
 def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
@@ -39,7 +41,9 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
         users=PostgresUserRecords(pool),
         roles=PostgresRoleRecords(pool),
         privacy=PostgresPrivacyRecords(pool),
+        excuses=PostgresExcuseRecords(pool),
         grading=PostgresGradingRecords(pool),
+        warnings=PostgresWarningRecords(pool),
         places=PostgresRosterPlaces(pool),
         timetables=PostgresTimetableRecords(pool),
     )
@@ -50,6 +54,7 @@ __all__ = [
     "PostgresCourseAdmin",
     "PostgresCourseRecords",
     "PostgresCourseStaff",
+    "PostgresExcuseRecords",
     "PostgresGradingRecords",
     "PostgresNudgeOutbox",
     "PostgresPrivacyRecords",
@@ -60,5 +65,6 @@ __all__ = [
     "PostgresSummaryOutbox",
     "PostgresTimetableRecords",
     "PostgresUserRecords",
+    "PostgresWarningRecords",
     "postgres_record_stores",
 ]

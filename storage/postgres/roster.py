@@ -132,6 +132,13 @@ WHERE p.claimed_by = $1 ORDER BY c.name
 """
 
 
+# An unclaimed place taken off the roster (imported by mistake): its records so far stay
+# under the stand-in, whose named `users` row stays while they do.
+DELETE_PLACE = """
+DELETE FROM roster_places WHERE course_id = $1 AND stand_in = $2 RETURNING student_number
+"""
+
+
 def place_from_row(row: asyncpg.Record) -> Place:
     return Place(
         id=row["id"],
@@ -297,3 +304,20 @@ class PostgresRosterPlaces:
         async with pg_guard():
             rows = await self._pool.fetch(SELECT_STUDENT_PLACES, student_id)
         return [(r["course_name"], place_from_row(r)) for r in rows]
+
+    async def remove_place(self, course_id: int, *, stand_in: int, by: int, at: datetime) -> bool:
+        """Take an unclaimed place off the course's roster, audited as a removal."""
+        async with pg_guard(), self._pool.acquire() as conn, conn.transaction():
+            number = await conn.fetchval(DELETE_PLACE, course_id, stand_in)
+            if number is None:
+                return False
+            await conn.execute(
+                INSERT_AUDIT,
+                course_id,
+                by,
+                at,
+                CourseAction.REMOVE_STUDENT.value,
+                number,
+                None,
+            )
+        return True

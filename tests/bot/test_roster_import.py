@@ -9,10 +9,13 @@ Unclaimed places count absent in the session's summary and in /report, which lis
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 from bot.notifier import TelegramNotifier
 from services.clock import ManualClock
+from services.report_files import gradebook_csv
 from tests.conftest import TEACHER_ID
 from tests.support.bot_harness import BotHarness, assert_valid_telegram_html
 from tests.support.stored_tables import StoredTables
@@ -211,6 +214,16 @@ async def test_three_hundred_rows_seven_rejected_ten_claims_and_approvals(
     assert "Never claimed their place (283)" in table, table
     assert name_of(12 + 1) in table or "more" in table
 
+    # Grades count unclaimed places too (absent: 0), in the gradebook CSV as in the table.
+    [course] = [
+        c for c in await bot.services.courses.teacher_courses(TEACHER_ID) if c.name == "Biology"
+    ]
+    report = await bot.services.reports.report_for(course)
+    rows = list(csv.reader(io.StringIO(gradebook_csv(report, ["n", "name", "g"]).decode())))
+    grades = {number: grade for number, _, grade in rows[1:]}
+    assert len(grades) == 294
+    assert grades[number_of(13)] == "0.0" and grades[number_of(2)] == "100.0"
+
     # A claim after the session: the place's absence becomes the student's own record.
     late_student = 61_020
     await bot.send(late_student, f"/join {code}")
@@ -321,3 +334,11 @@ async def test_students_who_joined_before_the_import_keep_one_seat(
     assert "2 students" in listing, listing  # Ann (her place) and Bob's unclaimed place
     [place] = [p for p in await stored_tables.rows("roster_places") if p["claimed_by"]]
     assert (place["student_number"], place["claimed_by"]) == ("S-77", 64_001)
+    # A place imported by mistake: /remove_student takes it off by its number (no one told).
+    [removed] = await bot.send(TEACHER_ID, "/remove_student Music 1002")
+    assert "Bob Registry is no longer in <b>Music</b>" in removed, removed
+    assert [p["student_number"] for p in await stored_tables.rows("roster_places")] == ["S-77"]
+    [listing] = await bot.send(TEACHER_ID, "/courses")
+    assert "1 student" in listing, listing
+    audit = sorted(await stored_tables.rows("course_audit"), key=lambda r: r["id"])
+    assert (audit[-1]["action"], audit[-1]["old_value"]) == ("remove_student", "1002")

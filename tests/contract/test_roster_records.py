@@ -45,6 +45,12 @@ async def test_places_are_idempotent_and_stand_in_the_roster(records: RecordStor
         ("Alan Turing", "1002", 0),
         ("Grace", "1003", 0),
     ]
+    grace = listed[2].stand_in
+    assert grace is not None
+    assert await places.remove_place(c.id, stand_in=grace, by=1001, at=T1)
+    assert not await places.remove_place(c.id, stand_in=grace, by=1001, at=T1)
+    assert [p.student_number for p in await places.places(c.id)] == ["1001", "1002"]
+    assert len(await records.courses.roster(c.id)) == 2
 
 
 async def test_a_claim_takes_a_free_place_once(records: RecordStores) -> None:

@@ -702,6 +702,39 @@ async def test_a_chat_scoped_menu_needs_a_chat_the_bot_knows(fake: FakeBotApi) -
         assert await bot.delete_my_commands(scope=scope)
 
 
+async def test_files_users_send_are_sent_again_by_file_id(fake: FakeBotApi) -> None:
+    """A photo or PDF a user sent (an excuse's document) is passed on by its file_id, as
+    Telegram allows; Telegram refuses an unknown id, a photo's id as a document and a
+    document's as a photo, and a caption over 1,024 characters, and so does the fake."""
+    TEACHER = 4343
+    fake.register_chat(TEACHER)
+    photo_update = fake.send_media(USER, tiny_png(30, 20), caption="Flu")
+    pdf_update = fake.send_media(
+        USER, b"%PDF-1.4", kind="document", filename="note.pdf", mime_type="application/pdf"
+    )
+    async with make_bot(fake) as bot:
+        updates = {u.update_id: u for u in await bot.get_updates(timeout=0)}
+        photo_message = updates[photo_update].message
+        pdf_message = updates[pdf_update].message
+        assert photo_message is not None and pdf_message is not None
+        assert photo_message.caption == "Flu" and pdf_message.document is not None
+        photo_id = photo_message.photo[-1].file_id
+        pdf_id = pdf_message.document.file_id
+        sent = await bot.send_photo(TEACHER, photo_id, caption="c" * 1024)
+        assert sent.photo[-1].file_id == photo_id
+        again = await bot.send_document(TEACHER, pdf_id, caption="<b>reason</b>", parse_mode="HTML")
+        assert again.document is not None and again.document.file_name == "note.pdf"
+        with pytest.raises(BadRequest, match=r"^Message caption is too long$"):
+            await bot.send_photo(TEACHER, photo_id, caption="c" * 1025)
+        with pytest.raises(BadRequest, match="Wrong file identifier"):
+            await bot.send_photo(TEACHER, "AgACAgIAAxkBAAInosuchfile")
+        with pytest.raises(BadRequest, match="Can't use file of type photo as document"):
+            await bot.send_document(TEACHER, photo_id)
+        with pytest.raises(BadRequest, match="Can't use file of type document as photo"):
+            await bot.send_photo(TEACHER, pdf_id)
+    assert fake.file_content(photo_id) == tiny_png(30, 20)
+
+
 async def test_user_documents_download_and_the_20_mb_limit(fake: FakeBotApi) -> None:
     """A file a user sends is fetched as from Telegram (getFile, then the file URL); getFile
     refuses a file over 20 MB with Telegram's "file is too big"."""

@@ -230,6 +230,17 @@ class BotHarness:
         new = self.request.calls[before:]
         return [c.text for c in new if c.method in ("sendMessage", "sendPhoto") and c.status == 200]
 
+    async def send_media(self, user_id: int, content: bytes, **kwargs: Any) -> list[str]:
+        """A photo or a file from the user (see `FakeBotApi.send_media`); the texts (and
+        captions) the bot sent in reply."""
+        before = len(self.request.calls)
+        update_id = self.request.api.send_media(user_id, content, **kwargs)
+        update = Update.de_json(self.request.api.get_update(update_id), self.app.bot)
+        await self.app.process_update(update)
+        await wait_for_replies(self.app.bot_data)
+        new = self.request.calls[before:]
+        return [c.text for c in new if c.method in ("sendMessage", "sendPhoto") and c.status == 200]
+
     async def send_document(
         self,
         user_id: int,

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
+from services.ports.excuses import ExcuseRequest
 from tests.fakes.memory import MemoryDatabase
 
 Row = dict[str, Any]
@@ -33,6 +34,9 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "teacher_invites": ("token_hash",),
     "forgotten_users": ("user_id",),
     "unreachable_users": ("user_id",),
+    "course_staff": ("course_id", "user_id"),
+    "course_staff_invites": ("token_hash",),
+    "excuse_requests": ("id",),
     "roster_places": ("id",),
     "roster_claims": ("id",),
     "user_preferences": ("user_id",),
@@ -47,6 +51,26 @@ _RENAMED = {
 }
 
 TABLE_NAMES = tuple(_KEYS)
+
+
+def _excuse_row(request: ExcuseRequest) -> Row:
+    """An excuse request as its row in `excuse_requests` (the memory value nests them)."""
+    attachment = request.attachment
+    return {
+        "id": request.id,
+        "course_id": request.target.course_id,
+        "session_id": request.target.session_id,
+        "session_title": request.target.title,
+        "session_started_at": request.target.started_at,
+        "student_id": request.student_id,
+        "reason": request.reason,
+        "file_id": attachment.file_id if attachment else None,
+        "file_kind": attachment.kind.value if attachment else None,
+        "state": request.state.value,
+        "created_at": request.created_at,
+        "decided_by": request.decided_by,
+        "decided_at": request.decided_at,
+    }
 
 
 class StoredTables(Protocol):
@@ -77,6 +101,8 @@ class MemoryTables:
 
     async def rows(self, table: str) -> list[Row]:
         keys = _KEYS[table]
+        if table == "excuse_requests":
+            return [_excuse_row(r) for r in self._db.excuse_requests.values()]
         result: list[Row] = []
         for key, value in getattr(self._db, table).items():
             key_values = key if isinstance(key, tuple) else (key,)

@@ -144,6 +144,7 @@ def test_pending_action_values_are_the_stored_ones() -> None:
         "GEO_CHECKIN": "geo_checkin",
         "GEO_ANCHOR": "geo_anchor",
         "REGISTER": "register",
+        "EXCUSE": "excuse",
         "CLAIM": "claim",
     }
 

@@ -20,6 +20,7 @@ from services.ports import (
     CourseAdmin,
     CourseRecords,
     CourseStaffRecords,
+    ExcuseRecords,
     GradingRecords,
     NudgeOutbox,
     PrivacyRecords,
@@ -31,12 +32,14 @@ from services.ports import (
     SummaryOutbox,
     TimetableRecords,
     UserRecords,
+    WarningRecords,
 )
 from storage.postgres import (
     PostgresAttendanceRecords,
     PostgresCourseAdmin,
     PostgresCourseRecords,
     PostgresCourseStaff,
+    PostgresExcuseRecords,
     PostgresGradingRecords,
     PostgresNudgeOutbox,
     PostgresPrivacyRecords,
@@ -47,6 +50,7 @@ from storage.postgres import (
     PostgresSummaryOutbox,
     PostgresTimetableRecords,
     PostgresUserRecords,
+    PostgresWarningRecords,
     postgres_record_stores,
 )
 from storage.postgres.health import PostgresPing
@@ -66,7 +70,9 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "users": (UserRecords, PostgresUserRecords),
     "roles": (RoleRecords, PostgresRoleRecords),
     "privacy": (PrivacyRecords, PostgresPrivacyRecords),
+    "excuses": (ExcuseRecords, PostgresExcuseRecords),
     "grading": (GradingRecords, PostgresGradingRecords),
+    "warnings": (WarningRecords, PostgresWarningRecords),
     "places": (RosterPlaces, PostgresRosterPlaces),
     "timetables": (TimetableRecords, PostgresTimetableRecords),
     "staff": (CourseStaffRecords, PostgresCourseStaff),
@@ -85,7 +91,9 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _users: UserRecords = PostgresUserRecords(pool)
     _roles: RoleRecords = PostgresRoleRecords(pool)
     _privacy: PrivacyRecords = PostgresPrivacyRecords(pool)
+    _excuses: ExcuseRecords = PostgresExcuseRecords(pool)
     _grading: GradingRecords = PostgresGradingRecords(pool)
+    _warnings: WarningRecords = PostgresWarningRecords(pool)
     _places: RosterPlaces = PostgresRosterPlaces(pool)
     _timetables: TimetableRecords = PostgresTimetableRecords(pool)
     _staff: CourseStaffRecords = PostgresCourseStaff(pool)

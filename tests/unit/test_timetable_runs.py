@@ -11,7 +11,7 @@ import pytest
 from bot.container import Services
 from services.clock import ManualClock
 from services.errors import InvalidArgument, NotATeacher, SessionAlreadyOpen
-from services.models import CheckInOutcome, UserProfile
+from services.models import CheckInOutcome, CourseRole, UserProfile
 from services.timetable_runs import TimetableWork
 from services.timetable_slots import SlotRule
 from tests.conftest import TEACHER_ID, services_on_the_same_stores
@@ -122,3 +122,60 @@ async def test_coming_slots_and_start_now(services: Services, clock: ManualClock
     clock.set(opened.slot.opens_at)
     work = await services.timetable_runs.run_due()
     assert work.opened == [] and work.reminders == []  # it is open already
+
+
+async def add_assistant(services: Services, course_id: int, user_id: int) -> None:
+    now = services.timetables.now()
+    await services.records.staff.create_staff_invite(
+        "assistant-token",
+        course_id=course_id,
+        role=CourseRole.ASSISTANT,
+        created_by=TEACHER_ID,
+        now=now,
+        expires_at=now + timedelta(days=7),
+    )
+    profile = UserProfile(user_id, "Tess")
+    assert await services.records.staff.use_staff_invite(
+        "assistant-token", profile=profile, now=now
+    )
+
+
+async def test_an_assistant_is_reminded_and_starts_the_class_early_once(
+    services: Services, clock: ManualClock
+) -> None:
+    assistant = 7007
+    clock.set(datetime(2027, 3, 1, 12, tzinfo=UTC))
+    course_id = await set_up_course(services)
+    await add_assistant(services, course_id, assistant)
+    runner = services.timetable_runs
+    clock.set(datetime(2027, 3, 15, 8, 40, tzinfo=UTC))  # the reminder, 15 min before 09:55
+    [reminder] = (await runner.run_due()).reminders
+    assert reminder.recipients == (TEACHER_ID, assistant)
+    clock.set(datetime(2027, 3, 15, 8, 45, tzinfo=UTC))
+    opened = await runner.start_slot_now(assistant, course_id)
+    assert opened.session.teacher_id == assistant  # the assistant runs it, and has its card
+    assert opened.session.ends_at == opened.slot.ends_at
+    clock.set(opened.slot.opens_at)
+    assert (await runner.run_due()).opened == []  # not opened a second time for the owner
+    assert await services.sessions.open_session(TEACHER_ID) is None
+
+
+async def test_a_session_started_by_hand_by_an_assistant_is_the_class_s_session(
+    services: Services, clock: ManualClock
+) -> None:
+    assistant = 7007
+    clock.set(datetime(2027, 3, 1, 12, tzinfo=UTC))
+    course_id = await set_up_course(services)
+    await add_assistant(services, course_id, assistant)
+    course = await services.records.courses.course(course_id)
+    clock.set(datetime(2027, 3, 15, 8, 50, tzinfo=UTC))
+    by_hand = await services.sessions.start_session(assistant, assistant, 120, course=course)
+    clock.set(datetime(2027, 3, 15, 8, 55, tzinfo=UTC))
+    assert (await services.timetable_runs.run_due()).opened == []
+    assert await services.sessions.open_session(TEACHER_ID) is None
+    assert (
+        await services.timetables.slot_session(
+            course_id, by_hand.started_at + timedelta(minutes=10)
+        )
+        == by_hand.id
+    )

@@ -257,3 +257,11 @@ def test_sorting_a_po_file_keeps_every_entry_and_the_header_first(tmp_path: Path
     keys = re.findall(r'^msgid "(.+)"$', ordered, re.MULTILINE)
     assert keys == sorted(keys) and len(keys) == len(MESSAGES)
     assert read_catalog(tmp_path / "fa.po").messages == read_catalog(LOCALES / "fa.po").messages
+
+
+@pytest.mark.parametrize("language", available_languages())
+def test_the_report_columns_have_distinct_heads(language: str) -> None:
+    """One letter heads each column of /report's table: two alike would read as one."""
+    keys = [f"report.col.{c}" for c in ("present", "late", "excused", "absent")]
+    heads = [t(key, language=language, html=False) for key in [*keys, "grading.col.grade"]]
+    assert len(set(heads)) == len(heads), (language, heads)

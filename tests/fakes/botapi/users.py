@@ -74,6 +74,35 @@ class UserSide(Dispatch):
             chat.messages[msg["message_id"]] = msg
             return self.add_raw_update({"message": msg})
 
+    def send_media(
+        self,
+        user_id: int,
+        content: bytes,
+        *,
+        kind: str = "photo",
+        filename: str | None = None,
+        mime_type: str | None = None,
+        caption: str | None = None,
+    ) -> int:
+        """A user sends a photo (`kind` "photo", an image) or a file ("document") to the bot,
+        with an optional caption. As with Telegram, the file gets a file_id the bot can send
+        again (sendPhoto / sendDocument by id); a photo that is no image is refused. Returns
+        the update_id."""
+        with self._cond:
+            user = self._remember_user(user_id, None, None, None, "en")
+            chat = self._chat_for_user(user, None, "private", None)
+            msg = self._user_message(chat, user)
+            if kind == "photo":
+                msg["photo"] = copy.deepcopy(self._store_photo(content).obj)
+            else:
+                msg["document"] = copy.deepcopy(
+                    self._store_document(content, filename, mime_type).obj
+                )
+            if caption:
+                msg["caption"] = caption
+            chat.messages[msg["message_id"]] = msg
+            return self.add_raw_update({"message": msg})
+
     def press_button(
         self,
         user_id: int,

@@ -11,6 +11,7 @@ from tests.fakes.memory.attendance import MemoryAttendanceRecords
 from tests.fakes.memory.course_admin import MemoryCourseAdmin
 from tests.fakes.memory.courses import MemoryCourseRecords
 from tests.fakes.memory.database import MemoryDatabase
+from tests.fakes.memory.excuses import MemoryExcuseRecords
 from tests.fakes.memory.grading import MemoryGradingRecords
 from tests.fakes.memory.nudges import MemoryNudgeOutbox
 from tests.fakes.memory.privacy import MemoryPrivacyRecords
@@ -22,6 +23,7 @@ from tests.fakes.memory.staff import MemoryCourseStaff
 from tests.fakes.memory.summaries import MemorySummaryOutbox
 from tests.fakes.memory.timetables import MemoryTimetableRecords
 from tests.fakes.memory.users import MemoryUserRecords
+from tests.fakes.memory.warnings import MemoryWarningRecords
 
 
 def memory_record_stores(db: MemoryDatabase | None = None) -> RecordStores:
@@ -39,7 +41,9 @@ def memory_record_stores(db: MemoryDatabase | None = None) -> RecordStores:
         users=MemoryUserRecords(db),
         roles=MemoryRoleRecords(db),
         privacy=MemoryPrivacyRecords(db),
+        excuses=MemoryExcuseRecords(db),
         grading=MemoryGradingRecords(db),
+        warnings=MemoryWarningRecords(db),
         places=MemoryRosterPlaces(db),
         timetables=MemoryTimetableRecords(db),
     )

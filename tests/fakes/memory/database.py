@@ -23,6 +23,7 @@ from services.models import (
     SummaryPart,
     UserProfile,
 )
+from services.ports.excuses import ExcuseRequest
 from services.ports.grading import GradingPolicy
 from services.timetable_slots import SlotRun, Timetable
 
@@ -125,6 +126,16 @@ class ClaimRow:
 
 
 @dataclass
+class AlertRow:
+    """A row of `absence_alerts` (its key is the dict's)."""
+
+    absences: int
+    created_at: datetime
+    claimed_until: datetime
+    sent_at: datetime | None = None
+
+
+@dataclass
 class AuditRow:
     session_id: str
     student_id: int
@@ -209,7 +220,11 @@ class MemoryDatabase:
     forgotten_users: dict[int, ForgottenRow] = field(default_factory=dict)
     unreachable_users: dict[int, UnreachableRow] = field(default_factory=dict)
     user_preferences: dict[int, Preferences] = field(default_factory=dict)
+    excuse_requests: dict[int, ExcuseRequest] = field(default_factory=dict)
     grading_policies: dict[int, GradingPolicy] = field(default_factory=dict)
+    absence_alerts: dict[tuple[int, int, str], AlertRow] = field(default_factory=dict)
+    # (teacher, ISO week) -> [claimed_until, sent_at]
+    teacher_digests: dict[tuple[int, str], list[datetime | None]] = field(default_factory=dict)
     roster_places: dict[int, PlaceRow] = field(default_factory=dict)
     roster_claims: dict[int, ClaimRow] = field(default_factory=dict)
     timetables: dict[int, Timetable] = field(default_factory=dict)
@@ -219,6 +234,7 @@ class MemoryDatabase:
     audit_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     course_audit_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     seqs: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    excuse_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     place_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     claim_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 

@@ -231,3 +231,14 @@ class MemoryRosterPlaces:
             if r.claimed_by == student_id
         ]
         return sorted(found, key=lambda pair: pair[0])
+
+    async def remove_place(self, course_id: int, *, stand_in: int, by: int, at: datetime) -> bool:
+        db = self._db
+        db.check()
+        for place_id, row in db.roster_places.items():
+            if (row.course_id, row.stand_in) == (course_id, stand_in):
+                del db.roster_places[place_id]
+                old_new = (row.student_number, None)
+                _audit(db, course_id, CourseAction.REMOVE_STUDENT, old_new, by=by, at=at)
+                return True
+        return False
