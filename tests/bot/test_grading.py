@@ -46,13 +46,13 @@ NUMBERS = {ANA: "S1", BEN: "S2", CARLA: "S3", DAN: "S4", EVA: "S5"}
 # (P + L) / (12 - E + k) >= 0.70:
 #   Ana   12/12 = 100.0;  rate 12/12 = 100 %;  12/17 = 70.6 % ok, 12/18 = 66.7 % → 5
 #   Ben   9.2/11 = 83.6;  rate 10/11 = 91 %;   10/14 = 71.4 % ok, 10/15 = 66.7 % → 3
-#   Carla 4.6/9 = 51.1;   rate 5/9 = 56 %;     already below → 0
+#   Carla 4.6/9 = 51.1;   rate 5/9 = 56 %;     already below → 0 (and told so)
 #   Dan   nothing counted (12 excused): no grade; 0/1 would be 0 % → 0
 #   Eva   7.8/10 = 78.0;  rate 8/10 = 80 %;    8/11 = 72.7 % ok, 8/12 = 66.7 % → 1
 TO_DATE = {
     ANA: ("Grade: 100.0%", "You can miss the next 5 sessions and stay at or above 70%"),
     BEN: ("Grade: 83.6%", "You can miss the next 3 sessions and stay at or above 70%"),
-    CARLA: ("Grade: 51.1%", "Missing one more session would take you below 70%"),
+    CARLA: ("Grade: 51.1%", "Your attendance is below 70% already"),
     DAN: ("Grade: none yet", "Missing one more session would take you below 70%"),
     EVA: ("Grade: 78.0%", "You can miss the next 1 session and stay at or above 70%"),
 }
@@ -63,13 +63,13 @@ RATES = {ANA: "100%", BEN: "91%", CARLA: "56%", DAN: "100%", EVA: "80%"}
 # (attended + 4 - k) / 16 >= 0.70, i.e. k <= attended + 4 - 11.2; and k <= 3 - A.
 #   Ana   12/16 = 75.0;    attended 12: k <= 4.8 → 4; allowed 3 - 0 = 3 → 3
 #   Ben   9/16 = 56.25 → 56.3 (half up); attended 11: k <= 3.8 → 3; allowed 3 - 1 = 2 → 2
-#   Carla 7/16 = 43.75 → 43.8; attended 8: k <= 0.8 → 0; allowed 3 - 4 → 0 (all used)
+#   Carla 7/16 = 43.75 → 43.8; attended 8: k <= 0.8 → 0; 4 absences, over the 3 allowed
 #   Dan   12/16 = 75.0;    attended 12 → 4; allowed 3 → 3
 #   Eva   9.5/16 = 59.375 → 59.4; attended 10: k <= 2.8 → 2; allowed 3 - 2 = 1 → 1
 TERM = {
     ANA: ("Grade: 75.0%", "You can still miss 3 sessions this term and stay at or above 70%"),
     BEN: ("Grade: 56.3%", "You can still miss 2 sessions this term and stay at or above 70%"),
-    CARLA: ("Grade: 43.8%", "You have used all 3 absences allowed"),
+    CARLA: ("Grade: 43.8%", "You have missed 4 sessions, more than the 3 allowed"),
     DAN: ("Grade: 75.0%", "You can still miss 3 sessions this term and stay at or above 70%"),
     EVA: ("Grade: 59.4%", "You can still miss 1 session this term and stay at or above 70%"),
 }
