@@ -62,7 +62,7 @@ def build_application(
             await set_all_commands(
                 application.bot,
                 commands_of(application),
-                services.roles,
+                services.access,
                 services.users,
                 await services.roles.privileged_user_ids(),
             )

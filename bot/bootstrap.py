@@ -36,10 +36,12 @@ from services.roles import RoleService
 from services.roster import RosterService
 from services.rotation import CodeRotation
 from services.sessions import SessionService
+from services.staff import StaffService
 from services.sweeps import AttendanceSweeper
 from services.timetable_runs import SlotRunner
 from services.timetables import TimetableService
 from services.users import UserService
+from services.warnings import EarlyWarnings
 from storage.postgres import postgres_record_stores
 from storage.postgres.migrate import apply_migrations
 from storage.postgres.pool import connect_postgres
@@ -213,6 +215,15 @@ def wire_services(
         lease_seconds=settings.sweep_lease_seconds,
         checkpoint=checkpoint,
     )
+    reports = ReportService(
+        attendance=records.attendance,
+        courses=records.courses,
+        session_records=records.sessions,
+        summaries=records.summaries,
+        grading=records.grading,
+        places=records.places,
+        access=access,
+    )
     corrections = CorrectionService(
         sessions=live.sessions,
         checkins=live.checkins,
@@ -283,17 +294,22 @@ def wire_services(
             clock=clock,
         ),
         access=access,
-        corrections=corrections,
-        reports=ReportService(
-            attendance=records.attendance,
-            courses=records.courses,
-            session_records=records.sessions,
-            summaries=records.summaries,
-            grading=records.grading,
-            places=records.places,
-            access=access,
+        staff=StaffService(
+            access=access, staff=records.staff, courses=records.courses, clock=clock
         ),
+        corrections=corrections,
+        reports=reports,
         grading=GradingService(grading=records.grading, access=access),
+        warnings=EarlyWarnings(
+            warnings=records.warnings,
+            courses=records.courses,
+            grading=records.grading,
+            users=records.users,
+            reports=reports,
+            clock=clock,
+            zone=settings.tz,
+            lease_seconds=settings.sweep_lease_seconds,
+        ),
         privacy=PrivacyService(
             profiles=live.profiles,
             privacy=records.privacy,

@@ -20,7 +20,7 @@ from bot.replies.format import fmt_datetime, zone_of
 from bot.telegram_limits import checked_keyboard
 from bot.text import t
 from services.corrections import SessionChoice
-from services.models import AttendanceStatus, Course, UserProfile
+from services.models import AttendanceStatus, Course, CourseRole, StaffMember, UserProfile
 
 #: Buttons per page of a chooser: short enough to read on a phone.
 PER_PAGE = 10
@@ -50,6 +50,12 @@ _SHAPES: dict[str, re.Pattern[str]] = {
     "mk:s": re.compile(rf"mk:s:{_SESSION}:{_PAGE}", re.ASCII),
     "mk:u": re.compile(rf"mk:u:{_SESSION}:{_ID}", re.ASCII),
     "mk:x": re.compile(rf"mk:x:{_SESSION}:{_ID}:([plea])", re.ASCII),
+    # /staff: a course picked, a page of the course list, an invitation (c: co-teacher,
+    # a: assistant), a member removed.
+    "sf:c": re.compile(rf"sf:c:{_ID}", re.ASCII),
+    "sf:l": re.compile(rf"sf:l:{_PAGE}", re.ASCII),
+    "sf:i": re.compile(rf"sf:i:{_ID}:([ca])", re.ASCII),
+    "sf:r": re.compile(rf"sf:r:{_ID}:{_ID}", re.ASCII),
     # A sent roster file: a course picked, a page of the course list (with the file's token).
     "ri:c": re.compile(rf"ri:c:{_ID}:{_SESSION}", re.ASCII),
     "ri:l": re.compile(rf"ri:l:{_PAGE}:{_SESSION}", re.ASCII),
@@ -187,3 +193,26 @@ def after_mark_buttons(session_id: str) -> InlineKeyboardMarkup:
         t("choose.mark_another", html=False), callback_data=f"mk:s:{session_id}:0"
     )
     return checked_keyboard(InlineKeyboardMarkup([[again]]))
+
+
+#: A role in a /staff invitation button's data.
+ROLE_LETTERS = {"c": CourseRole.CO_TEACHER, "a": CourseRole.ASSISTANT}
+#: Removal buttons under /staff (two invitation buttons besides; Telegram allows 100).
+MAX_STAFF_BUTTONS = 60
+
+
+def staff_buttons(course_id: int, members: list[StaffMember]) -> InlineKeyboardMarkup:
+    """/staff: invite a co-teacher or an assistant; one "remove" per member."""
+    invite = [
+        InlineKeyboardButton(t(key, html=False), callback_data=f"sf:i:{course_id}:{letter}")
+        for letter, key in (
+            ("c", "staff.button.invite_co_teacher"),
+            ("a", "staff.button.invite_assistant"),
+        )
+    ]
+    rows = [invite]
+    for member in members[:MAX_STAFF_BUTTONS]:
+        label = t("staff.button.remove", name=member.profile.display_name[:60], html=False)
+        data = f"sf:r:{course_id}:{member.profile.user_id}"
+        rows.append([InlineKeyboardButton(label, callback_data=data)])
+    return checked_keyboard(InlineKeyboardMarkup(rows))

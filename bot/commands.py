@@ -6,8 +6,10 @@ per-role menus, `/help`, the welcome's usage lines and (checked by a test) the R
 command tables. Descriptions and usage lines are catalog keys, `command.<name>.about` and
 `command.<name>.usage`, so they are translated with the rest.
 
-Who may use a command is enforced by the services (`require_teacher`, `require_admin`) on
-every call; the role here decides who is *shown* it, and the two are kept in step by tests.
+Who may use a command is enforced by the services (`require_teacher`, `require_admin`,
+`CourseAccess`) on every call; the role here decides who is *shown* it, and the two are kept
+in step by tests. A teacher command with a `staff` permission is also shown to course staff
+(co-teachers, assistants) who are not teachers, when a role of theirs grants it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from telegram import BotCommand, Update
 from telegram.ext import CommandHandler, filters
 
 from bot.text import Raw, Text, join, t
+from services.course_access import Permission
 
 if TYPE_CHECKING:
     from bot.context import AttnApplication, AttnContext, HoldsBotData
@@ -72,6 +75,15 @@ class Command:
     callback: Callback
     role: Role
     chats: frozenset[ChatKind] = ANY_CHAT
+    #: The course permission that lets staff who are not teachers use it (None: teachers').
+    staff: Permission | None = None
+
+    def shown_to(
+        self, *, is_teacher: bool, is_admin: bool, staff: frozenset[Permission] = frozenset()
+    ) -> bool:
+        if self.role.shown_to(is_teacher=is_teacher, is_admin=is_admin):
+            return True
+        return self.role is Role.TEACHER and self.staff is not None and self.staff in staff
 
     @property
     def about_key(self) -> str:
@@ -124,17 +136,29 @@ class Registry:
         """Grouped by role (students first, everyone last), declaration order within."""
         return sorted(self._commands, key=lambda c: _ROLE_ORDER[c.role])
 
-    def visible_to(self, *, is_teacher: bool, is_admin: bool) -> list[Command]:
-        """Exactly the commands this user may use, as the menu and /help list them."""
+    def visible_to(
+        self, *, is_teacher: bool, is_admin: bool, staff: frozenset[Permission] = frozenset()
+    ) -> list[Command]:
+        """Exactly the commands this user may use, as the menu and /help list them (`staff`:
+        what their course roles allow, for staff who are not teachers)."""
         return [
-            c for c in self.by_role() if c.role.shown_to(is_teacher=is_teacher, is_admin=is_admin)
+            c
+            for c in self.by_role()
+            if c.shown_to(is_teacher=is_teacher, is_admin=is_admin, staff=staff)
         ]
 
     def menu(
-        self, *, is_teacher: bool, is_admin: bool, language: str | None = None
+        self,
+        *,
+        is_teacher: bool,
+        is_admin: bool,
+        language: str | None = None,
+        staff: frozenset[Permission] = frozenset(),
     ) -> list[BotCommand]:
         """The Telegram command menu (plain text, at most 256 characters a line)."""
-        return _menu(self.visible_to(is_teacher=is_teacher, is_admin=is_admin), language)
+        return _menu(
+            self.visible_to(is_teacher=is_teacher, is_admin=is_admin, staff=staff), language
+        )
 
     def group_menu(self, names: Iterable[str], language: str | None = None) -> list[BotCommand]:
         """The menu of group chats: those of `names` declared here that work in groups."""
@@ -144,11 +168,13 @@ class Registry:
             language,
         )
 
-    def help_text(self, *, is_teacher: bool, is_admin: bool) -> Text:
+    def help_text(
+        self, *, is_teacher: bool, is_admin: bool, staff: frozenset[Permission] = frozenset()
+    ) -> Text:
         """/help: each visible command's usage and what it is for."""
         lines = [
             t("help.line", usage=Raw(c.usage()), about=Raw(c.about()))
-            for c in self.visible_to(is_teacher=is_teacher, is_admin=is_admin)
+            for c in self.visible_to(is_teacher=is_teacher, is_admin=is_admin, staff=staff)
         ]
         return join([t("help.heading"), *lines])
 

@@ -31,10 +31,12 @@ from services.roles import RoleService
 from services.roster import RosterService
 from services.rotation import CodeRotation
 from services.sessions import SessionService
+from services.staff import StaffService
 from services.sweeps import AttendanceSweeper
 from services.timetable_runs import SlotRunner
 from services.timetables import TimetableService
 from services.users import UserService
+from services.warnings import EarlyWarnings
 
 # `storage.redis_client.LiveRedis`, spelled out: only the composition root imports storage.
 LiveRedis: TypeAlias = Redis | RedisCluster
@@ -79,9 +81,11 @@ class Services:
     course_admin: CourseAdminService
     roster: RosterService
     access: CourseAccess
+    staff: StaffService
     corrections: CorrectionService
     reports: ReportService
     grading: GradingService
+    warnings: EarlyWarnings
     privacy: PrivacyService
     pacer: OutboundPacer
     delivery: DeliveryService

@@ -97,7 +97,7 @@ def give_menu_on_first_message(update: Update, context: AttnContext) -> None:
             await give_menu_if_due(
                 context.bot,
                 commands_of(context.application),
-                services.roles,
+                services.access,
                 services.users,
                 user.id,
             )

@@ -13,6 +13,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.alerts import TelegramAlertSender
 from bot.cards import card_interval, refresh_cards
 from bot.context import AttnApplication, AttnContext
 from bot.languages import recipient_languages
@@ -135,6 +136,21 @@ async def timetable_task(context: AttnContext) -> None:
         log.info("timetables: %d messages and cards sent", sent)
 
 
+#: How often absence streaks and due weekly digests are looked for.
+WARNINGS_SECONDS = 60.0
+
+
+@postponed_while_storage_away("early warnings")
+async def send_warnings_task(context: AttnContext) -> None:
+    """Absence alerts for streaks that reached their course's limit, and the weekly digest
+    once it is due: each leaves once across processes (services/warnings.py)."""
+    sender = TelegramAlertSender(context.bot, context.tz, recipient_languages(context))
+    alerted = await context.services.warnings.send_absence_alerts(sender)
+    digests = await context.services.warnings.send_weekly_digests(sender)
+    if alerted or digests:
+        log.info("early warnings: %d absence streaks alerted, %d digests sent", alerted, digests)
+
+
 @postponed_while_storage_away("retention job")
 async def retention_task(context: AttnContext) -> None:
     """Delete attendance older than the retention period (daily)."""
@@ -178,6 +194,13 @@ def schedule_jobs(
         interval=TIMETABLE_TICK_SECONDS,
         first=3.0,
         name="timetable_task",
+        job_kwargs=job_kwargs,
+    )
+    job_queue.run_repeating(
+        send_warnings_task,
+        interval=WARNINGS_SECONDS,
+        first=30.0,
+        name="send_warnings_task",
         job_kwargs=job_kwargs,
     )
     job_queue.run_repeating(

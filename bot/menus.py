@@ -29,16 +29,20 @@ from telegram.error import TelegramError
 from bot.commands import Registry, commands_of
 from bot.context import AttnContext
 from bot.text import available_languages, default_language, pick_language, t
-from services.roles import RoleService
+from services.course_access import CourseAccess, Permission
 from services.users import UserService
 
 log = logging.getLogger(__name__)
 
 
 def _commands(
-    commands: Registry, is_teacher: bool, is_admin: bool, language: str | None = None
+    commands: Registry,
+    is_teacher: bool,
+    is_admin: bool,
+    language: str | None = None,
+    staff: frozenset[Permission] = frozenset(),
 ) -> list[BotCommand]:
-    return commands.menu(is_teacher=is_teacher, is_admin=is_admin, language=language)
+    return commands.menu(is_teacher=is_teacher, is_admin=is_admin, language=language, staff=staff)
 
 
 #: The group menu: what a class does in its group (a teacher starts the session there).
@@ -56,17 +60,24 @@ NOT_SET = "not-set"
 
 
 def menu_version(
-    commands: Registry, is_teacher: bool, is_admin: bool, language: str | None = None
+    commands: Registry,
+    is_teacher: bool,
+    is_admin: bool,
+    language: str | None = None,
+    staff: frozenset[Permission] = frozenset(),
 ) -> str | None:
     """What identifies a role's menu (None: the default one); changes when its commands or
-    their words (another language) do."""
-    if not (is_teacher or is_admin):
+    their words (another language) do. Course staff who are not teachers have a menu of
+    the teacher commands their roles allow."""
+    if not (is_teacher or is_admin or staff):
         return None
     listing = "\n".join(
-        f"{c.command} {c.description}" for c in _commands(commands, is_teacher, is_admin, language)
+        f"{c.command} {c.description}"
+        for c in _commands(commands, is_teacher, is_admin, language, staff)
     )
     digest = hashlib.sha256(listing.encode()).hexdigest()[:12]
-    return f"{'admin' if is_admin else 'teacher'}:{digest}"
+    kind = "admin" if is_admin else "teacher" if is_teacher else "staff"
+    return f"{kind}:{digest}"
 
 
 async def set_default_commands(bot: Bot, commands: Registry) -> None:
@@ -95,7 +106,7 @@ async def set_default_commands(bot: Bot, commands: Registry) -> None:
 async def set_user_commands(
     bot: Bot,
     commands: Registry,
-    roles: RoleService,
+    access: CourseAccess,
     users: UserService,
     user_id: int,
     *,
@@ -106,10 +117,11 @@ async def set_user_commands(
     Returns True when Telegram took a change. A user with no private chat yet ("chat not
     found", or blocked) is not an error: their menu is set when they next write.
     """
-    is_admin = await roles.is_admin(user_id)
-    is_teacher = await roles.is_teacher(user_id)
+    is_admin = await access.roles.is_admin(user_id)
+    is_teacher = await access.roles.is_teacher(user_id)
+    staff = frozenset() if is_teacher else await access.permissions(user_id)
     language = pick_language(*await users.language_of(user_id))
-    wanted = menu_version(commands, is_teacher, is_admin, language)
+    wanted = menu_version(commands, is_teacher, is_admin, language, staff)
     stored = await users.menu_version(user_id)
     if not force and stored == wanted:
         return False
@@ -117,7 +129,7 @@ async def set_user_commands(
     try:
         if wanted is not None:
             await bot.set_my_commands(
-                _commands(commands, is_teacher, is_admin, language), scope=scope
+                _commands(commands, is_teacher, is_admin, language, staff), scope=scope
             )
         else:
             await bot.delete_my_commands(scope=scope)
@@ -132,26 +144,27 @@ async def set_user_commands(
 
 
 async def give_menu_if_due(
-    bot: Bot, commands: Registry, roles: RoleService, users: UserService, user_id: int
+    bot: Bot, commands: Registry, access: CourseAccess, users: UserService, user_id: int
 ) -> bool:
     """On a user's first private message to this process: their menu, if it is not the one set.
 
     Why the shortcut: most users are students, who have nothing remembered and are not in
     the settings; they need no menu of their own, and no role look-up in PostgreSQL either.
-    Invited teachers get theirs when they accept (or are remembered as owed one).
+    Invited teachers and course staff get theirs when they accept (or are remembered as
+    owed one).
     """
-    if await users.menu_version(user_id) is None and not roles.is_configured(user_id):
+    if await users.menu_version(user_id) is None and not access.roles.is_configured(user_id):
         return False
-    return await set_user_commands(bot, commands, roles, users, user_id)
+    return await set_user_commands(bot, commands, access, users, user_id)
 
 
 async def set_all_commands(
-    bot: Bot, commands: Registry, roles: RoleService, users: UserService, user_ids: list[int]
+    bot: Bot, commands: Registry, access: CourseAccess, users: UserService, user_ids: list[int]
 ) -> None:
     """At start-up: the default menu, then each teacher's and admin's own (when it changed)."""
     await set_default_commands(bot, commands)
     for user_id in user_ids:
-        await set_user_commands(bot, commands, roles, users, user_id)
+        await set_user_commands(bot, commands, access, users, user_id)
 
 
 class MenuChecks:
@@ -186,7 +199,7 @@ async def refresh_commands_of(context: AttnContext, user_id: int) -> None:
     await set_user_commands(
         context.bot,
         commands_of(context.application),
-        services.roles,
+        services.access,
         services.users,
         user_id,
         force=True,

@@ -131,6 +131,10 @@ class CorrectionService:
             live = await self._sessions.session(current)
             if live is not None:
                 return live, True
+        # A co-teacher or assistant marking in the session a colleague is running now.
+        others = await self._live_course_sessions(teacher_id)
+        if others:
+            return others[0], True
         latest = await self._session_records.latest_session(teacher_id)
         if latest is None:
             raise InvalidArgument("session", "none")
@@ -197,23 +201,41 @@ class CorrectionService:
         """The sessions the user may correct: their live one first, then the saved sessions
         of every course whose role lets them mark, newest first."""
         await self._access.require_any(teacher_id, Permission.MARK)
-        choices: list[SessionChoice] = []
         current = await self._sessions.teacher_current_session(teacher_id)
-        live = await self._sessions.session(current) if current else None
-        if live is not None and live.course_id is not None:
-            name = live.course_name or ""
-            choices.append(
-                SessionChoice(live.id, live.title, name, live.started_at, True, live.time_zone)
+        mine = await self._sessions.session(current) if current else None
+        lives = [mine] if mine is not None and mine.course_id is not None else []
+        lives += await self._live_course_sessions(teacher_id)
+        choices = [
+            SessionChoice(
+                live.id, live.title, live.course_name or "", live.started_at, True, live.time_zone
             )
+            for live in lives
+        ]
+        shown = {live.id for live in lives}
         saved: list[SessionChoice] = []
         for course in await self._access.courses(teacher_id, Permission.MARK):
             for row in await self._attendance.course_sessions(course.id):
-                if live is None or row[0] != live.id:
+                if row[0] not in shown:
                     saved.append(
                         SessionChoice(row[0], row[1], course.name, row[2], False, course.time_zone)
                     )
         saved.sort(key=lambda c: c.started_at, reverse=True)
         return choices + saved
+
+    async def _live_course_sessions(self, user_id: int) -> list[Session]:
+        """Open sessions of the courses the user may mark that someone else started (the
+        owner, a co-teacher or an assistant), newest first."""
+        found: dict[str, Session] = {}
+        now = self._clock.now()
+        for course in await self._access.courses(user_id, Permission.MARK):
+            for starter in [course.teacher_id, *await self._access.staff_ids(course)]:
+                if starter == user_id:
+                    continue
+                current = await self._sessions.teacher_current_session(starter)
+                live = await self._sessions.session(current) if current else None
+                if live is not None and live.course_id == course.id and live.is_open(now):
+                    found[live.id] = live
+        return sorted(found.values(), key=lambda s: s.started_at, reverse=True)
 
     async def session_roster(
         self, teacher_id: int, session_id: str

@@ -188,12 +188,15 @@ class CourseAccess:
             NotATeacher: neither teacher nor staff anywhere.
             NotPermitted: staff, but no role of theirs allows this.
         """
-        granted = await self.permissions(user_id)
-        if permission in granted:
+        if await self._roles.is_teacher(user_id):
             return
-        if granted:
-            raise NotPermitted(None, permission)
-        raise NotATeacher()
+        roles = {role for _, role in await self._staff.staff_courses(user_id)}
+        if any(permission in GRANTS[role] for role in roles):
+            return
+        if not roles:
+            raise NotATeacher()
+        # One role everywhere: the refusal says what that role may do.
+        raise NotPermitted(roles.pop() if len(roles) == 1 else None, permission)
 
     async def staff_ids(self, course: Course) -> list[int]:
         """The course's co-teachers and assistants (whoever may have a session open in it)."""

@@ -279,6 +279,8 @@ class SessionSummary:
     card_message_id: int | None = None
     roster_size: int = 0
     time_zone: str | None = None  # the course's zone (None: the installation's)
+    #: Who started it, when that is not the course's owner (a co-teacher or an assistant).
+    started_by: str | None = None
 
     def with_status(self, status: AttendanceStatus) -> list[AttendanceLine]:
         return sorted(
@@ -340,6 +342,8 @@ class Preferences:
     session_minutes: int | None = None
     #: A teacher's code rotation when none is typed: 0 fixed, else seconds (None: installation's).
     rotation_seconds: int | None = None
+    #: Absence alerts and (teachers) the weekly digest wanted.
+    alerts: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +377,8 @@ class PersonalData:
     attendance_records: int
     is_teacher: bool
     cached_profile: UserProfile | None = None
+    #: The courses they co-teach or assist in, by name, with that role.
+    staff_of: list[tuple[str, CourseRole]] = field(default_factory=list)
     excuse_requests: int = 0  # with their reasons and documents' Telegram file ids
     #: What they set in /settings besides the language (None: nothing stored, the defaults).
     preferences: Preferences | None = None

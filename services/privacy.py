@@ -47,6 +47,7 @@ class PrivacyService:
             attendance_records=stored.attendance_records,
             is_teacher=stored.is_teacher,
             cached_profile=cached,
+            staff_of=stored.staff_of,
             excuse_requests=stored.excuse_requests,
             preferences=stored.preferences,
         )

@@ -1,10 +1,6 @@
-"""Timetables: a course's recurring slots, set by its teacher, that open and close sessions
-by themselves, remind the teacher before and report a slot that passed with nobody there.
-
-The schedule lives in PostgreSQL, so a restart changes nothing: every process runs
-`run_due` on a periodic tick, and each stage of each slot (reminder, opening, report) is
-claimed by one conditional write of the slot's run row, so it happens once however many
-processes tick. A session closes by itself: it is opened with the slot's end as its end.
+"""Timetables: setting a course's recurring slots (its owner and co-teachers), and reading
+its coming ones. Running them on the clock — reminders, sessions that open and close by
+themselves, missed classes reported — is `services.timetable_runs`.
 """
 
 from __future__ import annotations
@@ -35,7 +31,8 @@ from services.timetable_slots import (
 
 
 class TimetableService:
-    """Sets a course's timetable (the course's teacher only) and runs it on the clock."""
+    """Reads and changes a course's timetable; every change is checked with `CourseAccess`
+    (`Permission.SETTINGS`: the owner and co-teachers)."""
 
     def __init__(
         self,

@@ -30,6 +30,7 @@ from bot.handlers import (
     roster,
     sessions,
     settings,
+    staff,
     start,
     timetable,
 )
@@ -50,6 +51,7 @@ COMMANDS: tuple[Command, ...] = (
     *excuses.COMMANDS,
     *privacy.COMMANDS,
     *settings.COMMANDS,
+    *staff.COMMANDS,
     *cancel.COMMANDS,
 )
 REGISTRY = Registry(COMMANDS)
@@ -77,6 +79,7 @@ def register_handlers(application: AttnApplication) -> None:
     application.add_handler(CallbackQueryHandler(reports.summary_button, pattern=r"^sm:"))
     application.add_handler(CallbackQueryHandler(courses.course_settings_button, pattern=r"^cs:"))
     application.add_handler(CallbackQueryHandler(corrections.mark_button, pattern=r"^mk:"))
+    application.add_handler(CallbackQueryHandler(staff.staff_button, pattern=r"^sf:"))
     # /excuse's steps (course, session) and the teacher's Approve / Decline.
     application.add_handler(CallbackQueryHandler(excuses.excuse_button, pattern=r"^ex:"))
     application.add_handler(CallbackQueryHandler(excuses.decision_button, pattern=r"^xd:"))

@@ -97,4 +97,6 @@ async def mark_button(update: Update, context: AttnContext) -> None:
         await edit_in_place(update, replies.corrected(correction), markup)
 
 
-COMMANDS: tuple[Command, ...] = (Command("mark", mark_command, Role.TEACHER),)
+COMMANDS: tuple[Command, ...] = (
+    Command("mark", mark_command, Role.TEACHER, staff=Permission.MARK),
+)

@@ -32,8 +32,11 @@ async def courses_command(update: Update, context: AttnContext) -> None:
     """/courses"""
     user = update.effective_user
     assert user is not None
-    courses = await context.services.courses.teacher_courses(user.id)
-    respond(context, update, replies.courses_list(courses, context.bot.username))
+    await context.services.access.require_any(user.id, Permission.VIEW)
+    mine = await context.services.access.course_roles(user.id)
+    courses = [item.course for item in mine]
+    roles = {item.course.id: item.role for item in mine}
+    respond(context, update, replies.courses_list(courses, context.bot.username, roles=roles))
 
 
 async def course_settings_command(update: Update, context: AttnContext) -> None:
@@ -145,6 +148,6 @@ COMMANDS: tuple[Command, ...] = (
     Command("join", join_command, Role.STUDENT),
     Command("register", register_command, Role.STUDENT),
     Command("new_course", new_course_command, Role.TEACHER),
-    Command("courses", courses_command, Role.TEACHER),
-    Command("course_settings", course_settings_command, Role.TEACHER),
+    Command("courses", courses_command, Role.TEACHER, staff=Permission.VIEW),
+    Command("course_settings", course_settings_command, Role.TEACHER, staff=Permission.SETTINGS),
 )

@@ -191,10 +191,10 @@ async def _edit(edit: Awaitable[object]) -> None:
 
 COMMANDS: tuple[Command, ...] = (
     Command("leave", leave_command, Role.STUDENT),
-    Command("rename_course", rename_course_command, Role.TEACHER),
-    Command("archive_course", archive_course_command, Role.TEACHER),
-    Command("unarchive_course", unarchive_course_command, Role.TEACHER),
-    Command("remove_student", remove_student_command, Role.TEACHER),
-    Command("new_join_code", new_join_code_command, Role.TEACHER),
+    Command("rename_course", rename_course_command, Role.TEACHER, staff=Permission.MANAGE),
+    Command("archive_course", archive_course_command, Role.TEACHER, staff=Permission.ARCHIVE),
+    Command("unarchive_course", unarchive_course_command, Role.TEACHER, staff=Permission.ARCHIVE),
+    Command("remove_student", remove_student_command, Role.TEACHER, staff=Permission.MANAGE),
+    Command("new_join_code", new_join_code_command, Role.TEACHER, staff=Permission.MANAGE),
     Command("transfer_course", transfer_course_command, Role.ADMIN),
 )

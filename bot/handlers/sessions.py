@@ -331,7 +331,7 @@ async def answer_privately(
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("start_session", start_session_command, Role.TEACHER),
-    Command("end_session", end_session_command, Role.TEACHER),
-    Command("extend", extend_command, Role.TEACHER),
+    Command("start_session", start_session_command, Role.TEACHER, staff=Permission.RUN_SESSIONS),
+    Command("end_session", end_session_command, Role.TEACHER, staff=Permission.RUN_SESSIONS),
+    Command("extend", extend_command, Role.TEACHER, staff=Permission.RUN_SESSIONS),
 )

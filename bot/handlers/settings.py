@@ -24,7 +24,7 @@ from bot.text import Text, available_languages, join, pick_language, t, use_lang
 from services.errors import InvalidArgument
 from services.models import Preferences
 
-_BUTTON = re.compile(r"st:(lang|nudge|len|rot):([a-z0-9]{1,8}|-)")
+_BUTTON = re.compile(r"st:(lang|nudge|alert|len|rot):([a-z0-9]{1,8}|-)")
 #: Telegram's limit on a button's data.
 MAX_DATA_BYTES = 64
 #: The session lengths (minutes) and code rotations (seconds, 0: fixed) a teacher picks from.
@@ -70,6 +70,7 @@ def _text(
         if choice is None
         else t("settings.language", name=name),
         t("settings.nudges_on") if prefs.nudges else t("settings.nudges_off"),
+        t("settings.alerts_on") if prefs.alerts else t("settings.alerts_off"),
     ]
     if teacher:
         sessions = context.services.sessions
@@ -102,6 +103,16 @@ def _keyboard(
             InlineKeyboardButton(_label(on, prefs.nudges), callback_data=_data("nudge", "on")),
             InlineKeyboardButton(
                 _label(off, not prefs.nudges), callback_data=_data("nudge", "off")
+            ),
+        ]
+    )
+    on = str(t("settings.alerts_on_button", html=False))
+    off = str(t("settings.alerts_off_button", html=False))
+    rows.append(
+        [
+            InlineKeyboardButton(_label(on, prefs.alerts), callback_data=_data("alert", "on")),
+            InlineKeyboardButton(
+                _label(off, not prefs.alerts), callback_data=_data("alert", "off")
             ),
         ]
     )
@@ -173,7 +184,7 @@ async def settings_button(update: Update, context: AttnContext) -> None:
         recipient_languages(context).forget(user.id)  # jobs writing to them use it at once
         # A teacher's own menu is in their language: set it again (nothing for a student).
         await set_user_commands(
-            context.bot, commands_of(context.application), services.roles, services.users, user.id
+            context.bot, commands_of(context.application), services.access, services.users, user.id
         )
         use_language(pick_language(choice, user.language_code))  # this reply speaks it already
     else:
@@ -195,6 +206,8 @@ def _changed(
     """The preferences after one button, only a value that button could carry."""
     if what == "nudge" and value in ("on", "off"):
         return replace(prefs, nudges=value == "on")
+    if what == "alert" and value in ("on", "off"):  # absence alerts and the weekly digest
+        return replace(prefs, alerts=value == "on")
     number = int(value) if value.isdigit() else None
     if teacher and what == "len" and number in LENGTHS:
         return replace(prefs, session_minutes=number)

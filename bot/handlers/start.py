@@ -18,13 +18,17 @@ from bot.menus import refresh_commands_of
 from bot.private import OPEN_PAYLOAD
 from bot.prompts import PendingAction
 from bot.replying import profile_of, respond
+from bot.staff_links import accept_staff_link
+from services.course_access import Permission
 from services.courses import INVITE_PREFIX
 from services.qr import decode_checkin_payload, decode_group_payload
 from services.roles import INVITE_PREFIX as TEACHER_INVITE_PREFIX
+from services.staff import STAFF_INVITE_PREFIX
 
 
 async def start_command(update: Update, context: AttnContext) -> None:
-    """/start, or a deep link: `/start join_<invite token>` enrols in a course."""
+    """/start, or a deep link: `/start join_<invite token>` enrols in a course,
+    `/start staff_<token>` makes the user a co-teacher or assistant of one."""
     user = update.effective_user
     assert user is not None
     payload = (context.args or [""])[0]
@@ -49,14 +53,18 @@ async def start_command(update: Update, context: AttnContext) -> None:
         else:
             respond(context, update, replies.BAD_TEACHER_INVITE)
         return
+    if payload.startswith(STAFF_INVITE_PREFIX):
+        await accept_staff_link(update, context, payload.removeprefix(STAFF_INVITE_PREFIX))
+        return
     if payload.startswith(INVITE_PREFIX):
         token = payload.removeprefix(INVITE_PREFIX)
         enrolment = await context.services.courses.join_by_invite(profile_of(user), token)
         await reply_enrolment(update, context, enrolment)
         return
-    is_teacher = await context.services.roles.is_teacher(user.id)
+    # Course staff who run sessions read the teacher's how-to too.
+    runs_sessions = Permission.RUN_SESSIONS in await context.services.access.permissions(user.id)
     commands = commands_of(context.application)
-    respond(context, update, welcome(commands, user.first_name or "", is_teacher=is_teacher))
+    respond(context, update, welcome(commands, user.first_name or "", is_teacher=runs_sessions))
 
 
 async def help_command(update: Update, context: AttnContext) -> None:
@@ -64,8 +72,11 @@ async def help_command(update: Update, context: AttnContext) -> None:
     assert user is not None
     roles = context.services.roles
     is_teacher, is_admin = await roles.is_teacher(user.id), await roles.is_admin(user.id)
+    staff = frozenset() if is_teacher else await context.services.access.permissions(user.id)
     commands = commands_of(context.application)
-    respond(context, update, commands.help_text(is_teacher=is_teacher, is_admin=is_admin))
+    respond(
+        context, update, commands.help_text(is_teacher=is_teacher, is_admin=is_admin, staff=staff)
+    )
 
 
 COMMANDS: tuple[Command, ...] = (

@@ -6,12 +6,13 @@ from datetime import tzinfo
 
 from bot.replies.format import fit, invite_link, more, plural, zone_of
 from bot.replies.lifecycle import marked_if_archived
+from bot.replies.staff import course_role_mark
 from bot.telegram_limits import ShortList
 from bot.text import Named, Text, constants, join, t
 from services.corrections import Correction
 from services.courses import Enrolment
 from services.export import zone_label
-from services.models import AttendanceStatus, Course, UserProfile
+from services.models import AttendanceStatus, Course, CourseRole, UserProfile
 
 #: Named texts, rendered when read (in the reader's language); (key, False): plain text.
 CONSTANTS: dict[str, Named] = {
@@ -24,7 +25,8 @@ __getattr__ = constants(CONSTANTS)
 
 
 def course_created(course: Course, bot_username: str) -> Text:
-    return t(
+    """The new course's code and link, its defaults, and how to import its roster."""
+    created = t(
         "course.created",
         name=course.name,
         code=course.join_code,
@@ -32,12 +34,20 @@ def course_created(course: Course, bot_username: str) -> Text:
         late=course.late_after_minutes,
         warn=course.warn_below_percent,
     )
+    return join([created, t("roster.import_hint")], "\n\n")
 
 
-def courses_list(courses: list[Course], bot_username: str, intro: str = "") -> Text:
-    """The teacher's courses (after `intro`, catalog text, if any), as many as fit."""
+def courses_list(
+    courses: list[Course],
+    bot_username: str,
+    intro: str = "",
+    roles: dict[int, CourseRole] | None = None,
+) -> Text:
+    """The teacher's courses (after `intro`, catalog text, if any), as many as fit; those
+    the user co-teaches or assists in marked with that role (`roles`, by course id)."""
     if not courses:
         return t("course.none")
+    roles = roles or {}
     items = [
         marked_if_archived(
             course,
@@ -52,6 +62,10 @@ def courses_list(courses: list[Course], bot_username: str, intro: str = "") -> T
             ),
         )
         for course in courses
+    ]
+    items = [
+        course_role_mark(roles.get(course.id, CourseRole.OWNER), item)
+        for course, item in zip(courses, items, strict=True)
     ]
     listing = ShortList(t("course.list_heading"), items, "\n\n", more("course.list_more"))
     return fit([intro, listing] if intro else [listing])
@@ -83,6 +97,8 @@ def joined(enrolment: Enrolment) -> Text:
 
 
 def student_not_found(query: str) -> Text:
+    if not query:  # picked from a button, and off the roster since
+        return t("mark.student_gone")
     shown = query if len(query) <= 100 else query[:99] + "…"  # it may be a whole message
     return t("mark.student_not_found", query=shown)
 

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from bot.replies.cards import card_heading
 from bot.replies.format import fit_text
-from bot.text import Named, Text, constants, join, t
+from bot.replies.staff import role_name
+from bot.text import Named, Raw, Text, constants, join, t
 from services.models import PersonalData, Session
 
 #: Named texts, rendered when read (in the reader's language); (key, False): plain text.
@@ -31,6 +32,7 @@ def personal_data(data: PersonalData, places: Sequence[Text] = ()) -> Text:
         profile is None
         and not data.courses
         and not data.attendance_records
+        and not data.staff_of
         and not data.excuse_requests
         and data.preferences is None
     ):
@@ -47,6 +49,11 @@ def personal_data(data: PersonalData, places: Sequence[Text] = ()) -> Text:
         lines.append(t("mydata.student_number", number=profile.student_number or none))
     lines.append(t("mydata.courses", courses=", ".join(data.courses) or none))
     lines.append(t("mydata.records", count=data.attendance_records))
+    if data.staff_of:
+        items = [
+            t("staff.mydata_item", name=name, role=role_name(role)) for name, role in data.staff_of
+        ]
+        lines.append(t("staff.mydata", courses=Raw(", ".join(items))))
     if data.excuse_requests:
         lines.append(t("excuse.mydata", count=data.excuse_requests))
     lines.extend(places)

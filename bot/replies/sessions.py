@@ -87,6 +87,8 @@ def summary_text(summary: SessionSummary, tz: tzinfo) -> Text:
             excused=len(excused),
         )
         head = join([head, counts])
+    if summary.started_by:  # a co-teacher or assistant started it: say who
+        head = join([head, t("staff.started_by", name=summary.started_by)])
     # Every list is capped, then shortened further until the whole fits Telegram's 4,096
     # characters (a 300-student course would not); each says how many it leaves out.
     parts: list[Block] = [head]

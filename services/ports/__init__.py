@@ -14,7 +14,7 @@ from services.ports.cards import CardStore
 from services.ports.checkins import CheckInStore, CodeStore
 from services.ports.courses import CourseAdmin, CourseRecords, CourseStaffRecords
 from services.ports.excuses import ExcuseRecords
-from services.ports.grading import GradingRecords
+from services.ports.grading import GradingRecords, WarningRecords
 from services.ports.live_sessions import LiveSessionStore
 from services.ports.notifier import Notifier
 from services.ports.outbox import NudgeOutbox, Reachability, SummaryOutbox
@@ -58,6 +58,7 @@ class RecordStores:
     privacy: PrivacyRecords
     excuses: ExcuseRecords
     grading: GradingRecords
+    warnings: WarningRecords
     places: RosterPlaces
     timetables: TimetableRecords
 
@@ -94,4 +95,5 @@ __all__ = [
     "TimetableRecords",
     "UserRecords",
     "Visit",
+    "WarningRecords",
 ]

@@ -51,18 +51,6 @@ class AbsenceStreak:
     absences: int
 
 
-@dataclass(frozen=True, slots=True)
-class SessionTurnout:
-    """One saved session of a course: when, and how many of those counted attended."""
-
-    course_id: int
-    session_id: str
-    title: str
-    started_at: datetime
-    attended: int
-    counted: int
-
-
 class GradingRecords(Protocol):
     """Each course's grading policy (no row: the defaults)."""
 
@@ -87,6 +75,45 @@ class WarningRecords(Protocol):
     ) -> bool: ...
     async def digest_sent(self, teacher_id: int, *, week: str, now: datetime) -> None: ...
     async def digest_teachers(self) -> list[int]: ...
-    async def recent_turnout(self, since: datetime) -> list[SessionTurnout]: ...
-    async def course_turnout(self, course_id: int) -> tuple[int, int]: ...
     async def alerts_wanted(self, user_ids: list[int]) -> set[int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceAlert:
+    """What one recipient is told about a streak: the student themself, or the teacher."""
+
+    recipient: int
+    course_name: str
+    absences: int
+    student_name: str | None = None  # set for the teacher's alert
+
+
+@dataclass(frozen=True, slots=True)
+class DigestCourse:
+    """One course's part of a teacher's weekly digest."""
+
+    course_name: str
+    #: (name, rate in %) of students below the warning level, after 3 sessions at least.
+    at_risk: list[tuple[str, int]]
+    #: Names of imported roster places nobody claimed yet.
+    unclaimed: list[str]
+    #: (session start, title, rate in %) of last week's sessions with unusually low turnout.
+    low_sessions: list[tuple[datetime, str, int]]
+    time_zone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A teacher's weekly digest: one part per active course they own."""
+
+    teacher_id: int
+    week: str
+    courses: list[DigestCourse]
+
+
+class AlertSender(Protocol):
+    """Delivers alerts and digests (the bot layer implements it); raises
+    `services.delivery.DeliveryFailed` when Telegram refused the message."""
+
+    async def send_absence_alert(self, alert: AbsenceAlert) -> None: ...
+    async def send_digest(self, digest: Digest) -> None: ...

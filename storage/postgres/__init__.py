@@ -24,6 +24,7 @@ from storage.postgres.staff import PostgresCourseStaff
 from storage.postgres.summaries import PostgresSummaryOutbox
 from storage.postgres.timetables import PostgresTimetableRecords
 from storage.postgres.users import PostgresUserRecords
+from storage.postgres.warnings import PostgresWarningRecords
 
 
 def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
@@ -42,6 +43,7 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
         privacy=PostgresPrivacyRecords(pool),
         excuses=PostgresExcuseRecords(pool),
         grading=PostgresGradingRecords(pool),
+        warnings=PostgresWarningRecords(pool),
         places=PostgresRosterPlaces(pool),
         timetables=PostgresTimetableRecords(pool),
     )
@@ -63,5 +65,6 @@ __all__ = [
     "PostgresSummaryOutbox",
     "PostgresTimetableRecords",
     "PostgresUserRecords",
+    "PostgresWarningRecords",
     "postgres_record_stores",
 ]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import asyncpg
 
-from services.models import PersonalData, Preferences
+from services.models import CourseRole, PersonalData, Preferences
 from storage.postgres.pool import pg_guard
 from storage.postgres.roles import IS_TEACHER
 from storage.postgres.rows import profile_from_row
@@ -15,6 +15,11 @@ from storage.postgres.users import SELECT_PREFERENCES, SELECT_PROFILE
 SELECT_ENROLLED_NAMES = """
 SELECT c.name FROM enrolments e JOIN courses c ON c.id = e.course_id
 WHERE e.student_id = $1 ORDER BY c.name
+"""
+
+SELECT_STAFF_OF = """
+SELECT c.name, s.role FROM course_staff s JOIN courses c ON c.id = s.course_id
+WHERE s.user_id = $1 ORDER BY c.name
 """
 
 COUNT_ATTENDANCE = "SELECT count(*) FROM attendance WHERE student_id = $1"
@@ -56,7 +61,12 @@ FORGET_DELETES = [
     "DELETE FROM enrolments WHERE student_id = $1",
     "DELETE FROM excuse_requests WHERE student_id = $1",
     "DELETE FROM nudge_outbox WHERE student_id = $1",
+    "DELETE FROM absence_alerts WHERE student_id = $1",
     "DELETE FROM unreachable_users WHERE user_id = $1",
+    # Co-teaching or assisting is a grant to the person (unlike the `teachers` row): it goes,
+    # and the links they used no longer name them; the owner can invite them again.
+    "DELETE FROM course_staff WHERE user_id = $1",
+    "UPDATE course_staff_invites SET used_by = NULL WHERE used_by = $1",
     "DELETE FROM user_preferences WHERE user_id = $1",  # their /settings (the language is on users)
     "DELETE FROM users WHERE id = $1",
 ]
@@ -94,6 +104,7 @@ DELETE_OLD_FORGOTTEN = "DELETE FROM forgotten_users WHERE forgotten_at < $1"
 
 DELETE_OLD_INVITES = "DELETE FROM teacher_invites WHERE expires_at < $1"
 
+DELETE_OLD_STAFF_INVITES = "DELETE FROM course_staff_invites WHERE expires_at < $1"
 # An imported place nobody claimed goes once it is older than the retention period and no
 # kept session counts it; so do claims no teacher decided within that time.
 DELETE_OLD_PLACES = """
@@ -103,6 +114,10 @@ WHERE p.imported_at < $1 AND p.stand_in IS NOT NULL
 """
 
 DELETE_OLD_CLAIMS = "DELETE FROM roster_claims WHERE requested_at < $1"
+
+# Absence alerts (about a student) and digest claims age out like the sessions they followed.
+DELETE_OLD_ALERTS = "DELETE FROM absence_alerts WHERE created_at < $1"
+DELETE_OLD_DIGESTS = "DELETE FROM teacher_digests WHERE claimed_until < $1"
 
 # A pseudonym's "Former student" row goes once nothing refers to it (its records aged out, or
 # a repeated /forgetme of someone with no records replaced it).
@@ -129,6 +144,7 @@ class PostgresPrivacyRecords:
             courses = [r["name"] for r in await conn.fetch(SELECT_ENROLLED_NAMES, user_id)]
             records = await conn.fetchval(COUNT_ATTENDANCE, user_id)
             teacher = await conn.fetchval(IS_TEACHER, user_id)
+            staff_of = await conn.fetch(SELECT_STAFF_OF, user_id)
             excuses = await conn.fetchval(COUNT_EXCUSE_REQUESTS, user_id)
             settings = await conn.fetchrow(SELECT_PREFERENCES, user_id)
         return PersonalData(
@@ -136,6 +152,7 @@ class PostgresPrivacyRecords:
             courses=courses,
             attendance_records=int(records),
             is_teacher=bool(teacher),
+            staff_of=[(r["name"], CourseRole(r["role"])) for r in staff_of],
             excuse_requests=int(excuses),
             preferences=None
             if settings is None
@@ -143,6 +160,7 @@ class PostgresPrivacyRecords:
                 nudges=bool(settings["nudges"]),
                 session_minutes=settings["session_minutes"],
                 rotation_seconds=settings["rotation_seconds"],
+                alerts=bool(settings["alerts"]),
             ),
         )
 
@@ -166,7 +184,10 @@ class PostgresPrivacyRecords:
             await conn.execute(DELETE_OLD_COURSE_AUDIT, cutoff)
             await conn.execute(DELETE_OLD_FORGOTTEN, forgotten_cutoff)
             await conn.execute(DELETE_OLD_INVITES, cutoff)
+            await conn.execute(DELETE_OLD_STAFF_INVITES, cutoff)
             await conn.execute(DELETE_OLD_PLACES, cutoff)
             await conn.execute(DELETE_OLD_CLAIMS, cutoff)
+            await conn.execute(DELETE_OLD_ALERTS, cutoff)
+            await conn.execute(DELETE_OLD_DIGESTS, cutoff)
             await conn.execute(DELETE_UNUSED_PSEUDONYMS)
         return int(status.rsplit(" ", 1)[-1])

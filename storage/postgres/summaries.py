@@ -12,6 +12,7 @@ from services.models import (
     SessionSummary,
     StudentStanding,
     SummaryPart,
+    UserProfile,
 )
 from storage.postgres.attendance import COURSE_STANDINGS
 from storage.postgres.courses import SELECT_COURSE
@@ -79,6 +80,8 @@ UPDATE summary_outbox SET parts_sent = array_append(parts_sent, $2::text)
 WHERE session_id = $1 AND NOT ($2::text = ANY (parts_sent))
 """
 
+SELECT_NAME = "SELECT first_name, last_name, username, full_name FROM users WHERE id = $1"
+
 SELECT_SESSION_LINES = """
 SELECT a.student_id, a.status, a.checked_in_at,
        u.full_name, u.first_name, u.last_name, u.username
@@ -129,9 +132,17 @@ class PostgresSummaryOutbox:
             course_name: str | None = None
             time_zone: str | None = None
             at_risk: list[StudentStanding] = []
+            started_by: str | None = None
             if session["course_id"] is not None:
                 course = await conn.fetchrow(SELECT_COURSE, session["course_id"])
                 course_name = course["name"]
+                if course["teacher_id"] != session["teacher_id"]:  # staff started it
+                    starter = await conn.fetchrow(SELECT_NAME, session["teacher_id"])
+                    started_by = (
+                        name_from_row(starter, session["teacher_id"])
+                        if starter is not None
+                        else UserProfile(session["teacher_id"], "").display_name
+                    )
                 time_zone = course["time_zone"]
                 standings = await conn.fetch(COURSE_STANDINGS, session["course_id"])
                 at_risk = [
@@ -163,6 +174,7 @@ class PostgresSummaryOutbox:
             card_message_id=session["card_message_id"],
             roster_size=session["roster_size"] if session["course_id"] is not None else 0,
             time_zone=time_zone,
+            started_by=started_by,
         )
 
     async def summary_parts_sent(self, session_id: str) -> frozenset[SummaryPart]:

@@ -72,14 +72,16 @@ ON CONFLICT (id) DO UPDATE SET language = EXCLUDED.language, updated_at = now()
 """
 
 SELECT_PREFERENCES = """
-SELECT nudges, session_minutes, rotation_seconds FROM user_preferences WHERE user_id = $1
+SELECT nudges, session_minutes, rotation_seconds, alerts FROM user_preferences
+WHERE user_id = $1
 """
 
 SAVE_PREFERENCES = """
-INSERT INTO user_preferences (user_id, nudges, session_minutes, rotation_seconds)
-VALUES ($1, $2, $3, $4)
+INSERT INTO user_preferences (user_id, nudges, session_minutes, rotation_seconds, alerts)
+VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (user_id) DO UPDATE SET
     nudges = EXCLUDED.nudges,
+    alerts = EXCLUDED.alerts,
     session_minutes = EXCLUDED.session_minutes,
     rotation_seconds = EXCLUDED.rotation_seconds,
     updated_at = now()
@@ -169,6 +171,7 @@ class PostgresUserRecords:
             nudges=bool(row["nudges"]),
             session_minutes=row["session_minutes"],
             rotation_seconds=row["rotation_seconds"],
+            alerts=bool(row["alerts"]),
         )
 
     async def save_preferences(self, user_id: int, preferences: Preferences) -> None:
@@ -179,6 +182,7 @@ class PostgresUserRecords:
                 preferences.nudges,
                 preferences.session_minutes,
                 preferences.rotation_seconds,
+                preferences.alerts,
             )
 
     async def user_by_username(self, username: str) -> int | None:

@@ -34,6 +34,8 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "teacher_invites": ("token_hash",),
     "forgotten_users": ("user_id",),
     "unreachable_users": ("user_id",),
+    "course_staff": ("course_id", "user_id"),
+    "course_staff_invites": ("token_hash",),
     "excuse_requests": ("id",),
     "roster_places": ("id",),
     "roster_claims": ("id",),

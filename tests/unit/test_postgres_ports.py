@@ -32,6 +32,7 @@ from services.ports import (
     SummaryOutbox,
     TimetableRecords,
     UserRecords,
+    WarningRecords,
 )
 from storage.postgres import (
     PostgresAttendanceRecords,
@@ -49,6 +50,7 @@ from storage.postgres import (
     PostgresSummaryOutbox,
     PostgresTimetableRecords,
     PostgresUserRecords,
+    PostgresWarningRecords,
     postgres_record_stores,
 )
 from storage.postgres.health import PostgresPing
@@ -70,6 +72,7 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "privacy": (PrivacyRecords, PostgresPrivacyRecords),
     "excuses": (ExcuseRecords, PostgresExcuseRecords),
     "grading": (GradingRecords, PostgresGradingRecords),
+    "warnings": (WarningRecords, PostgresWarningRecords),
     "places": (RosterPlaces, PostgresRosterPlaces),
     "timetables": (TimetableRecords, PostgresTimetableRecords),
     "staff": (CourseStaffRecords, PostgresCourseStaff),
@@ -90,6 +93,7 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _privacy: PrivacyRecords = PostgresPrivacyRecords(pool)
     _excuses: ExcuseRecords = PostgresExcuseRecords(pool)
     _grading: GradingRecords = PostgresGradingRecords(pool)
+    _warnings: WarningRecords = PostgresWarningRecords(pool)
     _places: RosterPlaces = PostgresRosterPlaces(pool)
     _timetables: TimetableRecords = PostgresTimetableRecords(pool)
     _staff: CourseStaffRecords = PostgresCourseStaff(pool)

@@ -90,4 +90,36 @@ MESSAGES: dict[str, Message] = {
     "files.gradebook.name": "name",
     "files.gradebook.grade": "grade",
     "files.name.gradebook": "gradebook-{course}.csv",
+    # Absence alerts (N sessions missed in a row), to the student and to the teacher.
+    "warning.absences_student": Plural(
+        one=(
+            "⚠️ You missed the last session of <b>{course}</b>. If something is keeping you "
+            "away, talk to your teacher."
+        ),
+        other=(
+            "⚠️ You missed the last {count} sessions of <b>{course}</b> in a row. If something "
+            "is keeping you away, talk to your teacher."
+        ),
+    ),
+    "warning.absences_teacher": Plural(
+        one="⚠️ <b>{student}</b> missed the last session of <b>{course}</b>.",
+        other="⚠️ <b>{student}</b> missed the last {count} sessions of <b>{course}</b> in a row.",
+    ),
+    # The weekly digest to each teacher (/settings switches it off with the alerts).
+    "warning.digest.title": "<b>Your week — {week}</b>",
+    "warning.digest.course": "<b>{course}</b>",
+    "warning.digest.at_risk": "Below the warning level:",
+    "warning.digest.at_risk_item": "• {name} — {percent}%",
+    "warning.digest.nobody_at_risk": "Nobody below the warning level",
+    "warning.digest.unclaimed": "Never claimed their place:",
+    "warning.digest.unclaimed_item": "• {name}",
+    "warning.digest.low": "Sessions with unusually low attendance:",
+    "warning.digest.low_item": "• {when} {title} — {percent}%",
+    "warning.digest.more": Plural(one="… and {count} more", other="… and {count} more"),
+    "warning.digest.no_courses": "You have no active course.",
+    # /settings
+    "settings.alerts_on": "Absence alerts and the weekly digest: on",
+    "settings.alerts_off": "Absence alerts and the weekly digest: off",
+    "settings.alerts_on_button": "📣 Alerts on",
+    "settings.alerts_off_button": "🔇 Alerts off",
 }

@@ -5,6 +5,10 @@ from __future__ import annotations
 from bot.text.message import Message
 
 MESSAGES: dict[str, Message] = {
+    "roster.import_hint": (
+        "Have the official roster? Send it to me as a CSV or XLSX file (student number, full "
+        "name): each student then claims their place with their number."
+    ),
     "roster.which_course": "Which course is this roster for?",
     "roster.document_hint": (
         "I only read files from teachers: a course's roster as a CSV or XLSX file."

@@ -23,6 +23,7 @@ from tests.fakes.memory.staff import MemoryCourseStaff
 from tests.fakes.memory.summaries import MemorySummaryOutbox
 from tests.fakes.memory.timetables import MemoryTimetableRecords
 from tests.fakes.memory.users import MemoryUserRecords
+from tests.fakes.memory.warnings import MemoryWarningRecords
 
 
 def memory_record_stores(db: MemoryDatabase | None = None) -> RecordStores:
@@ -42,6 +43,7 @@ def memory_record_stores(db: MemoryDatabase | None = None) -> RecordStores:
         privacy=MemoryPrivacyRecords(db),
         excuses=MemoryExcuseRecords(db),
         grading=MemoryGradingRecords(db),
+        warnings=MemoryWarningRecords(db),
         places=MemoryRosterPlaces(db),
         timetables=MemoryTimetableRecords(db),
     )

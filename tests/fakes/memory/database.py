@@ -126,6 +126,16 @@ class ClaimRow:
 
 
 @dataclass
+class AlertRow:
+    """A row of `absence_alerts` (its key is the dict's)."""
+
+    absences: int
+    created_at: datetime
+    claimed_until: datetime
+    sent_at: datetime | None = None
+
+
+@dataclass
 class AuditRow:
     session_id: str
     student_id: int
@@ -212,6 +222,9 @@ class MemoryDatabase:
     user_preferences: dict[int, Preferences] = field(default_factory=dict)
     excuse_requests: dict[int, ExcuseRequest] = field(default_factory=dict)
     grading_policies: dict[int, GradingPolicy] = field(default_factory=dict)
+    absence_alerts: dict[tuple[int, int, str], AlertRow] = field(default_factory=dict)
+    # (teacher, ISO week) -> [claimed_until, sent_at]
+    teacher_digests: dict[tuple[int, str], list[datetime | None]] = field(default_factory=dict)
     roster_places: dict[int, PlaceRow] = field(default_factory=dict)
     roster_claims: dict[int, ClaimRow] = field(default_factory=dict)
     timetables: dict[int, Timetable] = field(default_factory=dict)

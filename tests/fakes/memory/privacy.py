@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.models import PersonalData, UserProfile
+from services.models import CourseRole, PersonalData, UserProfile
 from tests.fakes.memory.database import ForgottenRow, MemoryDatabase
 from tests.fakes.memory.roster import add_stand_in_user, new_stand_in
 
@@ -23,6 +23,11 @@ class MemoryPrivacyRecords:
             courses=sorted(db.courses[c].name for c, s in db.enrolments if s == user_id),
             attendance_records=sum(1 for _, s in db.attendance if s == user_id),
             is_teacher=user_id in db.teachers,
+            staff_of=sorted(
+                (db.courses[c].name, CourseRole(row.role))
+                for (c, u), row in db.course_staff.items()
+                if u == user_id
+            ),
             excuse_requests=sum(1 for r in db.excuse_requests.values() if r.student_id == user_id),
             preferences=db.user_preferences.get(user_id),
         )
@@ -50,7 +55,14 @@ class MemoryPrivacyRecords:
             del db.enrolments[enrolment]
         for nudge in [key for key in db.nudge_outbox if key[1] == user_id]:
             del db.nudge_outbox[nudge]
+        for alert in [key for key in db.absence_alerts if key[1] == user_id]:
+            del db.absence_alerts[alert]
         db.unreachable_users.pop(user_id, None)
+        for staff in [key for key in db.course_staff if key[1] == user_id]:
+            del db.course_staff[staff]
+        for invite in db.course_staff_invites.values():
+            if invite.used_by == user_id:
+                invite.used_by = None
         db.user_preferences.pop(user_id, None)
         db.users.pop(user_id, None)
         for place in db.roster_places.values():  # RELEASE_PLACES: a fresh stand-in each
@@ -76,6 +88,14 @@ class MemoryPrivacyRecords:
             del db.nudge_outbox[nudge]
         for audit_id in [i for i, a in db.attendance_audit.items() if a.changed_at < cutoff]:
             del db.attendance_audit[audit_id]
+        for alert in [k for k, a in db.absence_alerts.items() if a.created_at < cutoff]:
+            del db.absence_alerts[alert]
+        for digest in [
+            k
+            for k, (until, _) in db.teacher_digests.items()
+            if until is not None and until < cutoff
+        ]:
+            del db.teacher_digests[digest]
         for request_id in [
             i for i, r in db.excuse_requests.items() if r.target.started_at < cutoff
         ]:
@@ -88,6 +108,8 @@ class MemoryPrivacyRecords:
             del db.forgotten_users[user_id]
         for token in [t for t, i in db.teacher_invites.items() if i.expires_at < cutoff]:
             del db.teacher_invites[token]
+        for token in [t for t, i in db.course_staff_invites.items() if i.expires_at < cutoff]:
+            del db.course_staff_invites[token]
         attended = {s for _, s in db.attendance}
         for place_id in [
             i

@@ -73,8 +73,11 @@ class MemorySummaryOutbox:
         course_name: str | None = None
         at_risk = []
         course = db.courses.get(session.course_id) if session.course_id is not None else None
+        started_by: str | None = None
         if course is not None:
             course_name = course.name
+            if course.teacher_id != session.teacher_id:
+                started_by = db.name_of(session.teacher_id)
             at_risk = [
                 st
                 for st in db.course_standings(course.id)
@@ -101,6 +104,7 @@ class MemorySummaryOutbox:
             card_chat_id=session.card_chat_id,
             card_message_id=session.card_message_id,
             roster_size=len(rows) if session.course_id is not None else 0,
+            started_by=started_by,
             time_zone=course.time_zone if course is not None else None,
         )
 
