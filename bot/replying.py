@@ -128,9 +128,10 @@ async def wait_for_replies(bot_data: PTBData) -> None:
         await asyncio.gather(*list(pending), return_exceptions=True)
 
 
-async def edit_in_place(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
+async def edit_in_place(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> bool:
     """A chooser's button: answer it, then put the next step into its own message (one
-    message edited in place; a double tap that would change nothing is no error)."""
+    message edited in place; a double tap that would change nothing is no error). False when
+    the message showed this already (a double tap): what follows a step is not sent again."""
     query = update.callback_query
     assert query is not None
     await query.answer()
@@ -139,3 +140,5 @@ async def edit_in_place(update: Update, text: str, markup: InlineKeyboardMarkup 
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise
+        return False
+    return True

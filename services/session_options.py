@@ -14,12 +14,37 @@ MIN_MINUTES, MAX_MINUTES = SESSION_MINUTES
 MAX_TITLE_LENGTH = 80
 
 
+#: Zero-width non-joiner and joiner: invisible, yet part of how a word is written (Persian
+#: "برنامه‌نویسی") or of one emoji (👩‍👩‍👧); kept between two visible characters.
+JOINERS = "\u200c\u200d"
+
+
+def joined(text: str, index: int) -> bool:
+    """Whether the joiner at `index` sits between two visible characters."""
+    visible = [
+        0 <= i < len(text) and unicodedata.category(text[i])[0] not in "CZ"
+        for i in (index - 1, index + 1)
+    ]
+    return all(visible)
+
+
 def clean_title(text: str) -> str:
-    """A title safe to show anywhere: printable characters only, spaces collapsed, capped."""
-    printable = "".join(
-        ch if unicodedata.category(ch)[0] not in "CZ" or ch == " " else " " for ch in text
-    )
-    title = " ".join(printable.split())
+    """A title safe to show anywhere: printable characters only, spaces collapsed, capped.
+
+    Invisible marks (RLM, LRM, zero-width space...) are dropped rather than turned into
+    spaces, so a word typed with one stays one word; joiners inside a word are kept."""
+    kept = []
+    for index, ch in enumerate(text):
+        category = unicodedata.category(ch)
+        if ch in JOINERS:
+            kept.append(ch if joined(text, index) else "")
+        elif category == "Cf":
+            kept.append("")
+        elif category[0] in "CZ" and ch != " ":
+            kept.append(" ")
+        else:
+            kept.append(ch)
+    title = " ".join("".join(kept).split())
     if len(title) > MAX_TITLE_LENGTH:
         raise InvalidArgument("title", "too_long")
     return title

@@ -14,6 +14,7 @@ from services.clock import Clock
 from services.errors import InvalidArgument, StorageUnavailable
 from services.models import Preferences, UserProfile
 from services.ports import CardStore, ChatStateStore, ProfileCache, UserRecords, Visit
+from services.session_options import JOINERS, joined
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,11 @@ def clean_full_name(text: str) -> str:
     name = " ".join(text.split())
     if not 2 <= len(name) <= MAX_NAME_LENGTH:
         raise InvalidArgument("full_name", "length")
-    for ch in name:
-        if not (ch.isalpha() or ch in " .'-" or unicodedata.category(ch) == "Mn"):
+    for index, ch in enumerate(name):
+        # Letters with their marks (Hindi, Thai... write vowels as spacing marks, Mc), and
+        # the joiner inside a Persian name ("حسین‌زاده").
+        mark = unicodedata.category(ch)[0] == "M"
+        if not (ch.isalpha() or ch in " .'-" or mark or (ch in JOINERS and joined(name, index))):
             raise InvalidArgument("full_name", "characters")
     if not any(ch.isalpha() for ch in name):
         raise InvalidArgument("full_name", "characters")

@@ -104,8 +104,8 @@ async def report_button(update: Update, context: AttnContext) -> None:
     count = report_pages(report)
     page = min(page, count - 1)
     pager = choosers.report_page_buttons(course.id, page, count)
-    await edit_in_place(update, replies.report_text(report, page), pager)
-    if kind == "rp:c":
+    shown = await edit_in_place(update, replies.report_text(report, page), pager)
+    if kind == "rp:c" and shown:  # a double tap on the course: its files are sent once
         send_report_files(update, context, report)
 
 

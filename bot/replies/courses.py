@@ -97,6 +97,8 @@ def joined(enrolment: Enrolment) -> Text:
 
 
 def student_not_found(query: str) -> Text:
+    if not query:  # picked from a button, and off the roster since
+        return t("mark.student_gone")
     shown = query if len(query) <= 100 else query[:99] + "…"  # it may be a whole message
     return t("mark.student_not_found", query=shown)
 

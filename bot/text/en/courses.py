@@ -45,6 +45,7 @@ MESSAGES: dict[str, Message] = {
     ),
     "mark.no_roster": "Corrections work on course sessions: this session has no roster.",
     "mark.student_not_found": "No enrolled student matches “{query}”.",
+    "mark.student_gone": "That student is no longer in the course: nothing was changed.",
     "mark.ambiguous": (
         "Several students match. Use a student number, a @username or more of the name:"
     ),
