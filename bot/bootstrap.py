@@ -334,6 +334,7 @@ def wire_services(
             checkins=live.checkins,
             corrections=corrections,
             access=access,
+            timetables=timetables,
             clock=clock,
         ),
         timetables=timetables,
