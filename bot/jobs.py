@@ -159,6 +159,14 @@ async def retention_task(context: AttnContext) -> None:
         log.info("retention: deleted %d old sessions with their records", deleted)
 
 
+@postponed_while_storage_away("excuses for coming classes")
+async def premark_excuses_task(context: AttnContext) -> None:
+    """Approved excuses for coming classes, applied once their session is saved."""
+    done = await context.services.excuses.apply_premarks()
+    if done:
+        log.info("excused %d students in advance", done)
+
+
 def schedule_jobs(
     application: AttnApplication,
     sweep_seconds: float,
@@ -194,6 +202,13 @@ def schedule_jobs(
         interval=TIMETABLE_TICK_SECONDS,
         first=3.0,
         name="timetable_task",
+        job_kwargs=job_kwargs,
+    )
+    job_queue.run_repeating(
+        premark_excuses_task,
+        interval=sweep_seconds,
+        first=2.5,
+        name="premark_excuses_task",
         job_kwargs=job_kwargs,
     )
     job_queue.run_repeating(

@@ -4,6 +4,7 @@ with one tap, and an approval is the same audited correction as `/mark ... excus
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from services.clock import Clock
 from services.corrections import Correction, CorrectionService
@@ -18,7 +19,12 @@ from services.ports.excuses import (
     ExcuseState,
     ExcuseTarget,
 )
+from services.timetables import TimetableService
 
+#: A coming class is named `slot:<course id>:<start, Unix seconds>` until its session opens.
+SLOT_PREFIX = "slot:"
+#: How many coming classes the buttons offer.
+COMING_CHOICES = 5
 #: A reason longer than this is refused (it must fit a photo's caption, 1,024 characters,
 #: with the student's name, the course and the session).
 MAX_REASON_LENGTH = 500
@@ -82,9 +88,11 @@ class ExcuseService:
         checkins: CheckInStore,
         corrections: CorrectionService,
         access: CourseAccess,
+        timetables: TimetableService,
         clock: Clock,
     ) -> None:
         self._access = access
+        self._timetables = timetables
         self._excuses = excuses
         self._courses = courses
         self._users = users
@@ -130,6 +138,9 @@ class ExcuseService:
         live = await self._live_choice(course, student_id)
         if live is not None and live.target.session_id not in waiting:
             found.append(live)
+        for target in await self._coming(course):
+            if target.session_id not in waiting:
+                found.append(ExcuseChoice(target, False, None, course.time_zone))
         for record in await self._excuses.saved_records(course.id, student_id=student_id):
             if record.status in EXCUSABLE and record.session_id not in waiting:
                 target = ExcuseTarget(record.session_id, course.id, record.title, record.started_at)
@@ -140,6 +151,15 @@ class ExcuseService:
         """Sessions of the course the student has a request still waiting for."""
         pending = await self._excuses.pending_requests([course_id])
         return {r.target.session_id for r in pending if r.student_id == student_id}
+
+    async def _coming(self, course: Course) -> list[ExcuseTarget]:
+        """The course's timetabled classes that have not started yet, soonest first."""
+        now = self._clock.now()
+        return [
+            ExcuseTarget(slot_id(course.id, slot.starts_at), course.id, course.name, slot.starts_at)
+            for slot in await self._timetables.coming_slots(course.id, COMING_CHOICES + 1)
+            if slot.starts_at > now
+        ][:COMING_CHOICES]
 
     async def target(self, student_id: int, session_id: str) -> ExcuseTarget:
         """The session a button named, checked again (button data can be forged): one of the
@@ -154,6 +174,13 @@ class ExcuseService:
             live = await self._live_choice(course, student_id)
             if live is not None and live.target.session_id == session_id:
                 return live.target
+            if session_id.startswith(SLOT_PREFIX):
+                coming = next(
+                    (c for c in await self._coming(course) if c.session_id == session_id), None
+                )
+                if coming is not None:
+                    return coming
+                continue
             for record in await self._excuses.saved_records(course.id, student_id=student_id):
                 if record.session_id != session_id:
                     continue
@@ -240,7 +267,12 @@ class ExcuseService:
         course = await self._access.course(teacher_id, request.target.course_id, Permission.MARK)
         if request.state != ExcuseState.PENDING:
             raise AlreadyDecided(request)
-        excused = approve and await self._current_status(request) == AttendanceStatus.EXCUSED
+        coming = request.target.session_id.startswith(SLOT_PREFIX)
+        excused = (
+            approve
+            and not coming
+            and await self._current_status(request) == AttendanceStatus.EXCUSED
+        )
         decided = await self._excuses.decide(
             request_id, approve=approve, decided_by=teacher_id, now=self._clock.now()
         )
@@ -248,7 +280,7 @@ class ExcuseService:
             fresh = await self._excuses.request(request_id)
             raise AlreadyDecided(fresh or request)
         correction = None
-        if approve and not excused:
+        if approve and not excused and not coming:  # a coming class: applied once saved
             try:
                 correction = await self._corrections.excuse(
                     session_id=request.target.session_id,
@@ -260,3 +292,52 @@ class ExcuseService:
                 raise
         student = await self._student(request.student_id)
         return Decision(decided, course, student, correction)
+
+    async def apply_premarks(self) -> int:
+        """Approved excuses for coming classes whose session has been saved: a student with
+        no check-in (absent) becomes `excused`, audited as the approver's correction; one who
+        checked in after all keeps their record. Each request is first moved to the real
+        session (one process wins it), and moved back if the correction fails.
+
+        Returns:
+            How many records were excused.
+        """
+        done = 0
+        for request in await self._excuses.approved_premarks():
+            course_id, starts_at = parse_slot_id(request.target.session_id)
+            session_id = await self._timetables.slot_session(course_id, starts_at)
+            if session_id is None or await self._sessions.session(session_id) is not None:
+                continue  # not opened yet, or still live / being saved
+            slot_key = request.target.session_id
+            if not await self._excuses.move_request(
+                request.id, from_session=slot_key, to_session=session_id
+            ):
+                continue
+            records = await self._excuses.saved_records(course_id, student_id=request.student_id)
+            status = next((r.status for r in records if r.session_id == session_id), None)
+            if status != AttendanceStatus.ABSENT or request.decided_by is None:
+                continue
+            try:
+                await self._corrections.excuse(
+                    session_id=session_id,
+                    student_id=request.student_id,
+                    changed_by=request.decided_by,
+                )
+            except BaseException:
+                await self._excuses.move_request(
+                    request.id, from_session=session_id, to_session=slot_key
+                )
+                raise
+            done += 1
+        return done
+
+
+def slot_id(course_id: int, starts_at: datetime) -> str:
+    """The session id a coming class is known by until its session opens."""
+    return f"{SLOT_PREFIX}{course_id}:{int(starts_at.timestamp())}"
+
+
+def parse_slot_id(session_id: str) -> tuple[int, datetime]:
+    """(course id, start) of a `slot_id`."""
+    course, seconds = session_id.removeprefix(SLOT_PREFIX).split(":")
+    return int(course), datetime.fromtimestamp(int(seconds), UTC)

@@ -7,17 +7,27 @@ a server whatever the switch (tests/integration, tests/e2e, tests/faults, the co
 PostgreSQL half) ask for `redis_url` / `database_url` themselves. With `ATTN_TEST_REDIS_URL` /
 `ATTN_TEST_DATABASE_URL` set, those are the servers; otherwise embedded ones start once per
 run, as on a fresh machine.
+
+Under pytest-xdist (`-n 2`) every worker has servers of its own: embedded ones of its own, or
+on the configured servers the next Redis database numbers and a PostgreSQL database of its own
+(`<name>_gw1`, created when missing), so no two tests ever share stores. The tests that run
+`attn run` processes (tests/e2e, tests/faults: killed processes, nginx, timing) all go to one
+worker, one at a time (`xdist_group`, and `--dist load` becomes `loadgroup`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -34,6 +44,7 @@ from bot.settings import Settings
 from services.clock import ManualClock
 from storage.redis import redis_live_stores
 from tests.fakes.memory import MemoryDatabase, memory_record_stores
+from tests.support.emptying import delete_all_rows
 from tests.support.stored_tables import MemoryTables, PostgresTables, StoredTables
 
 TEACHER_ID = 1001
@@ -110,10 +121,26 @@ _CAPTURE.addFilter(RedactSecrets([TOKEN]))
 
 def pytest_configure(config: pytest.Config) -> None:
     _private_temp_root(config)
+    _group_process_tests(config)
     logging.getLogger().addHandler(_CAPTURE)
     logging.getLogger().setLevel(logging.DEBUG)
     for noisy in ("matplotlib", "PIL", "asyncio", "hpack", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.INFO)
+
+
+def _group_process_tests(config: pytest.Config) -> None:
+    """Under xdist, `--dist load` (what `-n` means alone) becomes `loadgroup`, so the
+    `processes` group below stays on one worker. A worker parses the command line again and
+    would not know: the controller tells it (`pytest_configure_node`)."""
+    if config.getoption("dist", None) == "load":
+        config.option.dist = "loadgroup"
+    if getattr(config, "workerinput", {}).get("attn_loadgroup"):
+        config.option.loadgroup = True  # what xdist's worker reads to name the groups
+
+
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: unknown with -p no:xdist
+def pytest_configure_node(node: Any) -> None:
+    node.workerinput["attn_loadgroup"] = node.config.getoption("dist") == "loadgroup"
 
 
 # The marker of every test, by the directory it lives in (registered in pyproject.toml).
@@ -133,11 +160,17 @@ _TESTS_ROOT = Path(__file__).resolve().parent
 # marked `servers`; the contract tests' PostgreSQL half is marked by its parameter).
 _SERVER_FIXTURES = {"redis_url", "database_url", "clean_database"}
 _SERVER_DIRS = {"integration", "e2e", "faults"}
+# Tests that start `attn run` processes (nginx, SIGKILL, flood timing): under xdist one worker
+# runs them all, one after another, as a single-process run does.
+_PROCESS_DIRS = {"e2e", "faults"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist names the groups in the test ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test by its directory, and `servers` when it needs a real server, so
     `-m "(unit or bot or contract) and not servers"` is the fast loop (no server at all)."""
+    grouped = config.pluginmanager.hasplugin("xdist")
+    named = getattr(config.option, "loadgroup", False)  # an xdist worker under loadgroup
     for item in items:
         try:
             parts = Path(str(item.path)).resolve().relative_to(_TESTS_ROOT).parts
@@ -148,6 +181,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(getattr(pytest.mark, marker))
         if marker in _SERVER_DIRS or _SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.servers)
+        if grouped and parts[0] in _PROCESS_DIRS:
+            item.add_marker(pytest.mark.xdist_group("processes"))
+            if named:
+                _name_group_in_id(item, "processes")
+
+
+def _name_group_in_id(item: pytest.Item, group: str) -> None:
+    """What xdist's loadgroup does to a grouped test's id (`<id>@<group>`, how its scheduler
+    finds the group). xdist 3.8 sets `item._nodeid`, which pytest 9 no longer reads (the id
+    lives in `_id`), so there the group would silently be ignored; with an older pytest,
+    xdist names it itself."""
+    if not hasattr(item, "_id"):
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    item._id = coerce_node_id(f"{item.nodeid}@{group}")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -157,15 +206,34 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
+# Under xdist each worker captures its own tests' log lines and hands its count and leaks to
+# the controller (`workeroutput`), which fails the run as a single process would.
+_WORKER_VERDICTS: list[tuple[int, list[str]]] = []
+
+
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: unknown with -p no:xdist
+def pytest_testnodedown(node: object, error: object) -> None:
+    output = getattr(node, "workeroutput", {})
+    if "attn_log_lines" in output:
+        _WORKER_VERDICTS.append((output["attn_log_lines"], output["attn_leaked"]))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """The bot token must never reach a log line at any level, in any test."""
-    leaked = [line for line in _CAPTURE.lines if TOKEN in line or TOKEN.split(":")[1] in line]
+    leaked = [line[:500] for line in _CAPTURE.lines if TOKEN in line or TOKEN.split(":")[1] in line]
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller judges and reports
+        workeroutput["attn_log_lines"] = len(_CAPTURE.lines)
+        workeroutput["attn_leaked"] = leaked
+        return
+    lines = len(_CAPTURE.lines) + sum(count for count, _ in _WORKER_VERDICTS)
+    leaked += [line for _, found in _WORKER_VERDICTS for line in found]
     if leaked:
         print(f"\nSECRET LEAK: the bot token appears in {len(leaked)} log lines, e.g.:")
-        print(leaked[0][:500])
+        print(leaked[0])
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     else:
-        print(f"\nlog check: {len(_CAPTURE.lines)} log lines captured at DEBUG, no token")
+        print(f"\nlog check: {lines} log lines captured at DEBUG, no token")
 
 
 def make_settings(**overrides: object) -> Settings:
@@ -219,9 +287,18 @@ def searchable(directory: Path) -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def _temp_root_searchable(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every folder from this run's private root down to its base (an xdist worker's base is
+    one level deeper: <root>/pytest-of-root/pytest-N/popen-gwK)."""
     base = tmp_path_factory.getbasetemp()
-    searchable(base.parent)
-    searchable(base)
+    root = os.environ.get("PYTEST_DEBUG_TEMPROOT")
+    if root is None:  # --basetemp given
+        searchable(base.parent)
+        searchable(base)
+        return
+    for directory in (base, *base.parents):
+        if not directory.is_relative_to(root) or directory == Path(root):
+            break
+        searchable(directory)
 
 
 @pytest.fixture(autouse=True)
@@ -230,11 +307,56 @@ def _tmp_path_searchable(request: pytest.FixtureRequest) -> None:
         searchable(request.getfixturevalue("tmp_path"))
 
 
+def xdist_worker_index() -> int:
+    """0 in a single-process run and on xdist's first worker (gw0), K on worker gwK."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) if worker.startswith("gw") else 0
+
+
+def worker_redis_url(configured: str) -> str:
+    """This worker's database on the configured Redis: the configured number plus the
+    worker's index (db 8 with -n 2: 8 and 9)."""
+    index = xdist_worker_index()
+    if not index:
+        return configured
+    parts = urlsplit(configured)
+    db = int(parts.path.strip("/") or 0) + index
+    if db > 15:
+        raise RuntimeError(
+            f"ATTN_TEST_REDIS_URL={configured}: worker gw{index} would need Redis db {db};"
+            " give a lower database number or fewer workers"
+        )
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+def worker_database_url(configured: str) -> str:
+    """This worker's database on the configured PostgreSQL: `<name>_gw<K>` (created when
+    missing) for worker gwK>0, the configured one itself otherwise."""
+    index = xdist_worker_index()
+    if not index:
+        return configured
+    parts = urlsplit(configured)
+    name = f"{parts.path.strip('/') or 'postgres'}_gw{index}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(configured)
+        try:
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    # Its own thread and loop: the first test to ask may already be inside the event loop.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, create()).result()
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     configured = os.environ.get("ATTN_TEST_REDIS_URL")
     if configured:
-        yield configured
+        yield worker_redis_url(configured)
         return
     from storage.embedded import start_embedded_redis
 
@@ -249,7 +371,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     configured = os.environ.get("ATTN_TEST_DATABASE_URL")
     if configured:
-        yield configured
+        yield worker_database_url(configured)
         return
     from storage.embedded import start_embedded_postgres
 
@@ -287,7 +409,7 @@ async def empty_database(database_url: str) -> str:
     conn = await asyncpg.connect(database_url)
     try:
         await apply_migrations(conn)
-        await conn.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+        await delete_all_rows(conn, TABLES)
     finally:
         await conn.close()
     return database_url

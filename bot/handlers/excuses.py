@@ -20,11 +20,11 @@ from bot.telegram_limits import alert_text, checked_keyboard
 from bot.text import Text, t
 from services.course_access import NotPermitted
 from services.errors import InvalidArgument, NotATeacher
-from services.excuses import AlreadyDecided, ExcuseChoice, NotExcusable
+from services.excuses import SLOT_PREFIX, AlreadyDecided, ExcuseChoice, NotExcusable
 from services.models import Course, UserProfile
-from services.ports.excuses import ExcuseRequest, ExcuseState
+from services.ports.excuses import ExcuseRequest, ExcuseState, ExcuseTarget
 
-_STUDENT_STEP = re.compile(r"ex:(c:\d{1,18}|s:[0-9a-f]{12})", re.ASCII)
+_STUDENT_STEP = re.compile(r"ex:(c:\d{1,18}|s:[0-9a-f]{12}|t:\d{1,18}:\d{1,12})", re.ASCII)
 _DECISION = re.compile(r"xd:([ad]):(\d{1,18})", re.ASCII)
 #: /excuses sends at most this many cards at once (the oldest first).
 MAX_RESENT = 20
@@ -38,11 +38,18 @@ def _course_buttons(courses: list[Course]) -> InlineKeyboardMarkup:
     return checked_keyboard(InlineKeyboardMarkup(rows))
 
 
+def _choice_data(target: ExcuseTarget) -> str:
+    """`ex:s:<session id>`, or `ex:t:<course id>:<start>` for a coming class."""
+    if target.session_id.startswith(SLOT_PREFIX):
+        return "ex:t:" + target.session_id.removeprefix(SLOT_PREFIX)
+    return f"ex:s:{target.session_id}"
+
+
 def _session_buttons(choices: list[ExcuseChoice], context: AttnContext) -> InlineKeyboardMarkup:
     rows = [
         [
             InlineKeyboardButton(
-                replies.session_button(c, context.tz), callback_data=f"ex:s:{c.target.session_id}"
+                replies.session_button(c, context.tz), callback_data=_choice_data(c.target)
             )
         ]
         for c in choices
@@ -83,7 +90,9 @@ async def excuse_button(update: Update, context: AttnContext) -> None:
     if match is None:
         await query.answer(t("error.bad_button", html=False), show_alert=True)
         return
-    kind, value = match.group(1).split(":")
+    kind, value = match.group(1).split(":", 1)
+    if kind == "t":
+        value = SLOT_PREFIX + value
     excuses = context.services.excuses
     try:
         if kind == "c":
@@ -152,6 +161,8 @@ async def decision_button(update: Update, context: AttnContext) -> None:
     student = decision.student.display_name
     if not approve:
         alert = t("excuse.alert.declined", html=False)
+    elif decision.request.target.session_id.startswith(SLOT_PREFIX):
+        alert = t("excuse.alert.premarked", name=student, html=False)
     elif decision.correction is None:
         alert = t("excuse.alert.already_excused", html=False)
     else:

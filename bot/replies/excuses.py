@@ -9,7 +9,7 @@ from bot.replies.format import fmt_datetime_in
 from bot.replies.general import prompt
 from bot.telegram_limits import CUT_MARK, MAX_CAPTION_LENGTH, visible_length
 from bot.text import Text, join, t
-from services.excuses import MAX_REASON_LENGTH, ExcuseChoice, NotExcusable
+from services.excuses import MAX_REASON_LENGTH, SLOT_PREFIX, ExcuseChoice, NotExcusable
 from services.models import Course
 from services.ports.excuses import ExcuseRequest, ExcuseState, ExcuseTarget
 
@@ -21,7 +21,13 @@ def when(target: ExcuseTarget, course: Course | None, tz: tzinfo) -> str:
 
 def session_button(choice: ExcuseChoice, tz: tzinfo) -> str:
     """A session's button: open now, or its status and start; then its title."""
-    status = t("excuse.open_session") if choice.live else status_word_or_none(choice)
+    status: str
+    if choice.live:
+        status = t("excuse.open_session")
+    elif choice.target.session_id.startswith(SLOT_PREFIX):
+        status = t("excuse.coming_session")
+    else:
+        status = status_word_or_none(choice)
     started = fmt_datetime_in(choice.target.started_at, choice.time_zone, tz)
     return t(
         "excuse.session_button",
@@ -37,14 +43,14 @@ def status_word_or_none(choice: ExcuseChoice) -> str:
 
 
 def ask_reason(target: ExcuseTarget, course: Course | None, tz: tzinfo) -> Text:
-    return prompt(
-        t(
-            "excuse.ask_reason",
-            title=target.title,
-            when=when(target, course, tz),
-            limit=MAX_REASON_LENGTH,
+    started = when(target, course, tz)
+    if target.session_id.startswith(SLOT_PREFIX):
+        text = t(
+            "excuse.ask_reason_coming", title=target.title, when=started, limit=MAX_REASON_LENGTH
         )
-    )
+    else:
+        text = t("excuse.ask_reason", title=target.title, when=started, limit=MAX_REASON_LENGTH)
+    return prompt(text)
 
 
 def sent(request: ExcuseRequest, course: Course, tz: tzinfo, *, delivered: bool) -> Text:
@@ -69,14 +75,13 @@ def too_long() -> Text:
 
 def decision_notice(request: ExcuseRequest, course: Course, tz: tzinfo) -> Text:
     """What the student is told once the teacher decided."""
-    key = (
-        "excuse.approved_notice"
-        if request.state == ExcuseState.APPROVED
-        else "excuse.declined_notice"
-    )
-    return t(
-        key, title=request.target.title, when=when(request.target, course, tz), course=course.name
-    )
+    started = when(request.target, course, tz)
+    title = request.target.title
+    if request.state != ExcuseState.APPROVED:
+        return t("excuse.declined_notice", title=title, when=started, course=course.name)
+    if request.target.session_id.startswith(SLOT_PREFIX):
+        return t("excuse.premarked_notice", title=title, when=started, course=course.name)
+    return t("excuse.approved_notice", title=title, when=started, course=course.name)
 
 
 def card(

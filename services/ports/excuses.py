@@ -99,3 +99,12 @@ class ExcuseRecords(Protocol):
     async def saved_records(self, course_id: int, *, student_id: int) -> list[SavedRecord]:
         """The student's records of the course's saved sessions, newest first."""
         ...
+
+    async def approved_premarks(self) -> list[ExcuseRequest]:
+        """Approved requests for a coming class (session id `slot:...`) not yet applied."""
+        ...
+
+    async def move_request(self, request_id: int, *, from_session: str, to_session: str) -> bool:
+        """Point a request at another session id if it still names `from_session` (a coming
+        class's request at the session opened for it, or back); False when it did not."""
+        ...

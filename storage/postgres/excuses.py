@@ -47,6 +47,16 @@ WHERE course_id = ANY($1::bigint[]) AND state = 'pending'
 ORDER BY created_at, id
 """
 
+SELECT_PREMARKS = """
+SELECT * FROM excuse_requests
+WHERE state = 'approved' AND session_id LIKE 'slot:%'
+ORDER BY session_started_at, id
+"""
+
+MOVE_REQUEST = """
+UPDATE excuse_requests SET session_id = $3 WHERE id = $1 AND session_id = $2 RETURNING id
+"""
+
 SELECT_SAVED_RECORDS = """
 SELECT s.id, s.title, s.started_at, a.status
 FROM attendance a JOIN sessions s ON s.id = a.session_id
@@ -131,3 +141,13 @@ class PostgresExcuseRecords:
             SavedRecord(r["id"], r["title"], r["started_at"], AttendanceStatus(r["status"]))
             for r in rows
         ]
+
+    async def approved_premarks(self) -> list[ExcuseRequest]:
+        async with pg_guard():
+            rows = await self._pool.fetch(SELECT_PREMARKS)
+        return [request_from_row(row) for row in rows]
+
+    async def move_request(self, request_id: int, *, from_session: str, to_session: str) -> bool:
+        async with pg_guard():
+            moved = await self._pool.fetchval(MOVE_REQUEST, request_id, from_session, to_session)
+        return moved is not None

@@ -6,12 +6,13 @@ answered with a short alert and change nothing; /cancel, /mydata and /forgetme f
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from bot.notifier import TelegramNotifier
 from services.clock import ManualClock
 from services.models import CourseRole, UserProfile
+from services.timetable_slots import SlotRule
 from tests.conftest import TEACHER_ID
 from tests.fakes.test_bot_api_server import tiny_png
 from tests.support.bot_harness import BotHarness, assert_valid_telegram_html
@@ -308,3 +309,53 @@ async def test_every_one_who_may_mark_gets_it_and_the_first_tap_decides(
     ]
     [refused] = await bot.send(ADA, "/excuses")
     assert "teacher" in refused.lower()
+
+
+async def test_an_excuse_for_a_coming_class_is_applied_unless_the_student_checks_in(
+    bot: BotHarness, clock: ManualClock, stored_tables: StoredTables
+) -> None:
+    """Coming timetable classes are offered; approved, nothing changes until the class's
+    session is saved: then the student who stayed away is excused (audited as the teacher's
+    correction, once, however often the job runs) and the one who came is recorded present."""
+    await course_with(bot, "Greek")
+    [course] = await bot.services.courses.teacher_courses(TEACHER_ID)
+    # Wednesday 2026-09-02, 10:00-11:00 (the clock starts on Tuesday 09:00 UTC).
+    await bot.services.timetables.add_slot(TEACHER_ID, course.id, SlotRule(2, time(10, 0), 60))
+    starts = datetime(2026, 9, 2, 10, 0, tzinfo=UTC)
+    coming = f"ex:t:{course.id}:{int(starts.timestamp())}"
+    for student, reason in ((ADA, "Dentist"), (BOB, "Maybe late train")):
+        await bot.send(student, "/excuse")
+        message_id, buttons = last_markup(bot, student)
+        [label] = [label for label, data in buttons.items() if data == coming]
+        assert label.startswith("coming · ")
+        await bot.press(student, coming, message_id=message_id)
+        assert "Why will you miss" in bot.request.api.chat_messages(student)[-1]["text"]
+        await bot.send(student, reason)
+        card_id, decision = last_markup(bot, TEACHER_ID)
+        before = len(bot.request.calls)
+        await bot.press(TEACHER_ID, decision["✅ Approve"], message_id=card_id)
+        assert "will be excused from that class unless they check in" in str(
+            answers(bot, before)[0]["text"]
+        )
+        assert "you will be excused from that class" in bot.request.texts(student)[-1]
+    assert await stored_tables.rows("attendance_audit") == []
+    assert await bot.services.excuses.apply_premarks() == 0  # no session yet
+
+    clock.advance(hours=25)  # Wednesday 10:00: the class opens by itself
+    await bot.services.timetable_runs.run_due()
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None and session.course_id == course.id
+    [ok] = await bot.send(BOB, f"/checkin {session.code}")
+    assert "Checked in" in ok or "checked in" in ok.lower()
+    assert await bot.services.excuses.apply_premarks() == 0  # still live
+    clock.advance(hours=1, minutes=1)
+    await bot.services.sweeper.sweep_attendances()
+    assert await bot.services.excuses.apply_premarks() == 1
+    assert await bot.services.excuses.apply_premarks() == 0
+    assert await attendance_of(stored_tables, session.id) == {ADA: "excused", BOB: "present"}
+    audit = await stored_tables.rows("attendance_audit")
+    assert [
+        (r["session_id"], r["student_id"], r["changed_by"], r["new_status"]) for r in audit
+    ] == [(session.id, ADA, TEACHER_ID, "excused")]
+    requests = await stored_tables.rows("excuse_requests")
+    assert {r["session_id"] for r in requests} == {session.id}

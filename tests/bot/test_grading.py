@@ -12,12 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from openpyxl import load_workbook
 
 from bot.container import Services
 from services.models import AttendanceStatus, CheckIn, Session, SessionState
+from services.timetable_slots import SlotRule, Timetable
 from tests.conftest import TEACHER_ID
 from tests.support.bot_harness import BotHarness, assert_valid_telegram_html
 
@@ -211,3 +212,34 @@ async def test_only_the_courses_teacher_sees_or_changes_its_grading(
     [edited] = [c.text for c in bot.request.calls[since:] if c.method == "editMessageText"]
     assert "Grading — Math 101" in plain(edited)
     assert "Grade: 83.6%" in await history_of(bot, BEN)
+
+
+async def test_over_the_term_a_timetable_gives_the_planned_sessions(
+    bot: BotHarness, services: Services
+) -> None:
+    """Mondays and Wednesdays from 7 September to 30 October (8 weeks, 16 classes) with a
+    holiday on Monday 12 October: 15 planned sessions, 12 held, 3 still to come.
+
+    Default points, excused left out, warning 70 %:
+      Ana  12 / 15 = 80.0;  attended 12 of 12 + 3: k <= (1500 - 70 x 15) / 100 = 4.5, at
+           most the 3 to come → 3
+      Ben  9.2 / (11 + 3) = 65.71 → 65.7;  attended 10: k <= (1300 - 70 x 14) / 100 = 3.2 → 3
+    """
+    course_id = await course_of_twelve(bot, services)
+    await services.records.timetables.save_timetable(
+        Timetable(
+            course_id,
+            date(2026, 9, 7),
+            date(2026, 10, 30),
+            T0,
+            rules=(SlotRule(0, time(10), 90), SlotRule(2, time(10), 90)),
+            holidays=frozenset({date(2026, 10, 12)}),
+        )
+    )
+    [reply] = await bot.send(TEACHER_ID, "/grading Math 101 basis=term")
+    assert "planned sessions is not set" in plain(reply)  # /grading's own number: none
+    ana, ben = await history_of(bot, ANA), await history_of(bot, BEN)
+    assert "Grade: 80.0%" in ana
+    assert "You can still miss 3 sessions this term and stay at or above 70%" in ana
+    assert "Grade: 65.7%" in ben
+    assert "You can still miss 3 sessions this term and stay at or above 70%" in ben

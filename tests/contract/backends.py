@@ -18,6 +18,7 @@ from services.ports import RecordStores
 from storage.postgres import postgres_record_stores
 from storage.postgres.migrate import apply_migrations
 from tests.fakes.memory import memory_record_stores
+from tests.support.emptying import delete_all_rows
 
 BACKENDS = ["memory", "postgres"]
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -36,11 +37,11 @@ async def record_backend(name: str, database_url: str | None = None) -> AsyncIte
     try:
         async with pool.acquire() as conn:
             await apply_migrations(conn)
-        tables = await pool.fetch(
-            "SELECT quote_ident(tablename) AS name FROM pg_tables"
-            " WHERE schemaname = current_schema() AND tablename <> 'schema_migrations'"
-        )
-        await pool.execute(f"TRUNCATE {', '.join(t['name'] for t in tables)} CASCADE")
+            tables = await conn.fetch(
+                "SELECT tablename FROM pg_tables"
+                " WHERE schemaname = current_schema() AND tablename <> 'schema_migrations'"
+            )
+            await delete_all_rows(conn, [t["tablename"] for t in tables])
         await pool.execute(
             "ALTER SEQUENCE courses_id_seq RESTART WITH 1;"
             " ALTER SEQUENCE attendance_audit_id_seq RESTART WITH 1;"

@@ -103,3 +103,26 @@ async def test_requests_follow_mydata_forgetme_and_retention(records: RecordStor
     await records.privacy.forget_user(STUDENT, pseudonym=-77, now=T0 + timedelta(days=2))
     assert await records.excuses.pending_requests([course_id]) == []
     assert (await records.privacy.personal_data(STUDENT)).excuse_requests == 0
+
+
+async def test_a_coming_class_request_moves_to_its_session_once(records: RecordStores) -> None:
+    course_id = await course_with_sessions(records)
+    slot = ExcuseTarget("slot:1:1788343200", course_id, "Bio", T0 + timedelta(days=7))
+    request = await records.excuses.add_request(
+        slot, student_id=STUDENT, reason="Dentist", attachment=None, now=T0
+    )
+    assert request is not None
+    assert await records.excuses.approved_premarks() == []  # pending, not approved
+    await records.excuses.decide(request.id, approve=True, decided_by=TEACHER, now=T0)
+    [premark] = await records.excuses.approved_premarks()
+    assert premark.id == request.id and premark.target == slot
+    moved = await records.excuses.move_request(
+        request.id, from_session=slot.session_id, to_session="abcdef012345"
+    )
+    assert moved
+    assert not await records.excuses.move_request(
+        request.id, from_session=slot.session_id, to_session="abcdef012345"
+    )
+    assert await records.excuses.approved_premarks() == []
+    saved = await records.excuses.request(request.id)
+    assert saved is not None and saved.target.session_id == "abcdef012345"

@@ -28,6 +28,7 @@ import redis
 from tests.conftest import TABLES
 from tests.e2e.conftest import TOKEN, BotProcess, bot_env
 from tests.fakes.botapi import Call, FakeBotApi
+from tests.support.emptying import delete_all_rows
 
 SWEEP_SECONDS = 1
 LEASE_SECONDS = 3
@@ -91,7 +92,7 @@ class Stores:
 
         async def reset(conn: asyncpg.Connection) -> None:
             await apply_migrations(conn)
-            await conn.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+            await delete_all_rows(conn, TABLES)
 
         self._run(reset)
 

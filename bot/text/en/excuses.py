@@ -21,6 +21,19 @@ MESSAGES: dict[str, Message] = {
     ),
     "excuse.session_button": "{status} · {when} · {title}",
     "excuse.open_session": "open now",
+    "excuse.coming_session": "coming",
+    "excuse.ask_reason_coming": (
+        "Why will you miss <b>{title}</b> ({when})? Send the reason in one message (at most "
+        "{limit} characters). To add a document, send a photo or a PDF with the reason as "
+        "its caption."
+    ),
+    "excuse.premarked_notice": (
+        "✅ Your excuse for <b>{title}</b> ({when}, {course}) was approved: you will be "
+        "excused from that class. If you come after all, check in as usual."
+    ),
+    "excuse.alert.premarked": (
+        "Approved: {name} will be excused from that class unless they check in."
+    ),
     "excuse.ask_reason": (
         "Why did you miss <b>{title}</b> ({when})? Send the reason in one message (at most "
         "{limit} characters). To add a document, send a photo or a PDF with the reason as "

@@ -107,3 +107,23 @@ class MemoryExcuseRecords:
             and s.course_id == course_id
         ]
         return sorted(found, key=lambda r: (-r.started_at.timestamp(), r.session_id))
+
+    async def approved_premarks(self) -> list[ExcuseRequest]:
+        db = self._db
+        db.check()
+        found = [
+            r
+            for r in db.excuse_requests.values()
+            if r.state == ExcuseState.APPROVED and r.target.session_id.startswith("slot:")
+        ]
+        return sorted(found, key=lambda r: (r.target.started_at, r.id))
+
+    async def move_request(self, request_id: int, *, from_session: str, to_session: str) -> bool:
+        db = self._db
+        db.check()
+        request = db.excuse_requests.get(request_id)
+        if request is None or request.target.session_id != from_session:
+            return False
+        target = replace(request.target, session_id=to_session)
+        db.excuse_requests[request_id] = replace(request, target=target)
+        return True
