@@ -223,6 +223,8 @@ def wire_services(
         grading=records.grading,
         places=records.places,
         access=access,
+        timetables=records.timetables,
+        zone=settings.tz,
     )
     corrections = CorrectionService(
         sessions=live.sessions,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import secrets
+import unicodedata
 import zoneinfo
 from dataclasses import dataclass
 
@@ -79,7 +80,9 @@ def parse_time_zone(text: str) -> str:
     Raises:
         InvalidArgument: not a zone the time zone database knows.
     """
-    word = text.strip()
+    # A right-to-left keyboard may put direction marks around the Latin name: they are no
+    # part of it (nor any other invisible format character).
+    word = "".join(c for c in text if unicodedata.category(c) != "Cf").strip()
     if word.casefold() in DEFAULT_ZONE_WORDS:
         return ""
     name = _zones_by_folded_name().get(word.casefold())

@@ -20,14 +20,17 @@ p, l, a (present, late, absent):
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import time, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 from services.course_access import CourseAccess, Permission
 from services.errors import InvalidArgument
 from services.models import Course, StudentStanding
 from services.numbers import parse_number
 from services.ports.grading import AlertTo, GradingPolicy, GradingRecords
+from services.timetable_slots import Timetable, local_instant, slots_between
 
 ALLOWED_ABSENCES = (0, 1000)
 PLANNED_SESSIONS = (1, 1000)
@@ -58,6 +61,14 @@ def rounded(value: Fraction) -> Decimal:
 
 def _points(value: Decimal) -> Fraction:
     return Fraction(value)
+
+
+def timetable_sessions(timetable: Timetable, zone: ZoneInfo) -> int:
+    """How many sessions a course's timetable plans over its whole term (holidays skipped):
+    the planned sessions of a grade over the term, when the course has a timetable."""
+    start = local_instant(timetable.first_day, time(0, 0), zone)
+    end = local_instant(timetable.last_day + timedelta(days=1), time(0, 0), zone)
+    return len(slots_between(timetable, zone, start, end))
 
 
 def planned_total(policy: GradingPolicy, held: int) -> int | None:

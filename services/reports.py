@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from services.course_access import CourseAccess, Permission
 from services.errors import NotYours
-from services.grading import Grade, grade_of
+from services.grading import Grade, grade_of, timetable_sessions
 from services.models import Course, SessionSummary, StudentStanding
 from services.places import Place
 from services.ports import (
@@ -17,8 +18,11 @@ from services.ports import (
     RosterPlaces,
     SessionRecords,
     SummaryOutbox,
+    TimetableRecords,
 )
 from services.ports.grading import GradingPolicy
+
+_UTC = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +80,12 @@ class ReportService:
         grading: GradingRecords,
         places: RosterPlaces,
         access: CourseAccess,
+        timetables: TimetableRecords | None = None,
+        zone: ZoneInfo = _UTC,
     ) -> None:
         self._grading = grading
+        self._timetables = timetables
+        self._zone = zone
         self._places = places
         self._access = access
         self._attendance = attendance
@@ -96,8 +104,20 @@ class ReportService:
         sessions = [SessionRate(*row) for row in await self._attendance.course_sessions(course.id)]
         places = await self._places.places(course.id)
         unclaimed = [p for p in places if p.stand_in is not None]
-        policy = await self._grading.grading_policy(course.id)
+        policy = await self.grading_policy(course)
         return CourseReport(course, standings, sessions, unclaimed, policy)
+
+    async def grading_policy(self, course: Course) -> GradingPolicy:
+        """The course's policy; graded over the term with a timetable, its planned sessions
+        are the timetable's (holidays skipped), else the number set with /grading."""
+        policy = await self._grading.grading_policy(course.id)
+        if not policy.whole_term or self._timetables is None:
+            return policy
+        timetable = await self._timetables.timetable(course.id)
+        if timetable is None or not timetable.rules:
+            return policy
+        zone = ZoneInfo(course.time_zone) if course.time_zone else self._zone
+        return replace(policy, planned_sessions=timetable_sessions(timetable, zone))
 
     async def course_by_id(self, course_id: int) -> Course | None:
         return await self._courses.course(course_id)
@@ -127,7 +147,7 @@ class ReportService:
         for course in await self._courses.student_courses(student_id):
             standings = await self._attendance.course_standings(course.id)
             mine = next((s for s in standings if s.student_id == student_id), None)
-            policy = await self._grading.grading_policy(course.id)
+            policy = await self.grading_policy(course)
             grade = None if mine is None else grade_of(policy, mine, course.warn_below_percent)
             lines.append(HistoryLine(course, mine, grade, policy))
         return lines

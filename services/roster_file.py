@@ -31,6 +31,8 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 #: Data rows one file may carry (a whole faculty's intake fits; a mistake does not).
 MAX_ROWS = 5000
 SEPARATORS = (",", ";", "\t")
+#: Physical lines one quoted CSV record may span (a cell with line breaks in it).
+MAX_RECORD_LINES = 5
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -145,10 +147,13 @@ def _csv_lines(content: bytes) -> tuple[list[tuple[int, list[str]]], list[Reject
     separator = _separator(texts[:50])
     lines: list[tuple[int, list[str]]] = []
     bad_lines = {r.line for r in bad}
-    for number, text in decoded:
-        if number in bad_lines or not text.strip():
+    joined_into: set[int] = set()
+    for index, (number, text) in enumerate(decoded):
+        if number in bad_lines or number in joined_into or not text.strip():
             continue
-        cells = next(csv.reader([text], delimiter=separator, skipinitialspace=True), [])
+        record, taken = _record(decoded[index:], bad_lines)
+        joined_into.update(n for n, _ in decoded[index + 1 : index + taken])
+        cells = next(csv.reader([record], delimiter=separator, skipinitialspace=True), [])
         if len(cells) < 2:
             other = next((s for s in SEPARATORS if s != separator and s in text), None)
             if other is not None:
@@ -156,6 +161,24 @@ def _csv_lines(content: bytes) -> tuple[list[tuple[int, list[str]]], list[Reject
                 continue
         lines.append((number, cells))
     return lines, bad
+
+
+def _record(following: list[tuple[int, str]], bad_lines: set[int]) -> tuple[str, int]:
+    """The CSV record that starts on the first of `following`, and how many physical lines
+    it spans: a quoted cell may hold a line break (Excel's Alt+Enter), which would otherwise
+    cut the record in two and store half a name. A quote left open for more than
+    `MAX_RECORD_LINES` lines is a stray one: the line is read on its own."""
+    text = following[0][1]
+    if text.count('"') % 2 == 0:
+        return text, 1
+    parts = [text]
+    for taken, (number, more) in enumerate(following[1:MAX_RECORD_LINES], start=2):
+        if number in bad_lines:
+            break
+        parts.append(more)
+        if more.count('"') % 2 == 1:
+            return "\n".join(parts), taken
+    return text, 1
 
 
 def _separator(sample: Sequence[str]) -> str:

@@ -171,8 +171,10 @@ async def summary_button(update: Update, context: AttnContext) -> None:
     if summary is None:
         await query.answer(replies.NO_SUMMARY, show_alert=True)
         return
-    await query.answer()
-    await send_summary(update, context, summary)
+    # The chooser becomes "summary below" without buttons: a double tap changes nothing
+    # and so sends nothing a second time.
+    if await edit_in_place(update, t("session.summary_follows"), None):
+        await send_summary(update, context, summary)
 
 
 async def send_summary(update: Update, context: AttnContext, summary: SessionSummary) -> None:

@@ -83,12 +83,24 @@ def history_grade(course: Course, policy: GradingPolicy | None, grade: Grade | N
         else max(0, policy.allowed_absences - grade.absences)
     )
     if grade.can_miss == 0:
-        if allowed_left == 0 and policy.allowed_absences is not None:
-            lines.append(t("grading.history.none_allowed", count=policy.allowed_absences))
-        else:
-            lines.append(t("grading.history.no_more", threshold=threshold))
+        lines.append(_no_more_misses(policy, grade, threshold, allowed_left))
     elif grade.can_miss is not None:
         term = planned_total(policy, 0) is not None
         key = "grading.history.can_miss_term" if term else "grading.history.can_miss_next"
         lines.append(t(key, count=grade.can_miss, threshold=threshold))
     return join(lines)
+
+
+def _no_more_misses(
+    policy: GradingPolicy, grade: Grade, threshold: int, allowed_left: int | None
+) -> Text:
+    """Why the student cannot miss another session, as it stands: over the allowed
+    absences, at them, below the warning level already, or one absence away from it."""
+    allowed = policy.allowed_absences
+    if allowed is not None and grade.absences > allowed:
+        return t("grading.history.over_allowed", count=grade.absences, allowed=allowed)
+    if allowed is not None and allowed_left == 0:
+        return t("grading.history.none_allowed", count=allowed)
+    if grade.rate is not None and grade.rate < threshold:
+        return t("grading.history.below", threshold=threshold)
+    return t("grading.history.no_more", threshold=threshold)

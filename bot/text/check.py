@@ -128,10 +128,25 @@ def stray_strings(text: str) -> list[str]:
     ]
 
 
+CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ", "||||||| ")
+
+
+def conflict_markers(text: str) -> list[str]:
+    """Lines a merge conflict left in the file: gettext reads them as comments or errors
+    and would load either side of the conflict, or neither, without a word."""
+    return [
+        f"line {number}: a merge conflict marker: {line[:60]}"
+        for number, line in enumerate(text.split("\n"), start=1)
+        if line.startswith(CONFLICT_MARKERS)
+    ]
+
+
 def check(directory: Path = LOCALES) -> dict[str, list[str]]:
     """The problems of every `.po` file of `directory`, by file name."""
     return {
-        path.name: stray_strings(path.read_text(encoding="utf-8")) + problems(read_catalog(path))
+        path.name: conflict_markers(text := path.read_text(encoding="utf-8"))
+        + stray_strings(text)
+        + problems(read_catalog(path))
         for path in sorted(directory.glob("*.po"))
     }
 

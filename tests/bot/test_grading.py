@@ -12,12 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from openpyxl import load_workbook
 
 from bot.container import Services
 from services.models import AttendanceStatus, CheckIn, Session, SessionState
+from services.timetable_slots import SlotRule, Timetable
 from tests.conftest import TEACHER_ID
 from tests.support.bot_harness import BotHarness, assert_valid_telegram_html
 
@@ -46,13 +47,13 @@ NUMBERS = {ANA: "S1", BEN: "S2", CARLA: "S3", DAN: "S4", EVA: "S5"}
 # (P + L) / (12 - E + k) >= 0.70:
 #   Ana   12/12 = 100.0;  rate 12/12 = 100 %;  12/17 = 70.6 % ok, 12/18 = 66.7 % → 5
 #   Ben   9.2/11 = 83.6;  rate 10/11 = 91 %;   10/14 = 71.4 % ok, 10/15 = 66.7 % → 3
-#   Carla 4.6/9 = 51.1;   rate 5/9 = 56 %;     already below → 0
+#   Carla 4.6/9 = 51.1;   rate 5/9 = 56 %;     already below → 0 (and told so)
 #   Dan   nothing counted (12 excused): no grade; 0/1 would be 0 % → 0
 #   Eva   7.8/10 = 78.0;  rate 8/10 = 80 %;    8/11 = 72.7 % ok, 8/12 = 66.7 % → 1
 TO_DATE = {
     ANA: ("Grade: 100.0%", "You can miss the next 5 sessions and stay at or above 70%"),
     BEN: ("Grade: 83.6%", "You can miss the next 3 sessions and stay at or above 70%"),
-    CARLA: ("Grade: 51.1%", "Missing one more session would take you below 70%"),
+    CARLA: ("Grade: 51.1%", "Your attendance is below 70% already"),
     DAN: ("Grade: none yet", "Missing one more session would take you below 70%"),
     EVA: ("Grade: 78.0%", "You can miss the next 1 session and stay at or above 70%"),
 }
@@ -63,13 +64,13 @@ RATES = {ANA: "100%", BEN: "91%", CARLA: "56%", DAN: "100%", EVA: "80%"}
 # (attended + 4 - k) / 16 >= 0.70, i.e. k <= attended + 4 - 11.2; and k <= 3 - A.
 #   Ana   12/16 = 75.0;    attended 12: k <= 4.8 → 4; allowed 3 - 0 = 3 → 3
 #   Ben   9/16 = 56.25 → 56.3 (half up); attended 11: k <= 3.8 → 3; allowed 3 - 1 = 2 → 2
-#   Carla 7/16 = 43.75 → 43.8; attended 8: k <= 0.8 → 0; allowed 3 - 4 → 0 (all used)
+#   Carla 7/16 = 43.75 → 43.8; attended 8: k <= 0.8 → 0; 4 absences, over the 3 allowed
 #   Dan   12/16 = 75.0;    attended 12 → 4; allowed 3 → 3
 #   Eva   9.5/16 = 59.375 → 59.4; attended 10: k <= 2.8 → 2; allowed 3 - 2 = 1 → 1
 TERM = {
     ANA: ("Grade: 75.0%", "You can still miss 3 sessions this term and stay at or above 70%"),
     BEN: ("Grade: 56.3%", "You can still miss 2 sessions this term and stay at or above 70%"),
-    CARLA: ("Grade: 43.8%", "You have used all 3 absences allowed"),
+    CARLA: ("Grade: 43.8%", "You have missed 4 sessions, more than the 3 allowed"),
     DAN: ("Grade: 75.0%", "You can still miss 3 sessions this term and stay at or above 70%"),
     EVA: ("Grade: 59.4%", "You can still miss 1 session this term and stay at or above 70%"),
 }
@@ -211,3 +212,34 @@ async def test_only_the_courses_teacher_sees_or_changes_its_grading(
     [edited] = [c.text for c in bot.request.calls[since:] if c.method == "editMessageText"]
     assert "Grading — Math 101" in plain(edited)
     assert "Grade: 83.6%" in await history_of(bot, BEN)
+
+
+async def test_over_the_term_a_timetable_gives_the_planned_sessions(
+    bot: BotHarness, services: Services
+) -> None:
+    """Mondays and Wednesdays from 7 September to 30 October (8 weeks, 16 classes) with a
+    holiday on Monday 12 October: 15 planned sessions, 12 held, 3 still to come.
+
+    Default points, excused left out, warning 70 %:
+      Ana  12 / 15 = 80.0;  attended 12 of 12 + 3: k <= (1500 - 70 x 15) / 100 = 4.5, at
+           most the 3 to come → 3
+      Ben  9.2 / (11 + 3) = 65.71 → 65.7;  attended 10: k <= (1300 - 70 x 14) / 100 = 3.2 → 3
+    """
+    course_id = await course_of_twelve(bot, services)
+    await services.records.timetables.save_timetable(
+        Timetable(
+            course_id,
+            date(2026, 9, 7),
+            date(2026, 10, 30),
+            T0,
+            rules=(SlotRule(0, time(10), 90), SlotRule(2, time(10), 90)),
+            holidays=frozenset({date(2026, 10, 12)}),
+        )
+    )
+    [reply] = await bot.send(TEACHER_ID, "/grading Math 101 basis=term")
+    assert "planned sessions is not set" in plain(reply)  # /grading's own number: none
+    ana, ben = await history_of(bot, ANA), await history_of(bot, BEN)
+    assert "Grade: 80.0%" in ana
+    assert "You can still miss 3 sessions this term and stay at or above 70%" in ana
+    assert "Grade: 65.7%" in ben
+    assert "You can still miss 3 sessions this term and stay at or above 70%" in ben

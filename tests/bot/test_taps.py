@@ -59,3 +59,24 @@ async def test_a_status_button_for_a_student_removed_since_says_so(
     [alert] = [c.params for c in bot.request.calls[since:] if c.method == "answerCallbackQuery"]
     assert alert["text"] == "That student is no longer in the course: nothing was changed."
     assert await stored_tables.rows("attendance_audit") == []
+
+
+async def test_a_session_tapped_twice_in_the_summary_chooser_sends_its_summary_once(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    await course_with_students(bot, "Chemistry", STUDENTS[:2])
+    await saved_session(bot, clock, "Chemistry", STUDENTS[0])
+    await bot.send(TEACHER_ID, "/summary nosuch")
+    screen = Screen.last(bot)
+    [label] = screen.buttons
+    button = screen.buttons[label]
+    before = len(bot.request.texts(TEACHER_ID))
+
+    await bot.press(TEACHER_ID, button, message_id=screen.message_id)
+    assert screen.text == "That session's summary follows." and not screen.buttons
+    summaries = [t for t in bot.request.texts(TEACHER_ID)[before:] if "Summary: Chemistry" in t]
+    assert len(summaries) == 1
+
+    await bot.press(TEACHER_ID, button, message_id=screen.message_id)
+    again = [t for t in bot.request.texts(TEACHER_ID)[before:] if "Summary: Chemistry" in t]
+    assert again == summaries

@@ -23,13 +23,18 @@ SUMMER = datetime(2026, 7, 15, 8, 0, tzinfo=UTC)
         ("UTC", "UTC"),
         ("default", ""),
         ("Reset", ""),
+        # Direction marks a right-to-left keyboard puts around the Latin name.
+        ("\u200fAsia/Tehran", "Asia/Tehran"),
+        ("Asia/Tehran\u200e", "Asia/Tehran"),
     ],
 )
 def test_parse_time_zone_accepts_iana_names_in_any_case(typed: str, zone: str) -> None:
     assert parse_time_zone(typed) == zone
 
 
-@pytest.mark.parametrize("typed", ["Mars/Olympus", "", "../etc/passwd", "Europe/", "CET+1"])
+@pytest.mark.parametrize(
+    "typed", ["Mars/Olympus", "", "\u200f", "../etc/passwd", "Europe/", "CET+1"]
+)
 def test_parse_time_zone_refuses_what_the_database_does_not_know(typed: str) -> None:
     with pytest.raises(InvalidArgument) as raised:
         parse_time_zone(typed)

@@ -140,3 +140,26 @@ def test_exactly_the_row_limit_is_accepted() -> None:
 )
 def test_student_numbers(typed: str, stored: str | None) -> None:
     assert clean_student_number(typed) == stored
+
+
+def test_a_quoted_cell_with_a_line_break_stays_one_row() -> None:
+    """Excel writes a cell typed with Alt+Enter as a quoted field over two lines: one place
+    with the whole name, not half a name and a rejected line."""
+    content = b'No,Name,Group\r\n1001,"Ada\r\nLovelace",G1\r\n1002,Alan Turing,G2\r\n'
+    result = read_roster(content, "r.csv")
+    assert result.rejected == []
+    assert [(r.line, r.student_number, r.full_name, r.group) for r in result.rows] == [
+        (2, "1001", "Ada Lovelace", "G1"),
+        (4, "1002", "Alan Turing", "G2"),
+    ]
+
+
+def test_a_stray_quote_does_not_swallow_the_lines_after_it() -> None:
+    content = b'No,Name\n1001,Ada "the Countess Lovelace\n1002,Alan Turing\n1003,Grace Hopper\n'
+    result = read_roster(content, "r.csv")
+    assert result.rejected == []
+    assert [(r.line, r.student_number) for r in result.rows] == [
+        (2, "1001"),
+        (3, "1002"),
+        (4, "1003"),
+    ]

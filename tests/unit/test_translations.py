@@ -25,7 +25,7 @@ from bot.text import (
     t,
 )
 from bot.text.catalogs import LOCALES, read_catalog
-from bot.text.check import check, problems, stray_strings
+from bot.text.check import check, problems
 from bot.text.en import MESSAGES
 from bot.text.extract import sort_locales, sorted_po, template
 from bot.text.message import Plural
@@ -40,8 +40,7 @@ PO_FILES = sorted(LOCALES.glob("*.po"))
 
 @pytest.mark.parametrize("path", PO_FILES, ids=[p.stem for p in PO_FILES])
 def test_translation_is_complete(path: Path) -> None:
-    assert stray_strings(path.read_text(encoding="utf-8")) == []
-    assert problems(read_catalog(path)) == []
+    assert check(path.parent)[path.name] == []
 
 
 def test_a_string_a_merge_left_outside_its_entry_is_found(tmp_path: Path) -> None:
@@ -265,3 +264,19 @@ def test_the_report_columns_have_distinct_heads(language: str) -> None:
     keys = [f"report.col.{c}" for c in ("present", "late", "excused", "absent")]
     heads = [t(key, language=language, html=False) for key in [*keys, "grading.col.grade"]]
     assert len(set(heads)) == len(heads), (language, heads)
+
+
+def test_merge_conflict_markers_left_in_a_catalog_are_found(tmp_path: Path) -> None:
+    """A conflict resolved by hand but with its markers left in: gettext would load one side
+    (or neither) silently, so the check names each marker's line."""
+    shipped = (LOCALES / "es.po").read_text(encoding="utf-8")
+    entry = '#. Nothing to cancel.\nmsgid "prompt.nothing_to_cancel"\n'
+    assert entry in shipped
+    broken = shipped.replace(entry, "<<<<<<< HEAD\n=======\n>>>>>>> staff\n" + entry)
+    (tmp_path / "es.po").write_text(broken, encoding="utf-8")
+    found = check(tmp_path)["es.po"]
+    assert [f.split(": a merge conflict marker: ")[1] for f in found[:3]] == [
+        "<<<<<<< HEAD",
+        "=======",
+        ">>>>>>> staff",
+    ]

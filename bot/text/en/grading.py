@@ -75,6 +75,11 @@ MESSAGES: dict[str, Message] = {
         one="⚠️ You have used the {count} absence allowed",
         other="⚠️ You have used all {count} absences allowed",
     ),
+    "grading.history.over_allowed": Plural(
+        one="⚠️ You have missed {count} session, more than the {allowed} allowed",
+        other="⚠️ You have missed {count} sessions, more than the {allowed} allowed",
+    ),
+    "grading.history.below": "⚠️ Your attendance is below {threshold}% already",
     # The report's table: the grade beside the rate (the head is one letter, like the others).
     "grading.report_row": "{percent} {grade} {present} {late} {excused} {absent} {name}",
     "grading.col.grade": "G",

@@ -26,6 +26,7 @@ MESSAGES: dict[str, Message] = {
     "session.choice_used": "That choice was already used: the session is opening (or open).",
     "session.no_summary": "I have no saved session of yours to summarise yet.",
     "session.which_summary": "There is no saved session called “{query}”. Pick one:",
+    "session.summary_follows": "That session's summary follows.",
     "session.missed_summaries": Plural(
         one="I could not send you this session summary earlier (our chat was not open):",
         other=(
