@@ -78,6 +78,7 @@ def _settings_lines(data: PersonalData) -> list[Text]:
     if preferences is None:
         return lines
     lines.append(t("settings.nudges_on") if preferences.nudges else t("settings.nudges_off"))
+    lines.append(t("settings.alerts_on") if preferences.alerts else t("settings.alerts_off"))
     if preferences.session_minutes is not None:
         lines.append(t("mydata.session_minutes", minutes=preferences.session_minutes))
     if preferences.rotation_seconds == 0:

@@ -182,6 +182,12 @@ async def test_mydata_shows_what_settings_stored_in_the_askers_language(
     assert "Idioma elegido en /settings: Español" in shown, shown
     assert "Idioma de tu aplicación de Telegram: ru" in shown, shown
     assert t("settings.nudges_off", language="es") in shown, shown
+    assert t("settings.alerts_on", language="es") in shown, shown
+    await bot.send(STUDENT, "/settings", language_code="ru")
+    [alerts_off] = [label for label in _buttons_of(bot) if "🔇" in label]
+    await bot.press(STUDENT, _buttons_of(bot)[alerts_off])
+    [shown] = await bot.send(STUDENT, "/mydata", language_code="ru")
+    assert t("settings.alerts_off", language="es") in shown, shown
 
     await bot.send(TEACHER_ID, "/settings")
     await bot.press(TEACHER_ID, _buttons_of(bot)["45 min"])
