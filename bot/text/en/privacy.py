@@ -13,6 +13,8 @@ MESSAGES: dict[str, Message] = {
         "For sessions with a location check I keep only whether you were inside and the "
         "distance rounded to 10 m, never your coordinates. Records are deleted after "
         "{days} days.\n"
+        "An excuse you send keeps its reason and Telegram's reference to the photo or file "
+        "(the file itself stays in Telegram); /settings keeps your language and choices.\n"
         "/mydata shows what I store about you; /forgetme deletes your name and number."
     ),
     "mydata.nothing": "I store nothing about you except that you talked to me just now.",
