@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot import replies
 from bot.commands import welcome
 from bot.handlers import REGISTRY
-from services.models import AttendanceLine, AttendanceStatus, SessionSummary
+from bot.replies.excuses import card
+from bot.telegram_limits import MAX_CAPTION_LENGTH, visible_length
+from services.models import AttendanceLine, AttendanceStatus, Course, SessionSummary
+from services.ports.excuses import ExcuseRequest, ExcuseState, ExcuseTarget
 from tests.support.bot_harness import assert_valid_telegram_html
 
 
@@ -51,3 +55,25 @@ def test_teacher_welcome_tells_how_students_send_the_code() -> None:
     assert "Students send /checkin CODE to me." in text
     assert "/checkin [code]" not in text
     assert REGISTRY["start_session"].usage() in text
+
+
+def test_an_excuse_card_fits_a_caption_however_long_its_parts() -> None:
+    """The reason is cut (never the names) so the card stays within Telegram's 1,024
+    caption characters after entity parsing, and every value stays escaped."""
+    course = Course(id=1, teacher_id=2, name="C&" * 100, join_code="J", invite_token="I")
+    target = ExcuseTarget("abcdef012345", 1, "<b>" * 50, datetime(2026, 9, 1, 9, tzinfo=UTC))
+    request = ExcuseRequest(
+        id=1,
+        target=target,
+        student_id=3,
+        reason="&<>" * 166 + "xy",
+        attachment=None,
+        state=ExcuseState.APPROVED,
+        created_at=target.started_at,
+    )
+    text = card(request, course, "Ann " * 40, UTC, decided_by="T" * 60)
+    assert_valid_telegram_html(text)
+    assert visible_length(text) <= MAX_CAPTION_LENGTH
+    assert "…" in text and "&lt;b&gt;" in text and "Approved by" in text
+    short = card(replace(request, reason="Flu"), course, "Ann", UTC)
+    assert short.endswith("Reason: Flu") and "…" not in short
