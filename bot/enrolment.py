@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from bot import replies
@@ -15,6 +15,7 @@ from bot.languages import recipient_languages
 from bot.prompts import PendingAction
 from bot.replies import roster as roster_replies
 from bot.replying import profile_of, respond, send_later
+from services.course_access import Permission
 from services.courses import Enrolment
 from services.errors import InvalidArgument
 from services.places import ClaimResult
@@ -64,14 +65,20 @@ async def claim_from_text(update: Update, context: AttnContext, payload: str, te
     request = claim.request
     if claim.result is ClaimResult.CLAIMED or request is None:
         return
-    teacher_id = claim.course.teacher_id
-    language = await recipient_languages(context).of(teacher_id)
     student = profile_of(user).display_name
-    question = roster_replies.claim_request(request, claim.course, student, claim.result, language)
-    markup = roster_replies.claim_buttons(request.id, language)
+    access = context.services.access
+    course = claim.course
+    for teacher_id in dict.fromkeys([course.teacher_id, *await access.staff_ids(course)]):
+        if not await access.may(teacher_id, course, Permission.MANAGE):
+            continue  # assistants do not manage the roster
+        language = await recipient_languages(context).of(teacher_id)
+        question = roster_replies.claim_request(request, course, student, claim.result, language)
+        markup = roster_replies.claim_buttons(request.id, language)
+        send_later(context, update, _ask(context, teacher_id, question, markup))
 
-    async def ask_teacher() -> None:
-        with contextlib.suppress(TelegramError):  # a teacher who blocked the bot: not told
-            await context.bot.send_message(teacher_id, question, reply_markup=markup)
 
-    send_later(context, update, ask_teacher())
+async def _ask(context: AttnContext, chat_id: int, text: str, markup: InlineKeyboardMarkup) -> None:
+    """A claim to one who may decide it (the first tap decides); one who blocked the bot
+    is not told."""
+    with contextlib.suppress(TelegramError):
+        await context.bot.send_message(chat_id, text, reply_markup=markup)

@@ -310,3 +310,38 @@ async def test_staff_get_the_timetable_reminder_and_an_assistant_starts_the_clas
     assert await bot.services.sessions.open_session(TEACHER_ID) is None
     await bot.press(STRANGER, f"tt:n:{course_id}")  # anyone else: refused, nothing opened
     assert await bot.services.sessions.open_session(STRANGER) is None
+
+
+async def test_a_claim_with_a_wrong_number_reaches_the_co_teacher_too(
+    bot: BotHarness, stored_tables: StoredTables
+) -> None:
+    """The co-teacher who manages the roster gets the question as well (the assistant, who
+    does not, gets nothing); the first tap decides, the owner's later tap is told so."""
+    course_id, code = await new_course(bot)
+    await join_staff(bot, course_id)
+    await bot.send_document(CO, b"No;Name\n1001;Ann Lee\n", "roster.csv")
+    [course_button] = last_buttons(bot, CO).values()
+    await bot.press(CO, course_button)
+    assert "New places: 1" in bot.request.texts(CO)[-1]
+    assistant_before = len(bot.request.texts(ASSIST))
+    await bot.send(ANN, f"/join {code}")
+    await bot.send(ANN, "9999")
+    asked = "wants to join <b>Math 101</b> with student number 9999"
+    assert asked in bot.request.texts(TEACHER_ID)[-1]
+    assert asked in bot.request.texts(CO)[-1]
+    assert len(bot.request.texts(ASSIST)) == assistant_before
+    await bot.press(CO, last_buttons(bot, CO)["Approve"])
+    assert "in <b>Math 101</b>" in bot.request.texts(ANN)[-1]
+    before = len(bot.request.calls)
+    await bot.press(TEACHER_ID, last_buttons(bot, TEACHER_ID)["Approve"])
+    [alert] = [c.params for c in bot.request.calls[before:] if c.method == "answerCallbackQuery"]
+    assert alert["text"] == "This request has already been answered."
+    assert await stored_tables.rows("roster_claims") == []
+    assert ANN in await bot.services.records.courses.roster(course_id)
+
+
+def last_buttons(bot: BotHarness, user: int) -> dict[str, str]:
+    """{label: data} of the newest message with buttons in the user's chat."""
+    [*_, message] = [m for m in bot.request.api.chat_messages(user) if "reply_markup" in m]
+    rows = message["reply_markup"]["inline_keyboard"]
+    return {b["text"]: b["callback_data"] for r in rows for b in r}
