@@ -280,3 +280,19 @@ def test_merge_conflict_markers_left_in_a_catalog_are_found(tmp_path: Path) -> N
         "=======",
         ">>>>>>> staff",
     ]
+
+
+SETTINGS_TOGGLES = (
+    "settings.nudges_on_button",
+    "settings.nudges_off_button",
+    "settings.alerts_on_button",
+    "settings.alerts_off_button",
+)
+
+
+@pytest.mark.parametrize("language", ["en", *(p.stem for p in PO_FILES)])
+def test_settings_toggles_read_differently_in_every_language(language: str) -> None:
+    """/settings shows the warnings and the alerts toggles side by side, the current state
+    ticked: four labels a reader must tell apart without their emoji."""
+    labels = [str(t(key, language=language, html=False))[2:] for key in SETTINGS_TOGGLES]
+    assert len(set(labels)) == len(labels), labels
