@@ -117,6 +117,21 @@ async def admit_to_live_session(
         await sessions.add_to_roster(session_id, student_id)
 
 
+async def asks_for_number(
+    places: RosterPlaces, courses: CourseRecords, course_id: int, student_id: int
+) -> bool:
+    """Whether joining asks for a student number: the course has imported places and the
+    student is not on it yet, or is on it without a place while a place is still free (an
+    approved mismatch, a student enrolled before the import: they may still claim theirs)."""
+    if not await places.has_places(course_id):
+        return False
+    if student_id not in await courses.roster(course_id):
+        return True
+    if await places.claimed_place(course_id, student_id=student_id) is not None:
+        return False
+    return any(p.stand_in is not None for p in await places.places(course_id))
+
+
 class CourseService:
     """Creates courses and enrols students; every teacher action is checked here."""
 
@@ -219,9 +234,7 @@ class CourseService:
     async def _enrol(self, course: Course, profile: UserProfile) -> Enrolment:
         """Enrol, or, for a course with an imported roster, ask for the student number first
         (the claim enrols: services/roster.py)."""
-        if await self._places.has_places(course.id) and profile.user_id not in (
-            await self._courses.roster(course.id)
-        ):
+        if await asks_for_number(self._places, self._courses, course.id, profile.user_id):
             return Enrolment(course, newly_enrolled=False, needs_name=False, needs_number=True)
         new = await self._courses.enrol(course.id, profile)
         if new:

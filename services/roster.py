@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from services.clock import Clock
 from services.course_access import CourseAccess, Permission
-from services.courses import admit_to_live_session
+from services.courses import admit_to_live_session, asks_for_number
 from services.errors import InvalidArgument
 from services.models import Course, UserProfile
 from services.places import ClaimRequest, ClaimResult, Place, clean_student_number
@@ -197,11 +197,8 @@ class RosterService:
         return Decision(course, request, approved=True, place=place)
 
     async def needs_number(self, course: Course, student_id: int) -> bool:
-        """Whether joining this course asks for a student number: it has imported places and
-        the student is not on it yet."""
-        if not await self._places.has_places(course.id):
-            return False
-        return student_id not in await self._courses.roster(course.id)
+        """Whether joining this course asks for a student number (services/courses.py)."""
+        return await asks_for_number(self._places, self._courses, course.id, student_id)
 
     async def student_places(self, student_id: int) -> list[tuple[str, Place]]:
         return await self._places.student_places(student_id)

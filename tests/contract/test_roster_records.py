@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.models import CourseAction, CourseChange, UserProfile
+from services.models import AttendanceStatus, CourseAction, CourseChange, UserProfile
 from services.places import ClaimResult, PlaceRow
 from services.ports import RecordStores
-from tests.contract.backends import T0
+from tests.contract.backends import T0, checkin, session
 
 T1 = T0 + timedelta(minutes=1)
 ROWS = [
@@ -139,3 +139,38 @@ async def test_students_enrolled_before_the_import_take_their_places(
         (CourseAction.ROSTER_IMPORT, None, "3 new, 0 unchanged"),
         (CourseAction.LINK_PLACE, "2", "S1002"),
     ]
+
+
+async def test_an_enrolled_student_claims_a_place_their_own_records_winning(
+    records: RecordStores,
+) -> None:
+    """An approved mismatch claims the free place later: the place's absences become the
+    student's, except for a session the student has a record of (theirs stays)."""
+    c = await records.courses.create_course(1001, name="Maths", join_code="J1", invite_token="I1")
+    assert c is not None
+    await records.places.add_places(c.id, ROWS, by=1001, at=T0)
+    ann = UserProfile(2, "Ann", last_seen=T0)
+    await records.courses.enrol(c.id, ann)
+    ada, alan = [p.stand_in for p in await records.places.places(c.id)]
+    assert ada is not None and alan is not None
+    absent = AttendanceStatus.ABSENT
+    await records.sessions.persist_session(
+        session("s1", course_id=c.id),
+        [checkin("s1", 2), checkin("s1", ada, None, absent), checkin("s1", alan, None, absent)],
+    )
+    later = T0 + timedelta(days=7)
+    await records.sessions.persist_session(
+        session("s2", course_id=c.id, started_at=later),
+        [checkin("s2", ada, None, absent), checkin("s2", alan, None, absent)],
+    )
+    result, place = await records.places.claim_place(
+        c.id, student_number="1001", student=ann, at=T1
+    )
+    assert result is ClaimResult.CLAIMED and place is not None and place.stand_in == ada
+    standings = {s.student_id: s for s in await records.attendance.course_standings(c.id)}
+    assert set(standings) == {2, alan}
+    mine = standings[2]
+    assert (mine.name, mine.sessions, mine.present, mine.absent) == ("Ada Lovelace", 2, 1, 1)
+    assert sorted(await records.courses.roster(c.id)) == sorted([2, alan])
+    changes = await records.course_admin.course_changes(c.id)
+    assert (changes[-1].action, changes[-1].new_value) == (CourseAction.CLAIM_PLACE, "1001")
