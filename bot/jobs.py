@@ -60,6 +60,13 @@ async def sweep_attendances_task(context: AttnContext) -> None:
     if report.sessions_persisted or report.failures:
         log.info("attendance sweep: %s", report)
     if report.sessions_persisted:
+        # Excuses approved in advance for a class just saved go in before its summary is
+        # read, so the teacher's summary says "excused" too (the premark job would apply
+        # them a tick later, after the summary had gone).
+        try:
+            await premark_excuses_task(context)
+        except Exception:  # the premark job tries again; the summaries must not wait
+            log.exception("excuses for the classes just saved not applied yet")
         wake_delivery(context)
 
 

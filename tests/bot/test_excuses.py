@@ -9,6 +9,8 @@ import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from bot.context import AttnContext
+from bot.jobs import sweep_attendances_task
 from bot.notifier import TelegramNotifier
 from services.clock import ManualClock
 from services.models import CourseRole, UserProfile
@@ -359,3 +361,34 @@ async def test_an_excuse_for_a_coming_class_is_applied_unless_the_student_checks
     ] == [(session.id, ADA, TEACHER_ID, "excused")]
     requests = await stored_tables.rows("excuse_requests")
     assert {r["session_id"] for r in requests} == {session.id}
+
+
+async def test_the_summary_of_a_coming_class_already_counts_its_approved_excuse(
+    bot: BotHarness, clock: ManualClock, stored_tables: StoredTables
+) -> None:
+    """The sweep job applies the excuses approved in advance before the class's summary is
+    read: the teacher's summary says excused, not absent."""
+    await course_with(bot, "Greek")
+    [course] = await bot.services.courses.teacher_courses(TEACHER_ID)
+    await bot.services.timetables.add_slot(TEACHER_ID, course.id, SlotRule(2, time(10, 0), 60))
+    starts = datetime(2026, 9, 2, 10, 0, tzinfo=UTC)
+    coming = f"ex:t:{course.id}:{int(starts.timestamp())}"
+    await bot.send(ADA, "/excuse")
+    message_id, _ = last_markup(bot, ADA)
+    await bot.press(ADA, coming, message_id=message_id)
+    await bot.send(ADA, "Dentist")
+    card_id, decision = last_markup(bot, TEACHER_ID)
+    await bot.press(TEACHER_ID, decision["✅ Approve"], message_id=card_id)
+
+    clock.advance(hours=25)
+    await bot.services.timetable_runs.run_due()
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None
+    await bot.send(BOB, f"/checkin {session.code}")
+    clock.advance(hours=1, minutes=1)
+    await sweep_attendances_task(AttnContext(bot.app))
+    before = len(bot.request.calls)
+    await bot.services.sweeper.deliver_summaries(TelegramNotifier(bot.app.bot, bot.services_tz))
+    sent = [str(c.params.get("text")) for c in bot.request.calls[before:]]
+    assert any("Excused 1" in text for text in sent), sent
+    assert await attendance_of(stored_tables, session.id) == {ADA: "excused", BOB: "present"}
