@@ -152,6 +152,7 @@ _MARKER_BY_DIR = {
     "integration": "integration",
     "e2e": "e2e",
     "faults": "faults",
+    "web": "web",
 }
 _TESTS_ROOT = Path(__file__).resolve().parent
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,47 +18,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
+from tests.support.debian import debian_program
 
-INSTALL = ["apt-get", "install", "-y", "nginx"]
 _CANDIDATES = ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
-
-
-def _find() -> str | None:
-    found = shutil.which("nginx")
-    if found:
-        return found
-    for candidate in _CANDIDATES:
-        if os.access(candidate, os.X_OK):
-            return candidate
-    return None
 
 
 def nginx_executable() -> str:
     """The nginx binary; installs Debian's `nginx` package when it is missing."""
-    found = _find()
-    if found:
-        return found
-    if shutil.which("apt-get") is None:
-        pytest.fail(
-            "nginx is needed (three webhook processes behind a real load balancer) and is not "
-            "installed, and apt-get is not available to install it: install nginx first "
-            f"(`{' '.join(INSTALL)}` on Debian)",
-            pytrace=False,
-        )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    outputs = []
-    for attempt in (INSTALL, ["apt-get", "update"], INSTALL):
-        result = subprocess.run(
-            attempt, env=env, capture_output=True, text=True, timeout=600, check=False
-        )
-        outputs.append(f"$ {' '.join(attempt)} -> {result.returncode}\n{result.stderr[-1500:]}")
-        if attempt is INSTALL and result.returncode == 0 and _find():
-            return _find()  # type: ignore[return-value]
-    pytest.fail(
-        "nginx is needed (three webhook processes behind a real load balancer) and installing "
-        "it failed:\n" + "\n".join(outputs),
-        pytrace=False,
+    return debian_program(
+        ("nginx", *_CANDIDATES), ("nginx",), "three webhook processes behind a real load balancer"
     )
 
 
