@@ -21,7 +21,7 @@ from bot import replies
 from bot.telegram_limits import checked_keyboard, fit_caption
 from bot.text import Text, join, t
 from services.models import CardState, Session, SessionSummary
-from services.qr import group_checkin_link
+from services.qr import CheckInLinks
 
 CARD_ACTIONS = ("end", "ext", "miss", "list", "loc")
 _CARD_DATA = re.compile(r"cd:(end|ext|miss|list|loc):([0-9a-f]{12})")
@@ -58,7 +58,7 @@ def qr_png(link: str) -> bytes:
     return out.getvalue()
 
 
-def _keyboard(session: Session, bot_username: str, in_group: bool) -> InlineKeyboardMarkup:
+def _keyboard(session: Session, links: CheckInLinks, in_group: bool) -> InlineKeyboardMarkup:
     rows = [
         [
             InlineKeyboardButton(
@@ -88,16 +88,24 @@ def _keyboard(session: Session, bot_username: str, in_group: bool) -> InlineKeyb
         rows.append([InlineKeyboardButton(label, callback_data=card_data("loc", session.id))])
     if in_group:
         # The link names the session only: the code stays on the projector, not in the group.
-        link = group_checkin_link(bot_username, session.id)
+        # With the web on it opens the Mini App (a web_app button is refused in groups).
+        link = links.group(session.id)
         rows.append([InlineKeyboardButton(t("card.button.check_in", html=False), url=link)])
     return checked_keyboard(InlineKeyboardMarkup(rows))
 
 
 def render_card(
-    state: CardState, now: datetime, tz: tzinfo, bot_username: str, in_group: bool
+    state: CardState,
+    now: datetime,
+    tz: tzinfo,
+    bot_username: str,
+    in_group: bool,
+    links: CheckInLinks | None = None,
 ) -> CardView:
-    """What the card shows for this state: live, or final once the session is over."""
+    """What the card shows for this state: live, or final once the session is over.
+    `links`: where its buttons lead (the chat's deep links when None)."""
     session = state.session
+    links = links or CheckInLinks(bot_username)
     count = replies.checked_in_count(state.checked_in, session.roster_size, session.has_roster)
     heading = replies.card_heading(session.course_name, session.title)
     if not session.is_open(now):
@@ -114,12 +122,12 @@ def render_card(
         text = t("card.group", heading=heading, checked=count, timing=timing)
         if session.geo:
             text = join([text, replies.card_location_line(session.anchor is not None)])
-        return CardView(text, "", _keyboard(session, bot_username, in_group), False)
+        return CardView(text, "", _keyboard(session, links, in_group), False)
     text = t("card.private", heading=heading, code=session.code, checked=count, timing=timing)
     if session.geo:
         text = join([text, replies.card_location_line(session.anchor is not None)])
     text = Text(fit_caption(text))  # a photo's caption: 1,024 characters
-    return CardView(text, session.code, _keyboard(session, bot_username, in_group), False)
+    return CardView(text, session.code, _keyboard(session, links, in_group), False)
 
 
 def final_card_text(summary: SessionSummary) -> str:
