@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.container import Services
 from bot.context import AttnApplication
+from bot.gate import LIMITER_KEY
+from bot.ratelimit import UpdateLimiter
 from bot.metrics import metrics_of
 from bot.settings import Settings
 from bot.text import speaking, t
@@ -138,6 +140,21 @@ def _refused(refused: InitDataRefused) -> JSONResponse:
     )
 
 
+def _too_fast(application: AttnApplication, user: WebAppUser) -> JSONResponse | None:
+    """The chat's per-user limit, shared with the user's messages: a flooding account is
+    refused (429) before any store is touched."""
+    limiter: UpdateLimiter | None = application.bot_data.get(LIMITER_KEY)
+    if limiter is None or limiter.allow_user(user.user_id):
+        return None
+    with speaking(known_language(user.language_code)):
+        message = plain(t("miniapp.slow_down"))
+    return JSONResponse(
+        {"error": "slow_down", "message": message},
+        status_code=429,
+        headers={**_NO_STORE, "Retry-After": "10"},
+    )
+
+
 def _unavailable(language: str | None) -> JSONResponse:
     with speaking(known_language(language)):
         message = plain(t("error.unavailable"))
@@ -198,6 +215,8 @@ async def miniapp_checkin(
     user = _authenticate(authorization, settings, services)
     if isinstance(user, InitDataRefused):
         return _refused(user)
+    if (refusal := _too_fast(application, user)) is not None:
+        return refusal
     location = None
     if body.location is not None:
         place = body.location
@@ -226,6 +245,8 @@ async def miniapp_history(
     user = _authenticate(authorization, settings, services)
     if isinstance(user, InitDataRefused):
         return _refused(user)
+    if (refusal := _too_fast(application, user)) is not None:
+        return refusal
     try:
         history = await _desk(application, services).history(user)
     except StorageUnavailable:

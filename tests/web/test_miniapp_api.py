@@ -309,3 +309,26 @@ async def test_the_page_texts_follow_the_users_language(miniapp: MiniAppClient) 
     page = await miniapp.http.get("/miniapp")
     csp = page.headers["content-security-policy"]
     assert "script-src 'self' https://telegram.org" in csp and "'unsafe-inline'" not in csp
+
+
+async def test_a_flooding_user_is_slowed_down_as_in_chat(
+    services: Services, clock: ManualClock
+) -> None:
+    settings = make_settings(user_rate_per_minute=3)
+    async with (
+        BotHarness(settings, services) as bot,
+        serve_miniapp(bot.app, settings) as url,
+        httpx.AsyncClient(base_url=url, timeout=10) as http,
+    ):
+        miniapp = MiniAppClient(bot, http, clock)
+        headers = miniapp.auth(2901)
+        answers = [
+            await http.post(CHECKIN, json={"code": "ZZZZZ2"}, headers=headers) for _ in "abc"
+        ]
+        assert [a.json()["outcome"] for a in answers] == ["wrong_code"] * 3
+        refused = await http.post(CHECKIN, json={"code": "ZZZZZ2"}, headers=headers)
+        assert refused.status_code == 429 and "Wait a few seconds" in refused.json()["message"]
+        assert (await http.get(HISTORY, headers=headers)).status_code == 429
+        # Someone else is not slowed down by it.
+        other = await http.post(CHECKIN, json={"code": "ZZZZZ2"}, headers=miniapp.auth(2902))
+        assert other.json()["outcome"] == "wrong_code"

@@ -24,6 +24,7 @@ MESSAGES: dict[str, Message] = {
     "miniapp.back": "Back to check-in",
     "miniapp.loading": "Loading…",
     "miniapp.network": "No connection to the server. Check your internet and try again.",
+    "miniapp.slow_down": "Too many requests at once. Wait a few seconds and try again.",
     "miniapp.not_a_code": "That is not a code: it has 6 letters and digits, like K7M2QX.",
     "miniapp.needs_location": (
         "<b>{title}</b> checks where you are: allow access to your location to finish checking in."
