@@ -21,7 +21,7 @@ from telegram import Bot, InputFile, InputMediaPhoto
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.card import CardView, final_card_text, qr_png, render_card
+from bot.card import CardView, final_card_text, qr_link, qr_png, render_card
 from bot.context import AttnContext, HoldsBotData
 from bot.languages import recipient_languages
 from bot.text import default_language, speaking
@@ -63,10 +63,17 @@ def checkin_links_of(application: HoldsBotData, bot: Bot) -> CheckInLinks:
 class CardPublisher:
     """Posts, edits and finalises a session's card: a QR photo privately, text in a group."""
 
-    def __init__(self, bot: Bot, tz: tzinfo, mini_app: MiniAppRoute | None = None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        tz: tzinfo,
+        projector: Callable[[Session], str | None] | None = None,
+        mini_app: MiniAppRoute | None = None,
+    ) -> None:
         self._bot = bot
         self._tz = tz
-        self._mini_app = mini_app
+        self._projector = projector  # a private card's projector link; None: no button
+        self._mini_app = mini_app  # QR and group button open the Mini App; None: the chat
 
     @property
     def links(self) -> CheckInLinks:
@@ -82,8 +89,13 @@ class CardPublisher:
         language (a group is read by many; each student's private replies are in their own),
         a private card in the current one (the teacher's)."""
         group = self.in_group(chat_id)
+        projector = None
+        if not group and self._projector is not None:
+            projector = self._projector(state.session)
         with speaking(default_language() if group else None):
-            return render_card(state, now, self._tz, self._bot.username, group, self.links)
+            return render_card(
+                state, now, self._tz, self._bot.username, group, projector, self.links
+            )
 
     async def post(self, chat_id: int, session: Session) -> tuple[int, CardView]:
         """Post the new session's live card in the chat: (its message id, what it shows)."""
@@ -143,7 +155,7 @@ class CardPublisher:
             log.info("could not finalise the card of session %s: %s", summary.session_id, exc)
 
     def _link(self, session: Session) -> str:
-        return self.links.scan(session.id, session.code)
+        return qr_link(self._bot.username, session.id, session.code, self.links)
 
     def _qr_photo(self, session: Session, view: CardView) -> InputMediaPhoto:
         """The card's new photo: the QR of the current check-in link, uploaded as attach://
@@ -157,7 +169,12 @@ class CardPublisher:
 
 
 def publisher_of(context: AttnContext) -> CardPublisher:
-    return CardPublisher(context.bot, context.tz, context.application.bot_data.get(MINI_APP_KEY))
+    return CardPublisher(
+        context.bot,
+        context.tz,
+        context.services.projector.link,
+        context.application.bot_data.get(MINI_APP_KEY),
+    )
 
 
 CARD_INTERVAL_KEY = "card_refresh_seconds"

@@ -25,8 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.container import Services
 from bot.context import AttnApplication
 from bot.gate import LIMITER_KEY
-from bot.ratelimit import UpdateLimiter
 from bot.metrics import metrics_of
+from bot.ratelimit import UpdateLimiter
 from bot.settings import Settings
 from bot.text import speaking, t
 from bot.web.deps import attn_application, attn_services, attn_settings
