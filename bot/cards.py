@@ -35,6 +35,8 @@ CardKind = Literal["card", "code_card"]
 (QR, code, buttons) that the teacher projects."""
 
 
+MINI_APP_PAGE = "/miniapp"
+"""Where the web server serves the Mini App's page."""
 MINI_APP_KEY = "mini_app"
 """bot_data: the Mini App's route when the web server is on (absent: it is off)."""
 
@@ -42,9 +44,11 @@ MINI_APP_KEY = "mini_app"
 @dataclass(frozen=True)
 class MiniAppRoute:
     """The web server is on: QR codes and group buttons open the Mini App (BotFather's main
-    Mini App of the bot, or the one with this short name)."""
+    Mini App of the bot, or the one with this short name); `page_url` is the page itself,
+    for a web_app button in a private chat."""
 
     short_name: str | None = None
+    page_url: str | None = None
 
 
 def checkin_links(bot: Bot, route: MiniAppRoute | None) -> CheckInLinks:

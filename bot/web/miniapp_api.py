@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.cards import MINI_APP_PAGE
 from bot.container import Services
 from bot.context import AttnApplication
 from bot.gate import LIMITER_KEY
@@ -42,7 +43,7 @@ from bot.web.miniapp import (
 )
 from services.errors import InvalidArgument, StorageUnavailable
 
-PAGE_PATH = "/miniapp"
+PAGE_PATH = MINI_APP_PAGE
 API_PREFIX = "/api/miniapp"
 AUTH_SCHEME = "tma"
 PAGE_FILE = Path(__file__).parent / "static" / "miniapp" / "index.html"

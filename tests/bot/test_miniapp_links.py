@@ -62,3 +62,24 @@ async def test_without_the_web_the_links_are_the_chats(bot: BotHarness) -> None:
     assert session is not None
     posted = next(c for c in bot.request.calls if c.method == "sendPhoto")
     assert qr_text(posted) == f"https://t.me/attn_test_bot?start=ci_{session.id}-{session.code}"
+
+
+async def test_checkin_alone_offers_the_mini_app_in_the_private_chat(bot: BotHarness) -> None:
+    [plain] = await bot.send(601, "/checkin")
+    assert "Send me the code" in plain
+    assert "reply_markup" not in bot.request.calls[-1].params  # the web is off: no button
+    await bot.send(601, "/cancel")
+    bot.app.bot_data[MINI_APP_KEY] = MiniAppRoute(page_url="https://attn.example.edu/miniapp")
+    [ask] = await bot.send(602, "/checkin")
+    assert "Send me the code" in ask
+    [[button]] = bot.request.calls[-1].params["reply_markup"]["inline_keyboard"]
+    assert button == {
+        "text": "📷 Scan it in the app",
+        "web_app": {"url": "https://attn.example.edu/miniapp"},
+    }
+    # The chat still takes the code as the answer.
+    await bot.send(TEACHER_ID, "/start_session 30 Optics")
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None
+    [done] = await bot.send(602, session.code)
+    assert "Checked in to <b>Optics</b>" in done

@@ -6,6 +6,8 @@ from bot.text.message import Message
 
 MESSAGES: dict[str, Message] = {
     "miniapp.title": "Check in",
+    # The button under "send me the code" in the private chat, opening the Mini App.
+    "miniapp.open_button": "📷 Scan it in the app",
     "miniapp.code_label": "Code shown by your teacher",
     "miniapp.code_hint": "6 letters and digits, like K7M2QX",
     "miniapp.scan": "Scan the QR code",
