@@ -12,6 +12,8 @@ import asyncpg
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
+from services.api import IntegrationApi
+from services.api_tokens import ApiTokenService
 from services.cards import CardService
 from services.checkins import CheckInService
 from services.corrections import CorrectionService
@@ -92,6 +94,8 @@ class Services:
     excuses: ExcuseService
     timetables: TimetableService
     timetable_runs: SlotRunner
+    api_tokens: ApiTokenService
+    api: IntegrationApi
     live: LiveStores
     records: RecordStores
     redis: LiveRedis | None = None

@@ -152,6 +152,8 @@ class CourseAction(StrEnum):
     LINK_PLACE = "link_place"  # by: the importer; old: the enrolled student's id; new: number
     APPROVE_CLAIM = "approve_claim"  # old value: the number asked; new value: the student id
     DECLINE_CLAIM = "decline_claim"  # the same
+    API_TOKEN_NEW = "api_token_new"  # new value: "<token id> <scope> <label>"
+    API_TOKEN_REVOKE = "api_token_revoke"  # old value: "<token id> <scope> <label>"
 
 
 class CourseRole(StrEnum):

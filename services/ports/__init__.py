@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.ports.api import ApiReadRecords, ApiRequestBudget, ApiTokenRecords
 from services.ports.cards import CardStore
 from services.ports.checkins import CheckInStore, CodeStore
 from services.ports.courses import CourseAdmin, CourseRecords, CourseStaffRecords
@@ -39,6 +40,7 @@ class LiveStores:
     profiles: ProfileCache
     chat_state: ChatStateStore
     pacer: SendPacer
+    api_budget: ApiRequestBudget
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,14 @@ class RecordStores:
     warnings: WarningRecords
     places: RosterPlaces
     timetables: TimetableRecords
+    api_tokens: ApiTokenRecords
+    api_reads: ApiReadRecords
 
 
 __all__ = [
+    "ApiReadRecords",
+    "ApiRequestBudget",
+    "ApiTokenRecords",
     "AttendanceRecords",
     "CardStore",
     "ChatStateStore",

@@ -84,6 +84,8 @@ class Scripts:
         self.merge_registration = self._script("merge_registration")
         self.pop_pending_action = self._script("pop_pending_action")
         self.send_slot = self._script("send_slot")
+        # the REST API
+        self.take_api_request = self._script("take_api_request")
 
     def _script(self, name: str) -> LuaScript:
         script = LuaScript(self.redis, load_script(name))

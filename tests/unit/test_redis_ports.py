@@ -13,6 +13,7 @@ import fakeredis
 import storage.redis
 from services.models import CheckInOutcome, Session
 from services.ports import (
+    ApiRequestBudget,
     CardStore,
     ChatStateStore,
     CheckInStore,
@@ -25,6 +26,7 @@ from services.ports import (
 )
 from services.ports.values import GuessLimit
 from storage.redis import redis_live_stores
+from storage.redis.api_budget import RedisApiBudget
 from storage.redis.cards import RedisCardStore
 from storage.redis.chat_state import RedisChatStateStore
 from storage.redis.checkins import RedisCheckInStore
@@ -51,7 +53,8 @@ def each_port(scripts: Scripts) -> list[object]:
     profiles: ProfileCache = RedisProfileCache(scripts)
     chat_state: ChatStateStore = RedisChatStateStore(scripts)
     pacer: SendPacer = RedisSendPacer(scripts)
-    return [sessions, checkins, codes, cards, sweeps, profiles, chat_state, pacer]
+    api_budget: ApiRequestBudget = RedisApiBudget(scripts)
+    return [sessions, checkins, codes, cards, sweeps, profiles, chat_state, pacer, api_budget]
 
 
 def test_every_port_has_its_class() -> None:
@@ -64,7 +67,7 @@ async def test_redis_live_stores_fills_every_field_and_loads_the_scripts() -> No
     stores = await redis_live_stores(client)
     for field in dataclasses.fields(LiveStores):
         assert getattr(stores, field.name) is not None, field.name
-    assert len({id(getattr(stores, f.name)) for f in dataclasses.fields(LiveStores)}) == 8
+    assert len({id(getattr(stores, f.name)) for f in dataclasses.fields(LiveStores)}) == 9
     sha = Scripts(client).check_in.sha
     assert await client.script_exists(sha) == [True]
     await client.aclose()
