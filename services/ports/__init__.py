@@ -21,6 +21,7 @@ from services.ports.notifier import Notifier
 from services.ports.outbox import NudgeOutbox, Reachability, SummaryOutbox
 from services.ports.people import PrivacyRecords, RoleRecords, UserRecords
 from services.ports.profiles import ChatStateStore, ProfileCache, SendPacer
+from services.ports.projector import ProjectorStore
 from services.ports.records import AttendanceRecords, SessionRecords
 from services.ports.roster import RosterPlaces
 from services.ports.sweeps import SweepStore
@@ -41,6 +42,7 @@ class LiveStores:
     chat_state: ChatStateStore
     pacer: SendPacer
     api_budget: ApiRequestBudget
+    projector: ProjectorStore
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ __all__ = [
     "NudgeOutbox",
     "PrivacyRecords",
     "ProfileCache",
+    "ProjectorStore",
     "RawCheckIn",
     "Reachability",
     "RecordStores",

@@ -82,21 +82,26 @@ SELECT_SESSION = f"""
 # The name as the registry knows it (the registered or imported one, else the Telegram
 # first and last name); never the username.
 SELECT_RECORD_PAGE = """
-SELECT s.id AS session_id, s.started_at, a.student_id, a.status, a.checked_in_at,
+WITH page AS (
+    SELECT s.id AS session_id, s.started_at, a.student_id, a.status, a.checked_in_at
+    FROM sessions s
+    JOIN attendance a ON a.session_id = s.id
+    WHERE s.course_id = $1
+      AND ($2::text IS NULL OR s.id = $2)
+      AND ($3::timestamptz IS NULL
+           OR (s.started_at, s.id, a.student_id) > ($3::timestamptz, $4::text, $5::bigint))
+    ORDER BY s.started_at, s.id, a.student_id
+    LIMIT $6
+)
+SELECT p.session_id, p.started_at, p.student_id, p.status, p.checked_in_at,
        u.student_number, u.full_name, u.first_name, u.last_name,
        (SELECT json_agg(json_build_array(x.changed_at, x.old_status, x.new_status)
                         ORDER BY x.id)
         FROM attendance_audit x
-        WHERE x.session_id = a.session_id AND x.student_id = a.student_id) AS corrections
-FROM sessions s
-JOIN attendance a ON a.session_id = s.id
-LEFT JOIN users u ON u.id = a.student_id
-WHERE s.course_id = $1
-  AND ($2::text IS NULL OR s.id = $2)
-  AND ($3::timestamptz IS NULL
-       OR (s.started_at, s.id, a.student_id) > ($3::timestamptz, $4::text, $5::bigint))
-ORDER BY s.started_at, s.id, a.student_id
-LIMIT $6
+        WHERE x.session_id = p.session_id AND x.student_id = p.student_id) AS corrections
+FROM page p
+LEFT JOIN users u ON u.id = p.student_id
+ORDER BY p.started_at, p.session_id, p.student_id
 """
 
 

@@ -6,6 +6,7 @@ connection failures surface as `StorageUnavailable`.
     sessions.py   LiveSessionStore   checkins.py  CheckInStore   codes.py     CodeStore
     cards.py      CardStore          sweeps.py    SweepStore     profiles.py  ProfileCache
     chat_state.py ChatStateStore     pacing.py    SendPacer
+    chat_state.py ChatStateStore     pacing.py    SendPacer     projector.py ProjectorStore
     api_budget.py ApiRequestBudget
 """
 
@@ -20,6 +21,7 @@ from storage.redis.client import LiveRedis
 from storage.redis.codes import CodeRoutes, RedisCodeStore
 from storage.redis.pacing import RedisSendPacer
 from storage.redis.profiles import RedisProfileCache
+from storage.redis.projector import RedisProjectorStore
 from storage.redis.scripts import Scripts
 from storage.redis.sessions import RedisSessionStore
 from storage.redis.sweeps import RedisSweepStore
@@ -38,6 +40,7 @@ def build_live_stores(scripts: Scripts) -> LiveStores:
         chat_state=RedisChatStateStore(scripts),
         pacer=RedisSendPacer(scripts),
         api_budget=RedisApiBudget(scripts),
+        projector=RedisProjectorStore(scripts),
     )
 
 

@@ -59,6 +59,14 @@ def session_keys(session_id: str) -> list[str]:
     ]
 
 
+def live_channel() -> str:
+    """Pub/sub channel: the id of a session each time what its projector page shows changed
+    (a code rotated, a check-in recorded, the session ended or was extended, its projector
+    links were replaced). Published by the Lua scripts, which spell the name out (a unit test
+    holds them to this one); read by one subscriber per process (storage/redis/events.py)."""
+    return f"{PREFIX}:live"
+
+
 def code(code_value: str) -> str:
     """String: check-in code -> session id, for the session's lifetime."""
     return f"{PREFIX}:code:{code_value}"

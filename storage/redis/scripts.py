@@ -64,6 +64,7 @@ class Scripts:
         self.end_session = self._script("end_session")
         self.join_roster = self._script("join_roster")
         self.leave_roster = self._script("leave_roster")
+        self.new_projector_link = self._script("new_projector_link")
         # check-ins and codes
         self.check_in = self._script("check_in")
         self.mark_live = self._script("mark_live")
