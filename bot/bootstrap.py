@@ -31,6 +31,7 @@ from services.grading import GradingService
 from services.outbound import OutboundPacer
 from services.ports import LiveStores, RecordStores
 from services.privacy import PrivacyService
+from services.projector import ProjectorService
 from services.reports import ReportService
 from services.roles import RoleService
 from services.roster import RosterService
@@ -347,6 +348,14 @@ def wire_services(
             access=access,
             editor=timetables,
             clock=clock,
+        ),
+        projector=ProjectorService(
+            sessions=live.sessions,
+            checkins=live.checkins,
+            projector=live.projector,
+            clock=clock,
+            secret=settings.bot_token.get_secret_value().encode(),
+            public_url=getattr(settings, "public_url", None),
         ),
         live=live,
         records=records,

@@ -106,6 +106,9 @@ class Session:
     # The course's IANA time zone when it set one (None: the installation's), so the card
     # and the student's replies show times in the course's zone.
     time_zone: str | None = None
+    # What the signature of its projector links covers: a new link (the card's button)
+    # raises it, so every link given out before stops working (services/projector.py).
+    projector_generation: int = 0
 
     @property
     def has_roster(self) -> bool:

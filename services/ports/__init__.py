@@ -20,6 +20,7 @@ from services.ports.notifier import Notifier
 from services.ports.outbox import NudgeOutbox, Reachability, SummaryOutbox
 from services.ports.people import PrivacyRecords, RoleRecords, UserRecords
 from services.ports.profiles import ChatStateStore, ProfileCache, SendPacer
+from services.ports.projector import ProjectorStore
 from services.ports.records import AttendanceRecords, SessionRecords
 from services.ports.roster import RosterPlaces
 from services.ports.sweeps import SweepStore
@@ -39,6 +40,7 @@ class LiveStores:
     profiles: ProfileCache
     chat_state: ChatStateStore
     pacer: SendPacer
+    projector: ProjectorStore
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ __all__ = [
     "NudgeOutbox",
     "PrivacyRecords",
     "ProfileCache",
+    "ProjectorStore",
     "RawCheckIn",
     "Reachability",
     "RecordStores",
