@@ -24,7 +24,8 @@ ATTEMPTS_SAFETY_TTL = 3600
 
 def session(session_id: str) -> str:
     """Hash: the live session's fields (teacher, title, code, times, state, sweep lease; `tz`:
-    the course's IANA zone, "" for the installation's)."""
+    the course's IANA zone, "" for the installation's; `sweeps`: how many times the sweep has
+    claimed it, written by `claim_sweep.lua`)."""
     return f"{PREFIX}:s:{{{session_id}}}"
 
 
