@@ -104,4 +104,6 @@ if count == 1 then
     redis.call('EXPIRE', KEYS[2], ttl)
   end
 end
+-- Projector pages of the session show the new count (keys.live_channel).
+redis.call('PUBLISH', 'attn:live', string.match(KEYS[1], '{(.-)}'))
 return {'recorded', title, value, count, s[10] or ''}
