@@ -24,7 +24,7 @@ from services.ports.records import AttendanceRecords, SessionRecords
 from services.ports.roster import RosterPlaces
 from services.ports.sweeps import SweepStore
 from services.ports.timetables import TimetableRecords
-from services.ports.values import GuessLimit, RawCheckIn, SendSlot, SweepClaim, Visit
+from services.ports.values import GuessLimit, SendSlot, SweepClaim, Visit
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,6 @@ __all__ = [
     "NudgeOutbox",
     "PrivacyRecords",
     "ProfileCache",
-    "RawCheckIn",
     "Reachability",
     "RecordStores",
     "RoleRecords",

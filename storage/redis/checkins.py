@@ -12,8 +12,8 @@ from redis.typing import EncodableT
 
 from services.clock import from_ms, to_ms
 from services.errors import StorageUnavailable
-from services.models import AttendanceStatus, CheckIn, CheckInOutcome
-from services.ports.values import GuessLimit, RawCheckIn
+from services.models import AttendanceStatus, CheckIn, CheckInOutcome, CheckInResult
+from services.ports.values import GuessLimit
 from storage.redis import keys
 from storage.redis.codec import checkin_from, checkin_keys, parse_checkin_value, text
 from storage.redis.codes import CodeRoutes
@@ -57,7 +57,7 @@ class RedisCheckInStore:
         metres: int | None = None,
         session_id: str | None = None,
         guard: GuessLimit | None = None,
-    ) -> RawCheckIn:
+    ) -> CheckInResult:
         """Find the session by its code (unless a QR link named it) and run the atomic
         check-in script on it.
 
@@ -74,9 +74,9 @@ class RedisCheckInStore:
         if guard is not None and cluster:
             token = await self.take_guess(student_id, now, guard.window_seconds, guard.limit)
             if token is None:
-                return RawCheckIn(CheckInOutcome.LOCKED_OUT)
+                return CheckInResult(CheckInOutcome.LOCKED_OUT)
         try:
-            raw = await self._judge(
+            result = await self._judge(
                 code, student_id, now, metres, session_id, None if cluster else guard
             )
         except Exception:
@@ -85,16 +85,16 @@ class RedisCheckInStore:
                     await self._settle(student_id, token, False, now, guard)
             raise
         if guard is None:
-            return raw
-        wrong = raw.outcome is CheckInOutcome.WRONG_CODE
-        if token is None and wrong and raw.session_id is None:
+            return result
+        wrong = result.outcome is CheckInOutcome.WRONG_CODE
+        if token is None and wrong and result.session_id is None:
             # No session has this code: the lookup was the judgement. Count it.
             token = await self.take_guess(student_id, now, guard.window_seconds, guard.limit)
             if token is None:
-                return RawCheckIn(CheckInOutcome.LOCKED_OUT)
+                return CheckInResult(CheckInOutcome.LOCKED_OUT)
         if token is not None and await self._settle(student_id, token, wrong, now, guard):
-            return RawCheckIn(CheckInOutcome.LOCKED_OUT)
-        return raw
+            return CheckInResult(CheckInOutcome.LOCKED_OUT)
+        return result
 
     async def _judge(
         self,
@@ -104,7 +104,7 @@ class RedisCheckInStore:
         metres: int | None,
         session_id: str | None,
         guard: GuessLimit | None,
-    ) -> RawCheckIn:
+    ) -> CheckInResult:
         """Resolve the code (unless named) and run the check-in script (guarded in-script
         when `guard` is given: single Redis server only).
 
@@ -122,7 +122,7 @@ class RedisCheckInStore:
             for fresh in (False, True):
                 session_id = named or await self._routes.resolve(code, fresh)
                 if session_id is None:
-                    return RawCheckIn(CheckInOutcome.WRONG_CODE)
+                    return CheckInResult(CheckInOutcome.WRONG_CODE)
                 reply = await self._check_in(
                     keys=self._session_keys(session_id) + user_keys, args=args
                 )
@@ -134,20 +134,21 @@ class RedisCheckInStore:
             raise StorageUnavailable("Redis") from exc
         if found < _RECORDED:
             if found == _NO_SESSION:
-                return RawCheckIn(CheckInOutcome.WRONG_CODE)
+                return CheckInResult(CheckInOutcome.WRONG_CODE)
             title = text(reply[1]) if len(reply) > 1 else ""
-            return RawCheckIn(_OUTCOMES[found], session_id, title)
+            return CheckInResult(_OUTCOMES[found], session_id, title)
         if found == _DUPLICATE:
             when, late = parse_checkin_value(text(reply[4]))
         else:
             when, late = from_ms(now_ms), found == _RECORDED_LATE
-        return RawCheckIn(
+        return CheckInResult(
             _OUTCOMES[found],
             session_id,
             text(reply[1]),
             when,
-            late,
+            AttendanceStatus.LATE if late else AttendanceStatus.PRESENT,
             reply[2],
+            None,
             text(reply[3]) or None,
         )
 

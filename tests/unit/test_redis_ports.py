@@ -90,7 +90,7 @@ async def test_check_in_round_trip_on_fakeredis() -> None:
     wrong = await stores.checkins.check_in("ZZZZZZ", 43, NOW, guard=guard)
 
     assert first.outcome is CheckInOutcome.RECORDED
-    assert (first.session_id, first.session_title, first.count) == ("s1", "Algebra", 1)
+    assert (first.session_id, first.session_title, first.checked_in_count) == ("s1", "Algebra", 1)
     assert first.checked_in_at == NOW + timedelta(seconds=5)
     assert again.outcome is CheckInOutcome.DUPLICATE
     assert wrong.outcome is CheckInOutcome.WRONG_CODE
