@@ -21,10 +21,10 @@ from bot import replies
 from bot.telegram_limits import checked_keyboard, fit_caption
 from bot.text import Text, join, t
 from services.models import CardState, Session, SessionSummary
-from services.qr import group_checkin_link
+from services.qr import checkin_link, group_checkin_link
 
-CARD_ACTIONS = ("end", "ext", "miss", "list", "loc")
-_CARD_DATA = re.compile(r"cd:(end|ext|miss|list|loc):([0-9a-f]{12})")
+CARD_ACTIONS = ("end", "ext", "miss", "list", "loc", "proj")
+_CARD_DATA = re.compile(r"cd:(end|ext|miss|list|loc|proj):([0-9a-f]{12})")
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,14 @@ class CardView:
     code: str
     keyboard: InlineKeyboardMarkup | None
     final: bool
+    projector_url: str | None = None
 
     @property
     def fingerprint(self) -> str:
-        """ "<code>:<digest>": the code part tells whether the QR image must change."""
-        digest = hashlib.sha1(self.text.encode(), usedforsecurity=False).hexdigest()[:16]
+        """ "<code>:<digest>": the code part tells whether the QR image must change. The
+        digest covers the projector link too: a new link changes the card's button."""
+        shown = f"{self.text}\n{self.projector_url or ''}"
+        digest = hashlib.sha1(shown.encode(), usedforsecurity=False).hexdigest()[:16]
         return f"{self.code}:{digest}"
 
 
@@ -51,6 +54,12 @@ def parse_card_data(data: str) -> tuple[str, str] | None:
     return (match[1], match[2]) if match else None
 
 
+def qr_link(bot_username: str, session_id: str, code: str) -> str:
+    """What the QR of the session's current code carries, on the card and on the projector
+    page alike (one function, so both always show the same thing)."""
+    return checkin_link(bot_username, session_id, code)
+
+
 def qr_png(link: str) -> bytes:
     """A QR image of the check-in link, big enough to scan off a projector."""
     out = io.BytesIO()
@@ -58,7 +67,9 @@ def qr_png(link: str) -> bytes:
     return out.getvalue()
 
 
-def _keyboard(session: Session, bot_username: str, in_group: bool) -> InlineKeyboardMarkup:
+def _keyboard(
+    session: Session, bot_username: str, in_group: bool, projector_url: str | None = None
+) -> InlineKeyboardMarkup:
     rows = [
         [
             InlineKeyboardButton(
@@ -90,13 +101,31 @@ def _keyboard(session: Session, bot_username: str, in_group: bool) -> InlineKeyb
         # The link names the session only: the code stays on the projector, not in the group.
         link = group_checkin_link(bot_username, session.id)
         rows.append([InlineKeyboardButton(t("card.button.check_in", html=False), url=link)])
+    elif projector_url is not None:
+        # Only on a private card: the link shows the code, so it never goes to a group.
+        rows.append(
+            [
+                InlineKeyboardButton(t("card.button.projector", html=False), url=projector_url),
+                InlineKeyboardButton(
+                    t("card.button.new_projector", html=False),
+                    callback_data=card_data("proj", session.id),
+                ),
+            ]
+        )
     return checked_keyboard(InlineKeyboardMarkup(rows))
 
 
 def render_card(
-    state: CardState, now: datetime, tz: tzinfo, bot_username: str, in_group: bool
+    state: CardState,
+    now: datetime,
+    tz: tzinfo,
+    bot_username: str,
+    in_group: bool,
+    projector_url: str | None = None,
 ) -> CardView:
-    """What the card shows for this state: live, or final once the session is over."""
+    """What the card shows for this state: live, or final once the session is over. A
+    private card has a Projector button when `projector_url` is given (the web features
+    are on); a group's never has one."""
     session = state.session
     count = replies.checked_in_count(state.checked_in, session.roster_size, session.has_roster)
     heading = replies.card_heading(session.course_name, session.title)
@@ -119,7 +148,8 @@ def render_card(
     if session.geo:
         text = join([text, replies.card_location_line(session.anchor is not None)])
     text = Text(fit_caption(text))  # a photo's caption: 1,024 characters
-    return CardView(text, session.code, _keyboard(session, bot_username, in_group), False)
+    keyboard = _keyboard(session, bot_username, in_group, projector_url)
+    return CardView(text, session.code, keyboard, False, projector_url)
 
 
 def final_card_text(summary: SessionSummary) -> str:

@@ -20,12 +20,11 @@ from telegram import Bot, InputFile, InputMediaPhoto
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.card import CardView, final_card_text, qr_png, render_card
+from bot.card import CardView, final_card_text, qr_link, qr_png, render_card
 from bot.context import AttnContext
 from bot.languages import recipient_languages
 from bot.text import default_language, speaking
 from services.models import CardState, Session, SessionSummary
-from services.qr import checkin_link
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +36,12 @@ CardKind = Literal["card", "code_card"]
 class CardPublisher:
     """Posts, edits and finalises a session's card: a QR photo privately, text in a group."""
 
-    def __init__(self, bot: Bot, tz: tzinfo) -> None:
+    def __init__(
+        self, bot: Bot, tz: tzinfo, projector: Callable[[Session], str | None] | None = None
+    ) -> None:
         self._bot = bot
         self._tz = tz
+        self._projector = projector  # a private card's projector link; None: no button
 
     @staticmethod
     def in_group(chat_id: int) -> bool:
@@ -51,8 +53,11 @@ class CardPublisher:
         language (a group is read by many; each student's private replies are in their own),
         a private card in the current one (the teacher's)."""
         group = self.in_group(chat_id)
+        projector = None
+        if not group and self._projector is not None:
+            projector = self._projector(state.session)
         with speaking(default_language() if group else None):
-            return render_card(state, now, self._tz, self._bot.username, group)
+            return render_card(state, now, self._tz, self._bot.username, group, projector)
 
     async def post(self, chat_id: int, session: Session) -> tuple[int, CardView]:
         """Post the new session's live card in the chat: (its message id, what it shows)."""
@@ -112,7 +117,7 @@ class CardPublisher:
             log.info("could not finalise the card of session %s: %s", summary.session_id, exc)
 
     def _link(self, session: Session) -> str:
-        return checkin_link(self._bot.username, session.id, session.code)
+        return qr_link(self._bot.username, session.id, session.code)
 
     def _qr_photo(self, session: Session, view: CardView) -> InputMediaPhoto:
         """The card's new photo: the QR of the current check-in link, uploaded as attach://
@@ -126,7 +131,7 @@ class CardPublisher:
 
 
 def publisher_of(context: AttnContext) -> CardPublisher:
-    return CardPublisher(context.bot, context.tz)
+    return CardPublisher(context.bot, context.tz, context.services.projector.link)
 
 
 CARD_INTERVAL_KEY = "card_refresh_seconds"

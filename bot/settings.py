@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=400, ge=1)
     user_rate_per_minute: int = Field(default=30, ge=1)
     global_rate_per_second: int = Field(default=500, ge=1)
+    # The REST API: requests per token and minute (beyond: 429 with Retry-After).
+    api_requests_per_minute: int = Field(default=600, ge=1, le=100_000)
     webhook_url: str | None = None
     # Checked after webhook_url (declaration order), so the validator sees the URL.
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)

@@ -28,6 +28,10 @@ class SweepClaim:
     roster: list[int] = field(default_factory=list)
     marks: dict[int, AttendanceStatus] = field(default_factory=dict)
     codes: list[str] = field(default_factory=list)
+    # How many times the session has been claimed, this claim included. Counted before any
+    # write to PostgreSQL, so 1 means no earlier sweep of it can have committed (unless the
+    # live store lost the count: the records' unique keys catch that case).
+    attempt: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,7 @@ def session_from(fields: dict[str, str]) -> Session:
         card_message_id=int(fields["card_msg"]) if fields.get("card_msg") else None,
         code_card_chat_id=int(fields["code_card_chat"]) if fields.get("code_card_chat") else None,
         code_card_message_id=int(fields["code_card_msg"]) if fields.get("code_card_msg") else None,
+        projector_generation=int(fields.get("projector_gen") or 0),
     )
 
 

@@ -64,6 +64,7 @@ class Scripts:
         self.end_session = self._script("end_session")
         self.join_roster = self._script("join_roster")
         self.leave_roster = self._script("leave_roster")
+        self.new_projector_link = self._script("new_projector_link")
         # check-ins and codes
         self.check_in = self._script("check_in")
         self.mark_live = self._script("mark_live")
@@ -80,10 +81,14 @@ class Scripts:
         self.release_sweep = self._script("release_sweep")
         # profiles, chat state, pacing
         self.touch_profile = self._script("touch_profile")
+        self.release_update = self._script("release_update")
+        self.raise_update_floor = self._script("raise_update_floor")
         self.remove_idle_profile = self._script("remove_idle_profile")
         self.merge_registration = self._script("merge_registration")
         self.pop_pending_action = self._script("pop_pending_action")
         self.send_slot = self._script("send_slot")
+        # the REST API
+        self.take_api_request = self._script("take_api_request")
 
     def _script(self, name: str) -> LuaScript:
         script = LuaScript(self.redis, load_script(name))

@@ -13,6 +13,7 @@ import fakeredis
 import storage.redis
 from services.models import CheckInOutcome, Session
 from services.ports import (
+    ApiRequestBudget,
     CardStore,
     ChatStateStore,
     CheckInStore,
@@ -20,17 +21,20 @@ from services.ports import (
     LiveSessionStore,
     LiveStores,
     ProfileCache,
+    ProjectorStore,
     SendPacer,
     SweepStore,
 )
 from services.ports.values import GuessLimit
 from storage.redis import redis_live_stores
+from storage.redis.api_budget import RedisApiBudget
 from storage.redis.cards import RedisCardStore
 from storage.redis.chat_state import RedisChatStateStore
 from storage.redis.checkins import RedisCheckInStore
 from storage.redis.codes import CodeRoutes, RedisCodeStore
 from storage.redis.pacing import RedisSendPacer
 from storage.redis.profiles import RedisProfileCache
+from storage.redis.projector import RedisProjectorStore
 from storage.redis.scripts import Scripts
 from storage.redis.sessions import RedisSessionStore
 from storage.redis.sweeps import RedisSweepStore
@@ -51,7 +55,20 @@ def each_port(scripts: Scripts) -> list[object]:
     profiles: ProfileCache = RedisProfileCache(scripts)
     chat_state: ChatStateStore = RedisChatStateStore(scripts)
     pacer: SendPacer = RedisSendPacer(scripts)
-    return [sessions, checkins, codes, cards, sweeps, profiles, chat_state, pacer]
+    api_budget: ApiRequestBudget = RedisApiBudget(scripts)
+    projector: ProjectorStore = RedisProjectorStore(scripts)
+    return [
+        sessions,
+        checkins,
+        codes,
+        cards,
+        sweeps,
+        profiles,
+        chat_state,
+        pacer,
+        api_budget,
+        projector,
+    ]
 
 
 def test_every_port_has_its_class() -> None:
@@ -64,7 +81,7 @@ async def test_redis_live_stores_fills_every_field_and_loads_the_scripts() -> No
     stores = await redis_live_stores(client)
     for field in dataclasses.fields(LiveStores):
         assert getattr(stores, field.name) is not None, field.name
-    assert len({id(getattr(stores, f.name)) for f in dataclasses.fields(LiveStores)}) == 8
+    assert len({id(getattr(stores, f.name)) for f in dataclasses.fields(LiveStores)}) == 10
     sha = Scripts(client).check_in.sha
     assert await client.script_exists(sha) == [True]
     await client.aclose()

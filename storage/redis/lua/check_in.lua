@@ -122,4 +122,6 @@ if count == 1 then
     redis.call('EXPIRE', KEYS[2], ttl)
   end
 end
+-- Projector pages of the session show the new count (keys.live_channel).
+redis.call('PUBLISH', 'attn:live', string.match(KEYS[1], '{(.-)}'))
 return {outcome, title, count, s[10] or ''}
