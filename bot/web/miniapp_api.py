@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,7 +30,7 @@ from bot.metrics import metrics_of
 from bot.ratelimit import UpdateLimiter
 from bot.settings import Settings
 from bot.text import speaking, t
-from bot.web.deps import attn_application, attn_services, attn_settings
+from bot.web.deps import ApplicationDep, ServicesDep, SettingsDep
 from bot.web.init_data import InitDataRefused, WebAppUser, validate_init_data
 from bot.web.miniapp import (
     Location,
@@ -66,9 +66,6 @@ _NO_STORE = {"Cache-Control": "no-store"}
 
 router = APIRouter()
 
-AppDep = Annotated[AttnApplication, Depends(attn_application)]
-ServicesDep = Annotated[Services, Depends(attn_services)]
-SettingsDep = Annotated[Settings, Depends(attn_settings)]
 AuthHeader = Annotated[str | None, Header()]
 
 
@@ -173,7 +170,7 @@ def _desk(application: AttnApplication, services: Services) -> MiniAppDesk:
 
 @router.get(f"{API_PREFIX}/config")
 async def miniapp_config(
-    application: AppDep,
+    application: ApplicationDep,
     services: ServicesDep,
     settings: SettingsDep,
     authorization: AuthHeader = None,
@@ -206,7 +203,7 @@ async def miniapp_config(
 @router.post(f"{API_PREFIX}/checkin")
 async def miniapp_checkin(
     body: CheckInBody,
-    application: AppDep,
+    application: ApplicationDep,
     services: ServicesDep,
     settings: SettingsDep,
     authorization: AuthHeader = None,
@@ -237,7 +234,7 @@ async def miniapp_checkin(
 
 @router.get(f"{API_PREFIX}/history")
 async def miniapp_history(
-    application: AppDep,
+    application: ApplicationDep,
     services: ServicesDep,
     settings: SettingsDep,
     authorization: AuthHeader = None,

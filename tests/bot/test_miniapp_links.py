@@ -10,8 +10,9 @@ import zxingcpp
 from PIL import Image
 
 from bot.cards import MINI_APP_KEY, MiniAppRoute
+from bot.container import Services
 from tests.bot.test_card import GROUP, buttons
-from tests.conftest import TEACHER_ID
+from tests.conftest import TEACHER_ID, make_settings
 from tests.support.bot_harness import BotHarness
 from tests.support.telegram import ApiCall
 
@@ -83,3 +84,19 @@ async def test_checkin_alone_offers_the_mini_app_in_the_private_chat(bot: BotHar
     assert session is not None
     [done] = await bot.send(602, session.code)
     assert "Checked in to <b>Optics</b>" in done
+
+
+async def test_the_public_url_turns_the_mini_app_links_on(services: Services) -> None:
+    settings = make_settings(public_url="https://attn.example.edu/", miniapp_short_name="checkin")
+    async with BotHarness(settings, services) as bot:
+        route = bot.app.bot_data[MINI_APP_KEY]
+        assert route == MiniAppRoute("checkin", "https://attn.example.edu/miniapp")
+        await bot.send(TEACHER_ID, "/start_session 30 Optics")
+        session = await bot.services.sessions.open_session(TEACHER_ID)
+        assert session is not None
+        posted = next(c for c in bot.request.calls if c.method == "sendPhoto")
+        assert qr_text(posted) == (
+            f"https://t.me/attn_test_bot/checkin?startapp=ci_{session.id}-{session.code}"
+        )
+    async with BotHarness(make_settings(), services) as off:
+        assert MINI_APP_KEY not in off.app.bot_data

@@ -21,8 +21,8 @@ from tests.bot.test_roles_privacy import everything_stored
 from tests.conftest import TEACHER_ID, make_settings
 from tests.support.bot_harness import BotHarness
 from tests.support.miniapp import init_data_for, tampered
-from tests.support.miniapp_server import serve_miniapp
 from tests.support.stored_tables import StoredTables
+from tests.support.web_server import reserve_port, running_web_server
 
 CHECKIN = "/api/miniapp/checkin"
 HISTORY = "/api/miniapp/history"
@@ -67,10 +67,11 @@ class MiniAppClient:
 
 @pytest.fixture
 async def miniapp(services: Services, clock: ManualClock) -> AsyncIterator[MiniAppClient]:
-    settings = make_settings()
+    sock, url = reserve_port()
+    settings = make_settings(public_url=url)
     async with (
         BotHarness(settings, services) as bot,
-        serve_miniapp(bot.app, settings) as url,
+        running_web_server(bot.app, sock=sock) as url,
         httpx.AsyncClient(base_url=url, timeout=10) as http,
     ):
         yield MiniAppClient(bot, http, clock)
@@ -314,10 +315,11 @@ async def test_the_page_texts_follow_the_users_language(miniapp: MiniAppClient) 
 async def test_a_flooding_user_is_slowed_down_as_in_chat(
     services: Services, clock: ManualClock
 ) -> None:
-    settings = make_settings(user_rate_per_minute=3)
+    sock, url = reserve_port()
+    settings = make_settings(user_rate_per_minute=3, public_url=url)
     async with (
         BotHarness(settings, services) as bot,
-        serve_miniapp(bot.app, settings) as url,
+        running_web_server(bot.app, sock=sock) as url,
         httpx.AsyncClient(base_url=url, timeout=10) as http,
     ):
         miniapp = MiniAppClient(bot, http, clock)

@@ -23,7 +23,7 @@ from tests.bot.test_location import HALL, NEARBY
 from tests.conftest import TEACHER_ID, make_settings
 from tests.support.bot_harness import BotHarness
 from tests.support.miniapp import init_data_for, open_miniapp, tampered, webapp_double
-from tests.support.miniapp_server import serve_miniapp
+from tests.support.web_server import reserve_port, running_web_server
 from tests.web.conftest import new_browser
 
 T = TypeVar("T")
@@ -109,8 +109,11 @@ class Classroom:
 
 @pytest.fixture
 async def classroom(services: Services, clock: ManualClock) -> AsyncIterator[Classroom]:
-    settings = make_settings()
-    async with BotHarness(settings, services) as bot, serve_miniapp(bot.app, settings) as url:
+    sock, url = reserve_port()
+    async with (
+        BotHarness(make_settings(public_url=url), services) as bot,
+        running_web_server(bot.app, sock=sock) as url,
+    ):
         yield Classroom(bot, url, clock)
 
 
