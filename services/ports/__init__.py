@@ -26,7 +26,7 @@ from services.ports.records import AttendanceRecords, SessionRecords
 from services.ports.roster import RosterPlaces
 from services.ports.sweeps import SweepStore
 from services.ports.timetables import TimetableRecords
-from services.ports.values import GuessLimit, RawCheckIn, SendSlot, SweepClaim, Visit
+from services.ports.values import GuessLimit, SendSlot, SweepClaim, Visit
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,6 @@ __all__ = [
     "PrivacyRecords",
     "ProfileCache",
     "ProjectorStore",
-    "RawCheckIn",
     "Reachability",
     "RecordStores",
     "RoleRecords",
