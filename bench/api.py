@@ -1,11 +1,13 @@
 """`api_records_per_s`: records a client reads per second paging through a 300 × 40 course with
 the REST API (issue 16), against the same pages read straight from the store.
 
-The product side is the whole HTTP path in-process: an httpx client over the ASGI app of the
-API (token looked up in PostgreSQL and counted in Redis on every request, the keyset page, the
-pydantic models, JSON, the ETag), 500 records a page, page after page as a client follows
-`next_cursor`. The baseline reads the same pages with `ApiReadRecords.record_page`: what the
-HTTP layer, authentication and serialisation cost is their ratio.
+The product side is the whole HTTP path in-process: the bot's real web server (uvicorn in the
+bench's event loop, `bot.web.server.WebServer` with the web features on) and an httpx client
+over loopback TCP (token looked up in PostgreSQL and counted in Redis on every request, the
+keyset page, the pydantic models, JSON, the ETag, the middleware), 500 records a page, page
+after page as a client follows `next_cursor`. The baseline reads the same pages with
+`ApiReadRecords.record_page`: what the HTTP layer, authentication and serialisation cost is
+their ratio.
 """
 
 from __future__ import annotations
@@ -14,11 +16,9 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from fastapi import FastAPI
 
 from bench.scenarios import Bench, BenchError, teacher_ids
-from bot.web.api import api_router
-from bot.web.deps import attn_services
+from bot.web.server import WebServer
 from services.models import AttendanceStatus, CheckIn, Session, SessionState, UserProfile
 from services.ports.api import ApiScope
 
@@ -99,12 +99,20 @@ async def _read_from_store(bench: Bench, course_id: int) -> int:
 async def measure_api(bench: Bench) -> None:
     """Both sides each repetition, in alternating order; every read must see all records."""
     course_id, secret = await _seed(bench)
-    app = FastAPI()
-    app.include_router(api_router())
-    app.dependency_overrides[attn_services] = lambda: bench.services
+    settings = bench.settings.model_copy(update={"public_url": "https://attn.example.org"})
+    server = WebServer(bench.app, settings, host="127.0.0.1", port=0)
+    await server.start()
     expected = STUDENTS * SESSIONS
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://attn.bench") as client:
+    try:
+        await _measure(bench, server.base_url, course_id, secret, expected)
+    finally:
+        server.stop_accepting()
+        await server.idle()
+        await server.close()
+
+
+async def _measure(bench: Bench, base: str, course_id: int, secret: str, expected: int) -> None:
+    async with httpx.AsyncClient(base_url=base, trust_env=False) as client:
         await _read_over_http(client, course_id, secret)  # warm-up: plans, pools, imports
         for rep in range(bench.sizes.reps):
             order = ("http", "store") if rep % 2 == 0 else ("store", "http")

@@ -367,6 +367,8 @@ async def test_the_docs_page_is_served_without_a_cdn(client: httpx.AsyncClient) 
     page = await client.get("/api/docs")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "<script" not in page.text and "https://" not in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert '<link rel="stylesheet" href="/api/docs.css">' in page.text
     for path in document["paths"]:
         assert path in page.text
     css = await client.get("/api/docs.css")

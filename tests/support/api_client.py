@@ -1,5 +1,5 @@
-"""An HTTP client of the REST API for tests: the API's router on an app of its own, over
-httpx's ASGI transport, with `services` as the running bot's."""
+"""An HTTP client of the REST API for tests: the real web server (bot/web, uvicorn on a free
+port of 127.0.0.1, web features on) of a bot built on `services`."""
 
 from __future__ import annotations
 
@@ -7,18 +7,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI
 
 from bot.container import Services
-from bot.web.api import api_router
-from bot.web.deps import attn_services
+from tests.conftest import make_settings
+from tests.support.bot_harness import BotHarness
+from tests.support.web_server import running_web_server
 
 
 @asynccontextmanager
 async def api_client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    app = FastAPI()
-    app.include_router(api_router())
-    app.dependency_overrides[attn_services] = lambda: services
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://attn.test") as client:
+    settings = make_settings(public_url="https://attn.example.org")
+    async with (
+        BotHarness(settings, services) as harness,
+        running_web_server(harness.app) as base,
+        httpx.AsyncClient(base_url=base, trust_env=False) as client,
+    ):
         yield client
