@@ -5,20 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.models import AttendanceStatus, CheckIn, CheckInOutcome, Session
-
-
-@dataclass(frozen=True, slots=True)
-class RawCheckIn:
-    """What the atomic check-in returned, before the service turns it into a result."""
-
-    outcome: CheckInOutcome
-    session_id: str | None = None
-    session_title: str | None = None
-    checked_in_at: datetime | None = None
-    late: bool = False
-    count: int = 0
-    time_zone: str | None = None  # the session's course zone, set with a check-in time
+from services.models import AttendanceStatus, CheckIn, Session
 
 
 @dataclass(frozen=True, slots=True)

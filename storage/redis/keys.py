@@ -141,6 +141,12 @@ def guesses(user_id: int) -> str:
 UNSETTLED_GUESS_SECONDS = 30
 
 
+def api_requests(token_id: int, window: int) -> str:
+    """String: the requests of one API token in fixed window number `window` (a counter;
+    expires with its window)."""
+    return f"{PREFIX}:api:{{{token_id}}}:{window}"
+
+
 def forgotten(user_id: int) -> str:
     """String: the user asked to be forgotten a moment ago, so registered names loaded from
     PostgreSQL before that are not merged back into a newly cached profile (no name in it)."""

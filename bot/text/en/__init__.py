@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.text.en import (
     admin,
+    api,
     cards,
     checkins,
     commands,
@@ -46,6 +47,7 @@ _AREAS = (
     roster,
     staff,
     timetable,
+    api,
 )
 
 
