@@ -18,6 +18,7 @@ from bot.text.en import (
     grading,
     lifecycle,
     privacy,
+    projector,
     reports,
     roster,
     sessions,
@@ -46,6 +47,7 @@ _AREAS = (
     roster,
     staff,
     timetable,
+    projector,
 )
 
 
