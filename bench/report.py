@@ -38,6 +38,7 @@ METRICS = [
     Metric("sweep_ratio", "", 3, target=(">=", 0.35)),
     Metric("redis_bytes_per_checkin", "B", 1, target=("<=", 100.0)),
     Metric("burst_1000_record_s", "s", 3, target=("<=", 1.0)),
+    Metric("redis_bytes_per_update_claim", "B", 2, target=("<=", 2.0)),
 ]
 
 RATIOS = {

@@ -16,7 +16,7 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
@@ -31,6 +31,7 @@ from telegram.ext import (
     filters,
 )
 
+from bench.claims import claim_bytes, former_key_bytes
 from bench.fake_telegram import TOKEN, InMemoryBotApi, checkin_update
 from bench.measure import Run, Series, gather_all, percentile, run_concurrent
 from bot.app import build_application
@@ -57,6 +58,7 @@ UPDATE_STUDENTS = 7_100_000_000
 SWEEP_STUDENTS = 7_200_000_000
 BURST_STUDENTS = 7_300_000_000
 WARMUP_STUDENTS = 7_400_000_000
+CLAIM_STUDENTS = 7_500_000_000
 BLOCK = 1_000_000
 
 TEACHER_BASE = 1_000_000_000
@@ -86,6 +88,7 @@ class Sizes:
     burst: int
     concurrency: int
     reps: int
+    claims_burst: bool  # also measure update claims' worst case (bench/claims.py)
 
 
 FULL = Sizes(
@@ -96,6 +99,7 @@ FULL = Sizes(
     burst=1_000,
     concurrency=100,
     reps=3,
+    claims_burst=True,
 )
 # Quick keeps 1,000 check-ins per swept session: below Redis's hash-max-listpack-entries (512
 # by default) a session's hash is stored compactly, which would flatter the memory number.
@@ -107,6 +111,7 @@ QUICK = Sizes(
     burst=1_000,
     concurrency=100,
     reps=3,
+    claims_burst=False,
 )
 
 
@@ -444,7 +449,7 @@ class Bench:
 
     # --- Redis memory per check-in, then the sweep vs a bare COPY --------------------------
 
-    async def _used_memory(self) -> tuple[int, int]:
+    async def used_memory(self) -> tuple[int, int]:
         """(`used_memory`, bytes of the bench's own database), with the pool's connections closed.
 
         Why close them: each connection's query and reply buffers (up to tens of KB, trimmed
@@ -574,7 +579,7 @@ class Bench:
         for rep in range(self.sizes.reps):
             await self._reset_live_sessions()
             await self._truncate_records()
-            before_used, before_db = await self._used_memory()
+            before_used, before_db = await self.used_memory()
             sessions = [await self.new_session() for _ in range(count)]
 
             async def one(i: int, sessions: list[Session] = sessions) -> None:
@@ -585,7 +590,7 @@ class Bench:
                     raise BenchError(f"check-in answered {result.outcome}")
 
             await run_concurrent(total, self.sizes.concurrency, one)
-            after_used, after_db = await self._used_memory()
+            after_used, after_db = await self.used_memory()
             key_bytes = await self._key_bytes(sessions)
             used, own = after_used - before_used, after_db - before_db
             # Other clients of a shared server move used_memory too; the bench's database
@@ -648,6 +653,27 @@ class Bench:
                     f"{self.disturbed} (their database figure was used)",
                 )
             )
+
+    # --- Redis memory of update claims ---------------------------------------------------
+
+    async def measure_claims(self) -> None:
+        """`redis_bytes_per_update_claim` (see bench/claims.py): one repetition of 100,000
+        updates over a simulated day, and (full runs) for information one of the same within
+        2 minutes."""
+        day = await claim_bytes(self, CLAIM_STUDENTS, timedelta(hours=8), seed=1)
+        self.series["redis_bytes_per_update_claim"].add(day)
+        log.info("claims: %.2f B/update over a day", day)
+        if self.sizes.claims_burst:
+            burst = await claim_bytes(self, CLAIM_STUDENTS + BLOCK, timedelta(minutes=2), seed=2)
+            self.notes.append(
+                ("Redis bytes/update claim, all within 2 minutes (windows full)", f"{burst:.2f}")
+            )
+        self.notes.append(
+            (
+                "Redis bytes of the former key per update claim (MEMORY USAGE)",
+                f"{await former_key_bytes(self)}",
+            )
+        )
 
     # --- a burst of 1,000 concurrent /checkin updates ------------------------------------
 

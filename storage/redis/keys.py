@@ -150,13 +150,21 @@ def forgotten(user_id: int) -> str:
 FORGOTTEN_MARKER_TTL = 60
 
 
-def update_claim(user_id: int, update_id: int) -> str:
-    """String: marks an update id as handled (kept 24 hours), in its sender's hash slot so the
-    claim rides on the profile refresh's round trip."""
-    return f"{PREFIX}:u:{{{user_id}}}:upd:{update_id}"
+def update_floor() -> str:
+    """String: the highest update id of any user's claim window dropped so far (an idle
+    profile removed, a user forgotten); a new window starts above it. Update claims themselves
+    are a sliding window in the profile hash's `upd` field (see touch_profile.lua): O(window)
+    memory per cached user, not a key per update."""
+    return f"{PREFIX}:upd:floor"
 
 
-UPDATE_CLAIM_TTL = 24 * 3600
+# A user's window keeps at most this many claimed ids above its floor: an update that arrives
+# after this many newer ones of the same user were handled is too old, and ignored. Four ids
+# of ten digits keep the field under Redis's 64-byte listpack value limit (hash stays compact).
+UPDATE_WINDOW_IDS = 4
+# A user quiet this long closes their window (floor = highest claimed id): an update delivered
+# that late after a newer one is a redelivery, not a reordering. Keeps most windows one id.
+UPDATE_WINDOW_QUIET_SECONDS = 120
 
 
 def send_next() -> str:

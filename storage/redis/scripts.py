@@ -81,6 +81,8 @@ class Scripts:
         self.release_sweep = self._script("release_sweep")
         # profiles, chat state, pacing
         self.touch_profile = self._script("touch_profile")
+        self.release_update = self._script("release_update")
+        self.raise_update_floor = self._script("raise_update_floor")
         self.remove_idle_profile = self._script("remove_idle_profile")
         self.merge_registration = self._script("merge_registration")
         self.pop_pending_action = self._script("pop_pending_action")
