@@ -13,7 +13,7 @@ from telegram.request import BaseRequest
 from bot.cards import CARD_INTERVAL_KEY
 from bot.commands import commands_of
 from bot.container import Services
-from bot.context import SERVICES_KEY, AttnApplication, AttnContext
+from bot.context import SERVICES_KEY, SETTINGS_KEY, AttnApplication, AttnContext
 from bot.flood import FloodLimiter
 from bot.gate import LIMITER_KEY
 from bot.handlers import register_handlers
@@ -96,6 +96,7 @@ def build_application(
         builder = builder.rate_limiter(flood)
     application = builder.build()
     application.bot_data[CARD_INTERVAL_KEY] = settings.card_refresh_seconds
+    application.bot_data[SETTINGS_KEY] = settings
     application.bot_data[LIMITER_KEY] = UpdateLimiter(
         settings.user_rate_per_minute, settings.global_rate_per_second
     )

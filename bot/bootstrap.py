@@ -15,6 +15,8 @@ from bot.container import Services
 from bot.failpoints import failpoint
 from bot.logging_setup import secret_forms
 from bot.settings import Settings
+from services.api import IntegrationApi, cursor_key
+from services.api_tokens import ApiTokenService
 from services.cards import CardService
 from services.checkins import CheckInService
 from services.clock import Clock, SystemClock
@@ -236,6 +238,15 @@ def wire_services(
         access=access,
         clock=clock,
     )
+    roster = RosterService(
+        courses=records.courses,
+        places=records.places,
+        sessions=live.sessions,
+        users=records.users,
+        chat_state=live.chat_state,
+        access=access,
+        clock=clock,
+    )
     return Services(
         sessions=sessions,
         checkins=CheckInService(
@@ -278,15 +289,7 @@ def wire_services(
             roles=roles,
             access=access,
         ),
-        roster=RosterService(
-            courses=records.courses,
-            places=records.places,
-            sessions=live.sessions,
-            users=records.users,
-            chat_state=live.chat_state,
-            access=access,
-            clock=clock,
-        ),
+        roster=roster,
         course_admin=CourseAdminService(
             courses=records.courses,
             admin=records.course_admin,
@@ -348,6 +351,20 @@ def wire_services(
             access=access,
             editor=timetables,
             clock=clock,
+        ),
+        api_tokens=ApiTokenService(
+            access=access, tokens=records.api_tokens, courses=records.courses, clock=clock
+        ),
+        api=IntegrationApi(
+            tokens=records.api_tokens,
+            reads=records.api_reads,
+            budget=live.api_budget,
+            courses=records.courses,
+            reports=reports,
+            roster=roster,
+            clock=clock,
+            key=cursor_key(settings.bot_token.get_secret_value()),
+            requests_per_minute=settings.api_requests_per_minute,
         ),
         projector=ProjectorService(
             sessions=live.sessions,

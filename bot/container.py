@@ -12,6 +12,8 @@ import asyncpg
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
+from services.api import IntegrationApi
+from services.api_tokens import ApiTokenService
 from services.cards import CardService
 from services.checkins import CheckInService
 from services.corrections import CorrectionService
@@ -93,6 +95,8 @@ class Services:
     excuses: ExcuseService
     timetables: TimetableService
     timetable_runs: SlotRunner
+    api_tokens: ApiTokenService
+    api: IntegrationApi
     projector: ProjectorService
     live: LiveStores
     records: RecordStores

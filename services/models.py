@@ -134,8 +134,7 @@ class Course:
     roster_size: int = 0
     # IANA name (`Europe/Madrid`); None: the installation's zone, decided when read.
     time_zone: str | None = None
-    archived: bool = False
-    """Archived: no new sessions, hidden from choosers; its records stay in reports."""
+    archived: bool = False  # no new sessions, hidden from choosers; records stay in reports
 
 
 class CourseAction(StrEnum):
@@ -155,6 +154,8 @@ class CourseAction(StrEnum):
     LINK_PLACE = "link_place"  # by: the importer; old: the enrolled student's id; new: number
     APPROVE_CLAIM = "approve_claim"  # old value: the number asked; new value: the student id
     DECLINE_CLAIM = "decline_claim"  # the same
+    API_TOKEN_NEW = "api_token_new"  # new value: "<token id> <scope> <label>"
+    API_TOKEN_REVOKE = "api_token_revoke"  # old value: "<token id> <scope> <label>"
 
 
 class CourseRole(StrEnum):

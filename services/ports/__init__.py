@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.ports.api import ApiReadRecords, ApiRequestBudget, ApiTokenRecords
 from services.ports.cards import CardStore
 from services.ports.checkins import CheckInStore, CodeStore
 from services.ports.courses import CourseAdmin, CourseRecords, CourseStaffRecords
@@ -25,7 +26,7 @@ from services.ports.records import AttendanceRecords, SessionRecords
 from services.ports.roster import RosterPlaces
 from services.ports.sweeps import SweepStore
 from services.ports.timetables import TimetableRecords
-from services.ports.values import GuessLimit, RawCheckIn, SendSlot, SweepClaim, Visit
+from services.ports.values import GuessLimit, SendSlot, SweepClaim, Visit
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class LiveStores:
     profiles: ProfileCache
     chat_state: ChatStateStore
     pacer: SendPacer
+    api_budget: ApiRequestBudget
     projector: ProjectorStore
 
 
@@ -63,9 +65,14 @@ class RecordStores:
     warnings: WarningRecords
     places: RosterPlaces
     timetables: TimetableRecords
+    api_tokens: ApiTokenRecords
+    api_reads: ApiReadRecords
 
 
 __all__ = [
+    "ApiReadRecords",
+    "ApiRequestBudget",
+    "ApiTokenRecords",
     "AttendanceRecords",
     "CardStore",
     "ChatStateStore",
@@ -84,7 +91,6 @@ __all__ = [
     "PrivacyRecords",
     "ProfileCache",
     "ProjectorStore",
-    "RawCheckIn",
     "Reachability",
     "RecordStores",
     "RoleRecords",

@@ -5,12 +5,15 @@ connection failures surface as `StorageUnavailable`.
 
     sessions.py   LiveSessionStore   checkins.py  CheckInStore   codes.py     CodeStore
     cards.py      CardStore          sweeps.py    SweepStore     profiles.py  ProfileCache
+    chat_state.py ChatStateStore     pacing.py    SendPacer
     chat_state.py ChatStateStore     pacing.py    SendPacer     projector.py ProjectorStore
+    api_budget.py ApiRequestBudget
 """
 
 from __future__ import annotations
 
 from services.ports import LiveStores
+from storage.redis.api_budget import RedisApiBudget
 from storage.redis.cards import RedisCardStore
 from storage.redis.chat_state import RedisChatStateStore
 from storage.redis.checkins import RedisCheckInStore
@@ -36,6 +39,7 @@ def build_live_stores(scripts: Scripts) -> LiveStores:
         profiles=RedisProfileCache(scripts),
         chat_state=RedisChatStateStore(scripts),
         pacer=RedisSendPacer(scripts),
+        api_budget=RedisApiBudget(scripts),
         projector=RedisProjectorStore(scripts),
     )
 

@@ -24,7 +24,8 @@ ATTEMPTS_SAFETY_TTL = 3600
 
 def session(session_id: str) -> str:
     """Hash: the live session's fields (teacher, title, code, times, state, sweep lease; `tz`:
-    the course's IANA zone, "" for the installation's)."""
+    the course's IANA zone, "" for the installation's; `sweeps`: how many times the sweep has
+    claimed it, written by `claim_sweep.lua`)."""
     return f"{PREFIX}:s:{{{session_id}}}"
 
 
@@ -138,6 +139,12 @@ def guesses(user_id: int) -> str:
 
 # A guess taken but never settled (its process died mid-judgement) stops counting after this.
 UNSETTLED_GUESS_SECONDS = 30
+
+
+def api_requests(token_id: int, window: int) -> str:
+    """String: the requests of one API token in fixed window number `window` (a counter;
+    expires with its window)."""
+    return f"{PREFIX}:api:{{{token_id}}}:{window}"
 
 
 def forgotten(user_id: int) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from redis import exceptions as redis_errors
 from redis.asyncio.cluster import RedisCluster
-from redis.typing import EncodableT
+from redis.typing import EncodableT, KeyT
 
 from storage.redis.client import LiveRedis
 
@@ -38,7 +38,7 @@ class LuaScript:
         self.sha = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
         self._redis = redis
 
-    async def __call__(self, keys: Sequence[str], args: Sequence[EncodableT] = ()) -> Any:
+    async def __call__(self, keys: Sequence[KeyT], args: Sequence[EncodableT] = ()) -> Any:
         try:
             return await self._redis.evalsha(self.sha, len(keys), *keys, *args)
         except redis_errors.NoScriptError:
@@ -87,6 +87,8 @@ class Scripts:
         self.merge_registration = self._script("merge_registration")
         self.pop_pending_action = self._script("pop_pending_action")
         self.send_slot = self._script("send_slot")
+        # the REST API
+        self.take_api_request = self._script("take_api_request")
 
     def _script(self, name: str) -> LuaScript:
         script = LuaScript(self.redis, load_script(name))

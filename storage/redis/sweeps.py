@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
 from services.clock import to_ms
 from services.models import AttendanceStatus
@@ -53,16 +54,24 @@ class RedisSweepStore:
         roster = [int(text(m)) for m in reply[3]]
         marks = {int(k): AttendanceStatus(v) for k, v in pairs(reply[4]).items()}
         codes = [text(c) for c in reply[5]]
-        return SweepClaim(session, checkins, token, roster=roster, marks=marks, codes=codes)
+        return SweepClaim(
+            session, checkins, token, roster=roster, marks=marks, codes=codes, attempt=int(reply[6])
+        )
 
     async def release_sweep(self, session_id: str, *, token: str) -> None:
         async with redis_guard():
             await self._scripts.release_sweep(keys=[keys.session(session_id)], args=[token])
 
     async def finish_sweep(self, claim: SweepClaim) -> bool:
-        """Remove a persisted session's keys: code route, session keys, index entry, slot."""
+        """Remove a persisted session's keys: code route, session keys, index entry, slot.
+
+        Three round trips on one server (routes read; routes and session keys deleted;
+        indexes and slot freed), each pipelined; a cluster, whose pipelines cannot carry
+        EVALSHA, runs the scripts on their own.
+        """
         session = claim.session
-        codes = set(claim.codes) | {session.code}
+        codes = list(set(claim.codes) | {session.code})
+        session_keys = keys.session_keys(session.id)
         async with redis_guard():
             # Code routes first: a route left behind by a crash only blocks its code until
             # the safety TTL, never misroutes (the session keys are checked by every script).
@@ -71,19 +80,48 @@ class RedisSweepStore:
                 for code in codes:
                     pipe.get(keys.code(code))
                 routes = await pipe.execute()
-            mine = [c for c, sid in zip(codes, routes, strict=True) if sid == session.id.encode()]
-            for code in mine:
-                await self._redis.delete(keys.code(code))
-            deleted = await self._scripts.finish_sweep(
-                keys=keys.session_keys(session.id), args=[claim.token]
-            )
-            if int(deleted) == 1:
-                await self._redis.zrem(keys.due_index(), session.id)
-                await self._redis.zrem(keys.card_index(), session.id)
-                await self._redis.zrem(keys.rotation_index(), session.id)
-                await self._scripts.release_teacher_slot(
-                    keys=[keys.teacher_slot(session.teacher_id)], args=[session.id]
-                )
+            mine = [
+                keys.code(c)
+                for c, sid in zip(codes, routes, strict=True)
+                if sid == session.id.encode()
+            ]
+            if self._scripts.cluster:
+                deleted = await self._finish_on_cluster(claim, mine)
+            else:
+
+                def remove(pipe: Any) -> None:
+                    for key in mine:
+                        pipe.delete(key)
+                    self._scripts.finish_sweep.queue(pipe, session_keys, [claim.token])
+
+                deleted = (await self._scripts.pipeline(remove))[-1]
+                if int(deleted) == 1:
+
+                    def unindex(pipe: Any) -> None:
+                        pipe.zrem(keys.due_index(), session.id)
+                        pipe.zrem(keys.card_index(), session.id)
+                        pipe.zrem(keys.rotation_index(), session.id)
+                        self._scripts.release_teacher_slot.queue(
+                            pipe, [keys.teacher_slot(session.teacher_id)], [session.id]
+                        )
+
+                    await self._scripts.pipeline(unindex)
         for code in codes:
             self._routes.forget(code)
         return int(deleted) == 1
+
+    async def _finish_on_cluster(self, claim: SweepClaim, routes: list[str]) -> int:
+        session = claim.session
+        for key in routes:
+            await self._redis.delete(key)
+        deleted = int(
+            await self._scripts.finish_sweep(keys=keys.session_keys(session.id), args=[claim.token])
+        )
+        if deleted == 1:
+            await self._redis.zrem(keys.due_index(), session.id)
+            await self._redis.zrem(keys.card_index(), session.id)
+            await self._redis.zrem(keys.rotation_index(), session.id)
+            await self._scripts.release_teacher_slot(
+                keys=[keys.teacher_slot(session.teacher_id)], args=[session.id]
+            )
+        return deleted

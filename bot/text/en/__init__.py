@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.text.en import (
     admin,
+    api,
     cards,
     checkins,
     commands,
@@ -48,6 +49,7 @@ _AREAS = (
     staff,
     timetable,
     projector,
+    api,
 )
 
 
