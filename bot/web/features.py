@@ -12,5 +12,7 @@ from fastapi import APIRouter
 def feature_routers() -> list[APIRouter]:
     """Every web feature's router (imported here, not at module level, so a feature's
     imports cost nothing when the web features are off)."""
-    routers: list[APIRouter] = []
+    from bot.web.projector import router as projector
+
+    routers: list[APIRouter] = [projector]
     return routers

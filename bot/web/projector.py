@@ -21,7 +21,6 @@ from html import escape
 from typing import Annotated
 
 import segno
-from bot.web.deps import attn_application, attn_services
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
@@ -30,6 +29,7 @@ from bot.container import Services
 from bot.context import AttnApplication
 from bot.languages import languages_of
 from bot.text import default_language, t
+from bot.web.deps import attn_application, attn_services
 from services.clock import to_ms
 from services.errors import StorageUnavailable
 from services.projector import ProjectorView

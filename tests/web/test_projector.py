@@ -163,7 +163,7 @@ async def test_themes_phone_width_end_and_refusals(
             await services.checkins.check_in(6000 + student, session.code)
 
         # Dark, as `prefers-color-scheme: dark` makes it.
-        dark = await threaded(new_browser, 1280, 800, True)
+        dark = await threaded(lambda: new_browser(1280, 800, dark=True))
         try:
             await threaded(dark.get, link)
             assert await threaded(text_of, dark, "count") == "23 checked in"
@@ -244,6 +244,13 @@ async def test_themes_phone_width_end_and_refusals(
         finally:
             await threaded(page.quit)
 
+        # Every page closed: no stream, so no subscription, is left behind.
+        for _ in range(30):
+            if services.projector.feed.watching == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert services.projector.feed.watching == 0
+
         async with httpx.AsyncClient(base_url=stack.base, trust_env=False) as client:
             response = await client.get(link.removeprefix(stack.base))
             assert response.status_code == 404
@@ -254,19 +261,26 @@ async def test_themes_phone_width_end_and_refusals(
 
 
 async def test_a_link_expires_after_its_session(redis_url: str, database_url: str) -> None:
+    """Also: the page speaks the teacher's language (right to left in Persian)."""
     clock = ManualClock()
     async with web_stack(redis_url, database_url, clock) as stack:
+        await stack.harness.send(TEACHER_ID, "/start")
+        await stack.services.users.set_language(TEACHER_ID, "fa")
         session, link = await start(stack.services)
         path = link.removeprefix(stack.base)
         async with httpx.AsyncClient(base_url=stack.base, trust_env=False) as client:
-            assert (await client.get(path)).status_code == 200
+            page = await client.get(path)
+            assert page.status_code == 200
+            assert '<html lang="fa" dir="rtl">' in page.text
+            assert ">کد<" in page.text and "زمان باقی‌مانده" in page.text
+            assert "Content-Security-Policy" in page.headers
             clock.advance(minutes=30)
             ended = await client.get(path)
-            assert ended.status_code == 200 and "Session ended" in ended.text
+            assert ended.status_code == 200 and "جلسه به پایان رسید" in ended.text
             assert session.code not in ended.text
             clock.advance(seconds=LINK_MARGIN.total_seconds())
             expired = await client.get(path)
-            assert expired.status_code == 404 and "Link not valid" in expired.text
+            assert expired.status_code == 404 and "Link not valid" in expired.text  # default
 
 
 async def _states(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
