@@ -206,6 +206,9 @@ async def test_themes_phone_width_end_and_refusals(
                 " document.documentElement.lang]",
             )
             assert roles == ["polite", "img", "QR code: scan it to check in", "timer", "en"]
+            # No script error and nothing the Content-Security-Policy refused.
+            logged = await threaded(page.get_log, "browser")
+            assert [entry for entry in logged if entry["level"] == "SEVERE"] == []
 
             # The teacher replaces the link: the open page says it no longer works.
             await services.projector.new_link(session)

@@ -119,11 +119,32 @@
     });
   }
 
+  // A classroom PC: a double click (or F) fills the screen, and the screen stays on while
+  // the session runs, where the browser allows it.
+  function fullScreen() {
+    if (!document.fullscreenElement && document.documentElement.requestFullscreen) {
+      document.documentElement.requestFullscreen().catch(function () {});
+    }
+  }
+  document.addEventListener("dblclick", fullScreen);
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "f" || event.key === "F") {
+      fullScreen();
+    }
+  });
+  function keepScreenOn() {
+    if (!ended && navigator.wakeLock && document.visibilityState === "visible") {
+      navigator.wakeLock.request("screen").catch(function () {});
+    }
+  }
+  document.addEventListener("visibilitychange", keepScreenOn);
+
   if (ended) {
     end();
   } else {
     tick();
     setInterval(tick, 250);
     connect();
+    keepScreenOn();
   }
 })();
