@@ -19,6 +19,7 @@ from bot.text.en import (
     grading,
     lifecycle,
     privacy,
+    projector,
     reports,
     roster,
     sessions,
@@ -47,6 +48,7 @@ _AREAS = (
     roster,
     staff,
     timetable,
+    projector,
     api,
 )
 
