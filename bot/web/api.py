@@ -1,4 +1,4 @@
-"""The REST API for integrations (issue 16, build point 2): `/api/v1`, one course per token.
+"""The REST API for integrations: `/api/v1`, one course per token (issue 16, build point 2).
 
 For the registry's integration engineer:
 

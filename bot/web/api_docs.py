@@ -97,6 +97,32 @@ def _schema(name: str, schema: dict[str, Any]) -> str:
     return f'<h3 id="schema-{escape(name)}">{escape(name)}</h3>{extra}{table}'
 
 
+def _inline(text: str) -> str:
+    """Escaped text with `code` spans."""
+    parts = escape(text).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def _prose(text: str) -> str:
+    """A docstring as HTML: blank lines part paragraphs, `* ` starts a list item, indented
+    lines continue it, other lines join their paragraph (so a phone wraps it, not the text)."""
+    html: list[str] = []
+    for block in text.strip().split("\n\n"):
+        items: list[str] = []
+        for line in block.splitlines():
+            if line.startswith("* "):
+                items.append(line[2:].strip())
+            elif items:
+                items[-1] += " " + line.strip()
+            else:
+                items.append(line.strip())
+        if block.lstrip().startswith("* "):
+            html.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + "</ul>")
+        else:
+            html.append(f"<p>{_inline(' '.join(items))}</p>")
+    return "".join(html)
+
+
 def render_docs(document: dict[str, Any]) -> str:
     """The whole page for an OpenAPI document."""
     info = document.get("info", {})
@@ -116,7 +142,7 @@ def render_docs(document: dict[str, Any]) -> str:
         '<link rel="stylesheet" href="/api/docs.css"></head><body>'
         f"<h1>{escape(info.get('title', 'API'))} <small>v{escape(str(info.get('version')))}"
         "</small></h1>"
-        f"<pre>{escape(info.get('description', ''))}</pre>"
+        f"{_prose(info.get('description', ''))}"
         '<p>The machine-readable document: <a href="/api/openapi.json">/api/openapi.json</a>'
         "</p>"
         f"<h2>Operations</h2>{operations}<h2>Schemas</h2>{schemas}</body></html>"

@@ -14,6 +14,7 @@ def feature_routers() -> list[APIRouter]:
     imports cost nothing when the web features are off)."""
     from bot.web.api import api_router  # the REST API for integrations (issue 16)
     from bot.web.miniapp_api import router as miniapp  # the Mini App check-in (issue 14)
+    from bot.web.projector import router as projector  # the projector page (issue 14)
 
-    routers: list[APIRouter] = [api_router(), miniapp]
+    routers: list[APIRouter] = [api_router(), projector, miniapp]
     return routers

@@ -20,6 +20,7 @@ from bot.text.en import (
     lifecycle,
     miniapp,
     privacy,
+    projector,
     reports,
     roster,
     sessions,
@@ -49,6 +50,7 @@ _AREAS = (
     roster,
     staff,
     timetable,
+    projector,
     api,
 )
 
