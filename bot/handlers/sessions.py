@@ -296,6 +296,10 @@ async def card_button(update: Update, context: AttnContext) -> None:
             location_keyboard(),
             replies.LOCATION_PROMPT_SENT,
         )
+    elif action == "proj" and not context.services.projector.enabled:
+        # A card posted before ATTN_PUBLIC_URL was unset: its button leads nowhere now.
+        await query.answer(replies.WEB_OFF, show_alert=True)
+        return
     elif action == "proj":
         # "New projector link": every link given out before stops working (a student saw
         # the address, the projector PC is shared); the card shows the new one.

@@ -48,6 +48,20 @@ async def test_no_projector_button_when_the_web_is_off(bot: BotHarness) -> None:
     assert "projector" not in str(posted.params).lower()
 
 
+async def test_an_old_projector_button_says_the_web_is_off(bot: BotHarness) -> None:
+    """A card posted while ATTN_PUBLIC_URL was set, pressed after a restart without it."""
+    await bot.send(TEACHER_ID, "/start_session 30 Optics")
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None
+    generation = session.projector_generation
+    before = len(bot.request.calls)
+    await bot.press(TEACHER_ID, f"cd:proj:{session.id}")
+    [answer] = [c for c in bot.request.calls[before:] if c.method == "answerCallbackQuery"]
+    assert "not set up on this server" in answer.params["text"] and answer.params["show_alert"]
+    renewed = await bot.services.sessions.open_session(TEACHER_ID)
+    assert renewed is not None and renewed.projector_generation == generation
+
+
 async def test_the_private_card_links_to_its_projector_page(
     web_bot: BotHarness, clock: ManualClock
 ) -> None:
