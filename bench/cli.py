@@ -27,12 +27,13 @@ from bench import report
 from bench.api import measure_api
 from bench.scenarios import FULL, QUICK, Bench, Sizes, bench_settings
 from bench.servers import Target, bench_target
+from bench.web import measure_web
 from bot.bootstrap import build_services
 
 log = logging.getLogger("bench")
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
-PHASES = ("checkins", "updates", "sweep", "burst", "claims", "api")
+PHASES = ("checkins", "updates", "sweep", "burst", "claims", "api", "web")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -123,6 +124,7 @@ async def run(args: argparse.Namespace) -> tuple[list[report.Row], Bench, dict[s
                     "burst": bench.measure_burst,
                     "claims": bench.measure_claims,
                     "api": partial(measure_api, bench),
+                    "web": partial(measure_web, bench),
                 }
                 for phase in PHASES:
                     if phase in phases:

@@ -44,6 +44,10 @@ METRICS = [
     Metric("api_records_per_s", "/s", 0, rate=True),
     Metric("api_store_records_per_s", "/s", 0, rate=True),
     Metric("api_records_ratio", "", 3),
+    Metric("web_burst_1000_confirmed_s", "s", 3, target=("<=", 2.0)),
+    Metric("web_checkin_per_s", "/s", 0, rate=True),
+    Metric("web_service_checkin_per_s", "/s", 0, rate=True),
+    Metric("web_checkin_ratio", "", 3, target=(">=", 0.5)),
 ]
 
 RATIOS = {
@@ -51,6 +55,7 @@ RATIOS = {
     "updates_ratio": ("updates_per_s", "baseline_updates_per_s"),
     "sweep_ratio": ("sweep_rows_per_s", "copy_rows_per_s"),
     "api_records_ratio": ("api_records_per_s", "api_store_records_per_s"),
+    "web_checkin_ratio": ("web_checkin_per_s", "web_service_checkin_per_s"),
     "sweep_ratio_without_fk": ("sweep_rows_per_s", "copy_without_fk_rows_per_s"),
 }
 
