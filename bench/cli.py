@@ -30,7 +30,7 @@ from bot.bootstrap import build_services
 log = logging.getLogger("bench")
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
-PHASES = ("checkins", "updates", "sweep", "burst")
+PHASES = ("checkins", "updates", "sweep", "burst", "chat")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -119,6 +119,7 @@ async def run(args: argparse.Namespace) -> tuple[list[report.Row], Bench, dict[s
                     "updates": bench.measure_updates,
                     "sweep": bench.measure_memory_and_sweep,
                     "burst": bench.measure_burst,
+                    "chat": bench.measure_chat_burst,
                 }
                 for phase in PHASES:
                     if phase in phases:

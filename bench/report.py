@@ -38,6 +38,9 @@ METRICS = [
     Metric("sweep_ratio", "", 3, target=(">=", 0.35)),
     Metric("redis_bytes_per_checkin", "B", 1, target=("<=", 100.0)),
     Metric("burst_1000_record_s", "s", 3, target=("<=", 1.0)),
+    Metric("chat_burst_1000_last_reply_s", "s", 3, target=("<=", 2.0)),
+    Metric("chat_burst_1000_limited_last_reply_s", "s", 2),
+    Metric("chat_burst_floor_ratio", "", 3, target=(">=", 0.9)),
 ]
 
 RATIOS = {
