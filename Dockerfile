@@ -21,7 +21,7 @@ RUN /opt/attn/bin/pip install .
 
 FROM python:3.11-slim-bookworm
 
-# The webhook server listens on every interface inside the container (the load balancer
+# The web server (webhook, web features, probes) listens on every interface inside the container (the load balancer
 # reaches it over the compose network); the data folder is only used by embedded servers,
 # which a container with ATTN_REDIS_URL and ATTN_DATABASE_URL set never starts.
 ENV PATH=/opt/attn/bin:$PATH \
@@ -44,7 +44,8 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=15s --start-period=30s --retries=3 \
     CMD ["attn", "healthcheck"]
 
-# `attn run` serves the webhook when ATTN_WEBHOOK_URL is set, else it polls; SIGTERM (what
+# `attn run` serves the webhook when ATTN_WEBHOOK_URL is set, else it polls (and serves the
+# web features when ATTN_PUBLIC_URL is set); SIGTERM (what
 # `docker stop` sends) stops it within its shutdown deadline.
 ENTRYPOINT ["attn"]
 CMD ["run"]

@@ -16,7 +16,7 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
@@ -31,6 +31,7 @@ from telegram.ext import (
     filters,
 )
 
+from bench.claims import claim_bytes, former_key_bytes
 from bench.fake_telegram import (
     REPLY_TIMEOUT_SECONDS,
     TOKEN,
@@ -63,16 +64,21 @@ UPDATE_STUDENTS = 7_100_000_000
 SWEEP_STUDENTS = 7_200_000_000
 BURST_STUDENTS = 7_300_000_000
 WARMUP_STUDENTS = 7_400_000_000
-CHAT_BURST_STUDENTS = 7_500_000_000
+CLAIM_STUDENTS = 7_500_000_000
+CHAT_BURST_STUDENTS = 7_600_000_000
 BLOCK = 1_000_000
 
 TEACHER_BASE = 1_000_000_000
 TEACHER_COUNT = 5_000
 SESSION_MINUTES = 240
 
+# The COPY baselines' twins of `attendance`: the same columns, keys, index and check, and
+# for COPY_TABLE also its foreign key to `sessions` (checked row by row, as for the sweep's
+# own rows); COPY_TABLE_WITHOUT_FK, for information, has no foreign key.
 COPY_TABLE = "bench_copy_attendance"
-COPY_COLUMNS = ["session_id", "student_id", "status", "checked_in_at"]
-RECORD_TABLES = ["attendance", "summary_outbox", "sessions", COPY_TABLE]
+COPY_TABLE_WITHOUT_FK = "bench_copy_attendance_without_fk"
+COPY_COLUMNS = ["session_id", "student_id", "status", "checked_in_at", "distance_m"]
+RECORD_TABLES = ["attendance", "summary_outbox", "sessions", COPY_TABLE, COPY_TABLE_WITHOUT_FK]
 
 # After closing the pool's connections, a moment for Redis to free them (and for lazy frees).
 MEMORY_SETTLE_SECONDS = 0.5
@@ -93,6 +99,7 @@ class Sizes:
     burst: int
     concurrency: int
     reps: int
+    claims_burst: bool  # also measure update claims' worst case (bench/claims.py)
     # Repetitions of the chat burst under an imposed limit (each lasts ~35 s).
     limited_reps: int = 3
 
@@ -105,6 +112,7 @@ FULL = Sizes(
     burst=1_000,
     concurrency=100,
     reps=3,
+    claims_burst=True,
 )
 # Quick keeps 1,000 check-ins per swept session: below Redis's hash-max-listpack-entries (512
 # by default) a session's hash is stored compactly, which would flatter the memory number.
@@ -116,6 +124,7 @@ QUICK = Sizes(
     burst=1_000,
     concurrency=100,
     reps=3,
+    claims_burst=False,
     limited_reps=1,
 )
 
@@ -223,7 +232,12 @@ class Bench:
     async def _create_copy_table(self) -> None:
         async with self.services.pool.acquire() as conn:
             await conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {COPY_TABLE} (LIKE attendance INCLUDING ALL)"
+                f"CREATE TABLE IF NOT EXISTS {COPY_TABLE} (LIKE attendance INCLUDING ALL,"
+                " FOREIGN KEY (session_id) REFERENCES sessions (id) ON DELETE CASCADE)"
+            )
+            await conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {COPY_TABLE_WITHOUT_FK}"
+                " (LIKE attendance INCLUDING ALL)"
             )
 
     async def _truncate_records(self) -> None:
@@ -460,7 +474,7 @@ class Bench:
 
     # --- Redis memory per check-in, then the sweep vs a bare COPY --------------------------
 
-    async def _used_memory(self) -> tuple[int, int]:
+    async def used_memory(self) -> tuple[int, int]:
         """(`used_memory`, bytes of the bench's own database), with the pool's connections closed.
 
         Why close them: each connection's query and reply buffers (up to tens of KB, trimmed
@@ -529,20 +543,23 @@ class Bench:
             raise BenchError(f"sweep wrote {rows} rows, expected {expected_rows}")
         return Run(items=rows, seconds=seconds)
 
-    async def _copy_all(self) -> Run:
-        """The swept rows again, one COPY per session (the sweep's unit) into a twin table."""
+    async def _copy_all(self) -> tuple[Run, Run]:
+        """The swept rows again, one COPY per session (the sweep's unit) into each twin table:
+        (with the foreign key to `sessions`, as `attendance` has; without it)."""
         async with self.services.pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT session_id, student_id, status, checked_in_at FROM attendance"
+                "SELECT session_id, student_id, status, checked_in_at, distance_m FROM attendance"
             )
             by_session: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
             for row in rows:
                 by_session[row["session_id"]].append(tuple(row))
-            started = time.perf_counter()
-            for records in by_session.values():
-                await conn.copy_records_to_table(COPY_TABLE, records=records, columns=COPY_COLUMNS)
-            seconds = time.perf_counter() - started
-        return Run(items=len(rows), seconds=seconds)
+            runs = []
+            for table in (COPY_TABLE, COPY_TABLE_WITHOUT_FK):
+                started = time.perf_counter()
+                for records in by_session.values():
+                    await conn.copy_records_to_table(table, records=records, columns=COPY_COLUMNS)
+                runs.append(Run(items=len(rows), seconds=time.perf_counter() - started))
+        return runs[0], runs[1]
 
     async def _deliver_left_summaries(self, rows: int) -> None:
         """Time the job callback on the last repetition's outbox: summaries with their CSVs.
@@ -590,7 +607,7 @@ class Bench:
         for rep in range(self.sizes.reps):
             await self._reset_live_sessions()
             await self._truncate_records()
-            before_used, before_db = await self._used_memory()
+            before_used, before_db = await self.used_memory()
             sessions = [await self.new_session() for _ in range(count)]
 
             async def one(i: int, sessions: list[Session] = sessions) -> None:
@@ -601,7 +618,7 @@ class Bench:
                     raise BenchError(f"check-in answered {result.outcome}")
 
             await run_concurrent(total, self.sizes.concurrency, one)
-            after_used, after_db = await self._used_memory()
+            after_used, after_db = await self.used_memory()
             key_bytes = await self._key_bytes(sessions)
             used, own = after_used - before_used, after_db - before_db
             # Other clients of a shared server move used_memory too; the bench's database
@@ -628,14 +645,16 @@ class Bench:
             )
             if left:
                 raise BenchError(f"the sweep left {left} session keys in Redis")
-            copy = await self._copy_all()
+            copy, copy_without_fk = await self._copy_all()
             if copy.items != total:
                 raise BenchError(f"COPY wrote {copy.items} rows, expected {total}")
             self.series["sweep_rows_per_s"].add(sweep.per_second)
             self.series["copy_rows_per_s"].add(copy.per_second)
+            self.series["copy_without_fk_rows_per_s"].add(copy_without_fk.per_second)
             log.info(
                 "sweep rep %d: used_memory %+d B (own database %+d B, session keys %d B) for"
-                " %d check-ins; sweep %.0f rows/s, COPY %.0f rows/s",
+                " %d check-ins; sweep %.0f rows/s, COPY %.0f rows/s (without the foreign key"
+                " %.0f rows/s)",
                 rep + 1,
                 used,
                 own,
@@ -643,6 +662,7 @@ class Bench:
                 total,
                 sweep.per_second,
                 copy.per_second,
+                copy_without_fk.per_second,
             )
         await self._deliver_left_summaries(total)
         self.notes.append(
@@ -664,6 +684,27 @@ class Bench:
                     f"{self.disturbed} (their database figure was used)",
                 )
             )
+
+    # --- Redis memory of update claims ---------------------------------------------------
+
+    async def measure_claims(self) -> None:
+        """`redis_bytes_per_update_claim` (see bench/claims.py): one repetition of 100,000
+        updates over a simulated day, and (full runs) for information one of the same within
+        2 minutes."""
+        day = await claim_bytes(self, CLAIM_STUDENTS, timedelta(hours=8), seed=1)
+        self.series["redis_bytes_per_update_claim"].add(day)
+        log.info("claims: %.2f B/update over a day", day)
+        if self.sizes.claims_burst:
+            burst = await claim_bytes(self, CLAIM_STUDENTS + BLOCK, timedelta(minutes=2), seed=2)
+            self.notes.append(
+                ("Redis bytes/update claim, all within 2 minutes (windows full)", f"{burst:.2f}")
+            )
+        self.notes.append(
+            (
+                "Redis bytes of the former key per update claim (MEMORY USAGE)",
+                f"{await former_key_bytes(self)}",
+            )
+        )
 
     # --- a burst of 1,000 concurrent /checkin updates ------------------------------------
 

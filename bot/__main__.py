@@ -241,6 +241,11 @@ def check_config_command(settings: Settings) -> int:
     else:
         print("  updates:    long polling")
         print(f"  (a webhook needs ATTN_WEBHOOK_SECRET; make one with: {MAKE_A_SECRET})")
+    if settings.public_url:
+        where = f"served on {settings.listen_host}:{settings.listen_port}"
+        print(f"  web:        {settings.public_url} ({where})")
+    else:
+        print("  web:        off (set ATTN_PUBLIC_URL for the projector page and the Mini App)")
     return 0
 
 

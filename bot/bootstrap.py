@@ -15,6 +15,8 @@ from bot.container import Services
 from bot.failpoints import failpoint
 from bot.logging_setup import secret_forms
 from bot.settings import Settings
+from services.api import IntegrationApi, cursor_key
+from services.api_tokens import ApiTokenService
 from services.cards import CardService
 from services.checkins import CheckInService
 from services.clock import Clock, SystemClock
@@ -31,6 +33,7 @@ from services.grading import GradingService
 from services.outbound import OutboundPacer
 from services.ports import LiveStores, RecordStores
 from services.privacy import PrivacyService
+from services.projector import ProjectorService
 from services.reports import ReportService
 from services.roles import RoleService
 from services.roster import RosterService
@@ -235,6 +238,15 @@ def wire_services(
         access=access,
         clock=clock,
     )
+    roster = RosterService(
+        courses=records.courses,
+        places=records.places,
+        sessions=live.sessions,
+        users=records.users,
+        chat_state=live.chat_state,
+        access=access,
+        clock=clock,
+    )
     return Services(
         sessions=sessions,
         checkins=CheckInService(
@@ -277,15 +289,7 @@ def wire_services(
             roles=roles,
             access=access,
         ),
-        roster=RosterService(
-            courses=records.courses,
-            places=records.places,
-            sessions=live.sessions,
-            users=records.users,
-            chat_state=live.chat_state,
-            access=access,
-            clock=clock,
-        ),
+        roster=roster,
         course_admin=CourseAdminService(
             courses=records.courses,
             admin=records.course_admin,
@@ -347,6 +351,28 @@ def wire_services(
             access=access,
             editor=timetables,
             clock=clock,
+        ),
+        api_tokens=ApiTokenService(
+            access=access, tokens=records.api_tokens, courses=records.courses, clock=clock
+        ),
+        api=IntegrationApi(
+            tokens=records.api_tokens,
+            reads=records.api_reads,
+            budget=live.api_budget,
+            courses=records.courses,
+            reports=reports,
+            roster=roster,
+            clock=clock,
+            key=cursor_key(settings.bot_token.get_secret_value()),
+            requests_per_minute=settings.api_requests_per_minute,
+        ),
+        projector=ProjectorService(
+            sessions=live.sessions,
+            checkins=live.checkins,
+            projector=live.projector,
+            clock=clock,
+            secret=settings.bot_token.get_secret_value().encode(),
+            public_url=settings.public_url,
         ),
         live=live,
         records=records,

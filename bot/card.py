@@ -21,10 +21,10 @@ from bot import replies
 from bot.telegram_limits import checked_keyboard, fit_caption
 from bot.text import Text, join, t
 from services.models import CardState, Session, SessionSummary
-from services.qr import group_checkin_link
+from services.qr import CheckInLinks
 
-CARD_ACTIONS = ("end", "ext", "miss", "list", "loc")
-_CARD_DATA = re.compile(r"cd:(end|ext|miss|list|loc):([0-9a-f]{12})")
+CARD_ACTIONS = ("end", "ext", "miss", "list", "loc", "proj")
+_CARD_DATA = re.compile(r"cd:(end|ext|miss|list|loc|proj):([0-9a-f]{12})")
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,14 @@ class CardView:
     code: str
     keyboard: InlineKeyboardMarkup | None
     final: bool
+    projector_url: str | None = None
 
     @property
     def fingerprint(self) -> str:
-        """ "<code>:<digest>": the code part tells whether the QR image must change."""
-        digest = hashlib.sha1(self.text.encode(), usedforsecurity=False).hexdigest()[:16]
+        """ "<code>:<digest>": the code part tells whether the QR image must change. The
+        digest covers the projector link too: a new link changes the card's button."""
+        shown = f"{self.text}\n{self.projector_url or ''}"
+        digest = hashlib.sha1(shown.encode(), usedforsecurity=False).hexdigest()[:16]
         return f"{self.code}:{digest}"
 
 
@@ -51,6 +54,16 @@ def parse_card_data(data: str) -> tuple[str, str] | None:
     return (match[1], match[2]) if match else None
 
 
+def qr_link(
+    bot_username: str, session_id: str, code: str, links: CheckInLinks | None = None
+) -> str:
+    """What the QR of the session's current code carries, on the card and on the projector
+    page alike (one function, so both always show the same thing): with the web on
+    (`links` from `bot.cards.checkin_links_of`) the Mini App's startapp link, else the
+    chat's start link."""
+    return (links or CheckInLinks(bot_username)).scan(session_id, code)
+
+
 def qr_png(link: str) -> bytes:
     """A QR image of the check-in link, big enough to scan off a projector."""
     out = io.BytesIO()
@@ -58,7 +71,9 @@ def qr_png(link: str) -> bytes:
     return out.getvalue()
 
 
-def _keyboard(session: Session, bot_username: str, in_group: bool) -> InlineKeyboardMarkup:
+def _keyboard(
+    session: Session, links: CheckInLinks, in_group: bool, projector_url: str | None = None
+) -> InlineKeyboardMarkup:
     rows = [
         [
             InlineKeyboardButton(
@@ -88,16 +103,38 @@ def _keyboard(session: Session, bot_username: str, in_group: bool) -> InlineKeyb
         rows.append([InlineKeyboardButton(label, callback_data=card_data("loc", session.id))])
     if in_group:
         # The link names the session only: the code stays on the projector, not in the group.
-        link = group_checkin_link(bot_username, session.id)
+        # With the web on it opens the Mini App (a web_app button is refused in groups).
+        link = links.group(session.id)
         rows.append([InlineKeyboardButton(t("card.button.check_in", html=False), url=link)])
+    elif projector_url is not None:
+        # Only on a private card: the link shows the code, so it never goes to a group.
+        rows.append(
+            [
+                InlineKeyboardButton(t("card.button.projector", html=False), url=projector_url),
+                InlineKeyboardButton(
+                    t("card.button.new_projector", html=False),
+                    callback_data=card_data("proj", session.id),
+                ),
+            ]
+        )
     return checked_keyboard(InlineKeyboardMarkup(rows))
 
 
 def render_card(
-    state: CardState, now: datetime, tz: tzinfo, bot_username: str, in_group: bool
+    state: CardState,
+    now: datetime,
+    tz: tzinfo,
+    bot_username: str,
+    in_group: bool,
+    projector_url: str | None = None,
+    links: CheckInLinks | None = None,
 ) -> CardView:
-    """What the card shows for this state: live, or final once the session is over."""
+    """What the card shows for this state: live, or final once the session is over. A
+    private card has a Projector button when `projector_url` is given (the web features
+    are on); a group's never has one. `links`: where its buttons lead (the chat's deep
+    links when None)."""
     session = state.session
+    links = links or CheckInLinks(bot_username)
     count = replies.checked_in_count(state.checked_in, session.roster_size, session.has_roster)
     heading = replies.card_heading(session.course_name, session.title)
     if not session.is_open(now):
@@ -114,12 +151,13 @@ def render_card(
         text = t("card.group", heading=heading, checked=count, timing=timing)
         if session.geo:
             text = join([text, replies.card_location_line(session.anchor is not None)])
-        return CardView(text, "", _keyboard(session, bot_username, in_group), False)
+        return CardView(text, "", _keyboard(session, links, in_group), False)
     text = t("card.private", heading=heading, code=session.code, checked=count, timing=timing)
     if session.geo:
         text = join([text, replies.card_location_line(session.anchor is not None)])
     text = Text(fit_caption(text))  # a photo's caption: 1,024 characters
-    return CardView(text, session.code, _keyboard(session, bot_username, in_group), False)
+    keyboard = _keyboard(session, links, in_group, projector_url)
+    return CardView(text, session.code, keyboard, False, projector_url)
 
 
 def final_card_text(summary: SessionSummary) -> str:

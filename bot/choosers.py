@@ -21,6 +21,7 @@ from bot.telegram_limits import checked_keyboard
 from bot.text import t
 from services.corrections import SessionChoice
 from services.models import AttendanceStatus, Course, CourseRole, StaffMember, UserProfile
+from services.ports.api import ApiScope, ApiToken
 
 #: Buttons per page of a chooser: short enough to read on a phone.
 PER_PAGE = 10
@@ -56,6 +57,12 @@ _SHAPES: dict[str, re.Pattern[str]] = {
     "sf:l": re.compile(rf"sf:l:{_PAGE}", re.ASCII),
     "sf:i": re.compile(rf"sf:i:{_ID}:([ca])", re.ASCII),
     "sf:r": re.compile(rf"sf:r:{_ID}:{_ID}", re.ASCII),
+    # /api_tokens: a course picked, a page of the course list, a new token (r: read, w:
+    # read and write), a token revoked.
+    "ak:c": re.compile(rf"ak:c:{_ID}", re.ASCII),
+    "ak:l": re.compile(rf"ak:l:{_PAGE}", re.ASCII),
+    "ak:n": re.compile(rf"ak:n:{_ID}:([rw])", re.ASCII),
+    "ak:x": re.compile(rf"ak:x:{_ID}:{_ID}", re.ASCII),
     # A sent roster file: a course picked, a page of the course list (with the file's token).
     "ri:c": re.compile(rf"ri:c:{_ID}:{_SESSION}", re.ASCII),
     "ri:l": re.compile(rf"ri:l:{_PAGE}:{_SESSION}", re.ASCII),
@@ -215,4 +222,21 @@ def staff_buttons(course_id: int, members: list[StaffMember]) -> InlineKeyboardM
         label = t("staff.button.remove", name=member.profile.display_name[:60], html=False)
         data = f"sf:r:{course_id}:{member.profile.user_id}"
         rows.append([InlineKeyboardButton(label, callback_data=data)])
+    return checked_keyboard(InlineKeyboardMarkup(rows))
+
+
+#: The scope of an /api_tokens "new token" button's data.
+SCOPE_LETTERS = {"r": ApiScope.READ, "w": ApiScope.READ_WRITE}
+
+
+def api_token_buttons(course_id: int, tokens: list[ApiToken]) -> InlineKeyboardMarkup:
+    """/api_tokens: a new read or read-and-write token; one "revoke" per token in force."""
+    new = [
+        InlineKeyboardButton(t(key, html=False), callback_data=f"ak:n:{course_id}:{letter}")
+        for letter, key in (("r", "api.button.new_read"), ("w", "api.button.new_read_write"))
+    ]
+    rows = [new]
+    for token in tokens:
+        label = t("api.button.revoke", label=token.label, html=False)
+        rows.append([InlineKeyboardButton(label, callback_data=f"ak:x:{course_id}:{token.id}")])
     return checked_keyboard(InlineKeyboardMarkup(rows))

@@ -12,6 +12,8 @@ import asyncpg
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
+from services.api import IntegrationApi
+from services.api_tokens import ApiTokenService
 from services.cards import CardService
 from services.checkins import CheckInService
 from services.corrections import CorrectionService
@@ -26,6 +28,7 @@ from services.health import READY_TIMEOUT_SECONDS, Pingable, readiness
 from services.outbound import OutboundPacer
 from services.ports import LiveStores, RecordStores
 from services.privacy import PrivacyService
+from services.projector import ProjectorService
 from services.reports import ReportService
 from services.roles import RoleService
 from services.roster import RosterService
@@ -92,12 +95,16 @@ class Services:
     excuses: ExcuseService
     timetables: TimetableService
     timetable_runs: SlotRunner
+    api_tokens: ApiTokenService
+    api: IntegrationApi
+    projector: ProjectorService
     live: LiveStores
     records: RecordStores
     redis: LiveRedis | None = None
     pool: asyncpg.Pool | None = None
 
     async def close(self) -> None:
+        await self.projector.feed.close()
         with contextlib.suppress(Exception):  # best effort: the cache refills on next use
             await asyncio.wait_for(self.users.settle(), 2.0)
         if self.pool is not None:

@@ -12,8 +12,12 @@ from services.ports import Visit
 
 if TYPE_CHECKING:
     from bot.container import Services
+    from bot.settings import Settings
 
 SERVICES_KEY = "services"
+# The validated settings (bot.app.build_application puts them there): what handlers need of
+# them, such as whether the web features are on (`Settings.web_enabled`).
+SETTINGS_KEY = "settings"
 
 # PTB's own default for user_data, chat_data and bot_data (`ContextTypes.DEFAULT_TYPE` uses
 # it): ATTN keeps typed values under fixed keys and reads each back through a typed accessor.
@@ -56,6 +60,17 @@ class AttnContext(CallbackContext[ExtBot[None], PTBData, PTBData, PTBData]):
     def services(self) -> Services:
         services: Services = self.application.bot_data[SERVICES_KEY]
         return services
+
+    @property
+    def settings(self) -> Settings:
+        settings: Settings = self.application.bot_data[SETTINGS_KEY]
+        return settings
+
+    @property
+    def web_enabled(self) -> bool:
+        """The projector page and the Mini App exist on this server (ATTN_PUBLIC_URL is set);
+        when not, say `web.off` where their button would be."""
+        return self.settings.web_enabled
 
     @property
     def tz(self) -> tzinfo:

@@ -52,15 +52,14 @@ LANGUAGES_KEY = "recipient_languages"
 
 def recipient_languages(context: AttnContext) -> RecipientLanguages:
     """The process's `RecipientLanguages` (made at first use, over the running services)."""
-    bot_data = context.application.bot_data
+    return languages_of(context.application, context.services.users)
+
+
+def languages_of(application: HoldsBotData, users: UserService) -> RecipientLanguages:
+    """The process's `RecipientLanguages`, for code with no handler context (the web
+    pages, in the teacher's language)."""
+    bot_data = application.bot_data
     found: RecipientLanguages | None = bot_data.get(LANGUAGES_KEY)
-    if found is None or found.users is not context.services.users:
-        found = bot_data[LANGUAGES_KEY] = RecipientLanguages(context.services.users)
+    if found is None or found.users is not users:
+        found = bot_data[LANGUAGES_KEY] = RecipientLanguages(users)
     return found
-
-
-def forget_language(application: HoldsBotData, user_id: int) -> None:
-    """A user chose another language: jobs of this process read it again at once."""
-    found: RecipientLanguages | None = application.bot_data.get(LANGUAGES_KEY)
-    if found is not None:
-        found.forget(user_id)

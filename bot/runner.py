@@ -35,7 +35,7 @@ from bot.context import SERVICES_KEY
 from bot.metrics import error_kind, metrics_of
 from bot.replying import wait_for_replies
 from bot.settings import Settings
-from bot.webserver import WebServer
+from bot.web.server import WebServer
 from services.errors import StorageUnavailable
 
 if TYPE_CHECKING:
@@ -94,17 +94,10 @@ def describe_telegram_failure(exc: TelegramError, settings: Settings) -> str:
 
 
 def web_server_for(application: AttnApplication, settings: Settings) -> WebServer | None:
-    """The webhook server when ATTN_WEBHOOK_URL is set, else None (long polling)."""
-    if not settings.webhook_url:
+    """The web server when ATTN_WEBHOOK_URL or ATTN_PUBLIC_URL is set, else None."""
+    if not settings.serves_http:
         return None
-    assert settings.webhook_secret is not None  # the settings refuse a webhook without one
-    return WebServer(
-        application,
-        host=settings.listen_host,
-        port=settings.listen_port,
-        webhook_path=settings.webhook_path,
-        secret=settings.webhook_secret.get_secret_value(),
-    )
+    return WebServer(application, settings)
 
 
 async def serve(application: AttnApplication, settings: Settings) -> int:
@@ -208,7 +201,15 @@ async def _start(
     if application.post_init is not None:
         await application.post_init(application)  # connects the stores, schedules the sweeps
     await application.start()
-    if server is None:
+    if server is not None:
+        try:
+            await server.start()
+        except OSError as exc:
+            raise StartupError(
+                f"cannot listen on {server.host}:{server.port} ({exc.strerror or exc}): "
+                "check ATTN_LISTEN_HOST and ATTN_LISTEN_PORT"
+            ) from None
+    if not settings.webhook_url:
         assert application.updater is not None
 
         def on_polling_error(exc: TelegramError) -> None:  # must not raise
@@ -222,10 +223,12 @@ async def _start(
             error_callback=on_polling_error,
             allowed_updates=Update.ALL_TYPES,
         )
-        log.info("polling for updates")
+        if server is not None:
+            log.info("polling for updates; web server on %s:%d", server.host, server.port)
+        else:
+            log.info("polling for updates")
         return
-    await server.start()
-    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    assert server is not None and settings.webhook_secret is not None
     try:
         await application.bot.set_webhook(
             settings.webhook_url,

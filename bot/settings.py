@@ -19,6 +19,8 @@ WEBHOOK_SECRET_MIN_LENGTH = 32
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # A Telegram user id as typed in an id list: ASCII digits, positive (no sign).
 _USER_ID = re.compile(r"[1-9][0-9]{0,15}", re.ASCII)
+# Hosts a plain-http ATTN_PUBLIC_URL may name: this machine only (tests, development).
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 # How `attn check-config` tells an operator to make one.
 MAKE_A_SECRET = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
 
@@ -56,13 +58,26 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=400, ge=1)
     user_rate_per_minute: int = Field(default=30, ge=1)
     global_rate_per_second: int = Field(default=500, ge=1)
+    # The REST API: requests per token and minute (beyond: 429 with Retry-After).
+    api_requests_per_minute: int = Field(default=600, ge=1, le=100_000)
     webhook_url: str | None = None
     # Checked after webhook_url (declaration order), so the validator sees the URL.
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(default=8080, ge=1, le=65535)
+    # Where the web server (projector page, Mini App) is reachable from browsers; set, the
+    # web server runs in polling mode too. Unset (and no webhook): no web server at all.
+    public_url: str | None = None
+    # How old a Mini App's initData may be (seconds since Telegram opened the app): a copied
+    # initData checks no one in after this. Reopening the app gives a fresh one.
+    webapp_auth_max_age: int = Field(default=900, ge=60, le=86_400)
+    # The short name of a Mini App created with BotFather's /newapp: QR codes and buttons
+    # then open t.me/<bot>/<short name>; unset, they open the bot's main Mini App.
+    miniapp_short_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{3,30}$")
 
-    @field_validator("redis_url", "database_url", "telegram_api_url", mode="before")
+    @field_validator(
+        "redis_url", "database_url", "telegram_api_url", "miniapp_short_name", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """`ATTN_REDIS_URL=` (as in .env.example) means "not set": use the embedded server."""
@@ -164,6 +179,27 @@ class Settings(BaseSettings):
                 raise ValueError("must be the public https:// URL Telegram posts updates to")
         return value
 
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: object) -> object:
+        """HTTPS only (Telegram opens Mini Apps over HTTPS alone, and the projector link
+        carries a credential); plain http only to this machine, for tests and development."""
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            parts = urlsplit(value)
+            local = parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS
+            if (parts.scheme != "https" and not local) or not parts.hostname:
+                raise ValueError(
+                    "must be the https:// URL browsers reach the web server at "
+                    "(http:// only for 127.0.0.1 or localhost)"
+                )
+            if parts.query or parts.fragment or parts.username or parts.password:
+                raise ValueError("must be a plain https:// URL (no query, fragment or login)")
+            value = value.rstrip("/")
+        return value
+
     @field_validator("webhook_secret", mode="before")
     @classmethod
     def _empty_secret_is_none(cls, value: object) -> object:
@@ -206,6 +242,16 @@ class Settings(BaseSettings):
     def webhook_path(self) -> str:
         """The path the webhook is served on: the path of ATTN_WEBHOOK_URL ("/" when none)."""
         return urlsplit(self.webhook_url or "").path or "/"
+
+    @property
+    def web_enabled(self) -> bool:
+        """The web features (projector page, Mini App) are on: ATTN_PUBLIC_URL is set."""
+        return self.public_url is not None
+
+    @property
+    def serves_http(self) -> bool:
+        """A web server runs: for the webhook, the web features, or both."""
+        return self.webhook_url is not None or self.public_url is not None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -3,13 +3,13 @@ has checked in so far."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from services.clock import Clock
 from services.codes import normalize_code
 from services.geo import distance_m, rounded_10, valid_point
 from services.models import (
-    AttendanceStatus,
     CheckIn,
     CheckInOutcome,
     CheckInResult,
@@ -32,6 +32,7 @@ _GUESSES = GuessLimit(WRONG_CODE_WINDOW_SECONDS, WRONG_CODE_LIMIT, LOCK_SECONDS)
 # How long a valid code stays bound to its session while the bot waits for the student's
 # location (the prompt itself expires with the pending action, 5 minutes).
 CODE_BINDING = timedelta(minutes=5)
+_LOCKED_OUT = CheckInResult(CheckInOutcome.LOCKED_OUT)
 
 
 class CheckInService:
@@ -79,25 +80,14 @@ class CheckInService:
         """
         now = self._clock.now()
         if locked_until is not None and locked_until > now:
-            return CheckInResult(CheckInOutcome.LOCKED_OUT)
+            return _LOCKED_OUT
         code = normalize_code(code_text)
-        raw = await self._checkins.check_in(
+        result = await self._checkins.check_in(
             code, student_id, now, session_id=session_id, guard=_GUESSES
         )
-        if raw.outcome is CheckInOutcome.LOCKED_OUT:
-            return CheckInResult(CheckInOutcome.LOCKED_OUT)
-        status = None
-        if raw.outcome in (CheckInOutcome.RECORDED, CheckInOutcome.DUPLICATE):
-            status = AttendanceStatus.LATE if raw.late else AttendanceStatus.PRESENT
-        return CheckInResult(
-            outcome=raw.outcome,
-            session_id=raw.session_id,
-            session_title=raw.session_title,
-            checked_in_at=raw.checked_in_at,
-            status=status,
-            checked_in_count=raw.count,
-            time_zone=raw.time_zone,
-        )
+        if result.outcome is CheckInOutcome.LOCKED_OUT:
+            return _LOCKED_OUT  # nothing about the session the code named
+        return result
 
     async def classroom_location_missing(self, session_id: str) -> bool:
         """True when a location-checked session has no classroom location yet (students
@@ -147,22 +137,10 @@ class CheckInService:
             # location); the session's current code stands for it now. Everything else
             # (open, enrolled, not yet checked in) is judged again, atomically.
             code = session.code
-        raw = await self._checkins.check_in(
+        result = await self._checkins.check_in(
             normalize_code(code), student_id, now, metres=metres, session_id=session_id
         )
-        status = None
-        if raw.outcome in (CheckInOutcome.RECORDED, CheckInOutcome.DUPLICATE):
-            status = AttendanceStatus.LATE if raw.late else AttendanceStatus.PRESENT
-        return CheckInResult(
-            raw.outcome,
-            raw.session_id,
-            raw.session_title,
-            raw.checked_in_at,
-            status,
-            raw.count,
-            distance_m=metres,
-            time_zone=raw.time_zone,
-        )
+        return replace(result, distance_m=metres)
 
     async def missing_students(self, teacher_id: int, session_id: str) -> list[UserProfile]:
         """Enrolled students of the session's course who have not checked in (yet)."""

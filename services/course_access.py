@@ -7,8 +7,8 @@ Every course check of the services goes through `CourseAccess`, so a role means 
 every command, button, chooser and menu:
 
 - owner: everything on the course;
-- co-teacher: everything but archiving the course (ATTN's "delete") and managing its staff
-  (transferring a course is for admins, as before);
+- co-teacher: everything but archiving the course (ATTN's "delete"), managing its staff and
+  its API tokens (transferring a course is for admins, as before);
 - assistant: sees the course, starts and ends its sessions, marks attendance in them.
 
 Staff need not be teachers: an assistant who is not in ATTN_TEACHER_IDS and was never made a
@@ -38,11 +38,15 @@ class Permission(StrEnum):
     MANAGE = "manage"  # rename, new join code, remove a student
     ARCHIVE = "archive"  # archive and bring back: the owner's alone
     MANAGE_STAFF = "manage_staff"  # invite and remove co-teachers and assistants: the owner's
+    # /api_tokens: make and revoke the course's REST API tokens: the owner's (and any admin's,
+    # see services.api_tokens), since a token hands the course's records to another system.
+    API_TOKENS = "api_tokens"
 
 
 GRANTS: dict[CourseRole, frozenset[Permission]] = {
     CourseRole.OWNER: frozenset(Permission),
-    CourseRole.CO_TEACHER: frozenset(Permission) - {Permission.ARCHIVE, Permission.MANAGE_STAFF},
+    CourseRole.CO_TEACHER: frozenset(Permission)
+    - {Permission.ARCHIVE, Permission.MANAGE_STAFF, Permission.API_TOKENS},
     CourseRole.ASSISTANT: frozenset({Permission.VIEW, Permission.RUN_SESSIONS, Permission.MARK}),
 }
 

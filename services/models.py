@@ -106,6 +106,9 @@ class Session:
     # The course's IANA time zone when it set one (None: the installation's), so the card
     # and the student's replies show times in the course's zone.
     time_zone: str | None = None
+    # What the signature of its projector links covers: a new link (the card's button)
+    # raises it, so every link given out before stops working (services/projector.py).
+    projector_generation: int = 0
 
     @property
     def has_roster(self) -> bool:
@@ -131,8 +134,7 @@ class Course:
     roster_size: int = 0
     # IANA name (`Europe/Madrid`); None: the installation's zone, decided when read.
     time_zone: str | None = None
-    archived: bool = False
-    """Archived: no new sessions, hidden from choosers; its records stay in reports."""
+    archived: bool = False  # no new sessions, hidden from choosers; records stay in reports
 
 
 class CourseAction(StrEnum):
@@ -152,6 +154,8 @@ class CourseAction(StrEnum):
     LINK_PLACE = "link_place"  # by: the importer; old: the enrolled student's id; new: number
     APPROVE_CLAIM = "approve_claim"  # old value: the number asked; new value: the student id
     DECLINE_CLAIM = "decline_claim"  # the same
+    API_TOKEN_NEW = "api_token_new"  # new value: "<token id> <scope> <label>"
+    API_TOKEN_REVOKE = "api_token_revoke"  # old value: "<token id> <scope> <label>"
 
 
 class CourseRole(StrEnum):

@@ -113,11 +113,22 @@ class RosterService:
             InvalidArgument: ("roster_file", ...) the file cannot be read at all.
         """
         course = await self._own_course(teacher_id, course_id)
+        return await self.import_roster_as(course, content, filename, by=teacher_id)
+
+    async def import_roster_as(
+        self, course: Course, content: bytes, filename: str = "", *, by: int
+    ) -> RosterImport:
+        """`import_roster` once the caller's right is settled (the REST API's read-write
+        token, `by` its creator, who is audited as the importer).
+
+        Raises:
+            InvalidArgument: the course is archived, or the file cannot be read at all.
+        """
         if course.archived:
             raise InvalidArgument("course", "archived")
         verdicts = read_roster(content, filename)
         outcome = await self._places.add_places(
-            course.id, verdicts.rows, by=teacher_id, at=self._clock.now()
+            course.id, verdicts.rows, by=by, at=self._clock.now()
         )
         reloaded = await self._courses.course(course.id)
         assert reloaded is not None

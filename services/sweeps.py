@@ -46,9 +46,12 @@ class AttendanceSweeper:
 
     Each step is idempotent, so the sweep is safe to run in several processes at once and to
     be killed at any point: the session is claimed with a lease in Redis (sealed against late
-    check-ins), written to PostgreSQL with `ON CONFLICT DO NOTHING` together with its outbox
-    row, and only then removed from Redis. Summaries leave through the outbox, each leased by
-    one process and marked sent after Telegram accepted it.
+    check-ins), written to PostgreSQL together with its outbox row, and only then removed
+    from Redis. The claim counts itself: the first claim of a session copies its rows in
+    plainly (no earlier sweep can have committed them); any later one, which may follow a
+    sweep that committed and died before the removal, writes with `ON CONFLICT DO NOTHING`.
+    Summaries leave through the outbox, each leased by one process and marked sent after
+    Telegram accepted it.
     """
 
     def __init__(
@@ -87,7 +90,7 @@ class AttendanceSweeper:
                 continue
             try:
                 inserted, new_users = await self._session_records.persist_session(
-                    claim.session, final_records(claim)
+                    claim.session, final_records(claim), first_attempt=claim.attempt == 1
                 )
                 rows += inserted
             except StorageUnavailable:

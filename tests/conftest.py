@@ -95,6 +95,7 @@ TABLES = [
     "roster_claims",
     "timetables",
     "timetable_runs",
+    "api_tokens",
 ]
 
 

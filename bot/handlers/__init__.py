@@ -16,6 +16,7 @@ from bot.commands import NEW, Command, Registry
 from bot.context import AttnApplication
 from bot.handlers import (
     admin,
+    api_tokens,
     cancel,
     checkin,
     corrections,
@@ -52,6 +53,7 @@ COMMANDS: tuple[Command, ...] = (
     *privacy.COMMANDS,
     *settings.COMMANDS,
     *staff.COMMANDS,
+    *api_tokens.COMMANDS,
     *cancel.COMMANDS,
 )
 REGISTRY = Registry(COMMANDS)
@@ -80,6 +82,7 @@ def register_handlers(application: AttnApplication) -> None:
     application.add_handler(CallbackQueryHandler(courses.course_settings_button, pattern=r"^cs:"))
     application.add_handler(CallbackQueryHandler(corrections.mark_button, pattern=r"^mk:"))
     application.add_handler(CallbackQueryHandler(staff.staff_button, pattern=r"^sf:"))
+    application.add_handler(CallbackQueryHandler(api_tokens.api_tokens_button, pattern=r"^ak:"))
     # /excuse's steps (course, session) and the teacher's Approve / Decline.
     application.add_handler(CallbackQueryHandler(excuses.excuse_button, pattern=r"^ex:"))
     application.add_handler(CallbackQueryHandler(excuses.decision_button, pattern=r"^xd:"))

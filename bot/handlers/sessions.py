@@ -296,6 +296,18 @@ async def card_button(update: Update, context: AttnContext) -> None:
             location_keyboard(),
             replies.LOCATION_PROMPT_SENT,
         )
+    elif action == "proj" and not context.services.projector.enabled:
+        # A card posted before ATTN_PUBLIC_URL was unset: its button leads nowhere now.
+        await query.answer(replies.WEB_OFF, show_alert=True)
+        return
+    elif action == "proj":
+        # "New projector link": every link given out before stops working (a student saw
+        # the address, the projector PC is shared); the card shows the new one.
+        session = await sessions.teacher_session(user.id, session_id)
+        if not session.is_open(sessions.now()):
+            raise NoOpenSession()
+        await context.services.projector.new_link(session)
+        await query.answer(replies.PROJECTOR_REPLACED, show_alert=True)
     elif action == "miss":
         missing = await context.services.checkins.missing_students(user.id, session_id)
         await answer_privately(update, context, replies.missing_list(missing))
@@ -304,7 +316,7 @@ async def card_button(update: Update, context: AttnContext) -> None:
         session = await sessions.teacher_session(user.id, session_id)  # its course's zone
         zone = replies.zone_of(session.time_zone, context.tz)
         await answer_privately(update, context, replies.present_list(present, zone))
-    if action in ("end", "ext"):
+    if action in ("end", "ext", "proj"):
         await refresh_cards(context, only=session_id)
 
 

@@ -20,6 +20,8 @@ CONSTANTS: dict[str, Named] = {
     "CHOICE_USED": "session.choice_used",
     "NO_SUMMARY": "session.no_summary",
     "SESSION_ENDED_ALERT": ("card.ended_alert", False),
+    "PROJECTOR_REPLACED": ("card.projector_replaced", False),
+    "WEB_OFF": ("web.off", False),
     "THE_SUMMARY": "error.delivery.the_summary",
     "GROUP_REFUSES_CARD": "session.group_refuses_card",
     "GROUP_CARD_FAILED": "session.group_card_failed",

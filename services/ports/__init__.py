@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.ports.api import ApiReadRecords, ApiRequestBudget, ApiTokenRecords
 from services.ports.cards import CardStore
 from services.ports.checkins import CheckInStore, CodeStore
 from services.ports.courses import CourseAdmin, CourseRecords, CourseStaffRecords
@@ -20,11 +21,12 @@ from services.ports.notifier import Notifier
 from services.ports.outbox import NudgeOutbox, Reachability, SummaryOutbox
 from services.ports.people import PrivacyRecords, RoleRecords, UserRecords
 from services.ports.profiles import ChatStateStore, ProfileCache, SendPacer
+from services.ports.projector import ProjectorStore
 from services.ports.records import AttendanceRecords, SessionRecords
 from services.ports.roster import RosterPlaces
 from services.ports.sweeps import SweepStore
 from services.ports.timetables import TimetableRecords
-from services.ports.values import GuessLimit, RawCheckIn, SendSlot, SweepClaim, Visit
+from services.ports.values import GuessLimit, SendSlot, SweepClaim, Visit
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class LiveStores:
     profiles: ProfileCache
     chat_state: ChatStateStore
     pacer: SendPacer
+    api_budget: ApiRequestBudget
+    projector: ProjectorStore
 
 
 @dataclass(frozen=True)
@@ -61,9 +65,14 @@ class RecordStores:
     warnings: WarningRecords
     places: RosterPlaces
     timetables: TimetableRecords
+    api_tokens: ApiTokenRecords
+    api_reads: ApiReadRecords
 
 
 __all__ = [
+    "ApiReadRecords",
+    "ApiRequestBudget",
+    "ApiTokenRecords",
     "AttendanceRecords",
     "CardStore",
     "ChatStateStore",
@@ -81,7 +90,7 @@ __all__ = [
     "NudgeOutbox",
     "PrivacyRecords",
     "ProfileCache",
-    "RawCheckIn",
+    "ProjectorStore",
     "Reachability",
     "RecordStores",
     "RoleRecords",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from services.models import AttendanceStatus, CheckIn
-from services.ports.values import GuessLimit, RawCheckIn
+from services.models import AttendanceStatus, CheckIn, CheckInResult
+from services.ports.values import GuessLimit
 
 
 class CheckInStore(Protocol):
@@ -21,7 +21,10 @@ class CheckInStore(Protocol):
         metres: int | None = None,
         session_id: str | None = None,
         guard: GuessLimit | None = None,
-    ) -> RawCheckIn: ...
+    ) -> CheckInResult:
+        """The answer as the student gets it (the service adds only the distance it measured
+        and hides a lock-out's session)."""
+
     async def checked_in(self, session_id: str) -> dict[int, CheckIn]: ...
     async def checkin_count(self, session_id: str) -> int: ...
     async def live_status(

@@ -13,8 +13,13 @@ class SessionRecords(Protocol):
     """Finished sessions, saved once with their check-ins."""
 
     async def persist_session(
-        self, session: Session, checkins: Sequence[CheckIn]
-    ) -> tuple[int, list[int]]: ...
+        self, session: Session, checkins: Sequence[CheckIn], *, first_attempt: bool = False
+    ) -> tuple[int, list[int]]:
+        """Save a session with its records once. `first_attempt` is a hint that no earlier
+        call for the session can have committed (a cheaper write); the result is the same
+        either way, and a wrong hint costs time, never a duplicate or a loss."""
+        ...
+
     async def persisted_session(self, session_id: str) -> Session | None: ...
     async def latest_session(self, teacher_id: int) -> Session | None: ...
 

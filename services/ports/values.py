@@ -5,20 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.models import AttendanceStatus, CheckIn, CheckInOutcome, Session
-
-
-@dataclass(frozen=True, slots=True)
-class RawCheckIn:
-    """What the atomic check-in returned, before the service turns it into a result."""
-
-    outcome: CheckInOutcome
-    session_id: str | None = None
-    session_title: str | None = None
-    checked_in_at: datetime | None = None
-    late: bool = False
-    count: int = 0
-    time_zone: str | None = None  # the session's course zone, set with a check-in time
+from services.models import AttendanceStatus, CheckIn, Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +28,10 @@ class SweepClaim:
     roster: list[int] = field(default_factory=list)
     marks: dict[int, AttendanceStatus] = field(default_factory=dict)
     codes: list[str] = field(default_factory=list)
+    # How many times the session has been claimed, this claim included. Counted before any
+    # write to PostgreSQL, so 1 means no earlier sweep of it can have committed (unless the
+    # live store lost the count: the records' unique keys catch that case).
+    attempt: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncpg
 
 from services.ports import RecordStores
+from storage.postgres.api import PostgresApiReads, PostgresApiTokens
 from storage.postgres.attendance import PostgresAttendanceRecords
 from storage.postgres.course_admin import PostgresCourseAdmin
 from storage.postgres.courses import PostgresCourseRecords
@@ -46,10 +47,14 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
         warnings=PostgresWarningRecords(pool),
         places=PostgresRosterPlaces(pool),
         timetables=PostgresTimetableRecords(pool),
+        api_tokens=PostgresApiTokens(pool),
+        api_reads=PostgresApiReads(pool),
     )
 
 
 __all__ = [
+    "PostgresApiReads",
+    "PostgresApiTokens",
     "PostgresAttendanceRecords",
     "PostgresCourseAdmin",
     "PostgresCourseRecords",

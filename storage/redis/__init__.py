@@ -6,11 +6,14 @@ connection failures surface as `StorageUnavailable`.
     sessions.py   LiveSessionStore   checkins.py  CheckInStore   codes.py     CodeStore
     cards.py      CardStore          sweeps.py    SweepStore     profiles.py  ProfileCache
     chat_state.py ChatStateStore     pacing.py    SendPacer
+    chat_state.py ChatStateStore     pacing.py    SendPacer     projector.py ProjectorStore
+    api_budget.py ApiRequestBudget
 """
 
 from __future__ import annotations
 
 from services.ports import LiveStores
+from storage.redis.api_budget import RedisApiBudget
 from storage.redis.cards import RedisCardStore
 from storage.redis.chat_state import RedisChatStateStore
 from storage.redis.checkins import RedisCheckInStore
@@ -18,6 +21,7 @@ from storage.redis.client import LiveRedis
 from storage.redis.codes import CodeRoutes, RedisCodeStore
 from storage.redis.pacing import RedisSendPacer
 from storage.redis.profiles import RedisProfileCache
+from storage.redis.projector import RedisProjectorStore
 from storage.redis.scripts import Scripts
 from storage.redis.sessions import RedisSessionStore
 from storage.redis.sweeps import RedisSweepStore
@@ -35,6 +39,8 @@ def build_live_stores(scripts: Scripts) -> LiveStores:
         profiles=RedisProfileCache(scripts),
         chat_state=RedisChatStateStore(scripts),
         pacer=RedisSendPacer(scripts),
+        api_budget=RedisApiBudget(scripts),
+        projector=RedisProjectorStore(scripts),
     )
 
 

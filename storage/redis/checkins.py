@@ -12,13 +12,28 @@ from redis.typing import EncodableT
 
 from services.clock import from_ms, to_ms
 from services.errors import StorageUnavailable
-from services.models import AttendanceStatus, CheckIn, CheckInOutcome
-from services.ports.values import GuessLimit, RawCheckIn
+from services.models import AttendanceStatus, CheckIn, CheckInOutcome, CheckInResult
+from services.ports.values import GuessLimit
 from storage.redis import keys
 from storage.redis.codec import checkin_from, checkin_keys, parse_checkin_value, text
 from storage.redis.codes import CodeRoutes
 from storage.redis.errors import UNAVAILABLE, redis_guard
 from storage.redis.scripts import Scripts
+
+# check_in.lua's outcome codes (the first element of its reply), by position.
+_OUTCOMES = (
+    CheckInOutcome.WRONG_CODE,  # 0: no session has the code
+    CheckInOutcome.LOCKED_OUT,
+    CheckInOutcome.CLOSED,
+    CheckInOutcome.EXPIRED_CODE,
+    CheckInOutcome.WRONG_CODE,
+    CheckInOutcome.NOT_ENROLLED,
+    CheckInOutcome.NEEDS_LOCATION,
+    CheckInOutcome.RECORDED,  # 7: present
+    CheckInOutcome.RECORDED,  # 8: late
+    CheckInOutcome.DUPLICATE,
+)
+_NO_SESSION, _RECORDED, _RECORDED_LATE, _DUPLICATE = 0, 7, 8, 9
 
 
 class RedisCheckInStore:
@@ -30,6 +45,8 @@ class RedisCheckInStore:
         self._routes = routes
         self._check_in = scripts.check_in
         self._cluster = scripts.cluster
+        self._keys_of: dict[str, tuple[bytes, ...]] = {}
+        self._guard: tuple[GuessLimit | None, bytes] = (None, b"")
 
     async def check_in(
         self,
@@ -40,7 +57,7 @@ class RedisCheckInStore:
         metres: int | None = None,
         session_id: str | None = None,
         guard: GuessLimit | None = None,
-    ) -> RawCheckIn:
+    ) -> CheckInResult:
         """Find the session by its code (unless a QR link named it) and run the atomic
         check-in script on it.
 
@@ -57,9 +74,9 @@ class RedisCheckInStore:
         if guard is not None and cluster:
             token = await self.take_guess(student_id, now, guard.window_seconds, guard.limit)
             if token is None:
-                return RawCheckIn(CheckInOutcome.LOCKED_OUT)
+                return CheckInResult(CheckInOutcome.LOCKED_OUT)
         try:
-            raw = await self._judge(
+            result = await self._judge(
                 code, student_id, now, metres, session_id, None if cluster else guard
             )
         except Exception:
@@ -68,16 +85,16 @@ class RedisCheckInStore:
                     await self._settle(student_id, token, False, now, guard)
             raise
         if guard is None:
-            return raw
-        wrong = raw.outcome is CheckInOutcome.WRONG_CODE
-        if token is None and wrong and raw.session_id is None:
+            return result
+        wrong = result.outcome is CheckInOutcome.WRONG_CODE
+        if token is None and wrong and result.session_id is None:
             # No session has this code: the lookup was the judgement. Count it.
             token = await self.take_guess(student_id, now, guard.window_seconds, guard.limit)
             if token is None:
-                return RawCheckIn(CheckInOutcome.LOCKED_OUT)
+                return CheckInResult(CheckInOutcome.LOCKED_OUT)
         if token is not None and await self._settle(student_id, token, wrong, now, guard):
-            return RawCheckIn(CheckInOutcome.LOCKED_OUT)
-        return raw
+            return CheckInResult(CheckInOutcome.LOCKED_OUT)
+        return result
 
     async def _judge(
         self,
@@ -87,50 +104,76 @@ class RedisCheckInStore:
         metres: int | None,
         session_id: str | None,
         guard: GuessLimit | None,
-    ) -> RawCheckIn:
+    ) -> CheckInResult:
         """Resolve the code (unless named) and run the check-in script (guarded in-script
-        when `guard` is given: single Redis server only)."""
+        when `guard` is given: single Redis server only).
+
+        The hottest path: every argument costs client time to encode, so the session's keys
+        are built once per session, the guard's settings travel as one prebuilt argument,
+        and the compact reply is read by position (see check_in.lua)."""
         named = session_id
-        args: list[EncodableT] = [code, student_id, to_ms(now), "" if metres is None else metres]
-        guard_keys: list[str] = []
+        now_ms = to_ms(now)
+        args: tuple[EncodableT, ...] = (code, student_id, now_ms, b"" if metres is None else metres)
+        user_keys: tuple[str, ...] = ()
         if guard is not None:
-            guard_keys = [keys.attempts(student_id), keys.guesses(student_id)]
-            args += [
-                guard.window_seconds * 1000,
-                guard.limit,
-                guard.lock_seconds * 1000,
-                keys.ATTEMPTS_SAFETY_TTL,
-                secrets.token_hex(6),
-                keys.UNSETTLED_GUESS_SECONDS * 1000,
-            ]
+            user_keys = (keys.attempts(student_id), keys.guesses(student_id))
+            args += (self._guard_argument(guard),)
         try:  # (not redis_guard: this is the hottest path, and a plain try costs nothing)
             for fresh in (False, True):
                 session_id = named or await self._routes.resolve(code, fresh)
                 if session_id is None:
-                    return RawCheckIn(CheckInOutcome.WRONG_CODE)
+                    return CheckInResult(CheckInOutcome.WRONG_CODE)
                 reply = await self._check_in(
-                    keys=[*checkin_keys(session_id), *guard_keys], args=args
+                    keys=self._session_keys(session_id) + user_keys, args=args
                 )
-                outcome, title, value, count = reply[:4]
-                name = text(outcome)
-                if name == "no_session" and not fresh and named is None:
+                found = reply[0]
+                if found == _NO_SESSION and not fresh and named is None:
                     continue  # the cached route may be stale: look the code up once more
                 break
         except UNAVAILABLE as exc:
             raise StorageUnavailable("Redis") from exc
-        if name == "no_session":
-            return RawCheckIn(CheckInOutcome.WRONG_CODE)
-        text_value = text(value)
-        when, late = parse_checkin_value(text_value) if text_value else (None, False)
-        return RawCheckIn(
-            outcome=CheckInOutcome(name),
-            session_id=session_id,
-            session_title=text(title),
-            checked_in_at=when,
-            late=late,
-            count=int(count),
-            time_zone=text(reply[4]) or None if len(reply) > 4 else None,
+        if found < _RECORDED:
+            if found == _NO_SESSION:
+                return CheckInResult(CheckInOutcome.WRONG_CODE)
+            title = text(reply[1]) if len(reply) > 1 else ""
+            return CheckInResult(_OUTCOMES[found], session_id, title)
+        if found == _DUPLICATE:
+            when, late = parse_checkin_value(text(reply[4]))
+        else:
+            when, late = from_ms(now_ms), found == _RECORDED_LATE
+        return CheckInResult(
+            _OUTCOMES[found],
+            session_id,
+            text(reply[1]),
+            when,
+            AttendanceStatus.LATE if late else AttendanceStatus.PRESENT,
+            reply[2],
+            None,
+            text(reply[3]) or None,
         )
+
+    def _session_keys(self, session_id: str) -> tuple[bytes, ...]:
+        """The check-in script's keys of a session, encoded once (sessions are few, check-ins
+        many)."""
+        known = self._keys_of.get(session_id)
+        if known is None:
+            if len(self._keys_of) > 10_000:
+                self._keys_of.clear()
+            known = self._keys_of[session_id] = tuple(k.encode() for k in checkin_keys(session_id))
+        return known
+
+    def _guard_argument(self, guard: GuessLimit) -> bytes:
+        """The guard's settings as check_in.lua's one argument (built once per limit)."""
+        if guard is not self._guard[0]:
+            settings = (
+                guard.window_seconds * 1000,
+                guard.limit,
+                guard.lock_seconds * 1000,
+                keys.ATTEMPTS_SAFETY_TTL,
+                keys.UNSETTLED_GUESS_SECONDS * 1000,
+            )
+            self._guard = (guard, " ".join(map(str, settings)).encode())
+        return self._guard[1]
 
     async def _settle(
         self, student_id: int, token: str, wrong: bool, now: datetime, guard: GuessLimit | None

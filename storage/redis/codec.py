@@ -82,6 +82,7 @@ def session_from(fields: dict[str, str]) -> Session:
         card_message_id=int(fields["card_msg"]) if fields.get("card_msg") else None,
         code_card_chat_id=int(fields["code_card_chat"]) if fields.get("code_card_chat") else None,
         code_card_message_id=int(fields["code_card_msg"]) if fields.get("code_card_msg") else None,
+        projector_generation=int(fields.get("projector_gen") or 0),
     )
 
 
@@ -120,6 +121,28 @@ def checkin_from(session_id: str, student: str | bytes, value: str | bytes) -> C
     return CheckIn(
         session_id, int(student), int(stamp[:-1]), status, int(metres) if metres else None
     )
+
+
+def checkins_from(session_id: str, flat: Sequence[bytes]) -> list[CheckIn]:
+    """A flat [student, value, ...] reply (HGETALL of a session's check-ins in Lua) as
+    check-ins: `checkin_from` unrolled for the sweep, which reads a whole class at once."""
+    make = tuple.__new__
+    late = ord("l")
+    items = iter(flat)
+    return [
+        make(
+            CheckIn,
+            (
+                session_id,
+                int(student),
+                int(stamp[:-1]),
+                _LATE if stamp[-1] == late else _PRESENT,
+                int(metres) if metres else None,
+            ),
+        )
+        for student, value in zip(items, items, strict=True)
+        for stamp, _, metres in (value.partition(b" "),)
+    ]
 
 
 def profile_fields(profile: UserProfile) -> dict[FieldT, EncodableT]:

@@ -24,7 +24,8 @@ ATTEMPTS_SAFETY_TTL = 3600
 
 def session(session_id: str) -> str:
     """Hash: the live session's fields (teacher, title, code, times, state, sweep lease; `tz`:
-    the course's IANA zone, "" for the installation's)."""
+    the course's IANA zone, "" for the installation's; `sweeps`: how many times the sweep has
+    claimed it, written by `claim_sweep.lua`)."""
     return f"{PREFIX}:s:{{{session_id}}}"
 
 
@@ -57,6 +58,14 @@ def session_keys(session_id: str) -> list[str]:
         session_marks(session_id),
         session_codes(session_id),
     ]
+
+
+def live_channel() -> str:
+    """Pub/sub channel: the id of a session each time what its projector page shows changed
+    (a code rotated, a check-in recorded, the session ended or was extended, its projector
+    links were replaced). Published by the Lua scripts, which spell the name out (a unit test
+    holds them to this one); read by one subscriber per process (storage/redis/events.py)."""
+    return f"{PREFIX}:live"
 
 
 def code(code_value: str) -> str:
@@ -132,6 +141,12 @@ def guesses(user_id: int) -> str:
 UNSETTLED_GUESS_SECONDS = 30
 
 
+def api_requests(token_id: int, window: int) -> str:
+    """String: the requests of one API token in fixed window number `window` (a counter;
+    expires with its window)."""
+    return f"{PREFIX}:api:{{{token_id}}}:{window}"
+
+
 def forgotten(user_id: int) -> str:
     """String: the user asked to be forgotten a moment ago, so registered names loaded from
     PostgreSQL before that are not merged back into a newly cached profile (no name in it)."""
@@ -142,13 +157,21 @@ def forgotten(user_id: int) -> str:
 FORGOTTEN_MARKER_TTL = 60
 
 
-def update_claim(user_id: int, update_id: int) -> str:
-    """String: marks an update id as handled (kept 24 hours), in its sender's hash slot so the
-    claim rides on the profile refresh's round trip."""
-    return f"{PREFIX}:u:{{{user_id}}}:upd:{update_id}"
+def update_floor() -> str:
+    """String: the highest update id of any user's claim window dropped so far (an idle
+    profile removed, a user forgotten); a new window starts above it. Update claims themselves
+    are a sliding window in the profile hash's `upd` field (see touch_profile.lua): O(window)
+    memory per cached user, not a key per update."""
+    return f"{PREFIX}:upd:floor"
 
 
-UPDATE_CLAIM_TTL = 24 * 3600
+# A user's window keeps at most this many claimed ids above its floor: an update that arrives
+# after this many newer ones of the same user were handled is too old, and ignored. Four ids
+# of ten digits keep the field under Redis's 64-byte listpack value limit (hash stays compact).
+UPDATE_WINDOW_IDS = 4
+# A user quiet this long closes their window (floor = highest claimed id): an update delivered
+# that late after a newer one is a redelivery, not a reordering. Keeps most windows one id.
+UPDATE_WINDOW_QUIET_SECONDS = 120
 
 
 def send_next() -> str:

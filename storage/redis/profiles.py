@@ -34,24 +34,16 @@ class RedisProfileCache:
         self._cluster = scripts.cluster
         self._touch_profile = scripts.touch_profile
         self._seen_indexed: dict[int, float] = {}
+        self._update_floor = "0"
+        self._update_floor_read = -1e9
 
     async def touch_profile(self, profile: UserProfile, update_id: int | None = None) -> Visit:
         """Claim the update, refresh a cached profile and read any lock-out, in one round trip."""
+        if update_id is not None:
+            await self._refresh_update_floor()
         seen = to_ms(profile.last_seen) if profile.last_seen else 0
-        touch_keys = [
-            keys.profile(profile.user_id),
-            keys.attempts(profile.user_id),
-            keys.update_claim(profile.user_id, update_id or 0),
-        ]
-        touch_args: list[EncodableT] = [
-            profile.first_name,
-            profile.last_name or "",
-            profile.username or "",
-            seen,
-            keys.UPDATE_CLAIM_TTL if update_id is not None else 0,
-            keys.PROFILE_SAFETY_TTL,
-            profile.language_code or "",
-        ]
+        touch_keys = [keys.profile(profile.user_id), keys.attempts(profile.user_id)]
+        touch_args = self.touch_args(profile, update_id)
         seen_entry = {str(profile.user_id): seen}
         # The idle index only needs minute precision (profiles idle for 30 minutes move to
         # PostgreSQL, and the sweep re-checks the profile's own last-seen time), so it is
@@ -60,23 +52,22 @@ class RedisProfileCache:
         index_due = now - self._seen_indexed.get(profile.user_id, -1e9) >= _SEEN_INDEX_SECONDS
         try:
             if not index_due:
-                cached, locked, duplicate, chosen = await self._touch_profile(
-                    keys=touch_keys, args=touch_args
-                )
+                reply = await self._touch_profile(keys=touch_keys, args=touch_args)
             elif self._cluster:
                 # A cluster pipeline cannot carry EVALSHA and the seen index is on another
                 # slot: both go out at once, so the caller still waits one round trip.
-                (cached, locked, duplicate, chosen), _ = await asyncio.gather(
+                reply, _ = await asyncio.gather(
                     self._touch_profile(keys=touch_keys, args=touch_args),
                     self._redis.zadd(keys.seen_index(), seen_entry),
                 )
             else:  # one server: the script updates the idle index too, in the same call
-                cached, locked, duplicate, chosen = await self._touch_profile(
-                    keys=[*touch_keys, keys.seen_index()], args=[*touch_args, profile.user_id]
+                reply = await self._touch_profile(
+                    keys=[*touch_keys, keys.seen_index()], args=touch_args
                 )
         except UNAVAILABLE as exc:
             raise StorageUnavailable("Redis") from exc
-        if not index_due and int(cached) == 0 and int(duplicate) == 0:
+        visit = visit_from(reply)
+        if not index_due and not visit.cached and not visit.duplicate:
             # A profile created just now must be in the idle index, or the sweep never finds it.
             async with redis_guard():
                 await self._redis.zadd(keys.seen_index(), seen_entry)
@@ -85,16 +76,47 @@ class RedisProfileCache:
             if len(self._seen_indexed) > 100_000:
                 self._seen_indexed.clear()
             self._seen_indexed[profile.user_id] = now
-        return Visit(
-            int(cached) == 1,
-            from_ms(locked) if int(locked) else None,
-            int(duplicate) == 1,
-            text(chosen) or None,
-        )
+        return visit
+
+    def touch_args(self, profile: UserProfile, update_id: int | None) -> list[EncodableT]:
+        """touch_profile.lua's arguments (its keys: the profile, the attempts, optionally
+        the idle index)."""
+        return [
+            profile.first_name,
+            profile.last_name or "",
+            profile.username or "",
+            to_ms(profile.last_seen) if profile.last_seen else 0,
+            "" if update_id is None else update_id,
+            keys.PROFILE_SAFETY_TTL,
+            profile.language_code or "",
+            profile.user_id,
+            keys.UPDATE_WINDOW_IDS,
+            keys.UPDATE_WINDOW_QUIET_SECONDS * 1000,
+            self._update_floor,
+        ]
+
+    async def _refresh_update_floor(self) -> None:
+        """Read the global update floor at most once a minute: it only rises, by the user
+        sweep, and only matters to windows created after a profile went idle for 30 minutes,
+        so a value a minute old is as good (and costs one GET a minute, not one per update)."""
+        now = time.monotonic()
+        if now - self._update_floor_read < _SEEN_INDEX_SECONDS:
+            return
+        async with redis_guard():
+            floor = await self._redis.get(keys.update_floor())
+        self._update_floor = "0" if floor is None else text(floor)
+        self._update_floor_read = now
+
+    async def _raise_update_floor(self, update_id: str) -> None:
+        if update_id:
+            floor = await self._scripts.raise_update_floor(
+                keys=[keys.update_floor()], args=[update_id]
+            )
+            self._update_floor = text(floor)
 
     async def release_update_claim(self, user_id: int, *, update_id: int) -> None:
         async with redis_guard():
-            await self._redis.delete(keys.update_claim(user_id, update_id))
+            await self._scripts.release_update(keys=[keys.profile(user_id)], args=[update_id])
 
     async def store_profile(self, profile: UserProfile) -> None:
         seen = to_ms(profile.last_seen) if profile.last_seen else 0
@@ -135,10 +157,12 @@ class RedisProfileCache:
         """Drop a persisted profile unless the user was seen again since `last_seen`."""
         seen = to_ms(last_seen) if last_seen else 0
         async with redis_guard():
-            removed = await self._scripts.remove_idle_profile(
+            removed, highest = await self._scripts.remove_idle_profile(
                 keys=[keys.profile(user_id)], args=[seen]
             )
             if int(removed) == 1:
+                # Its update claims go with it: later windows start above them.
+                await self._raise_update_floor(text(highest))
                 # Only drop the index entry if it still carries the persisted time.
                 score = await self._redis.zscore(keys.seen_index(), str(user_id))
                 if score is None or int(score) <= seen:
@@ -190,6 +214,17 @@ class RedisProfileCache:
             # Registered names being loaded right now were read before this: never merge them.
             await self._redis.set(keys.forgotten(user_id), "1", ex=keys.FORGOTTEN_MARKER_TTL)
             await self._redis.zrem(keys.seen_index(), str(user_id))
+
+
+def visit_from(reply: list[Any]) -> Visit:
+    """The Visit in touch_profile.lua's reply."""
+    cached, locked, duplicate, chosen = reply
+    return Visit(
+        int(cached) == 1,
+        from_ms(locked) if int(locked) else None,
+        int(duplicate) == 1,
+        text(chosen) or None,
+    )
 
 
 def _merged(values: tuple[str, ...]) -> list[EncodableT]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from redis import exceptions as redis_errors
 from redis.asyncio.cluster import RedisCluster
-from redis.typing import EncodableT
+from redis.typing import EncodableT, KeyT
 
 from storage.redis.client import LiveRedis
 
@@ -38,7 +38,7 @@ class LuaScript:
         self.sha = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
         self._redis = redis
 
-    async def __call__(self, keys: Sequence[str], args: Sequence[EncodableT] = ()) -> Any:
+    async def __call__(self, keys: Sequence[KeyT], args: Sequence[EncodableT] = ()) -> Any:
         try:
             return await self._redis.evalsha(self.sha, len(keys), *keys, *args)
         except redis_errors.NoScriptError:
@@ -64,6 +64,7 @@ class Scripts:
         self.end_session = self._script("end_session")
         self.join_roster = self._script("join_roster")
         self.leave_roster = self._script("leave_roster")
+        self.new_projector_link = self._script("new_projector_link")
         # check-ins and codes
         self.check_in = self._script("check_in")
         self.mark_live = self._script("mark_live")
@@ -77,13 +78,18 @@ class Scripts:
         # sweeps
         self.claim_sweep = self._script("claim_sweep")
         self.finish_sweep = self._script("finish_sweep")
+        self.finish_sweep_whole = self._script("finish_sweep_whole")
         self.release_sweep = self._script("release_sweep")
         # profiles, chat state, pacing
         self.touch_profile = self._script("touch_profile")
+        self.release_update = self._script("release_update")
+        self.raise_update_floor = self._script("raise_update_floor")
         self.remove_idle_profile = self._script("remove_idle_profile")
         self.merge_registration = self._script("merge_registration")
         self.pop_pending_action = self._script("pop_pending_action")
         self.send_slot = self._script("send_slot")
+        # the REST API
+        self.take_api_request = self._script("take_api_request")
 
     def _script(self, name: str) -> LuaScript:
         script = LuaScript(self.redis, load_script(name))

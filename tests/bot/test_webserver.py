@@ -11,10 +11,13 @@ import httpx
 import pytest
 
 from bot.container import Services
-from bot.webserver import SECRET_HEADER, WebServer
+from bot.web.server import WebServer
+from bot.web.state import Webhook
+from bot.web.webhook import SECRET_HEADER
 from tests.conftest import TEACHER_ID, make_settings
 from tests.support.bot_harness import BotHarness
 from tests.support.telegram import message_update
+from tests.support.web_server import running_server
 
 SECRET = "in-process_webhook-secret"
 PATH = "/tg/hook"
@@ -23,14 +26,12 @@ PATH = "/tg/hook"
 async def serve(
     services: Services,
 ) -> AsyncIterator[tuple[BotHarness, WebServer, httpx.AsyncClient]]:
-    async with BotHarness(make_settings(), services) as harness:
-        server = WebServer(harness.app, host="127.0.0.1", port=0, webhook_path=PATH, secret=SECRET)
-        await server.start()
-        base = f"http://127.0.0.1:{server.port}"
-        async with httpx.AsyncClient(base_url=base, trust_env=False, timeout=10) as client:
-            yield harness, server, client
-        server.stop_accepting()
-        await server.close()
+    async with (
+        BotHarness(make_settings(), services) as harness,
+        running_server(harness.app, webhook=Webhook(PATH, SECRET.encode())) as server,
+        httpx.AsyncClient(base_url=server.base_url, trust_env=False, timeout=10) as client,
+    ):
+        yield harness, server, client
 
 
 @pytest.fixture

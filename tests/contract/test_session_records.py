@@ -35,6 +35,56 @@ async def test_persist_is_idempotent_and_reads_back_sealed(records: RecordStores
     assert await records.summaries.outbox_pending() == {"summary": 1, "nudge": 0}
 
 
+async def test_a_first_attempt_stores_the_same_records(records: RecordStores) -> None:
+    """The sweep's first attempt (binary COPY on PostgreSQL) keeps every rule of the retry:
+    times, statuses, absent rows, pseudonyms of students forgotten since the start."""
+    await records.privacy.forget_user(5, pseudonym=-55, now=T0 + timedelta(minutes=30))
+    await records.privacy.forget_user(6, pseudonym=-66, now=T0 - timedelta(days=1))
+    rows = [
+        checkin("s1", 2),
+        checkin("s1", 3, minute=12, status=L),
+        checkin("s1", 4, minute=None, status=A),
+        checkin("s1", 5),
+        checkin("s1", 6),
+    ]
+    inserted, new_users = await records.sessions.persist_session(
+        session("s1"), rows, first_attempt=True
+    )
+    assert (inserted, sorted(new_users)) == (5, [2, 3, 4, 6])
+    saved = {
+        r.student_id: (r.status, r.checked_in_at)
+        for r in await records.attendance.export_rows("s1")
+    }
+    minute = timedelta(minutes=1)
+    assert saved == {
+        2: (P, T0 + minute),
+        3: (L, T0 + 12 * minute),
+        4: (A, None),
+        -55: (P, T0 + minute),
+        6: (P, T0 + minute),
+    }
+    assert await records.summaries.outbox_pending() == {"summary": 1, "nudge": 0}
+    stored = await records.sessions.persisted_session("s1")
+    assert stored is not None and (stored.title, stored.started_at) == ("Lecture", T0)
+
+
+async def test_a_wrong_first_attempt_hint_adds_nothing_twice(records: RecordStores) -> None:
+    """The live store lost its claim count, so a session saved before comes back as a first
+    attempt: the records gain only what they lacked, and one summary stays one."""
+    rows = [checkin("s1", 2), checkin("s1", 3)]
+    assert await records.sessions.persist_session(session("s1"), rows, first_attempt=True) == (
+        2,
+        [2, 3],
+    )
+    again = await records.sessions.persist_session(
+        session("s1"), [*rows, checkin("s1", 9)], first_attempt=True
+    )
+    assert again == (1, [9])
+    saved = await records.attendance.export_rows("s1")
+    assert sorted(r.student_id for r in saved) == [2, 3, 9]
+    assert await records.summaries.outbox_pending() == {"summary": 1, "nudge": 0}
+
+
 async def test_latest_session_is_the_teachers_latest_start(records: RecordStores) -> None:
     await records.sessions.persist_session(session("a", started_at=T0), [])
     await records.sessions.persist_session(session("b", started_at=T0 + timedelta(days=2)), [])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
 import pytest
@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from bot.bootstrap import build_services
 from bot.container import Services
 from services.clock import ManualClock
-from services.models import CheckInOutcome, UserProfile
+from services.models import CheckIn, CheckInOutcome, Session, UserProfile
 from storage.redis import keys
 from tests.conftest import TEACHER_ID, make_settings
 from tests.support.tcp_proxy import TcpProxy
@@ -98,6 +98,94 @@ async def test_sweep_killed_after_commit_is_finished_by_the_next_run(
     clock.advance(seconds=31)
     report = await services.sweeper.sweep_attendances()
     assert report.sessions_persisted == 1 and report.rows_written == 0
+    assert await rows(clean_database, session.id) == 500
+    assert await session_keys_left(clean_redis, session.id, session.code) == 0
+    notifier = RecordingNotifier()
+    await services.sweeper.deliver_summaries(notifier)
+    await services.sweeper.deliver_summaries(notifier)
+    assert len(notifier.sent) == 1
+
+
+async def sweep_dying_after_commit(services: Services) -> list[bool]:
+    """One sweep that commits and dies before removing the session from Redis; returns the
+    `first_attempt` hint of every persist call, this one's and all later ones'."""
+    hints: list[bool] = []
+    real_persist = services.records.sessions.persist_session
+
+    async def persist(
+        session: Session, rows: Sequence[CheckIn], *, first_attempt: bool = False
+    ) -> tuple[int, list[int]]:
+        hints.append(first_attempt)
+        return await real_persist(session, rows, first_attempt=first_attempt)
+
+    services.records.sessions.persist_session = persist  # type: ignore[method-assign]
+    real_finish = services.live.sweeps.finish_sweep
+
+    async def die(*args: object) -> bool:
+        raise Killed()
+
+    services.live.sweeps.finish_sweep = die  # type: ignore[method-assign]
+    with pytest.raises(Killed):
+        await services.sweeper.sweep_attendances()
+    services.live.sweeps.finish_sweep = real_finish  # type: ignore[method-assign]
+    return hints
+
+
+def saved_again_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "was saved before" in r.getMessage()]
+
+
+async def test_first_sweep_copies_and_the_retry_after_a_commit_adds_no_duplicate(
+    services: Services,
+    clean_redis: Redis,
+    clean_database: str,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The first claim copies the rows in; the claim after a sweep that committed and died
+    knows it is a retry and goes straight to ON CONFLICT (no failed COPY first)."""
+    session = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 10)
+    await check_in_class(services, session.code, STUDENTS)
+    clock.advance(minutes=10)
+    hints = await sweep_dying_after_commit(services)
+    assert hints == [True]
+    assert await rows(clean_database, session.id) == 500
+
+    clock.advance(seconds=31)
+    report = await services.sweeper.sweep_attendances()
+    assert hints == [True, False]
+    assert report.sessions_persisted == 1 and report.rows_written == 0
+    assert await rows(clean_database, session.id) == 500
+    assert saved_again_warnings(caplog) == []
+    assert await session_keys_left(clean_redis, session.id, session.code) == 0
+    notifier = RecordingNotifier()
+    await services.sweeper.deliver_summaries(notifier)
+    assert len(notifier.sent) == 1 and len(notifier.sent[0].checked_in) == 500
+
+
+async def test_a_lost_claim_count_falls_back_to_the_retry_without_a_duplicate(
+    services: Services,
+    clean_redis: Redis,
+    clean_database: str,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Redis forgot the claim count (a failover, a restored snapshot) after a sweep committed:
+    the next claim looks like a first attempt, its COPY meets the saved session's keys, and
+    the sweep persists again as a retry in a new transaction."""
+    session = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 10)
+    await check_in_class(services, session.code, STUDENTS)
+    clock.advance(minutes=10)
+    hints = await sweep_dying_after_commit(services)
+    await clean_redis.hdel(keys.session(session.id), "sweeps")
+
+    clock.advance(seconds=31)
+    report = await services.sweeper.sweep_attendances()
+    assert hints == [True, True]
+    assert report.sessions_persisted == 1 and report.rows_written == 0
+    assert saved_again_warnings(caplog) == [
+        f"session {session.id} was saved before: persisting it again as a retry"
+    ]
     assert await rows(clean_database, session.id) == 500
     assert await session_keys_left(clean_redis, session.id, session.code) == 0
     notifier = RecordingNotifier()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.container import Services
-from bot.webserver import WebServer
+from bot.web.server import WebServer
 from tests.bot.test_webserver import serve
 from tests.support.bot_harness import BotHarness
 from tests.support.tcp_proxy import TcpProxy

@@ -68,6 +68,17 @@ http {{
             return 404;
         }}
 
+        location ~ ^/projector/[^/]+/[^/]+/events$ {{
+            proxy_pass http://attn_bot;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_buffering off;
+            proxy_cache off;
+            proxy_read_timeout 60s;
+        }}
+
         location / {{
             proxy_pass http://attn_bot;
             proxy_http_version 1.1;

@@ -40,6 +40,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "roster_places": ("id",),
     "roster_claims": ("id",),
     "user_preferences": ("user_id",),
+    "api_tokens": ("id",),
 }
 # Tables whose memory value is one column, not a row object.
 _SCALAR_VALUE = {"enrolments": "enrolled_at", "teachers": "added_by"}

@@ -58,6 +58,7 @@ async def test_each_role_may_do_exactly_its_grants() -> None:
     assert GRANTS[CourseRole.CO_TEACHER] == frozenset(Permission) - {
         Permission.ARCHIVE,
         Permission.MANAGE_STAFF,
+        Permission.API_TOKENS,
     }
     assert GRANTS[CourseRole.ASSISTANT] == {
         Permission.VIEW,

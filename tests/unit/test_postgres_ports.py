@@ -16,6 +16,8 @@ import pytest
 
 from services.health import Pingable
 from services.ports import (
+    ApiReadRecords,
+    ApiTokenRecords,
     AttendanceRecords,
     CourseAdmin,
     CourseRecords,
@@ -53,6 +55,7 @@ from storage.postgres import (
     PostgresWarningRecords,
     postgres_record_stores,
 )
+from storage.postgres.api import PostgresApiReads, PostgresApiTokens
 from storage.postgres.health import PostgresPing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,6 +79,8 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "places": (RosterPlaces, PostgresRosterPlaces),
     "timetables": (TimetableRecords, PostgresTimetableRecords),
     "staff": (CourseStaffRecords, PostgresCourseStaff),
+    "api_tokens": (ApiTokenRecords, PostgresApiTokens),
+    "api_reads": (ApiReadRecords, PostgresApiReads),
 }
 
 
@@ -97,6 +102,8 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _places: RosterPlaces = PostgresRosterPlaces(pool)
     _timetables: TimetableRecords = PostgresTimetableRecords(pool)
     _staff: CourseStaffRecords = PostgresCourseStaff(pool)
+    _api_tokens: ApiTokenRecords = PostgresApiTokens(pool)
+    _api_reads: ApiReadRecords = PostgresApiReads(pool)
     _ping: Pingable = PostgresPing(pool)
 
 

@@ -13,6 +13,7 @@ import fakeredis
 import storage.redis
 from services.models import CheckInOutcome, Session
 from services.ports import (
+    ApiRequestBudget,
     CardStore,
     ChatStateStore,
     CheckInStore,
@@ -20,17 +21,20 @@ from services.ports import (
     LiveSessionStore,
     LiveStores,
     ProfileCache,
+    ProjectorStore,
     SendPacer,
     SweepStore,
 )
 from services.ports.values import GuessLimit
 from storage.redis import redis_live_stores
+from storage.redis.api_budget import RedisApiBudget
 from storage.redis.cards import RedisCardStore
 from storage.redis.chat_state import RedisChatStateStore
 from storage.redis.checkins import RedisCheckInStore
 from storage.redis.codes import CodeRoutes, RedisCodeStore
 from storage.redis.pacing import RedisSendPacer
 from storage.redis.profiles import RedisProfileCache
+from storage.redis.projector import RedisProjectorStore
 from storage.redis.scripts import Scripts
 from storage.redis.sessions import RedisSessionStore
 from storage.redis.sweeps import RedisSweepStore
@@ -51,7 +55,20 @@ def each_port(scripts: Scripts) -> list[object]:
     profiles: ProfileCache = RedisProfileCache(scripts)
     chat_state: ChatStateStore = RedisChatStateStore(scripts)
     pacer: SendPacer = RedisSendPacer(scripts)
-    return [sessions, checkins, codes, cards, sweeps, profiles, chat_state, pacer]
+    api_budget: ApiRequestBudget = RedisApiBudget(scripts)
+    projector: ProjectorStore = RedisProjectorStore(scripts)
+    return [
+        sessions,
+        checkins,
+        codes,
+        cards,
+        sweeps,
+        profiles,
+        chat_state,
+        pacer,
+        api_budget,
+        projector,
+    ]
 
 
 def test_every_port_has_its_class() -> None:
@@ -64,7 +81,7 @@ async def test_redis_live_stores_fills_every_field_and_loads_the_scripts() -> No
     stores = await redis_live_stores(client)
     for field in dataclasses.fields(LiveStores):
         assert getattr(stores, field.name) is not None, field.name
-    assert len({id(getattr(stores, f.name)) for f in dataclasses.fields(LiveStores)}) == 8
+    assert len({id(getattr(stores, f.name)) for f in dataclasses.fields(LiveStores)}) == 10
     sha = Scripts(client).check_in.sha
     assert await client.script_exists(sha) == [True]
     await client.aclose()
@@ -90,7 +107,7 @@ async def test_check_in_round_trip_on_fakeredis() -> None:
     wrong = await stores.checkins.check_in("ZZZZZZ", 43, NOW, guard=guard)
 
     assert first.outcome is CheckInOutcome.RECORDED
-    assert (first.session_id, first.session_title, first.count) == ("s1", "Algebra", 1)
+    assert (first.session_id, first.session_title, first.checked_in_count) == ("s1", "Algebra", 1)
     assert first.checked_in_at == NOW + timedelta(seconds=5)
     assert again.outcome is CheckInOutcome.DUPLICATE
     assert wrong.outcome is CheckInOutcome.WRONG_CODE
@@ -102,6 +119,34 @@ async def test_check_in_round_trip_on_fakeredis() -> None:
     assert await stores.sweeps.finish_sweep(claim)
     gone = await stores.checkins.check_in("K7M2QA", 44, NOW + timedelta(minutes=2))
     assert gone.outcome is CheckInOutcome.WRONG_CODE  # the route was forgotten with the session
+    await client.aclose()
+
+
+async def test_wrong_codes_in_the_same_millisecond_each_count_towards_the_lock() -> None:
+    client = fakeredis.FakeAsyncRedis()
+    stores = await redis_live_stores(client)
+    session = Session(
+        id="s1",
+        teacher_id=1001,
+        chat_id=1001,
+        title="Algebra",
+        code="K7M2QA",
+        started_at=NOW,
+        ends_at=NOW + timedelta(minutes=10),
+    )
+    assert await stores.sessions.create_session(session)
+    guard = GuessLimit(window_seconds=60, limit=3, lock_seconds=300)
+    at = NOW + timedelta(seconds=5)
+
+    verdicts = [
+        (await stores.checkins.check_in("ZZZZZZ", 43, at, session_id="s1", guard=guard)).outcome
+        for _ in range(3)
+    ]
+    right = await stores.checkins.check_in("K7M2QA", 43, at, guard=guard)
+
+    assert verdicts == [CheckInOutcome.WRONG_CODE] * 2 + [CheckInOutcome.LOCKED_OUT]
+    assert right.outcome is CheckInOutcome.LOCKED_OUT
+    assert await stores.checkins.checkin_count("s1") == 0
     await client.aclose()
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import fakeredis
+import pytest
 
 from services.checkins import CheckInService
 from services.clock import ManualClock
-from services.models import UserProfile
+from services.models import CheckIn, Session, UserProfile
 from services.ports import LiveStores, RecordStores
 from services.sessions import SessionService
 from services.sweeps import AttendanceSweeper
@@ -129,3 +132,38 @@ async def test_a_slow_summary_keeps_its_lease_so_no_other_process_sends_it(
 
     await asyncio.gather(quick.deliver_summaries(SlowNotifier()), other_process())
     assert sent == ["slow"]
+
+
+async def test_only_a_sessions_first_claim_is_a_first_attempt(
+    sessions: SessionService,
+    checkins: CheckInService,
+    sweeper: AttendanceSweeper,
+    records: RecordStores,
+    database: MemoryDatabase,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sweep that failed may still have committed (the connection died on COMMIT), so
+    every later claim of the session persists as a retry; a fresh session's is a first."""
+    hints: list[tuple[str, bool]] = []
+    real_persist = records.sessions.persist_session
+
+    async def persist(
+        session: Session, rows: Sequence[CheckIn], *, first_attempt: bool = False
+    ) -> tuple[int, list[int]]:
+        hints.append((session.id, first_attempt))
+        return await real_persist(session, rows, first_attempt=first_attempt)
+
+    monkeypatch.setattr(records.sessions, "persist_session", persist)
+    failed = await sessions.start_session(TEACHER_ID, TEACHER_ID, 10)
+    await checkins.check_in(7, failed.code)
+    clock.advance(minutes=11)
+    database.available = False
+    assert (await sweeper.sweep_attendances()).failures == 1
+    database.available = True
+    assert (await sweeper.sweep_attendances()).sessions_persisted == 1
+    fresh = await sessions.start_session(TEACHER_ID, TEACHER_ID, 10)
+    await sessions.end_session(TEACHER_ID)
+    assert (await sweeper.sweep_attendances()).sessions_persisted == 1
+    assert hints == [(failed.id, True), (failed.id, False), (fresh.id, True)]
+    assert len(database.attendance) == 1

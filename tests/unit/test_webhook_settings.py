@@ -88,3 +88,24 @@ def test_the_url_must_be_http_or_https(url: str) -> None:
 
 def test_the_port_must_be_a_port() -> None:
     assert "ATTN_LISTEN_PORT" in problem(listen_port=70000)
+
+
+def test_the_public_url_is_https_or_this_machine() -> None:
+    assert settings().public_url is None and not settings().web_enabled
+    assert settings(public_url="  ").public_url is None
+    assert not settings().serves_http
+    for url in ("https://attn.example.org/", "http://127.0.0.1:8080", "http://localhost:9"):
+        s = settings(public_url=url)
+        assert s.public_url == url.rstrip("/") and s.web_enabled and s.serves_http
+    for url in (
+        "http://attn.example.org",
+        "http://10.0.0.5:8080",
+        "ftp://attn.example.org",
+        "attn.example.org",
+        "https://",
+        "https://attn.example.org/?k=v",
+        "https://user:pw@attn.example.org",
+    ):
+        line = problem(public_url=url)
+        assert line.startswith("configuration error: ATTN_PUBLIC_URL must be "), (url, line)
+        assert "pw@" not in line and "k=v" not in line  # the value is never echoed

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.text.en import (
     admin,
+    api,
     cards,
     checkins,
     commands,
@@ -17,7 +18,9 @@ from bot.text.en import (
     files,
     grading,
     lifecycle,
+    miniapp,
     privacy,
+    projector,
     reports,
     roster,
     sessions,
@@ -33,6 +36,7 @@ _AREAS = (
     errors,
     sessions,
     checkins,
+    miniapp,
     cards,
     courses,
     lifecycle,
@@ -46,6 +50,8 @@ _AREAS = (
     roster,
     staff,
     timetable,
+    projector,
+    api,
 )
 
 

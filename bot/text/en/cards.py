@@ -36,6 +36,12 @@ MESSAGES: dict[str, Message] = {
     "card.button.list": "Show list",
     "card.button.missing": "Who is missing",
     "card.button.check_in": "Check in (opens a private chat)",
+    "card.button.projector": "📽 Projector",
+    "card.button.new_projector": "New projector link",
+    "card.projector_replaced": (
+        "New projector link made: pages open with the old one stop at once. The card's "
+        "Projector button opens the new one within a few seconds."
+    ),
     "card.ended_alert": "Session ended. The summary follows.",
     "card.for_group": "This session was started in a group: the group's card has no code.",
 }

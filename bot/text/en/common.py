@@ -10,6 +10,11 @@ MESSAGES: dict[str, Message] = {
     "common.none": "—",
     "common.more_line": "\n… and {count} more",
     "hint.unexpected_location": "I wasn't expecting a location. To check in, send /checkin CODE.",
+    # Where a projector or Mini App button would be, on a server without ATTN_PUBLIC_URL.
+    "web.off": (
+        "The projector view and the check-in app are not set up on this server (its operator "
+        "can turn them on with ATTN_PUBLIC_URL). The code and QR here work as usual."
+    ),
     "hint.plain_text": "To check in, send /checkin followed by the code, like: /checkin K7M2QX",
     "prompt.cancel_hint": "Send /cancel to stop.",
     "prompt.cancelled": "Cancelled. I'm not waiting for an answer any more.",

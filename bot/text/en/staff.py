@@ -8,7 +8,8 @@ MESSAGES: dict[str, Message] = {
     "command.staff.about": "co-teachers and assistants of your course: invite, list, remove",
     "command.staff.usage": "/staff [course]",
     "staff.not_permitted.co_teacher": (
-        "A co-teacher cannot do that: only the course's owner archives it or changes its staff."
+        "A co-teacher cannot do that: only the course's owner archives it, changes its staff "
+        "or makes its API tokens."
     ),
     "staff.not_permitted.assistant": (
         "An assistant cannot do that: assistants start and end sessions and mark attendance."

@@ -14,84 +14,102 @@
 -- it with settle_guess.lua). Here it is the same atomic step that judges the code, so no
 -- burst can have more than `limit` codes judged in any window:
 -- KEYS[5] the user's attempts hash   KEYS[6] the user's guesses (see take_guess.lua)
--- ARGV[5] window (ms)  ARGV[6] limit  ARGV[7] lock (ms)  ARGV[8] TTL (s)  ARGV[9] token
--- ARGV[10] how long an unsettled guess (from take_guess.lua) counts (ms)
--- Returns {outcome, title, value, count[, zone]}; value is "<ms><p|l>[ <metres>]" when
--- recorded or duplicate, and then zone is the course's time zone ('' for the installation's). With the guard, outcome 'locked_out' when the user may not guess now, or when
--- this wrong code locked them out.
+-- ARGV[5] the guard's settings in one argument (the caller builds it once):
+--         "<window ms> <limit> <lock ms> <TTL s> <how long an unsettled guess counts, ms>"
+-- A wrong code is kept in the guesses as "f:<now>" ("f:<now>-<n>" when the user already has
+-- one at that millisecond).
+-- The reply is as small as the outcome allows (the caller knows the time it sent):
+--   {0}                                  no session has this code (here)
+--   {1[, title]}                         locked_out: the user may not guess now, or this
+--                                        wrong code locked them out
+--   {2, title} closed   {3, title} expired_code   {4, title} wrong_code
+--   {5, title} not_enrolled   {6, title} needs_location
+--   {7, title, count, zone}              recorded, present (at ARGV[3])
+--   {8, title, count, zone}              recorded, late (at ARGV[3])
+--   {9, title, count, zone, value}       duplicate; value "<ms><p|l>[ <metres>]" as stored
+-- zone is the course's time zone ('' for the installation's).
 local s = redis.call('HMGET', KEYS[1], 'code', 'ends_at', 'state', 'late_at', 'title',
   'roster', 'prev_code', 'prev_until', 'geo', 'tz')
 if not s[1] then
-  return {'no_session', '', '', 0}
+  return {0}
 end
 local now = tonumber(ARGV[3])
 local title = s[5] or ''
 local guarded = KEYS[6] ~= nil
+local limit, lock, ttl
 if guarded then
   local locked = tonumber(redis.call('HGET', KEYS[5], 'locked_until') or '0')
   if locked > now then
-    return {'locked_out', '', '', 0}
+    return {1}
   end
+  local window, unsettled
+  window, limit, lock, ttl, unsettled = string.match(ARGV[5], '^(%d+) (%d+) (%d+) (%d+) (%d+)$')
+  window, limit, unsettled = tonumber(window), tonumber(limit), tonumber(unsettled)
   local entries = redis.call('ZRANGE', KEYS[6], 0, -1, 'WITHSCORES')
   local counted = 0
   for i = 1, #entries, 2 do
     local member, at = entries[i], tonumber(entries[i + 1])
-    local life = tonumber(ARGV[5])
-    if string.sub(member, 1, 2) == 'p:' then life = tonumber(ARGV[10]) end
+    local life = window
+    if string.sub(member, 1, 2) == 'p:' then life = unsettled end
     if now - at >= life then
       redis.call('ZREM', KEYS[6], member)
     else
       counted = counted + 1
     end
   end
-  if counted >= tonumber(ARGV[6]) then
-    return {'locked_out', '', '', 0}
+  if counted >= limit then
+    return {1}
   end
-end
--- A wrong code: with the guard, counted, and the limit-th within the window locks the user.
-local function wrong_code()
-  if guarded then
-    redis.call('ZADD', KEYS[6], now, 'f:' .. ARGV[9])
-    redis.call('EXPIRE', KEYS[6], tonumber(ARGV[8]))
-    local wrong = 0
-    for _, member in ipairs(redis.call('ZRANGE', KEYS[6], 0, -1)) do
-      if string.sub(member, 1, 2) == 'f:' then wrong = wrong + 1 end
-    end
-    if wrong >= tonumber(ARGV[6]) then
-      redis.call('HSET', KEYS[5], 'locked_until', now + tonumber(ARGV[7]))
-      redis.call('EXPIRE', KEYS[5], tonumber(ARGV[8]))
-      redis.call('DEL', KEYS[6])
-      return {'locked_out', title, '', 0}
-    end
-  end
-  return {'wrong_code', title, '', 0}
 end
 if s[3] ~= 'open' or now >= tonumber(s[2]) then
-  return {'closed', title, '', 0}
+  return {2, title}
 end
 if s[1] ~= ARGV[1] then
   if s[7] ~= ARGV[1] or now >= tonumber(s[8] or '0') then
     if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then
-      return {'expired_code', title, '', 0}
+      return {3, title}
     end
-    return wrong_code()
+    if not guarded then
+      return {4, title}
+    end
+    -- A wrong code, with the guard: counted, and the limit-th within the window locks the user.
+    local member = 'f:' .. ARGV[3]
+    local n = 0
+    while redis.call('ZSCORE', KEYS[6], member) do
+      n = n + 1
+      member = 'f:' .. ARGV[3] .. '-' .. n
+    end
+    redis.call('ZADD', KEYS[6], now, member)
+    redis.call('EXPIRE', KEYS[6], tonumber(ttl))
+    local wrong = 0
+    for _, m in ipairs(redis.call('ZRANGE', KEYS[6], 0, -1)) do
+      if string.sub(m, 1, 2) == 'f:' then wrong = wrong + 1 end
+    end
+    if wrong >= limit then
+      redis.call('HSET', KEYS[5], 'locked_until', now + tonumber(lock))
+      redis.call('EXPIRE', KEYS[5], tonumber(ttl))
+      redis.call('DEL', KEYS[6])
+      return {1, title}
+    end
+    return {4, title}
   end
 end
 local previous = redis.call('HGET', KEYS[2], ARGV[2])
 if previous then
-  return {'duplicate', title, previous, redis.call('HLEN', KEYS[2]), s[10] or ''}
+  return {9, title, redis.call('HLEN', KEYS[2]), s[10] or '', previous}
 end
 if s[6] == '1' and redis.call('SISMEMBER', KEYS[3], ARGV[2]) == 0 then
-  return {'not_enrolled', title, '', 0}
+  return {5, title}
 end
 if s[9] == '1' and ARGV[4] == '' then
-  return {'needs_location', title, '', 0}
+  return {6, title}
 end
-local status = 'p'
+local outcome = 7
+local value = ARGV[3] .. 'p'
 if s[4] and s[4] ~= '' and now >= tonumber(s[4]) then
-  status = 'l'
+  outcome = 8
+  value = ARGV[3] .. 'l'
 end
-local value = ARGV[3] .. status
 if ARGV[4] ~= '' then
   value = value .. ' ' .. ARGV[4]
 end
@@ -104,4 +122,6 @@ if count == 1 then
     redis.call('EXPIRE', KEYS[2], ttl)
   end
 end
-return {'recorded', title, value, count, s[10] or ''}
+-- Projector pages of the session show the new count (keys.live_channel).
+redis.call('PUBLISH', 'attn:live', string.match(KEYS[1], '{(.-)}'))
+return {outcome, title, count, s[10] or ''}

@@ -9,4 +9,6 @@ if s[1] ~= 'open' or tonumber(ARGV[1]) >= tonumber(s[2]) then
   return 0
 end
 redis.call('HSET', KEYS[1], 'state', 'ended', 'ends_at', ARGV[1])
+-- Projector pages of the session say "ended" at once (keys.live_channel).
+redis.call('PUBLISH', 'attn:live', string.match(KEYS[1], '{(.-)}'))
 return 1

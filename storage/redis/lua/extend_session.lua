@@ -20,4 +20,6 @@ if cap > 0 then
   end
 end
 redis.call('HSET', KEYS[1], 'ends_at', ends)
+-- Projector pages of the session show the new time left (keys.live_channel).
+redis.call('PUBLISH', 'attn:live', string.match(KEYS[1], '{(.-)}'))
 return {ends, 0}

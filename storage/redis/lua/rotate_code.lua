@@ -21,4 +21,6 @@ end
 redis.call('HSET', KEYS[1], 'prev_code', s[1], 'prev_until', now + tonumber(s[4]) * 1000,
   'code', ARGV[1], 'code_since', now)
 redis.call('SADD', KEYS[2], ARGV[1])
+-- Projector pages of the session show the new code at once (keys.live_channel).
+redis.call('PUBLISH', 'attn:live', string.match(KEYS[1], '{(.-)}'))
 return {'rotated', now + tonumber(s[3]) * 1000}

@@ -3,28 +3,72 @@
 -- profile's Telegram names and last-seen time (creating it when it is not cached; the caller
 -- then adds the registered name from PostgreSQL in the background, and nothing here ever
 -- overwrites one), and report any lock-out for too many wrong codes.
--- KEYS[1] profile hash   KEYS[2] the user's wrong-code attempts   KEYS[3] update claim
--- KEYS[4] (optional, single Redis server only) the idle index, updated in the same call; on
+--
+-- Update claims are a sliding window in the profile hash's field 'upd' (O(window) memory, not
+-- a key per update): "<floor> <id> <id> ...". Telegram's update ids increase per bot, so per
+-- user too. The ids listed are the user's claimed ids above the floor (at most ARGV[9]); an id
+-- at or below the floor counts as handled (too old to be a fresh update: ignored). The floor
+-- rises to the oldest id pushed out when the list is full, and to the highest claimed id when
+-- the user was quiet for ARGV[10] ms (an update that late after a newer one is not a
+-- reordering). A fresh window starts at the global floor ARGV[11]: the highest id of any
+-- profile removed as idle (see remove_idle_profile.lua), so ids claimed before the window was
+-- dropped are never handled again. Release (release_update.lua) takes an id off the list.
+-- KEYS[1] profile hash   KEYS[2] the user's wrong-code attempts
+-- KEYS[3] (optional, single Redis server only) the idle index, updated in the same call; on
 --         a cluster it lives in another slot and the caller updates it separately
 -- ARGV[1] first name  ARGV[2] last name  ARGV[3] username  ARGV[4] last seen (ms)
--- ARGV[5] update claim lifetime (s), 0 when there is no update id to claim
+-- ARGV[5] the update id to claim ('' when there is none)
 -- ARGV[6] safety TTL of a newly created profile (s)   ARGV[7] the Telegram language code
--- ARGV[8] the user id (for KEYS[4])
+-- ARGV[8] the user id (for KEYS[3])   ARGV[9] claimed ids kept above the floor
+-- ARGV[10] quiet time (ms) after which the window closes   ARGV[11] the global floor
 -- Returns {cached (1|0), locked until (ms, 0 when not locked), duplicate (1|0),
 --          the language the user chose ('' when none)}.
-if tonumber(ARGV[5]) > 0 then
-  if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', tonumber(ARGV[5])) then
+local cached = redis.call('EXISTS', KEYS[1])
+if ARGV[5] ~= '' then
+  local id = tonumber(ARGV[5])
+  local floor, floor_text = tonumber(ARGV[11]), ARGV[11]
+  local claimed = {}
+  local window = cached == 1 and redis.call('HGET', KEYS[1], 'upd')
+  if window then
+    for value in string.gmatch(window, '%d+') do
+      claimed[#claimed + 1] = value
+    end
+    local stored = table.remove(claimed, 1)
+    if stored and tonumber(stored) > floor then
+      floor, floor_text = tonumber(stored), stored
+    end
+    local seen = tonumber(redis.call('HGET', KEYS[1], 'last_seen') or '0')
+    if #claimed > 0 and tonumber(ARGV[4]) - seen >= tonumber(ARGV[10]) then
+      for _, value in ipairs(claimed) do -- quiet: everything claimed so far is old now
+        if tonumber(value) > floor then
+          floor, floor_text = tonumber(value), value
+        end
+      end
+      claimed = {}
+    end
+  end
+  if id <= floor then
     return {0, 0, 1, ''}
   end
+  for _, value in ipairs(claimed) do
+    if tonumber(value) == id then
+      return {0, 0, 1, ''}
+    end
+  end
+  claimed[#claimed + 1] = ARGV[5]
+  if #claimed > tonumber(ARGV[9]) then
+    table.sort(claimed, function(a, b) return tonumber(a) < tonumber(b) end)
+    floor_text = table.remove(claimed, 1)
+  end
+  redis.call('HSET', KEYS[1], 'upd', floor_text .. ' ' .. table.concat(claimed, ' '))
 end
 local locked = tonumber(redis.call('HGET', KEYS[2], 'locked_until') or '0')
 if locked <= tonumber(ARGV[4]) then
   locked = 0
 end
-if KEYS[4] then
-  redis.call('ZADD', KEYS[4], ARGV[4], ARGV[8])
+if KEYS[3] then
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[8])
 end
-local cached = redis.call('EXISTS', KEYS[1])
 redis.call('HSET', KEYS[1], 'first_name', ARGV[1], 'last_name', ARGV[2],
   'username', ARGV[3], 'last_seen', ARGV[4], 'language_code', ARGV[7])
 if cached == 0 then

@@ -7,6 +7,7 @@ They reproduce storage/postgres/'s SQL row for row (conflicts ignored, leases, t
 from __future__ import annotations
 
 from services.ports import RecordStores
+from tests.fakes.memory.api import MemoryApiReads, MemoryApiTokens
 from tests.fakes.memory.attendance import MemoryAttendanceRecords
 from tests.fakes.memory.course_admin import MemoryCourseAdmin
 from tests.fakes.memory.courses import MemoryCourseRecords
@@ -46,6 +47,8 @@ def memory_record_stores(db: MemoryDatabase | None = None) -> RecordStores:
         warnings=MemoryWarningRecords(db),
         places=MemoryRosterPlaces(db),
         timetables=MemoryTimetableRecords(db),
+        api_tokens=MemoryApiTokens(db),
+        api_reads=MemoryApiReads(db),
     )
 
 

@@ -183,6 +183,19 @@ class StaffInviteRow:
 
 
 @dataclass
+class ApiTokenRow:
+    token_hash: str
+    course_id: int
+    label: str
+    scope: str
+    created_by: int
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_by: int | None = None
+
+
+@dataclass
 class ForgottenRow:
     pseudonym: int
     forgotten_at: datetime
@@ -229,6 +242,7 @@ class MemoryDatabase:
     roster_claims: dict[int, ClaimRow] = field(default_factory=dict)
     timetables: dict[int, Timetable] = field(default_factory=dict)
     timetable_runs: dict[tuple[int, datetime], SlotRun] = field(default_factory=dict)
+    api_tokens: dict[int, ApiTokenRow] = field(default_factory=dict)
     available: bool = True
     course_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     audit_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -237,6 +251,7 @@ class MemoryDatabase:
     excuse_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     place_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     claim_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    api_token_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def check(self) -> None:
         """Raise what the PostgreSQL store raises when the server cannot be reached."""

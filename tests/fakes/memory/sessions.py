@@ -42,8 +42,9 @@ class MemorySessionRecords:
         self._db = db
 
     async def persist_session(
-        self, session: Session, checkins: Sequence[CheckIn]
+        self, session: Session, checkins: Sequence[CheckIn], *, first_attempt: bool = False
     ) -> tuple[int, list[int]]:
+        """Idempotent whatever `first_attempt` says, like PostgreSQL's COPY-then-fall-back."""
         db = self._db
         db.check()
         db.sessions.setdefault(

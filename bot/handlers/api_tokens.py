@@ -1,0 +1,91 @@
+"""/api_tokens: a course's owner (or an admin) makes read or read-and-write tokens of the REST
+API, sees them (label, scope, made, last used) and revokes them, with buttons under the list.
+A new token is shown once, in a spoiler; the services check who may."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.error import BadRequest
+
+from bot import choosers
+from bot.commands import Command, Role
+from bot.context import AttnContext
+from bot.replies import BAD_BUTTON
+from bot.replies import api as replies
+from bot.replying import edit_in_place, respond
+from bot.text import t
+from services.api_tokens import TooManyTokens
+from services.course_admin import active
+
+
+async def api_tokens_command(update: Update, context: AttnContext) -> None:
+    """/api_tokens [course]: the course's tokens with buttons; with several courses and none
+    named, the owner picks one. An admin may name any course by its join code."""
+    user = update.effective_user
+    assert user is not None
+    tokens = context.services.api_tokens
+    args = list(context.args or [])
+    if args:
+        course = await tokens.find_course(user.id, args)
+    else:
+        courses = active(await tokens.manageable_courses(user.id))
+        if not courses:
+            admin = await context.services.roles.is_admin(user.id)
+            respond(context, update, t("api.admin_hint" if admin else "api.no_courses"))
+            return
+        if len(courses) > 1:
+            respond(
+                context, update, t("api.which"), reply_markup=choosers.course_buttons("ak", courses)
+            )
+            return
+        course = courses[0]
+    listing = await tokens.listing(user.id, course.id)
+    markup = choosers.api_token_buttons(course.id, listing.tokens)
+    respond(context, update, replies.token_listing(listing, context.tz), reply_markup=markup)
+
+
+async def api_tokens_button(update: Update, context: AttnContext) -> None:
+    """/api_tokens' buttons: a course picked, a page of courses, a new token, a revocation.
+    The course is checked again on the server each time (forged data gets the refusal)."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    parsed = choosers.parse(query.data or "")
+    if parsed is None or not parsed[0].startswith("ak:"):
+        await query.answer(BAD_BUTTON, show_alert=True)
+        return
+    kind, values = parsed
+    tokens = context.services.api_tokens
+    if kind == "ak:l":
+        courses = active(await tokens.manageable_courses(user.id))
+        markup = choosers.course_buttons("ak", courses, int(values[0]))
+        await edit_in_place(update, t("api.which"), markup)
+        return
+    course_id = int(values[0])
+    if kind == "ak:n":
+        try:
+            new = await tokens.create(user.id, course_id, choosers.SCOPE_LETTERS[values[1]])
+        except TooManyTokens as exc:
+            await query.answer(str(t("api.too_many", count=exc.limit, html=False)), show_alert=True)
+            return
+        await query.answer()
+        respond(context, update, replies.token_created(new))
+    elif kind == "ak:x":
+        revoked = await tokens.revoke(user.id, course_id, int(values[1]))
+        if revoked is None:
+            await query.answer(str(t("api.already_revoked", html=False)), show_alert=True)
+        else:
+            await query.answer(str(t("api.revoked", label=revoked.label, html=False)))
+    listing = await tokens.listing(user.id, course_id)  # a forged course is refused here
+    if kind == "ak:c":
+        await query.answer()
+    markup = choosers.api_token_buttons(course_id, listing.tokens)
+    try:
+        await query.edit_message_text(
+            replies.token_listing(listing, context.tz), reply_markup=markup
+        )
+    except BadRequest as exc:  # a double tap: the list is shown already
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+COMMANDS: tuple[Command, ...] = (Command("api_tokens", api_tokens_command, Role.TEACHER),)

@@ -1,0 +1,192 @@
+"""Pure ASGI middleware of the web server: body limit, security headers, request log.
+
+Pure ASGI rather than Starlette's `BaseHTTPMiddleware`, which runs the route in another task:
+a webhook update cut off at shutdown must see its own cancellation (bot/web/webhook.py), and
+streamed responses (server-sent events) must not be buffered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from typing import Final
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("bot.web")
+
+MAX_BODY_BYTES: Final = 1024 * 1024  # Telegram's updates are a few kilobytes
+
+# Telegram's Mini App script comes from telegram.org; Telegram Web (web.telegram.org) shows a
+# Mini App in an iframe (the phone and desktop apps use a web view, which no CSP concerns).
+DEFAULT_CSP: Final = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self' https://telegram.org",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'self' https://web.telegram.org https://*.telegram.org",
+        "object-src 'none'",
+        "base-uri 'none'",
+    )
+)
+
+
+class BodyTooLarge(Exception):
+    """A request body went over `MAX_BODY_BYTES` while being read."""
+
+
+class BodyLimit:
+    """Refuses request bodies over `limit` bytes with 413, before the route sees them.
+
+    A declared Content-Length over the limit is refused without reading; a chunked body is
+    counted as it is read, and the route is stopped when it goes over.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    await _plain(send, 400, b"bad content-length\n")
+                    return
+                if declared > self.limit:
+                    await _plain(send, 413, b"too large\n")
+                    return
+        received = 0
+        started = False
+        refused = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    # Answered here, whatever the route does with the error: it reads on
+                    # as if the client had gone, and what it sends is dropped.
+                    refused = True
+                    if not started:
+                        await _plain(send, 413, b"too large\n")
+                    raise BodyTooLarge
+            return message
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        with contextlib.suppress(BodyTooLarge):  # already answered
+            await self.app(scope, counting_receive, watching_send)
+
+
+async def _plain(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    """Every response: nosniff, no referrer, and `Cache-Control: no-store` unless the route
+    set one (static files aside); every HTML response: the strict CSP unless the route set
+    its own `Content-Security-Policy`."""
+
+    def __init__(self, app: ASGIApp, csp: str = DEFAULT_CSP) -> None:
+        self.app = app
+        self.csp = csp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                if not static:
+                    headers.setdefault("Cache-Control", "no-store")
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("Content-Security-Policy", self.csp)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class RequestLog:
+    """One line per request: status, method, the route's path template, milliseconds.
+
+    The template (`/p/{token}`), not the path, once a route matched: a credential in a path
+    never reaches the log; headers and query strings are never logged. 5xx at WARNING, the
+    rest at DEBUG (a webhook gets thousands of requests a minute).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        status = 0
+
+        async def watching_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching_send)
+        finally:
+            if scope["type"] == "websocket":
+                status = status or 101
+            level = logging.WARNING if status >= 500 or status == 0 else logging.DEBUG
+            log.log(
+                level,
+                "%d %s %s %.1fms",
+                status,
+                scope.get("method", "WS"),
+                logged_path(scope),
+                1000.0 * (time.perf_counter() - began),
+            )
+
+
+def logged_path(scope: Scope) -> str:
+    """What the log may show of a request's path (see `RequestLog`)."""
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if isinstance(template, str) and template:
+        return template
+    path = str(scope.get("path", ""))
+    return path if len(path) <= 100 else path[:100] + "…"
