@@ -123,28 +123,6 @@ def checkin_from(session_id: str, student: str | bytes, value: str | bytes) -> C
     )
 
 
-def checkins_from(session_id: str, flat: Sequence[bytes]) -> list[CheckIn]:
-    """A flat [student, value, ...] reply (HGETALL of a session's check-ins in Lua) as
-    check-ins: `checkin_from` unrolled for the sweep, which reads a whole class at once."""
-    make = tuple.__new__
-    late = ord("l")
-    items = iter(flat)
-    return [
-        make(
-            CheckIn,
-            (
-                session_id,
-                int(student),
-                int(stamp[:-1]),
-                _LATE if stamp[-1] == late else _PRESENT,
-                int(metres) if metres else None,
-            ),
-        )
-        for student, value in zip(items, items, strict=True)
-        for stamp, _, metres in (value.partition(b" "),)
-    ]
-
-
 def profile_fields(profile: UserProfile) -> dict[FieldT, EncodableT]:
     return {
         "first_name": profile.first_name,
