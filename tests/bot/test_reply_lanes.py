@@ -66,8 +66,8 @@ async def test_replies_go_at_once_while_a_jobs_card_edits_keep_the_bulk_rate(
         replies = taken(bot, before, ("sendMessage",))
         assert sorted(int(c.params["chat_id"]) for c in replies) == list(STUDENTS)
         assert all("Checked in" in c.text for c in replies)
-        # 30 replies in well under the 1.1 s that 29 a second would take.
-        assert span(replies) < 0.5
+        # 30 replies in less than the 1.1 s that 29 a second would take at the least.
+        assert span(replies) < 0.9
 
         clock.advance(seconds=6)  # every card may be edited again; each count changed
         before = len(bot.request.calls)
@@ -128,17 +128,21 @@ async def test_a_chats_own_429_holds_only_that_chat(services: Services) -> None:
         )
         before = len(bot.request.calls)
         second = asyncio.create_task(bot.send(student, "/help"))
-        await asyncio.sleep(1.2)  # its turn in the chat (a second after the first), refused
-        others_started = time.monotonic()
+        for _ in range(100):  # its turn in the chat comes a second after the first: refused
+            if any(c.status == 429 for c in bot.request.calls[before:]):
+                break
+            await asyncio.sleep(0.05)
+        [refusal] = [c for c in bot.request.calls[before:] if c.status == 429]
         await bot.send_many(
             [(s, f"/checkin {code}") for s, code in zip(STUDENTS[1:], codes[1:], strict=True)]
         )
-        others = [c for c in taken(bot, before, ("sendMessage",)) if c.params["chat_id"] != student]
+        replies = taken(bot, before, ("sendMessage",))
+        others = [c for c in replies if c.params["chat_id"] != student]
         assert len(others) == len(STUDENTS) - 1
-        assert max(c.at for c in others) - others_started < 0.8  # not held by that chat
+        # Every other student's reply left before that chat's 3 s flood wait was over.
+        assert max(c.at for c in others) < refusal.at + 3.0
         await second
         await wait_for_replies(bot.app.bot_data)
-        [refusal] = [c for c in bot.request.calls[before:] if c.status == 429]
         [answer] = [
             c for c in taken(bot, before, ("sendMessage",)) if c.params["chat_id"] == student
         ]
