@@ -18,9 +18,7 @@ from bot.text.en import (
     files,
     grading,
     lifecycle,
-    miniapp,
     privacy,
-    projector,
     reports,
     roster,
     sessions,
@@ -36,7 +34,6 @@ _AREAS = (
     errors,
     sessions,
     checkins,
-    miniapp,
     cards,
     courses,
     lifecycle,
@@ -50,7 +47,6 @@ _AREAS = (
     roster,
     staff,
     timetable,
-    projector,
     api,
 )
 
