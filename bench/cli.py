@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from typing import Any
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bench import report
+from bench.api import measure_api
 from bench.scenarios import FULL, QUICK, Bench, Sizes, bench_settings
 from bench.servers import Target, bench_target
 from bot.bootstrap import build_services
@@ -30,7 +32,7 @@ from bot.bootstrap import build_services
 log = logging.getLogger("bench")
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
-PHASES = ("checkins", "updates", "sweep", "burst", "claims", "chat")
+PHASES = ("checkins", "updates", "sweep", "burst", "claims", "api", "chat")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -120,6 +122,7 @@ async def run(args: argparse.Namespace) -> tuple[list[report.Row], Bench, dict[s
                     "sweep": bench.measure_memory_and_sweep,
                     "burst": bench.measure_burst,
                     "claims": bench.measure_claims,
+                    "api": partial(measure_api, bench),
                     "chat": bench.measure_chat_burst,
                 }
                 for phase in PHASES:

@@ -35,10 +35,15 @@ METRICS = [
     Metric("updates_ratio", "", 3, target=(">=", 0.8)),
     Metric("sweep_rows_per_s", "/s", 0, rate=True),
     Metric("copy_rows_per_s", "/s", 0, rate=True),
-    Metric("sweep_ratio", "", 3, target=(">=", 0.35)),
+    Metric("sweep_ratio", "", 3, target=(">=", 0.5)),
+    Metric("copy_without_fk_rows_per_s", "/s", 0, rate=True),
+    Metric("sweep_ratio_without_fk", "", 3),
     Metric("redis_bytes_per_checkin", "B", 1, target=("<=", 100.0)),
     Metric("burst_1000_record_s", "s", 3, target=("<=", 1.0)),
     Metric("redis_bytes_per_update_claim", "B", 2, target=("<=", 2.0)),
+    Metric("api_records_per_s", "/s", 0, rate=True),
+    Metric("api_store_records_per_s", "/s", 0, rate=True),
+    Metric("api_records_ratio", "", 3),
     Metric("chat_burst_1000_last_reply_s", "s", 3, target=("<=", 2.0)),
     Metric("chat_burst_1000_limited_last_reply_s", "s", 2),
     Metric("chat_burst_floor_ratio", "", 3, target=(">=", 0.9)),
@@ -48,6 +53,8 @@ RATIOS = {
     "checkin_service_ratio": ("checkin_service_per_s", "raw_evalsha_per_s"),
     "updates_ratio": ("updates_per_s", "baseline_updates_per_s"),
     "sweep_ratio": ("sweep_rows_per_s", "copy_rows_per_s"),
+    "api_records_ratio": ("api_records_per_s", "api_store_records_per_s"),
+    "sweep_ratio_without_fk": ("sweep_rows_per_s", "copy_without_fk_rows_per_s"),
 }
 
 _OPS: dict[str, Callable[[float, float], bool]] = {">=": operator.ge, "<=": operator.le}

@@ -72,9 +72,13 @@ TEACHER_BASE = 1_000_000_000
 TEACHER_COUNT = 5_000
 SESSION_MINUTES = 240
 
+# The COPY baselines' twins of `attendance`: the same columns, keys, index and check, and
+# for COPY_TABLE also its foreign key to `sessions` (checked row by row, as for the sweep's
+# own rows); COPY_TABLE_WITHOUT_FK, for information, has no foreign key.
 COPY_TABLE = "bench_copy_attendance"
-COPY_COLUMNS = ["session_id", "student_id", "status", "checked_in_at"]
-RECORD_TABLES = ["attendance", "summary_outbox", "sessions", COPY_TABLE]
+COPY_TABLE_WITHOUT_FK = "bench_copy_attendance_without_fk"
+COPY_COLUMNS = ["session_id", "student_id", "status", "checked_in_at", "distance_m"]
+RECORD_TABLES = ["attendance", "summary_outbox", "sessions", COPY_TABLE, COPY_TABLE_WITHOUT_FK]
 
 # After closing the pool's connections, a moment for Redis to free them (and for lazy frees).
 MEMORY_SETTLE_SECONDS = 0.5
@@ -240,7 +244,12 @@ class Bench:
     async def _create_copy_table(self) -> None:
         async with self.services.pool.acquire() as conn:
             await conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {COPY_TABLE} (LIKE attendance INCLUDING ALL)"
+                f"CREATE TABLE IF NOT EXISTS {COPY_TABLE} (LIKE attendance INCLUDING ALL,"
+                " FOREIGN KEY (session_id) REFERENCES sessions (id) ON DELETE CASCADE)"
+            )
+            await conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {COPY_TABLE_WITHOUT_FK}"
+                " (LIKE attendance INCLUDING ALL)"
             )
 
     async def _truncate_records(self) -> None:
@@ -546,20 +555,23 @@ class Bench:
             raise BenchError(f"sweep wrote {rows} rows, expected {expected_rows}")
         return Run(items=rows, seconds=seconds)
 
-    async def _copy_all(self) -> Run:
-        """The swept rows again, one COPY per session (the sweep's unit) into a twin table."""
+    async def _copy_all(self) -> tuple[Run, Run]:
+        """The swept rows again, one COPY per session (the sweep's unit) into each twin table:
+        (with the foreign key to `sessions`, as `attendance` has; without it)."""
         async with self.services.pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT session_id, student_id, status, checked_in_at FROM attendance"
+                "SELECT session_id, student_id, status, checked_in_at, distance_m FROM attendance"
             )
             by_session: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
             for row in rows:
                 by_session[row["session_id"]].append(tuple(row))
-            started = time.perf_counter()
-            for records in by_session.values():
-                await conn.copy_records_to_table(COPY_TABLE, records=records, columns=COPY_COLUMNS)
-            seconds = time.perf_counter() - started
-        return Run(items=len(rows), seconds=seconds)
+            runs = []
+            for table in (COPY_TABLE, COPY_TABLE_WITHOUT_FK):
+                started = time.perf_counter()
+                for records in by_session.values():
+                    await conn.copy_records_to_table(table, records=records, columns=COPY_COLUMNS)
+                runs.append(Run(items=len(rows), seconds=time.perf_counter() - started))
+        return runs[0], runs[1]
 
     async def _deliver_left_summaries(self, rows: int) -> None:
         """Time the job callback on the last repetition's outbox: summaries with their CSVs.
@@ -645,14 +657,16 @@ class Bench:
             )
             if left:
                 raise BenchError(f"the sweep left {left} session keys in Redis")
-            copy = await self._copy_all()
+            copy, copy_without_fk = await self._copy_all()
             if copy.items != total:
                 raise BenchError(f"COPY wrote {copy.items} rows, expected {total}")
             self.series["sweep_rows_per_s"].add(sweep.per_second)
             self.series["copy_rows_per_s"].add(copy.per_second)
+            self.series["copy_without_fk_rows_per_s"].add(copy_without_fk.per_second)
             log.info(
                 "sweep rep %d: used_memory %+d B (own database %+d B, session keys %d B) for"
-                " %d check-ins; sweep %.0f rows/s, COPY %.0f rows/s",
+                " %d check-ins; sweep %.0f rows/s, COPY %.0f rows/s (without the foreign key"
+                " %.0f rows/s)",
                 rep + 1,
                 used,
                 own,
@@ -660,6 +674,7 @@ class Bench:
                 total,
                 sweep.per_second,
                 copy.per_second,
+                copy_without_fk.per_second,
             )
         await self._deliver_left_summaries(total)
         self.notes.append(

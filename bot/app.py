@@ -10,7 +10,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, JobQueue
 from telegram.request import BaseRequest
 
-from bot.cards import CARD_INTERVAL_KEY
+from bot.cards import CARD_INTERVAL_KEY, MINI_APP_KEY, MINI_APP_PAGE, MiniAppRoute
 from bot.commands import commands_of
 from bot.container import Services
 from bot.context import SERVICES_KEY, SETTINGS_KEY, AttnApplication, AttnContext
@@ -99,6 +99,11 @@ def build_application(
     application = builder.build()
     application.bot_data[CARD_INTERVAL_KEY] = settings.card_refresh_seconds
     application.bot_data[SETTINGS_KEY] = settings
+    if settings.web_enabled and settings.public_url:
+        # The web server serves the Mini App: QR codes and group buttons open it.
+        application.bot_data[MINI_APP_KEY] = MiniAppRoute(
+            settings.miniapp_short_name, f"{settings.public_url.rstrip('/')}{MINI_APP_PAGE}"
+        )
     application.bot_data[LIMITER_KEY] = UpdateLimiter(
         settings.user_rate_per_minute, settings.global_rate_per_second
     )

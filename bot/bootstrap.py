@@ -374,7 +374,7 @@ def wire_services(
             projector=live.projector,
             clock=clock,
             secret=settings.bot_token.get_secret_value().encode(),
-            public_url=getattr(settings, "public_url", None),
+            public_url=settings.public_url,
         ),
         live=live,
         records=records,

@@ -21,7 +21,7 @@ from bot import replies
 from bot.telegram_limits import checked_keyboard, fit_caption
 from bot.text import Text, join, t
 from services.models import CardState, Session, SessionSummary
-from services.qr import checkin_link, group_checkin_link
+from services.qr import CheckInLinks
 
 CARD_ACTIONS = ("end", "ext", "miss", "list", "loc", "proj")
 _CARD_DATA = re.compile(r"cd:(end|ext|miss|list|loc|proj):([0-9a-f]{12})")
@@ -54,10 +54,14 @@ def parse_card_data(data: str) -> tuple[str, str] | None:
     return (match[1], match[2]) if match else None
 
 
-def qr_link(bot_username: str, session_id: str, code: str) -> str:
+def qr_link(
+    bot_username: str, session_id: str, code: str, links: CheckInLinks | None = None
+) -> str:
     """What the QR of the session's current code carries, on the card and on the projector
-    page alike (one function, so both always show the same thing)."""
-    return checkin_link(bot_username, session_id, code)
+    page alike (one function, so both always show the same thing): with the web on
+    (`links` from `bot.cards.checkin_links_of`) the Mini App's startapp link, else the
+    chat's start link."""
+    return (links or CheckInLinks(bot_username)).scan(session_id, code)
 
 
 def qr_png(link: str) -> bytes:
@@ -68,7 +72,7 @@ def qr_png(link: str) -> bytes:
 
 
 def _keyboard(
-    session: Session, bot_username: str, in_group: bool, projector_url: str | None = None
+    session: Session, links: CheckInLinks, in_group: bool, projector_url: str | None = None
 ) -> InlineKeyboardMarkup:
     rows = [
         [
@@ -99,7 +103,8 @@ def _keyboard(
         rows.append([InlineKeyboardButton(label, callback_data=card_data("loc", session.id))])
     if in_group:
         # The link names the session only: the code stays on the projector, not in the group.
-        link = group_checkin_link(bot_username, session.id)
+        # With the web on it opens the Mini App (a web_app button is refused in groups).
+        link = links.group(session.id)
         rows.append([InlineKeyboardButton(t("card.button.check_in", html=False), url=link)])
     elif projector_url is not None:
         # Only on a private card: the link shows the code, so it never goes to a group.
@@ -122,11 +127,14 @@ def render_card(
     bot_username: str,
     in_group: bool,
     projector_url: str | None = None,
+    links: CheckInLinks | None = None,
 ) -> CardView:
     """What the card shows for this state: live, or final once the session is over. A
     private card has a Projector button when `projector_url` is given (the web features
-    are on); a group's never has one."""
+    are on); a group's never has one. `links`: where its buttons lead (the chat's deep
+    links when None)."""
     session = state.session
+    links = links or CheckInLinks(bot_username)
     count = replies.checked_in_count(state.checked_in, session.roster_size, session.has_roster)
     heading = replies.card_heading(session.course_name, session.title)
     if not session.is_open(now):
@@ -143,12 +151,12 @@ def render_card(
         text = t("card.group", heading=heading, checked=count, timing=timing)
         if session.geo:
             text = join([text, replies.card_location_line(session.anchor is not None)])
-        return CardView(text, "", _keyboard(session, bot_username, in_group), False)
+        return CardView(text, "", _keyboard(session, links, in_group), False)
     text = t("card.private", heading=heading, code=session.code, checked=count, timing=timing)
     if session.geo:
         text = join([text, replies.card_location_line(session.anchor is not None)])
     text = Text(fit_caption(text))  # a photo's caption: 1,024 characters
-    keyboard = _keyboard(session, bot_username, in_group, projector_url)
+    keyboard = _keyboard(session, links, in_group, projector_url)
     return CardView(text, session.code, keyboard, False, projector_url)
 
 

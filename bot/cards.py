@@ -13,6 +13,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
@@ -21,10 +22,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.card import CardView, final_card_text, qr_link, qr_png, render_card
-from bot.context import AttnContext
+from bot.context import AttnContext, HoldsBotData
 from bot.languages import recipient_languages
 from bot.text import default_language, speaking
 from services.models import CardState, Session, SessionSummary
+from services.qr import CheckInLinks
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +35,53 @@ CardKind = Literal["card", "code_card"]
 (QR, code, buttons) that the teacher projects."""
 
 
+MINI_APP_PAGE = "/miniapp"
+"""Where the web server serves the Mini App's page."""
+MINI_APP_KEY = "mini_app"
+"""bot_data: the Mini App's route when the web server is on (absent: it is off)."""
+
+
+@dataclass(frozen=True)
+class MiniAppRoute:
+    """The web server is on: QR codes and group buttons open the Mini App (BotFather's main
+    Mini App of the bot, or the one with this short name); `page_url` is the page itself,
+    for a web_app button in a private chat."""
+
+    short_name: str | None = None
+    page_url: str | None = None
+
+
+def checkin_links(bot: Bot, route: MiniAppRoute | None) -> CheckInLinks:
+    """Where the QR and the check-in buttons lead, for this bot (its username is known once
+    it is initialised)."""
+    if route is None:
+        return CheckInLinks(bot.username)
+    return CheckInLinks(bot.username, mini_app=True, short_name=route.short_name)
+
+
+def checkin_links_of(application: HoldsBotData, bot: Bot) -> CheckInLinks:
+    """The links of the running application (the projector page shows the same QR)."""
+    return checkin_links(bot, application.bot_data.get(MINI_APP_KEY))
+
+
 class CardPublisher:
     """Posts, edits and finalises a session's card: a QR photo privately, text in a group."""
 
     def __init__(
-        self, bot: Bot, tz: tzinfo, projector: Callable[[Session], str | None] | None = None
+        self,
+        bot: Bot,
+        tz: tzinfo,
+        projector: Callable[[Session], str | None] | None = None,
+        mini_app: MiniAppRoute | None = None,
     ) -> None:
         self._bot = bot
         self._tz = tz
         self._projector = projector  # a private card's projector link; None: no button
+        self._mini_app = mini_app  # QR and group button open the Mini App; None: the chat
+
+    @property
+    def links(self) -> CheckInLinks:
+        return checkin_links(self._bot, self._mini_app)
 
     @staticmethod
     def in_group(chat_id: int) -> bool:
@@ -57,7 +97,9 @@ class CardPublisher:
         if not group and self._projector is not None:
             projector = self._projector(state.session)
         with speaking(default_language() if group else None):
-            return render_card(state, now, self._tz, self._bot.username, group, projector)
+            return render_card(
+                state, now, self._tz, self._bot.username, group, projector, self.links
+            )
 
     async def post(self, chat_id: int, session: Session) -> tuple[int, CardView]:
         """Post the new session's live card in the chat: (its message id, what it shows)."""
@@ -117,7 +159,7 @@ class CardPublisher:
             log.info("could not finalise the card of session %s: %s", summary.session_id, exc)
 
     def _link(self, session: Session) -> str:
-        return qr_link(self._bot.username, session.id, session.code)
+        return qr_link(self._bot.username, session.id, session.code, self.links)
 
     def _qr_photo(self, session: Session, view: CardView) -> InputMediaPhoto:
         """The card's new photo: the QR of the current check-in link, uploaded as attach://
@@ -131,7 +173,12 @@ class CardPublisher:
 
 
 def publisher_of(context: AttnContext) -> CardPublisher:
-    return CardPublisher(context.bot, context.tz, context.services.projector.link)
+    return CardPublisher(
+        context.bot,
+        context.tz,
+        context.services.projector.link,
+        context.application.bot_data.get(MINI_APP_KEY),
+    )
 
 
 CARD_INTERVAL_KEY = "card_refresh_seconds"

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from telegram import Chat, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 
 from bot import replies
+from bot.cards import MINI_APP_KEY, MiniAppRoute
 from bot.context import AttnContext
 from bot.gate import take_visit
 from bot.metrics import metrics_of
 from bot.private import deliver_privately, hide_message, in_group
 from bot.prompts import PendingAction, ask_for_location
 from bot.replying import message_of, send_later
-from bot.text import join
+from bot.text import join, t
 from services.clock import from_ms, to_ms
 from services.models import CheckInOutcome
 
@@ -81,15 +82,35 @@ def parse_binding(payload: str) -> tuple[str, str, datetime | None] | None:
     return None
 
 
-async def answer_student(context: AttnContext, update: Update, text: str) -> None:
+async def answer_student(
+    context: AttnContext,
+    update: Update,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> None:
     """Answer a student: in their private chat; from a group, privately too (a code or a
-    name is never echoed into a group), with a short pointer in the group if that fails."""
+    name is never echoed into a group), with a short pointer in the group if that fails.
+    `reply_markup` goes with the private answer only (a Mini App button works only there)."""
     chat, message = update.effective_chat, message_of(update)
     assert chat is not None
     if chat.type == Chat.PRIVATE:
-        await message.reply_text(text)
+        await message.reply_text(text, reply_markup=reply_markup)
         return
     await hide_message(update)  # their message carries the code: keep it out of the group
     await deliver_privately(
-        context, update, lambda chat_id: context.bot.send_message(chat_id, text)
+        context,
+        update,
+        lambda chat_id: context.bot.send_message(chat_id, text, reply_markup=reply_markup),
+    )
+
+
+def mini_app_button(context: AttnContext) -> InlineKeyboardMarkup | None:
+    """With the web on, a button opening the Mini App (Telegram's QR scanner, the answer at
+    once): under "send me the code" in the private chat; None when the web is off."""
+    route: MiniAppRoute | None = context.application.bot_data.get(MINI_APP_KEY)
+    if route is None or route.page_url is None:
+        return None
+    label = t("miniapp.open_button", html=False)
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, web_app=WebAppInfo(url=route.page_url))]]
     )

@@ -68,8 +68,16 @@ class Settings(BaseSettings):
     # Where the web server (projector page, Mini App) is reachable from browsers; set, the
     # web server runs in polling mode too. Unset (and no webhook): no web server at all.
     public_url: str | None = None
+    # How old a Mini App's initData may be (seconds since Telegram opened the app): a copied
+    # initData checks no one in after this. Reopening the app gives a fresh one.
+    webapp_auth_max_age: int = Field(default=900, ge=60, le=86_400)
+    # The short name of a Mini App created with BotFather's /newapp: QR codes and buttons
+    # then open t.me/<bot>/<short name>; unset, they open the bot's main Mini App.
+    miniapp_short_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{3,30}$")
 
-    @field_validator("redis_url", "database_url", "telegram_api_url", mode="before")
+    @field_validator(
+        "redis_url", "database_url", "telegram_api_url", "miniapp_short_name", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """`ATTN_REDIS_URL=` (as in .env.example) means "not set": use the embedded server."""

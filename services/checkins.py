@@ -186,7 +186,7 @@ class CheckInService:
         result = await self._checkins.check_in(
             normalize_code(code), student_id, now, metres=metres, session_id=session_id
         )
-        return replace(result, distance_m=metres)
+        return result._replace(distance_m=metres)
 
     async def missing_students(self, teacher_id: int, session_id: str) -> list[UserProfile]:
         """Enrolled students of the session's course who have not checked in (yet)."""

@@ -28,7 +28,7 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -234,17 +234,17 @@ class ProjectorService:
         token: str,
         *,
         keep_alive: float = 15.0,
-        stopping: Callable[[], bool] = lambda: False,
+        stopping: asyncio.Event | None = None,
     ) -> AsyncIterator[ProjectorView | None]:
         """What the page shows, each time it changes, until the session ended (its last
         view says so) or the link is refused (None, then the end). Yields the current
         view first. Between changes, yields the same view again every `keep_alive` seconds
-        (the caller sends a heartbeat, so proxies keep the connection); ends when
-        `stopping()` (the server is shutting down: the page reconnects by itself)."""
+        (the caller sends a heartbeat, so proxies keep the connection); ends as soon as
+        `stopping` is set (the server is shutting down: the page reconnects by itself)."""
         with self.feed.watch(session_id) as changed:
             last: ProjectorView | None = None
             last_sent = 0.0
-            while not stopping():
+            while stopping is None or not stopping.is_set():
                 changed.clear()
                 try:
                     view = await self.view(session_id, token)
@@ -265,5 +265,18 @@ class ProjectorService:
                 wait = REFRESH_SECONDS if self.feed.connected else POLL_SECONDS
                 until_end = (view.ends_at - self._clock.now()).total_seconds()
                 wait = max(0.05, min(wait, until_end + 0.05, keep_alive))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), wait)
+                await _first_of(changed, stopping, wait)
+
+
+async def _first_of(changed: asyncio.Event, stopping: asyncio.Event | None, seconds: float) -> None:
+    """Wait until `changed` or `stopping` is set, or `seconds` have passed."""
+    if stopping is None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), seconds)
+        return
+    waits = {asyncio.ensure_future(changed.wait()), asyncio.ensure_future(stopping.wait())}
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()

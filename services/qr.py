@@ -1,4 +1,6 @@
-"""The check-in deep link a QR code carries: `https://t.me/<bot>?start=ci_<session>-<code>`.
+"""The check-in deep link a QR code carries: `https://t.me/<bot>?start=ci_<session>-<code>`,
+or, with the web server on, the Mini App's `https://t.me/<bot>?startapp=ci_<session>-<code>`
+(`t.me/<bot>/<short name>?startapp=...` for a Mini App created with BotFather's /newapp).
 
 Telegram allows 64 characters of `A-Za-z0-9_-` in a start parameter; ours uses 22. The link
 names the session and the code of the current step, so a scan checks in exactly like
@@ -8,6 +10,7 @@ names the session and the code of the current step, so a scan checks in exactly 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from services.codes import CODE_ALPHABET
 
@@ -45,3 +48,38 @@ def group_checkin_link(bot_username: str, session_id: str) -> str:
 def decode_group_payload(payload: str) -> str | None:
     match = _GROUP_PAYLOAD.fullmatch(payload)
     return match[1] if match else None
+
+
+def app_link(bot_username: str, parameter: str, short_name: str | None = None) -> str:
+    """A link opening the bot's Mini App with `parameter` as its start parameter: the main
+    Mini App (set with BotFather), or the one named `short_name`."""
+    base = (
+        f"https://t.me/{bot_username}/{short_name}"
+        if short_name
+        else f"https://t.me/{bot_username}"
+    )
+    return f"{base}?startapp={parameter}"
+
+
+@dataclass(frozen=True)
+class CheckInLinks:
+    """Where a card's QR and its group "Check in" button lead: the private chat (`start`),
+    or the Mini App (`startapp`) when the web server is on. The chat path stays whole
+    either way: the code is on the card, and /checkin takes it."""
+
+    bot_username: str
+    mini_app: bool = False
+    short_name: str | None = None
+
+    def scan(self, session_id: str, code: str) -> str:
+        """The QR's link: session and current code."""
+        if not self.mini_app:
+            return checkin_link(self.bot_username, session_id, code)
+        payload = encode_checkin_payload(session_id, code)
+        return app_link(self.bot_username, payload, self.short_name)
+
+    def group(self, session_id: str) -> str:
+        """The group card's button: the session only, never the code."""
+        if not self.mini_app:
+            return group_checkin_link(self.bot_username, session_id)
+        return app_link(self.bot_username, f"{GROUP_PREFIX}{session_id}", self.short_name)

@@ -30,7 +30,8 @@ async def api_tokens_command(update: Update, context: AttnContext) -> None:
     else:
         courses = active(await tokens.manageable_courses(user.id))
         if not courses:
-            respond(context, update, t("api.no_courses"))
+            admin = await context.services.roles.is_admin(user.id)
+            respond(context, update, t("api.admin_hint" if admin else "api.no_courses"))
             return
         if len(courses) > 1:
             respond(

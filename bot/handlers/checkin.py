@@ -6,7 +6,7 @@ from telegram import ReplyKeyboardRemove, Update
 
 from bot import replies
 from bot.cards import refresh_cards
-from bot.checkins import answer_student, parse_binding, reply_check_in
+from bot.checkins import answer_student, mini_app_button, parse_binding, reply_check_in
 from bot.commands import Command, Role
 from bot.context import AttnContext
 from bot.enrolment import claim_from_text, register_from_words
@@ -27,7 +27,8 @@ async def checkin_command(update: Update, context: AttnContext) -> None:
     args = context.args or []
     if not args:
         await context.services.users.expect_reply(user.id, PendingAction.CHECKIN)
-        send_later(context, update, answer_student(context, update, replies.ASK_FOR_CODE))
+        button = mini_app_button(context)
+        send_later(context, update, answer_student(context, update, replies.ASK_FOR_CODE, button))
         return
     await reply_check_in(update, context, "".join(args))
 

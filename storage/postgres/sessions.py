@@ -14,7 +14,9 @@ from storage.postgres.rows import session_from_row
 
 log = logging.getLogger(__name__)
 
+# Check-in times travel in milliseconds; COPY needs datetimes (integer arithmetic: exact).
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 
 # A retry (an earlier sweep of the session may have committed): the whole session in one
 # statement, every part `ON CONFLICT DO NOTHING`: the session row, its records (a forgotten
@@ -191,9 +193,7 @@ class PostgresSessionRecords:
                     session_id,
                     pseudonyms.get(c.student_id, c.student_id) if pseudonyms else c.student_id,
                     c.status.value,
-                    None
-                    if c.checked_in_ms is None
-                    else _EPOCH + timedelta(milliseconds=c.checked_in_ms),
+                    None if c.checked_in_ms is None else _EPOCH + _MILLISECOND * c.checked_in_ms,
                     c.distance_m,
                 )
                 for c in checkins

@@ -36,6 +36,7 @@ _OUTCOMES = (
     CheckInOutcome.DUPLICATE,
 )
 _NO_SESSION, _RECORDED, _RECORDED_LATE, _DUPLICATE = 0, 7, 8, 9
+_PRESENT, _LATE = AttendanceStatus.PRESENT, AttendanceStatus.LATE
 
 
 class RedisCheckInStore:
@@ -127,7 +128,11 @@ class RedisCheckInStore:
             args += (self._guard_argument(guard),)
         try:  # (not redis_guard: this is the hottest path, and a plain try costs nothing)
             for fresh in (False, True):
-                session_id = named or await self._routes.resolve(code, fresh)
+                session_id = (
+                    named
+                    or (None if fresh else self._routes.cached(code))
+                    or await self._routes.resolve(code, fresh)
+                )
                 if session_id is None:
                     return CheckInResult(CheckInOutcome.WRONG_CODE)
                 reply = await self._check_in(
@@ -160,7 +165,9 @@ class RedisCheckInStore:
             return None
         student, now_ms = profile.user_id, to_ms(now)
         try:
-            found = session_id or await self._routes.resolve(code, False)
+            found = (
+                session_id or self._routes.cached(code) or await self._routes.resolve(code, False)
+            )
             if found is None:
                 return None
             touch = await self._profiles.prepare_touch(profile, update_id)
@@ -327,13 +334,13 @@ def _result(reply: list[Any], session_id: str, now_ms: int) -> CheckInResult | N
     if found == _DUPLICATE:
         when, late = parse_checkin_value(text(reply[4]))
     else:
-        when, late = from_ms(now_ms), found == _RECORDED_LATE
+        when, late = now_ms, found == _RECORDED_LATE
     return CheckInResult(
         _OUTCOMES[found],
         session_id,
         text(reply[1]),
         when,
-        AttendanceStatus.LATE if late else AttendanceStatus.PRESENT,
+        _LATE if late else _PRESENT,
         reply[2],
         None,
         text(reply[3]) or None,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from redis.typing import EncodableT, FieldT
@@ -102,10 +101,10 @@ def anchor_from(value: str) -> tuple[float, float] | None:
     return (float(lat), float(lon)) if lat and lon else None
 
 
-def parse_checkin_value(value: str) -> tuple[datetime, bool]:
-    """ "<ms><p|l>[ <metres>]" -> (time, late)."""
+def parse_checkin_value(value: str) -> tuple[int, bool]:
+    """ "<ms><p|l>[ <metres>]" -> (time in ms, late)."""
     stamp = value.split(" ", 1)[0]
-    return from_ms(stamp[:-1]), stamp.endswith("l")
+    return int(stamp[:-1]), stamp.endswith("l")
 
 
 _PRESENT, _LATE = AttendanceStatus.PRESENT, AttendanceStatus.LATE
@@ -121,6 +120,28 @@ def checkin_from(session_id: str, student: str | bytes, value: str | bytes) -> C
     return CheckIn(
         session_id, int(student), int(stamp[:-1]), status, int(metres) if metres else None
     )
+
+
+def checkins_from(session_id: str, flat: Sequence[bytes]) -> list[CheckIn]:
+    """A flat [student, value, ...] reply (HGETALL of a session's check-ins in Lua) as
+    check-ins: `checkin_from` unrolled for the sweep, which reads a whole class at once."""
+    make = tuple.__new__
+    late = ord("l")
+    items = iter(flat)
+    return [
+        make(
+            CheckIn,
+            (
+                session_id,
+                int(student),
+                int(stamp[:-1]),
+                _LATE if stamp[-1] == late else _PRESENT,
+                int(metres) if metres else None,
+            ),
+        )
+        for student, value in zip(items, items, strict=True)
+        for stamp, _, metres in (value.partition(b" "),)
+    ]
 
 
 def profile_fields(profile: UserProfile) -> dict[FieldT, EncodableT]:

@@ -105,6 +105,7 @@ class Scripts:
         # sweeps
         self.claim_sweep = self._script("claim_sweep")
         self.finish_sweep = self._script("finish_sweep")
+        self.finish_sweep_whole = self._script("finish_sweep_whole")
         self.release_sweep = self._script("release_sweep")
         # profiles, chat state, pacing
         self.touch_profile = self._script("touch_profile")

@@ -1,18 +1,18 @@
 """Handing finished sessions over to the records exactly once: the due index
 (`keys.due_index`), the seal and lease (`claim_sweep.lua`), and the removal of a saved
-session's keys (`finish_sweep.lua`). Implements `SweepStore`."""
+session's keys (`finish_sweep_whole.lua`; `finish_sweep.lua` on a cluster). Implements
+`SweepStore`."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Any
 
 from services.clock import to_ms
 from services.models import AttendanceStatus
 from services.ports.values import SweepClaim
 from storage.redis import keys
-from storage.redis.codec import checkin_from, pairs, session_from, text
+from storage.redis.codec import checkins_from, pairs, session_from, text
 from storage.redis.codes import CodeRoutes
 from storage.redis.errors import redis_guard
 from storage.redis.scripts import Scripts
@@ -49,8 +49,7 @@ class RedisSweepStore:
         if outcome != "claimed":
             return None
         session = session_from(pairs(reply[1]))
-        flat = reply[2]
-        checkins = [checkin_from(session_id, flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+        checkins = checkins_from(session_id, reply[2])
         roster = [int(text(m)) for m in reply[3]]
         marks = {int(k): AttendanceStatus(v) for k, v in pairs(reply[4]).items()}
         codes = [text(c) for c in reply[5]]
@@ -65,55 +64,44 @@ class RedisSweepStore:
     async def finish_sweep(self, claim: SweepClaim) -> bool:
         """Remove a persisted session's keys: code route, session keys, index entry, slot.
 
-        Three round trips on one server (routes read; routes and session keys deleted;
-        indexes and slot freed), each pipelined; a cluster, whose pipelines cannot carry
-        EVALSHA, runs the scripts on their own.
+        One script on a single server (`finish_sweep_whole.lua`); on a cluster, whose keys
+        sit on different slots, the same steps one by one.
         """
         session = claim.session
         codes = list(set(claim.codes) | {session.code})
-        session_keys = keys.session_keys(session.id)
         async with redis_guard():
-            # Code routes first: a route left behind by a crash only blocks its code until
-            # the safety TTL, never misroutes (the session keys are checked by every script).
-            # GETs in a pipeline, not MGET: the code keys sit on different cluster slots.
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for code in codes:
-                    pipe.get(keys.code(code))
-                routes = await pipe.execute()
-            mine = [
-                keys.code(c)
-                for c, sid in zip(codes, routes, strict=True)
-                if sid == session.id.encode()
-            ]
             if self._scripts.cluster:
-                deleted = await self._finish_on_cluster(claim, mine)
+                deleted = await self._finish_on_cluster(claim, codes)
             else:
-
-                def remove(pipe: Any) -> None:
-                    for key in mine:
-                        pipe.delete(key)
-                    self._scripts.finish_sweep.queue(pipe, session_keys, [claim.token])
-
-                deleted = (await self._scripts.pipeline(remove))[-1]
-                if int(deleted) == 1:
-
-                    def unindex(pipe: Any) -> None:
-                        pipe.zrem(keys.due_index(), session.id)
-                        pipe.zrem(keys.card_index(), session.id)
-                        pipe.zrem(keys.rotation_index(), session.id)
-                        self._scripts.release_teacher_slot.queue(
-                            pipe, [keys.teacher_slot(session.teacher_id)], [session.id]
-                        )
-
-                    await self._scripts.pipeline(unindex)
+                deleted = int(
+                    await self._scripts.finish_sweep_whole(
+                        keys=[
+                            *keys.session_keys(session.id),
+                            keys.due_index(),
+                            keys.card_index(),
+                            keys.rotation_index(),
+                            keys.teacher_slot(session.teacher_id),
+                            *(keys.code(code) for code in codes),
+                        ],
+                        args=[claim.token, session.id],
+                    )
+                )
         for code in codes:
             self._routes.forget(code)
-        return int(deleted) == 1
+        return deleted == 1
 
-    async def _finish_on_cluster(self, claim: SweepClaim, routes: list[str]) -> int:
+    async def _finish_on_cluster(self, claim: SweepClaim, codes: list[str]) -> int:
         session = claim.session
-        for key in routes:
-            await self._redis.delete(key)
+        # Code routes first: a route left behind by a crash only blocks its code until
+        # the safety TTL, never misroutes (the session keys are checked by every script).
+        # GETs in a pipeline, not MGET: the code keys sit on different cluster slots.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for code in codes:
+                pipe.get(keys.code(code))
+            routes = await pipe.execute()
+        for code, sid in zip(codes, routes, strict=True):
+            if sid == session.id.encode():
+                await self._redis.delete(keys.code(code))
         deleted = int(
             await self._scripts.finish_sweep(keys=keys.session_keys(session.id), args=[claim.token])
         )

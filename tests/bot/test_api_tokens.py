@@ -99,6 +99,8 @@ async def test_only_the_owner_or_an_admin_manages_tokens(
     assert "isn't yours" in alerts(bot)[-2] and "Only teachers" in alerts(bot)[-1]
 
     # An admin names any course by its join code.
+    [hint] = await say(bot, ADMIN_ID, "/api_tokens")
+    assert hint == "As an admin, name any course by its join code: /api_tokens CODE"
     [listing] = await say(bot, ADMIN_ID, f"/api_tokens {code}")
     assert listing.startswith("<b>API tokens of Math 101</b>")
     token = await new_token(bot, ADMIN_ID, course_id, "r")

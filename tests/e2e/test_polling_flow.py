@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from html import escape
 from pathlib import Path
 
 from tests.e2e.conftest import TEACHER, TOKEN, BotProcess, bot_env, wait_until_polling
+from tests.e2e.webhook_support import free_port, http
 from tests.fakes.botapi import FakeBotApi
+from tests.support.telegram import message_update
 
 STUDENTS = list(range(8001, 8031))
 FIRST = ["Ana", "Ben", "Chloé", "Dmitri", "Eun-ji", "Farah"]
@@ -57,3 +60,39 @@ def test_teacher_and_30_students_complete_the_flow(fake: FakeBotApi, tmp_path: P
     assert len(rows) == 30
     assert {int(r["student_id"]) for r in rows} == set(STUDENTS)
     assert all(r["status"] == "present" and "+00:00" in r["checked_in_at"] for r in rows)
+
+
+def test_polling_with_a_public_url_also_runs_the_web_server(
+    fake: FakeBotApi, tmp_path: Path
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = bot_env(
+        fake,
+        tmp_path / "data",
+        ATTN_PUBLIC_URL=base,
+        ATTN_LISTEN_HOST="127.0.0.1",
+        ATTN_LISTEN_PORT=str(port),
+    )
+    bot = BotProcess(env, tmp_path / "bot.log").start()
+    try:
+        wait_until_polling(fake, bot)
+        assert fake.webhook is None  # still polling
+        assert http("GET", base + "/healthz") == (200, "ok\n")
+        status, ready = http("GET", base + "/readyz")
+        assert status == 200 and json.loads(ready)["ready"] is True, ready
+        assert http("GET", base + "/nowhere")[0] == 404
+        # No webhook in polling mode: a posted update is not handled.
+        update = json.dumps(message_update(TEACHER, "/start_session 15 Forged")).encode()
+        assert http("POST", base + "/", update, {"Content-Type": "application/json"})[0] in (
+            404,
+            405,
+        )
+        fake.send_message(TEACHER, "/start_session 15 Optics", first_name="Tess")
+        [card] = fake.wait_for_messages(TEACHER, 1, timeout=30)
+        assert "Optics" in (card.text or card.params.get("caption", ""))
+    finally:
+        code = bot.stop()
+    assert code == 0, bot.log()[-3000:]
+    assert f"web server on 127.0.0.1:{port}" in bot.log()
+    assert "Forged" not in str([m.params for m in fake.messages_to(TEACHER)])

@@ -238,3 +238,21 @@ def test_every_script_publishes_on_the_live_channel() -> None:
         "new_projector_link.lua",
     }
     assert all(channels == [keys.live_channel()] for channels in publishing.values())
+
+
+async def test_open_pages_let_go_when_the_server_stops(
+    services: Services, clock: ManualClock
+) -> None:
+    projector = projector_of(services, clock)
+    session = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 30, "T")
+    stopping = asyncio.Event()
+    updates = projector.updates(
+        session.id, token_of(projector.link(session)), keep_alive=60, stopping=stopping
+    )
+    assert await anext(updates) is not None
+    waiting = asyncio.ensure_future(anext(updates))
+    await asyncio.sleep(0.05)
+    stopping.set()
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(waiting, 0.5)  # not after the 5-second refresh
+    assert projector.feed.watching == 0

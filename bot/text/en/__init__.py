@@ -18,7 +18,9 @@ from bot.text.en import (
     files,
     grading,
     lifecycle,
+    miniapp,
     privacy,
+    projector,
     reports,
     roster,
     sessions,
@@ -34,6 +36,7 @@ _AREAS = (
     errors,
     sessions,
     checkins,
+    miniapp,
     cards,
     courses,
     lifecycle,
@@ -47,6 +50,7 @@ _AREAS = (
     roster,
     staff,
     timetable,
+    projector,
     api,
 )
 

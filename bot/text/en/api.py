@@ -9,6 +9,7 @@ MESSAGES: dict[str, Message] = {
     "command.api_tokens.usage": "/api_tokens [course]",
     "api.which": "Which course's API tokens?",
     "api.no_courses": "You own no course yet. /new_course makes one.",
+    "api.admin_hint": "As an admin, name any course by its join code: /api_tokens CODE",
     "api.heading": "<b>API tokens of {name}</b> (course id {course_id})",
     "api.empty": "No tokens yet.",
     "api.token": ("• <code>{label}</code> — {scope}\n  made {created} · last used {used}"),

@@ -1,0 +1,252 @@
+"""The Mini App over HTTP: its page and its JSON API.
+
+    GET  /miniapp                   the page (Telegram opens it; static files under /static)
+    GET  /api/miniapp/config        the page's texts in the user's language (and a refusal)
+    POST /api/miniapp/checkin       {"code": ..., "location": {...}?} -> the outcome, now
+    GET  /api/miniapp/history       what /history shows
+
+Every API call carries `Authorization: tma <initData>`, checked as Telegram documents
+(bot.web.init_data) before anything is read or written; the user is the one initData
+names, never one a request body names. No cookies, so no cross-site request can act for
+anyone; the page's Content-Security-Policy allows scripts only from here and telegram.org.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.cards import MINI_APP_PAGE
+from bot.container import Services
+from bot.context import AttnApplication
+from bot.gate import LIMITER_KEY
+from bot.metrics import metrics_of
+from bot.ratelimit import UpdateLimiter
+from bot.settings import Settings
+from bot.text import speaking, t
+from bot.web.deps import ApplicationDep, ServicesDep, SettingsDep
+from bot.web.init_data import InitDataRefused, WebAppUser, validate_init_data
+from bot.web.miniapp import (
+    Location,
+    MiniAppDesk,
+    known_language,
+    page_direction,
+    page_texts,
+    plain,
+    refusal_message,
+)
+from services.errors import InvalidArgument, StorageUnavailable
+
+PAGE_PATH = MINI_APP_PAGE
+API_PREFIX = "/api/miniapp"
+AUTH_SCHEME = "tma"
+PAGE_FILE = Path(__file__).parent / "static" / "miniapp" / "index.html"
+
+# The page runs scripts from here and Telegram's one script, talks only to this server, and
+# may be framed only by Telegram Web (the apps show it in their own web view).
+PAGE_CSP = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self' https://telegram.org",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors https://web.telegram.org",
+    )
+)
+_NO_STORE = {"Cache-Control": "no-store"}
+
+router = APIRouter()
+
+AuthHeader = Annotated[str | None, Header()]
+
+
+class LocationBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    accuracy: float | None = Field(default=None, ge=0)
+
+
+class CheckInBody(BaseModel):
+    """A code as typed, a scanned QR's text or link, or a start parameter; the location
+    when the session asked for it (`location_required` in the previous answer)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=300)
+    location: LocationBody | None = None
+
+
+@cache
+def _page() -> str:
+    return PAGE_FILE.read_text(encoding="utf-8")
+
+
+@router.get(PAGE_PATH, include_in_schema=False)
+async def miniapp_page() -> HTMLResponse:
+    """The Mini App (the same page for everyone: who opened it is in its URL fragment,
+    which never reaches a server, and goes to the API in a header)."""
+    return HTMLResponse(
+        _page(),
+        headers={
+            "Content-Security-Policy": PAGE_CSP,
+            "Cache-Control": "no-cache",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _authenticate(
+    authorization: str | None, settings: Settings, services: Services
+) -> WebAppUser | InitDataRefused:
+    """The verified user, or why not (before anything is read or written)."""
+    scheme, _, init_data = (authorization or "").partition(" ")
+    try:
+        return validate_init_data(
+            init_data.strip() if scheme.lower() == AUTH_SCHEME else "",
+            settings.bot_token.get_secret_value(),
+            now=services.sessions.now(),
+            max_age=timedelta(seconds=settings.webapp_auth_max_age),
+        )
+    except InitDataRefused as refused:
+        return refused
+
+
+def _refusal(refused: InitDataRefused) -> dict[str, str]:
+    return {
+        "error": refused.reason.value,
+        "message": refusal_message(refused.reason, refused.language_code),
+    }
+
+
+def _refused(refused: InitDataRefused) -> JSONResponse:
+    return JSONResponse(
+        _refusal(refused),
+        status_code=401,
+        headers={**_NO_STORE, "WWW-Authenticate": AUTH_SCHEME},
+    )
+
+
+def _too_fast(application: AttnApplication, user: WebAppUser) -> JSONResponse | None:
+    """The chat's per-user limit, shared with the user's messages: a flooding account is
+    refused (429) before any store is touched."""
+    limiter: UpdateLimiter | None = application.bot_data.get(LIMITER_KEY)
+    if limiter is None or limiter.allow_user(user.user_id):
+        return None
+    with speaking(known_language(user.language_code)):
+        message = plain(t("miniapp.slow_down"))
+    return JSONResponse(
+        {"error": "slow_down", "message": message},
+        status_code=429,
+        headers={**_NO_STORE, "Retry-After": "10"},
+    )
+
+
+def _unavailable(language: str | None) -> JSONResponse:
+    with speaking(known_language(language)):
+        message = plain(t("error.unavailable"))
+    return JSONResponse(
+        {"error": "unavailable", "message": message}, status_code=503, headers=_NO_STORE
+    )
+
+
+def _desk(application: AttnApplication, services: Services) -> MiniAppDesk:
+    defaults = application.bot.defaults
+    tz = defaults.tzinfo if defaults and defaults.tzinfo else None
+    assert tz is not None, "build_application sets the bot's time zone"
+    return MiniAppDesk(services, metrics_of(application), tz)
+
+
+@router.get(f"{API_PREFIX}/config")
+async def miniapp_config(
+    application: ApplicationDep,
+    services: ServicesDep,
+    settings: SettingsDep,
+    authorization: AuthHeader = None,
+    lang: Annotated[str | None, Query(max_length=16)] = None,
+) -> JSONResponse:
+    """The page's texts: in the user's own language when initData is valid (their choice
+    in /settings, else their Telegram app's), else in `lang` (what the unverified initData
+    claims) with the reason it was refused, so the refusal reads in their language too."""
+    user = _authenticate(authorization, settings, services)
+    refusal = None
+    if isinstance(user, InitDataRefused):
+        language = known_language(lang)
+        refusal = _refusal(user)
+    else:
+        try:
+            language = await _desk(application, services).language(user)
+        except StorageUnavailable:
+            language = known_language(user.language_code)
+    body: dict[str, object] = {
+        "language": language,
+        "direction": page_direction(language),
+        "texts": page_texts(language),
+        "authenticated": refusal is None,
+    }
+    if refusal is not None:
+        body["refusal"] = refusal
+    return JSONResponse(body, headers=_NO_STORE)
+
+
+@router.post(f"{API_PREFIX}/checkin")
+async def miniapp_checkin(
+    body: CheckInBody,
+    application: ApplicationDep,
+    services: ServicesDep,
+    settings: SettingsDep,
+    authorization: AuthHeader = None,
+) -> JSONResponse:
+    """Check the initData's user in with the code (and location): answered here, at once,
+    with the same outcomes as the chat's /checkin."""
+    user = _authenticate(authorization, settings, services)
+    if isinstance(user, InitDataRefused):
+        return _refused(user)
+    if (refusal := _too_fast(application, user)) is not None:
+        return refusal
+    location = None
+    if body.location is not None:
+        place = body.location
+        location = Location(place.latitude, place.longitude, place.accuracy)
+    try:
+        answer = await _desk(application, services).check_in(user, body.code, location)
+    except InvalidArgument:
+        with speaking(known_language(user.language_code)):
+            message = plain(t("miniapp.not_a_code"))
+        return JSONResponse(
+            {"error": "not_a_code", "message": message}, status_code=400, headers=_NO_STORE
+        )
+    except StorageUnavailable:
+        return _unavailable(user.language_code)
+    return JSONResponse(answer.as_json(), headers=_NO_STORE)
+
+
+@router.get(f"{API_PREFIX}/history")
+async def miniapp_history(
+    application: ApplicationDep,
+    services: ServicesDep,
+    settings: SettingsDep,
+    authorization: AuthHeader = None,
+) -> JSONResponse:
+    """The student's own attendance per course, as /history shows it."""
+    user = _authenticate(authorization, settings, services)
+    if isinstance(user, InitDataRefused):
+        return _refused(user)
+    if (refusal := _too_fast(application, user)) is not None:
+        return refusal
+    try:
+        history = await _desk(application, services).history(user)
+    except StorageUnavailable:
+        return _unavailable(user.language_code)
+    return JSONResponse(history, headers=_NO_STORE)
