@@ -160,16 +160,20 @@ class RedisCheckInStore:
         """touch_profile.lua then check_in.lua as one script (`scripts.one_step`): the
         update's claim, the profile, the lock-out and the check-in in one round trip. One
         Redis server only: None on a cluster, and for a code no session has (the lookup
-        judged it; `check_in` counts it against the guard as always)."""
+        judged it; `check_in` counts it against the guard as always), and for a code whose
+        route is not cached yet."""
         if self._profiles is None:
             return None
         student, now_ms = profile.user_id, to_ms(now)
+        # Only a route known without a lookup: the claim must reach Redis as soon as the
+        # gate's would. Behind a lookup, the user's next updates (a backlog handled at once)
+        # claim theirs meanwhile and can push this id below their window's floor: dropped as
+        # a duplicate. So an unknown route takes two steps (the claim first, then the check-in
+        # looks the code up and caches it for the next student).
+        found = session_id or self._routes.cached(code)
+        if found is None:
+            return None
         try:
-            found = (
-                session_id or self._routes.cached(code) or await self._routes.resolve(code, False)
-            )
-            if found is None:
-                return None
             touch = await self._profiles.prepare_touch(profile, update_id)
             args: tuple[EncodableT, ...] = (code, student, now_ms, b"")
             user_keys: tuple[str, ...] = ()
