@@ -68,6 +68,7 @@ async def sweep_attendances_task(context: AttnContext) -> None:
         except Exception:  # the premark job tries again; the summaries must not wait
             log.exception("excuses for the classes just saved not applied yet")
         wake_delivery(context)
+        await deliver_webhooks_task(context)
 
 
 def wake_delivery(context: AttnContext) -> None:
@@ -105,6 +106,19 @@ async def deliver_summaries_task(context: AttnContext) -> None:
             )
     finally:
         context.application.bot_data[DELIVERING_KEY] = False
+
+
+#: How often due webhook deliveries (retries, and rows a sweep elsewhere saved) are started.
+WEBHOOK_TICK_SECONDS = 5.0
+
+
+@postponed_while_storage_away("webhook deliveries")
+async def deliver_webhooks_task(context: AttnContext) -> None:
+    """Start the due webhook deliveries of the courses (services/webhooks.py). Each runs on as
+    a task of its own, so this job never waits for a receiver, however slow."""
+    started = await context.services.webhook_courier.dispatch()
+    if started:
+        log.debug("webhooks: %d deliveries started", started)
 
 
 @postponed_while_storage_away("user sweep")
@@ -195,6 +209,13 @@ def schedule_jobs(
         interval=sweep_seconds,
         first=1.5,
         name=DELIVERY_JOB,
+        job_kwargs=job_kwargs,
+    )
+    job_queue.run_repeating(
+        deliver_webhooks_task,
+        interval=min(sweep_seconds, WEBHOOK_TICK_SECONDS),
+        first=1.8,
+        name="deliver_webhooks_task",
         job_kwargs=job_kwargs,
     )
     job_queue.run_repeating(
