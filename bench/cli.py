@@ -32,7 +32,7 @@ from bot.bootstrap import build_services
 log = logging.getLogger("bench")
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
-PHASES = ("checkins", "updates", "sweep", "burst", "claims", "api")
+PHASES = ("checkins", "updates", "sweep", "burst", "claims", "api", "chat")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -123,6 +123,7 @@ async def run(args: argparse.Namespace) -> tuple[list[report.Row], Bench, dict[s
                     "burst": bench.measure_burst,
                     "claims": bench.measure_claims,
                     "api": partial(measure_api, bench),
+                    "chat": bench.measure_chat_burst,
                 }
                 for phase in PHASES:
                     if phase in phases:

@@ -250,6 +250,14 @@ def wire_services(
         access=access,
         clock=clock,
     )
+    users = UserService(
+        profiles=live.profiles,
+        chat_state=live.chat_state,
+        cards=live.cards,
+        users=records.users,
+        clock=clock,
+        idle_minutes=settings.user_idle_minutes,
+    )
     roster = RosterService(
         courses=records.courses,
         places=records.places,
@@ -270,17 +278,11 @@ def wire_services(
             lifecycle=sessions,
             clock=clock,
             geo_radius_m=settings.geo_radius_meters,
+            visitors=users,
         ),
         cards=CardService(cards=live.cards, clock=clock),
         rotation=CodeRotation(codes=live.codes, clock=clock, code_generator=code_generator),
-        users=UserService(
-            profiles=live.profiles,
-            chat_state=live.chat_state,
-            cards=live.cards,
-            users=records.users,
-            clock=clock,
-            idle_minutes=settings.user_idle_minutes,
-        ),
+        users=users,
         roles=roles,
         sweeper=AttendanceSweeper(
             sweeps=live.sweeps,

@@ -11,8 +11,9 @@ from datetime import datetime
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 
 from bot import replies
-from bot.cards import MINI_APP_KEY, MiniAppRoute
+from bot.cards import DASHBOARD_PAGE, MINI_APP_KEY, MINI_APP_PAGE, MiniAppRoute
 from bot.context import AttnContext
+from bot.gate import take_visit
 from bot.metrics import metrics_of
 from bot.private import deliver_privately, hide_message, in_group
 from bot.prompts import PendingAction, ask_for_location
@@ -28,9 +29,18 @@ async def reply_check_in(
     """Check in (typed code, or a scanned QR naming the session) and answer."""
     user = update.effective_user
     assert user is not None
-    result = await context.services.checkins.check_in(
-        user.id, code, context.locked_until, session_id
-    )
+    arrival, context.arrival = context.arrival, None
+    if arrival is None:
+        result = await context.services.checkins.check_in(
+            user.id, code, context.locked_until, session_id
+        )
+    else:  # the gate left the update's visit to this step: both in one round trip
+        visit, arrived = await context.services.checkins.check_in_on_arrival(
+            arrival.profile, arrival.update_id, code, session_id
+        )
+        take_visit(update, context, visit)  # a duplicate stops here
+        assert arrived is not None
+        result = arrived
     metrics_of(context.application).checkin(result.outcome)
     text = replies.check_in_result(result, context.tz)
     if in_group(update):
@@ -104,3 +114,14 @@ def mini_app_button(context: AttnContext) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, web_app=WebAppInfo(url=route.page_url))]]
     )
+
+
+def dashboard_button(context: AttnContext) -> InlineKeyboardMarkup | None:
+    """With the web on, a button opening the teacher dashboard (under /courses, for whoever
+    has a role in a course); None when the web is off."""
+    route: MiniAppRoute | None = context.application.bot_data.get(MINI_APP_KEY)
+    if route is None or route.page_url is None:
+        return None
+    url = route.page_url.removesuffix(MINI_APP_PAGE) + DASHBOARD_PAGE
+    label = t("dashboard.open_button", html=False)
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, web_app=WebAppInfo(url=url))]])

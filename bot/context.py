@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from services.models import UserProfile
 from services.ports import Visit
 
 if TYPE_CHECKING:
@@ -33,6 +35,15 @@ class HoldsBotData(Protocol):
     def bot_data(self) -> PTBData: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """An update whose visit (claim, profile, lock-out) the gate left to its check-in, so
+    both are one Redis step (see `bot.gate.claim_update`)."""
+
+    profile: UserProfile
+    update_id: int
+
+
 class AttnContext(CallbackContext[ExtBot[None], PTBData, PTBData, PTBData]):
     """The callback context of every ATTN handler and job."""
 
@@ -47,6 +58,8 @@ class AttnContext(CallbackContext[ExtBot[None], PTBData, PTBData, PTBData]):
         # passes it to every handler group), so the check-in knows about a lock-out without
         # another round trip.
         self.visit: Visit | None = None
+        # Set instead of `visit` when the update's check-in takes its visit along.
+        self.arrival: Arrival | None = None
         # The last background reply to this update, so the next one goes out after it.
         self.last_reply: asyncio.Task[None] | None = None
         # A group was already told to open the private chat (once per update is enough).

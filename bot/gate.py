@@ -11,17 +11,19 @@ import logging
 
 from telegram import Update, User
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop
+from telegram.ext import ApplicationHandlerStop, CommandHandler
 
 from bot import replies
 from bot.commands import commands_of
-from bot.context import AttnContext
+from bot.context import Arrival, AttnContext
 from bot.menus import MenuChecks, give_menu_if_due
 from bot.metrics import metrics_of
 from bot.ratelimit import UpdateLimiter
 from bot.replying import profile_of, send_later
 from bot.text import pick_language, use_language
-from services.errors import StorageUnavailable
+from services.codes import normalize_code
+from services.errors import InvalidArgument, StorageUnavailable
+from services.ports import Visit
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,6 @@ async def admit_update(update: Update, context: AttnContext) -> None:
     speak_to(update.effective_user)
     await throttle(update, context)
     await claim_update(update, context)
-    give_menu_on_first_message(update, context)
 
 
 def speak_to(user: User | None) -> None:
@@ -65,16 +66,49 @@ async def claim_update(update: Update, context: AttnContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
+    if checks_in_by_code(update, context):
+        # The check-in takes the visit along: one Redis step for both (bot/checkins.py).
+        context.arrival = Arrival(profile_of(user), update.update_id)
+        return
     try:
-        context.visit = await context.services.users.seen(profile_of(user), update.update_id)
+        visit = await context.services.users.seen(profile_of(user), update.update_id)
     except StorageUnavailable:
         log.warning("could not refresh profile of user %s: storage unavailable", user.id)
+        give_menu_on_first_message(update, context)
         return
-    if context.visit.duplicate:
+    take_visit(update, context, visit)
+
+
+def take_visit(update: Update, context: AttnContext, visit: Visit) -> None:
+    """Keep the update's visit; drop a duplicate delivery; answer in the chosen language;
+    give the user their menu if this is their first message to this process."""
+    context.visit = visit
+    if visit.duplicate:
         log.info("update %s was already handled; dropped", update.update_id)
         raise ApplicationHandlerStop
-    if context.visit.language:  # their own choice, read in the same round trip
-        use_language(pick_language(context.visit.language, user.language_code))
+    user = update.effective_user
+    if visit.language and user is not None:  # their own choice, read in the same round trip
+        use_language(pick_language(visit.language, user.language_code))
+    give_menu_on_first_message(update, context)
+
+
+def checks_in_by_code(update: Update, context: AttnContext) -> bool:
+    """True for "/checkin CODE": the update the /checkin handler will take (the first
+    handler of its group, so the one that runs when it matches) with a code to judge.
+    Other ways to check in (a QR link, a reply to the card, the answer to "/checkin" alone)
+    take the usual two steps: they are rarer, and their handlers do more first."""
+    handlers = context.application.handlers.get(0, [])
+    checkin = handlers[0] if handlers else None
+    if not isinstance(checkin, CommandHandler) or "checkin" not in checkin.commands:
+        return False
+    match = checkin.check_update(update)
+    if not isinstance(match, tuple) or not match[0]:
+        return False
+    try:  # text that cannot be a code is refused as always, after the usual visit
+        normalize_code("".join(match[0]))
+    except InvalidArgument:
+        return False
+    return True
 
 
 def give_menu_on_first_message(update: Update, context: AttnContext) -> None:
@@ -91,6 +125,7 @@ def give_menu_on_first_message(update: Update, context: AttnContext) -> None:
     if not checks.first_time(user.id):
         return
     services = context.services
+    remembered = context.visit.menu if context.visit is not None else None
 
     async def give() -> None:
         try:
@@ -100,6 +135,7 @@ def give_menu_on_first_message(update: Update, context: AttnContext) -> None:
                 services.access,
                 services.users,
                 user.id,
+                remembered,
             )
         except StorageUnavailable:
             checks.again(user.id)

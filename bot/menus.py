@@ -144,16 +144,24 @@ async def set_user_commands(
 
 
 async def give_menu_if_due(
-    bot: Bot, commands: Registry, access: CourseAccess, users: UserService, user_id: int
+    bot: Bot,
+    commands: Registry,
+    access: CourseAccess,
+    users: UserService,
+    user_id: int,
+    remembered: str | None = None,
 ) -> bool:
     """On a user's first private message to this process: their menu, if it is not the one set.
 
     Why the shortcut: most users are students, who have nothing remembered and are not in
     the settings; they need no menu of their own, and no role look-up in PostgreSQL either.
     Invited teachers and course staff get theirs when they accept (or are remembered as
-    owed one).
+    owed one). `remembered` is the version read with the update's visit ("" none), so a
+    student's first message costs no Redis call here; None: read it now.
     """
-    if await users.menu_version(user_id) is None and not access.roles.is_configured(user_id):
+    if remembered is None:
+        remembered = await users.menu_version(user_id) or ""
+    if not remembered and not access.roles.is_configured(user_id):
         return False
     return await set_user_commands(bot, commands, access, users, user_id)
 

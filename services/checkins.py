@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from services.clock import Clock
 from services.codes import normalize_code
+from services.errors import InvalidArgument
 from services.geo import distance_m, rounded_10, valid_point
 from services.models import (
     CheckIn,
@@ -22,8 +23,10 @@ from services.ports import (
     LiveSessionStore,
     ProfileCache,
     UserRecords,
+    Visit,
 )
 from services.sessions import SessionService
+from services.users import UserService
 
 WRONG_CODE_LIMIT = 5
 WRONG_CODE_WINDOW_SECONDS = 600
@@ -49,6 +52,7 @@ class CheckInService:
         lifecycle: SessionService,
         clock: Clock,
         geo_radius_m: int = 150,
+        visitors: UserService | None = None,
     ) -> None:
         self._sessions = sessions
         self._checkins = checkins
@@ -59,6 +63,8 @@ class CheckInService:
         self._lifecycle = lifecycle
         self._clock = clock
         self._geo_radius_m = geo_radius_m
+        # Only for `check_in_on_arrival`: the visit of an update that checks in.
+        self._visitors = visitors
 
     async def check_in(
         self,
@@ -88,6 +94,46 @@ class CheckInService:
         if result.outcome is CheckInOutcome.LOCKED_OUT:
             return _LOCKED_OUT  # nothing about the session the code named
         return result
+
+    async def check_in_on_arrival(
+        self,
+        profile: UserProfile,
+        update_id: int,
+        code_text: str,
+        session_id: str | None = None,
+    ) -> tuple[Visit, CheckInResult | None]:
+        """A /checkin update from its start: its visit (claim, profile, lock-out, as
+        `UserService.seen`) and the check-in (as `check_in`), in one atomic Redis step where
+        the store can (one server), else in two. None in place of the result when the update
+        was already handled (a duplicate delivery): nothing was judged.
+
+        Raises:
+            InvalidArgument: the text cannot be a code at all (the visit is recorded first).
+        """
+        assert self._visitors is not None, "built without the visitors' service"
+        now = self._clock.now()
+        arrival = replace(profile, last_seen=now)
+        try:
+            code: str | None = normalize_code(code_text)
+        except InvalidArgument:
+            code = None
+        both = None
+        if code is not None:
+            both = await self._checkins.visit_and_check_in(
+                arrival, update_id, code, now, session_id=session_id, guard=_GUESSES
+            )
+        if both is None:  # two steps: Redis Cluster, a code no session has, or no code
+            visit = await self._visitors.seen(profile, update_id)
+            if visit.duplicate:
+                return visit, None
+            return visit, await self.check_in(
+                profile.user_id, code_text, visit.locked_until, session_id
+            )
+        visit, result = both
+        self._visitors.visited(arrival, visit)
+        if result is not None and result.outcome is CheckInOutcome.LOCKED_OUT:
+            result = _LOCKED_OUT  # nothing about the session the code named
+        return visit, result
 
     async def classroom_location_missing(self, session_id: str) -> bool:
         """True when a location-checked session has no classroom location yet (students
@@ -140,7 +186,7 @@ class CheckInService:
         result = await self._checkins.check_in(
             normalize_code(code), student_id, now, metres=metres, session_id=session_id
         )
-        return replace(result, distance_m=metres)
+        return result._replace(distance_m=metres)
 
     async def missing_students(self, teacher_id: int, session_id: str) -> list[UserProfile]:
         """Enrolled students of the session's course who have not checked in (yet)."""

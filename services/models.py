@@ -197,12 +197,9 @@ class CourseChange:
 
 
 class CheckIn(NamedTuple):
-    """One student's record in one session (no check-in time for an absent one).
-
-    A named tuple, and the time in milliseconds since the epoch as Redis holds it: a sweep
-    moves thousands of these at once, and building a dataclass and a datetime for each was
-    most of its own cost.
-    """
+    """One student's record in one session (no check-in time for an absent one). A named
+    tuple with the time in ms as Redis holds it: a sweep moves thousands of these at once, and
+    a dataclass and a datetime for each were most of its own cost."""
 
     session_id: str
     student_id: int
@@ -215,18 +212,21 @@ class CheckIn(NamedTuple):
         return from_ms(self.checked_in_ms) if self.checked_in_ms is not None else None
 
 
-@dataclass(frozen=True, slots=True)
-class CheckInResult:
-    """The answer to one check-in attempt; the session fields are set when the code named one."""
+class CheckInResult(NamedTuple):
+    """One check-in's answer (session fields set when the code named one); a tuple as `CheckIn`."""
 
     outcome: CheckInOutcome
     session_id: str | None = None
     session_title: str | None = None
-    checked_in_at: datetime | None = None
+    checked_in_ms: int | None = None
     status: AttendanceStatus | None = None
     checked_in_count: int = 0
     distance_m: int | None = None
     time_zone: str | None = None  # the session's course zone, to show `checked_in_at` in
+
+    @property
+    def checked_in_at(self) -> datetime | None:
+        return from_ms(self.checked_in_ms) if self.checked_in_ms is not None else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,11 +122,15 @@ class UserService:
         """
         current = replace(profile, last_seen=self._clock.now())
         visit = await self._profiles.touch_profile(current, update_id)
+        self.visited(current, visit)
+        return visit
+
+    def visited(self, profile: UserProfile, visit: Visit) -> None:
+        """After a profile was touched (by `seen`, or in the same step as a check-in)."""
         if not visit.cached and not visit.duplicate:
             # Newly cached: its registered name comes from PostgreSQL in the background, in
             # batches, so no update waits for PostgreSQL (nor fails while it is away).
-            self._loader.request(current)
-        return visit
+            self._loader.request(profile)
 
     async def menu_version(self, user_id: int) -> str | None:
         """The version of the command menu last set in the user's private chat (None: none)."""

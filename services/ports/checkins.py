@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from services.models import AttendanceStatus, CheckIn, CheckInResult
-from services.ports.values import GuessLimit
+from services.models import AttendanceStatus, CheckIn, CheckInResult, UserProfile
+from services.ports.values import GuessLimit, Visit
 
 
 class CheckInStore(Protocol):
@@ -24,6 +24,22 @@ class CheckInStore(Protocol):
     ) -> CheckInResult:
         """The answer as the student gets it (the service adds only the distance it measured
         and hides a lock-out's session)."""
+
+    async def visit_and_check_in(
+        self,
+        profile: UserProfile,
+        update_id: int,
+        code: str,
+        now: datetime,
+        *,
+        session_id: str | None = None,
+        guard: GuessLimit | None = None,
+    ) -> tuple[Visit, CheckInResult | None] | None:
+        """A /checkin update in one atomic step where the store can (one Redis server): the
+        update's claim and the profile's touch (`ProfileCache.touch_profile`), then, unless
+        the update is a duplicate (None in place of the check-in), the check-in (`check_in`).
+        None where it cannot (Redis Cluster, where the user's and the session's keys live in
+        different slots, or a code no session has): the caller takes the two steps."""
 
     async def checked_in(self, session_id: str) -> dict[int, CheckIn]: ...
     async def checkin_count(self, session_id: str) -> int: ...

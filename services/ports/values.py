@@ -36,13 +36,15 @@ class SweepClaim:
 
 @dataclass(frozen=True, slots=True)
 class Visit:
-    """What refreshing a user's cached profile told us: was it cached, any lock-out, and the
-    language the user chose (read in the same round trip, so each reply can use it)."""
+    """What refreshing a user's cached profile told us: was it cached, any lock-out, the
+    language the user chose (read in the same round trip, so each reply can use it) and the
+    version of the command menu last set in their private chat ("" none; None not read)."""
 
     cached: bool
     locked_until: datetime | None = None
     duplicate: bool = False
     language: str | None = None
+    menu: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,13 +30,14 @@ from storage.redis.sweeps import RedisSweepStore
 def build_live_stores(scripts: Scripts) -> LiveStores:
     """Every live port over one client and one set of scripts (not loaded here)."""
     routes = CodeRoutes(scripts)  # shared: check-ins read it, discards and sweeps forget
+    profiles = RedisProfileCache(scripts)  # check-ins take a /checkin update's visit along
     return LiveStores(
         sessions=RedisSessionStore(scripts, routes),
-        checkins=RedisCheckInStore(scripts, routes),
+        checkins=RedisCheckInStore(scripts, routes, profiles),
         codes=RedisCodeStore(scripts),
         cards=RedisCardStore(scripts),
         sweeps=RedisSweepStore(scripts, routes),
-        profiles=RedisProfileCache(scripts),
+        profiles=profiles,
         chat_state=RedisChatStateStore(scripts),
         pacer=RedisSendPacer(scripts),
         api_budget=RedisApiBudget(scripts),

@@ -7,17 +7,19 @@ from __future__ import annotations
 import contextlib
 import secrets
 from datetime import datetime
+from typing import Any
 
 from redis.typing import EncodableT
 
 from services.clock import from_ms, to_ms
 from services.errors import StorageUnavailable
-from services.models import AttendanceStatus, CheckIn, CheckInOutcome, CheckInResult
-from services.ports.values import GuessLimit
+from services.models import AttendanceStatus, CheckIn, CheckInOutcome, CheckInResult, UserProfile
+from services.ports.values import GuessLimit, Visit
 from storage.redis import keys
 from storage.redis.codec import checkin_from, checkin_keys, parse_checkin_value, text
 from storage.redis.codes import CodeRoutes
 from storage.redis.errors import UNAVAILABLE, redis_guard
+from storage.redis.profiles import RedisProfileCache, visit_from
 from storage.redis.scripts import Scripts
 
 # check_in.lua's outcome codes (the first element of its reply), by position.
@@ -34,12 +36,18 @@ _OUTCOMES = (
     CheckInOutcome.DUPLICATE,
 )
 _NO_SESSION, _RECORDED, _RECORDED_LATE, _DUPLICATE = 0, 7, 8, 9
+_PRESENT, _LATE = AttendanceStatus.PRESENT, AttendanceStatus.LATE
 
 
 class RedisCheckInStore:
     """Who checked in to an open session. Works on one server or on Redis Cluster."""
 
-    def __init__(self, scripts: Scripts, routes: CodeRoutes) -> None:
+    def __init__(
+        self, scripts: Scripts, routes: CodeRoutes, profiles: RedisProfileCache | None = None
+    ) -> None:
+        # With `profiles` on one server: /checkin updates in one step (`visit_and_check_in`).
+        self._profiles = None if scripts.cluster else profiles
+        self._visit_and_check_in = scripts.visit_and_check_in
         self._scripts = scripts
         self._redis = scripts.redis
         self._routes = routes
@@ -120,7 +128,11 @@ class RedisCheckInStore:
             args += (self._guard_argument(guard),)
         try:  # (not redis_guard: this is the hottest path, and a plain try costs nothing)
             for fresh in (False, True):
-                session_id = named or await self._routes.resolve(code, fresh)
+                session_id = (
+                    named
+                    or (None if fresh else self._routes.cached(code))
+                    or await self._routes.resolve(code, fresh)
+                )
                 if session_id is None:
                     return CheckInResult(CheckInOutcome.WRONG_CODE)
                 reply = await self._check_in(
@@ -132,25 +144,52 @@ class RedisCheckInStore:
                 break
         except UNAVAILABLE as exc:
             raise StorageUnavailable("Redis") from exc
-        if found < _RECORDED:
-            if found == _NO_SESSION:
-                return CheckInResult(CheckInOutcome.WRONG_CODE)
-            title = text(reply[1]) if len(reply) > 1 else ""
-            return CheckInResult(_OUTCOMES[found], session_id, title)
-        if found == _DUPLICATE:
-            when, late = parse_checkin_value(text(reply[4]))
-        else:
-            when, late = from_ms(now_ms), found == _RECORDED_LATE
-        return CheckInResult(
-            _OUTCOMES[found],
-            session_id,
-            text(reply[1]),
-            when,
-            AttendanceStatus.LATE if late else AttendanceStatus.PRESENT,
-            reply[2],
-            None,
-            text(reply[3]) or None,
-        )
+        assert session_id is not None  # (a code no session has returned above)
+        return _result(reply, session_id, now_ms) or CheckInResult(CheckInOutcome.WRONG_CODE)
+
+    async def visit_and_check_in(
+        self,
+        profile: UserProfile,
+        update_id: int,
+        code: str,
+        now: datetime,
+        *,
+        session_id: str | None = None,
+        guard: GuessLimit | None = None,
+    ) -> tuple[Visit, CheckInResult | None] | None:
+        """touch_profile.lua then check_in.lua as one script (`scripts.one_step`): the
+        update's claim, the profile, the lock-out and the check-in in one round trip. One
+        Redis server only: None on a cluster, and for a code no session has (the lookup
+        judged it; `check_in` counts it against the guard as always)."""
+        if self._profiles is None:
+            return None
+        student, now_ms = profile.user_id, to_ms(now)
+        try:
+            found = (
+                session_id or self._routes.cached(code) or await self._routes.resolve(code, False)
+            )
+            if found is None:
+                return None
+            touch = await self._profiles.prepare_touch(profile, update_id)
+            args: tuple[EncodableT, ...] = (code, student, now_ms, b"")
+            user_keys: tuple[str, ...] = ()
+            if guard is not None:
+                user_keys = (keys.attempts(student), keys.guesses(student))
+                args += (self._guard_argument(guard),)
+            reply = await self._visit_and_check_in(
+                keys=(*touch.keys, *self._session_keys(found), *user_keys),
+                args=(len(touch.keys), len(touch.args), *touch.args, *args),
+            )
+        except UNAVAILABLE as exc:
+            raise StorageUnavailable("Redis") from exc
+        visit = visit_from(reply[0])
+        await self._profiles.touched(touch, visit)
+        if visit.duplicate:
+            return visit, None
+        result = _result(reply[1], found, now_ms)
+        if result is None:  # the session is gone: a stale cached route, or a stale QR link
+            result = await self.check_in(code, student, now, session_id=session_id, guard=guard)
+        return visit, result
 
     def _session_keys(self, session_id: str) -> tuple[bytes, ...]:
         """The check-in script's keys of a session, encoded once (sessions are few, check-ins
@@ -282,3 +321,27 @@ class RedisCheckInStore:
             )
         before = text(previous)
         return text(outcome), AttendanceStatus(before) if before else None
+
+
+def _result(reply: list[Any], session_id: str, now_ms: int) -> CheckInResult | None:
+    """check_in.lua's compact reply, read by position; None when no session was there."""
+    found = reply[0]
+    if found < _RECORDED:
+        if found == _NO_SESSION:
+            return None
+        title = text(reply[1]) if len(reply) > 1 else ""
+        return CheckInResult(_OUTCOMES[found], session_id, title)
+    if found == _DUPLICATE:
+        when, late = parse_checkin_value(text(reply[4]))
+    else:
+        when, late = now_ms, found == _RECORDED_LATE
+    return CheckInResult(
+        _OUTCOMES[found],
+        session_id,
+        text(reply[1]),
+        when,
+        _LATE if late else _PRESENT,
+        reply[2],
+        None,
+        text(reply[3]) or None,
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from redis.typing import EncodableT, FieldT
@@ -102,10 +101,10 @@ def anchor_from(value: str) -> tuple[float, float] | None:
     return (float(lat), float(lon)) if lat and lon else None
 
 
-def parse_checkin_value(value: str) -> tuple[datetime, bool]:
-    """ "<ms><p|l>[ <metres>]" -> (time, late)."""
+def parse_checkin_value(value: str) -> tuple[int, bool]:
+    """ "<ms><p|l>[ <metres>]" -> (time in ms, late)."""
     stamp = value.split(" ", 1)[0]
-    return from_ms(stamp[:-1]), stamp.endswith("l")
+    return int(stamp[:-1]), stamp.endswith("l")
 
 
 _PRESENT, _LATE = AttendanceStatus.PRESENT, AttendanceStatus.LATE

@@ -29,12 +29,26 @@ class CodeRoutes:
         self._redis = scripts.redis
         self._cache: dict[str, tuple[str, float]] = {}
 
+    def cached(self, code: str) -> str | None:
+        """The session of `code` if this process looked it up a moment ago (no round trip)."""
+        cached = self._cache.get(code)
+        if cached and time.monotonic() - cached[1] < _CODE_CACHE_SECONDS:
+            return cached[0]
+        return None
+
     async def resolve(self, code: str, fresh: bool) -> str | None:
         """The session of `code` (from the cache unless `fresh`); None when no session has it.
-        Redis errors pass through (the caller guards)."""
+        Redis errors pass through (the caller guards).
+
+        When a cached route goes stale, the first caller looks it up again and the others
+        keep the route meanwhile: a code a whole class is typing costs one lookup per
+        refresh, not one per check-in in flight."""
+        now = time.monotonic()
         cached = self._cache.get(code)
-        if cached and not fresh and time.monotonic() - cached[1] < _CODE_CACHE_SECONDS:
-            return cached[0]
+        if cached and not fresh:
+            if now - cached[1] < _CODE_CACHE_SECONDS:
+                return cached[0]
+            self._cache[code] = (cached[0], now)
         value = await self._redis.get(keys.code(code))
         if value is None:
             self._cache.pop(code, None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,23 @@ from storage.redis.scripts import Scripts
 _SEEN_INDEX_SECONDS = 60.0
 
 
+@dataclass(frozen=True, slots=True)
+class Touch:
+    """One call of touch_profile.lua, prepared (see `RedisProfileCache.prepare_touch`)."""
+
+    user_id: int
+    keys: list[str]
+    args: list[EncodableT]
+    index_due: bool  # the idle index is due for this user (in `keys` on one server)
+    seen_ms: int
+    at: float  # when prepared (monotonic)
+
+    @property
+    def seen_entry(self) -> dict[str, int]:
+        """The user's entry in the idle index."""
+        return {str(self.user_id): self.seen_ms}
+
+
 class RedisProfileCache:
     """Profiles in Redis. Works on one server or on Redis Cluster."""
 
@@ -39,48 +57,57 @@ class RedisProfileCache:
 
     async def touch_profile(self, profile: UserProfile, update_id: int | None = None) -> Visit:
         """Claim the update, refresh a cached profile and read any lock-out, in one round trip."""
+        touch = await self.prepare_touch(profile, update_id)
+        try:
+            if touch.index_due and self._cluster:
+                # A cluster pipeline cannot carry EVALSHA and the seen index is on another
+                # slot: both go out at once, so the caller still waits one round trip.
+                reply, _ = await asyncio.gather(
+                    self._touch_profile(keys=touch.keys, args=touch.args),
+                    self._redis.zadd(keys.seen_index(), touch.seen_entry),
+                )
+            else:
+                reply = await self._touch_profile(keys=touch.keys, args=touch.args)
+        except UNAVAILABLE as exc:
+            raise StorageUnavailable("Redis") from exc
+        visit = visit_from(reply)
+        await self.touched(touch, visit)
+        return visit
+
+    async def prepare_touch(self, profile: UserProfile, update_id: int | None) -> Touch:
+        """touch_profile.lua's keys and arguments for this visit. On one server the idle index
+        is among the keys when due; on a cluster the caller adds the user to it separately."""
         if update_id is not None:
             await self._refresh_update_floor()
         seen = to_ms(profile.last_seen) if profile.last_seen else 0
-        touch_keys = [keys.profile(profile.user_id), keys.attempts(profile.user_id)]
-        touch_args = self.touch_args(profile, update_id)
-        seen_entry = {str(profile.user_id): seen}
         # The idle index only needs minute precision (profiles idle for 30 minutes move to
         # PostgreSQL, and the sweep re-checks the profile's own last-seen time), so it is
         # written once a minute per user: most updates cost one script call and no pipeline.
         now = time.monotonic()
         index_due = now - self._seen_indexed.get(profile.user_id, -1e9) >= _SEEN_INDEX_SECONDS
-        try:
-            if not index_due:
-                reply = await self._touch_profile(keys=touch_keys, args=touch_args)
-            elif self._cluster:
-                # A cluster pipeline cannot carry EVALSHA and the seen index is on another
-                # slot: both go out at once, so the caller still waits one round trip.
-                reply, _ = await asyncio.gather(
-                    self._touch_profile(keys=touch_keys, args=touch_args),
-                    self._redis.zadd(keys.seen_index(), seen_entry),
-                )
-            else:  # one server: the script updates the idle index too, in the same call
-                reply = await self._touch_profile(
-                    keys=[*touch_keys, keys.seen_index()], args=touch_args
-                )
-        except UNAVAILABLE as exc:
-            raise StorageUnavailable("Redis") from exc
-        visit = visit_from(reply)
+        user_id = profile.user_id
+        touch_keys = [keys.profile(user_id), keys.attempts(user_id), keys.menu(user_id)]
+        if index_due and not self._cluster:
+            touch_keys.append(keys.seen_index())  # the script updates it in the same call
+        args = self.touch_args(profile, update_id)
+        return Touch(profile.user_id, touch_keys, args, index_due, seen, now)
+
+    async def touched(self, touch: Touch, visit: Visit) -> None:
+        """Bookkeeping after the touch: when the idle index was last written for the user."""
+        index_due = touch.index_due
         if not index_due and not visit.cached and not visit.duplicate:
             # A profile created just now must be in the idle index, or the sweep never finds it.
             async with redis_guard():
-                await self._redis.zadd(keys.seen_index(), seen_entry)
+                await self._redis.zadd(keys.seen_index(), touch.seen_entry)
             index_due = True
         if index_due:
             if len(self._seen_indexed) > 100_000:
                 self._seen_indexed.clear()
-            self._seen_indexed[profile.user_id] = now
-        return visit
+            self._seen_indexed[touch.user_id] = touch.at
 
     def touch_args(self, profile: UserProfile, update_id: int | None) -> list[EncodableT]:
-        """touch_profile.lua's arguments (its keys: the profile, the attempts, optionally
-        the idle index)."""
+        """touch_profile.lua's arguments (its keys: the profile, the attempts, the menu,
+        optionally the idle index)."""
         return [
             profile.first_name,
             profile.last_name or "",
@@ -218,12 +245,15 @@ class RedisProfileCache:
 
 def visit_from(reply: list[Any]) -> Visit:
     """The Visit in touch_profile.lua's reply."""
-    cached, locked, duplicate, chosen = reply
+    if int(reply[2]) == 1:
+        return Visit(cached=False, duplicate=True)
+    cached, locked, _, chosen, menu = reply
     return Visit(
         int(cached) == 1,
         from_ms(locked) if int(locked) else None,
-        int(duplicate) == 1,
+        False,
         text(chosen) or None,
+        text(menu),
     )
 
 

@@ -26,6 +26,33 @@ def load_script(name: str) -> str:
     return resources.files("storage.redis").joinpath("lua", f"{name}.lua").read_text("utf-8")
 
 
+def one_step(first: str, second: str) -> str:
+    """Two scripts as one atomic script, for a single Redis server (on a cluster their keys
+    may sit on different nodes): `first` runs on the leading keys and arguments, and unless
+    its reply's third element is 1 (a refusal: nothing more to do), `second` on the rest.
+    The caller passes the number of `first`'s keys and arguments as the first two arguments.
+    Returns {first's reply} or {first's reply, second's reply}. Each script stays the one
+    file it is (its `KEYS` and `ARGV` are the function's own), so neither is copied.
+    """
+    return (
+        f"local function first(KEYS, ARGV)\n{first}\nend\n"
+        f"local function second(KEYS, ARGV)\n{second}\nend\n"
+        "local nkeys, nargs = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+        "local keys1, args1, keys2, args2 = {}, {}, {}, {}\n"
+        "for i = 1, #KEYS do\n"
+        "  if i <= nkeys then keys1[i] = KEYS[i] else keys2[i - nkeys] = KEYS[i] end\n"
+        "end\n"
+        "for i = 3, #ARGV do\n"
+        "  if i - 2 <= nargs then args1[i - 2] = ARGV[i] else args2[i - 2 - nargs] = ARGV[i] end\n"
+        "end\n"
+        "local reply = first(keys1, args1)\n"
+        "if reply[3] == 1 then\n"
+        "  return {reply}\n"
+        "end\n"
+        "return {reply, second(keys2, args2)}\n"
+    )
+
+
 class LuaScript:
     """One Lua script, called by its SHA1 in one round trip.
 
@@ -82,6 +109,10 @@ class Scripts:
         self.release_sweep = self._script("release_sweep")
         # profiles, chat state, pacing
         self.touch_profile = self._script("touch_profile")
+        # one server only: an update's claim and profile touch, then its check-in
+        self.visit_and_check_in = self._add(
+            LuaScript(self.redis, one_step(load_script("touch_profile"), load_script("check_in")))
+        )
         self.release_update = self._script("release_update")
         self.raise_update_floor = self._script("raise_update_floor")
         self.remove_idle_profile = self._script("remove_idle_profile")
@@ -92,7 +123,9 @@ class Scripts:
         self.take_api_request = self._script("take_api_request")
 
     def _script(self, name: str) -> LuaScript:
-        script = LuaScript(self.redis, load_script(name))
+        return self._add(LuaScript(self.redis, load_script(name)))
+
+    def _add(self, script: LuaScript) -> LuaScript:
         self._all.append(script)
         return script
 

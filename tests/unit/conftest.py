@@ -101,7 +101,11 @@ def sessions(live: LiveStores, records: RecordStores, clock: ManualClock) -> Ses
 
 @pytest.fixture
 def checkins(
-    live: LiveStores, records: RecordStores, sessions: SessionService, clock: ManualClock
+    live: LiveStores,
+    records: RecordStores,
+    sessions: SessionService,
+    users: UserService,
+    clock: ManualClock,
 ) -> CheckInService:
     return CheckInService(
         sessions=live.sessions,
@@ -111,6 +115,7 @@ def checkins(
         courses=records.courses,
         lifecycle=sessions,
         clock=clock,
+        visitors=users,
     )
 
 

@@ -4,11 +4,13 @@ the round trip on fakeredis (the in-memory live store of the fast test loop)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import fakeredis
+import pytest
 
 import storage.redis
 from services.models import CheckInOutcome, Session
@@ -26,7 +28,7 @@ from services.ports import (
     SweepStore,
 )
 from services.ports.values import GuessLimit
-from storage.redis import redis_live_stores
+from storage.redis import keys, redis_live_stores
 from storage.redis.api_budget import RedisApiBudget
 from storage.redis.cards import RedisCardStore
 from storage.redis.chat_state import RedisChatStateStore
@@ -147,6 +149,34 @@ async def test_wrong_codes_in_the_same_millisecond_each_count_towards_the_lock()
     assert verdicts == [CheckInOutcome.WRONG_CODE] * 2 + [CheckInOutcome.LOCKED_OUT]
     assert right.outcome is CheckInOutcome.LOCKED_OUT
     assert await stores.checkins.checkin_count("s1") == 0
+    await client.aclose()
+
+
+async def test_a_stale_code_route_is_looked_up_once_for_all_check_ins_in_flight(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = fakeredis.FakeAsyncRedis()
+    await client.set(keys.code("K7M2QA"), "s1")
+    routes = CodeRoutes(Scripts(client))
+    lookups = 0
+    get = client.get
+
+    async def slow_get(name: str) -> bytes | str | None:
+        nonlocal lookups
+        lookups += 1
+        await asyncio.sleep(0)  # the reply takes a moment: other check-ins run meanwhile
+        return await get(name)
+
+    monkeypatch.setattr(client, "get", slow_get)
+    clock = [1000.0]
+    monkeypatch.setattr("storage.redis.codes.time.monotonic", lambda: clock[0])
+    assert await routes.resolve("K7M2QA", False) == "s1"
+    clock[0] += 60  # the route has gone stale
+
+    found = await asyncio.gather(*(routes.resolve("K7M2QA", False) for _ in range(50)))
+
+    assert found == ["s1"] * 50
+    assert lookups == 2
     await client.aclose()
 
 

@@ -254,3 +254,19 @@ async def test_forged_init_data_is_refused_and_nothing_is_recorded(
     )
     assert status == 401
     assert (await classroom.session(session_id))[1] == set()
+
+
+async def test_outside_telegram_the_page_says_where_to_open_it(
+    classroom: Classroom, phone: webdriver.Chrome
+) -> None:
+    """No Telegram (a browser given the address): no initData, nothing to act for."""
+    page = Page(phone, classroom.url)
+
+    def open_bare() -> None:
+        phone.execute_cdp_cmd("Network.enable", {})
+        phone.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*telegram.org*"]})
+        phone.get(f"{classroom.url}/miniapp")
+
+    await page.run(open_bare)
+    assert await page.result() == "Open this page from the bot in Telegram to check in."
+    assert await page.script("return document.getElementById('submit').disabled")

@@ -14,15 +14,18 @@
 -- profile removed as idle (see remove_idle_profile.lua), so ids claimed before the window was
 -- dropped are never handled again. Release (release_update.lua) takes an id off the list.
 -- KEYS[1] profile hash   KEYS[2] the user's wrong-code attempts
--- KEYS[3] (optional, single Redis server only) the idle index, updated in the same call; on
+-- KEYS[3] the user's remembered command menu (read only: their first message to a process
+--         checks it without another round trip)
+-- KEYS[4] (optional, single Redis server only) the idle index, updated in the same call; on
 --         a cluster it lives in another slot and the caller updates it separately
 -- ARGV[1] first name  ARGV[2] last name  ARGV[3] username  ARGV[4] last seen (ms)
 -- ARGV[5] the update id to claim ('' when there is none)
 -- ARGV[6] safety TTL of a newly created profile (s)   ARGV[7] the Telegram language code
--- ARGV[8] the user id (for KEYS[3])   ARGV[9] claimed ids kept above the floor
+-- ARGV[8] the user id (for KEYS[4])   ARGV[9] claimed ids kept above the floor
 -- ARGV[10] quiet time (ms) after which the window closes   ARGV[11] the global floor
 -- Returns {cached (1|0), locked until (ms, 0 when not locked), duplicate (1|0),
---          the language the user chose ('' when none)}.
+--          the language the user chose ('' when none), the menu version ('' when none)};
+-- a duplicate's reply is {0, 0, 1} (a caller joining scripts reads that third element).
 local cached = redis.call('EXISTS', KEYS[1])
 if ARGV[5] ~= '' then
   local id = tonumber(ARGV[5])
@@ -48,11 +51,11 @@ if ARGV[5] ~= '' then
     end
   end
   if id <= floor then
-    return {0, 0, 1, ''}
+    return {0, 0, 1}
   end
   for _, value in ipairs(claimed) do
     if tonumber(value) == id then
-      return {0, 0, 1, ''}
+      return {0, 0, 1}
     end
   end
   claimed[#claimed + 1] = ARGV[5]
@@ -66,12 +69,13 @@ local locked = tonumber(redis.call('HGET', KEYS[2], 'locked_until') or '0')
 if locked <= tonumber(ARGV[4]) then
   locked = 0
 end
-if KEYS[3] then
-  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[8])
+if KEYS[4] then
+  redis.call('ZADD', KEYS[4], ARGV[4], ARGV[8])
 end
 redis.call('HSET', KEYS[1], 'first_name', ARGV[1], 'last_name', ARGV[2],
   'username', ARGV[3], 'last_seen', ARGV[4], 'language_code', ARGV[7])
 if cached == 0 then
   redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
 end
-return {cached, locked, 0, redis.call('HGET', KEYS[1], 'language') or ''}
+return {cached, locked, 0, redis.call('HGET', KEYS[1], 'language') or '',
+  redis.call('GET', KEYS[3]) or ''}
