@@ -15,8 +15,7 @@ from bot.container import Services
 from bot.failpoints import failpoint
 from bot.logging_setup import secret_forms
 from bot.settings import Settings
-from bot.web.api_models import webhook_body
-from bot.webhook_sender import HttpxWebhookSender
+from bot.webhook_sender import webhook_courier_over
 from services.api import IntegrationApi, cursor_key
 from services.api_tokens import ApiTokenService
 from services.cards import CardService
@@ -48,7 +47,6 @@ from services.timetables import TimetableService
 from services.users import UserService
 from services.warnings import EarlyWarnings
 from services.webhook_settings import WebhookService
-from services.webhooks import WebhookCourier
 from storage.postgres import postgres_record_stores
 from storage.postgres.migrate import apply_migrations
 from storage.postgres.pool import connect_postgres
@@ -222,14 +220,7 @@ def wire_services(
         lease_seconds=settings.sweep_lease_seconds,
         checkpoint=checkpoint,
     )
-    webhook_courier = WebhookCourier(
-        webhooks=records.webhooks,
-        reads=records.api_reads,
-        sender=HttpxWebhookSender(),
-        render=webhook_body,
-        clock=clock,
-        timeout_seconds=settings.webhook_timeout_seconds,
-    )
+    webhook_courier = webhook_courier_over(records, clock, settings.webhook_timeout_seconds)
     reports = ReportService(
         attendance=records.attendance,
         courses=records.courses,

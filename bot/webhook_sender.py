@@ -8,6 +8,11 @@ import asyncio
 
 import httpx
 
+from bot.web.api_models import webhook_body
+from services.clock import Clock
+from services.ports import RecordStores
+from services.webhooks import WebhookCourier
+
 
 class HttpxWebhookSender:
     """`WebhookSender` over httpx; the client is made at the first delivery."""
@@ -35,3 +40,18 @@ class HttpxWebhookSender:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+def webhook_courier_over(
+    records: RecordStores, clock: Clock, timeout_seconds: float
+) -> WebhookCourier:
+    """The courier of the composition root: the records' outbox and API reads, httpx, and
+    the API's JSON shapes."""
+    return WebhookCourier(
+        webhooks=records.webhooks,
+        reads=records.api_reads,
+        sender=HttpxWebhookSender(),
+        render=webhook_body,
+        clock=clock,
+        timeout_seconds=timeout_seconds,
+    )
