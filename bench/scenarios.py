@@ -32,7 +32,13 @@ from telegram.ext import (
 )
 
 from bench.claims import claim_bytes, former_key_bytes
-from bench.fake_telegram import TOKEN, InMemoryBotApi, checkin_update
+from bench.fake_telegram import (
+    REPLY_TIMEOUT_SECONDS,
+    TOKEN,
+    FloodLimit,
+    InMemoryBotApi,
+    checkin_update,
+)
 from bench.measure import Run, Series, gather_all, percentile, run_concurrent
 from bot.app import build_application
 from bot.container import Services
@@ -59,6 +65,7 @@ SWEEP_STUDENTS = 7_200_000_000
 BURST_STUDENTS = 7_300_000_000
 WARMUP_STUDENTS = 7_400_000_000
 CLAIM_STUDENTS = 7_500_000_000
+CHAT_BURST_STUDENTS = 7_600_000_000
 BLOCK = 1_000_000
 
 TEACHER_BASE = 1_000_000_000
@@ -93,6 +100,8 @@ class Sizes:
     concurrency: int
     reps: int
     claims_burst: bool  # also measure update claims' worst case (bench/claims.py)
+    # Repetitions of the chat burst under an imposed limit (each lasts ~35 s).
+    limited_reps: int = 3
 
 
 FULL = Sizes(
@@ -116,7 +125,14 @@ QUICK = Sizes(
     concurrency=100,
     reps=3,
     claims_burst=False,
+    limited_reps=1,
 )
+
+# What the chat burst imposes for `chat_burst_1000_limited_last_reply_s`: Telegram's
+# documented ~30 messages a second overall and one a second per chat.
+IMPOSED_LIMIT = FloodLimit(per_second=30, per_chat_per_second=1)
+# The chat burst under the limit takes ~34 s; give it room on a busy machine.
+LIMITED_TIMEOUT_SECONDS = 180.0
 
 
 def teacher_ids() -> list[int]:
@@ -763,3 +779,82 @@ class Bench:
             ("burst: until every reply was sent (s)", "burst_all_replied_s"),
         ):
             self.notes.append((label, f"{self.series[name].median:.3f}"))
+
+    # --- a burst of 1,000 /checkin replies through the flood limiter -----------------------
+
+    @contextlib.asynccontextmanager
+    async def _limited_app(self, api: InMemoryBotApi) -> AsyncIterator[AnyApplication]:
+        """The real Application with the production flood limiter (fresh: no pace learnt
+        from an earlier repetition), on the bench's services."""
+        services = self.services
+
+        async def factory() -> Services:
+            return services
+
+        app = build_application(self.settings, factory, request=api, schedule=False)
+        await app.initialize()
+        assert app.post_init is not None
+        await app.post_init(app)
+        try:
+            yield app
+        finally:
+            app.bot_data.pop(SERVICES_KEY, None)
+            await app.shutdown()
+
+    async def _chat_burst(self, block: int, limit: FloodLimit | None) -> float:
+        """Seconds from handing 1,000 /checkin updates of distinct students to the
+        production Application (flood limiter on) until Telegram took the last reply;
+        every reply taken exactly once."""
+        n = self.sizes.burst
+        api = InMemoryBotApi()
+        students = [CHAT_BURST_STUDENTS + block * BLOCK + i for i in range(n)]
+        # The first updates of an Application pay for what it builds once: not the burst.
+        warm = [CHAT_BURST_STUDENTS + block * BLOCK + n + i for i in range(50)]
+        await self._register(students + warm)
+        async with self._limited_app(api) as app:
+            warm_session = await self.new_session()
+            await gather_all(
+                app.process_update(checkin_update(app.bot, s, warm_session.code)) for s in warm
+            )
+            await api.wait_for_messages(len(warm))
+            session = await self.new_session()
+            updates = [checkin_update(app.bot, s, session.code) for s in students]
+            expected = api.messages_sent + n
+            api.track_chats()
+            api.impose(limit)
+            started = time.perf_counter()
+            await gather_all(app.process_update(u) for u in updates)
+            timeout = REPLY_TIMEOUT_SECONDS if limit is None else LIMITED_TIMEOUT_SECONDS
+            await api.wait_for_messages(expected, within=timeout)
+            last = api.last_message_at - started
+            await asyncio.sleep(0.2)  # a duplicate would show up now
+            assert api.per_chat is not None
+            await self._expect_recorded(session, n, "chat burst")
+            if sorted(api.per_chat[s] for s in students) != [1] * n:
+                raise BenchError("the chat burst did not answer every student exactly once")
+            if limit is not None and api.refused_429 == 0:
+                raise BenchError("the imposed limit was never hit: not a limited burst")
+            log.info(
+                "chat burst (%s): last reply after %.3f s, %d answered 429",
+                "limited" if limit else "no limit",
+                last,
+                api.refused_429,
+            )
+            return last
+
+    async def measure_chat_burst(self) -> None:
+        """`chat_burst_1000_last_reply_s`: replies are not broadcasts, so a burst of 1,000
+        check-ins is answered as fast as the bot works; `chat_burst_1000_limited_last_reply_s`
+        with Telegram's 30 a second imposed (429 and `retry_after` beyond it), and
+        `chat_burst_floor_ratio`: the least that limit allows (1,000 / 30 s) over that."""
+        block = 0
+        for _ in range(self.sizes.reps):
+            self.series["chat_burst_1000_last_reply_s"].add(await self._chat_burst(block, None))
+            block += 2
+        assert IMPOSED_LIMIT.per_second is not None
+        floor = self.sizes.burst / IMPOSED_LIMIT.per_second
+        for _ in range(self.sizes.limited_reps):
+            limited = await self._chat_burst(block, IMPOSED_LIMIT)
+            block += 2
+            self.series["chat_burst_1000_limited_last_reply_s"].add(limited)
+            self.series["chat_burst_floor_ratio"].add(floor / limited)

@@ -18,6 +18,7 @@ from bot.flood import FloodLimiter
 from bot.gate import LIMITER_KEY
 from bot.handlers import register_handlers
 from bot.jobs import schedule_jobs
+from bot.lanes import AnsweringApplication
 from bot.menus import set_all_commands
 from bot.ratelimit import UpdateLimiter
 from bot.settings import Settings
@@ -79,6 +80,7 @@ def build_application(
 
     builder = (
         ApplicationBuilder()
+        .application_class(AnsweringApplication)  # marks replies (bot/lanes.py)
         .token(settings.bot_token.get_secret_value())
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .context_types(ContextTypes(context=AttnContext))

@@ -36,6 +36,8 @@ CardKind = Literal["card", "code_card"]
 
 
 MINI_APP_PAGE = "/miniapp"
+#: The teacher dashboard's page (bot.web.dashboard), opened from /courses.
+DASHBOARD_PAGE = "/app/teacher"
 """Where the web server serves the Mini App's page."""
 MINI_APP_KEY = "mini_app"
 """bot_data: the Mini App's route when the web server is on (absent: it is off)."""

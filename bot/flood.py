@@ -1,10 +1,22 @@
-"""Telegram's flood limits, kept on our side so a burst delays replies instead of losing them.
+"""Telegram's flood limits, kept on our side so a burst delays messages instead of losing them.
 
 Built on python-telegram-bot's documented extension point (`BaseRateLimiter`), touching no
-private attribute of the library. Telegram counts per bot, not per process, so the pacer is
-the deployment-wide one in Redis (`SendPacer.reserve_send_slot`, shared by every process):
+private attribute of the library. Two lanes (bot/lanes.py says which a message takes):
 
-* every message to a chat: 29 in any 1.1 s overall, evenly spaced (Telegram: about 30 a second);
+**Replies** (a message to the private chat of the update being answered) go at once:
+Telegram's ~30 a second is for bulk notifications, not for answers to users' own messages.
+Each chat keeps about one a second, paced in this process. When Telegram answers 429 for the
+bot as a whole, everything waits its `retry_after`, and replies are then paced just under
+what Telegram took (bot/reply_pace.py), creeping back up while it answers no 429, and
+unpaced again after a quiet minute. A reply into a group (a session's card) takes its turn
+from the shared pacer like a broadcast: a group's 20 a minute count everything the bot puts
+there, from every process. At most `MAX_IN_FLIGHT` requests are open at once.
+
+**Broadcasts** (summaries, nudges, reminders, digests, card edits, alerts: whatever the bot
+sends on its own initiative) keep the bulk rate, shared by every process through Redis
+(`SendPacer.reserve_send_slot`), since Telegram counts per bot, not per process:
+
+* every broadcast: 29 in any 1.1 s overall, evenly spaced (Telegram: about 30 a second);
 * each group: 19 a minute, spread over the minute (Telegram: 20);
 * each private chat: one a second (Telegram: about one).
 
@@ -18,14 +30,16 @@ keeps one shared gap after this process's previous one (`_keep_spacing`): on tim
 never waits (the slots are that far apart already), late it spreads the bunch back out at
 the shared pace. Only while Redis is away (asked again once a second, not once a message)
 does each process pace each chat in memory with the same numbers (aiolimiter), and all its
-messages by that same spacing: one process alone never bunches, in either mode or across a
-switch between them (slots reserved before Redis went away still leave one gap apart from
-the messages paced in memory meanwhile).
+broadcasts by that same spacing.
 
-A 429 ("retry after N") holds back only what it concerns: the chat it was answered for (a
-flood wait for editing one card too often must not hold every student's "Checked in" in
-their own chats), or everything when the request named no chat. The request is then retried
-after the wait, up to `max_retries` times.
+A 429 ("retry after N") holds back what it concerns. Telegram does not say which limit it
+was, so it is inferred: an edit, or a message to a chat this process sent to within that
+chat's own window (2 s for a private chat, a minute for a group), may be that chat's limit,
+and only that chat waits (a flood wait for editing one card too often must not hold every
+student's "Checked in" in their own chats); a message to a chat it had not sent to lately
+can only have hit the bot's overall limit, and everything waits, as it does when the
+request named no chat. The request is then retried after the wait, up to `max_retries`
+times.
 """
 
 from __future__ import annotations
@@ -42,6 +56,8 @@ from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.lanes import lane_of
+from bot.reply_pace import ReplyPace
 from services.errors import StorageUnavailable
 from services.ports import SendSlot
 
@@ -62,15 +78,26 @@ SHARED_GAP_SECONDS = 1.1 / OVERALL_PER_SECOND
 # turns: Telegram answers 429 to frequent edits in a group, and a card is edited at most
 # once per refresh interval anyway.
 NOT_POSTING = frozenset({"deleteMessage", "deleteMessages"})
+# How long after a message to a chat a 429 for that chat may be the chat's own limit (a
+# private chat's one a second, a group's twenty a minute); later, only the bot's overall one.
+PRIVATE_CHAT_LIMIT_WINDOW_SECONDS = 2.0
+GROUP_LIMIT_WINDOW_SECONDS = 60.0
 
 
 class FloodLimiter(BaseRateLimiter[None]):
-    """Per-chat, per-group and overall pacing, with flood waits held per chat.
+    """Replies at once, broadcasts at the bulk rate; flood waits held per chat or for all.
 
-    It takes no per-call arguments (`rate_limit_args`), so the bot stays an `ExtBot[None]`
-    with or without it and every context is typed alike."""
+    It takes no per-call arguments (`rate_limit_args`): the lane of a message comes from the
+    task sending it (bot/lanes.py), so no call site can forget it, the bot stays an
+    `ExtBot[None]` with or without a limiter, and every context is typed alike."""
 
     MAX_CHATS = 4096
+    # Requests in flight to Telegram at once. Replies are not paced, so a burst of 1,000
+    # would otherwise open 1,000 requests together: python-telegram-bot's connection pool
+    # (256) makes the rest wait at most a second for a connection and then fails them
+    # (TimedOut), a reply lost. The others wait here, in order, with no time limit; at
+    # Telegram's ~0.1 s a request that is still ~600 replies a second.
+    MAX_IN_FLIGHT = 64
     # After the shared pacer failed, pace in memory this long before asking Redis again, so
     # an outage costs one failed round trip a second, not one per message.
     SHARED_RETRY_SECONDS = 1.0
@@ -93,6 +120,9 @@ class FloodLimiter(BaseRateLimiter[None]):
         # FIFO (asyncio's locks are): messages leave in the order their slots came due.
         self._spacing = asyncio.Lock()
         self._last_sent = float("-inf")  # monotonic; when this process last sent on a slot
+        self._replies = ReplyPace()
+        self._in_flight = asyncio.Semaphore(self.MAX_IN_FLIGHT)
+        self._sent_to: dict[int | str, float] = {}  # monotonic; a chat's last message taken
 
     async def initialize(self) -> None:
         """Nothing to open: the fallback limiters live in memory."""
@@ -209,6 +239,37 @@ class FloodLimiter(BaseRateLimiter[None]):
             await turns.enter_async_context(self._chat_limiter(chat))
         await self._keep_spacing()
 
+    async def _reply_turn(
+        self, turns: AsyncExitStack, chat: int | str, off_group_budget: bool
+    ) -> None:
+        """A reply: this chat's own pace (in this process), then the replies' overall pace,
+        which is none until Telegram answers 429 for the bot as a whole."""
+        if not off_group_budget:
+            await turns.enter_async_context(self._chat_limiter(chat))
+        await self._replies.turn(lambda: self._wait_out_pauses(chat))
+
+    def _taken(self, chat: int | str | None, sent_at: float) -> None:
+        """Telegram took a message to `chat`, sent at `sent_at`."""
+        self._replies.took(sent_at)
+        if chat is None:
+            return
+        now = time.monotonic()
+        self._sent_to[chat] = now
+        if len(self._sent_to) > self.MAX_CHATS:
+            for key, at in list(self._sent_to.items()):
+                if at < now - GROUP_LIMIT_WINDOW_SECONDS:
+                    del self._sent_to[key]
+
+    def _chat_may_be_limited(self, chat: int | str, endpoint: str) -> bool:
+        """Whether a 429 for `chat` may be its own limit rather than the bot's overall one:
+        an edit (Telegram limits editing one message too often), or a message soon after
+        this process's last one to that chat."""
+        if endpoint.startswith("edit"):
+            return True
+        is_group = isinstance(chat, str) or chat < 0
+        window = GROUP_LIMIT_WINDOW_SECONDS if is_group else PRIVATE_CHAT_LIMIT_WINDOW_SECONDS
+        return time.monotonic() - self._sent_to.get(chat, float("-inf")) < window
+
     async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, JSONResult]],
@@ -218,7 +279,8 @@ class FloodLimiter(BaseRateLimiter[None]):
         data: dict[str, Any],
         rate_limit_args: None,
     ) -> JSONResult:
-        """Take the turns that apply, call, and on a 429 wait (this chat only) and retry."""
+        """Take the turns of the message's lane, call, and on a 429 wait (this chat, or
+        everything) and retry."""
         raw_chat = data.get("chat_id")
         chat: int | str | None
         try:
@@ -226,22 +288,57 @@ class FloodLimiter(BaseRateLimiter[None]):
         except (TypeError, ValueError):
             chat = str(raw_chat)  # "@channelusername": paced like a group
         off_group_budget = endpoint in NOT_POSTING and isinstance(chat, int) and chat < 0
+        # A group's 20 a minute count every message the bot puts there, from every process:
+        # a reply into a group takes its turn from the shared pacer, like a broadcast.
+        replying = lane_of(chat) == "reply" and isinstance(chat, int) and chat > 0
         max_retries = self._max_retries
-        for attempt in range(max_retries + 1):
+        attempt = 0
+        while True:
             await self._wait_out_pauses(chat)
             async with AsyncExitStack() as turns:
-                if chat is not None:  # only messages to a chat count against the limits
+                if chat is not None and replying:
+                    await self._reply_turn(turns, chat, off_group_budget)
+                elif chat is not None:  # only messages to a chat count against the limits
                     await self._take_turn(turns, chat, off_group_budget)
-                try:
-                    return await callback(*args, **kwargs)
-                except RetryAfter as exc:
-                    if attempt == max_retries:
-                        log.warning(
-                            "%s: still rate limited after %d retries", endpoint, max_retries
-                        )
-                        raise
-                    wait = exc.retry_after
-                    seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-                    log.info("%s: rate limited, retrying in %.1f s", endpoint, seconds + 0.1)
-                    self._pause(chat, seconds + 0.1)
-        raise AssertionError("unreachable")  # the loop returns or raises
+                epoch = self._replies.epoch
+                async with self._in_flight:
+                    # Telegram throttled the bot while this waited for a request slot: its
+                    # turn was taken at the old pace (or none), so it takes one again.
+                    if self._paused(chat) or (replying and self._replies.epoch != epoch):
+                        continue
+                    sent_at = time.monotonic()
+                    try:
+                        result = await callback(*args, **kwargs)
+                    except RetryAfter as exc:
+                        if attempt == max_retries:
+                            log.warning(
+                                "%s: still rate limited after %d retries", endpoint, max_retries
+                            )
+                            raise
+                        attempt += 1
+                        self._throttled(exc, chat, endpoint, epoch, sent_at)
+                        continue
+                self._taken(chat, sent_at)
+                return result
+
+    def _paused(self, chat: int | str | None) -> bool:
+        """Whether this chat (or everything) is in a flood wait now."""
+        until = max(self._paused_until.get(None, 0.0), self._paused_until.get(chat, 0.0))
+        return until > time.monotonic()
+
+    def _throttled(
+        self, exc: RetryAfter, chat: int | str | None, endpoint: str, epoch: int, sent_at: float
+    ) -> None:
+        """Telegram answered 429: hold back this chat, or everything (and pace replies)."""
+        wait = exc.retry_after
+        seconds = (wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) + 0.1
+        whose = chat if chat is not None and self._chat_may_be_limited(chat, endpoint) else None
+        log.info(
+            "%s: rate limited (%s), retrying in %.1f s",
+            endpoint,
+            "this chat" if whose is not None else "everything",
+            seconds,
+        )
+        self._pause(whose, seconds)
+        if whose is None:
+            self._replies.throttled(epoch, sent_at, seconds)

@@ -16,6 +16,7 @@ from typing import Any
 from bot.alerts import TelegramAlertSender
 from bot.cards import card_interval, refresh_cards
 from bot.context import AttnApplication, AttnContext
+from bot.lanes import broadcast_job
 from bot.languages import recipient_languages
 from bot.metrics import error_kind, metrics_of
 from bot.notifier import TelegramNotifier
@@ -68,6 +69,7 @@ async def sweep_attendances_task(context: AttnContext) -> None:
         except Exception:  # the premark job tries again; the summaries must not wait
             log.exception("excuses for the classes just saved not applied yet")
         wake_delivery(context)
+        await deliver_webhooks_task(context)
 
 
 def wake_delivery(context: AttnContext) -> None:
@@ -105,6 +107,19 @@ async def deliver_summaries_task(context: AttnContext) -> None:
             )
     finally:
         context.application.bot_data[DELIVERING_KEY] = False
+
+
+#: How often due webhook deliveries (retries, and rows a sweep elsewhere saved) are started.
+WEBHOOK_TICK_SECONDS = 5.0
+
+
+@postponed_while_storage_away("webhook deliveries")
+async def deliver_webhooks_task(context: AttnContext) -> None:
+    """Start the due webhook deliveries of the courses (services/webhooks.py). Each runs on as
+    a task of its own, so this job never waits for a receiver, however slow."""
+    started = await context.services.webhook_courier.dispatch()
+    if started:
+        log.debug("webhooks: %d deliveries started", started)
 
 
 @postponed_while_storage_away("user sweep")
@@ -179,70 +194,35 @@ def schedule_jobs(
     sweep_seconds: float,
     card_refresh_seconds: float = 5.0,
 ) -> None:
-    """Register the sweeps; one run at a time per process, missed runs coalesced."""
+    """Register the sweeps; one run at a time per process, missed runs coalesced.
+
+    Every job sends in the broadcast lane (bot/lanes.py): what a job sends is the bot's
+    own initiative, paced at Telegram's bulk rate, never a reply."""
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"
     job_kwargs = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-    job_queue.run_repeating(
-        sweep_attendances_task,
-        interval=sweep_seconds,
-        first=1.0,
-        name="sweep_attendances_task",
-        job_kwargs=job_kwargs,
-    )
-    job_queue.run_repeating(
-        deliver_summaries_task,
-        interval=sweep_seconds,
-        first=1.5,
-        name=DELIVERY_JOB,
-        job_kwargs=job_kwargs,
-    )
-    job_queue.run_repeating(
-        sweep_users_task,
-        interval=sweep_seconds,
-        first=2.0,
-        name="sweep_users_task",
-        job_kwargs=job_kwargs,
-    )
-    job_queue.run_repeating(
-        timetable_task,
-        interval=TIMETABLE_TICK_SECONDS,
-        first=3.0,
-        name="timetable_task",
-        job_kwargs=job_kwargs,
-    )
-    job_queue.run_repeating(
-        premark_excuses_task,
-        interval=sweep_seconds,
-        first=2.5,
-        name="premark_excuses_task",
-        job_kwargs=job_kwargs,
-    )
-    job_queue.run_repeating(
-        send_warnings_task,
-        interval=WARNINGS_SECONDS,
-        first=30.0,
-        name="send_warnings_task",
-        job_kwargs=job_kwargs,
-    )
-    job_queue.run_repeating(
-        retention_task,
-        interval=24 * 3600,
-        first=60.0,
-        name="retention_task",
-        job_kwargs=job_kwargs,
-    )
-    job_queue.run_repeating(
-        refresh_cards_task,
-        interval=card_refresh_seconds,
-        first=card_refresh_seconds,
-        name="refresh_cards_task",
-        job_kwargs=job_kwargs,
-    )
-    job_queue.run_repeating(
-        rotate_codes_task,
-        interval=1.0,
-        first=1.0,
-        name="rotate_codes_task",
-        job_kwargs=job_kwargs,
-    )
+    jobs: list[tuple[Callable[[AttnContext], Coroutine[Any, Any, None]], float, float, str]] = [
+        (sweep_attendances_task, sweep_seconds, 1.0, "sweep_attendances_task"),
+        (deliver_summaries_task, sweep_seconds, 1.5, DELIVERY_JOB),
+        (
+            deliver_webhooks_task,
+            min(sweep_seconds, WEBHOOK_TICK_SECONDS),
+            1.8,
+            "deliver_webhooks_task",
+        ),
+        (sweep_users_task, sweep_seconds, 2.0, "sweep_users_task"),
+        (timetable_task, TIMETABLE_TICK_SECONDS, 3.0, "timetable_task"),
+        (premark_excuses_task, sweep_seconds, 2.5, "premark_excuses_task"),
+        (send_warnings_task, WARNINGS_SECONDS, 30.0, "send_warnings_task"),
+        (retention_task, 24 * 3600, 60.0, "retention_task"),
+        (refresh_cards_task, card_refresh_seconds, card_refresh_seconds, "refresh_cards_task"),
+        (rotate_codes_task, 1.0, 1.0, "rotate_codes_task"),
+    ]
+    for callback, interval, first, name in jobs:
+        job_queue.run_repeating(
+            broadcast_job(callback),
+            interval=interval,
+            first=first,
+            name=name,
+            job_kwargs=job_kwargs,
+        )

@@ -123,6 +123,15 @@ class ApiReadRecords(Protocol):
     async def record_page(
         self, course_id: int, *, session_id: str | None, after: RecordKey | None, limit: int
     ) -> list[ApiRecordRow]: ...
+    async def course_cells(self, course_id: int) -> list[tuple[str, int, AttendanceStatus]]:
+        """Every saved record of the course as (session id, student id, status): the
+        teacher dashboard's table in one read (no names, no audit: those come per student)."""
+        ...
+
+    async def student_records(self, course_id: int, *, student_id: int) -> list[ApiRecordRow]:
+        """One student's saved records of the course with their corrections, by session
+        start (the dashboard's student page)."""
+        ...
 
 
 class ApiRequestBudget(Protocol):

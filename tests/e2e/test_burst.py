@@ -1,15 +1,20 @@
-"""A 1,000-student burst through the real Application over HTTP, with Telegram's flood limits.
+"""A 1,000-student burst through the real Application over HTTP, with the production flood
+limiter: replies are not broadcasts.
 
-The fake Bot API answers 10 % of sends with 429 and a retry_after. Every check-in must be in
-Redis before the 100th reply goes out (recording never waits for replies), every student
-gets exactly one reply, and the bot never sends more than 30 messages in a second, nor more
-than one a second to any one chat.
+With no limit imposed, every student's "Checked in" leaves at once (not at ~29 a second, which
+took ~35 s for 1,000), each exactly once and at most one a second per chat. With Telegram's
+limits imposed by the fake Bot API (30 a second overall, one a second per chat, 429 with
+`retry_after` beyond them, as Telegram answers), every reply is still delivered exactly once,
+in little more than the 33 s the limit forces, without hammering Telegram with retries. That
+broadcasts keep the bulk rate is tests/bot/test_reply_lanes.py and tests/integration/
+test_flood.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
@@ -18,9 +23,10 @@ from redis.asyncio import Redis
 from bot.app import build_application
 from bot.bootstrap import build_services
 from bot.container import Services
+from services.models import Session
 from storage.redis import keys
 from tests.conftest import TEACHER_ID, TOKEN, make_settings
-from tests.fakes.botapi import FakeBotApi
+from tests.fakes.botapi import FakeBotApi, FloodLimits
 
 STUDENTS = range(600_000, 601_000)
 
@@ -31,11 +37,18 @@ def fake() -> AsyncIterator[FakeBotApi]:
         yield api  # type: ignore[misc]
 
 
-async def test_1000_check_ins_recorded_before_the_100th_reply_and_never_flooding(
-    fake: FakeBotApi, redis_url: str, clean_redis: Redis, clean_database: str
-) -> None:
-    settings = make_settings(telegram_api_url=fake.bot_url, code_rotation_seconds=0)
-    services: Services = await build_services(settings, redis_url, clean_database)
+async def burst(
+    fake: FakeBotApi, redis_url: str, database_url: str, redis: Redis, within: float
+) -> tuple[float, float, Session]:
+    """1,000 students send /checkin at once to the bot (polling the fake over HTTP, flood
+    limiter on). Seconds until every check-in was recorded and until the last reply, both
+    from the first update; the session."""
+    settings = make_settings(
+        telegram_api_url=fake.bot_url,
+        code_rotation_seconds=0,
+        redis_max_connections=300,  # production's pool: 1,000 updates and their replies at once
+    )
+    services: Services = await build_services(settings, redis_url, database_url)
 
     async def factory() -> Services:
         return services
@@ -49,49 +62,88 @@ async def test_1000_check_ins_recorded_before_the_100th_reply_and_never_flooding
     await app.updater.start_polling(poll_interval=0, timeout=1)
     try:
         session = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 30, "Hall")
-        fake.inject_429(0.10, retry_after=1, seed=7, methods={"sendMessage"})
         started = time.monotonic()
         for student in STUDENTS:
             fake.send_message(student, f"/checkin {session.code}")
-
         recorded_at = None
         checkins = keys.session_checkins(session.id)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if await clean_redis.hlen(checkins) == 1000:
+            if await redis.hlen(checkins) == len(STUDENTS):
                 recorded_at = time.monotonic()
                 break
             await asyncio.sleep(0.01)
-        assert recorded_at is not None, "not all check-ins were recorded"
-
-        def replies_so_far() -> list[float]:
-            return sorted(
-                c.at for c in fake.calls_of("sendMessage", ok_only=True) if c.chat_id != TEACHER_ID
-            )
-
-        await fake.wait_for_async(lambda f: len(replies_so_far()) >= 1000, timeout=240)
-        replies = replies_so_far()
-        hundredth = replies[99]
-        print(
-            f"\nburst: 1000 recorded {recorded_at - started:.2f} s after the first update; "
-            f"100th reply at {hundredth - started:.2f} s; last reply at "
-            f"{replies[-1] - started:.1f} s; "
-            f"429s answered: {sum(1 for c in fake.calls if c.fault)}; "
-            f"max/s: {fake.max_messages_in_any_second()}, "
-            f"max/s per chat: {fake.max_messages_per_chat_in_any_second()}"
+        assert recorded_at is not None, (
+            f"{await redis.hlen(checkins)} recorded; {len(replies(fake))} replies; "
+            f"{len(fake.pending_updates)} updates pending; {len(fake.calls)} calls"
         )
-        assert recorded_at < hundredth
-        per_student = {s: 0 for s in STUDENTS}
-        for call in fake.calls_of("sendMessage", ok_only=True):
-            if call.chat_id in per_student:
-                assert "Checked in" in (call.text or "")
-                per_student[call.chat_id] += 1
-        assert set(per_student.values()) == {1}  # every reply delivered, exactly once
-        assert any(c.fault for c in fake.calls)  # the 429s did happen
-        assert fake.max_messages_in_any_second() <= 30
-        assert fake.max_messages_per_chat_in_any_second() <= 1
+        await fake.wait_for_async(lambda f: len(replies(f)) >= len(STUDENTS), timeout=within)
+        await asyncio.sleep(1.5)  # a duplicate, or a retry of one taken, would show now
+        last = max(c.at for c in fake.calls_of("sendMessage", ok_only=True))
+        return recorded_at - started, last - started, session
     finally:
         await app.updater.stop()
         await app.stop()
         await app.shutdown()
         await services.close()
+
+
+def replies(fake: FakeBotApi) -> list[str]:
+    return [
+        c.text or "" for c in fake.calls_of("sendMessage", ok_only=True) if c.chat_id in STUDENTS
+    ]
+
+
+def assert_each_student_answered_once(fake: FakeBotApi) -> None:
+    per_student = Counter(
+        c.chat_id for c in fake.calls_of("sendMessage", ok_only=True) if c.chat_id in STUDENTS
+    )
+    assert per_student == Counter(STUDENTS)  # every reply delivered, exactly once
+    assert all("Checked in" in text for text in replies(fake))
+
+
+async def test_1000_check_ins_are_answered_at_once_not_at_the_broadcast_rate(
+    fake: FakeBotApi, redis_url: str, clean_redis: Redis, clean_database: str
+) -> None:
+    recorded, last, _ = await burst(fake, redis_url, clean_database, clean_redis, within=60)
+    print(
+        f"\nburst, no limit: 1000 recorded {recorded:.2f} s after the first update, "
+        f"last reply at {last:.2f} s; max/s: {fake.max_messages_in_any_second()}"
+    )
+    assert_each_student_answered_once(fake)
+    # Not held to the bulk rate (29 a second, the last after ~35 s): as fast as the bot and
+    # this in-process fake Telegram manage (hundreds a second on a quiet machine; the
+    # in-memory figure is the bench's `chat_burst_1000_last_reply_s`).
+    assert fake.max_messages_in_any_second() > 30
+    assert fake.max_messages_per_chat_in_any_second() <= 1
+
+
+async def test_1000_check_ins_under_telegrams_limits_are_answered_once_as_fast_as_allowed(
+    fake: FakeBotApi, redis_url: str, clean_redis: Redis, clean_database: str
+) -> None:
+    """Telegram takes 30 a second. The bot honours every 429 (everything waits its
+    `retry_after`), then paces its replies just under what Telegram took, so it loses little
+    beyond what the limit forces and does not retry each refused reply again and again. (The
+    in-memory figure against the 33 s floor is the bench's `chat_burst_floor_ratio`.)"""
+    fake.set_flood_limits(FloodLimits(global_per_second=30, per_chat_per_second=1))
+    _, last, _ = await burst(fake, redis_url, clean_database, clean_redis, within=180)
+    refused = [c for c in fake.calls_of("sendMessage") if c.status == 429]
+    taken = sorted(c.at for c in fake.calls_of("sendMessage", ok_only=True))
+    first_refusal = min(c.at for c in refused)
+    after = [at for at in taken if at > first_refusal]
+    # From Telegram's first 429 on, the bot is held by the limit alone (before it, by how
+    # fast it handles the updates, which on a busy machine is the slower part).
+    rate_after = len(after) / (taken[-1] - first_refusal)
+    print(
+        f"\nburst, 30/s imposed: last reply at {last:.1f} s; 429s answered: {len(refused)}; "
+        f"{len(after)} replies after the first 429 at {rate_after:.1f} a second; "
+        f"max/s: {fake.max_messages_in_any_second()}"
+    )
+    assert_each_student_answered_once(fake)
+    assert refused and all(c.fault == "flood" for c in refused)  # the limit was hit
+    assert fake.max_messages_in_any_second() <= 30  # (the fake enforces it)
+    assert len(after) > 300  # most replies were sent under the limit
+    # Little time lost beyond what the limit forces: the 1 s wait, then just under 30/s.
+    assert rate_after >= 0.8 * 30
+    # Paced after the first refusals, not retried again and again: few 429s.
+    assert len(refused) < 200

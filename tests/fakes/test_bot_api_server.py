@@ -432,6 +432,31 @@ def test_http_level_errors_and_flood_limits(fake: FakeBotApi) -> None:
 # --------------------------------------------------------------------------- webhooks
 
 
+def test_flood_limits_answer_retry_after_like_telegram(fake: FakeBotApi) -> None:
+    """Over a limit, `retry_after` is the whole seconds until its window has room again."""
+    chats = [USER + i for i in range(5)]
+    for chat in chats:
+        fake.register_chat(chat)
+    fake.set_flood_limits(FloodLimits(global_per_second=3, per_chat_per_second=1))
+    for chat in chats[:3]:
+        assert api_call(fake, "sendMessage", chat_id=chat, text="hi")[0] == 200
+    status, body = api_call(fake, "sendMessage", chat_id=chats[3], text="over")
+    assert status == 429 and body["parameters"] == {"retry_after": 1}
+    assert body["description"] == "Too Many Requests: retry after 1"
+    time.sleep(1.05)  # the window has room again
+    assert api_call(fake, "sendMessage", chat_id=chats[3], text="now")[0] == 200
+    status, body = api_call(fake, "sendMessage", chat_id=chats[3], text="again")
+    assert status == 429 and body["parameters"] == {"retry_after": 1}  # that chat's second
+    fake.set_flood_limits(FloodLimits(global_per_second=None, group_per_minute=2))
+    fake.register_chat(-100, "group", title="Class")
+    for text in ("one", "two"):
+        assert api_call(fake, "sendMessage", chat_id=-100, text=text)[0] == 200
+        time.sleep(1.01)
+    status, body = api_call(fake, "sendMessage", chat_id=-100, text="three")
+    assert status == 429 and 57 <= body["parameters"]["retry_after"] <= 59  # a minute's room
+    fake.set_flood_limits(None)
+
+
 async def test_webhook_delivery_to_ptb(fake: FakeBotApi) -> None:
     port = free_port()
     hook_url = f"http://127.0.0.1:{port}/tg-hook"

@@ -177,7 +177,9 @@ def _strip_tags(text: str) -> str:
 class BotHarness:
     """The real Application with real services, fed Updates by hand."""
 
-    def __init__(self, settings: Settings, services: Services) -> None:
+    def __init__(self, settings: Settings, services: Services, rate_limiter: bool = False) -> None:
+        """`rate_limiter`: the production flood limiter (tests of pacing); off by default,
+        so tests do not wait for Telegram's limits."""
         self.request = RecordingRequest(settings.bot_token.get_secret_value())
         self.services = services
 
@@ -185,7 +187,7 @@ class BotHarness:
             return services
 
         self.app: AttnApplication = build_application(
-            settings, factory, request=self.request, rate_limiter=False, schedule=False
+            settings, factory, request=self.request, rate_limiter=rate_limiter, schedule=False
         )
         # Whoever writes to the bot becomes known to the fake, as to Telegram: a private
         # message opens the private chat; a group message only makes the sender known.

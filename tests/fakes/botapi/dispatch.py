@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import random
 import re
 import socket
@@ -111,39 +112,53 @@ class Dispatch(Methods):
             return "random_429", _too_many(faults.retry_after)
         limits = self._flood
         if limits is not None and call.method in limits.methods:
-            violation = self._flood_violation(call, limits)
-            if violation:
-                return "flood", _too_many(limits.retry_after)
+            retry_after = self._flood_retry_after(call, limits)
+            if retry_after is not None:
+                return "flood", _too_many(retry_after)
         return None
 
-    def _flood_violation(self, call: Call, limits: FloodLimits) -> bool:
-        def recent(window: float, same_chat: bool) -> int:
-            return sum(
-                1
-                for c in self._calls
-                if c is not call
-                and c.method in limits.methods
-                and c.status in (0, 200)
-                and c.fault is None
-                and call.at - c.at < window
-                and (not same_chat or c.chat_id == call.chat_id)
-            )
+    def _flood_retry_after(self, call: Call, limits: FloodLimits) -> float | None:
+        """None when `call` fits the limits; else its `retry_after`: `limits.retry_after`,
+        or, like Telegram, the whole seconds until the exceeded window has room (at least 1).
 
-        if limits.global_per_second is not None and recent(1.0, False) >= limits.global_per_second:
-            return True
-        if call.chat_id is None:
-            return False
-        if (
-            limits.per_chat_per_second is not None
-            and recent(1.0, True) >= limits.per_chat_per_second
-        ):
-            return True
-        is_group = isinstance(call.chat_id, str) or call.chat_id < 0
-        return (
-            is_group
-            and limits.group_per_minute is not None
-            and recent(60.0, True) >= limits.group_per_minute
+        Scans the calls backwards only as far as the longest window (a burst of thousands
+        of calls stays cheap)."""
+        is_group = isinstance(call.chat_id, str) or (
+            isinstance(call.chat_id, int) and call.chat_id < 0
         )
+        rules: list[tuple[float, int, bool]] = []  # (window, most, same chat only)
+        if limits.global_per_second is not None:
+            rules.append((1.0, limits.global_per_second, False))
+        if call.chat_id is not None and limits.per_chat_per_second is not None:
+            rules.append((1.0, limits.per_chat_per_second, True))
+        if call.chat_id is not None and is_group and limits.group_per_minute is not None:
+            rules.append((60.0, limits.group_per_minute, True))
+        if not rules:
+            return None
+        longest = max(window for window, _, _ in rules)
+        seen: list[list[float]] = [[] for _ in rules]  # taken times per rule, newest first
+        for c in reversed(self._calls):
+            if call.at - c.at >= longest:
+                break
+            if (
+                c is call
+                or c.method not in limits.methods
+                or c.status not in (0, 200)
+                or c.fault is not None
+            ):
+                continue
+            for index, (window, _, same_chat) in enumerate(rules):
+                if call.at - c.at < window and (not same_chat or c.chat_id == call.chat_id):
+                    seen[index].append(c.at)
+        free_at = call.at
+        for (window, most, _), times in zip(rules, seen, strict=True):
+            if len(times) >= most:
+                free_at = max(free_at, times[most - 1] + window)
+        if free_at <= call.at:
+            return None
+        if limits.retry_after is not None:
+            return limits.retry_after
+        return float(max(1, math.ceil(free_at - call.at)))
 
     # ---------------------------------------------------------------- request dispatch
 

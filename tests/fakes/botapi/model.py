@@ -200,13 +200,15 @@ class FloodLimits:
 
     Calls exceeding a limit are answered with 429.  ``None`` disables a rule.  Telegram's
     documented guidance: ~30 messages/s overall, ~1 message/s per chat, 20 messages/min per
-    group.  Telegram itself tolerates short bursts; this check is strict.
+    group.  Telegram itself tolerates short bursts; this check is strict.  ``retry_after``
+    None answers as Telegram does: the whole seconds until the exceeded window has room
+    again (at least 1); a number answers that instead.
     """
 
     global_per_second: int | None = 30
     per_chat_per_second: int | None = 1
     group_per_minute: int | None = 20
-    retry_after: float = 1
+    retry_after: float | None = None
     methods: frozenset[str] = RATE_LIMITED_METHODS
 
 
