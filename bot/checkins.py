@@ -11,7 +11,7 @@ from datetime import datetime
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 
 from bot import replies
-from bot.cards import MINI_APP_KEY, MiniAppRoute
+from bot.cards import DASHBOARD_PAGE, MINI_APP_KEY, MINI_APP_PAGE, MiniAppRoute
 from bot.context import AttnContext
 from bot.gate import take_visit
 from bot.metrics import metrics_of
@@ -114,3 +114,14 @@ def mini_app_button(context: AttnContext) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, web_app=WebAppInfo(url=route.page_url))]]
     )
+
+
+def dashboard_button(context: AttnContext) -> InlineKeyboardMarkup | None:
+    """With the web on, a button opening the teacher dashboard (under /courses, for whoever
+    has a role in a course); None when the web is off."""
+    route: MiniAppRoute | None = context.application.bot_data.get(MINI_APP_KEY)
+    if route is None or route.page_url is None:
+        return None
+    url = route.page_url.removesuffix(MINI_APP_PAGE) + DASHBOARD_PAGE
+    label = t("dashboard.open_button", html=False)
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, web_app=WebAppInfo(url=url))]])

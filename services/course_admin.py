@@ -95,7 +95,28 @@ class CourseAdminService:
             raise StudentNotFound(query)
         if len(candidates) > 1:
             raise AmbiguousStudent(candidates)
-        student = candidates[0]
+        return await self._remove(course, candidates[0], by=teacher_id)
+
+    async def remove_student_by_id(
+        self, teacher_id: int, course_id: int, student_id: int
+    ) -> tuple[Course, UserProfile]:
+        """`remove_student` for a student picked by id (the teacher dashboard): the same
+        permission, roster check and audit.
+
+        Raises:
+            NotATeacher, NotYours, NotPermitted, StudentNotFound.
+        """
+        course = await self._access.course(teacher_id, course_id, Permission.MANAGE)
+        roster = await self._courses.roster_profiles(course.id)
+        student = next((p for p in roster if p.user_id == student_id), None)
+        if student is None:
+            raise StudentNotFound("")
+        return await self._remove(course, student, by=teacher_id)
+
+    async def _remove(
+        self, course: Course, student: UserProfile, *, by: int
+    ) -> tuple[Course, UserProfile]:
+        teacher_id = by
         if student.user_id < 0:  # an imported place nobody claimed: the place goes
             if await self._places.remove_place(
                 course.id, stand_in=student.user_id, by=teacher_id, at=self._clock.now()

@@ -7,6 +7,7 @@ from datetime import tzinfo
 from telegram import Update
 
 from bot import choosers, replies
+from bot.checkins import dashboard_button
 from bot.commands import Command, Role
 from bot.context import AttnContext
 from bot.enrolment import register_from_words, reply_enrolment
@@ -36,7 +37,12 @@ async def courses_command(update: Update, context: AttnContext) -> None:
     mine = await context.services.access.course_roles(user.id)
     courses = [item.course for item in mine]
     roles = {item.course.id: item.role for item in mine}
-    respond(context, update, replies.courses_list(courses, context.bot.username, roles=roles))
+    respond(
+        context,
+        update,
+        replies.courses_list(courses, context.bot.username, roles=roles),
+        reply_markup=dashboard_button(context) if mine else None,
+    )
 
 
 async def course_settings_command(update: Update, context: AttnContext) -> None:

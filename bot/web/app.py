@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot.context import AttnApplication
@@ -63,9 +65,29 @@ def create_web_app(
     if settings.web_enabled:
         for router in feature_routers():
             app.include_router(router)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # The last added runs first: log everything, then headers, then the body limit.
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLog)
     return app
+
+
+async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    """422 naming the fields at fault, never repeating what was sent.
+
+    FastAPI's default answer echoes the input: a number JSON cannot carry back (Python's
+    reader takes NaN and 1e999) made it a 500 with a traceback in the log, and an echo may
+    hand a credential back. (The REST API answers its own errors: bot/web/api_http.py.)
+    """
+    assert isinstance(exc, RequestValidationError)
+    where = "; ".join(
+        ".".join(str(part) for part in error.get("loc", ())) + ": " + str(error.get("msg", ""))
+        for error in exc.errors()
+    )
+    return JSONResponse(
+        {"error": "invalid_request", "message": where[:500]},
+        status_code=422,
+        headers={"Cache-Control": "no-store"},
+    )

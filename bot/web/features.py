@@ -13,8 +13,9 @@ def feature_routers() -> list[APIRouter]:
     """Every web feature's router (imported here, not at module level, so a feature's
     imports cost nothing when the web features are off)."""
     from bot.web.api import api_router  # the REST API for integrations (issue 16)
+    from bot.web.dashboard import router as dashboard  # the teacher dashboard (issue 16)
     from bot.web.miniapp_api import router as miniapp  # the Mini App check-in (issue 14)
     from bot.web.projector import router as projector  # the projector page (issue 14)
 
-    routers: list[APIRouter] = [api_router(), projector, miniapp]
+    routers: list[APIRouter] = [api_router(), projector, miniapp, dashboard]
     return routers

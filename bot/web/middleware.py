@@ -145,9 +145,10 @@ class SecurityHeaders:
 class RequestLog:
     """One line per request: status, method, the route's path template, milliseconds.
 
-    The template (`/p/{token}`), not the path, once a route matched: a credential in a path
-    never reaches the log; headers and query strings are never logged. 5xx at WARNING, the
-    rest at DEBUG (a webhook gets thousands of requests a minute).
+    The template (`/p/{token}`), not the path, once a route matched (else the path's first
+    segment only): a credential in a path never reaches the log; headers and query strings
+    are never logged. 5xx at WARNING, the rest at DEBUG (a webhook gets thousands of
+    requests a minute).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -188,5 +189,8 @@ def logged_path(scope: Scope) -> str:
     template = getattr(route, "path_format", None) or getattr(route, "path", None)
     if isinstance(template, str) and template:
         return template
-    path = str(scope.get("path", ""))
-    return path if len(path) <= 100 else path[:100] + "…"
+    # No route matched (a link with a slash added, a path under a token): only the first
+    # segment, as any later one may be a credential.
+    first, slash, _rest = str(scope.get("path", "")).lstrip("/").partition("/")
+    first = first if len(first) <= 40 else first[:40] + "…"
+    return f"/{first}/…" if slash else f"/{first}"

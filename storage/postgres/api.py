@@ -104,6 +104,29 @@ LEFT JOIN users u ON u.id = p.student_id
 ORDER BY p.started_at, p.session_id, p.student_id
 """
 
+SELECT_COURSE_CELLS = """
+SELECT a.student_id, array_agg(a.session_id) AS sessions, array_agg(a.status) AS statuses
+FROM sessions s
+JOIN attendance a ON a.session_id = s.id
+WHERE s.course_id = $1
+GROUP BY a.student_id
+"""
+_STATUSES = {s.value: s for s in AttendanceStatus}
+
+SELECT_STUDENT_RECORDS = """
+SELECT s.id AS session_id, s.started_at, a.student_id, a.status, a.checked_in_at,
+       u.student_number, u.full_name, u.first_name, u.last_name,
+       (SELECT json_agg(json_build_array(x.changed_at, x.old_status, x.new_status)
+                        ORDER BY x.id)
+        FROM attendance_audit x
+        WHERE x.session_id = s.id AND x.student_id = a.student_id) AS corrections
+FROM sessions s
+JOIN attendance a ON a.session_id = s.id AND a.student_id = $2
+LEFT JOIN users u ON u.id = a.student_id
+WHERE s.course_id = $1
+ORDER BY s.started_at, s.id
+"""
+
 
 def _token(row: asyncpg.Record) -> ApiToken:
     return ApiToken(
@@ -242,4 +265,16 @@ class PostgresApiReads:
             rows = await self._pool.fetch(
                 SELECT_RECORD_PAGE, course_id, session_id, at, sid, student, limit
             )
+        return [_record(row) for row in rows]
+
+    async def course_cells(
+        self, course_id: int
+    ) -> list[tuple[int, list[str], list[AttendanceStatus]]]:
+        async with pg_guard():
+            rows = await self._pool.fetch(SELECT_COURSE_CELLS, course_id)
+        return [(r[0], r[1], [_STATUSES[x] for x in r[2]]) for r in rows]
+
+    async def student_records(self, course_id: int, *, student_id: int) -> list[ApiRecordRow]:
+        async with pg_guard():
+            rows = await self._pool.fetch(SELECT_STUDENT_RECORDS, course_id, student_id)
         return [_record(row) for row in rows]

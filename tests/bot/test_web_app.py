@@ -145,8 +145,14 @@ async def test_the_request_log_shows_route_templates_not_path_secrets(
         client(base) as http,
     ):
         assert (await http.get("/p/S3cretToken?k=Qu3rySecret")).status_code == 200
+        # A link with a slash added, or a path under it, matches no route: the path's
+        # secret stays out of the log all the same.
+        assert (await http.get("/p/S3cretToken/")).status_code == 307
+        assert (await http.get("/p/S3cretToken/events/x")).status_code == 404
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.web"]
     assert any(line.startswith("200 GET /p/{token} ") for line in lines), lines
+    assert any(line.startswith("307 GET /p/… ") for line in lines), lines
+    assert any(line.startswith("404 GET /p/… ") for line in lines), lines
     assert not any("S3cretToken" in line or "Qu3rySecret" in line for line in lines)
 
 

@@ -117,3 +117,40 @@ async def test_pages_of_sessions_and_records_in_order(records: RecordStores) -> 
     one = await reads.record_page(course, session_id="b1", after=None, limit=10)
     assert [r.student_id for r in one] == [7, 8, 9]
     assert await reads.record_page(course, session_id="z1", after=None, limit=10) == []
+
+
+async def test_the_dashboard_reads_every_cell_and_one_students_records(
+    records: RecordStores,
+) -> None:
+    course = await _course(records)
+    other = await _course(records, "Physics")
+    await records.users.upsert_profiles([UserProfile(8, "Bob", full_name="Robert Roe")])
+    early, late = T0, T0 + timedelta(days=1)
+    for sid, at, course_id in (("b1", late, course), ("a1", early, course), ("z1", T0, other)):
+        marks = [checkin(sid, 7, started_at=at), checkin(sid, 8, None, AttendanceStatus.ABSENT, at)]
+        await records.sessions.persist_session(
+            session(sid, started_at=at, course_id=course_id), marks
+        )
+    await records.attendance.correct_status(
+        "b1", 8, status=AttendanceStatus.LATE, changed_by=1001, now=T1
+    )
+    reads = records.api_reads
+    cells = {
+        student: sorted(zip(sessions, statuses, strict=True))
+        for student, sessions, statuses in await reads.course_cells(course)
+    }
+    assert cells == {
+        7: [("a1", AttendanceStatus.PRESENT), ("b1", AttendanceStatus.PRESENT)],
+        8: [("a1", AttendanceStatus.ABSENT), ("b1", AttendanceStatus.LATE)],
+    }
+    bob = await reads.student_records(course, student_id=8)
+    assert [(r.session_id, r.status, r.name) for r in bob] == [
+        ("a1", AttendanceStatus.ABSENT, "Robert Roe"),
+        ("b1", AttendanceStatus.LATE, "Robert Roe"),
+    ]
+    assert bob[0].corrections == ()
+    assert bob[1].corrections == (
+        ApiCorrection(T1, AttendanceStatus.ABSENT, AttendanceStatus.LATE),
+    )
+    assert await reads.student_records(other, student_id=8) != []
+    assert await reads.student_records(course, student_id=99) == []

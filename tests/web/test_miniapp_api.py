@@ -334,3 +334,31 @@ async def test_a_flooding_user_is_slowed_down_as_in_chat(
         # Someone else is not slowed down by it.
         other = await http.post(CHECKIN, json={"code": "ZZZZZ2"}, headers=miniapp.auth(2902))
         assert other.json()["outcome"] == "wrong_code"
+
+
+async def test_a_location_json_cannot_carry_is_refused_not_a_server_error(
+    miniapp: MiniAppClient,
+) -> None:
+    """Python's JSON reader takes NaN and 1e999 (infinity); FastAPI's default 422 echoes
+    the input back, which JSON cannot carry, so it answered 500 with a traceback in the
+    log. Now a short 422 that repeats nothing that was sent, and nothing recorded."""
+    session_id, code = await miniapp.start_session("30 Odd numbers geo")
+    await miniapp.bot.send_location(TEACHER_ID, *HALL)
+    for latitude in (b"NaN", b"Infinity", b"-Infinity", b"1e999"):
+        body = b'{"code":"%s","location":{"latitude":%s,"longitude":13.4}}' % (
+            code.encode(),
+            latitude,
+        )
+        response = await miniapp.http.post(
+            CHECKIN,
+            content=body,
+            headers={**miniapp.auth(2951), "Content-Type": "application/json"},
+        )
+        assert response.status_code == 422, (latitude, response.text)
+        assert response.json()["error"] == "invalid_request"
+        assert "location.latitude" in response.json()["message"]
+    forged = await miniapp.http.post(
+        CHECKIN, json={"code": code, "note": "Zephyrine"}, headers=miniapp.auth(2952)
+    )
+    assert forged.status_code == 422 and "Zephyrine" not in forged.text
+    assert await miniapp.checked_in(session_id) == set()

@@ -13,6 +13,7 @@ from bot.text.en import (
     commands,
     common,
     courses,
+    dashboard,
     errors,
     excuses,
     files,
@@ -52,6 +53,7 @@ _AREAS = (
     timetable,
     projector,
     api,
+    dashboard,
 )
 
 

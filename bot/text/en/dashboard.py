@@ -1,0 +1,63 @@
+"""The teacher dashboard: the web page a teacher opens from /courses (issue 16)."""
+
+from __future__ import annotations
+
+from bot.text.message import Message
+
+MESSAGES: dict[str, Message] = {
+    # The web_app button under /courses that opens the dashboard.
+    "dashboard.open_button": "📊 Open the dashboard",
+    "dashboard.title": "Teacher dashboard",
+    "dashboard.courses": "Your courses",
+    "dashboard.no_courses": "You have no courses yet.",
+    "dashboard.role.owner": "owner",
+    "dashboard.role.co_teacher": "co-teacher",
+    "dashboard.role.assistant": "assistant",
+    "dashboard.back": "Back",
+    "dashboard.filter_label": "Filter by name or number",
+    "dashboard.status_filter": "Show students with",
+    "dashboard.status_any": "any status",
+    "dashboard.status.present": "Present",
+    "dashboard.status.late": "Late",
+    "dashboard.status.excused": "Excused",
+    "dashboard.status.absent": "Absent",
+    "dashboard.status.none": "No record",
+    # One letter per status in the table's cells (shown with a colour, never colour alone).
+    "dashboard.letter.present": "P",
+    "dashboard.letter.late": "L",
+    "dashboard.letter.excused": "E",
+    "dashboard.letter.absent": "A",
+    "dashboard.letter.none": "–",
+    "dashboard.student": "Student",
+    "dashboard.number": "Number",
+    "dashboard.rate": "Rate",
+    "dashboard.grade": "Grade",
+    "dashboard.no_sessions": "No saved sessions yet.",
+    "dashboard.correct_title": "Change the status",
+    "dashboard.save": "Save",
+    "dashboard.cancel": "Cancel",
+    "dashboard.saved": "Saved.",
+    "dashboard.changes": "Changes",
+    "dashboard.no_changes": "No changes.",
+    "dashboard.excuses": "Excuse requests",
+    "dashboard.no_excuses": "No requests waiting.",
+    "dashboard.approve": "Approve",
+    "dashboard.decline": "Decline",
+    "dashboard.roster": "Import a roster",
+    "dashboard.roster_hint": "A CSV or XLSX file: student number and name on each line.",
+    "dashboard.import": "Import",
+    "dashboard.imported": "New places added:",
+    "dashboard.rejected": "Lines left out:",
+    "dashboard.remove": "Remove from the course",
+    "dashboard.export_csv": "Download CSV",
+    "dashboard.export_xlsx": "Download XLSX",
+    "dashboard.chart": "Attendance per session",
+    "dashboard.timetable": "Coming classes",
+    "dashboard.no_classes": "No classes planned.",
+    "dashboard.loading": "Loading…",
+    "dashboard.network": "No connection. Try again.",
+    "dashboard.forbidden": "You cannot do this on this course.",
+    "dashboard.refused": "Open the dashboard from the bot's button in Telegram.",
+    # The downloaded report's file name, before "-<course id>.xlsx" (letters and dashes).
+    "dashboard.file_name": "attendance-report",
+}

@@ -1,0 +1,253 @@
+"""The teacher dashboard's JSON API over HTTP (httpx against the real app served in-process):
+initData names the user, every course endpoint asks the course's permission as the bot does,
+and writes go through the bot's own services (same rules, same audit)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import openpyxl
+import pytest
+
+from bot.container import Services
+from bot.web.dashboard import API_PREFIX
+from services.clock import ManualClock
+from services.models import AttendanceStatus, CourseRole, UserProfile
+from tests.conftest import TEACHER_ID, make_settings
+from tests.support.bot_harness import BotHarness
+from tests.support.dashboard import SeededCourse, seed_course, status_of
+from tests.support.miniapp import init_data_for, tampered
+from tests.support.web_server import reserve_port, running_web_server
+
+OTHER_TEACHER = 1002
+ASSISTANT = 3003
+STUDENT_OUTSIDE = 4004
+
+
+class Desk:
+    """The bot and the dashboard's API, with initData signed for whoever asks."""
+
+    def __init__(self, bot: BotHarness, http: httpx.AsyncClient, clock: ManualClock) -> None:
+        self.bot = bot
+        self.http = http
+        self.clock = clock
+
+    @property
+    def services(self) -> Services:
+        return self.bot.services
+
+    def auth(self, user_id: int) -> dict[str, str]:
+        return {"Authorization": f"tma {init_data_for(user_id, self.clock.now())}"}
+
+    async def get(self, path: str, user_id: int = TEACHER_ID) -> httpx.Response:
+        return await self.http.get(API_PREFIX + path, headers=self.auth(user_id))
+
+    async def post(self, path: str, user_id: int = TEACHER_ID, **kwargs: Any) -> httpx.Response:
+        return await self.http.post(API_PREFIX + path, headers=self.auth(user_id), **kwargs)
+
+    async def json(self, path: str, user_id: int = TEACHER_ID) -> Any:
+        response = await self.get(path, user_id)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture
+async def desk(services: Services, clock: ManualClock) -> AsyncIterator[Desk]:
+    sock, url = reserve_port()
+    settings = make_settings(public_url=url, teacher_ids=[TEACHER_ID, OTHER_TEACHER])
+    async with (
+        BotHarness(settings, services) as bot,
+        running_web_server(bot.app, sock=sock) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as http,
+    ):
+        yield Desk(bot, http, clock)
+
+
+async def _course(desk: Desk, students: int = 4, sessions: int = 3) -> SeededCourse:
+    return await seed_course(
+        desk.services, TEACHER_ID, "Chemistry", students=students, sessions=sessions
+    )
+
+
+async def _assistant(desk: Desk, course_id: int) -> None:
+    _, token = await desk.services.staff.invite(TEACHER_ID, course_id, CourseRole.ASSISTANT)
+    await desk.services.staff.accept(UserProfile(ASSISTANT, "Asa"), token)
+
+
+async def test_the_table_has_a_letter_per_cell_and_rates_and_grades(desk: Desk) -> None:
+    seeded = await _course(desk)
+    courses = await desk.json("/courses")
+    assert [(c["name"], c["role"]) for c in courses["courses"]] == [("Chemistry", "owner")]
+    table = await desk.json(f"/courses/{seeded.course.id}/table")
+    assert [s["id"] for s in table["sessions"]] == seeded.sessions
+    letters = {"present": "P", "late": "L", "excused": "E", "absent": "A"}
+    first = table["students"][0]
+    assert first["name"] == "Student000 Test" and first["number"] == "N00000"
+    assert first["cells"] == "".join(letters[status_of(0, n)] for n in range(3))
+    # present, late, excused: 2 attended of 2 counted (the excused one is not counted).
+    assert first["rate"] == 100.0 and first["grade"] is not None
+    assert len(table["students"]) == 4 and table["reports"] is True
+
+
+async def test_a_correction_is_audited_and_shown_on_the_student_page(desk: Desk) -> None:
+    seeded = await _course(desk)
+    course_id, student, session = seeded.course.id, seeded.students[0], seeded.sessions[0]
+    assert status_of(0, 0) == AttendanceStatus.PRESENT
+    body = {"session_id": session, "student_id": student, "status": "absent"}
+    answer = await desk.post(f"/courses/{course_id}/cells", json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"old": "present", "new": "absent"}
+    page = await desk.json(f"/courses/{course_id}/students/{student}")
+    record = page["records"][0]
+    assert record["status"] == "absent"
+    assert [(c["old"], c["new"]) for c in record["changes"]] == [("present", "absent")]
+    table = await desk.json(f"/courses/{course_id}/table")
+    assert table["students"][0]["cells"][0] == "A"
+    # The chat's /summary of that session shows the change too (the same service path).
+    [summary] = await desk.bot.send(TEACHER_ID, f"/summary {session}")
+    assert "Present 0 · Late 1 · Absent 2 · Excused 1" in summary
+    assert "<b>Absent:</b> Student000 Test, Student003 Test" in summary
+
+    unknown = {"session_id": session, "student_id": 1, "status": "late"}
+    missing = await desk.post(f"/courses/{course_id}/cells", json=unknown)
+    assert missing.status_code == 404
+    nonsense = {"session_id": session, "student_id": student, "status": "gone"}
+    assert (await desk.post(f"/courses/{course_id}/cells", json=nonsense)).status_code == 422
+
+
+async def test_another_teacher_and_a_student_get_403_on_every_course_endpoint(
+    desk: Desk,
+) -> None:
+    seeded = await _course(desk)
+    course_id, student = seeded.course.id, seeded.students[0]
+    # The app's own OpenAPI document: every dashboard endpoint, whoever added it.
+    document = (await desk.http.get("/openapi.json")).json()
+    paths = {
+        path: [m for m in methods if m in ("get", "post", "put", "patch", "delete")]
+        for path, methods in document["paths"].items()
+        if path.startswith(API_PREFIX)
+    }
+    course_paths = {p: m for p, m in paths.items() if "{course_id}" in p}
+    # Every endpoint but the user's own config and course list is about one course.
+    assert set(paths) - set(course_paths) == {f"{API_PREFIX}/config", f"{API_PREFIX}/courses"}
+    assert len(course_paths) >= 9
+    bodies: dict[str, Any] = {
+        "cells": {
+            "json": {"session_id": seeded.sessions[0], "student_id": student, "status": "absent"}
+        },
+        "excuses": {"json": {"approve": True}},
+        "claims": {"json": {"approve": True}},
+        "roster": {"content": b"N1,Someone\n"},
+    }
+    covered = []
+    for path, methods in course_paths.items():
+        url = path.format(course_id=course_id, student_id=student, request_id=1)
+        kind = next((k for k in bodies if f"/{k}" in path), "")
+        for method in methods:
+            for stranger in (OTHER_TEACHER, STUDENT_OUTSIDE):
+                response = await desk.http.request(
+                    method.upper(), url, headers=desk.auth(stranger), **bodies.get(kind, {})
+                )
+                assert response.status_code == 403, (method, url, stranger, response.text)
+            covered.append((method, path))
+    assert len(covered) == sum(len(m) for m in course_paths.values())
+    # Nothing changed: the record and the roster are as seeded.
+    table = await desk.json(f"/courses/{course_id}/table")
+    assert table["students"][0]["cells"][0] == "P" and len(table["students"]) == 4
+    # The other teacher's course list does not name the course.
+    assert (await desk.json("/courses", OTHER_TEACHER))["courses"] == []
+    # Forged initData (claiming the owner) is 401 before anything is read.
+    forged = tampered(init_data_for(OTHER_TEACHER, desk.clock.now()), TEACHER_ID)
+    refused = await desk.http.get(
+        f"{API_PREFIX}/courses/{course_id}/table", headers={"Authorization": f"tma {forged}"}
+    )
+    assert refused.status_code == 401
+
+
+async def test_an_assistant_corrects_but_may_not_import_export_or_remove(desk: Desk) -> None:
+    seeded = await _course(desk)
+    course_id, student = seeded.course.id, seeded.students[1]
+    await _assistant(desk, course_id)
+    courses = await desk.json("/courses", ASSISTANT)
+    assert [c["role"] for c in courses["courses"]] == ["assistant"]
+    table = await desk.json(f"/courses/{course_id}/table", ASSISTANT)
+    assert table["reports"] is False and "rate" not in table["students"][0]
+    body = {"session_id": seeded.sessions[1], "student_id": student, "status": "late"}
+    done = await desk.post(f"/courses/{course_id}/cells", ASSISTANT, json=body)
+    assert done.status_code == 200 and done.json()["new"] == "late"
+    roster = await desk.post(f"/courses/{course_id}/roster", ASSISTANT, content=b"N9,Nine\n")
+    assert roster.status_code == 403
+    assert (await desk.get(f"/courses/{course_id}/export.xlsx", ASSISTANT)).status_code == 403
+    removed = await desk.http.delete(
+        f"{API_PREFIX}/courses/{course_id}/students/{student}", headers=desk.auth(ASSISTANT)
+    )
+    assert removed.status_code == 403
+    assert len((await desk.json(f"/courses/{course_id}/table"))["students"]) == 4
+
+
+async def test_roster_import_removal_and_report_files(desk: Desk) -> None:
+    seeded = await _course(desk)
+    course_id = seeded.course.id
+    csv = b"number,name\nS100,Grace Hopper\nS101,Alan Turing\nS101,Twice\n"
+    imported = await desk.post(
+        f"/courses/{course_id}/roster", params={"filename": "roster.csv"}, content=csv
+    )
+    assert imported.status_code == 200, imported.text
+    answer = imported.json()
+    assert answer["added"] == 2 and answer["roster_size"] == 6
+    assert [r["line"] for r in answer["rejected"]] == [4]
+    again = await desk.post(
+        f"/courses/{course_id}/roster", params={"filename": "roster.csv"}, content=csv
+    )
+    assert again.json()["added"] == 0 and again.json()["already_there"] == 2
+
+    removed = await desk.http.delete(
+        f"{API_PREFIX}/courses/{course_id}/students/{seeded.students[3]}",
+        headers=desk.auth(TEACHER_ID),
+    )
+    assert removed.status_code == 200 and removed.json()["roster_size"] == 5
+
+    xlsx = await desk.get(f"/courses/{course_id}/export.xlsx")
+    assert xlsx.status_code == 200
+    assert "attachment" in xlsx.headers["content-disposition"]
+    assert xlsx.headers["content-disposition"].endswith(f'-{course_id}.xlsx"')
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+    names = [str(row[2].value) for row in book.worksheets[0].iter_rows(min_row=2)]
+    assert "Student000 Test" in names and "Grace Hopper" in names
+    csv_file = await desk.get(f"/courses/{course_id}/export.csv")
+    assert csv_file.status_code == 200 and csv_file.headers["content-type"].startswith("text/csv")
+    assert "Student001 Test" in csv_file.text
+
+
+async def test_an_excuse_is_approved_from_the_queue(desk: Desk) -> None:
+    seeded = await _course(desk)
+    course_id = seeded.course.id
+    # Student 1 was late in session 0 (status_of(1, 0)): they ask for an excuse.
+    student, session = seeded.students[1], seeded.sessions[0]
+    assert status_of(1, 0) == AttendanceStatus.LATE
+    submitted = await desk.services.excuses.submit(student, session, "Doctor", None)
+    queue = await desk.json(f"/courses/{course_id}/excuses")
+    [waiting] = queue["requests"]
+    assert waiting["id"] == submitted.request.id and waiting["reason"] == "Doctor"
+    decided = await desk.post(
+        f"/courses/{course_id}/excuses/{waiting['id']}", json={"approve": True}
+    )
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["state"] == "approved"
+    page = await desk.json(f"/courses/{course_id}/students/{student}")
+    assert page["records"][0]["status"] == "excused"
+    assert page["records"][0]["changes"][-1]["new"] == "excused"
+    twice = await desk.post(
+        f"/courses/{course_id}/excuses/{waiting['id']}", json={"approve": False}
+    )
+    assert twice.status_code == 409
+    assert (await desk.json(f"/courses/{course_id}/excuses"))["requests"] == []
+
+
+async def test_the_timetable_is_listed(desk: Desk) -> None:
+    seeded = await _course(desk, students=1, sessions=1)
+    listed = await desk.json(f"/courses/{seeded.course.id}/timetable")
+    assert listed == {"classes": []}
