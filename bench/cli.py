@@ -25,6 +25,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bench import report
 from bench.api import measure_api
+from bench.dashboard import measure_dashboard
 from bench.scenarios import FULL, QUICK, Bench, Sizes, bench_settings
 from bench.servers import Target, bench_target
 from bot.bootstrap import build_services
@@ -32,7 +33,7 @@ from bot.bootstrap import build_services
 log = logging.getLogger("bench")
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
-PHASES = ("checkins", "updates", "sweep", "burst", "claims", "api", "chat")
+PHASES = ("checkins", "updates", "sweep", "burst", "claims", "api", "dashboard", "chat")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -123,6 +124,7 @@ async def run(args: argparse.Namespace) -> tuple[list[report.Row], Bench, dict[s
                     "burst": bench.measure_burst,
                     "claims": bench.measure_claims,
                     "api": partial(measure_api, bench),
+                    "dashboard": partial(measure_dashboard, bench),
                     "chat": bench.measure_chat_burst,
                 }
                 for phase in PHASES:

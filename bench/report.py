@@ -44,6 +44,8 @@ METRICS = [
     Metric("api_records_per_s", "/s", 0, rate=True),
     Metric("api_store_records_per_s", "/s", 0, rate=True),
     Metric("api_records_ratio", "", 3),
+    Metric("dashboard_json_ms", "ms", 1, target=("<=", 100.0)),
+    Metric("dashboard_store_ms", "ms", 1),
     Metric("chat_burst_1000_last_reply_s", "s", 3, target=("<=", 2.0)),
     Metric("chat_burst_1000_limited_last_reply_s", "s", 2),
     Metric("chat_burst_floor_ratio", "", 3, target=(">=", 0.9)),

@@ -9,6 +9,7 @@ Every read asks `CourseAccess` first, as the bot does.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from services.course_access import GRANTS, CourseAccess, CourseWithRole, Permission
@@ -76,19 +77,19 @@ class DashboardService:
         course = await self._access.course(user_id, course_id, Permission.MARK)
         role = await self._access.role_in(user_id, course)
         assert role is not None
-        report = await self._reports.report_for(course)
-        cells = await self._reads.course_cells(course.id)
+        # Two independent reads, on two connections at once (the table's whole latency).
+        report, cells = await asyncio.gather(
+            self._reports.report_for(course), self._reads.course_cells(course.id)
+        )
         column = {s.session_id: i for i, s in enumerate(report.sessions)}
         by_student: dict[int, list[AttendanceStatus | None]] = {}
         width = len(report.sessions)
-        for session_id, student_id, status in cells:
-            index = column.get(session_id)
-            if index is None:
-                continue
-            line = by_student.get(student_id)
-            if line is None:
-                line = by_student[student_id] = [None] * width
-            line[index] = status
+        for student_id, session_ids, statuses in cells:
+            line = by_student[student_id] = [None] * width
+            for session_id, status in zip(session_ids, statuses, strict=True):
+                index = column.get(session_id)
+                if index is not None:
+                    line[index] = status
         reports = Permission.REPORT in GRANTS[role]
         rows = [
             TableRow(
