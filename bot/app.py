@@ -10,7 +10,13 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, JobQueue
 from telegram.request import BaseRequest
 
-from bot.cards import CARD_INTERVAL_KEY, MINI_APP_KEY, MINI_APP_PAGE, MiniAppRoute
+from bot.cards import (
+    CARD_INTERVAL_KEY,
+    MINI_APP_KEY,
+    MINI_APP_PAGE,
+    MiniAppRoute,
+    missing_main_app,
+)
 from bot.commands import commands_of
 from bot.container import Services
 from bot.context import SERVICES_KEY, SETTINGS_KEY, AttnApplication, AttnContext
@@ -69,6 +75,8 @@ def build_application(
             )
         except (TelegramError, StorageUnavailable) as exc:
             log.warning("could not set the command menus (%s); they are a convenience only", exc)
+        if warning := missing_main_app(application.bot_data.get(MINI_APP_KEY), application.bot.bot):
+            log.warning(warning)
         if schedule:
             schedule_jobs(application, settings.sweep_seconds, settings.card_refresh_seconds)
         log.info("ATTN is up as @%s", application.bot.username)

@@ -15,6 +15,7 @@ from bot.container import Services
 from bot.failpoints import failpoint
 from bot.logging_setup import secret_forms
 from bot.settings import Settings
+from bot.webhook_sender import webhook_courier_over
 from services.api import IntegrationApi, cursor_key
 from services.api_tokens import ApiTokenService
 from services.cards import CardService
@@ -45,6 +46,7 @@ from services.timetable_runs import SlotRunner
 from services.timetables import TimetableService
 from services.users import UserService
 from services.warnings import EarlyWarnings
+from services.webhook_settings import WebhookService
 from storage.postgres import postgres_record_stores
 from storage.postgres.migrate import apply_migrations
 from storage.postgres.pool import connect_postgres
@@ -218,6 +220,7 @@ def wire_services(
         lease_seconds=settings.sweep_lease_seconds,
         checkpoint=checkpoint,
     )
+    webhook_courier = webhook_courier_over(records, clock, settings.webhook_timeout_seconds)
     reports = ReportService(
         attendance=records.attendance,
         courses=records.courses,
@@ -368,6 +371,14 @@ def wire_services(
             key=cursor_key(settings.bot_token.get_secret_value()),
             requests_per_minute=settings.api_requests_per_minute,
         ),
+        webhooks=WebhookService(
+            access=access,
+            webhooks=records.webhooks,
+            courses=records.courses,
+            courier=webhook_courier,
+            clock=clock,
+        ),
+        webhook_courier=webhook_courier,
         projector=ProjectorService(
             sessions=live.sessions,
             checkins=live.checkins,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
-from telegram import Bot, InputFile, InputMediaPhoto
+from telegram import Bot, InputFile, InputMediaPhoto, User
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
@@ -51,6 +51,22 @@ class MiniAppRoute:
 
     short_name: str | None = None
     page_url: str | None = None
+
+
+def missing_main_app(route: MiniAppRoute | None, bot_user: User) -> str | None:
+    """What the operator must hear at start when the QR codes' `t.me/<bot>?startapp=` links
+    open no Mini App: the bot has none set in @BotFather (getMe's `has_main_web_app` is
+    false) and no named one is configured. Telegram then opens only the chat and drops the
+    code, so a scanned QR checks no one in. None when the links work (or Telegram did not
+    say)."""
+    if route is None or route.short_name or bot_user.has_main_web_app is not False:
+        return None
+    return (
+        f"@{bot_user.username} has no main Mini App: a scanned QR (t.me/{bot_user.username}"
+        "?startapp=...) opens only the chat and checks no one in. In @BotFather: Bot Settings"
+        f" > Configure Mini App > Enable Mini App with the URL {route.page_url}, or set"
+        " ATTN_MINIAPP_SHORT_NAME to a Mini App made with /newapp"
+    )
 
 
 def checkin_links(bot: Bot, route: MiniAppRoute | None) -> CheckInLinks:

@@ -63,6 +63,9 @@ _SHAPES: dict[str, re.Pattern[str]] = {
     "ak:l": re.compile(rf"ak:l:{_PAGE}", re.ASCII),
     "ak:n": re.compile(rf"ak:n:{_ID}:([rw])", re.ASCII),
     "ak:x": re.compile(rf"ak:x:{_ID}:{_ID}", re.ASCII),
+    # /webhook: send the test event, remove the webhook.
+    "wh:t": re.compile(rf"wh:t:{_ID}", re.ASCII),
+    "wh:x": re.compile(rf"wh:x:{_ID}", re.ASCII),
     # A sent roster file: a course picked, a page of the course list (with the file's token).
     "ri:c": re.compile(rf"ri:c:{_ID}:{_SESSION}", re.ASCII),
     "ri:l": re.compile(rf"ri:l:{_PAGE}:{_SESSION}", re.ASCII),
@@ -240,3 +243,16 @@ def api_token_buttons(course_id: int, tokens: list[ApiToken]) -> InlineKeyboardM
         label = t("api.button.revoke", label=token.label, html=False)
         rows.append([InlineKeyboardButton(label, callback_data=f"ak:x:{course_id}:{token.id}")])
     return checked_keyboard(InlineKeyboardMarkup(rows))
+
+
+def webhook_buttons(course_id: int) -> InlineKeyboardMarkup:
+    """/webhook with a webhook set: send the test event, remove the webhook."""
+    row = [
+        InlineKeyboardButton(
+            t("webhook.button.test", html=False), callback_data=f"wh:t:{course_id}"
+        ),
+        InlineKeyboardButton(
+            t("webhook.button.remove", html=False), callback_data=f"wh:x:{course_id}"
+        ),
+    ]
+    return checked_keyboard(InlineKeyboardMarkup([row]))

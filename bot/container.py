@@ -40,6 +40,8 @@ from services.timetable_runs import SlotRunner
 from services.timetables import TimetableService
 from services.users import UserService
 from services.warnings import EarlyWarnings
+from services.webhook_settings import WebhookService
+from services.webhooks import WebhookCourier
 
 # `storage.redis_client.LiveRedis`, spelled out: only the composition root imports storage.
 LiveRedis: TypeAlias = Redis | RedisCluster
@@ -97,6 +99,8 @@ class Services:
     timetable_runs: SlotRunner
     api_tokens: ApiTokenService
     api: IntegrationApi
+    webhooks: WebhookService
+    webhook_courier: WebhookCourier
     projector: ProjectorService
     live: LiveStores
     records: RecordStores
@@ -105,6 +109,7 @@ class Services:
 
     async def close(self) -> None:
         await self.projector.feed.close()
+        await self.webhook_courier.close()
         with contextlib.suppress(Exception):  # best effort: the cache refills on next use
             await asyncio.wait_for(self.users.settle(), 2.0)
         if self.pool is not None:

@@ -69,6 +69,7 @@ async def sweep_attendances_task(context: AttnContext) -> None:
         except Exception:  # the premark job tries again; the summaries must not wait
             log.exception("excuses for the classes just saved not applied yet")
         wake_delivery(context)
+        await deliver_webhooks_task(context)
 
 
 def wake_delivery(context: AttnContext) -> None:
@@ -106,6 +107,19 @@ async def deliver_summaries_task(context: AttnContext) -> None:
             )
     finally:
         context.application.bot_data[DELIVERING_KEY] = False
+
+
+#: How often due webhook deliveries (retries, and rows a sweep elsewhere saved) are started.
+WEBHOOK_TICK_SECONDS = 5.0
+
+
+@postponed_while_storage_away("webhook deliveries")
+async def deliver_webhooks_task(context: AttnContext) -> None:
+    """Start the due webhook deliveries of the courses (services/webhooks.py). Each runs on as
+    a task of its own, so this job never waits for a receiver, however slow."""
+    started = await context.services.webhook_courier.dispatch()
+    if started:
+        log.debug("webhooks: %d deliveries started", started)
 
 
 @postponed_while_storage_away("user sweep")
@@ -190,6 +204,12 @@ def schedule_jobs(
     jobs: list[tuple[Callable[[AttnContext], Coroutine[Any, Any, None]], float, float, str]] = [
         (sweep_attendances_task, sweep_seconds, 1.0, "sweep_attendances_task"),
         (deliver_summaries_task, sweep_seconds, 1.5, DELIVERY_JOB),
+        (
+            deliver_webhooks_task,
+            min(sweep_seconds, WEBHOOK_TICK_SECONDS),
+            1.8,
+            "deliver_webhooks_task",
+        ),
         (sweep_users_task, sweep_seconds, 2.0, "sweep_users_task"),
         (timetable_task, TIMETABLE_TICK_SECONDS, 3.0, "timetable_task"),
         (premark_excuses_task, sweep_seconds, 2.5, "premark_excuses_task"),

@@ -130,8 +130,10 @@ class Metrics:
             self.outbox_pending.labels(kind=kind)
             for reason in FAILURES:
                 self.outbox_undeliverable.labels(kind=kind, reason=reason)
-        for outcome in CheckInOutcome:
-            self.checkins.labels(outcome=outcome.value)
+        # Every check-in counts one: its children looked up once, not per check-in.
+        self._checkins_by_outcome = {
+            outcome.value: self.checkins.labels(outcome=outcome.value) for outcome in CheckInOutcome
+        }
         for kind in ERROR_KINDS:
             self.errors.labels(kind=kind)
 
@@ -139,7 +141,9 @@ class Metrics:
         self.updates.inc()
 
     def checkin(self, outcome: CheckInOutcome | str) -> None:
-        self.checkins.labels(outcome=str(outcome)).inc()
+        label = str(outcome)
+        child = self._checkins_by_outcome.get(label) or self.checkins.labels(outcome=label)
+        child.inc()
 
     def error(self, kind: str) -> None:
         self.errors.labels(kind=kind).inc()

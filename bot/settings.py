@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     global_rate_per_second: int = Field(default=500, ge=1)
     # The REST API: requests per token and minute (beyond: 429 with Retry-After).
     api_requests_per_minute: int = Field(default=600, ge=1, le=100_000)
+    # How long a course's webhook receiver may take to answer one delivery.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     webhook_url: str | None = None
     # Checked after webhook_url (declaration order), so the validator sees the URL.
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)

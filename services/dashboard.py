@@ -84,14 +84,12 @@ class DashboardService:
         column = {s.session_id: i for i, s in enumerate(report.sessions)}
         by_student: dict[int, list[AttendanceStatus | None]] = {}
         width = len(report.sessions)
-        for session_id, student_id, status in cells:
-            index = column.get(session_id)
-            if index is None:
-                continue
-            line = by_student.get(student_id)
-            if line is None:
-                line = by_student[student_id] = [None] * width
-            line[index] = status
+        for student_id, session_ids, statuses in cells:
+            line = by_student[student_id] = [None] * width
+            for session_id, status in zip(session_ids, statuses, strict=True):
+                index = column.get(session_id)
+                if index is not None:
+                    line[index] = status
         reports = Permission.REPORT in GRANTS[role]
         rows = [
             TableRow(

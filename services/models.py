@@ -1,8 +1,5 @@
-"""Domain types shared by the bot, the services and the stores.
-
-They live here, below everything else, so that `storage` can build them and `bot` can read them
-without either importing the other.
-"""
+"""Domain types shared by the bot, the services and the stores (here, below everything else, so
+that `storage` can build them and `bot` can read them without either importing the other)."""
 
 from __future__ import annotations
 
@@ -156,6 +153,8 @@ class CourseAction(StrEnum):
     DECLINE_CLAIM = "decline_claim"  # the same
     API_TOKEN_NEW = "api_token_new"  # new value: "<token id> <scope> <label>"
     API_TOKEN_REVOKE = "api_token_revoke"  # old value: "<token id> <scope> <label>"
+    WEBHOOK_SET = "webhook_set"  # old value: the URL replaced (if any); new: the URL set
+    WEBHOOK_CLEAR = "webhook_clear"  # old value: the URL removed
 
 
 class CourseRole(StrEnum):

@@ -30,6 +30,11 @@ from services.places import (
 MAX_FILE_BYTES = 20 * 1024 * 1024
 #: Data rows one file may carry (a whole faculty's intake fits; a mistake does not).
 MAX_ROWS = 5000
+#: An XLSX's parts unpacked, at most: a zip bomb (1 MiB unpacking to gigabytes) is refused
+#: before it is unpacked; a real 5,000-row roster is a few MiB.
+MAX_XLSX_UNPACKED_BYTES = 25 * 1024 * 1024
+#: Sheet rows read at most, blank ones included (a sheet of endless blank rows stops here).
+MAX_SHEET_ROWS = 10 * MAX_ROWS
 SEPARATORS = (",", ";", "\t")
 #: Physical lines one quoted CSV record may span (a cell with line breaks in it).
 MAX_RECORD_LINES = 5
@@ -208,23 +213,34 @@ def _xlsx_lines(content: bytes) -> list[tuple[int, list[str]]]:
     from openpyxl import load_workbook  # imported here: only XLSX imports pay for it
 
     try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        with zipfile.ZipFile(io.BytesIO(content)) as packed:
+            unpacked = sum(item.file_size for item in packed.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
         raise InvalidArgument("roster_file", "unreadable") from None
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:  # zipfile never unpacks past a part's stated size
+        raise InvalidArgument("roster_file", "too_big")
+    lines: list[tuple[int, list[str]]] = []
     try:
-        sheet = book.worksheets[0]
-        lines: list[tuple[int, list[str]]] = []
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [_cell_text(value) for value in row]
-            while cells and not cells[-1]:
-                cells.pop()
-            if cells:
-                lines.append((number, cells))
-            if len(lines) > MAX_ROWS + 1:
-                break
-        return lines
-    finally:
-        book.close()
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+        try:
+            sheet = book.worksheets[0]
+            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if number > MAX_SHEET_ROWS:
+                    raise InvalidArgument("roster_file", "too_many_rows")
+                cells = [_cell_text(value) for value in row]
+                while cells and not cells[-1]:
+                    cells.pop()
+                if cells:
+                    lines.append((number, cells))
+                if len(lines) > MAX_ROWS + 1:
+                    break
+        finally:
+            book.close()
+    except InvalidArgument:
+        raise
+    except Exception:  # a crafted part: junk XML, a missing sheet... (never a 500)
+        raise InvalidArgument("roster_file", "unreadable") from None
+    return lines
 
 
 def _cell_text(value: object) -> str:

@@ -96,6 +96,8 @@ TABLES = [
     "timetables",
     "timetable_runs",
     "api_tokens",
+    "course_webhooks",
+    "webhook_outbox",
 ]
 
 

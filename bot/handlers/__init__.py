@@ -83,6 +83,7 @@ def register_handlers(application: AttnApplication) -> None:
     application.add_handler(CallbackQueryHandler(corrections.mark_button, pattern=r"^mk:"))
     application.add_handler(CallbackQueryHandler(staff.staff_button, pattern=r"^sf:"))
     application.add_handler(CallbackQueryHandler(api_tokens.api_tokens_button, pattern=r"^ak:"))
+    application.add_handler(CallbackQueryHandler(api_tokens.webhook_button, pattern=r"^wh:"))
     # /excuse's steps (course, session) and the teacher's Approve / Decline.
     application.add_handler(CallbackQueryHandler(excuses.excuse_button, pattern=r"^ex:"))
     application.add_handler(CallbackQueryHandler(excuses.decision_button, pattern=r"^xd:"))

@@ -4,6 +4,8 @@ A new token is shown once, in a spoiler; the services check who may."""
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import Update
 from telegram.error import BadRequest
 
@@ -88,4 +90,63 @@ async def api_tokens_button(update: Update, context: AttnContext) -> None:
             raise
 
 
-COMMANDS: tuple[Command, ...] = (Command("api_tokens", api_tokens_command, Role.TEACHER),)
+def _is_url(word: str) -> bool:
+    return "://" in word or word.lower().startswith("http")
+
+
+async def webhook_command(update: Update, context: AttnContext) -> None:
+    """/webhook [course] [https://… | off]: the course's outgoing webhook (issue 16). With a URL it
+    is set (a new signing secret, shown once); with "off" removed; alone, shown with its
+    deliveries and the buttons to test or remove it. Owner or admin, as /api_tokens."""
+    user = update.effective_user
+    assert user is not None
+    hooks = context.services.webhooks
+    words = list(context.args or [])
+    last = words[-1] if words else ""
+    url = words.pop() if words and _is_url(last) else None
+    off = url is None and last.lower() == "off"
+    if off:
+        words.pop()
+    course = await hooks.course(user.id, words)
+    if url is not None:
+        new = await hooks.set_url(user.id, course.id, url)
+        respond(context, update, replies.webhook_set(new))
+        return
+    if off:
+        removed = await hooks.clear(user.id, course.id)
+        key = "webhook.removed" if removed else "webhook.none_to_remove"
+        respond(context, update, t(key, name=course.name))
+        return
+    status = await hooks.status(user.id, course.id)
+    markup = choosers.webhook_buttons(course.id) if status is not None else None
+    respond(context, update, replies.webhook_status(course, status), reply_markup=markup)
+
+
+async def webhook_button(update: Update, context: AttnContext) -> None:
+    """/webhook's buttons: send the test event, remove the webhook (checked again here)."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    parsed = choosers.parse(query.data or "")
+    if parsed is None or not parsed[0].startswith("wh:"):
+        await query.answer(BAD_BUTTON, show_alert=True)
+        return
+    kind, values = parsed
+    hooks = context.services.webhooks
+    course_id = int(values[0])
+    if kind == "wh:t":
+        await query.answer()
+        outcome = await hooks.test(user.id, course_id)
+        respond(context, update, replies.webhook_tested(outcome))
+        return
+    removed = await hooks.clear(user.id, course_id)
+    key = "webhook.button_removed" if removed else "webhook.already_removed"
+    await query.answer(str(t(key, html=False)))
+    if removed:
+        with contextlib.suppress(BadRequest):
+            await query.edit_message_reply_markup(reply_markup=None)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("api_tokens", api_tokens_command, Role.TEACHER),
+    Command("webhook", webhook_command, Role.TEACHER),
+)

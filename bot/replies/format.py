@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
@@ -27,7 +27,15 @@ def _locale(language: str) -> Locale:
 def fmt_time(when: datetime, tz: tzinfo, language: str | None = None) -> str:
     """The one way a time of day is shown: 24-hour clock in the zone `tz`, formatted by
     Babel for the reader's language (`language`, else the update's)."""
-    return format_time(when, "HH:mm", tzinfo=tz, locale=_locale(language or current_language()))
+    minute = when.replace(second=0, microsecond=0)
+    return _time_of_day(minute, tz, language or current_language())
+
+
+@lru_cache(maxsize=4096)
+def _time_of_day(minute: datetime, tz: tzinfo, language: str) -> str:
+    """Babel's "HH:mm", kept per minute, zone and language: a class checking in within the
+    same minutes asks for the same few times hundreds of times."""
+    return format_time(minute, "HH:mm", tzinfo=tz, locale=_locale(language))
 
 
 def fmt_datetime(when: datetime, tz: tzinfo, language: str | None = None) -> str:

@@ -114,6 +114,8 @@ _INVALID = frozenset(
         ("timetable", "too_many_slots"),
         ("timetable", "button"),
         ("timetable", "not_a_group"),
+        ("webhook_url", "not_https"),
+        ("webhook_url", "too_long"),
     }
 )
 

@@ -70,7 +70,14 @@ def load_locales(directory: Path | None = None) -> tuple[str, ...]:
 
 def available_languages() -> tuple[str, ...]:
     """English and every language with a `.po` file."""
-    return (SOURCE_LANGUAGE, *sorted(lang for lang in catalogs() if lang != SOURCE_LANGUAGE))
+    return _available(_locales_dir)
+
+
+@cache
+def _available(directory: Path) -> tuple[str, ...]:
+    """Worked out once per catalog directory: every update asks (`pick_language`)."""
+    languages = _catalogs(directory)
+    return (SOURCE_LANGUAGE, *sorted(lang for lang in languages if lang != SOURCE_LANGUAGE))
 
 
 def set_default_language(language: str) -> None:

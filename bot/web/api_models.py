@@ -13,6 +13,7 @@ from services.api import (
 from services.models import AttendanceStatus, Course
 from services.ports.api import ApiRecordRow, ApiSessionRow
 from services.roster_file import RejectReason
+from services.webhooks import PING, SESSION_SAVED, Ping, SessionSaved
 
 # --- the JSON the API answers ----------------------------------------------------------------
 
@@ -211,3 +212,39 @@ def grade_page(standings: Standings) -> GradePage:
         items=items,
         next_cursor=standings.page.next_cursor,
     )
+
+
+# --- the outgoing webhook's body (the same shapes as the API's answers) ----------------------
+
+
+class SessionSavedOut(BaseModel):
+    """`X-ATTN-Event: session.saved`: a session was saved, with every record of it."""
+
+    event: str = Field(description="`session.saved`.")
+    delivery_id: str = Field(description="The same on every retry of this delivery.")
+    course_id: int
+    session: SessionOut
+    records: list[RecordOut]
+
+
+class PingOut(BaseModel):
+    """`X-ATTN-Event: ping`: the test event the owner sends from the bot."""
+
+    event: str
+    course_id: int
+    sent_at: datetime
+
+
+def webhook_body(event: SessionSaved | Ping) -> bytes:
+    """The JSON a webhook delivery carries (compact UTF-8; signed as these exact bytes)."""
+    if isinstance(event, Ping):
+        body: BaseModel = PingOut(event=PING, course_id=event.course_id, sent_at=event.sent_at)
+    else:
+        body = SessionSavedOut(
+            event=SESSION_SAVED,
+            delivery_id=str(event.delivery_id),
+            course_id=event.course_id,
+            session=session_out(event.session),
+            records=[record_out(r) for r in event.records],
+        )
+    return body.model_dump_json().encode("utf-8")

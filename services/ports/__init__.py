@@ -27,6 +27,7 @@ from services.ports.roster import RosterPlaces
 from services.ports.sweeps import SweepStore
 from services.ports.timetables import TimetableRecords
 from services.ports.values import GuessLimit, SendSlot, SweepClaim, Visit
+from services.ports.webhooks import WebhookRecords
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class RecordStores:
     timetables: TimetableRecords
     api_tokens: ApiTokenRecords
     api_reads: ApiReadRecords
+    webhooks: WebhookRecords
 
 
 __all__ = [
@@ -105,4 +107,5 @@ __all__ = [
     "UserRecords",
     "Visit",
     "WarningRecords",
+    "WebhookRecords",
 ]

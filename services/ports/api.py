@@ -123,9 +123,12 @@ class ApiReadRecords(Protocol):
     async def record_page(
         self, course_id: int, *, session_id: str | None, after: RecordKey | None, limit: int
     ) -> list[ApiRecordRow]: ...
-    async def course_cells(self, course_id: int) -> list[tuple[str, int, AttendanceStatus]]:
-        """Every saved record of the course as (session id, student id, status): the
-        teacher dashboard's table in one read (no names, no audit: those come per student)."""
+    async def course_cells(
+        self, course_id: int
+    ) -> list[tuple[int, list[str], list[AttendanceStatus]]]:
+        """Every saved record of the course, per student: (student id, session ids, their
+        statuses), the teacher dashboard's table in one read (no names, no audit: those
+        come per student). One row per student keeps a 300 x 40 course at 300 rows."""
         ...
 
     async def student_records(self, course_id: int, *, student_id: int) -> list[ApiRecordRow]:

@@ -26,6 +26,7 @@ from storage.postgres.summaries import PostgresSummaryOutbox
 from storage.postgres.timetables import PostgresTimetableRecords
 from storage.postgres.users import PostgresUserRecords
 from storage.postgres.warnings import PostgresWarningRecords
+from storage.postgres.webhooks import PostgresWebhooks
 
 
 def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
@@ -49,6 +50,7 @@ def postgres_record_stores(pool: asyncpg.Pool) -> RecordStores:
         timetables=PostgresTimetableRecords(pool),
         api_tokens=PostgresApiTokens(pool),
         api_reads=PostgresApiReads(pool),
+        webhooks=PostgresWebhooks(pool),
     )
 
 
@@ -71,5 +73,6 @@ __all__ = [
     "PostgresTimetableRecords",
     "PostgresUserRecords",
     "PostgresWarningRecords",
+    "PostgresWebhooks",
     "postgres_record_stores",
 ]

@@ -105,11 +105,13 @@ ORDER BY p.started_at, p.session_id, p.student_id
 """
 
 SELECT_COURSE_CELLS = """
-SELECT a.session_id, a.student_id, a.status
+SELECT a.student_id, array_agg(a.session_id) AS sessions, array_agg(a.status) AS statuses
 FROM sessions s
 JOIN attendance a ON a.session_id = s.id
 WHERE s.course_id = $1
+GROUP BY a.student_id
 """
+_STATUSES = {s.value: s for s in AttendanceStatus}
 
 SELECT_STUDENT_RECORDS = """
 SELECT s.id AS session_id, s.started_at, a.student_id, a.status, a.checked_in_at,
@@ -265,11 +267,12 @@ class PostgresApiReads:
             )
         return [_record(row) for row in rows]
 
-    async def course_cells(self, course_id: int) -> list[tuple[str, int, AttendanceStatus]]:
+    async def course_cells(
+        self, course_id: int
+    ) -> list[tuple[int, list[str], list[AttendanceStatus]]]:
         async with pg_guard():
             rows = await self._pool.fetch(SELECT_COURSE_CELLS, course_id)
-        statuses = {s.value: s for s in AttendanceStatus}
-        return [(r[0], r[1], statuses[r[2]]) for r in rows]
+        return [(r[0], r[1], [_STATUSES[x] for x in r[2]]) for r in rows]
 
     async def student_records(self, course_id: int, *, student_id: int) -> list[ApiRecordRow]:
         async with pg_guard():

@@ -11,6 +11,7 @@ import asyncpg
 from services.models import CheckIn, Session
 from storage.postgres.pool import pg_guard
 from storage.postgres.rows import session_from_row
+from storage.postgres.webhooks import INSERT_WEBHOOK_DELIVERIES
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,8 @@ class PostgresSessionRecords:
     async def persist_session(
         self, session: Session, checkins: Sequence[CheckIn], *, first_attempt: bool = False
     ) -> tuple[int, list[int]]:
-        """Write a session, its records, nudges and its outbox row in one transaction.
+        """Write a session, its records, nudges, its outbox row and its webhook deliveries (one
+        per hook of its course) in one transaction.
 
         A first attempt (`first_attempt`: no earlier sweep of the session can have committed)
         copies the records in with binary `COPY`, several times cheaper than one `INSERT … ON
@@ -204,6 +206,7 @@ class PostgresSessionRecords:
                 )
             if session.course_id is not None:
                 await conn.execute(INSERT_NUDGES, session.id, session.course_id)
+                await conn.execute(INSERT_WEBHOOK_DELIVERIES, session.id, session.course_id)
         return len(records), list(head["new_users"])
 
     async def _persist_retry(
@@ -220,6 +223,7 @@ class PostgresSessionRecords:
             )
             if session.course_id is not None:
                 await conn.execute(INSERT_NUDGES, session.id, session.course_id)
+                await conn.execute(INSERT_WEBHOOK_DELIVERIES, session.id, session.course_id)
         return int(row["inserted"]), list(row["new_users"])
 
     async def persisted_session(self, session_id: str) -> Session | None:

@@ -121,11 +121,14 @@ class RedisCheckInStore:
         and the compact reply is read by position (see check_in.lua)."""
         named = session_id
         now_ms = to_ms(now)
-        args: tuple[EncodableT, ...] = (code, student_id, now_ms, b"" if metres is None else metres)
-        user_keys: tuple[str, ...] = ()
-        if guard is not None:
-            user_keys = (keys.attempts(student_id), keys.guesses(student_id))
-            args += (self._guard_argument(guard),)
+        args: tuple[EncodableT, ...] = (
+            code,
+            student_id,
+            now_ms,
+            b"" if guard is None else self._guard_argument(guard),
+        )
+        if metres is not None:
+            args += (metres,)
         try:  # (not redis_guard: this is the hottest path, and a plain try costs nothing)
             for fresh in (False, True):
                 session_id = (
@@ -135,9 +138,7 @@ class RedisCheckInStore:
                 )
                 if session_id is None:
                     return CheckInResult(CheckInOutcome.WRONG_CODE)
-                reply = await self._check_in(
-                    keys=self._session_keys(session_id) + user_keys, args=args
-                )
+                reply = await self._check_in(keys=self._session_keys(session_id), args=args)
                 found = reply[0]
                 if found == _NO_SESSION and not fresh and named is None:
                     continue  # the cached route may be stale: look the code up once more
@@ -160,25 +161,33 @@ class RedisCheckInStore:
         """touch_profile.lua then check_in.lua as one script (`scripts.one_step`): the
         update's claim, the profile, the lock-out and the check-in in one round trip. One
         Redis server only: None on a cluster, and for a code no session has (the lookup
-        judged it; `check_in` counts it against the guard as always)."""
+        judged it; `check_in` counts it against the guard as always), and for a code whose
+        route is not cached yet."""
         if self._profiles is None:
             return None
         student, now_ms = profile.user_id, to_ms(now)
+        # Only a route known without a lookup: the claim must reach Redis as soon as the
+        # gate's would. Behind a lookup, the user's next updates (a backlog handled at once)
+        # claim theirs meanwhile and can push this id below their window's floor: dropped as
+        # a duplicate. So an unknown route takes two steps (the claim first, then the check-in
+        # looks the code up and caches it for the next student).
+        found = session_id or self._routes.cached(code)
+        if found is None:
+            return None
         try:
-            found = (
-                session_id or self._routes.cached(code) or await self._routes.resolve(code, False)
-            )
-            if found is None:
-                return None
             touch = await self._profiles.prepare_touch(profile, update_id)
-            args: tuple[EncodableT, ...] = (code, student, now_ms, b"")
-            user_keys: tuple[str, ...] = ()
-            if guard is not None:
-                user_keys = (keys.attempts(student), keys.guesses(student))
-                args += (self._guard_argument(guard),)
+            guard_argument = b"" if guard is None else self._guard_argument(guard)
             reply = await self._visit_and_check_in(
-                keys=(*touch.keys, *self._session_keys(found), *user_keys),
-                args=(len(touch.keys), len(touch.args), *touch.args, *args),
+                keys=(*touch.keys, *self._session_keys(found)),
+                args=(
+                    len(touch.keys),
+                    len(touch.args),
+                    *touch.args,
+                    code,
+                    student,
+                    now_ms,
+                    guard_argument,
+                ),
             )
         except UNAVAILABLE as exc:
             raise StorageUnavailable("Redis") from exc
@@ -193,12 +202,15 @@ class RedisCheckInStore:
 
     def _session_keys(self, session_id: str) -> tuple[bytes, ...]:
         """The check-in script's keys of a session, encoded once (sessions are few, check-ins
-        many)."""
+        many). On a single server only the two it always reads: it names the other two from
+        the first (fewer arguments to encode on the hot path); a cluster gets all four, as it
+        requires every key declared."""
         known = self._keys_of.get(session_id)
         if known is None:
             if len(self._keys_of) > 10_000:
                 self._keys_of.clear()
-            known = self._keys_of[session_id] = tuple(k.encode() for k in checkin_keys(session_id))
+            named = checkin_keys(session_id) if self._cluster else checkin_keys(session_id)[:2]
+            known = self._keys_of[session_id] = tuple(k.encode() for k in named)
         return known
 
     def _guard_argument(self, guard: GuessLimit) -> bytes:

@@ -3,6 +3,7 @@ rotation of codes (`rotate_code.lua`). Implements `CodeStore`."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime
 
@@ -28,6 +29,7 @@ class CodeRoutes:
     def __init__(self, scripts: Scripts) -> None:
         self._redis = scripts.redis
         self._cache: dict[str, tuple[str, float]] = {}
+        self._in_flight: dict[str, asyncio.Future[str | None]] = {}
 
     def cached(self, code: str) -> str | None:
         """The session of `code` if this process looked it up a moment ago (no round trip)."""
@@ -42,13 +44,43 @@ class CodeRoutes:
 
         When a cached route goes stale, the first caller looks it up again and the others
         keep the route meanwhile: a code a whole class is typing costs one lookup per
-        refresh, not one per check-in in flight."""
+        refresh, not one per check-in in flight; a code nobody has looked up yet costs one
+        lookup for all the check-ins that arrive while it runs."""
         now = time.monotonic()
         cached = self._cache.get(code)
         if cached and not fresh:
             if now - cached[1] < _CODE_CACHE_SECONDS:
                 return cached[0]
             self._cache[code] = (cached[0], now)
+        if not fresh:
+            # A whole class typing a new code at once: one lookup, the others share it.
+            pending = self._in_flight.get(code)
+            if pending is not None:
+                try:
+                    return await asyncio.shield(pending)
+                except asyncio.CancelledError:
+                    if not pending.cancelled():
+                        raise  # this caller was cancelled
+                    # the first caller was: look it up here
+        lookup: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._in_flight.setdefault(code, lookup)
+        try:
+            session_id = await self._lookup(code)
+        except asyncio.CancelledError:
+            lookup.cancel()
+            raise
+        except Exception as exc:
+            lookup.set_exception(exc)
+            lookup.exception()  # marked retrieved: the sharers re-raise it, if any
+            raise
+        else:
+            lookup.set_result(session_id)
+            return session_id
+        finally:
+            if self._in_flight.get(code) is lookup:
+                del self._in_flight[code]
+
+    async def _lookup(self, code: str) -> str | None:
         value = await self._redis.get(keys.code(code))
         if value is None:
             self._cache.pop(code, None)

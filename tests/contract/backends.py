@@ -46,7 +46,9 @@ async def record_backend(name: str, database_url: str | None = None) -> AsyncIte
             "ALTER SEQUENCE courses_id_seq RESTART WITH 1;"
             " ALTER SEQUENCE attendance_audit_id_seq RESTART WITH 1;"
             " ALTER SEQUENCE course_audit_id_seq RESTART WITH 1;"
-            " ALTER SEQUENCE excuse_requests_id_seq RESTART WITH 1"
+            " ALTER SEQUENCE excuse_requests_id_seq RESTART WITH 1;"
+            " ALTER SEQUENCE course_webhooks_id_seq RESTART WITH 1;"
+            " ALTER SEQUENCE webhook_outbox_id_seq RESTART WITH 1"
         )
         yield postgres_record_stores(pool)
     finally:

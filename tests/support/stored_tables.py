@@ -41,6 +41,8 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "roster_claims": ("id",),
     "user_preferences": ("user_id",),
     "api_tokens": ("id",),
+    "course_webhooks": ("id",),
+    "webhook_outbox": ("id",),
 }
 # Tables whose memory value is one column, not a row object.
 _SCALAR_VALUE = {"enrolments": "enrolled_at", "teachers": "added_by"}

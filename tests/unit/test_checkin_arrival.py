@@ -42,8 +42,11 @@ def commands_sent(client: fakeredis.FakeAsyncRedis) -> Iterator[list[str]]:
 
 async def open_session(sessions: SessionService, checkins: CheckInService) -> str:
     session = await sessions.start_session(TEACHER_ID, TEACHER_ID, 60, "Math")
-    # Another student first: the process now knows the code's route and the update floor.
+    # Another student first: the process now knows the code's route and the update floor
+    # (an unknown route takes two steps, the claim first); a second one loads the one-step
+    # script.
     await checkins.check_in_on_arrival(UserProfile(4000, "Warm"), 1, session.code)
+    await checkins.check_in_on_arrival(UserProfile(4001, "Warmer"), 2, session.code)
     return session.code
 
 
@@ -59,7 +62,7 @@ async def test_a_checkin_update_is_one_round_trip(
     assert sent == ["EVALSHA"]
     assert not visit.duplicate and not visit.cached and visit.locked_until is None
     assert result is not None and result.outcome is CheckInOutcome.RECORDED
-    assert result.checked_in_at == clock.now() and result.checked_in_count == 2
+    assert result.checked_in_at == clock.now() and result.checked_in_count == 3
     cached = await fake_redis.hgetall(keys.profile(STUDENT.user_id))
     assert cached[b"first_name"] == b"Ada" and cached[b"upd"] == b"0 100"
     assert await fake_redis.zscore(keys.seen_index(), str(STUDENT.user_id)) is not None

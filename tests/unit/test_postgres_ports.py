@@ -35,6 +35,7 @@ from services.ports import (
     TimetableRecords,
     UserRecords,
     WarningRecords,
+    WebhookRecords,
 )
 from storage.postgres import (
     PostgresAttendanceRecords,
@@ -57,6 +58,7 @@ from storage.postgres import (
 )
 from storage.postgres.api import PostgresApiReads, PostgresApiTokens
 from storage.postgres.health import PostgresPing
+from storage.postgres.webhooks import PostgresWebhooks
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "storage" / "postgres"
@@ -81,6 +83,7 @@ IMPLEMENTATIONS: dict[str, tuple[type, type]] = {
     "staff": (CourseStaffRecords, PostgresCourseStaff),
     "api_tokens": (ApiTokenRecords, PostgresApiTokens),
     "api_reads": (ApiReadRecords, PostgresApiReads),
+    "webhooks": (WebhookRecords, PostgresWebhooks),
 }
 
 
@@ -104,6 +107,7 @@ def _ports_are_satisfied(pool: asyncpg.Pool) -> None:
     _staff: CourseStaffRecords = PostgresCourseStaff(pool)
     _api_tokens: ApiTokenRecords = PostgresApiTokens(pool)
     _api_reads: ApiReadRecords = PostgresApiReads(pool)
+    _webhooks: WebhookRecords = PostgresWebhooks(pool)
     _ping: Pingable = PostgresPing(pool)
 
 

@@ -180,6 +180,52 @@ async def test_a_stale_code_route_is_looked_up_once_for_all_check_ins_in_flight(
     await client.aclose()
 
 
+async def test_a_new_code_is_looked_up_once_for_all_check_ins_arriving_meanwhile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = fakeredis.FakeAsyncRedis()
+    await client.set(keys.code("K7M2QA"), "s1")
+    routes = CodeRoutes(Scripts(client))
+    lookups = 0
+    get = client.get
+
+    async def slow_get(name: str) -> bytes | str | None:
+        nonlocal lookups
+        lookups += 1
+        await asyncio.sleep(0)
+        return await get(name)
+
+    monkeypatch.setattr(client, "get", slow_get)
+
+    found = await asyncio.gather(*(routes.resolve("K7M2QA", False) for _ in range(50)))
+    unknown = await asyncio.gather(*(routes.resolve("ZZZZZZ", False) for _ in range(5)))
+
+    assert found == ["s1"] * 50
+    assert unknown == [None] * 5
+    assert lookups == 2
+    await client.aclose()
+
+
+async def test_a_failed_lookup_fails_every_check_in_that_shared_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = fakeredis.FakeAsyncRedis()
+    routes = CodeRoutes(Scripts(client))
+
+    async def broken_get(name: str) -> bytes | None:
+        await asyncio.sleep(0)
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(client, "get", broken_get)
+
+    results = await asyncio.gather(
+        *(routes.resolve("K7M2QA", False) for _ in range(3)), return_exceptions=True
+    )
+
+    assert [type(r) for r in results] == [ConnectionError] * 3
+    await client.aclose()
+
+
 def test_no_module_of_the_redis_store_is_over_400_lines() -> None:
     package = Path(storage.redis.__file__).parent
     sizes = {p.name: len(p.read_text("utf-8").splitlines()) for p in package.glob("*.py")}

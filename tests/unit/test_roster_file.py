@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import time
+import zipfile
 
 import pytest
 from openpyxl import Workbook
@@ -163,3 +165,63 @@ def test_a_stray_quote_does_not_swallow_the_lines_after_it() -> None:
         (3, "1002"),
         (4, "1003"),
     ]
+
+
+def _xlsx_with(parts: dict[str, bytes]) -> bytes:
+    """A real workbook with some of its parts replaced (a crafted upload)."""
+    book = Workbook()
+    book.active.append(["number", "name"])
+    book.active.append(["1001", "Ann Lee"])
+    original = io.BytesIO()
+    book.save(original)
+    crafted = io.BytesIO()
+    with (
+        zipfile.ZipFile(original) as source,
+        zipfile.ZipFile(crafted, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            target.writestr(item.filename, parts.get(item.filename, source.read(item.filename)))
+    return crafted.getvalue()
+
+
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/workbook.xml"])
+def test_a_zip_whose_xml_is_junk_is_unreadable_not_a_crash(part: str) -> None:
+    with pytest.raises(InvalidArgument) as refused:
+        read_roster(_xlsx_with({part: b"<not xml \x00\x01"}), "roster.xlsx")
+    assert refused.value.problem == "unreadable"
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked() -> None:
+    """About 1 MiB on the wire that unpacks to ~200 MiB of empty rows: refused at once
+    (unpacking it took minutes of the event loop)."""
+    sheet = (
+        b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main"><sheetData>'
+        + b"<row/>" * 35_000_000
+        + b"</sheetData></worksheet>"
+    )
+    bomb = _xlsx_with({"xl/worksheets/sheet1.xml": sheet})
+    assert len(bomb) < 1024 * 1024
+    started = time.monotonic()
+    with pytest.raises(InvalidArgument) as refused:
+        read_roster(bomb, "roster.xlsx")
+    assert refused.value.problem == "too_big"
+    assert time.monotonic() - started < 1
+
+
+def test_a_sheet_of_endless_blank_rows_stops_early() -> None:
+    """Blank rows are skipped but still counted: a sheet cannot keep the reader busy with
+    millions of them while staying under the unpacked-size limit."""
+    sheet = (
+        b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main"><sheetData>'
+        + b"<row/>" * 60_000
+        + b'<row><c t="inlineStr"><is><t>1002</t></is></c>'
+        + b'<c t="inlineStr"><is><t>Late Row</t></is></c></row>'
+        + b"</sheetData></worksheet>"
+    )
+    started = time.monotonic()
+    with pytest.raises(InvalidArgument) as refused:
+        read_roster(_xlsx_with({"xl/worksheets/sheet1.xml": sheet}), "roster.xlsx")
+    assert refused.value.problem == "too_many_rows"
+    assert time.monotonic() - started < 10

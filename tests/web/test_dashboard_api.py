@@ -251,3 +251,28 @@ async def test_the_timetable_is_listed(desk: Desk) -> None:
     seeded = await _course(desk, students=1, sessions=1)
     listed = await desk.json(f"/courses/{seeded.course.id}/timetable")
     assert listed == {"classes": []}
+
+
+async def test_a_claim_is_approved_and_the_student_joins(desk: Desk) -> None:
+    seeded = await _course(desk, students=1, sessions=1)
+    course_id = seeded.course.id
+    imported = await desk.post(
+        f"/courses/{course_id}/roster", params={"filename": "r.csv"}, content=b"S100,Grace\n"
+    )
+    assert imported.status_code == 200
+    claim = await desk.services.roster.claim(UserProfile(5005, "Ada"), course_id, "S999")
+    assert claim.request is not None
+    request_id = claim.request.id
+    wrong_course = await seed_course(
+        desk.services, TEACHER_ID, "Other", students=0, sessions=0, first_student=1
+    )
+    misplaced = await desk.post(
+        f"/courses/{wrong_course.course.id}/claims/{request_id}", json={"approve": True}
+    )
+    assert misplaced.status_code == 404  # the request is of another course: nothing decided
+    decided = await desk.post(f"/courses/{course_id}/claims/{request_id}", json={"approve": True})
+    assert decided.status_code == 200 and decided.json() == {"approved": True}
+    again = await desk.post(f"/courses/{course_id}/claims/{request_id}", json={"approve": False})
+    assert again.status_code == 404  # decided already: no waiting claim by that id
+    table = await desk.json(f"/courses/{course_id}/table")
+    assert 5005 in {s["id"] for s in table["students"]}

@@ -34,4 +34,40 @@ MESSAGES: dict[str, Message] = {
     "api.revoked": "Token {label} revoked: it no longer works.",
     "api.already_revoked": "Already revoked.",
     "api.too_many": "This course has {count} tokens already: revoke one first.",
+    "command.webhook.about": "your course's outgoing webhook: set, test, remove",
+    "command.webhook.usage": "/webhook [course] [https://… | off]",
+    "error.invalid.webhook_url.not_https": (
+        "The webhook must be an https:// address (with a host, no login in it)."
+    ),
+    "error.invalid.webhook_url.too_long": "That address is too long (2000 characters at most).",
+    "webhook.none": (
+        "<b>{name}</b> (course id {course_id}) has no webhook. To have each saved session "
+        "POSTed to another system, send <code>/webhook https://…</code> (name the course "
+        "first if you have several)."
+    ),
+    "webhook.heading": "<b>Webhook of {name}</b> (course id {course_id})\n<code>{url}</code>",
+    "webhook.counts": "Delivered {delivered} · waiting {pending} · failed {failed}",
+    "webhook.last_error": "Last problem: {error}",
+    "webhook.explain": (
+        "Each saved session is POSTed there as JSON, signed with the secret shown when the "
+        "address was set; failures are tried again for about a day. "
+        "<code>/webhook off</code> removes it."
+    ),
+    "webhook.set": (
+        "Webhook of <b>{name}</b> (course id {course_id}) set to <code>{url}</code>. "
+        "Its signing secret is shown only now: copy it into the receiving system, then "
+        "delete this message.\n<tg-spoiler><code>{secret}</code></tg-spoiler>\n"
+        "Each delivery carries <code>X-ATTN-Signature: sha256=…</code>, the HMAC-SHA256 of "
+        "<code>X-ATTN-Timestamp</code>, a dot and the body. Setting the address again makes "
+        "a new secret."
+    ),
+    "webhook.removed": "The webhook of <b>{name}</b> is removed; nothing more is sent.",
+    "webhook.none_to_remove": "<b>{name}</b> has no webhook.",
+    "webhook.button.test": "📨 Send a test event",
+    "webhook.button.remove": "✖ Remove webhook",
+    "webhook.button_removed": "Webhook removed: nothing more is sent.",
+    "webhook.already_removed": "This course has no webhook any more.",
+    "webhook.test_ok": "Test event delivered: the receiver answered {status}.",
+    "webhook.test_status": "Test event not accepted: the receiver answered {status}.",
+    "webhook.test_failed": "Test event not delivered: {error}.",
 }

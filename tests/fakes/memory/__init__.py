@@ -25,6 +25,7 @@ from tests.fakes.memory.summaries import MemorySummaryOutbox
 from tests.fakes.memory.timetables import MemoryTimetableRecords
 from tests.fakes.memory.users import MemoryUserRecords
 from tests.fakes.memory.warnings import MemoryWarningRecords
+from tests.fakes.memory.webhooks import MemoryWebhooks
 
 
 def memory_record_stores(db: MemoryDatabase | None = None) -> RecordStores:
@@ -49,6 +50,7 @@ def memory_record_stores(db: MemoryDatabase | None = None) -> RecordStores:
         timetables=MemoryTimetableRecords(db),
         api_tokens=MemoryApiTokens(db),
         api_reads=MemoryApiReads(db),
+        webhooks=MemoryWebhooks(db),
     )
 
 

@@ -173,14 +173,18 @@ class MemoryApiReads:
         keyed.sort(key=lambda item: item[0])
         return [record for _, record in keyed[:limit]]
 
-    async def course_cells(self, course_id: int) -> list[tuple[str, int, AttendanceStatus]]:
+    async def course_cells(
+        self, course_id: int
+    ) -> list[tuple[int, list[str], list[AttendanceStatus]]]:
         db = self._db
         db.check()
-        return [
-            (sid, student, row.status)
-            for (sid, student), row in db.attendance.items()
-            if db.sessions[sid].course_id == course_id
-        ]
+        found: dict[int, tuple[list[str], list[AttendanceStatus]]] = {}
+        for (sid, student), row in db.attendance.items():
+            if db.sessions[sid].course_id == course_id:
+                sessions, statuses = found.setdefault(student, ([], []))
+                sessions.append(sid)
+                statuses.append(row.status)
+        return [(student, sessions, statuses) for student, (sessions, statuses) in found.items()]
 
     async def student_records(self, course_id: int, *, student_id: int) -> list[ApiRecordRow]:
         every = await self.record_page(course_id, session_id=None, after=None, limit=10**9)

@@ -196,6 +196,30 @@ class ApiTokenRow:
 
 
 @dataclass
+class WebhookRow:
+    course_id: int
+    url: str
+    secret: str
+    created_by: int
+    created_at: datetime
+
+
+@dataclass
+class WebhookOutboxRow:
+    session_id: str
+    hook_id: int
+    event: str = "session.saved"
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    attempts: int = 0
+    claimed_until: datetime | None = None
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    failed_at: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+
+
+@dataclass
 class ForgottenRow:
     pseudonym: int
     forgotten_at: datetime
@@ -243,6 +267,8 @@ class MemoryDatabase:
     timetables: dict[int, Timetable] = field(default_factory=dict)
     timetable_runs: dict[tuple[int, datetime], SlotRun] = field(default_factory=dict)
     api_tokens: dict[int, ApiTokenRow] = field(default_factory=dict)
+    course_webhooks: dict[int, WebhookRow] = field(default_factory=dict)
+    webhook_outbox: dict[int, WebhookOutboxRow] = field(default_factory=dict)
     available: bool = True
     course_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     audit_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -252,6 +278,8 @@ class MemoryDatabase:
     place_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     claim_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     api_token_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    webhook_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    webhook_outbox_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def check(self) -> None:
         """Raise what the PostgreSQL store raises when the server cannot be reached."""

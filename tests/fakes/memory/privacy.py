@@ -86,6 +86,8 @@ class MemoryPrivacyRecords:
             del db.attendance[record]
         for nudge in [key for key in db.nudge_outbox if key[0] in old]:
             del db.nudge_outbox[nudge]
+        for delivery in [i for i, r in db.webhook_outbox.items() if r.session_id in old]:
+            del db.webhook_outbox[delivery]
         for audit_id in [i for i, a in db.attendance_audit.items() if a.changed_at < cutoff]:
             del db.attendance_audit[audit_id]
         for alert in [k for k, a in db.absence_alerts.items() if a.created_at < cutoff]:

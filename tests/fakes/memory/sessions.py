@@ -17,6 +17,7 @@ from tests.fakes.memory.database import (
     from_ms,
     now,
 )
+from tests.fakes.memory.webhooks import enqueue_webhook_deliveries
 
 
 def session_from_row(row: SessionRow) -> Session:
@@ -89,6 +90,7 @@ class MemorySessionRecords:
                 new_users.append(student)
         if session.course_id is not None:
             self._insert_nudges(session.id, session.course_id)
+            enqueue_webhook_deliveries(db, session.id, session.course_id)
         return inserted, new_users
 
     def _insert_nudges(self, session_id: str, course_id: int) -> None:
