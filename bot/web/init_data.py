@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
 # Telegram's clock and ours may differ a little; an `auth_date` further in the future than
@@ -57,8 +58,10 @@ class WebAppUser:
     start_param: str | None
 
 
+@lru_cache(maxsize=4)
 def secret_key(bot_token: str) -> bytes:
-    """HMAC-SHA-256 of the bot token with the key "WebAppData" (Telegram's derivation)."""
+    """HMAC-SHA-256 of the bot token with the key "WebAppData" (Telegram's derivation);
+    derived once per token, not once per request."""
     return hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
 
 

@@ -14,6 +14,13 @@ import socket
 
 import uvicorn
 
+try:  # uvicorn's fast HTTP/1.1 parser (what uvicorn[standard] installs); h11 otherwise
+    import httptools  # noqa: F401
+
+    HTTP_IMPLEMENTATION = "httptools"
+except ImportError:  # pragma: no cover - a dependency, kept optional for odd platforms
+    HTTP_IMPLEMENTATION = "h11"
+
 from bot.context import AttnApplication
 from bot.settings import Settings
 from bot.web.app import create_web_app
@@ -61,6 +68,7 @@ class WebServer:
         self.port = int(sock.getsockname()[1])
         config = uvicorn.Config(
             self.app,
+            http=HTTP_IMPLEMENTATION,
             lifespan="off",  # the Application's own start and stop are the lifecycle
             log_config=None,  # the bot's logging (with secret redaction) is already set up
             access_log=False,  # bot.web.middleware.RequestLog logs without paths' secrets
