@@ -28,12 +28,23 @@ from bench.api import measure_api
 from bench.dashboard import measure_dashboard
 from bench.scenarios import FULL, QUICK, Bench, Sizes, bench_settings
 from bench.servers import Target, bench_target
+from bench.web import measure_web
 from bot.bootstrap import build_services
 
 log = logging.getLogger("bench")
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
-PHASES = ("checkins", "updates", "sweep", "burst", "claims", "api", "dashboard", "chat")
+PHASES = (
+    "checkins",
+    "updates",
+    "sweep",
+    "burst",
+    "claims",
+    "api",
+    "dashboard",
+    "chat",
+    "web",
+)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -126,6 +137,7 @@ async def run(args: argparse.Namespace) -> tuple[list[report.Row], Bench, dict[s
                     "api": partial(measure_api, bench),
                     "dashboard": partial(measure_dashboard, bench),
                     "chat": bench.measure_chat_burst,
+                    "web": partial(measure_web, bench),
                 }
                 for phase in PHASES:
                     if phase in phases:

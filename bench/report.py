@@ -27,7 +27,7 @@ class Metric:
 METRICS = [
     Metric("checkin_service_per_s", "/s", 0, rate=True),
     Metric("raw_evalsha_per_s", "/s", 0, rate=True),
-    Metric("checkin_service_ratio", "", 3, target=(">=", 0.8)),
+    Metric("checkin_service_ratio", "", 3, target=(">=", 0.85)),
     Metric("checkin_p50_ms", "ms", 2),
     Metric("checkin_p99_ms", "ms", 2, target=("<=", 25.0)),
     Metric("updates_per_s", "/s", 0, rate=True),
@@ -49,6 +49,10 @@ METRICS = [
     Metric("chat_burst_1000_last_reply_s", "s", 3, target=("<=", 2.0)),
     Metric("chat_burst_1000_limited_last_reply_s", "s", 2),
     Metric("chat_burst_floor_ratio", "", 3, target=(">=", 0.9)),
+    Metric("web_burst_1000_confirmed_s", "s", 3, target=("<=", 2.0)),
+    Metric("web_checkin_per_s", "/s", 0, rate=True),
+    Metric("web_service_checkin_per_s", "/s", 0, rate=True),
+    Metric("web_checkin_ratio", "", 3, target=(">=", 0.5)),
 ]
 
 RATIOS = {
@@ -56,6 +60,7 @@ RATIOS = {
     "updates_ratio": ("updates_per_s", "baseline_updates_per_s"),
     "sweep_ratio": ("sweep_rows_per_s", "copy_rows_per_s"),
     "api_records_ratio": ("api_records_per_s", "api_store_records_per_s"),
+    "web_checkin_ratio": ("web_checkin_per_s", "web_service_checkin_per_s"),
     "sweep_ratio_without_fk": ("sweep_rows_per_s", "copy_without_fk_rows_per_s"),
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -111,3 +112,18 @@ async def test_a_stopping_server_turns_unready_and_refuses_updates(
     response = await post_update(client, TEACHER_ID, "/start_session 10 Late")
     assert response.status_code == 503  # Telegram keeps the update for the next process
     assert harness.request.sent() == []
+
+
+async def test_connections_send_without_waiting_for_the_clients_ack(
+    web: tuple[BotHarness, WebServer, httpx.AsyncClient],
+) -> None:
+    """Every accepted connection has TCP_NODELAY: without it Nagle held each response's body
+    behind its headers until the client's delayed ACK, ~40 ms per request."""
+    _, server, client = web
+    assert (await client.get("/healthz")).status_code == 200
+    assert server._server is not None
+    connections = list(server._server.server_state.connections)
+    assert connections
+    for protocol in connections:
+        sock = protocol.transport.get_extra_info("socket")
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1

@@ -32,7 +32,9 @@ DRAIN_SECONDS = 10.0
 def reserve_port() -> tuple[socket.socket, str]:
     """A socket bound to a free port of 127.0.0.1 (hand it to `running_web_server`), and the
     base URL the server will have."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, as bot.web.server binds: asyncio sets TCP_NODELAY on accepted
+    # connections only then.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.setblocking(False)
