@@ -27,7 +27,7 @@ class Metric:
 METRICS = [
     Metric("checkin_service_per_s", "/s", 0, rate=True),
     Metric("raw_evalsha_per_s", "/s", 0, rate=True),
-    Metric("checkin_service_ratio", "", 3, target=(">=", 0.8)),
+    Metric("checkin_service_ratio", "", 3, target=(">=", 0.85)),
     Metric("checkin_p50_ms", "ms", 2),
     Metric("checkin_p99_ms", "ms", 2, target=("<=", 25.0)),
     Metric("updates_per_s", "/s", 0, rate=True),
