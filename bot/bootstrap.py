@@ -220,7 +220,9 @@ def wire_services(
         lease_seconds=settings.sweep_lease_seconds,
         checkpoint=checkpoint,
     )
-    webhook_courier = webhook_courier_over(records, clock, settings.webhook_timeout_seconds)
+    webhook_courier = webhook_courier_over(
+        records, clock, settings.webhook_timeout_seconds, settings.webhook_allow_private
+    )
     reports = ReportService(
         attendance=records.attendance,
         courses=records.courses,
@@ -377,6 +379,7 @@ def wire_services(
             courses=records.courses,
             courier=webhook_courier,
             clock=clock,
+            allow_private=settings.webhook_allow_private,
         ),
         webhook_courier=webhook_courier,
         projector=ProjectorService(

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     api_requests_per_minute: int = Field(default=600, ge=1, le=100_000)
     # How long a course's webhook receiver may take to answer one delivery.
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Course webhooks may reach loopback and private addresses (and plain http to this
+    # machine): tests and development only; off, the bot never calls inside its network.
+    webhook_allow_private: bool = False
     webhook_url: str | None = None
     # Checked after webhook_url (declaration order), so the validator sees the URL.
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)

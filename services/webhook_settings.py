@@ -36,7 +36,9 @@ class WebhookService:
         courses: CourseRecords,
         courier: WebhookCourier,
         clock: Clock,
+        allow_private: bool = False,
     ) -> None:
+        self._allow_private = allow_private  # ATTN_WEBHOOK_ALLOW_PRIVATE
         self._access = access
         self._webhooks = webhooks
         self._courses = courses
@@ -82,10 +84,10 @@ class WebhookService:
         """Set (or replace) the URL, with a new signing secret (audited).
 
         Raises:
-            InvalidArgument("webhook_url", …): not https (http only to this machine).
+            InvalidArgument("webhook_url", …): not https, or inside the deployment.
         """
         course = await self._checked(user_id, course_id)
-        checked = check_webhook_url(url)
+        checked = check_webhook_url(url, allow_private=self._allow_private)
         hook = await self._webhooks.set_course_webhook(
             course.id, url=checked, secret=new_signing_secret(), by=user_id, now=self._clock.now()
         )

@@ -116,6 +116,7 @@ _INVALID = frozenset(
         ("timetable", "not_a_group"),
         ("webhook_url", "not_https"),
         ("webhook_url", "too_long"),
+        ("webhook_url", "internal"),
     }
 )
 

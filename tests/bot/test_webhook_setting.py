@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.bot.test_api_tokens import alerts
 from tests.bot.test_course_staff import CO, join_staff, new_course, say
 from tests.conftest import TEACHER_ID
@@ -16,10 +18,39 @@ from tests.support.webhook_receiver import free_port
 
 ANN = 5001
 SECRET_RE = re.compile(r"<tg-spoiler><code>(whsec_[A-Za-z0-9_-]{43})</code></tg-spoiler>")
+INTERNAL = (
+    "That address is inside a private network: the webhook must be a public https:// address."
+)
+
+
+@pytest.fixture
+def receivers_on_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ATTN_WEBHOOK_ALLOW_PRIVATE for a test whose receiver is on 127.0.0.1 (set before the
+    services are built: request it first)."""
+    monkeypatch.setenv("ATTN_WEBHOOK_ALLOW_PRIVATE", "true")
+
+
+async def test_addresses_inside_the_network_are_refused(
+    bot: BotHarness, stored_tables: StoredTables
+) -> None:
+    await new_course(bot)
+    for bad in (
+        "https://169.254.169.254/latest/meta-data",
+        "https://10.0.0.1/hook",
+        "https://[::1]/",
+        "https://2130706433/",
+        "https://redis.internal/",
+        "https://localhost/",
+    ):
+        [refused] = await bot.send(TEACHER_ID, f"/webhook {bad}")
+        assert refused == INTERNAL, bad
+    [refused] = await bot.send(TEACHER_ID, "/webhook http://127.0.0.1:6379/")
+    assert refused == "The webhook must be an https:// address (with a host, no login in it)."
+    assert await stored_tables.rows("course_webhooks") == []
 
 
 async def test_the_owner_sets_tests_and_removes_the_webhook(
-    bot: BotHarness, stored_tables: StoredTables
+    receivers_on_this_machine: None, bot: BotHarness, stored_tables: StoredTables
 ) -> None:
     course_id, _ = await new_course(bot)
     [shown] = await bot.send(TEACHER_ID, "/webhook")
@@ -58,7 +89,7 @@ async def test_the_owner_sets_tests_and_removes_the_webhook(
         f"wh:x:{course_id}",
     ]
 
-    # A receiver that is down (plain http to this machine is allowed, for tests): the test
+    # A receiver that is down (plain http to this machine: ATTN_WEBHOOK_ALLOW_PRIVATE): the test
     # event says what went wrong.
     port = free_port()
     [again] = await bot.send(TEACHER_ID, f"/webhook http://127.0.0.1:{port}/hook")

@@ -26,6 +26,12 @@ from tests.support.webhook_receiver import WebhookReceiver
 ANN, BOB = 61_001, 61_002
 
 
+@pytest.fixture(autouse=True)
+def receivers_on_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receivers listen on 127.0.0.1: ATTN_WEBHOOK_ALLOW_PRIVATE (before the services)."""
+    monkeypatch.setenv("ATTN_WEBHOOK_ALLOW_PRIVATE", "true")
+
+
 @pytest.fixture
 async def receiver() -> AsyncIterator[WebhookReceiver]:
     found = WebhookReceiver()
@@ -39,7 +45,7 @@ def courier_of(services: Services, clock: ManualClock, timeout: float = 5.0) -> 
     return WebhookCourier(
         webhooks=services.records.webhooks,
         reads=services.records.api_reads,
-        sender=HttpxWebhookSender(),
+        sender=HttpxWebhookSender(allow_private=True),  # receivers on 127.0.0.1
         render=webhook_body,
         clock=clock,
         retry=WebhookRetry(base_seconds=10, jitter=0),

@@ -64,7 +64,8 @@ async def test_a_checkin_update_is_one_round_trip(
     assert result is not None and result.outcome is CheckInOutcome.RECORDED
     assert result.checked_in_at == clock.now() and result.checked_in_count == 3
     cached = await fake_redis.hgetall(keys.profile(STUDENT.user_id))
-    assert cached[b"first_name"] == b"Ada" and cached[b"upd"] == b"0 100"
+    # The claim window: floor 0, then update 100 as its base-36 step above it.
+    assert cached[b"first_name"] == b"Ada" and cached[b"upd"] == b"0 2s"
     assert await fake_redis.zscore(keys.seen_index(), str(STUDENT.user_id)) is not None
 
 

@@ -24,8 +24,15 @@ async def handled(users: UserService, *update_ids: int, profile: UserProfile = A
 
 
 async def window(fake_redis: fakeredis.FakeAsyncRedis, user_id: int = 42) -> list[int]:
+    """The floor and the claimed ids of a user's window ("<floor> <base-36 step> ...")."""
     value = await fake_redis.hget(keys.profile(user_id), "upd")
-    return [int(part) for part in value.split()] if value else []
+    if not value:
+        return []
+    floor, *steps = value.split()
+    ids = [int(floor)]
+    for step in steps:
+        ids.append(ids[-1] + int(step, 36))
+    return ids
 
 
 async def test_a_redelivered_update_is_dropped_and_changes_nothing(
@@ -44,6 +51,19 @@ async def test_out_of_order_updates_within_the_window_are_each_handled_once(
 ) -> None:
     assert await handled(users, 1005, 1001, 1003) == [1005, 1001, 1003]
     assert await handled(users, 1001, 1003, 1005, 1004) == [1004]
+
+
+async def test_an_update_claimed_after_a_dozen_later_ones_is_still_handled_once(
+    users: UserService, fake_redis: fakeredis.FakeAsyncRedis
+) -> None:
+    """An album of 13 photos, fast taps or several webhook processes: the user's 12 later
+    updates are claimed before the first one, which must still be handled (once)."""
+    later = list(range(1_700_000_101, 1_700_000_113))
+    assert await handled(users, *later) == later
+    assert await handled(users, 1_700_000_100) == [1_700_000_100]
+    assert await handled(users, 1_700_000_100, *later) == []  # duplicates still refused
+    assert await window(fake_redis) == [0, 1_700_000_100, *later]
+    assert await handled(users, 1_700_000_113) == [1_700_000_113]
 
 
 async def test_users_windows_are_their_own(users: UserService) -> None:

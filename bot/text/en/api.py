@@ -39,6 +39,9 @@ MESSAGES: dict[str, Message] = {
     "error.invalid.webhook_url.not_https": (
         "The webhook must be an https:// address (with a host, no login in it)."
     ),
+    "error.invalid.webhook_url.internal": (
+        "That address is inside a private network: the webhook must be a public https:// address."
+    ),
     "error.invalid.webhook_url.too_long": "That address is too long (2000 characters at most).",
     "webhook.none": (
         "<b>{name}</b> (course id {course_id}) has no webhook. To have each saved session "

@@ -7,11 +7,12 @@ local seen = redis.call('HGET', KEYS[1], 'last_seen')
 if seen and seen ~= ARGV[1] then
   return {0, ''}
 end
-local highest, highest_text = -1, ''
-for value in string.gmatch(redis.call('HGET', KEYS[1], 'upd') or '', '%d+') do
-  if tonumber(value) > highest then
-    highest, highest_text = tonumber(value), value
-  end
+-- Its window is "<floor> <step> ...", each step an id's base-36 distance above the one
+-- before (touch_profile.lua): the highest id is their sum.
+local highest
+for value in string.gmatch(redis.call('HGET', KEYS[1], 'upd') or '', '%w+') do
+  highest = highest and highest + tonumber(value, 36) or tonumber(value)
 end
+local highest_text = highest and string.format('%.0f', highest) or ''
 redis.call('DEL', KEYS[1])
 return {1, highest_text}

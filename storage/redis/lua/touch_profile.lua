@@ -5,14 +5,19 @@
 -- overwrites one), and report any lock-out for too many wrong codes.
 --
 -- Update claims are a sliding window in the profile hash's field 'upd' (O(window) memory, not
--- a key per update): "<floor> <id> <id> ...". Telegram's update ids increase per bot, so per
--- user too. The ids listed are the user's claimed ids above the floor (at most ARGV[9]); an id
--- at or below the floor counts as handled (too old to be a fresh update: ignored). The floor
--- rises to the oldest id pushed out when the list is full, and to the highest claimed id when
--- the user was quiet for ARGV[10] ms (an update that late after a newer one is not a
--- reordering). A fresh window starts at the global floor ARGV[11]: the highest id of any
--- profile removed as idle (see remove_idle_profile.lua), so ids claimed before the window was
--- dropped are never handled again. Release (release_update.lua) takes an id off the list.
+-- a key per update): "<floor> <step> <step> ...", the floor in decimal and the claimed ids
+-- in increasing order, each written in base 36 as its distance above the one before (the
+-- first: above the floor). A user's ids lie close together, so a step is one to three
+-- characters and a window of 16 ids usually fits the 64 bytes of a compact hash value (a
+-- fresh window's first step, from a far floor, is longer). Telegram's update ids increase
+-- per bot, so per user too. The ids listed are the user's claimed ids above the floor (at
+-- most ARGV[9]); an id at or below the floor counts as handled (too old to be a fresh update:
+-- ignored). The floor rises to the oldest id pushed out when the list is full, and to the
+-- highest claimed id when the user was quiet for ARGV[10] ms (an update that late after a
+-- newer one is not a reordering). A fresh window starts at the global floor ARGV[11]: the
+-- highest id of any profile removed as idle (see remove_idle_profile.lua), so ids claimed
+-- before the window was dropped are never handled again. Release (release_update.lua) takes
+-- an id off the list.
 -- KEYS[1] profile hash   KEYS[2] the user's wrong-code attempts
 -- KEYS[3] the user's remembered command menu (read only: their first message to a process
 --         checks it without another round trip)
@@ -28,23 +33,37 @@
 -- a duplicate's reply is {0, 0, 1} (a caller joining scripts reads that third element).
 local cached = redis.call('EXISTS', KEYS[1])
 if ARGV[5] ~= '' then
+  local function base36(n) -- tonumber(text, 36) reads it back
+    local digits, text = '0123456789abcdefghijklmnopqrstuvwxyz', ''
+    repeat
+      local d = n % 36
+      text, n = string.sub(digits, d + 1, d + 1) .. text, (n - d) / 36
+    until n == 0
+    return text
+  end
   local id = tonumber(ARGV[5])
-  local floor, floor_text = tonumber(ARGV[11]), ARGV[11]
-  local claimed = {}
+  local floor = tonumber(ARGV[11])
+  local claimed = {} -- absolute ids
   local window = cached == 1 and redis.call('HGET', KEYS[1], 'upd')
   if window then
-    for value in string.gmatch(window, '%d+') do
-      claimed[#claimed + 1] = value
+    local stored, previous
+    for value in string.gmatch(window, '%w+') do
+      if stored then
+        previous = previous + tonumber(value, 36)
+        claimed[#claimed + 1] = previous
+      else
+        stored = tonumber(value)
+        previous = stored
+      end
     end
-    local stored = table.remove(claimed, 1)
-    if stored and tonumber(stored) > floor then
-      floor, floor_text = tonumber(stored), stored
+    if stored and stored > floor then
+      floor = stored
     end
     local seen = tonumber(redis.call('HGET', KEYS[1], 'last_seen') or '0')
     if #claimed > 0 and tonumber(ARGV[4]) - seen >= tonumber(ARGV[10]) then
       for _, value in ipairs(claimed) do -- quiet: everything claimed so far is old now
-        if tonumber(value) > floor then
-          floor, floor_text = tonumber(value), value
+        if value > floor then
+          floor = value
         end
       end
       claimed = {}
@@ -54,16 +73,23 @@ if ARGV[5] ~= '' then
     return {0, 0, 1}
   end
   for _, value in ipairs(claimed) do
-    if tonumber(value) == id then
+    if value == id then
       return {0, 0, 1}
     end
   end
-  claimed[#claimed + 1] = ARGV[5]
+  claimed[#claimed + 1] = id
+  table.sort(claimed)
   if #claimed > tonumber(ARGV[9]) then
-    table.sort(claimed, function(a, b) return tonumber(a) < tonumber(b) end)
-    floor_text = table.remove(claimed, 1)
+    floor = table.remove(claimed, 1)
   end
-  redis.call('HSET', KEYS[1], 'upd', floor_text .. ' ' .. table.concat(claimed, ' '))
+  local parts, previous = {string.format('%.0f', floor)}, floor
+  for _, value in ipairs(claimed) do
+    if value > floor then -- an id a stale stored floor left below the global one is handled
+      parts[#parts + 1] = base36(value - previous)
+      previous = value
+    end
+  end
+  redis.call('HSET', KEYS[1], 'upd', table.concat(parts, ' '))
 end
 local locked = tonumber(redis.call('HGET', KEYS[2], 'locked_until') or '0')
 if locked <= tonumber(ARGV[4]) then
