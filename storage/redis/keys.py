@@ -167,10 +167,11 @@ def update_floor() -> str:
 
 # A user's window keeps at most this many claimed ids above its floor: an update that arrives
 # after this many newer ones of the same user were claimed is too old, and ignored (an album
-# of up to 17 photos, fast taps, several webhook processes all stay within it). Stored as
-# base-36 offsets above the floor, 16 ids of a user's usual spread keep the field within
-# Redis's 64-byte listpack value limit (the hash stays compact).
-UPDATE_WINDOW_IDS = 16
+# of 13 photos, fast taps, several webhook processes all stay within it). Stored as base-36
+# steps (touch_profile.lua), a full window is a 10-digit floor plus 12 steps of up to 3
+# characters: at most 58 bytes while a user's successive ids are under 46,656 apart, within
+# Redis's 64-byte listpack value limit (a hash that outgrows it is never compact again).
+UPDATE_WINDOW_IDS = 12
 # A user quiet this long closes their window (floor = highest claimed id): an update delivered
 # that late after a newer one is a redelivery, not a reordering. Keeps most windows one id.
 UPDATE_WINDOW_QUIET_SECONDS = 120

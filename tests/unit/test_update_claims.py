@@ -62,7 +62,8 @@ async def test_an_update_claimed_after_a_dozen_later_ones_is_still_handled_once(
     assert await handled(users, *later) == later
     assert await handled(users, 1_700_000_100) == [1_700_000_100]
     assert await handled(users, 1_700_000_100, *later) == []  # duplicates still refused
-    assert await window(fake_redis) == [0, 1_700_000_100, *later]
+    # A full window: the oldest claimed id, handled, became the floor.
+    assert await window(fake_redis) == [1_700_000_100, *later]
     assert await handled(users, 1_700_000_113) == [1_700_000_113]
 
 
@@ -180,3 +181,14 @@ async def test_the_window_stays_small_however_many_updates(
     value = await fake_redis.hget(keys.profile(42), "upd")
     assert len(value) <= 64  # Redis keeps a hash with values this short compact (listpack)
     assert await fake_redis.keys("attn:u:{42}:upd*") == []
+
+
+async def test_a_full_window_of_a_busy_bot_stays_compact(
+    users: UserService, fake_redis: fakeredis.FakeAsyncRedis
+) -> None:
+    """Other users' updates in between: this user's ids 40,000 apart, all within 2 minutes."""
+    ids = [9_000_000_000 + 40_000 * step for step in range(3 * keys.UPDATE_WINDOW_IDS)]
+    assert await handled(users, *ids) == ids
+    value = await fake_redis.hget(keys.profile(42), "upd")
+    assert len(await window(fake_redis)) == keys.UPDATE_WINDOW_IDS + 1
+    assert len(value) <= 64  # Redis keeps a hash with values this short compact (listpack)

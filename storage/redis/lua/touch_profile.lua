@@ -8,7 +8,7 @@
 -- a key per update): "<floor> <step> <step> ...", the floor in decimal and the claimed ids
 -- in increasing order, each written in base 36 as its distance above the one before (the
 -- first: above the floor). A user's ids lie close together, so a step is one to three
--- characters and a window of 16 ids usually fits the 64 bytes of a compact hash value (a
+-- characters and a window of 12 ids usually fits the 64 bytes of a compact hash value (a
 -- fresh window's first step, from a far floor, is longer). Telegram's update ids increase
 -- per bot, so per user too. The ids listed are the user's claimed ids above the floor (at
 -- most ARGV[9]); an id at or below the floor counts as handled (too old to be a fresh update:
