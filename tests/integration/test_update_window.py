@@ -63,8 +63,9 @@ async def test_the_window_on_one_server_stays_compact(clean_redis: Redis) -> Non
         assert await duplicates(store, 7, [3_000_000_000 + step], at) == [False]
     window = await clean_redis.hget(keys.profile(7), "upd")
     assert window is not None and len(window.split()) == keys.UPDATE_WINDOW_IDS + 1
-    # Short values keep the profile a listpack: a few bytes per field, not a hash table.
-    assert await clean_redis.object("encoding", keys.profile(7)) == b"listpack"
+    # Short values keep the profile compact: a listpack (Redis 7; a ziplist on the embedded
+    # Redis 6.2), a few bytes per field, not a hash table.
+    assert await clean_redis.object("encoding", keys.profile(7)) in (b"listpack", b"ziplist")
     assert await clean_redis.keys("attn:u:*:upd*") == []
     # The whole cost of a user's window: one field of the profile, under 80 bytes.
     await store.touch_profile(UserProfile(8, "Ada", last_seen=START))  # no update id

@@ -8,6 +8,7 @@ are saved for a person to look at.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -321,16 +322,16 @@ async def test_events_pass_through_nginx_at_once(
             ):
                 assert response.status_code == 200
                 assert response.headers["content-type"].startswith("text/event-stream")
-                states = _states(response)
-                first = await asyncio.wait_for(anext(states), 2.0)
-                assert first["code"] == session.code and "<svg" in first["qr"]
-                for _ in range(3):
-                    clock.advance(seconds=ROTATION_SECONDS)
-                    began = time.monotonic()
-                    rotated = await services.rotation.rotate_due_codes()
-                    state = await asyncio.wait_for(anext(states), 1.0)
-                    assert state["code"] == rotated[session.id] and "<svg" in state["qr"]
-                    assert time.monotonic() - began <= 1.0
+                async with contextlib.aclosing(_states(response)) as states:
+                    first = await asyncio.wait_for(anext(states), 2.0)
+                    assert first["code"] == session.code and "<svg" in first["qr"]
+                    for _ in range(3):
+                        clock.advance(seconds=ROTATION_SECONDS)
+                        began = time.monotonic()
+                        rotated = await services.rotation.rotate_due_codes()
+                        state = await asyncio.wait_for(anext(states), 1.0)
+                        assert state["code"] == rotated[session.id] and "<svg" in state["qr"]
+                        assert time.monotonic() - began <= 1.0
         finally:
             nginx.stop()
 
@@ -357,6 +358,11 @@ async def test_the_projector_shows_the_cards_qr(redis_url: str, database_url: st
         async with httpx.AsyncClient(base_url=stack.base, trust_env=False, timeout=10) as client:
             page = await client.get(path)
             assert page.status_code == 200 and qr_svg(scanned) in page.text
-            async with client.stream("GET", path + "/events") as response:
-                first = await asyncio.wait_for(anext(_states(response)), 2.0)
+            # The generator is closed while the stream is open (one left to the loop's
+            # teardown to finalise hung it: the response it reads was gone by then).
+            async with (
+                client.stream("GET", path + "/events") as response,
+                contextlib.aclosing(_states(response)) as states,
+            ):
+                first = await asyncio.wait_for(anext(states), 2.0)
         assert first["qr"] == qr_svg(scanned) and first["code"] == session.code
