@@ -245,6 +245,7 @@ class ProjectorService:
             last: ProjectorView | None = None
             last_sent = 0.0
             while stopping is None or not stopping.is_set():
+                _stop_if_cancelled()
                 changed.clear()
                 try:
                     view = await self.view(session_id, token)
@@ -266,6 +267,15 @@ class ProjectorService:
                 until_end = (view.ends_at - self._clock.now()).total_seconds()
                 wait = max(0.05, min(wait, until_end + 0.05, keep_alive))
                 await _first_of(changed, stopping, wait)
+
+
+def _stop_if_cancelled() -> None:
+    """End the stream when its task is being cancelled, even if a wait or a Redis call on
+    the way swallowed the cancellation (a cancelled read can surface as the store being
+    unavailable, which the loop would otherwise retry for ever, holding up shutdown)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 async def _first_of(changed: asyncio.Event, stopping: asyncio.Event | None, seconds: float) -> None:

@@ -22,10 +22,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 
 from bot.bootstrap import build_services
-from bot.card import qr_png
-from bot.cards import checkin_links_of
 from bot.container import Services
-from bot.web.projector import qr_svg
 from services.clock import Clock, ManualClock, SystemClock
 from services.models import Session
 from services.projector import LINK_MARGIN
@@ -334,35 +331,3 @@ async def test_events_pass_through_nginx_at_once(
                         assert time.monotonic() - began <= 1.0
         finally:
             nginx.stop()
-
-
-async def test_the_projector_shows_the_cards_qr(redis_url: str, database_url: str) -> None:
-    """With the web on, the card's QR opens the Mini App (`startapp`): the projector page
-    shows the very same QR, and the card's Projector button opens that page."""
-    async with web_stack(redis_url, database_url, ManualClock()) as stack:
-        harness = stack.harness
-        await harness.send(TEACHER_ID, "/start_session 30 Optics")
-        posted = next(c for c in harness.request.calls if c.method == "sendPhoto")
-        session = await stack.services.sessions.open_session(TEACHER_ID)
-        assert session is not None
-        scanned = checkin_links_of(harness.app, harness.app.bot).scan(session.id, session.code)
-        assert "startapp=" in scanned
-        assert posted.params["_files"]["photo"][1] == qr_png(scanned)  # the card's QR
-        [link] = [
-            button["url"]
-            for row in posted.params["reply_markup"]["inline_keyboard"]
-            for button in row
-            if button["text"] == "📽 Projector"
-        ]
-        path = link.removeprefix(stack.base)
-        async with httpx.AsyncClient(base_url=stack.base, trust_env=False, timeout=10) as client:
-            page = await client.get(path)
-            assert page.status_code == 200 and qr_svg(scanned) in page.text
-            # The generator is closed while the stream is open (one left to the loop's
-            # teardown to finalise hung it: the response it reads was gone by then).
-            async with (
-                client.stream("GET", path + "/events") as response,
-                contextlib.aclosing(_states(response)) as states,
-            ):
-                first = await asyncio.wait_for(anext(states), 2.0)
-        assert first["qr"] == qr_svg(scanned) and first["code"] == session.code
