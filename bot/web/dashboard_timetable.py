@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -183,38 +183,21 @@ async def dashboard_set_times(
     return await _answer(services, course, table)
 
 
-async def _holiday(
-    services: Services, user_id: int, course_id: int, day: date, *, skip: bool
-) -> JSONResponse:
-    """Skip (or hold again) that day's classes; already so is no change (a repeated
-    request does not flip it back, as the bot's toggle would)."""
-    course, table = await services.timetables.course_timetable(user_id, course_id)
-    if (day in table.holidays) != skip:
-        course, table = await services.timetables.toggle_holiday(user_id, course_id, day)
-    return await _answer(services, course, table)
-
-
 @timetable.put(HOLIDAYS)
-async def dashboard_skip_day(
-    course_id: int,
-    day: Day,
-    services: ServicesDep,
-    settings: SettingsDep,
-    authorization: AuthHeader = None,
-) -> JSONResponse:
-    """No classes that day."""
-    user, _ = await course_for(authorization, settings, services, course_id, Permission.SETTINGS)
-    return await _holiday(services, user.user_id, course_id, _day(day), skip=True)
-
-
 @timetable.delete(HOLIDAYS)
-async def dashboard_hold_day(
+async def dashboard_holiday(
     course_id: int,
     day: Day,
+    request: Request,
     services: ServicesDep,
     settings: SettingsDep,
     authorization: AuthHeader = None,
 ) -> JSONResponse:
-    """That day's classes are held again."""
+    """PUT: no classes that day; DELETE: they are held again. Already so is no change (a
+    repeated request does not flip it back, as the chat's toggle button would)."""
     user, _ = await course_for(authorization, settings, services, course_id, Permission.SETTINGS)
-    return await _holiday(services, user.user_id, course_id, _day(day), skip=False)
+    skip, when = request.method == "PUT", _day(day)
+    course, table = await services.timetables.course_timetable(user.user_id, course_id)
+    if (when in table.holidays) != skip:
+        course, table = await services.timetables.toggle_holiday(user.user_id, course_id, when)
+    return await _answer(services, course, table)

@@ -56,16 +56,6 @@ class Dashboard(Page):
 
 
 @pytest.fixture
-async def served(services: Services, clock: ManualClock) -> AsyncIterator[tuple[str, Services]]:
-    sock, url = reserve_port()
-    async with (
-        BotHarness(make_settings(public_url=url), services) as bot,
-        running_web_server(bot.app, sock=sock) as url,
-    ):
-        yield url, bot.services
-
-
-@pytest.fixture
 async def served_bot(services: Services) -> AsyncIterator[tuple[str, BotHarness]]:
     """The page's server and the bot behind it (students use the chat)."""
     sock, url = reserve_port()
@@ -74,6 +64,12 @@ async def served_bot(services: Services) -> AsyncIterator[tuple[str, BotHarness]
         running_web_server(bot.app, sock=sock) as url,
     ):
         yield url, bot
+
+
+@pytest.fixture
+def served(served_bot: tuple[str, BotHarness]) -> tuple[str, Services]:
+    url, bot = served_bot
+    return url, bot.services
 
 
 async def _browser(width: int, height: int, dark: bool = False) -> webdriver.Chrome:

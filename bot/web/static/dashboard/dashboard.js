@@ -378,28 +378,57 @@
 
   /* --- excuses, roster, timetable, files ----------------------------------------------------- */
 
-  function loadExcuses() {
-    return getJson('/courses/' + course.id + '/excuses').then(function (body) {
-      var list = $('excuses');
+  function decisionButtons(label, onDecide) {
+    var actions = el('div', { 'class': 'actions' });
+    [['approve', true, 'primary'], ['decline', false, 'secondary']].forEach(function (a) {
+      var button = el('button', { type: 'button', 'class': a[2], 'data-decide': a[0] }, text(a[0]));
+      button.setAttribute('aria-label', text(a[0]) + ': ' + label);
+      button.addEventListener('click', function () { onDecide(a[1]); });
+      actions.appendChild(button);
+    });
+    return actions;
+  }
+
+  /* A queue the teacher decides (excuse requests, roster claims): GET /<kind> lists it,
+     `describe` draws an item's text and returns the buttons' label, and approve or decline
+     is POST /<kind>/<id>; the queue and the table are read again after. */
+  function loadQueue(kind, field, empty, describe) {
+    var reload = function () { return loadQueue(kind, field, empty, describe); };
+    return getJson('/courses/' + course.id + '/' + kind).then(function (body) {
+      var list = $(kind);
       clear(list);
-      if (!body.requests.length) { list.appendChild(el('li', null, text('no_excuses'))); }
-      body.requests.forEach(function (r) {
+      if (!body[field].length) { list.appendChild(el('li', null, text(empty))); }
+      body[field].forEach(function (r) {
         var item = el('li', { 'data-request': r.id });
-        item.appendChild(el('b', null, r.student));
-        item.appendChild(document.createTextNode(' · ' + r.title + ' · ' + day(r.started_at)));
-        item.appendChild(el('p', null, r.reason));
-        item.appendChild(decisionButtons(r.student + ', ' + r.title, function (approve) {
-          decideExcuse(r.id, approve);
+        var label = describe(item, r);
+        item.appendChild(decisionButtons(label, function (approve) {
+          request('POST', '/courses/' + course.id + '/' + kind + '/' + r.id, { approve: approve })
+            .then(function () { say(text('saved')); reload(); loadTable(); })
+            .catch(function (error) { fail(error); reload(); });
         }));
         list.appendChild(item);
       });
     }).catch(fail);
   }
 
-  function decideExcuse(id, approve) {
-    request('POST', '/courses/' + course.id + '/excuses/' + id, { approve: approve })
-      .then(function () { say(text('saved')); loadExcuses(); loadTable(); })
-      .catch(function (error) { fail(error); loadExcuses(); });
+  function loadExcuses() {
+    return loadQueue('excuses', 'requests', 'no_excuses', function (item, r) {
+      item.appendChild(el('b', null, r.student));
+      item.appendChild(document.createTextNode(' · ' + r.title + ' · ' + day(r.started_at)));
+      item.appendChild(el('p', null, r.reason));
+      return r.student + ', ' + r.title;
+    });
+  }
+
+  function loadClaims() {
+    return loadQueue('claims', 'claims', 'no_claims', function (item, c) {
+      item.appendChild(el('bdi', { 'class': 'who' }, c.student));
+      item.appendChild(document.createTextNode(' · ' + when(c.requested_at)));
+      var number = el('p', null, text('claim_number') + ' ');
+      number.appendChild(el('bdi', null, c.number));
+      item.appendChild(number);
+      return c.student + ', ' + c.number;
+    });
   }
 
   function importRoster() {
@@ -413,43 +442,6 @@
           text('rejected') + ' ' + body.rejected.length + '.';
         loadTable();
       }).catch(function (error) { $('roster-result').textContent = error.message; });
-  }
-
-  function decisionButtons(label, onDecide) {
-    var actions = el('div', { 'class': 'actions' });
-    [['approve', true, 'primary'], ['decline', false, 'secondary']].forEach(function (a) {
-      var button = el('button', { type: 'button', 'class': a[2], 'data-decide': a[0] }, text(a[0]));
-      button.setAttribute('aria-label', text(a[0]) + ': ' + label);
-      button.addEventListener('click', function () { onDecide(a[1]); });
-      actions.appendChild(button);
-    });
-    return actions;
-  }
-
-  function loadClaims() {
-    return getJson('/courses/' + course.id + '/claims').then(function (body) {
-      var list = $('claims');
-      clear(list);
-      if (!body.claims.length) { list.appendChild(el('li', null, text('no_claims'))); }
-      body.claims.forEach(function (c) {
-        var item = el('li', { 'data-claim': c.id });
-        item.appendChild(el('bdi', { 'class': 'who' }, c.student));
-        item.appendChild(document.createTextNode(' · ' + when(c.requested_at)));
-        var number = el('p', null, text('claim_number') + ' ');
-        number.appendChild(el('bdi', null, c.number));
-        item.appendChild(number);
-        item.appendChild(decisionButtons(c.student + ', ' + c.number, function (approve) {
-          decideClaim(c.id, approve);
-        }));
-        list.appendChild(item);
-      });
-    }).catch(fail);
-  }
-
-  function decideClaim(id, approve) {
-    request('POST', '/courses/' + course.id + '/claims/' + id, { approve: approve })
-      .then(function () { say(text('saved')); loadClaims(); loadTable(); })
-      .catch(function (error) { fail(error); loadClaims(); });
   }
 
   /* The timetable: what GET and every change answer is the whole timetable, drawn again. */
