@@ -16,6 +16,11 @@ Exactly once per saved session into the outbox: the rows are written in the swee
 transaction, unique per (session, hook). Delivery is at least once (a process that dies
 after the POST and before recording it sends it again, with the same delivery id).
 
+The course's owner is told (`tell_owners`, a private message through the bot's paced
+broadcast lane, once, across processes): when a delivery is given up, and once when a hook
+starts failing (a delivery failed `FAILING_AFTER` attempts in a row; told again only after a
+delivery went through).
+
 Nothing waits for a slow receiver: each delivery runs as a task of its own with a time-out
 (well inside the row's lease), at most `per_host` at once to one host; a claim takes at most
 that many rows of a hook and skips the hooks of a host that has its share in flight, so a
@@ -41,10 +46,11 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from services.clock import Clock
+from services.delivery import DeliveryFailed
 from services.errors import InvalidArgument, StorageUnavailable
 from services.ports import ApiReadRecords, WebhookRecords
 from services.ports.api import ApiRecordRow, ApiSessionRow
-from services.ports.webhooks import CourseWebhook, WebhookDelivery
+from services.ports.webhooks import CourseWebhook, WebhookDelivery, WebhookNotice
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +64,11 @@ INTERNAL_SUFFIXES = (".localhost", ".local", ".internal")
 MAX_URL_LENGTH = 2000
 #: The records of a session are read in pages of this many.
 RECORD_PAGE = 500
+#: A delivery failing this many attempts in a row (about 7 minutes with the default back-off)
+#: tells the owner that the hook is failing; retries go on for about a day.
+FAILING_AFTER = 5
+#: Notices sent per tick, at most (the rest on the next).
+NOTICES_PER_TICK = 50
 
 
 def ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -171,6 +182,30 @@ class WebhookSender(Protocol):
     async def post(self, url: str, body: bytes, headers: dict[str, str], seconds: float) -> int:
         """POST `body`; give up (raise) after `seconds` without a whole answer."""
         ...
+
+
+class WebhookNoticeSender(Protocol):
+    """Tells a course's owner of its webhook (the bot layer's, in their language).
+
+    Raises:
+        DeliveryFailed: Telegram refused it (the owner blocked the bot, …).
+    """
+
+    async def send_webhook_notice(self, notice: WebhookNotice) -> None: ...
+
+
+def shown_url(url: str) -> str:
+    """The URL as a notice shows it: scheme, host, port and path; never a login, a query
+    (receivers put tokens there) or a fragment."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 #: Turns an event into the JSON body (the bot layer's, so it matches the API's models).
@@ -341,6 +376,8 @@ class WebhookCourier:
             status = await self._sender.post(delivery.url, body, headers, self.timeout_seconds)
         except Exception as exc:  # refused, reset, timed out, TLS: the receiver's side
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            # Stored, shown in /webhook and told to the owner: never the URL's query.
+            error = error.replace(delivery.url, shown_url(delivery.url))
         else:
             error = f"HTTP {status}"
         if status is not None and 200 <= status < 300:
@@ -354,6 +391,7 @@ class WebhookCourier:
                 self._clock.now(),
                 status,
                 f"gave up after {delivery.attempts}: {error}",
+                tell_owner=True,
             )
             self.report.failed += 1
             log.warning("webhook delivery %s failed for good: %s", delivery.id, error)
@@ -361,6 +399,8 @@ class WebhookCourier:
         delay = self._retry.delay(delivery.attempts, self._rng)
         at = self._clock.now() + timedelta(seconds=delay)
         await self._webhooks.postpone_webhook(delivery.id, at, status, error)
+        if delivery.attempts == FAILING_AFTER:
+            await self._webhooks.note_hook_failing(delivery.id, self._clock.now(), error)
         self.report.retried += 1
         log.info(
             "webhook delivery %s: %s (attempt %d); next in %.0f s",
@@ -369,6 +409,27 @@ class WebhookCourier:
             delivery.attempts,
             delay,
         )
+
+    async def tell_owners(self, sender: WebhookNoticeSender) -> int:
+        """Send the owners' notices not sent yet (each claimed once, across processes: at
+        most once; an owner who blocked the bot is logged, not retried). Returns how many
+        Telegram took."""
+        sent = 0
+        for notice in await self._webhooks.claim_webhook_notices(
+            self._clock.now(), NOTICES_PER_TICK
+        ):
+            try:
+                await sender.send_webhook_notice(notice)
+            except DeliveryFailed as failed:
+                log.warning(
+                    "webhook notice %s to the owner of course %s not delivered: %s",
+                    notice.id,
+                    notice.course_id,
+                    failed.reason,
+                )
+                continue
+            sent += 1
+        return sent
 
     async def _records(self, course_id: int, session_id: str) -> list[ApiRecordRow]:
         records: list[ApiRecordRow] = []
