@@ -24,7 +24,8 @@ import httpx
 from bot.web.api_models import webhook_body
 from services.clock import Clock
 from services.ports import RecordStores
-from services.webhooks import WebhookCourier, address_allowed, ip_literal
+from services.webhook_urls import address_allowed, ip_literal
+from services.webhooks import WebhookCourier
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 

@@ -13,7 +13,8 @@ from services.errors import InvalidArgument
 from services.models import Course
 from services.ports import CourseRecords, WebhookRecords
 from services.ports.webhooks import CourseWebhook, WebhookStatus
-from services.webhooks import WebhookCourier, check_webhook_url, new_signing_secret
+from services.webhook_urls import check_webhook_url
+from services.webhooks import WebhookCourier, new_signing_secret
 
 
 @dataclass(frozen=True, slots=True)
