@@ -119,12 +119,11 @@ async def deliver_webhooks_task(context: AttnContext) -> None:
     """Start the due webhook deliveries of the courses (services/webhooks.py). Each runs on as
     a task of its own, so this job never waits for a receiver, however slow. Then tell the
     owners of the deliveries given up and the hooks that started failing."""
-    courier = context.services.webhook_courier
-    started = await courier.dispatch()
+    started = await context.services.webhook_courier.dispatch()
     if started:
         log.debug("webhooks: %d deliveries started", started)
     sender = TelegramWebhookNoticeSender(context.bot, context.tz, recipient_languages(context))
-    await courier.tell_owners(sender)
+    await context.services.webhooks.tell_owners(sender)
 
 
 @postponed_while_storage_away("user sweep")

@@ -13,7 +13,7 @@ from bot.notifier import classified
 from bot.replies.format import fmt_datetime
 from bot.text import Text, speaking, t
 from services.ports.webhooks import GAVE_UP, WebhookNotice
-from services.webhook_urls import shown_url
+from services.webhooks import shown_url
 
 #: The error as a notice shows it, at most this long.
 ERROR_CHARACTERS = 300

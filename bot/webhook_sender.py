@@ -24,8 +24,7 @@ import httpx
 from bot.web.api_models import webhook_body
 from services.clock import Clock
 from services.ports import RecordStores
-from services.webhook_urls import address_allowed, ip_literal
-from services.webhooks import WebhookCourier
+from services.webhooks import WebhookCourier, address_allowed, ip_literal
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 

@@ -16,10 +16,10 @@ Exactly once per saved session into the outbox: the rows are written in the swee
 transaction, unique per (session, hook). Delivery is at least once (a process that dies
 after the POST and before recording it sends it again, with the same delivery id).
 
-The course's owner is told (`tell_owners`, a private message through the bot's paced
-broadcast lane, once, across processes): when a delivery is given up, and once when a hook
-starts failing (a delivery failed `FAILING_AFTER` attempts in a row; told again only after a
-delivery went through).
+The course's owner is told (`WebhookService.tell_owners`: a private message through the
+bot's paced broadcast lane, once, across processes) when a delivery is given up, and once
+when a hook starts failing (a delivery failed `FAILING_AFTER` attempts in a row; told again
+only after a delivery went through).
 
 Nothing waits for a slow receiver: each delivery runs as a task of its own with a time-out
 (well inside the row's lease), at most `per_host` at once to one host; a claim takes at most
@@ -32,10 +32,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hmac
+import ipaddress
 import logging
 import random
 import secrets
+import socket
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,46 +45,89 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from services.clock import Clock
-from services.delivery import DeliveryFailed
-from services.errors import StorageUnavailable
+from services.errors import InvalidArgument, StorageUnavailable
 from services.ports import ApiReadRecords, WebhookRecords
 from services.ports.api import ApiRecordRow, ApiSessionRow
-from services.ports.webhooks import CourseWebhook, WebhookDelivery, WebhookNotice
-from services.webhook_urls import shown_url
+from services.ports.webhooks import CourseWebhook, WebhookDelivery
+from services.webhook_signing import delivery_headers
 
 log = logging.getLogger(__name__)
 
 SESSION_SAVED = "session.saved"
 PING = "ping"
+#: Hosts a plain-http webhook may name when ATTN_WEBHOOK_ALLOW_PRIVATE is on (tests,
+#: development): this machine only.
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+#: Names that only mean something inside a network: never a course's receiver in production.
+INTERNAL_SUFFIXES = (".localhost", ".local", ".internal")
+MAX_URL_LENGTH = 2000
 #: The records of a session are read in pages of this many.
 RECORD_PAGE = 500
 #: A delivery failing this many attempts in a row (about 7 minutes with the default back-off)
 #: tells the owner that the hook is failing; retries go on for about a day.
 FAILING_AFTER = 5
-#: Notices sent per tick, at most (the rest on the next).
-NOTICES_PER_TICK = 50
 
 
-def new_signing_secret() -> str:
-    """256 random bits, printable."""
-    return "whsec_" + secrets.token_urlsafe(32)
-
-
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    """`X-ATTN-Signature`: "sha256=" and the hex HMAC-SHA256 of "<timestamp>.<body>"."""
-    mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, "sha256")
-    return "sha256=" + mac.hexdigest()
-
-
-def verify_signature(
-    secret: str, timestamp: str, body: bytes, header: str, *, now: float, tolerance: float = 300
-) -> bool:
-    """What a receiver does: the signature matches and the timestamp is recent."""
+def ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host names literally, in every form a resolver takes for one
+    (127.0.0.1, ::1, and the shorthand 0x7f000001, 2130706433, 127.1, 0177.0.0.1); else None."""
     try:
-        fresh = abs(now - int(timestamp)) <= tolerance
+        return ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):
+        return None
+
+
+def address_allowed(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, allow_private: bool
+) -> bool:
+    """A public address; with `allow_private`, loopback and private ones too (never
+    unspecified, link-local — cloud metadata at 169.254.169.254 — or multicast)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_global:
+        return True
+    if not allow_private:
         return False
-    return fresh and hmac.compare_digest(signature(secret, timestamp, body), header)
+    unsafe = address.is_unspecified or address.is_link_local or address.is_multicast
+    return (address.is_loopback or address.is_private) and not unsafe
+
+
+def check_webhook_url(url: str, *, allow_private: bool = False) -> str:
+    """The URL as stored: https to a public host, no login in it. Addresses inside the
+    deployment (loopback, private, link-local, `localhost`, `*.internal` …) are refused, as
+    they would let a course owner make the bot call its own Redis or the cloud's metadata
+    service; `allow_private` (ATTN_WEBHOOK_ALLOW_PRIVATE, tests and development) lets
+    loopback and private addresses through, and plain http to this machine.
+
+    Raises:
+        InvalidArgument("webhook_url", "not_https" | "too_long" | "internal").
+    """
+    url = url.strip()
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidArgument("webhook_url", "too_long")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise InvalidArgument("webhook_url", "not_https") from exc
+    local = allow_private and parts.scheme == "http" and host in LOCAL_HOSTS
+    if (parts.scheme != "https" and not local) or not host or parts.username or parts.password:
+        raise InvalidArgument("webhook_url", "not_https")
+    if any(c.isspace() for c in url) or "@" in parts.netloc:
+        raise InvalidArgument("webhook_url", "not_https")
+    host = host.rstrip(".")
+    address = ip_literal(host)
+    if address is not None:
+        if not address_allowed(address, allow_private=allow_private):
+            raise InvalidArgument("webhook_url", "internal")
+    elif not allow_private and (host == "localhost" or host.endswith(INTERNAL_SUFFIXES)):
+        raise InvalidArgument("webhook_url", "internal")
+    return url
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +159,18 @@ class WebhookSender(Protocol):
         ...
 
 
-class WebhookNoticeSender(Protocol):
-    """Tells a course's owner of its webhook (the bot layer's, in their language).
-
-    Raises:
-        DeliveryFailed: Telegram refused it (the owner blocked the bot, …).
-    """
-
-    async def send_webhook_notice(self, notice: WebhookNotice) -> None: ...
+def shown_url(url: str) -> str:
+    """The URL as a notice shows it: scheme, host, port and path; never a login, a query
+    (receivers put tokens there) or a fragment."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 #: Turns an event into the JSON body (the bot layer's, so it matches the API's models).
@@ -154,18 +202,6 @@ class WebhookReport:
     retried: int = 0
     failed: int = 0
     errors: Counter[str] = field(default_factory=Counter)
-
-
-def _headers(event: str, delivery: str, secret: str, now: datetime, body: bytes) -> dict[str, str]:
-    timestamp = str(int(now.timestamp()))
-    return {
-        "Content-Type": "application/json",
-        "User-Agent": "ATTN-Webhook/1",
-        "X-ATTN-Event": event,
-        "X-ATTN-Delivery": delivery,
-        "X-ATTN-Timestamp": timestamp,
-        "X-ATTN-Signature": signature(secret, timestamp, body),
-    }
 
 
 class WebhookCourier:
@@ -286,7 +322,7 @@ class WebhookCourier:
         body = self._render(SessionSaved(delivery.id, delivery.course_id, session, records))
         status: int | None = None
         error: str
-        headers = _headers(
+        headers = delivery_headers(
             delivery.event, str(delivery.id), delivery.secret, self._clock.now(), body
         )
         try:
@@ -327,27 +363,6 @@ class WebhookCourier:
             delay,
         )
 
-    async def tell_owners(self, sender: WebhookNoticeSender) -> int:
-        """Send the owners' notices not sent yet (each claimed once, across processes: at
-        most once; an owner who blocked the bot is logged, not retried). Returns how many
-        Telegram took."""
-        sent = 0
-        for notice in await self._webhooks.claim_webhook_notices(
-            self._clock.now(), NOTICES_PER_TICK
-        ):
-            try:
-                await sender.send_webhook_notice(notice)
-            except DeliveryFailed as failed:
-                log.warning(
-                    "webhook notice %s to the owner of course %s not delivered: %s",
-                    notice.id,
-                    notice.course_id,
-                    failed.reason,
-                )
-                continue
-            sent += 1
-        return sent
-
     async def _records(self, course_id: int, session_id: str) -> list[ApiRecordRow]:
         records: list[ApiRecordRow] = []
         while True:
@@ -366,7 +381,7 @@ class WebhookCourier:
         """Send the test event now (no outbox): the receiver's status, or what went wrong."""
         now = self._clock.now()
         body = self._render(Ping(hook.course_id, now))
-        headers = _headers(PING, f"ping-{secrets.token_hex(6)}", hook.secret, now, body)
+        headers = delivery_headers(PING, f"ping-{secrets.token_hex(6)}", hook.secret, now, body)
         try:
             return await self._sender.post(hook.url, body, headers, self.timeout_seconds)
         except Exception as exc:

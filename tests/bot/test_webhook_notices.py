@@ -100,10 +100,12 @@ async def test_the_owner_is_told_once_when_failing_and_once_when_given_up(
 
     for _ in range(FAILING_AFTER - 1):
         await attempt(courier, clock)
-        assert await courier.tell_owners(sender) == 0  # failing, but not repeatedly yet
+        assert (
+            await bot.services.webhooks.tell_owners(sender) == 0
+        )  # failing, but not repeatedly yet
     await attempt(courier, clock)
-    assert await courier.tell_owners(sender) == 1
-    assert await courier.tell_owners(sender) == 0  # once
+    assert await bot.services.webhooks.tell_owners(sender) == 1
+    assert await bot.services.webhooks.tell_owners(sender) == 0  # once
     [failing] = told(bot, since)
     assert failing.startswith(
         f"⚠️ <b>Webhook of Math 101</b> (course id {course_id}): deliveries to "
@@ -115,7 +117,7 @@ async def test_the_owner_is_told_once_when_failing_and_once_when_given_up(
     # A second session fails too while the hook is failing: no second "failing" notice.
     await saved_session(bot, clock, course_id, 2)
     await attempt(courier, clock)  # the first's last attempt: given up
-    assert await courier.tell_owners(sender) == 1
+    assert await bot.services.webhooks.tell_owners(sender) == 1
     [gave_up] = told(bot, since + 1)
     assert gave_up.startswith(
         f"⚠️ <b>Webhook of Math 101</b> (course id {course_id}): the session "
@@ -126,7 +128,7 @@ async def test_the_owner_is_told_once_when_failing_and_once_when_given_up(
     assert f"Last problem: gave up after {ATTEMPTS}: ConnectionRefusedError" in gave_up
     for _ in range(ATTEMPTS):
         await attempt(courier, clock)
-    assert await courier.tell_owners(sender) == 1  # the second one's give-up only
+    assert await bot.services.webhooks.tell_owners(sender) == 1  # the second one's give-up only
     assert "<b>Week &lt;2&gt;</b>" in told(bot, since + 2)[0]
     assert len(told(bot, since)) == 3
     assert all("s3cret" not in text for text in bot.request.texts(TEACHER_ID))
@@ -139,7 +141,7 @@ async def test_the_owner_is_told_once_when_failing_and_once_when_given_up(
     await saved_session(bot, clock, course_id, 4)
     for _ in range(FAILING_AFTER):
         await attempt(courier, clock)
-    assert await courier.tell_owners(sender) == 1
+    assert await bot.services.webhooks.tell_owners(sender) == 1
     assert "deliveries to" in told(bot, since + 3)[0]
     notices = await stored_tables.rows("webhook_notices")
     assert sorted(n["kind"] for n in notices) == ["failing", "failing", "gave_up", "gave_up"]
@@ -157,7 +159,7 @@ async def test_in_the_owners_language(
     since = len(bot.request.texts(TEACHER_ID))
     for _ in range(ATTEMPTS):
         await attempt(courier, clock)
-    assert await courier.tell_owners(sender) == 2
+    assert await bot.services.webhooks.tell_owners(sender) == 2
     failing, gave_up = told(bot, since)
     assert failing.startswith("⚠️ <b>Вебхук курса Алгебра</b>")
     assert "доставки на <code>https://hooks.example.org/attn/in</code> не проходят" in failing
@@ -177,7 +179,9 @@ async def test_an_owner_who_blocked_the_bot_breaks_nothing(
     since = len(bot.request.calls)
     for _ in range(ATTEMPTS):
         await attempt(courier, clock)
-        assert await courier.tell_owners(sender) == 0  # refused: logged, nothing raised
+        assert (
+            await bot.services.webhooks.tell_owners(sender) == 0
+        )  # refused: logged, nothing raised
     refused = [c for c in bot.request.calls[since:] if c.params.get("chat_id") == TEACHER_ID]
     assert len(refused) == 2 and all(c.status == 403 for c in refused)
     assert courier.report.failed == 1 and receiver.posts == ATTEMPTS
@@ -185,5 +189,5 @@ async def test_an_owner_who_blocked_the_bot_breaks_nothing(
     # Not retried once they unblock: each notice was sent (or refused) once.
     bot.request.api.block_bot(TEACHER_ID, blocked=False, inject_update=False)
     since = len(bot.request.calls)
-    assert await courier.tell_owners(sender) == 0
+    assert await bot.services.webhooks.tell_owners(sender) == 0
     assert bot.request.calls[since:] == []

@@ -12,7 +12,7 @@ import pytest
 from bot import webhook_sender
 from bot.webhook_sender import HttpxWebhookSender, WebhookRefused, checked_addresses
 from services.errors import InvalidArgument
-from services.webhook_urls import check_webhook_url
+from services.webhooks import check_webhook_url
 
 pytestmark = pytest.mark.unit
 

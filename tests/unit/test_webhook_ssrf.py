@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from services.errors import InvalidArgument
-from services.webhook_urls import check_webhook_url
+from services.webhooks import check_webhook_url
 
 pytestmark = pytest.mark.unit
 
