@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 
 from bot.languages import languages_of
-from bot.web.api_models import webhook_body
 from bot.webhook_notices import TelegramWebhookNoticeSender
+from bot.webhook_sender import webhook_courier_over
 from services.clock import ManualClock
 from services.models import Session, SessionState
 from services.webhooks import FAILING_AFTER, WebhookCourier, WebhookRetry
@@ -41,14 +41,8 @@ class DownReceiver:
 
 
 def courier_of(bot: BotHarness, clock: ManualClock, receiver: DownReceiver) -> WebhookCourier:
-    return WebhookCourier(
-        webhooks=bot.services.records.webhooks,
-        reads=bot.services.records.api_reads,
-        sender=receiver,
-        render=webhook_body,
-        clock=clock,
-        retry=WebhookRetry(max_attempts=ATTEMPTS, base_seconds=10, jitter=0),
-    )
+    retry = WebhookRetry(max_attempts=ATTEMPTS, base_seconds=10, jitter=0)
+    return webhook_courier_over(bot.services.records, clock, 10.0, sender=receiver, retry=retry)
 
 
 async def saved_session(bot: BotHarness, clock: ManualClock, course_id: int, n: int) -> Session:
