@@ -23,7 +23,8 @@ from bot.web.api_models import webhook_body
 from bot.webhook_sender import HttpxWebhookSender, WebhookRefused
 from services.clock import ManualClock
 from services.models import AttendanceStatus, CheckIn, Course, Session, SessionState, UserProfile
-from services.webhooks import WebhookCourier, WebhookRetry, verify_signature
+from services.webhook_signing import verify_signature
+from services.webhooks import WebhookCourier, WebhookRetry
 from tests.conftest import ADMIN_ID, TEACHER_ID
 from tests.support.webhook_receiver import WebhookReceiver
 
