@@ -256,7 +256,7 @@ async def test_a_claim_made_in_the_chat_is_approved_on_the_page(
 
 
 async def test_the_timetable_is_changed_on_the_page(
-    served: tuple[str, Services], clock: ManualClock, screenshots: Path
+    served: tuple[str, Services], clock: ManualClock, screenshots: Path, tmp_path: Path
 ) -> None:
     url, services = served
     seeded = await seed_course(services, TEACHER_ID, "Geology", students=1, sessions=1)
@@ -305,6 +305,16 @@ async def test_the_timetable_is_changed_on_the_page(
         await page.wait(lambda d: "No weekly classes yet." in d.find_element(By.ID, "slots").text)
         _, stored = await services.timetables.course_timetable(TEACHER_ID, seeded.course.id)
         assert stored.rules == () and stored.first_day in stored.holidays
+
+        # Import a timetable file: the chat's report of it, line by line.
+        timetable_csv = tmp_path / "timetable.csv"
+        timetable_csv.write_text("slot,Fri,08:15,45\nslot,Fri,8h,45\n", encoding="utf-8")
+        file_input = await page.css("#tt-file")
+        await page.run(lambda: file_input.send_keys(str(timetable_csv)))
+        await page.click("tt-import")
+        await page.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#slots [data-slot='4 08:15']"))
+        report = await page.text("tt-report")
+        assert "imported 1 weekly class" in report and "Line 2:" in report
     finally:
         await asyncio.to_thread(driver.quit)
 
