@@ -21,7 +21,6 @@ from bot.languages import recipient_languages
 from bot.metrics import error_kind, metrics_of
 from bot.notifier import TelegramNotifier
 from bot.timetable_cards import run_timetables
-from bot.webhook_notices import TelegramWebhookNoticeSender
 from services.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -122,7 +121,7 @@ async def deliver_webhooks_task(context: AttnContext) -> None:
     started = await context.services.webhook_courier.dispatch()
     if started:
         log.debug("webhooks: %d deliveries started", started)
-    sender = TelegramWebhookNoticeSender(context.bot, context.tz, recipient_languages(context))
+    sender = TelegramAlertSender(context.bot, context.tz, recipient_languages(context))
     await context.services.webhooks.tell_owners(sender)
 
 

@@ -1,17 +1,13 @@
-"""Tells a course's owner of its outgoing webhook (services/webhooks.py `WebhookNoticeSender`):
-a delivery given up, or a hook that started failing; in the owner's language, the URL without
-its query, and Telegram's refusals turned into `DeliveryFailed`."""
+"""What a course's owner is told of its outgoing webhook (services/webhook_settings.py
+`tell_owners`, sent by bot/alerts.py): a delivery given up, or a hook that started failing;
+the course, the session, the last error and the URL without its query."""
 
 from __future__ import annotations
 
 from datetime import tzinfo
 
-from telegram import Bot
-
-from bot.languages import RecipientLanguages
-from bot.notifier import classified
 from bot.replies.format import fmt_datetime
-from bot.text import Text, speaking, t
+from bot.text import Text, t
 from services.ports.webhooks import GAVE_UP, WebhookNotice
 from services.webhooks import shown_url
 
@@ -38,18 +34,3 @@ def notice_text(notice: WebhookNotice, tz: tzinfo) -> Text:
         attempts=notice.attempts,
         error=notice.error[:ERROR_CHARACTERS],
     )
-
-
-class TelegramWebhookNoticeSender:
-    """`WebhookNoticeSender` over the Bot API (sent from a job: the paced broadcast lane)."""
-
-    def __init__(self, bot: Bot, tz: tzinfo, languages: RecipientLanguages) -> None:
-        self._bot = bot
-        self._tz = tz
-        self._languages = languages
-
-    async def send_webhook_notice(self, notice: WebhookNotice) -> None:
-        async with classified():
-            with speaking(await self._languages.of(notice.owner_id)):
-                text = notice_text(notice, self._tz)
-            await self._bot.send_message(notice.owner_id, text)

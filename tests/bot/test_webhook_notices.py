@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
+from bot.alerts import TelegramAlertSender
 from bot.languages import languages_of
-from bot.web.api_models import webhook_body
-from bot.webhook_notices import TelegramWebhookNoticeSender
+from bot.webhook_sender import webhook_courier_over
 from services.clock import ManualClock
 from services.models import Session, SessionState
 from services.webhooks import FAILING_AFTER, WebhookCourier, WebhookRetry
@@ -41,14 +41,8 @@ class DownReceiver:
 
 
 def courier_of(bot: BotHarness, clock: ManualClock, receiver: DownReceiver) -> WebhookCourier:
-    return WebhookCourier(
-        webhooks=bot.services.records.webhooks,
-        reads=bot.services.records.api_reads,
-        sender=receiver,
-        render=webhook_body,
-        clock=clock,
-        retry=WebhookRetry(max_attempts=ATTEMPTS, base_seconds=10, jitter=0),
-    )
+    retry = WebhookRetry(max_attempts=ATTEMPTS, base_seconds=10, jitter=0)
+    return webhook_courier_over(bot.services.records, clock, 10.0, sender=receiver, retry=retry)
 
 
 async def saved_session(bot: BotHarness, clock: ManualClock, course_id: int, n: int) -> Session:
@@ -69,6 +63,16 @@ async def saved_session(bot: BotHarness, clock: ManualClock, course_id: int, n: 
     return session
 
 
+async def hooked_course(
+    bot: BotHarness, clock: ManualClock, course_id: int
+) -> tuple[DownReceiver, WebhookCourier]:
+    """The course's webhook set to URL, one session saved, its receiver down; the courier."""
+    await bot.services.webhooks.set_url(TEACHER_ID, course_id, URL)
+    await saved_session(bot, clock, course_id, 1)
+    receiver = DownReceiver()
+    return receiver, courier_of(bot, clock, receiver)
+
+
 async def attempt(courier: WebhookCourier, clock: ManualClock) -> None:
     """One more attempt of every delivery (the back-off is at most 10 s × 2^5 here)."""
     await courier.deliver()
@@ -80,22 +84,19 @@ def told(bot: BotHarness, since: int) -> list[str]:
 
 
 @pytest.fixture
-def sender(bot: BotHarness) -> TelegramWebhookNoticeSender:
+def sender(bot: BotHarness) -> TelegramAlertSender:
     languages = languages_of(bot.app, bot.services.users)
-    return TelegramWebhookNoticeSender(bot.app.bot, bot.services_tz, languages)
+    return TelegramAlertSender(bot.app.bot, bot.services_tz, languages)
 
 
 async def test_the_owner_is_told_once_when_failing_and_once_when_given_up(
     bot: BotHarness,
     clock: ManualClock,
-    sender: TelegramWebhookNoticeSender,
+    sender: TelegramAlertSender,
     stored_tables: StoredTables,
 ) -> None:
     course_id, _ = await new_course(bot)
-    await bot.services.webhooks.set_url(TEACHER_ID, course_id, URL)
-    await saved_session(bot, clock, course_id, 1)
-    receiver = DownReceiver()
-    courier = courier_of(bot, clock, receiver)
+    receiver, courier = await hooked_course(bot, clock, course_id)
     since = len(bot.request.texts(TEACHER_ID))
 
     for _ in range(FAILING_AFTER - 1):
@@ -149,13 +150,11 @@ async def test_the_owner_is_told_once_when_failing_and_once_when_given_up(
 
 
 async def test_in_the_owners_language(
-    bot: BotHarness, clock: ManualClock, sender: TelegramWebhookNoticeSender
+    bot: BotHarness, clock: ManualClock, sender: TelegramAlertSender
 ) -> None:
     await bot.send(TEACHER_ID, "/new_course Алгебра", language_code="ru")
     [course] = await bot.services.courses.teacher_courses(TEACHER_ID)
-    await bot.services.webhooks.set_url(TEACHER_ID, course.id, URL)
-    await saved_session(bot, clock, course.id, 1)
-    courier = courier_of(bot, clock, DownReceiver())
+    _, courier = await hooked_course(bot, clock, course.id)
     since = len(bot.request.texts(TEACHER_ID))
     for _ in range(ATTEMPTS):
         await attempt(courier, clock)
@@ -168,13 +167,10 @@ async def test_in_the_owners_language(
 
 
 async def test_an_owner_who_blocked_the_bot_breaks_nothing(
-    bot: BotHarness, clock: ManualClock, sender: TelegramWebhookNoticeSender
+    bot: BotHarness, clock: ManualClock, sender: TelegramAlertSender
 ) -> None:
     course_id, _ = await new_course(bot)
-    await bot.services.webhooks.set_url(TEACHER_ID, course_id, URL)
-    await saved_session(bot, clock, course_id, 1)
-    receiver = DownReceiver()
-    courier = courier_of(bot, clock, receiver)
+    receiver, courier = await hooked_course(bot, clock, course_id)
     bot.request.api.block_bot(TEACHER_ID, inject_update=False)
     since = len(bot.request.calls)
     for _ in range(ATTEMPTS):
