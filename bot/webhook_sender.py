@@ -24,7 +24,13 @@ import httpx
 from bot.web.api_models import webhook_body
 from services.clock import Clock
 from services.ports import RecordStores
-from services.webhooks import WebhookCourier, address_allowed, ip_literal
+from services.webhooks import (
+    WebhookCourier,
+    WebhookRetry,
+    WebhookSender,
+    address_allowed,
+    ip_literal,
+)
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -154,15 +160,22 @@ class HttpxWebhookSender:
 
 
 def webhook_courier_over(
-    records: RecordStores, clock: Clock, timeout_seconds: float, allow_private: bool = False
+    records: RecordStores,
+    clock: Clock,
+    timeout_seconds: float,
+    allow_private: bool = False,
+    *,
+    sender: WebhookSender | None = None,
+    retry: WebhookRetry | None = None,
 ) -> WebhookCourier:
-    """The courier of the composition root: the records' outbox and API reads, httpx, and
-    the API's JSON shapes."""
+    """The courier of the composition root (and of the tests, with their receiver or back-off):
+    the records' outbox and API reads, httpx unless another `sender`, the API's JSON shapes."""
     return WebhookCourier(
         webhooks=records.webhooks,
         reads=records.api_reads,
-        sender=HttpxWebhookSender(allow_private=allow_private),
+        sender=sender or HttpxWebhookSender(allow_private=allow_private),
         render=webhook_body,
         clock=clock,
+        retry=retry,
         timeout_seconds=timeout_seconds,
     )

@@ -9,6 +9,10 @@ times, read and changed through `TimetableService`, the service /timetable's but
     PUT    /app/api/teacher/courses/{c}/timetable/times               opening early, reminder
     PUT    /app/api/teacher/courses/{c}/timetable/holidays/{date}     skip that day's classes
     DELETE /app/api/teacher/courses/{c}/timetable/holidays/{date}     hold them again
+    DELETE /app/api/teacher/courses/{c}/timetable/group               unlink the linked group
+    POST   /app/api/teacher/courses/{c}/timetable/import              a timetable CSV (raw body)
+
+(Linking a group stays in the chat: /timetable sent in the group, by its teacher.)
 
 Every change answers the timetable as it now is. Input the service refuses (a length out of
 range, a term that ends before it starts, a malformed day or time) is a 400 with a short
@@ -25,12 +29,28 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.container import Services
-from bot.web.dashboard_http import API_PREFIX, AuthHeader, DashboardRoute, course_for, json_response
+from bot.replies.timetable import import_report
+from bot.text import speaking, t
+from bot.web.dashboard_http import (
+    API_PREFIX,
+    AuthHeader,
+    DashboardRoute,
+    course_for,
+    error,
+    json_response,
+)
 from bot.web.deps import ServicesDep, SettingsDep
+from bot.web.miniapp import known_language, plain
 from services.course_access import Permission
 from services.errors import InvalidArgument
 from services.models import Course
-from services.timetable_slots import SlotRule, Timetable, parse_clock, parse_day
+from services.timetable_slots import (
+    MAX_CSV_BYTES,
+    SlotRule,
+    Timetable,
+    parse_clock,
+    parse_day,
+)
 
 timetable = APIRouter(prefix=API_PREFIX, route_class=DashboardRoute, tags=["dashboard"])
 
@@ -87,26 +107,28 @@ def _day(text: str) -> date:
 
 
 async def _answer(services: Services, course: Course, table: Timetable) -> JSONResponse:
+    return json_response(await _view(services, course, table))
+
+
+async def _view(services: Services, course: Course, table: Timetable) -> dict[str, object]:
     """The timetable as the page shows it, with its coming classes."""
     slots = await services.timetables.coming_slots(course.id)
-    return json_response(
-        {
-            "zone": services.timetables.zone(course).key,
-            "slots": [
-                {"weekday": r.weekday, "start": f"{r.start:%H:%M}", "minutes": r.minutes}
-                for r in table.rules
-            ],
-            "first_day": table.first_day.isoformat(),
-            "last_day": table.last_day.isoformat(),
-            "holidays": sorted(day.isoformat() for day in table.holidays),
-            "early_minutes": table.early_minutes,
-            "remind_minutes": table.remind_minutes,
-            "classes": [
-                {"starts_at": s.starts_at.isoformat(), "ends_at": s.ends_at.isoformat()}
-                for s in slots
-            ],
-        }
-    )
+    return {
+        "zone": services.timetables.zone(course).key,
+        "slots": [
+            {"weekday": r.weekday, "start": f"{r.start:%H:%M}", "minutes": r.minutes}
+            for r in table.rules
+        ],
+        "first_day": table.first_day.isoformat(),
+        "last_day": table.last_day.isoformat(),
+        "holidays": sorted(day.isoformat() for day in table.holidays),
+        "early_minutes": table.early_minutes,
+        "remind_minutes": table.remind_minutes,
+        "group_linked": table.group_chat_id is not None,
+        "classes": [
+            {"starts_at": s.starts_at.isoformat(), "ends_at": s.ends_at.isoformat()} for s in slots
+        ],
+    }
 
 
 @timetable.get("/courses/{course_id}/timetable")
@@ -201,3 +223,39 @@ async def dashboard_holiday(
     if (when in table.holidays) != skip:
         course, table = await services.timetables.toggle_holiday(user.user_id, course_id, when)
     return await _answer(services, course, table)
+
+
+@timetable.delete("/courses/{course_id}/timetable/group")
+async def dashboard_unlink_group(
+    course_id: int, services: ServicesDep, settings: SettingsDep, authorization: AuthHeader = None
+) -> JSONResponse:
+    """The linked group no longer gets the timetabled sessions' cards (the chat's Unlink)."""
+    user, _ = await course_for(authorization, settings, services, course_id, Permission.SETTINGS)
+    course, table = await services.timetables.link_group(user.user_id, course_id, None)
+    return await _answer(services, course, table)
+
+
+@timetable.post("/courses/{course_id}/timetable/import")
+async def dashboard_import_timetable(
+    course_id: int,
+    request: Request,
+    services: ServicesDep,
+    settings: SettingsDep,
+    authorization: AuthHeader = None,
+) -> JSONResponse:
+    """A timetable CSV sent as the body, read as the chat reads one sent with /timetable:
+    the lines it refused are named, and a file with nothing usable changes nothing. The
+    answer's `report` is the chat's reply, in the page's language."""
+    user, _ = await course_for(authorization, settings, services, course_id, Permission.SETTINGS)
+    language = known_language(request.headers.get("accept-language"))
+    content = await request.body()
+    if len(content) > MAX_CSV_BYTES:
+        with speaking(language):
+            message = plain(t("timetable.import_not_csv"))
+        return error(400, "timetable_file.too_big", message=message)
+    result = await services.timetables.import_csv(user.user_id, course_id, content)
+    course, table = await services.timetables.course_timetable(user.user_id, course_id)
+    with speaking(language):
+        report = plain(import_report(course, result))
+    view = await _view(services, course, table)
+    return json_response({**view, "saved": result.saved, "report": report})

@@ -19,11 +19,11 @@ import pytest
 
 from bot import webhook_sender
 from bot.container import Services
-from bot.web.api_models import webhook_body
-from bot.webhook_sender import HttpxWebhookSender, WebhookRefused
+from bot.webhook_sender import HttpxWebhookSender, WebhookRefused, webhook_courier_over
 from services.clock import ManualClock
 from services.models import AttendanceStatus, CheckIn, Course, Session, SessionState, UserProfile
-from services.webhooks import WebhookCourier, WebhookRetry, verify_signature
+from services.webhook_signing import verify_signature
+from services.webhooks import WebhookCourier, WebhookRetry
 from tests.conftest import ADMIN_ID, TEACHER_ID
 from tests.support.webhook_receiver import WebhookReceiver
 
@@ -44,17 +44,10 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
 
 
 def courier_of(services: Services, clock: ManualClock, timeout: float = 5.0) -> WebhookCourier:
-    """The production courier over the real stores and httpx; back-off without jitter
-    (10 s, 20 s, 40 s …) so the test knows when a retry is due."""
-    return WebhookCourier(
-        webhooks=services.records.webhooks,
-        reads=services.records.api_reads,
-        sender=HttpxWebhookSender(allow_private=True),  # receivers on 127.0.0.1
-        render=webhook_body,
-        clock=clock,
-        retry=WebhookRetry(base_seconds=10, jitter=0),
-        timeout_seconds=timeout,
-    )
+    """The production courier over the real stores and httpx (receivers on 127.0.0.1);
+    back-off without jitter (10 s, 20 s, 40 s …) so the test knows when a retry is due."""
+    retry = WebhookRetry(base_seconds=10, jitter=0)
+    return webhook_courier_over(services.records, clock, timeout, True, retry=retry)
 
 
 async def course_with_students(services: Services, teacher: int, name: str) -> Course:

@@ -371,6 +371,27 @@ async def test_the_timetable_is_changed_as_with_the_bots_buttons(desk: Desk) -> 
     assert bad_day.json()["message"] == "Укажите дату в виде ГГГГ-ММ-ДД."
     assert await desk.json(base) == before
 
+    # A CSV as the chat reads one: the refused line named, in the chat's words.
+    csv = b"slot,Tue,09:00,60\nslot,Someday,09:00,60\nholiday,2026-04-07\n"
+    imported = await desk.post(f"{base}/import", content=csv)
+    assert imported.status_code == 200, imported.text
+    answer = imported.json()
+    assert (
+        answer["saved"] is True
+        and {"weekday": 1, "start": "09:00", "minutes": 60} in answer["slots"]
+    )
+    assert "Line 2: unknown day of the week" in answer["report"]
+    nothing = await desk.post(f"{base}/import", content=b"nonsense\n")
+    assert nothing.json()["saved"] is False
+    assert "timetable is unchanged" in nothing.json()["report"]
+    too_big = await desk.post(f"{base}/import", content=b"x" * (64 * 1024 + 1))
+    assert too_big.status_code == 400 and "64 KB" in too_big.json()["message"]
+    # A group linked in the chat is unlinked from the page.
+    await desk.services.timetables.link_group(TEACHER_ID, course_id, -100_123)
+    assert (await desk.json(base))["group_linked"] is True
+    unlinked = await desk.http.delete(f"{API_PREFIX}{base}/group", headers=desk.auth(TEACHER_ID))
+    assert unlinked.status_code == 200 and unlinked.json()["group_linked"] is False
+
 
 async def test_an_assistant_may_not_change_the_timetable_a_co_teacher_may(desk: Desk) -> None:
     seeded = await _course(desk, students=1, sessions=1)
@@ -387,6 +408,8 @@ async def test_an_assistant_may_not_change_the_timetable_a_co_teacher_may(desk: 
         ("PUT", f"{base}/times", {"json": {"early_minutes": 0, "remind_minutes": 0}}),
         ("PUT", f"{base}/holidays/2026-02-10", {}),
         ("DELETE", f"{base}/holidays/2026-02-10", {}),
+        ("DELETE", f"{base}/group", {}),
+        ("POST", f"{base}/import", {"content": b"slot,Mon,10:00,60\n"}),
     ]
     for method, url, body in writes:
         refused = await desk.http.request(method, url, headers=desk.auth(ASSISTANT), **body)

@@ -231,15 +231,26 @@ async def test_a_claim_made_in_the_chat_is_approved_on_the_page(
     await services.roster.import_roster(
         TEACHER_ID, course_id, b"S100,Grace Hopper\nS200,Ada Lovelace\n", "r.csv"
     )
+    # Another student's claim, decided in the chat while the page shows it.
+    other = await services.roster.claim(UserProfile(5008, "Eve"), course_id, "S999")
+    assert other.request is not None
     driver = await _browser(1280, 900)
     page = Dashboard(driver, url)
     try:
         await page.open_as(TEACHER_ID, clock.now())
         await _open_course(page, "Physics")
-        await page.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#claims [data-decide]"))
+        await page.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#claims li")) == 2)
         listed = await page.text("claims")
         assert "Student number given: S200" in listed and "User5006" in listed
         await page.screenshot(screenshots / "dashboard-claims.png")
+        await services.roster.decide(TEACHER_ID, other.request.id, approve=False)
+        await page.click_css(
+            f"#claims li[data-request='{other.request.id}'] [data-decide='approve']"
+        )
+        await page.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#claims li")) == 1)
+        assert await page.text("status") == (
+            "That is no longer there, or was already decided: the list is up to date."
+        )
         await page.click_css("#claims [data-decide='approve']")
         await page.wait(lambda d: "No claims waiting." in d.find_element(By.ID, "claims").text)
         # The roster: the student holds the place (its stand-in row is gone).
@@ -256,7 +267,7 @@ async def test_a_claim_made_in_the_chat_is_approved_on_the_page(
 
 
 async def test_the_timetable_is_changed_on_the_page(
-    served: tuple[str, Services], clock: ManualClock, screenshots: Path
+    served: tuple[str, Services], clock: ManualClock, screenshots: Path, tmp_path: Path
 ) -> None:
     url, services = served
     seeded = await seed_course(services, TEACHER_ID, "Geology", students=1, sessions=1)
@@ -305,6 +316,16 @@ async def test_the_timetable_is_changed_on_the_page(
         await page.wait(lambda d: "No weekly classes yet." in d.find_element(By.ID, "slots").text)
         _, stored = await services.timetables.course_timetable(TEACHER_ID, seeded.course.id)
         assert stored.rules == () and stored.first_day in stored.holidays
+
+        # Import a timetable file: the chat's report of it, line by line.
+        timetable_csv = tmp_path / "timetable.csv"
+        timetable_csv.write_text("slot,Fri,08:15,45\nslot,Fri,8h,45\n", encoding="utf-8")
+        file_input = await page.css("#tt-file")
+        await page.run(lambda: file_input.send_keys(str(timetable_csv)))
+        await page.click("tt-import")
+        await page.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#slots [data-slot='4 08:15']"))
+        report = await page.text("tt-report")
+        assert "imported 1 weekly class" in report and "Line 2:" in report
     finally:
         await asyncio.to_thread(driver.quit)
 

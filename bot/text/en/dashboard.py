@@ -83,6 +83,14 @@ MESSAGES: dict[str, Message] = {
     "dashboard.invalid.time": "Type the start as HH:MM (24-hour).",
     "dashboard.invalid.date": "Type the date as YYYY-MM-DD.",
     "dashboard.invalid.input": "Check what you entered: nothing was changed.",
+    "dashboard.no_group": (
+        "No group linked: send /timetable with the course's name in the class group."
+    ),
+    "dashboard.timetable_file": (
+        "Timetable file (CSV with slot, term, holiday, early and remind lines)"
+    ),
+    # A decision or change on something another teacher decided or removed meanwhile.
+    "dashboard.gone": ("That is no longer there, or was already decided: the list is up to date."),
     # The downloaded report's file name, before "-<course id>.xlsx" (letters and dashes).
     "dashboard.file_name": "attendance-report",
 }

@@ -87,6 +87,7 @@
     return fetch(API + path, options).then(function (response) {
       if (response.status === 403) { throw new Error(text('forbidden')); }
       if (response.status === 401) { throw new Error(text('refused')); }
+      if (response.status === 404 || response.status === 409) { throw new Error(text('gone')); }
       if (response.status === 400 || response.status === 422) {
         return response.json().catch(function () { return {}; }).then(function (body) {
           throw new Error(body.message || text('invalid.input'));
@@ -497,6 +498,8 @@
       }));
       holidays.appendChild(item);
     });
+    $('tt-group').textContent = text(body.group_linked ? 'timetable.group_linked' : 'no_group');
+    $('tt-unlink').hidden = !body.group_linked;
     var list = $('timetable');
     clear(list);
     if (!body.classes.length) { list.appendChild(el('li', null, text('no_classes'))); }
@@ -508,15 +511,18 @@
       .catch(function () { $('timetable-box').hidden = true; });
   }
 
-  function changeTimetable(method, path, body) {
+  function changeTimetable(method, path, body, type) {
     var result = $('tt-result');
     result.className = 'status';
     result.textContent = '';
-    return request(method, '/courses/' + course.id + '/timetable' + path, body)
+    $('tt-report').textContent = '';
+    return request(method, '/courses/' + course.id + '/timetable' + path, body, type)
       .then(function (r) { return r.json(); })
       .then(function (timetable) {
         renderTimetable(timetable);
-        result.textContent = text('saved');
+        if (timetable.report) {
+          $('tt-report').textContent = timetable.report;  // an import: the chat's own reply
+        } else { result.textContent = text('saved'); }
       }).catch(function (error) {
         result.className = 'status error';
         result.textContent = error.message;
@@ -548,6 +554,11 @@
       changeTimetable('PUT', '/times', {
         early_minutes: number('times-early'), remind_minutes: number('times-remind')
       });
+    });
+    $('tt-unlink').addEventListener('click', function () { changeTimetable('DELETE', '/group'); });
+    $('tt-import').addEventListener('click', function () {
+      var file = $('tt-file').files[0];
+      if (file) { changeTimetable('POST', '/import', file, 'application/octet-stream'); }
     });
     $('holiday-form').addEventListener('submit', function (event) {
       event.preventDefault();
