@@ -83,3 +83,26 @@ async def test_a_name_resolving_inside_is_refused_at_send_time(
     # Tests' receivers, with ATTN_WEBHOOK_ALLOW_PRIVATE.
     allowed = await checked_addresses("hooks.example.org", 6379, allow_private=True)
     assert allowed == [ipaddress.ip_address("127.0.0.1")]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::a9fe:a9fe",  # NAT64 (RFC 6052) of 169.254.169.254, the cloud's metadata
+        "64:ff9b::a00:5",  # NAT64 of 10.0.0.5: a NAT64 gateway reaches the private network
+        "64:ff9b:1::a00:5",  # the local-use NAT64 prefix (RFC 8215)
+        "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "::7f00:1",  # IPv4-compatible ::127.0.0.1
+    ],
+)
+def test_an_ipv6_address_carrying_an_internal_ipv4_one_is_refused(address: str) -> None:
+    # Each was `is_global` to Python's ipaddress, so the URL check and the connect-time
+    # check both let it through.
+    with pytest.raises(InvalidArgument) as refused:
+        check_webhook_url(f"https://[{address}]/")
+    assert refused.value.problem == "internal"
+
+
+def test_an_ipv6_address_carrying_a_public_ipv4_one_is_kept() -> None:
+    assert check_webhook_url("https://[64:ff9b::5db8:d822]/") == "https://[64:ff9b::5db8:d822]/"
