@@ -99,6 +99,7 @@ TABLES = [
     "api_tokens",
     "course_webhooks",
     "webhook_outbox",
+    "webhook_notices",
 ]
 
 
