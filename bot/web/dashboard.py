@@ -135,6 +135,7 @@ PAGE_TEXTS = (
     "dashboard.invalid.input",
     "dashboard.no_group",
     "dashboard.timetable_file",
+    "dashboard.gone",
     # The chat's own words for the linked group (/timetable's message and button).
     "timetable.group_linked",
     "timetable.button.unlink",

@@ -231,15 +231,26 @@ async def test_a_claim_made_in_the_chat_is_approved_on_the_page(
     await services.roster.import_roster(
         TEACHER_ID, course_id, b"S100,Grace Hopper\nS200,Ada Lovelace\n", "r.csv"
     )
+    # Another student's claim, decided in the chat while the page shows it.
+    other = await services.roster.claim(UserProfile(5008, "Eve"), course_id, "S999")
+    assert other.request is not None
     driver = await _browser(1280, 900)
     page = Dashboard(driver, url)
     try:
         await page.open_as(TEACHER_ID, clock.now())
         await _open_course(page, "Physics")
-        await page.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#claims [data-decide]"))
+        await page.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#claims li")) == 2)
         listed = await page.text("claims")
         assert "Student number given: S200" in listed and "User5006" in listed
         await page.screenshot(screenshots / "dashboard-claims.png")
+        await services.roster.decide(TEACHER_ID, other.request.id, approve=False)
+        await page.click_css(
+            f"#claims li[data-request='{other.request.id}'] [data-decide='approve']"
+        )
+        await page.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#claims li")) == 1)
+        assert await page.text("status") == (
+            "That is no longer there, or was already decided: the list is up to date."
+        )
         await page.click_css("#claims [data-decide='approve']")
         await page.wait(lambda d: "No claims waiting." in d.find_element(By.ID, "claims").text)
         # The roster: the student holds the place (its stand-in row is gone).

@@ -89,6 +89,8 @@ MESSAGES: dict[str, Message] = {
     "dashboard.timetable_file": (
         "Timetable file (CSV with slot, term, holiday, early and remind lines)"
     ),
+    # A decision or change on something another teacher decided or removed meanwhile.
+    "dashboard.gone": ("That is no longer there, or was already decided: the list is up to date."),
     # The downloaded report's file name, before "-<course id>.xlsx" (letters and dashes).
     "dashboard.file_name": "attendance-report",
 }

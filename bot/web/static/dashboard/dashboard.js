@@ -87,6 +87,7 @@
     return fetch(API + path, options).then(function (response) {
       if (response.status === 403) { throw new Error(text('forbidden')); }
       if (response.status === 401) { throw new Error(text('refused')); }
+      if (response.status === 404 || response.status === 409) { throw new Error(text('gone')); }
       if (response.status === 400 || response.status === 422) {
         return response.json().catch(function () { return {}; }).then(function (body) {
           throw new Error(body.message || text('invalid.input'));
