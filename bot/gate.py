@@ -126,6 +126,10 @@ def give_menu_on_first_message(update: Update, context: AttnContext) -> None:
         return
     services = context.services
     remembered = context.visit.menu if context.visit is not None else None
+    if remembered == "" and not services.access.roles.is_configured(user.id):
+        # Most first messages: a student with no menu of their own, known from the visit.
+        # `give_menu_if_due` would find nothing due without a call: no task for it.
+        return
 
     async def give() -> None:
         try:

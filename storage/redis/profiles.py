@@ -92,6 +92,27 @@ class RedisProfileCache:
         args = self.touch_args(profile, update_id)
         return Touch(profile.user_id, touch_keys, args, index_due, seen, now)
 
+    async def prepare_arrival(
+        self, profile: UserProfile, update_id: int, seen: int
+    ) -> tuple[Touch, str]:
+        """The touch half of the one-step visit and check-in (`visit_and_check_in_script`,
+        one server only), seen at `seen` (ms; the check-in's time too): the profile key alone
+        (the script names the user's other keys) and, as arguments, the names and the
+        language code; with the numbers that start the script's first argument ("<seen ms>
+        <update id> <user id> <global floor> <1|0: the idle index is due>")."""
+        await self._refresh_update_floor()
+        user_id = profile.user_id
+        now = time.monotonic()
+        index_due = now - self._seen_indexed.get(user_id, -1e9) >= _SEEN_INDEX_SECONDS
+        names: list[EncodableT] = [
+            profile.first_name,
+            profile.last_name or "",
+            profile.username or "",
+            profile.language_code or "",
+        ]
+        numbers = f"{seen} {update_id} {user_id} {self._update_floor} {1 if index_due else 0}"
+        return Touch(user_id, [keys.profile(user_id)], names, index_due, seen, now), numbers
+
     async def touched(self, touch: Touch, visit: Visit) -> None:
         """Bookkeeping after the touch: when the idle index was last written for the user."""
         index_due = touch.index_due
@@ -244,10 +265,10 @@ class RedisProfileCache:
 
 
 def visit_from(reply: list[Any]) -> Visit:
-    """The Visit in touch_profile.lua's reply."""
+    """The Visit in touch_profile.lua's reply (the one-step script may add a sixth element)."""
     if int(reply[2]) == 1:
         return Visit(cached=False, duplicate=True)
-    cached, locked, _, chosen, menu = reply
+    cached, locked, _, chosen, menu = reply[:5]
     return Visit(
         int(cached) == 1,
         from_ms(locked) if int(locked) else None,
