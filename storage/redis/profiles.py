@@ -24,6 +24,9 @@ from storage.redis.errors import UNAVAILABLE, redis_guard
 from storage.redis.scripts import Scripts
 
 _SEEN_INDEX_SECONDS = 60.0
+# Users per merge_registrations call: a few hundred microseconds of Lua, so other clients
+# are not held up behind a large burst's merges.
+MERGE_BATCH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,23 +223,32 @@ class RedisProfileCache:
     async def merge_registrations(self, registered: dict[int, tuple[str, ...]]) -> None:
         """Put registered names (from PostgreSQL) into cached profiles, never over one set
         meanwhile (a /register wins), and only into profiles still cached; each value is
-        (full name, number) or (full name, number, chosen language)."""
-        merge = self._scripts.merge_registration
-
-        def build(pipe: Any) -> None:
-            for user_id, values in registered.items():
-                merge.queue(pipe, [keys.profile(user_id), keys.forgotten(user_id)], _merged(values))
-
+        (full name, number) or (full name, number, chosen language). On one server in
+        batches of `MERGE_BATCH` users per script call (a burst of returning students is a
+        few commands, not one per student); on a cluster one call per user."""
         async with redis_guard():
             if self._cluster:
+                merge = self._scripts.merge_registration
                 await asyncio.gather(
                     *(
                         merge(keys=[keys.profile(uid), keys.forgotten(uid)], args=_merged(values))
                         for uid, values in registered.items()
                     )
                 )
-            else:
-                await self._scripts.pipeline(build)
+                return
+            items = list(registered.items())
+            batches = [items[i : i + MERGE_BATCH] for i in range(0, len(items), MERGE_BATCH)]
+            merge_many = self._scripts.merge_registrations
+
+            def build(pipe: Any) -> None:
+                for batch in batches:
+                    args: list[EncodableT] = []
+                    for user_id, values in batch:
+                        args.append(user_id)
+                        args.extend(_merged(values))
+                    merge_many.queue(pipe, [], args)
+
+            await self._scripts.pipeline(build)
 
     async def forget_user(self, user_id: int) -> None:
         """Drop everything Redis holds about the user (profile, pending action, attempts) and

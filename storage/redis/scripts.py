@@ -33,7 +33,7 @@ def _lua(value: str) -> str:
     return f"'{value}'"
 
 
-def _around(build: Callable[[str], str]) -> tuple[str, str]:
+def _around(build: Callable[[Any], str]) -> tuple[str, str]:
     """What a key-building function puts before and after its argument."""
     before, after = build("\0").split("\0")
     return before, after
@@ -102,6 +102,31 @@ def visit_and_check_in_script() -> str:
     )
 
 
+def merge_registrations_script() -> str:
+    """merge_registration.lua for many users in one call, for a single Redis server (the
+    users' keys sit in different slots on a cluster; undeclared keys are allowed on one
+    server): a burst of returning students costs one command to encode per batch, not one
+    per student. The file stays the one script it is (its `KEYS` and `ARGV` are the local
+    function's own).
+
+    ARGV: four per user: the user id, the full name, the student number, the chosen
+    language ('' when none). Returns how many profiles were merged into.
+    """
+    profile_before, profile_after = _around(keys.profile)
+    forgotten = keys.forgotten(0).removeprefix(keys.profile(0))
+    assert forgotten != keys.forgotten(0)
+    return (
+        f"local function merge(KEYS, ARGV)\n{load_script('merge_registration')}\nend\n"
+        "local merged = 0\n"
+        "for i = 1, #ARGV, 4 do\n"
+        f"  local profile = {_lua(profile_before)} .. ARGV[i] .. {_lua(profile_after)}\n"
+        f"  merged = merged + merge({{profile, profile .. {_lua(forgotten)}}},\n"
+        "    {ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]})\n"
+        "end\n"
+        "return merged\n"
+    )
+
+
 class LuaScript:
     """One Lua script, called by its SHA1 in one round trip.
 
@@ -164,6 +189,8 @@ class Scripts:
         self.raise_update_floor = self._script("raise_update_floor")
         self.remove_idle_profile = self._script("remove_idle_profile")
         self.merge_registration = self._script("merge_registration")
+        # one server only: many users' merges in one call
+        self.merge_registrations = self._add(LuaScript(self.redis, merge_registrations_script()))
         self.pop_pending_action = self._script("pop_pending_action")
         self.send_slot = self._script("send_slot")
         # the REST API

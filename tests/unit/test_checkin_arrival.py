@@ -92,7 +92,9 @@ async def test_a_scanned_qr_names_its_session_in_the_same_step(
     sessions: SessionService, checkins: CheckInService, fake_redis: fakeredis.FakeAsyncRedis
 ) -> None:
     code = await open_session(sessions, checkins)
-    session_id = (await fake_redis.get(keys.code(code))).decode()
+    route = await fake_redis.get(keys.code(code))
+    assert isinstance(route, bytes)
+    session_id = route.decode()
     with commands_sent(fake_redis) as sent:
         _, result = await checkins.check_in_on_arrival(STUDENT, 100, code, session_id)
     assert sent == ["EVALSHA"]
