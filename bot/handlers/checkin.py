@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import ReplyKeyboardRemove, Update
-from telegram.ext import CommandHandler
-from telegram.ext.filters import BaseFilter
 
 from bot import replies
 from bot.cards import refresh_cards
 from bot.checkins import answer_student, mini_app_button, parse_binding, reply_check_in
-from bot.commands import Callback, Command, Role
+from bot.commands import Command, Role
 from bot.context import AttnContext
 from bot.enrolment import claim_from_text, register_from_words
 from bot.excuses import submit_excuse
@@ -169,39 +165,7 @@ async def plain_text_message(update: Update, context: AttnContext) -> None:
     respond(context, update, replies.PLAIN_TEXT_HINT)
 
 
-# What `CommandHandler.check_update` answers.
-_Match = bool | tuple[list[str], bool | dict[str, list[Any]] | None] | None
-
-
-class RememberingCommandHandler(CommandHandler[AttnContext, None]):
-    """A `CommandHandler` that remembers its answer for the last update it was asked about.
-
-    Why: the gate asks the /checkin handler whether it takes an update (`checks_in_by_code`,
-    to give the check-in the update's visit), and python-telegram-bot asks again right
-    after, for the same update. The answer depends on the update alone, so the second time
-    it is the first one's; another update in between only means asking again.
-    """
-
-    __slots__ = ("_last",)
-
-    def __init__(self, command: str, callback: Callback, filters: BaseFilter) -> None:
-        super().__init__(command, callback, filters=filters)
-        self._last: tuple[object, _Match] = (None, None)
-
-    def check_update(self, update: object) -> _Match:
-        last, answer = self._last
-        if update is not last:
-            answer = super().check_update(update)
-            self._last = (update, answer)
-        return answer
-
-
-class CheckinCommand(Command):
-    """/checkin, whose handler the gate asks first (see `RememberingCommandHandler`)."""
-
-    def handler(self) -> CommandHandler[AttnContext, None]:
-        plain = super().handler()
-        return RememberingCommandHandler(self.name, self.callback, plain.filters)
-
-
-COMMANDS: tuple[Command, ...] = (CheckinCommand("checkin", checkin_command, Role.STUDENT),)
+# The gate asks /checkin's handler first whether it takes an update (bot/gate.py).
+COMMANDS: tuple[Command, ...] = (
+    Command("checkin", checkin_command, Role.STUDENT, remembers_match=True),
+)
