@@ -98,6 +98,7 @@ TABLES = [
     "api_tokens",
     "course_webhooks",
     "webhook_outbox",
+    "webhook_notices",
 ]
 
 
