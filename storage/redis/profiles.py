@@ -96,13 +96,13 @@ class RedisProfileCache:
         return Touch(profile.user_id, touch_keys, args, index_due, seen, now)
 
     async def prepare_arrival(
-        self, profile: UserProfile, update_id: int, seen: int
+        self, profile: UserProfile, update_id: int | None, seen: int
     ) -> tuple[Touch, str]:
         """The touch half of the one-step visit and check-in (`visit_and_check_in_script`,
         one server only), seen at `seen` (ms; the check-in's time too): the profile key alone
         (the script names the user's other keys) and, as arguments, the names and the
         language code; with the numbers that start the script's first argument ("<seen ms>
-        <update id> <user id> <global floor> <1|0: the idle index is due>")."""
+        <update id, or - for none> <user id> <global floor> <1|0: the idle index is due>")."""
         await self._refresh_update_floor()
         user_id = profile.user_id
         now = time.monotonic()
@@ -113,7 +113,8 @@ class RedisProfileCache:
             profile.username or "",
             profile.language_code or "",
         ]
-        numbers = f"{seen} {update_id} {user_id} {self._update_floor} {1 if index_due else 0}"
+        update = "-" if update_id is None else update_id
+        numbers = f"{seen} {update} {user_id} {self._update_floor} {1 if index_due else 0}"
         return Touch(user_id, [keys.profile(user_id)], names, index_due, seen, now), numbers
 
     async def touched(self, touch: Touch, visit: Visit) -> None:

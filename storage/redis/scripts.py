@@ -56,9 +56,10 @@ def visit_and_check_in_script() -> str:
     server.
 
     KEYS[1] the user's profile hash (keys.profile)
-    ARGV[1] "<now ms> <update id> <user id> <global update floor> <1|0: the idle index is
-            due> <code (normalized)> <the session a QR link named, or -: the code's>
-            [<the wrong-code guard's settings, as check_in.lua takes them>]"
+    ARGV[1] "<now ms> <update id, or -: none to claim (a Mini App request)> <user id>
+            <global update floor> <1|0: the idle index is due> <code (normalized)> <the
+            session a QR link named, or -: the code's> [<the wrong-code guard's settings,
+            as check_in.lua takes them>]"
     ARGV[2] first name  ARGV[3] last name  ARGV[4] username  ARGV[5] Telegram language code
     Returns {touch_profile.lua's reply} for a duplicate update, else {touch_profile.lua's
     reply with the session id ('' when no session has the code) as its sixth element,
@@ -75,7 +76,10 @@ def visit_and_check_in_script() -> str:
         f"local function touch(KEYS, ARGV)\n{load_script('touch_profile')}\nend\n"
         f"local function check_in(KEYS, ARGV)\n{load_script('check_in')}\nend\n"
         "local now, update, user, floor, due, code, session, guard = string.match(ARGV[1],\n"
-        "  '^(%d+) (%d+) (%d+) (%d+) ([01]) (%w+) ([%w-]+) ?(.*)$')\n"
+        "  '^(%d+) ([%d-]+) (%d+) (%d+) ([01]) (%w+) ([%w-]+) ?(.*)$')\n"
+        "if update == '-' then\n"
+        "  update = ''\n"
+        "end\n"
         "local profile = KEYS[1]\n"
         f"local user_keys = {{profile, profile .. {_lua(attempts)}, profile .. {_lua(menu)}}}\n"
         "if due == '1' then\n"

@@ -188,3 +188,19 @@ async def test_the_visit_brings_the_remembered_menu_along(
     visit, _ = await checkins.check_in_on_arrival(STUDENT, 701, code)
     assert visit.menu == "teacher:abc"
     assert (await users.seen(STUDENT, 702)).menu == "teacher:abc"
+
+
+async def test_a_request_with_no_update_claims_nothing_in_the_same_step(
+    sessions: SessionService, checkins: CheckInService, fake_redis: fakeredis.FakeAsyncRedis
+) -> None:
+    """The Mini App's check-in (no Telegram update): the visit and the check-in in one step,
+    no update id claimed, and two such requests are never taken for a duplicate."""
+    code = await open_session(sessions, checkins)
+    with commands_sent(fake_redis) as sent:
+        visit, result = await checkins.check_in_on_arrival(STUDENT, None, code)
+    assert sent == ["EVALSHA"] and not visit.duplicate
+    assert result is not None and result.outcome is CheckInOutcome.RECORDED
+    assert await fake_redis.hget(keys.profile(STUDENT.user_id), "upd") is None
+    visit, result = await checkins.check_in_on_arrival(STUDENT, None, code)
+    assert not visit.duplicate and visit.cached
+    assert result is not None and result.outcome is CheckInOutcome.DUPLICATE
