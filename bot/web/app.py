@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from bot.context import AttnApplication
 from bot.settings import Settings
@@ -23,6 +24,12 @@ from bot.web.webhook import webhook_router
 
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def front_door(app: FastAPI, settings: Settings) -> ASGIApp:
+    """What the web server serves: the app, behind the Mini App check-in's fast lane when
+    the web features are on (bot/web/miniapp_lane.py)."""
+    return MiniAppCheckInLane(app) if settings.web_enabled else app
 
 
 def webhook_of(settings: Settings) -> Webhook | None:
@@ -71,10 +78,7 @@ def create_web_app(
             app.include_router(router)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    # The last added runs first: log everything, then headers, then the body limit, then
-    # the Mini App check-in's fast lane (which answers before FastAPI's routing).
-    if settings.web_enabled:
-        app.add_middleware(MiniAppCheckInLane)
+    # The last added runs first: log everything, then headers, then the body limit.
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLog)

@@ -10,8 +10,11 @@ Anything else it hands on untouched (with the body it read, replayed): another r
 body it cannot read as exactly the plain shape (the route's validation answers it, as
 before), a missing or odd Content-Type or Content-Length, a server still starting.
 
-It sits inside the server's middleware (`create_web_app` adds it first, so it runs last):
-the request log, the security headers and the body limit apply to it as to any route.
+It is the server's front door (`WebServer` puts it in front of the FastAPI app): FastAPI's
+own layers and the middleware (bot/web/middleware.py) cost as much again, so what they give
+every response it gives its own answers: the security headers, no-store, one request-log
+line with the route's template, and a polite 500 with the traceback logged. It reads no body
+over `LANE_BODY_LIMIT` (those go the long way, through the body limit).
 """
 
 from __future__ import annotations
@@ -19,12 +22,16 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from typing import Final
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from fastapi import FastAPI
+from starlette.types import Message, Receive, Scope, Send
 
 from bot.context import SERVICES_KEY, AttnApplication
-from bot.web.miniapp import Location
+from bot.text import t
+from bot.web.middleware import logged_path
+from bot.web.miniapp import Location, plain
 from bot.web.miniapp_api import API_PREFIX, ApiAnswer, check_in_answer
 
 log = logging.getLogger("bot.web")
@@ -35,26 +42,20 @@ LANE_BODY_LIMIT: Final = 4096
 MAX_CODE_LENGTH: Final = 300  # as the route's CheckInBody
 _JSON_TYPES: Final = frozenset((b"application/json", b"application/json; charset=utf-8"))
 _LOCATION_KEYS: Final = frozenset(("latitude", "longitude", "accuracy"))
+# As the route's JSONResponse, with what SecurityHeaders adds to every response.
 _ANSWER_HEADERS: Final = (
     (b"content-type", b"application/json"),
     (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
 )
 
 
-class _LoggedRoute:
-    """What `bot.web.middleware.RequestLog` reads of a matched route: its template."""
-
-    path_format = CHECKIN_PATH
-
-
-_LOGGED_ROUTE: Final = _LoggedRoute()
-
-
 class MiniAppCheckInLane:
-    """Answers plain Mini App check-ins itself; everything else goes to `app`."""
+    """Answers plain Mini App check-ins itself; everything else goes to `web_app`."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, web_app: FastAPI) -> None:
+        self.web_app = web_app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -63,12 +64,13 @@ class MiniAppCheckInLane:
             or scope["method"] != "POST"
             or scope.get("root_path")
         ):
-            await self.app(scope, receive, send)
+            await self.web_app(scope, receive, send)
             return
         length, plain_json, authorization = _request_headers(scope["headers"])
         if length is None or length > LANE_BODY_LIMIT or not plain_json:
-            await self.app(scope, receive, send)
+            await self.web_app(scope, receive, send)
             return
+        began = time.perf_counter()
         body = b""
         while True:
             message = await receive()
@@ -78,20 +80,39 @@ class MiniAppCheckInLane:
             if not message.get("more_body", False):
                 break
         fields = plain_check_in(body)
-        web_app = scope.get("app")  # the FastAPI app (Starlette puts itself in the scope)
-        state = getattr(web_app, "state", None)
-        application: AttnApplication | None = getattr(state, "application", None)
-        services = application.bot_data.get(SERVICES_KEY) if application is not None else None
-        if fields is None or state is None or application is None or services is None:
-            # (no services yet: the route answers 503)
-            await self.app(scope, _replay(body, receive), send)
+        state = self.web_app.state
+        application: AttnApplication = state.application
+        services = application.bot_data.get(SERVICES_KEY)
+        if fields is None or services is None:  # (no services yet: the route answers 503)
+            await self.web_app(scope, _replay(body, receive), send)
             return
-        scope["route"] = _LOGGED_ROUTE  # the request log shows the route's template
         code, location = fields
-        answer = await check_in_answer(
-            application, services, state.settings, authorization, code, location
-        )
+        try:
+            answer = await check_in_answer(
+                application, services, state.settings, authorization, code, location
+            )
+        except Exception:
+            log.exception("the Mini App check-in failed")
+            answer = ApiAnswer(500, {"error": "internal", "message": plain(t("error.unexpected"))})
         await _send(send, answer)
+        if log.isEnabledFor(logging.DEBUG) or answer.status >= 500:
+            log.log(  # as RequestLog's line
+                logging.WARNING if answer.status >= 500 else logging.DEBUG,
+                "%d %s %s %.1fms",
+                answer.status,
+                "POST",
+                logged_path({"route": _LOGGED_ROUTE}),
+                1000.0 * (time.perf_counter() - began),
+            )
+
+
+class _LoggedRoute:
+    """What `bot.web.middleware.logged_path` reads of a matched route: its template."""
+
+    path_format = CHECKIN_PATH
+
+
+_LOGGED_ROUTE: Final = _LoggedRoute()
 
 
 def plain_check_in(body: bytes) -> tuple[str, Location | None] | None:

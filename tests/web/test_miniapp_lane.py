@@ -21,7 +21,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.container import Services
-from bot.web.app import create_web_app
+from bot.web.app import create_web_app, front_door
 from bot.web.miniapp_lane import CHECKIN_PATH, MiniAppCheckInLane
 from services.clock import ManualClock
 from tests.conftest import TEACHER_ID, make_settings
@@ -33,7 +33,7 @@ from tests.support.miniapp import init_data_for
 class Apps:
     bot: BotHarness
     clock: ManualClock
-    served: httpx.AsyncClient  # the server's app: the lane in front of the route
+    served: httpx.AsyncClient  # what the server serves: the lane in front of the app
     route_only: httpx.AsyncClient  # the lane taken out
     lane_only: httpx.AsyncClient  # the route taken out
 
@@ -41,14 +41,15 @@ class Apps:
         return {"Authorization": f"tma {init_data_for(student, self.clock.now())}"}
 
 
-class _LaneOnly:
-    """The lane in front of nothing (404): what it answers, it answered itself."""
+class _RouteGone(FastAPI):
+    """The app with its state, answering 404 to whatever the lane hands on."""
 
-    def __init__(self, web_app: FastAPI, lane: MiniAppCheckInLane) -> None:
-        self.web_app, self.lane = web_app, lane
+    def __init__(self, web_app: FastAPI) -> None:
+        super().__init__()
+        self.state = web_app.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.lane({**scope, "app": self.web_app}, receive, send)
+        await PlainTextResponse("gone", 404)(scope, receive, send)
 
 
 def _client(app: ASGIApp) -> httpx.AsyncClient:
@@ -59,12 +60,9 @@ def _client(app: ASGIApp) -> httpx.AsyncClient:
 async def apps(services: Services, clock: ManualClock) -> AsyncIterator[Apps]:
     settings = make_settings(public_url="https://attn.example.org")
     async with BotHarness(settings, services) as bot:
-        served = create_web_app(bot.app, settings)
         route_only = create_web_app(bot.app, settings)
-        route_only.user_middleware = [
-            m for m in route_only.user_middleware if m.cls is not MiniAppCheckInLane
-        ]
-        lane_only = _LaneOnly(served, MiniAppCheckInLane(PlainTextResponse("gone", 404)))
+        served = front_door(create_web_app(bot.app, settings), settings)
+        lane_only = MiniAppCheckInLane(_RouteGone(create_web_app(bot.app, settings)))
         async with _client(served) as a, _client(route_only) as b, _client(lane_only) as c:
             yield Apps(bot, clock, a, b, c)
 
@@ -144,7 +142,8 @@ async def test_the_lane_answers_as_the_route_and_hands_on_the_rest(apps: Apps) -
         assert (served.status_code, served.content) == (route.status_code, route.content), name
         for header in ("content-type", "cache-control", "www-authenticate", "retry-after"):
             assert served.headers.get(header) == route.headers.get(header), (name, header)
-        assert served.headers["x-content-type-options"] == "nosniff", name
+        for header in ("x-content-type-options", "referrer-policy"):
+            assert served.headers[header] == route.headers[header], (name, header)
         lane = await _post(apps.lane_only, body, {**apps.auth(7000 + number), **headers})
         if in_lane:
             assert lane.status_code == served.status_code, (name, lane.text)
