@@ -28,7 +28,7 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -262,7 +262,7 @@ class ProjectorService:
         *,
         keep_alive: float = 15.0,
         stopping: asyncio.Event | None = None,
-    ) -> AsyncIterator[ProjectorView | None]:
+    ) -> AsyncGenerator[ProjectorView | None, None]:
         """What the page shows, each time it changes, until the session ended (its last
         view says so) or the link is refused (None, then the end). Yields the current
         view first. Between changes, yields the same view again every `keep_alive` seconds
