@@ -13,14 +13,14 @@ their ratio.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 
 from bench.scenarios import Bench, BenchError, teacher_ids
 from bot.web.server import WebServer
-from services.models import AttendanceStatus, CheckIn, Session, SessionState, UserProfile
 from services.ports.api import ApiScope
+from tests.support.dashboard import seed_course
 
 STUDENTS = 300
 SESSIONS = 40
@@ -34,37 +34,17 @@ async def _seed(bench: Bench) -> tuple[int, str]:
     read token."""
     services = bench.services
     teacher = teacher_ids()[-1]
-    course = await services.courses.new_course(teacher, "API bench")
-    students = [FIRST_STUDENT + i for i in range(STUDENTS)]
-    await services.records.users.upsert_profiles(
-        [
-            UserProfile(s, f"Student{i}", "Bench", full_name=None, student_number=f"N{i:05d}")
-            for i, s in enumerate(students)
-        ]
+    seeded = await seed_course(
+        services,
+        teacher,
+        "API bench",
+        students=STUDENTS,
+        sessions=SESSIONS,
+        first_student=FIRST_STUDENT,
+        start=datetime(2026, 2, 2, 9, 0, tzinfo=UTC),
     )
-    start = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
-    statuses = list(AttendanceStatus)
-    for n in range(SESSIONS):
-        at = start + timedelta(days=n)
-        sid = f"apib{n:08d}"
-        session = Session(
-            id=sid,
-            teacher_id=teacher,
-            chat_id=teacher,
-            title=f"Lecture {n + 1}",
-            code="",
-            started_at=at,
-            ends_at=at + timedelta(hours=1),
-            state=SessionState.SEALED,
-            course_id=course.id,
-        )
-        marks = [
-            CheckIn(sid, s, int(at.timestamp() * 1000) + i, statuses[(i + n) % len(statuses)])
-            for i, s in enumerate(students)
-        ]
-        await services.records.sessions.persist_session(session, marks)
-    made = await services.api_tokens.create(teacher, course.id, ApiScope.READ)
-    return course.id, made.secret
+    made = await services.api_tokens.create(teacher, seeded.course.id, ApiScope.READ)
+    return seeded.course.id, made.secret
 
 
 async def _read_over_http(client: httpx.AsyncClient, course_id: int, secret: str) -> int:

@@ -13,7 +13,7 @@ initData or JSON, is the baseline measured in the same run.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 
@@ -22,7 +22,7 @@ from bot.web.dashboard import API_PREFIX
 from bot.web.init_data import signed_init_data
 from bot.web.server import WebServer
 from services.dashboard import DashboardService
-from services.models import AttendanceStatus, CheckIn, Session, SessionState, UserProfile
+from tests.support.dashboard import seed_course
 
 STUDENTS = 300
 SESSIONS = 40
@@ -33,40 +33,20 @@ FIRST_STUDENT = 910_000_000
 async def _seed(bench: Bench, teacher: int) -> int:
     """A course of 300 enrolled students with 40 saved sessions (every status); its id."""
     services = bench.services
-    course = await services.courses.new_course(teacher, "Dashboard bench")
-    profiles = [
-        UserProfile(FIRST_STUDENT + i, f"Student{i}", "Bench", student_number=f"D{i:05d}")
-        for i in range(STUDENTS)
-    ]
-    await services.records.users.upsert_profiles(profiles)
-    for profile in profiles:
-        await services.records.courses.enrol(course.id, profile)
-    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-    statuses = list(AttendanceStatus)
-    for n in range(SESSIONS):
-        at = start + timedelta(days=n)
-        sid = f"dshb{n:08d}"
-        session = Session(
-            id=sid,
-            teacher_id=teacher,
-            chat_id=teacher,
-            title=f"Lecture {n + 1}",
-            code="",
-            started_at=at,
-            ends_at=at + timedelta(hours=1),
-            state=SessionState.SEALED,
-            course_id=course.id,
-        )
-        marks = [
-            CheckIn(sid, p.user_id, int(at.timestamp() * 1000) + i, statuses[(i + n) % 4])
-            for i, p in enumerate(profiles)
-        ]
-        await services.records.sessions.persist_session(session, marks)
+    seeded = await seed_course(
+        services,
+        teacher,
+        "Dashboard bench",
+        students=STUDENTS,
+        sessions=SESSIONS,
+        first_student=FIRST_STUDENT,
+        start=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+    )
     if services.pool is not None:
         # The planner's statistics as autovacuum keeps them in a running installation (fresh
         # tables without them get nested-loop plans a course of this size never sees).
         await services.pool.execute("ANALYZE")
-    return course.id
+    return seeded.course.id
 
 
 def _authorization(bench: Bench, teacher: int) -> str:

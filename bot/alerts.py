@@ -3,6 +3,7 @@ recipient's language, and turns Telegram's refusals into `DeliveryFailed`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import tzinfo
 
 from telegram import Bot
@@ -12,7 +13,9 @@ from bot.notifier import classified
 from bot.replies.format import fit, fmt_datetime, more, zone_of
 from bot.telegram_limits import Block, ShortList
 from bot.text import Text, speaking, t
+from bot.webhook_notices import notice_text
 from services.ports.grading import AbsenceAlert, Digest, DigestCourse
+from services.ports.webhooks import WebhookNotice
 
 
 def alert_text(alert: AbsenceAlert) -> Text:
@@ -58,24 +61,26 @@ def digest_text(digest: Digest, tz: tzinfo) -> Text:
 
 
 class TelegramAlertSender:
-    """`AlertSender` over the Bot API, each message in its recipient's language."""
+    """`AlertSender` and `WebhookNoticeSender` over the Bot API: what the bot tells a
+    teacher or student on its own (from a job: the paced broadcast lane), each message in
+    its recipient's language."""
 
     def __init__(self, bot: Bot, tz: tzinfo, languages: RecipientLanguages) -> None:
         self._bot = bot
         self._tz = tz
         self._languages = languages
 
-    async def send_absence_alert(self, alert: AbsenceAlert) -> None:
+    async def _send(self, recipient: int, text: Callable[[], Text]) -> None:
         async with classified():
-            with speaking(await self._languages.of(alert.recipient)):
-                text = alert_text(alert)
-            await self._bot.send_message(alert.recipient, text)
+            with speaking(await self._languages.of(recipient)):
+                message = text()
+            await self._bot.send_message(recipient, message)
+
+    async def send_absence_alert(self, alert: AbsenceAlert) -> None:
+        await self._send(alert.recipient, lambda: alert_text(alert))
 
     async def send_digest(self, digest: Digest) -> None:
-        async with classified():
-            with speaking(await self._languages.of(digest.teacher_id)):
-                text = digest_text(digest, self._tz)
-            await self._bot.send_message(digest.teacher_id, text)
+        await self._send(digest.teacher_id, lambda: digest_text(digest, self._tz))
 
-
-__all__ = ["TelegramAlertSender", "alert_text", "digest_text"]
+    async def send_webhook_notice(self, notice: WebhookNotice) -> None:
+        await self._send(notice.owner_id, lambda: notice_text(notice, self._tz))

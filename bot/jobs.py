@@ -116,10 +116,13 @@ WEBHOOK_TICK_SECONDS = 5.0
 @postponed_while_storage_away("webhook deliveries")
 async def deliver_webhooks_task(context: AttnContext) -> None:
     """Start the due webhook deliveries of the courses (services/webhooks.py). Each runs on as
-    a task of its own, so this job never waits for a receiver, however slow."""
+    a task of its own, so this job never waits for a receiver, however slow. Then tell the
+    owners of the deliveries given up and the hooks that started failing."""
     started = await context.services.webhook_courier.dispatch()
     if started:
         log.debug("webhooks: %d deliveries started", started)
+    sender = TelegramAlertSender(context.bot, context.tz, recipient_languages(context))
+    await context.services.webhooks.tell_owners(sender)
 
 
 @postponed_while_storage_away("user sweep")

@@ -111,8 +111,6 @@ class ApiTokenService:
             NotATeacher, NotYours, NotPermitted, InvalidArgument; TooManyTokens.
         """
         course = await self._course(user_id, course_id)
-        if len(await self._tokens.course_api_tokens(course.id)) >= MAX_TOKENS_PER_COURSE:
-            raise TooManyTokens(MAX_TOKENS_PER_COURSE)
         secret = new_secret()
         label = secret[: len(TOKEN_PREFIX) + LABEL_CHARACTERS] + "…"
         token = await self._tokens.create_api_token(
@@ -122,7 +120,10 @@ class ApiTokenService:
             scope=scope,
             created_by=user_id,
             now=self._clock.now(),
+            limit=MAX_TOKENS_PER_COURSE,
         )
+        if token is None:
+            raise TooManyTokens(MAX_TOKENS_PER_COURSE)
         return NewToken(course, token, secret)
 
     async def revoke(self, user_id: int, course_id: int, token_id: int) -> ApiToken | None:

@@ -98,14 +98,15 @@ class CheckInService:
     async def check_in_on_arrival(
         self,
         profile: UserProfile,
-        update_id: int,
+        update_id: int | None,
         code_text: str,
         session_id: str | None = None,
     ) -> tuple[Visit, CheckInResult | None]:
         """A /checkin update from its start: its visit (claim, profile, lock-out, as
         `UserService.seen`) and the check-in (as `check_in`), in one atomic Redis step where
         the store can (one server), else in two. None in place of the result when the update
-        was already handled (a duplicate delivery): nothing was judged.
+        was already handled (a duplicate delivery): nothing was judged. `update_id` None: a
+        request that is no Telegram update (the Mini App's), nothing to claim.
 
         Raises:
             InvalidArgument: the text cannot be a code at all (the visit is recorded first).

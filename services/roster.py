@@ -178,6 +178,20 @@ class RosterService:
         course = await self._own_course(teacher_id, request.course_id)
         return request, course, await self._users.load_profile(request.student_id)
 
+    async def waiting_claims(
+        self, teacher_id: int, course_id: int
+    ) -> list[tuple[ClaimRequest, UserProfile | None]]:
+        """The course's claims waiting for a decision, oldest first, each with the student's
+        profile, for whoever may decide them (the owner and co-teachers: MANAGE).
+
+        Raises:
+            NotATeacher, NotYours, NotPermitted: not the course's owner or co-teacher.
+        """
+        course = await self._own_course(teacher_id, course_id)
+        requests = await self._places.claim_requests(course.id)
+        profiles = await self._users.load_profiles([r.student_id for r in requests])
+        return [(r, profiles.get(r.student_id)) for r in requests]
+
     async def decide(self, teacher_id: int, request_id: int, *, approve: bool) -> Decision | None:
         """Approve (the student joins; the place with their number is theirs if still free)
         or decline a claim; None when it was already decided (a second tap)."""

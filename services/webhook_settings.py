@@ -5,15 +5,34 @@ webhook too hands the course's records to another system."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 from services.clock import Clock
 from services.course_access import CourseAccess, Permission
+from services.delivery import DeliveryFailed
 from services.errors import InvalidArgument
 from services.models import Course
 from services.ports import CourseRecords, WebhookRecords
-from services.ports.webhooks import CourseWebhook, WebhookStatus
-from services.webhooks import WebhookCourier, check_webhook_url, new_signing_secret
+from services.ports.webhooks import CourseWebhook, WebhookNotice, WebhookStatus
+from services.webhook_signing import new_signing_secret
+from services.webhooks import WebhookCourier, check_webhook_url
+
+log = logging.getLogger(__name__)
+
+#: Notices sent per tick, at most (the rest on the next).
+NOTICES_PER_TICK = 50
+
+
+class WebhookNoticeSender(Protocol):
+    """Tells a course's owner of its webhook (the bot layer's, in their language).
+
+    Raises:
+        DeliveryFailed: Telegram refused it (the owner blocked the bot, …).
+    """
+
+    async def send_webhook_notice(self, notice: WebhookNotice) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,3 +125,24 @@ class WebhookService:
         if hook is None:
             return None
         return await self._courier.ping(hook)
+
+    async def tell_owners(self, sender: WebhookNoticeSender) -> int:
+        """Send the owners' notices not sent yet (each claimed once, across processes: at
+        most once; an owner who blocked the bot is logged, not retried). Returns how many
+        Telegram took."""
+        sent = 0
+        for notice in await self._webhooks.claim_webhook_notices(
+            self._clock.now(), NOTICES_PER_TICK
+        ):
+            try:
+                await sender.send_webhook_notice(notice)
+            except DeliveryFailed as failed:
+                log.warning(
+                    "webhook notice %s to the owner of course %s not delivered: %s",
+                    notice.id,
+                    notice.course_id,
+                    failed.reason,
+                )
+                continue
+            sent += 1
+        return sent

@@ -16,6 +16,11 @@ Exactly once per saved session into the outbox: the rows are written in the swee
 transaction, unique per (session, hook). Delivery is at least once (a process that dies
 after the POST and before recording it sends it again, with the same delivery id).
 
+The course's owner is told (`WebhookService.tell_owners`: a private message through the
+bot's paced broadcast lane, once, across processes) when a delivery is given up, and once
+when a hook starts failing (a delivery failed `FAILING_AFTER` attempts in a row; told again
+only after a delivery went through).
+
 Nothing waits for a slow receiver: each delivery runs as a task of its own with a time-out
 (well inside the row's lease), at most `per_host` at once to one host; a claim takes at most
 that many rows of a hook and skips the hooks of a host that has its share in flight, so a
@@ -27,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hmac
 import ipaddress
 import logging
 import random
@@ -45,6 +49,7 @@ from services.errors import InvalidArgument, StorageUnavailable
 from services.ports import ApiReadRecords, WebhookRecords
 from services.ports.api import ApiRecordRow, ApiSessionRow
 from services.ports.webhooks import CourseWebhook, WebhookDelivery
+from services.webhook_signing import delivery_headers
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +63,9 @@ INTERNAL_SUFFIXES = (".localhost", ".local", ".internal")
 MAX_URL_LENGTH = 2000
 #: The records of a session are read in pages of this many.
 RECORD_PAGE = 500
+#: A delivery failing this many attempts in a row (about 7 minutes with the default back-off)
+#: tells the owner that the hook is failing; retries go on for about a day.
+FAILING_AFTER = 5
 
 
 def ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -122,28 +130,6 @@ def check_webhook_url(url: str, *, allow_private: bool = False) -> str:
     return url
 
 
-def new_signing_secret() -> str:
-    """256 random bits, printable."""
-    return "whsec_" + secrets.token_urlsafe(32)
-
-
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    """`X-ATTN-Signature`: "sha256=" and the hex HMAC-SHA256 of "<timestamp>.<body>"."""
-    mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, "sha256")
-    return "sha256=" + mac.hexdigest()
-
-
-def verify_signature(
-    secret: str, timestamp: str, body: bytes, header: str, *, now: float, tolerance: float = 300
-) -> bool:
-    """What a receiver does: the signature matches and the timestamp is recent."""
-    try:
-        fresh = abs(now - int(timestamp)) <= tolerance
-    except ValueError:
-        return False
-    return fresh and hmac.compare_digest(signature(secret, timestamp, body), header)
-
-
 @dataclass(frozen=True, slots=True)
 class SessionSaved:
     """The event a delivery carries: the saved session and its records, as the API has them."""
@@ -171,6 +157,20 @@ class WebhookSender(Protocol):
     async def post(self, url: str, body: bytes, headers: dict[str, str], seconds: float) -> int:
         """POST `body`; give up (raise) after `seconds` without a whole answer."""
         ...
+
+
+def shown_url(url: str) -> str:
+    """The URL as a notice shows it: scheme, host, port and path; never a login, a query
+    (receivers put tokens there) or a fragment."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 #: Turns an event into the JSON body (the bot layer's, so it matches the API's models).
@@ -202,18 +202,6 @@ class WebhookReport:
     retried: int = 0
     failed: int = 0
     errors: Counter[str] = field(default_factory=Counter)
-
-
-def _headers(event: str, delivery: str, secret: str, now: datetime, body: bytes) -> dict[str, str]:
-    timestamp = str(int(now.timestamp()))
-    return {
-        "Content-Type": "application/json",
-        "User-Agent": "ATTN-Webhook/1",
-        "X-ATTN-Event": event,
-        "X-ATTN-Delivery": delivery,
-        "X-ATTN-Timestamp": timestamp,
-        "X-ATTN-Signature": signature(secret, timestamp, body),
-    }
 
 
 class WebhookCourier:
@@ -334,13 +322,15 @@ class WebhookCourier:
         body = self._render(SessionSaved(delivery.id, delivery.course_id, session, records))
         status: int | None = None
         error: str
-        headers = _headers(
+        headers = delivery_headers(
             delivery.event, str(delivery.id), delivery.secret, self._clock.now(), body
         )
         try:
             status = await self._sender.post(delivery.url, body, headers, self.timeout_seconds)
         except Exception as exc:  # refused, reset, timed out, TLS: the receiver's side
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            # Stored, shown in /webhook and told to the owner: never the URL's query.
+            error = error.replace(delivery.url, shown_url(delivery.url))
         else:
             error = f"HTTP {status}"
         if status is not None and 200 <= status < 300:
@@ -354,6 +344,7 @@ class WebhookCourier:
                 self._clock.now(),
                 status,
                 f"gave up after {delivery.attempts}: {error}",
+                tell_owner=True,
             )
             self.report.failed += 1
             log.warning("webhook delivery %s failed for good: %s", delivery.id, error)
@@ -361,6 +352,8 @@ class WebhookCourier:
         delay = self._retry.delay(delivery.attempts, self._rng)
         at = self._clock.now() + timedelta(seconds=delay)
         await self._webhooks.postpone_webhook(delivery.id, at, status, error)
+        if delivery.attempts == FAILING_AFTER:
+            await self._webhooks.note_hook_failing(delivery.id, self._clock.now(), error)
         self.report.retried += 1
         log.info(
             "webhook delivery %s: %s (attempt %d); next in %.0f s",
@@ -388,7 +381,7 @@ class WebhookCourier:
         """Send the test event now (no outbox): the receiver's status, or what went wrong."""
         now = self._clock.now()
         body = self._render(Ping(hook.course_id, now))
-        headers = _headers(PING, f"ping-{secrets.token_hex(6)}", hook.secret, now, body)
+        headers = delivery_headers(PING, f"ping-{secrets.token_hex(6)}", hook.secret, now, body)
         try:
             return await self._sender.post(hook.url, body, headers, self.timeout_seconds)
         except Exception as exc:

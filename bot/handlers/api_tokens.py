@@ -12,12 +12,11 @@ from telegram.error import BadRequest
 from bot import choosers
 from bot.commands import Command, Role
 from bot.context import AttnContext
-from bot.replies import BAD_BUTTON
+from bot.course_chooser import chosen_course, course_page, own_button, show_again
 from bot.replies import api as replies
-from bot.replying import edit_in_place, respond
-from bot.text import t
+from bot.replying import respond
+from bot.text import Text, t
 from services.api_tokens import TooManyTokens
-from services.course_admin import active
 
 
 async def api_tokens_command(update: Update, context: AttnContext) -> None:
@@ -26,21 +25,16 @@ async def api_tokens_command(update: Update, context: AttnContext) -> None:
     user = update.effective_user
     assert user is not None
     tokens = context.services.api_tokens
-    args = list(context.args or [])
-    if args:
-        course = await tokens.find_course(user.id, args)
-    else:
-        courses = active(await tokens.manageable_courses(user.id))
-        if not courses:
-            admin = await context.services.roles.is_admin(user.id)
-            respond(context, update, t("api.admin_hint" if admin else "api.no_courses"))
-            return
-        if len(courses) > 1:
-            respond(
-                context, update, t("api.which"), reply_markup=choosers.course_buttons("ak", courses)
-            )
-            return
-        course = courses[0]
+
+    async def none() -> Text:
+        admin = await context.services.roles.is_admin(user.id)
+        return t("api.admin_hint" if admin else "api.no_courses")
+
+    course = await chosen_course(
+        update, context, tokens, prefix="ak", which=t("api.which"), none=none
+    )
+    if course is None:
+        return
     listing = await tokens.listing(user.id, course.id)
     markup = choosers.api_token_buttons(course.id, listing.tokens)
     respond(context, update, replies.token_listing(listing, context.tz), reply_markup=markup)
@@ -51,16 +45,13 @@ async def api_tokens_button(update: Update, context: AttnContext) -> None:
     The course is checked again on the server each time (forged data gets the refusal)."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    parsed = choosers.parse(query.data or "")
-    if parsed is None or not parsed[0].startswith("ak:"):
-        await query.answer(BAD_BUTTON, show_alert=True)
+    parsed = await own_button(update, "ak")
+    if parsed is None:
         return
     kind, values = parsed
     tokens = context.services.api_tokens
     if kind == "ak:l":
-        courses = active(await tokens.manageable_courses(user.id))
-        markup = choosers.course_buttons("ak", courses, int(values[0]))
-        await edit_in_place(update, t("api.which"), markup)
+        await course_page(update, tokens, prefix="ak", which=t("api.which"), page=int(values[0]))
         return
     course_id = int(values[0])
     if kind == "ak:n":
@@ -81,13 +72,7 @@ async def api_tokens_button(update: Update, context: AttnContext) -> None:
     if kind == "ak:c":
         await query.answer()
     markup = choosers.api_token_buttons(course_id, listing.tokens)
-    try:
-        await query.edit_message_text(
-            replies.token_listing(listing, context.tz), reply_markup=markup
-        )
-    except BadRequest as exc:  # a double tap: the list is shown already
-        if "not modified" not in str(exc).lower():
-            raise
+    await show_again(query, replies.token_listing(listing, context.tz), markup)
 
 
 def _is_url(word: str) -> bool:
@@ -126,9 +111,8 @@ async def webhook_button(update: Update, context: AttnContext) -> None:
     """/webhook's buttons: send the test event, remove the webhook (checked again here)."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    parsed = choosers.parse(query.data or "")
-    if parsed is None or not parsed[0].startswith("wh:"):
-        await query.answer(BAD_BUTTON, show_alert=True)
+    parsed = await own_button(update, "wh")
+    if parsed is None:
         return
     kind, values = parsed
     hooks = context.services.webhooks

@@ -6,18 +6,17 @@ from __future__ import annotations
 import contextlib
 
 from telegram import Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 
 from bot import choosers
 from bot.commands import Command, Role
 from bot.context import AttnContext
+from bot.course_chooser import chosen_course, course_page, own_button, show_again
 from bot.menus import refresh_commands_of
-from bot.replies import BAD_BUTTON
 from bot.replies import staff as replies
-from bot.replying import edit_in_place, respond, send_later
-from bot.text import t
+from bot.replying import respond, send_later
+from bot.text import Text, t
 from services.course_access import Permission
-from services.course_admin import active
 from services.models import Course
 
 
@@ -27,19 +26,11 @@ async def staff_command(update: Update, context: AttnContext) -> None:
     user = update.effective_user
     assert user is not None
     staff = context.services.staff
-    args = list(context.args or [])
-    if args:
-        course = await staff.find_course(user.id, args)
-    else:
-        courses = active(await staff.manageable_courses(user.id))
-        if not courses:
-            respond(context, update, t("staff.no_courses"))
-            return
-        if len(courses) > 1:
-            markup = choosers.course_buttons("sf", courses)
-            respond(context, update, t("staff.which"), reply_markup=markup)
-            return
-        course = courses[0]
+    course = await chosen_course(
+        update, context, staff, prefix="sf", which=t("staff.which"), none=_no_courses
+    )
+    if course is None:
+        return
     listing = await staff.listing(user.id, course.id)
     markup = choosers.staff_buttons(course.id, listing.members)
     respond(context, update, replies.staff_listing(listing), reply_markup=markup)
@@ -50,16 +41,13 @@ async def staff_button(update: Update, context: AttnContext) -> None:
     course is read back as the presser's own each time (forged data gets the refusal)."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    parsed = choosers.parse(query.data or "")
-    if parsed is None or not parsed[0].startswith("sf:"):
-        await query.answer(BAD_BUTTON, show_alert=True)
+    parsed = await own_button(update, "sf")
+    if parsed is None:
         return
     kind, values = parsed
     staff = context.services.staff
     if kind == "sf:l":
-        courses = active(await staff.manageable_courses(user.id))
-        markup = choosers.course_buttons("sf", courses, int(values[0]))
-        await edit_in_place(update, t("staff.which"), markup)
+        await course_page(update, staff, prefix="sf", which=t("staff.which"), page=int(values[0]))
         return
     course_id = int(values[0])
     if kind == "sf:i":
@@ -81,11 +69,11 @@ async def staff_button(update: Update, context: AttnContext) -> None:
     if kind == "sf:c":
         await query.answer()
     markup = choosers.staff_buttons(course_id, listing.members)
-    try:
-        await query.edit_message_text(replies.staff_listing(listing), reply_markup=markup)
-    except BadRequest as exc:  # a double tap: the list is shown already
-        if "not modified" not in str(exc).lower():
-            raise
+    await show_again(query, replies.staff_listing(listing), markup)
+
+
+async def _no_courses() -> Text:
+    return t("staff.no_courses")
 
 
 def _tell_removed(update: Update, context: AttnContext, user_id: int, course: Course) -> None:

@@ -32,6 +32,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import iter_route_contexts
 
+from bot.container import Services
 from bot.web.api_docs import DOCS_CSS, render_docs
 from bot.web.api_http import (
     ERRORS,
@@ -39,8 +40,8 @@ from bot.web.api_http import (
     PAGED_ERRORS,
     ApiRoute,
     CourseId,
-    Cursor,
-    Limit,
+    PageAsked,
+    PageDep,
     SessionId,
     TokenDep,
     UnsupportedBody,
@@ -61,7 +62,7 @@ from bot.web.api_models import (
     session_out,
 )
 from bot.web.deps import ServicesDep
-from services.api import DEFAULT_PAGE
+from services.ports.api import ApiToken
 
 API_PREFIX = "/api/v1"
 #: What a roster import accepts as its body (the file as it is, not a multipart form).
@@ -71,6 +72,20 @@ ROSTER_TYPES = {
     "application/octet-stream",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+async def record_page(
+    services: Services,
+    token: ApiToken,
+    course_id: int,
+    session_id: str | None,
+    page: PageAsked,
+) -> RecordPage:
+    """A page of the course's records (of one session, or all)."""
+    found = await services.api.records(
+        token, course_id, session_id=session_id, cursor=page.cursor, limit=page.limit
+    )
+    return RecordPage(items=[record_out(r) for r in found.items], next_cursor=found.next_cursor)
 
 
 def api_router() -> APIRouter:
@@ -95,16 +110,14 @@ def api_router() -> APIRouter:
 
     @v1.get("/courses/{course_id}/sessions", responses={**PAGED_ERRORS, **NOT_MODIFIED})
     async def list_sessions(
-        course_id: CourseId,
-        token: TokenDep,
-        services: ServicesDep,
-        cursor: Cursor = None,
-        limit: Limit = DEFAULT_PAGE,
+        course_id: CourseId, token: TokenDep, services: ServicesDep, page: PageDep
     ) -> SessionPage:
         """The course's saved sessions by start time, with counts by status (a live session
         appears once it is saved, a few seconds after it ends)."""
-        page = await services.api.sessions(token, course_id, cursor=cursor, limit=limit)
-        return SessionPage(items=[session_out(s) for s in page.items], next_cursor=page.next_cursor)
+        found = await services.api.sessions(token, course_id, cursor=page.cursor, limit=page.limit)
+        return SessionPage(
+            items=[session_out(s) for s in found.items], next_cursor=found.next_cursor
+        )
 
     @v1.get("/courses/{course_id}/sessions/{session_id}", responses={**ERRORS, **NOT_MODIFIED})
     async def get_session(
@@ -122,41 +135,27 @@ def api_router() -> APIRouter:
         session_id: SessionId,
         token: TokenDep,
         services: ServicesDep,
-        cursor: Cursor = None,
-        limit: Limit = DEFAULT_PAGE,
+        page: PageDep,
     ) -> RecordPage:
         """The session's records: each student's status, check-in time and corrections."""
-        page = await services.api.records(
-            token, course_id, session_id=session_id, cursor=cursor, limit=limit
-        )
-        return RecordPage(items=[record_out(r) for r in page.items], next_cursor=page.next_cursor)
+        return await record_page(services, token, course_id, session_id, page)
 
     @v1.get("/courses/{course_id}/records", responses={**PAGED_ERRORS, **NOT_MODIFIED})
     async def list_course_records(
-        course_id: CourseId,
-        token: TokenDep,
-        services: ServicesDep,
-        cursor: Cursor = None,
-        limit: Limit = DEFAULT_PAGE,
+        course_id: CourseId, token: TokenDep, services: ServicesDep, page: PageDep
     ) -> RecordPage:
         """Every record of the course, session by session (by start), student by student."""
-        page = await services.api.records(
-            token, course_id, session_id=None, cursor=cursor, limit=limit
-        )
-        return RecordPage(items=[record_out(r) for r in page.items], next_cursor=page.next_cursor)
+        return await record_page(services, token, course_id, None, page)
 
     @v1.get("/courses/{course_id}/grades", responses={**PAGED_ERRORS, **NOT_MODIFIED})
     async def list_grades(
-        course_id: CourseId,
-        token: TokenDep,
-        services: ServicesDep,
-        cursor: Cursor = None,
-        limit: Limit = DEFAULT_PAGE,
+        course_id: CourseId, token: TokenDep, services: ServicesDep, page: PageDep
     ) -> GradePage:
         """Each student's counts, attendance rate and grade under the course's grading
         policy (the same figures as /report), enrolled students first, by name."""
-        standings = await services.api.standings(token, course_id, cursor=cursor, limit=limit)
-        return grade_page(standings)
+        return grade_page(
+            await services.api.standings(token, course_id, cursor=page.cursor, limit=page.limit)
+        )
 
     roster_body = {
         "requestBody": {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Query, Request
@@ -17,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from bot.web.api_models import ErrorBody, ErrorDetail
 from bot.web.deps import ServicesDep
 from services.api import (
+    DEFAULT_PAGE,
     MAX_PAGE,
     BadCursor,
     NotFound,
@@ -140,6 +142,22 @@ Cursor = Annotated[
     str | None, Query(max_length=1000, description="`next_cursor` of the previous page.")
 ]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items per page.")]
+
+
+@dataclass(frozen=True, slots=True)
+class PageAsked:
+    """What a list route is asked for: where to go on (`cursor`) and how many (`limit`)."""
+
+    cursor: str | None
+    limit: int
+
+
+def page_asked(cursor: Cursor = None, limit: Limit = DEFAULT_PAGE) -> PageAsked:
+    """The query parameters of every list route, read once here."""
+    return PageAsked(cursor, limit)
+
+
+PageDep = Annotated[PageAsked, Depends(page_asked)]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text}

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from bot.context import AttnApplication
 from bot.settings import Settings
 from bot.web import ops
 from bot.web.features import feature_routers
 from bot.web.middleware import BodyLimit, RequestLog, SecurityHeaders
+from bot.web.miniapp_lane import MiniAppCheckInLane
 from bot.web.state import Webhook, WebState
 from bot.web.webhook import webhook_router
 
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def front_door(app: FastAPI, settings: Settings) -> ASGIApp:
+    """What the web server serves: the app, behind the Mini App check-in's fast lane when
+    the web features are on (bot/web/miniapp_lane.py)."""
+    return MiniAppCheckInLane(app) if settings.web_enabled else app
 
 
 def webhook_of(settings: Settings) -> Webhook | None:
@@ -54,6 +64,7 @@ def create_web_app(
         docs_url=None,  # the interactive docs load scripts from a CDN the CSP forbids
         redoc_url=None,
         openapi_url="/openapi.json" if settings.web_enabled else None,
+        **_without_telemetry(),
     )
     app.state.application = application
     app.state.settings = settings
@@ -72,6 +83,15 @@ def create_web_app(
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLog)
     return app
+
+
+def _without_telemetry() -> dict[str, Any]:
+    """FastAPI's OpenTelemetry bridge switched off where FastAPI has one (0.16x): ATTN
+    serves its own `/metrics`, and the bridge asks OpenTelemetry's global providers on every
+    request whether anyone listens (about a tenth of a Mini App check-in's time)."""
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
 
 
 async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:

@@ -10,8 +10,10 @@
     GET    /app/api/teacher/courses/{c}/excuses               the course's waiting requests
     POST   /app/api/teacher/courses/{c}/excuses/{r}           approve or decline (as the buttons)
     POST   /app/api/teacher/courses/{c}/roster                import a roster file (raw body)
+    GET    /app/api/teacher/courses/{c}/claims                the roster claims waiting
     POST   /app/api/teacher/courses/{c}/claims/{r}            approve or decline a claim
-    GET    /app/api/teacher/courses/{c}/timetable             the coming classes
+    GET    /app/api/teacher/courses/{c}/timetable[/...]       the timetable, and changing it
+                                                              (bot/web/dashboard_timetable.py)
     GET    /app/api/teacher/courses/{c}/export.csv|.xlsx      the report files, as downloads
 
 Authentication is the Mini App's: `Authorization: tma <initData>`, checked as Telegram
@@ -37,11 +39,13 @@ from bot.web.dashboard_http import (
     PAGE_PATH,
     AuthHeader,
     DashboardRoute,
+    course_for,
     dashboard_of,
     error,
     json_response,
-    user_of,
+    signed_in,
 )
+from bot.web.dashboard_timetable import timetable
 from bot.web.deps import ApplicationDep, ServicesDep, SettingsDep
 from bot.web.init_data import InitDataRefused
 from bot.web.miniapp import known_language, page_direction, plain
@@ -104,6 +108,37 @@ PAGE_TEXTS = (
     "dashboard.network",
     "dashboard.forbidden",
     "dashboard.refused",
+    "dashboard.claims",
+    "dashboard.no_claims",
+    "dashboard.claim_number",
+    "dashboard.timetable_title",
+    "dashboard.weekly",
+    "dashboard.no_slots",
+    "dashboard.weekday",
+    "dashboard.start",
+    "dashboard.minutes",
+    "dashboard.add_slot",
+    "dashboard.delete",
+    "dashboard.term",
+    "dashboard.first_day",
+    "dashboard.last_day",
+    "dashboard.early",
+    "dashboard.remind",
+    "dashboard.holidays",
+    "dashboard.no_holidays",
+    "dashboard.day",
+    "dashboard.skip_day",
+    "dashboard.zone",
+    "dashboard.invalid.weekday",
+    "dashboard.invalid.time",
+    "dashboard.invalid.date",
+    "dashboard.invalid.input",
+    "dashboard.no_group",
+    "dashboard.timetable_file",
+    "dashboard.gone",
+    # The chat's own words for the linked group (/timetable's message and button).
+    "timetable.group_linked",
+    "timetable.button.unlink",
 )
 
 
@@ -173,9 +208,7 @@ async def dashboard_courses(
     services: ServicesDep, settings: SettingsDep, authorization: AuthHeader = None
 ) -> JSONResponse:
     """The courses the user has a role in (only theirs: nobody else's is listed)."""
-    user = await user_of(authorization, settings, services)
-    if isinstance(user, JSONResponse):
-        return user
+    user = await signed_in(authorization, settings, services)
     found = await dashboard_of(services).courses(user.user_id)
     return json_response(
         {
@@ -204,9 +237,7 @@ async def dashboard_table(
 ) -> JSONResponse:
     """Students × saved sessions: one letter per cell (P, L, E, A; "-" no record) in the
     order of `sessions`; rate and grade when the role may see reports."""
-    user = await user_of(authorization, settings, services)
-    if isinstance(user, JSONResponse):
-        return user
+    user = await signed_in(authorization, settings, services)
     table = await dashboard_of(services).table(user.user_id, course_id)
     letter = {
         AttendanceStatus.PRESENT: "P",
@@ -258,9 +289,7 @@ async def dashboard_student(
     authorization: AuthHeader = None,
 ) -> JSONResponse:
     """One student: every saved record of the course and every change made to it."""
-    user = await user_of(authorization, settings, services)
-    if isinstance(user, JSONResponse):
-        return user
+    user = await signed_in(authorization, settings, services)
     page = await dashboard_of(services).student(user.user_id, course_id, student_id)
     standing = page.standing
     return json_response(
@@ -300,10 +329,7 @@ async def dashboard_correct(
     authorization: AuthHeader = None,
 ) -> JSONResponse:
     """Set one student's status in one session: /mark's service, rules and audit."""
-    user = await user_of(authorization, settings, services)
-    if isinstance(user, JSONResponse):
-        return user
-    await dashboard_of(services).course(user.user_id, course_id, Permission.MARK)
+    user, _ = await course_for(authorization, settings, services, course_id, Permission.MARK)
     stored = await services.records.sessions.persisted_session(body.session_id)
     live = await services.live.sessions.session(body.session_id) if stored is None else None
     session = stored or live
@@ -325,3 +351,4 @@ async def dashboard_correct(
 
 router.include_router(api)
 router.include_router(actions)
+router.include_router(timetable)

@@ -19,15 +19,14 @@ from bot.web.dashboard_http import (
     AuthHeader,
     DashboardRoute,
     DecisionBody,
-    dashboard_of,
+    course_for,
     error,
     json_response,
-    user_of,
+    signed_in,
 )
 from bot.web.deps import ServicesDep, SettingsDep
 from bot.web.miniapp import known_language, plain
 from services.course_access import Permission
-from services.models import Course
 from services.report_files import report_csv, report_xlsx
 
 actions = APIRouter(prefix=API_PREFIX, route_class=DashboardRoute, tags=["dashboard"])
@@ -42,9 +41,7 @@ async def dashboard_remove(
     authorization: AuthHeader = None,
 ) -> JSONResponse:
     """Take a student off the roster (their records stay): /remove's service and audit."""
-    user = await user_of(authorization, settings, services)
-    if isinstance(user, JSONResponse):
-        return user
+    user = await signed_in(authorization, settings, services)
     course, _ = await services.course_admin.remove_student_by_id(
         user.user_id, course_id, student_id
     )
@@ -56,10 +53,7 @@ async def dashboard_excuses(
     course_id: int, services: ServicesDep, settings: SettingsDep, authorization: AuthHeader = None
 ) -> JSONResponse:
     """The course's excuse requests waiting for a decision, oldest first."""
-    user = await user_of(authorization, settings, services)
-    if isinstance(user, JSONResponse):
-        return user
-    await dashboard_of(services).course(user.user_id, course_id, Permission.MARK)
+    user, _ = await course_for(authorization, settings, services, course_id, Permission.MARK)
     waiting = await services.excuses.waiting(user.user_id)
     return json_response(
         {
@@ -88,10 +82,7 @@ async def dashboard_decide_excuse(
     authorization: AuthHeader = None,
 ) -> JSONResponse:
     """Approve (the record becomes excused, audited) or decline: the bot buttons' service."""
-    user = await user_of(authorization, settings, services)
-    if isinstance(user, JSONResponse):
-        return user
-    await dashboard_of(services).course(user.user_id, course_id, Permission.MARK)
+    user, _ = await course_for(authorization, settings, services, course_id, Permission.MARK)
     decision = await services.excuses.decide(user.user_id, request_id, approve=body.approve)
     if decision.course.id != course_id:  # decided through the request's own course
         return error(404, "not_found")
@@ -108,10 +99,7 @@ async def dashboard_import_roster(
     filename: Annotated[str, Query(max_length=200)] = "",
 ) -> JSONResponse:
     """Import a roster file sent as the body (CSV or XLSX; `filename` tells which)."""
-    user = await user_of(authorization, settings, services)
-    if isinstance(user, JSONResponse):
-        return user
-    await dashboard_of(services).course(user.user_id, course_id, Permission.MANAGE)
+    user, _ = await course_for(authorization, settings, services, course_id, Permission.MANAGE)
     content = await request.body()
     done = await services.roster.import_roster(user.user_id, course_id, content, filename)
     return json_response(
@@ -121,6 +109,30 @@ async def dashboard_import_roster(
             "linked": done.linked,
             "rejected": [{"line": r.line, "reason": r.reason.value} for r in done.file.rejected],
             "roster_size": done.course.roster_size,
+        }
+    )
+
+
+@actions.get("/courses/{course_id}/claims")
+async def dashboard_claims(
+    course_id: int, services: ServicesDep, settings: SettingsDep, authorization: AuthHeader = None
+) -> JSONResponse:
+    """The course's roster claims waiting for a decision (a number that matched no free
+    place, or one already claimed), oldest first: who, the number they gave, when."""
+    user = await signed_in(authorization, settings, services)
+    waiting = await services.roster.waiting_claims(user.user_id, course_id)
+    return json_response(
+        {
+            "claims": [
+                {
+                    "id": request.id,
+                    "student_id": request.student_id,
+                    "student": profile.display_name if profile else str(request.student_id),
+                    "number": request.student_number,
+                    "requested_at": request.requested_at.isoformat(),
+                }
+                for request, profile in waiting
+            ]
         }
     )
 
@@ -135,10 +147,7 @@ async def dashboard_decide_claim(
     authorization: AuthHeader = None,
 ) -> JSONResponse:
     """Approve or decline a student's claim of a roster number: the bot buttons' service."""
-    user = await user_of(authorization, settings, services)
-    if isinstance(user, JSONResponse):
-        return user
-    await dashboard_of(services).course(user.user_id, course_id, Permission.MANAGE)
+    user, _ = await course_for(authorization, settings, services, course_id, Permission.MANAGE)
     waiting = await services.roster.request_for_teacher(user.user_id, request_id)
     if waiting is None or waiting[1].id != course_id:
         return error(404, "not_found")
@@ -148,33 +157,10 @@ async def dashboard_decide_claim(
     return json_response({"approved": decision.approved})
 
 
-@actions.get("/courses/{course_id}/timetable")
-async def dashboard_timetable(
-    course_id: int, services: ServicesDep, settings: SettingsDep, authorization: AuthHeader = None
-) -> JSONResponse:
-    """The course's coming classes (read only: changing it stays in /timetable)."""
-    user = await user_of(authorization, settings, services)
-    if isinstance(user, JSONResponse):
-        return user
-    await services.timetables.course_timetable(user.user_id, course_id)
-    slots = await services.timetables.coming_slots(course_id)
-    return json_response(
-        {
-            "classes": [
-                {"starts_at": s.starts_at.isoformat(), "ends_at": s.ends_at.isoformat()}
-                for s in slots
-            ]
-        }
-    )
-
-
 async def _report_file(
     course_id: int, authorization: str | None, settings: Settings, services: Services, xlsx: bool
 ) -> Response:
-    user = await user_of(authorization, settings, services)
-    if isinstance(user, JSONResponse):
-        return user
-    course: Course = await dashboard_of(services).course(user.user_id, course_id, Permission.REPORT)
+    user, course = await course_for(authorization, settings, services, course_id, Permission.REPORT)
     report = await services.reports.course_report(user.user_id, course)
     language = known_language(user.language_code)
     labels = report_labels(language)

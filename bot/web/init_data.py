@@ -72,9 +72,8 @@ def data_check_string(fields: dict[str, str]) -> str:
 
 def sign(fields: dict[str, str], bot_token: str) -> str:
     """The `hash` Telegram puts in initData carrying `fields` (hex)."""
-    return hmac.new(
-        secret_key(bot_token), data_check_string(fields).encode(), hashlib.sha256
-    ).hexdigest()
+    # hmac.digest: the one-shot C path (no HMAC object per request).
+    return hmac.digest(secret_key(bot_token), data_check_string(fields).encode(), "sha256").hex()
 
 
 def signed_init_data(fields: dict[str, str], bot_token: str) -> str:
@@ -99,14 +98,15 @@ def validate_init_data(
     except ValueError:
         raise InitDataRefused(Refusal.INVALID) from None
     fields = dict(pairs)
-    language = _claimed_language(fields.get("user"))
+    user = _user_object(fields.get("user"))  # read once: for the refusal's wording, then trusted
+    language = _claimed_language(user)
     received = fields.get("hash", "")
     if len(fields) != len(pairs) or not received:
         raise InitDataRefused(Refusal.INVALID, language)
     expected = sign(fields, bot_token)
     if not hmac.compare_digest(expected.encode(), received.encode()):
         raise InitDataRefused(Refusal.INVALID, language)
-    user_id, user, auth_date = _signed_user(fields, language)
+    user, user_id, auth_date = _signed_user(user, fields, language)
     if auth_date > now + CLOCK_SKEW or now - auth_date > max_age:
         raise InitDataRefused(Refusal.EXPIRED, language)
     return WebAppUser(
@@ -120,31 +120,37 @@ def validate_init_data(
     )
 
 
-def _signed_user(
-    fields: dict[str, str], language: str | None
-) -> tuple[int, dict[str, object], datetime]:
-    """The user id, user object and auth_date of a correctly signed initData (Telegram
-    always sends both for a Mini App opened by a user; without them no one checks in)."""
-    try:
-        user = json.loads(fields["user"])
-        auth_date = datetime.fromtimestamp(int(fields["auth_date"]), UTC)
-    except (KeyError, ValueError, OverflowError, OSError):
-        raise InitDataRefused(Refusal.INVALID, language) from None
-    user_id = user.get("id") if isinstance(user, dict) else None
-    if type(user_id) is not int or user_id <= 0 or user.get("is_bot"):
-        raise InitDataRefused(Refusal.INVALID, language)
-    return user_id, user, auth_date
-
-
-def _claimed_language(user_json: str | None) -> str | None:
-    """The language code the (not yet verified) user object names, to word a refusal."""
+def _user_object(user_json: str | None) -> dict[str, object] | None:
+    """The `user` field's object (None when absent or not a JSON object)."""
     if not user_json:
         return None
     try:
         user = json.loads(user_json)
     except ValueError:
         return None
-    code = user.get("language_code") if isinstance(user, dict) else None
+    return user if isinstance(user, dict) else None
+
+
+def _signed_user(
+    user: dict[str, object] | None, fields: dict[str, str], language: str | None
+) -> tuple[dict[str, object], int, datetime]:
+    """The user object, its id and the auth_date of a correctly signed initData (Telegram
+    always sends both for a Mini App opened by a user; without them no one checks in)."""
+    try:
+        auth_date = datetime.fromtimestamp(int(fields["auth_date"]), UTC)
+    except (KeyError, ValueError, OverflowError, OSError):
+        raise InitDataRefused(Refusal.INVALID, language) from None
+    if user is None:
+        raise InitDataRefused(Refusal.INVALID, language)
+    user_id = user.get("id")
+    if type(user_id) is not int or user_id <= 0 or user.get("is_bot"):
+        raise InitDataRefused(Refusal.INVALID, language)
+    return user, user_id, auth_date
+
+
+def _claimed_language(user: dict[str, object] | None) -> str | None:
+    """The language code the (not yet verified) user object names, to word a refusal."""
+    code = user.get("language_code") if user is not None else None
     return code if isinstance(code, str) and code.isascii() and len(code) <= 16 else None
 
 

@@ -155,14 +155,20 @@ class MiniAppDesk:
         """
         code, session_id = code_and_session(code_text)
         normalize_code(code)  # not a code at all: refused before any store is touched
-        visit = await self._services.users.seen(_profile(user))
-        language = pick_language(visit.language, user.language_code)
         if location is None:
-            result = await self._judge_code(user.user_id, code, session_id, visit.locked_until)
+            # The visit and the check-in in one Redis step, as a chat /checkin takes them
+            # (no update to claim: an HTTP request is answered once, by whoever got it).
+            visit, arrived = await self._services.checkins.check_in_on_arrival(
+                _profile(user), None, code, session_id
+            )
+            assert arrived is not None, "only a claimed update can be a duplicate"
+            result = await self._bind_for_location(user.user_id, code, arrived)
         else:
+            visit = await self._services.users.seen(_profile(user))
             result = await self._judge_location(
                 user.user_id, code, session_id, location, visit.locked_until
             )
+        language = pick_language(visit.language, user.language_code)
         self._metrics.checkin(result.outcome)
         with speaking(language):
             key = _WEB_WORDING.get(result.outcome)
@@ -196,13 +202,18 @@ class MiniAppDesk:
     async def _judge_code(
         self, student_id: int, code: str, session_id: str | None, locked_until: datetime | None
     ) -> CheckInResult:
-        checkins, users = self._services.checkins, self._services.users
-        result = await checkins.check_in(student_id, code, locked_until, session_id)
+        result = await self._services.checkins.check_in(student_id, code, locked_until, session_id)
+        return await self._bind_for_location(student_id, code, result)
+
+    async def _bind_for_location(
+        self, student_id: int, code: str, result: CheckInResult
+    ) -> CheckInResult:
+        """As the chat's location prompt: a code found valid by a location-checked session
+        is bound to it until the location arrives (from this page or from the chat's
+        location button)."""
         if result.outcome is CheckInOutcome.NEEDS_LOCATION and result.session_id:
-            # As the chat's location prompt: the code was valid now, bound until the
-            # location arrives (from this page or from the chat's location button).
             payload = binding_payload(result.session_id, code, self._services.sessions.now())
-            await users.expect_reply(student_id, PendingAction.GEO_CHECKIN, payload)
+            await self._services.users.expect_reply(student_id, PendingAction.GEO_CHECKIN, payload)
         return result
 
     async def _judge_location(

@@ -13,6 +13,8 @@ anyone; the page's Content-Security-Policy allows scripts only from here and tel
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -114,6 +116,21 @@ async def miniapp_page() -> HTMLResponse:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ApiAnswer:
+    """A Mini App API answer before it is HTTP: its status, JSON body and extra headers
+    (every answer is `Cache-Control: no-store`)."""
+
+    status: int
+    body: Mapping[str, object]
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(
+            self.body, status_code=self.status, headers={**_NO_STORE, **self.headers}
+        )
+
+
 def _authenticate(
     authorization: str | None, settings: Settings, services: Services
 ) -> WebAppUser | InitDataRefused:
@@ -137,15 +154,15 @@ def _refusal(refused: InitDataRefused) -> dict[str, str]:
     }
 
 
+def _refused_answer(refused: InitDataRefused) -> ApiAnswer:
+    return ApiAnswer(401, _refusal(refused), {"WWW-Authenticate": AUTH_SCHEME})
+
+
 def _refused(refused: InitDataRefused) -> JSONResponse:
-    return JSONResponse(
-        _refusal(refused),
-        status_code=401,
-        headers={**_NO_STORE, "WWW-Authenticate": AUTH_SCHEME},
-    )
+    return _refused_answer(refused).response()
 
 
-def _too_fast(application: AttnApplication, user: WebAppUser) -> JSONResponse | None:
+def _too_fast(application: AttnApplication, user: WebAppUser) -> ApiAnswer | None:
     """The chat's per-user limit, shared with the user's messages: a flooding account is
     refused (429) before any store is touched."""
     limiter: UpdateLimiter | None = application.bot_data.get(LIMITER_KEY)
@@ -153,19 +170,13 @@ def _too_fast(application: AttnApplication, user: WebAppUser) -> JSONResponse | 
         return None
     with speaking(known_language(user.language_code)):
         message = plain(t("miniapp.slow_down"))
-    return JSONResponse(
-        {"error": "slow_down", "message": message},
-        status_code=429,
-        headers={**_NO_STORE, "Retry-After": "10"},
-    )
+    return ApiAnswer(429, {"error": "slow_down", "message": message}, {"Retry-After": "10"})
 
 
-def _unavailable(language: str | None) -> JSONResponse:
+def _unavailable_answer(language: str | None) -> ApiAnswer:
     with speaking(known_language(language)):
         message = plain(t("error.unavailable"))
-    return JSONResponse(
-        {"error": "unavailable", "message": message}, status_code=503, headers=_NO_STORE
-    )
+    return ApiAnswer(503, {"error": "unavailable", "message": message})
 
 
 def _desk(application: AttnApplication, services: Services) -> MiniAppDesk:
@@ -207,6 +218,33 @@ async def miniapp_config(
     return JSONResponse(body, headers=_NO_STORE)
 
 
+async def check_in_answer(
+    application: AttnApplication,
+    services: Services,
+    settings: Settings,
+    authorization: str | None,
+    code: str,
+    location: Location | None,
+) -> ApiAnswer:
+    """The check-in's answer, whichever way the request came in (the FastAPI route below,
+    or `bot.web.miniapp_lane` for the plain JSON bodies every phone sends): one function,
+    so both give the same answer to the same request."""
+    user = _authenticate(authorization, settings, services)
+    if isinstance(user, InitDataRefused):
+        return _refused_answer(user)
+    if (refusal := _too_fast(application, user)) is not None:
+        return refusal
+    try:
+        answer = await _desk(application, services).check_in(user, code, location)
+    except InvalidArgument:
+        with speaking(known_language(user.language_code)):
+            message = plain(t("miniapp.not_a_code"))
+        return ApiAnswer(400, {"error": "not_a_code", "message": message})
+    except StorageUnavailable:
+        return _unavailable_answer(user.language_code)
+    return ApiAnswer(200, answer.as_json())
+
+
 @router.post(f"{API_PREFIX}/checkin")
 async def miniapp_checkin(
     body: CheckInBody,
@@ -216,32 +254,21 @@ async def miniapp_checkin(
     """Check the initData's user in with the code (and location): answered here, at once,
     with the same outcomes as the chat's /checkin.
 
-    The running bot is read from the request, not through three dependencies: solving them
-    was a tenth of each check-in's server time (the busiest route; 503 while starting).
+    Most requests never reach this route: `bot.web.miniapp_lane` answers the plain bodies
+    every phone sends before FastAPI routes and validates them, and hands anything else
+    here (so a malformed body gets FastAPI's validation answer, unchanged).
     """
     application = await attn_application(request)
     services = await attn_services(request)
     settings = await attn_settings(request)
-    user = _authenticate(authorization, settings, services)
-    if isinstance(user, InitDataRefused):
-        return _refused(user)
-    if (refusal := _too_fast(application, user)) is not None:
-        return refusal
     location = None
     if body.location is not None:
         place = body.location
         location = Location(place.latitude, place.longitude, place.accuracy)
-    try:
-        answer = await _desk(application, services).check_in(user, body.code, location)
-    except InvalidArgument:
-        with speaking(known_language(user.language_code)):
-            message = plain(t("miniapp.not_a_code"))
-        return JSONResponse(
-            {"error": "not_a_code", "message": message}, status_code=400, headers=_NO_STORE
-        )
-    except StorageUnavailable:
-        return _unavailable(user.language_code)
-    return JSONResponse(answer.as_json(), headers=_NO_STORE)
+    answer = await check_in_answer(
+        application, services, settings, authorization, body.code, location
+    )
+    return answer.response()
 
 
 @router.get(f"{API_PREFIX}/history")
@@ -256,9 +283,9 @@ async def miniapp_history(
     if isinstance(user, InitDataRefused):
         return _refused(user)
     if (refusal := _too_fast(application, user)) is not None:
-        return refusal
+        return refusal.response()
     try:
         history = await _desk(application, services).history(user)
     except StorageUnavailable:
-        return _unavailable(user.language_code)
+        return _unavailable_answer(user.language_code).response()
     return JSONResponse(history, headers=_NO_STORE)

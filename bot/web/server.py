@@ -15,15 +15,13 @@ import socket
 import uvicorn
 
 try:  # uvicorn's fast HTTP/1.1 parser (what uvicorn[standard] installs); h11 otherwise
-    import httptools  # noqa: F401
-
-    HTTP_IMPLEMENTATION = "httptools"
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Protocol
 except ImportError:  # pragma: no cover - a dependency, kept optional for odd platforms
-    HTTP_IMPLEMENTATION = "h11"
+    from uvicorn.protocols.http.h11_impl import H11Protocol as _Protocol  # type: ignore[assignment]
 
 from bot.context import AttnApplication
 from bot.settings import Settings
-from bot.web.app import create_web_app
+from bot.web.app import create_web_app, front_door
 from bot.web.state import Webhook, WebState
 
 log = logging.getLogger(__name__)
@@ -51,6 +49,7 @@ class WebServer:
         self.host = settings.listen_host if host is None else host
         self.port = settings.listen_port if port is None else port
         self.state = WebState()
+        self.settings = settings
         self.app = create_web_app(application, settings, state=self.state, webhook=webhook)
         self._server: uvicorn.Server | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -67,8 +66,8 @@ class WebServer:
             sock = _bind(self.host, self.port)
         self.port = int(sock.getsockname()[1])
         config = uvicorn.Config(
-            self.app,
-            http=HTTP_IMPLEMENTATION,
+            front_door(self.app, self.settings),
+            http=CorkedHttpProtocol,
             lifespan="off",  # the Application's own start and stop are the lifecycle
             log_config=None,  # the bot's logging (with secret redaction) is already set up
             access_log=False,  # bot.web.middleware.RequestLog logs without paths' secrets
@@ -137,6 +136,49 @@ class WebServer:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._ticker
                 self._ticker = None
+
+
+class CorkedTransport:
+    """A connection's transport that sends what was written during one turn of the event
+    loop in one call.
+
+    uvicorn writes a response's status line and headers, then its body, as two writes: with
+    TCP_NODELAY (see `_bind`) each is a system call and a packet of its own, and the client
+    wakes twice. Held until the loop's next turn (microseconds), they leave as one. Everything
+    else is the transport's own.
+    """
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._pending: list[bytes] = []
+        self._loop = asyncio.get_running_loop()
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not self._pending:
+            self._loop.call_soon(self.flush)
+        self._pending.append(bytes(data))
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        data = b"".join(self._pending)
+        self._pending.clear()
+        if not self._transport.is_closing():
+            self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._transport, name)
+
+
+class CorkedHttpProtocol(_Protocol):
+    """uvicorn's HTTP/1.1 protocol on a `CorkedTransport`."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(CorkedTransport(transport))  # type: ignore[arg-type]
 
 
 def _bind(host: str, port: int) -> socket.socket:

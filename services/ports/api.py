@@ -104,7 +104,12 @@ class ApiTokenRecords(Protocol):
         scope: ApiScope,
         created_by: int,
         now: datetime,
-    ) -> ApiToken: ...
+        limit: int,
+    ) -> ApiToken | None:
+        """The new token; None (nothing made) when the course has `limit` tokens in force
+        already. Atomic: of two makings at once on a course with one place left, one wins."""
+        ...
+
     async def course_api_tokens(self, course_id: int) -> list[ApiToken]: ...
     async def revoke_api_token(
         self, course_id: int, *, token_id: int, by: int, at: datetime

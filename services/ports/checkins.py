@@ -28,7 +28,7 @@ class CheckInStore(Protocol):
     async def visit_and_check_in(
         self,
         profile: UserProfile,
-        update_id: int,
+        update_id: int | None,
         code: str,
         now: datetime,
         *,

@@ -49,6 +49,29 @@ class WebhookDelivery:
     attempts: int
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookNotice:
+    """What the course's owner is told of its webhook: a delivery given up (`gave_up`) or a
+    hook that started failing (`failing`). `error` is the outbox's (no URL, no secret);
+    the session's title and start are None when the session is gone."""
+
+    id: int
+    kind: str
+    owner_id: int
+    course_id: int
+    course_name: str
+    url: str
+    session_id: str
+    session_title: str | None
+    session_started_at: datetime | None
+    attempts: int
+    error: str
+
+
+GAVE_UP = "gave_up"
+FAILING = "failing"
+
+
 class WebhookRecords(Protocol):
     """Course webhooks and their outbox (rows written by `SessionRecords.persist_session`, in
     the same transaction as the session)."""
@@ -81,15 +104,35 @@ class WebhookRecords(Protocol):
         ...
 
     async def extend_webhook_lease(self, delivery_id: int, until: datetime) -> None: ...
-    async def mark_webhook_delivered(
-        self, delivery_id: int, now: datetime, status: int
-    ) -> None: ...
+    async def mark_webhook_delivered(self, delivery_id: int, now: datetime, status: int) -> None:
+        """Delivered; the hook is no longer failing (its next failing spell is told)."""
+        ...
+
     async def postpone_webhook(
         self, delivery_id: int, at: datetime, status: int | None, error: str
     ) -> None: ...
     async def give_up_webhook(
-        self, delivery_id: int, now: datetime, status: int | None, error: str
-    ) -> None: ...
+        self,
+        delivery_id: int,
+        now: datetime,
+        status: int | None,
+        error: str,
+        *,
+        tell_owner: bool = False,
+    ) -> None:
+        """Failed for good; with `tell_owner`, a `gave_up` notice in the same transaction."""
+        ...
+
+    async def note_hook_failing(self, delivery_id: int, now: datetime, error: str) -> bool:
+        """A `failing` notice of the delivery's hook, unless one was written since the hook's
+        last delivery that went through; True when written."""
+        ...
+
+    async def claim_webhook_notices(self, now: datetime, limit: int) -> list[WebhookNotice]:
+        """The notices not sent yet, oldest first, marked sent (each is claimed once, across
+        processes)."""
+        ...
+
     async def release_webhook(self, delivery_id: int) -> None:
         """Give the lease back, the attempt not made (it does not count)."""
         ...

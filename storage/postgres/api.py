@@ -29,6 +29,14 @@ INSERT INTO api_tokens (token_hash, course_id, label, scope, created_by, created
 VALUES ($1, $2, $3, $4, $5, $6) RETURNING {TOKEN_COLUMNS}
 """  # noqa: S608
 
+# Taken before counting a course's tokens and adding one: two makings at once on a course
+# with one place left run one after the other (the second sees the first's row). NO KEY
+# UPDATE conflicts only with itself and FOR UPDATE, so nothing that merely references the
+# course (check-ins, sessions) waits for it.
+LOCK_COURSE = "SELECT id FROM courses WHERE id = $1 FOR NO KEY UPDATE"
+
+COUNT_COURSE_TOKENS = "SELECT count(*) FROM api_tokens WHERE course_id = $1 AND revoked_at IS NULL"
+
 SELECT_COURSE_TOKENS = f"""
 SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE course_id = $1 AND revoked_at IS NULL ORDER BY id
 """  # noqa: S608
@@ -190,8 +198,12 @@ class PostgresApiTokens:
         scope: ApiScope,
         created_by: int,
         now: datetime,
-    ) -> ApiToken:
+        limit: int,
+    ) -> ApiToken | None:
         async with pg_guard(), self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(LOCK_COURSE, course_id)
+            if await conn.fetchval(COUNT_COURSE_TOKENS, course_id) >= limit:
+                return None
             row = await conn.fetchrow(
                 INSERT_TOKEN, token_hash, course_id, label, scope.value, created_by, now
             )

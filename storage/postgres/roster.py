@@ -119,6 +119,13 @@ SELECT_REQUEST = """
 SELECT id, course_id, student_id, student_number, requested_at FROM roster_claims WHERE id = $1
 """
 
+# The course's waiting claims, oldest first (roster_claims' unique (course_id, student_id)
+# index serves the lookup).
+SELECT_REQUESTS = """
+SELECT id, course_id, student_id, student_number, requested_at FROM roster_claims
+WHERE course_id = $1 ORDER BY requested_at, id
+"""
+
 TAKE_REQUEST = """
 DELETE FROM roster_claims WHERE id = $1
 RETURNING id, course_id, student_id, student_number, requested_at
@@ -276,6 +283,11 @@ class PostgresRosterPlaces:
         async with pg_guard():
             row = await self._pool.fetchrow(SELECT_REQUEST, request_id)
         return request_from_row(row) if row else None
+
+    async def claim_requests(self, course_id: int) -> list[ClaimRequest]:
+        async with pg_guard():
+            rows = await self._pool.fetch(SELECT_REQUESTS, course_id)
+        return [request_from_row(row) for row in rows]
 
     async def take_claim_request(
         self, request_id: int, *, approved: bool, by: int, at: datetime

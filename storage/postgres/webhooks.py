@@ -8,7 +8,12 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from services.models import CourseAction
-from services.ports.webhooks import CourseWebhook, WebhookDelivery, WebhookStatus
+from services.ports.webhooks import (
+    CourseWebhook,
+    WebhookDelivery,
+    WebhookNotice,
+    WebhookStatus,
+)
 from storage.postgres.pool import pg_guard
 
 HOOK_COLUMNS = "id, course_id, url, secret, created_by, created_at"
@@ -83,8 +88,12 @@ UPDATE webhook_outbox SET claimed_until = $2 WHERE id = $1 AND delivered_at IS N
 """
 
 MARK_DELIVERED = """
-UPDATE webhook_outbox SET delivered_at = $2, claimed_until = NULL, last_status = $3
-WHERE id = $1 AND delivered_at IS NULL
+WITH delivered AS (
+    UPDATE webhook_outbox SET delivered_at = $2, claimed_until = NULL, last_status = $3
+    WHERE id = $1 AND delivered_at IS NULL RETURNING hook_id
+)
+UPDATE course_webhooks h SET failing_since = NULL
+FROM delivered d WHERE h.id = d.hook_id AND h.failing_since IS NOT NULL
 """
 
 POSTPONE = """
@@ -94,9 +103,46 @@ WHERE id = $1 AND delivered_at IS NULL
 """
 
 GIVE_UP = """
-UPDATE webhook_outbox
-SET claimed_until = NULL, failed_at = $2, last_status = $3, last_error = $4
-WHERE id = $1 AND delivered_at IS NULL
+WITH failed AS (
+    UPDATE webhook_outbox
+    SET claimed_until = NULL, failed_at = $2, last_status = $3, last_error = $4
+    WHERE id = $1 AND delivered_at IS NULL AND failed_at IS NULL
+    RETURNING hook_id, session_id, attempts
+)
+INSERT INTO webhook_notices (hook_id, session_id, kind, attempts, error, created_at)
+SELECT hook_id, session_id, 'gave_up', attempts, $4, $2 FROM failed WHERE $5
+"""
+
+# The hook's first failing spell since its last delivery that went through: flagged and told.
+NOTE_FAILING = """
+WITH d AS (
+    SELECT hook_id, session_id, attempts FROM webhook_outbox WHERE id = $1
+), flagged AS (
+    UPDATE course_webhooks h SET failing_since = $2
+    FROM d WHERE h.id = d.hook_id AND h.failing_since IS NULL
+    RETURNING h.id
+)
+INSERT INTO webhook_notices (hook_id, session_id, kind, attempts, error, created_at)
+SELECT d.hook_id, d.session_id, 'failing', d.attempts, $3, $2 FROM d, flagged
+RETURNING id
+"""
+
+CLAIM_NOTICES = """
+WITH due AS (
+    SELECT id FROM webhook_notices WHERE sent_at IS NULL
+    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE webhook_notices n SET sent_at = $1 FROM due WHERE n.id = due.id
+    RETURNING n.id, n.hook_id, n.session_id, n.kind, n.attempts, n.error
+)
+SELECT c.id, c.kind, c.session_id, c.attempts, c.error, h.url,
+       k.id AS course_id, k.name AS course_name, k.teacher_id AS owner_id,
+       s.title AS session_title, s.started_at AS session_started_at
+FROM claimed c
+JOIN course_webhooks h ON h.id = c.hook_id
+JOIN courses k ON k.id = h.course_id
+LEFT JOIN sessions s ON s.id = c.session_id
+ORDER BY c.id
 """
 
 RELEASE = """
@@ -207,10 +253,42 @@ class PostgresWebhooks:
             await self._pool.execute(POSTPONE, delivery_id, at, status, error[:500])
 
     async def give_up_webhook(
-        self, delivery_id: int, now: datetime, status: int | None, error: str
+        self,
+        delivery_id: int,
+        now: datetime,
+        status: int | None,
+        error: str,
+        *,
+        tell_owner: bool = False,
     ) -> None:
         async with pg_guard():
-            await self._pool.execute(GIVE_UP, delivery_id, now, status, error[:500])
+            await self._pool.execute(GIVE_UP, delivery_id, now, status, error[:500], tell_owner)
+
+    async def note_hook_failing(self, delivery_id: int, now: datetime, error: str) -> bool:
+        async with pg_guard():
+            return (
+                await self._pool.fetchval(NOTE_FAILING, delivery_id, now, error[:500]) is not None
+            )
+
+    async def claim_webhook_notices(self, now: datetime, limit: int) -> list[WebhookNotice]:
+        async with pg_guard():
+            rows = await self._pool.fetch(CLAIM_NOTICES, now, limit)
+        return [
+            WebhookNotice(
+                id=row["id"],
+                kind=row["kind"],
+                owner_id=row["owner_id"],
+                course_id=row["course_id"],
+                course_name=row["course_name"],
+                url=row["url"],
+                session_id=row["session_id"],
+                session_title=row["session_title"],
+                session_started_at=row["session_started_at"],
+                attempts=row["attempts"],
+                error=row["error"],
+            )
+            for row in rows
+        ]
 
     async def release_webhook(self, delivery_id: int) -> None:
         async with pg_guard():

@@ -151,7 +151,7 @@ class RedisCheckInStore:
     async def visit_and_check_in(
         self,
         profile: UserProfile,
-        update_id: int,
+        update_id: int | None,
         code: str,
         now: datetime,
         *,

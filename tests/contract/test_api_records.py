@@ -3,6 +3,7 @@ pages of a course's sessions and records, the same on PostgreSQL and in memory."
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from services.models import AttendanceStatus, CourseAction, UserProfile
@@ -21,12 +22,52 @@ async def _course(records: RecordStores, name: str = "Maths") -> int:
     return c.id
 
 
+async def test_makings_at_once_never_pass_the_cap(records: RecordStores) -> None:
+    """Twelve makings at once on a course with three places left (on PostgreSQL, each on a
+    connection of its own): three tokens are made, nine refused, and the course has five."""
+    tokens = records.api_tokens
+    course = await _course(records)
+    other = await _course(records, "Physics")
+
+    async def make(n: int, course_id: int = course) -> bool:
+        made = await tokens.create_api_token(
+            f"h{course_id}-{n}",
+            course_id=course_id,
+            label=f"attn_{n}…",
+            scope=ApiScope.READ,
+            created_by=1001,
+            now=T0,
+            limit=5,
+        )
+        return made is not None
+
+    assert all([await make(n) for n in range(2)])
+    results = await asyncio.gather(*(make(n) for n in range(2, 14)))
+    assert sorted(results) == [False] * 9 + [True] * 3
+    assert len(await tokens.course_api_tokens(course)) == 5
+    # The cap is per course, and a revoked token frees its place.
+    assert await make(1, other)
+    first = (await tokens.course_api_tokens(course))[0]
+    assert await tokens.revoke_api_token(course, token_id=first.id, by=1001, at=T1) is not None
+    assert await make(99)
+    assert not await make(100)
+    changes = await records.course_admin.course_changes(course)
+    assert sum(c.action is CourseAction.API_TOKEN_NEW for c in changes) == 6
+
+
 async def test_a_token_is_found_by_hash_until_revoked(records: RecordStores) -> None:
     tokens = records.api_tokens
     course = await _course(records)
     made = await tokens.create_api_token(
-        "h1", course_id=course, label="attn_abc…", scope=ApiScope.READ, created_by=1001, now=T0
+        "h1",
+        course_id=course,
+        label="attn_abc…",
+        scope=ApiScope.READ,
+        created_by=1001,
+        now=T0,
+        limit=20,
     )
+    assert made is not None
     assert (made.course_id, made.label, made.scope, made.last_used_at) == (
         course,
         "attn_abc…",

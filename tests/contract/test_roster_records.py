@@ -81,6 +81,10 @@ async def test_a_claim_takes_a_free_place_once(records: RecordStores) -> None:
     replaced = await places.request_claim(c.id, student_id=3, student_number="1009", at=T1)
     assert replaced.id == request.id and replaced.student_number == "1009"
     assert await places.claim_request(request.id) == replaced
+    other = await places.request_claim(c.id, student_id=4, student_number="1002", at=T0)
+    assert await places.claim_requests(c.id) == [other, replaced]  # oldest first
+    assert await places.claim_requests(c.id + 1) == []
+    assert await places.take_claim_request(other.id, approved=False, by=1001, at=T1) == other
     taken = await places.take_claim_request(request.id, approved=False, by=1001, at=T1)
     assert taken == replaced
     assert await places.take_claim_request(request.id, approved=True, by=1001, at=T1) is None
@@ -89,6 +93,7 @@ async def test_a_claim_takes_a_free_place_once(records: RecordStores) -> None:
     assert await records.course_admin.course_changes(c.id) == [
         CourseChange(c.id, 1001, T0, CourseAction.ROSTER_IMPORT, None, "2 new, 0 unchanged"),
         CourseChange(c.id, 2, T1, CourseAction.CLAIM_PLACE, None, "1001"),
+        CourseChange(c.id, 1001, T1, CourseAction.DECLINE_CLAIM, "1002", "4"),
         CourseChange(c.id, 1001, T1, CourseAction.DECLINE_CLAIM, "1009", "3"),
     ]
 

@@ -5,6 +5,7 @@ same on PostgreSQL and in memory."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from services.models import CourseAction
@@ -102,3 +103,48 @@ async def test_replacing_or_removing_the_hook_drops_its_queue(records: RecordSto
         (CourseAction.WEBHOOK_SET, "https://a.example/1", "https://b.example/2"),
         (CourseAction.WEBHOOK_CLEAR, "https://b.example/2", None),
     ]
+
+
+async def test_notices_are_written_with_what_they_tell_and_claimed_once(
+    records: RecordStores,
+) -> None:
+    """A give-up for the owner writes a `gave_up` notice (a give-up without, none); a hook's
+    `failing` notice is written once until a delivery goes through; claims at once (on
+    PostgreSQL, on connections of their own) hand each notice to one claimer only."""
+    hooks = records.webhooks
+    maths = await _course(records, "Maths")
+    hook = await hooks.set_course_webhook(
+        maths, url="https://a.example/h?k=1", secret="whsec_1", by=1001, now=T0
+    )
+    for n in range(1, 5):
+        s = session(f"m{n}", course_id=maths, started_at=T0 + timedelta(hours=n), title=f"W{n}")
+        await records.sessions.persist_session(s, [], first_attempt=True)
+    now = T0 + timedelta(days=1)
+    d1, d2, d3, d4 = await hooks.claim_webhook_deliveries(now, 60, 10, per_hook=4, skip_hooks=[])
+
+    assert await hooks.note_hook_failing(d1.id, now, "HTTP 503")
+    assert not await hooks.note_hook_failing(d2.id, now, "HTTP 503")  # failing already
+    await hooks.give_up_webhook(d1.id, now, 503, "gave up after 1: HTTP 503", tell_owner=True)
+    await hooks.give_up_webhook(d1.id, now, 503, "again", tell_owner=True)  # failed already
+    await hooks.give_up_webhook(d2.id, now, None, "the session is gone")  # not told
+    await hooks.mark_webhook_delivered(d3.id, now, 200)
+    assert await hooks.note_hook_failing(d4.id, now, "ConnectError")  # a new spell
+
+    claims = await asyncio.gather(*(hooks.claim_webhook_notices(now, 10) for _ in range(4)))
+    notices = sorted((n for claim in claims for n in claim), key=lambda n: n.id)
+    assert [(n.kind, n.session_id, n.session_title, n.error) for n in notices] == [
+        ("failing", "m1", "W1", "HTTP 503"),
+        ("gave_up", "m1", "W1", "gave up after 1: HTTP 503"),
+        ("failing", "m4", "W4", "ConnectError"),
+    ]
+    first = notices[0]
+    assert (first.owner_id, first.course_id, first.course_name, first.url, first.attempts) == (
+        1001,
+        maths,
+        "Maths",
+        "https://a.example/h?k=1",
+        1,
+    )
+    assert first.session_started_at == T0 + timedelta(hours=1)
+    assert await hooks.claim_webhook_notices(now, 10) == []
+    assert hook.id == d1.hook_id

@@ -6,20 +6,24 @@ that accepts and never answers does not delay another course's delivery."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
+import ipaddress
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import httpx
 import pytest
 
+from bot import webhook_sender
 from bot.container import Services
-from bot.web.api_models import webhook_body
-from bot.webhook_sender import HttpxWebhookSender
+from bot.webhook_sender import HttpxWebhookSender, WebhookRefused, webhook_courier_over
 from services.clock import ManualClock
 from services.models import AttendanceStatus, CheckIn, Course, Session, SessionState, UserProfile
-from services.webhooks import WebhookCourier, WebhookRetry, verify_signature
+from services.webhook_signing import verify_signature
+from services.webhooks import WebhookCourier, WebhookRetry
 from tests.conftest import ADMIN_ID, TEACHER_ID
 from tests.support.webhook_receiver import WebhookReceiver
 
@@ -40,17 +44,10 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
 
 
 def courier_of(services: Services, clock: ManualClock, timeout: float = 5.0) -> WebhookCourier:
-    """The production courier over the real stores and httpx; back-off without jitter
-    (10 s, 20 s, 40 s …) so the test knows when a retry is due."""
-    return WebhookCourier(
-        webhooks=services.records.webhooks,
-        reads=services.records.api_reads,
-        sender=HttpxWebhookSender(allow_private=True),  # receivers on 127.0.0.1
-        render=webhook_body,
-        clock=clock,
-        retry=WebhookRetry(base_seconds=10, jitter=0),
-        timeout_seconds=timeout,
-    )
+    """The production courier over the real stores and httpx (receivers on 127.0.0.1);
+    back-off without jitter (10 s, 20 s, 40 s …) so the test knows when a retry is due."""
+    retry = WebhookRetry(base_seconds=10, jitter=0)
+    return webhook_courier_over(services.records, clock, timeout, True, retry=retry)
 
 
 async def course_with_students(services: Services, teacher: int, name: str) -> Course:
@@ -250,3 +247,63 @@ async def test_a_dead_receiver_does_not_delay_another_course(
         await courier.close()
     finally:
         await dead.stop()
+
+
+class Rebinding:
+    """A name server for `bot.webhook_sender.resolve`: each answer from `answers` in turn
+    (the last one repeats), every question recorded."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = [ipaddress.ip_address(a) for a in answers]
+        self.asked: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list[ipaddress.IPv4Address]:
+        self.asked.append(host)
+        answer = self.answers[min(len(self.asked), len(self.answers)) - 1]
+        return [answer]  # type: ignore[list-item]
+
+
+async def test_a_name_rebinding_to_loopback_reaches_nothing(
+    monkeypatch: pytest.MonkeyPatch, receiver: WebhookReceiver
+) -> None:
+    """DNS rebinding: the receiver's name answers a public address first and 127.0.0.1 after
+    it. The connection goes to the one address checked (one question per connection), and
+    the next connection's answer, 127.0.0.1, is refused: the receiver listening on loopback
+    never gets a request."""
+    await receiver.start()
+    names = Rebinding("192.88.99.1", "127.0.0.1")  # a public address first (nothing there)
+    monkeypatch.setattr(webhook_sender, "resolve", names)
+    sender = HttpxWebhookSender()  # production: no private addresses
+    url = f"http://rebind.example:{receiver.port}/hook"
+    try:
+        # Goes to the public address (whatever the network makes of it: here nothing answers).
+        with contextlib.suppress(httpx.HTTPError, TimeoutError):
+            await sender.post(url, b"{}", {}, 2.0)
+        assert names.asked == ["rebind.example"]  # checked and connected on one answer
+        with pytest.raises(WebhookRefused, match=r"127\.0\.0\.1"):
+            await sender.post(url, b"{}", {}, 2.0)
+        assert names.asked == ["rebind.example"] * 2
+    finally:
+        await sender.aclose()
+    assert receiver.received == []
+
+
+async def test_the_connection_goes_to_the_checked_address_under_the_name(
+    monkeypatch: pytest.MonkeyPatch, receiver: WebhookReceiver
+) -> None:
+    """A name only our resolver knows (the system's has never heard of it) reaches the
+    receiver at the address it answered, with the name in the Host header; the kept-alive
+    connection serves the next delivery without asking again."""
+    await receiver.start()
+    names = Rebinding("127.0.0.1")
+    monkeypatch.setattr(webhook_sender, "resolve", names)
+    sender = HttpxWebhookSender(allow_private=True)
+    url = f"http://hooks.attn-test.invalid:{receiver.port}/hook"
+    try:
+        assert await sender.post(url, b'{"n": 1}', {}, 5.0) == 200
+        assert await sender.post(url, b'{"n": 2}', {}, 5.0) == 200
+    finally:
+        await sender.aclose()
+    assert [r.json() for r in receiver.received] == [{"n": 1}, {"n": 2}]
+    assert receiver.received[0].headers["host"] == f"hooks.attn-test.invalid:{receiver.port}"
+    assert names.asked == ["hooks.attn-test.invalid"]

@@ -20,7 +20,7 @@ from bot.container import Services
 from services.clock import ManualClock
 from services.models import AttendanceStatus, UserProfile
 from services.ports.api import ApiScope
-from tests.conftest import TEACHER_ID
+from tests.conftest import TEACHER_ID, services_on_the_same_stores
 from tests.contract.backends import T0, checkin, session
 from tests.support.api_client import api_client
 
@@ -337,6 +337,35 @@ async def test_the_rate_limit_answers_429_then_refills(
     assert (await client.get(path, headers=other)).status_code == 200  # its own budget
     clock.advance(seconds=45)
     assert (await client.get(path, headers=headers)).status_code == 200
+
+
+async def test_the_rate_limit_holds_across_two_processes(
+    request: pytest.FixtureRequest,
+    services: Services,
+    client: httpx.AsyncClient,
+    clock: ManualClock,
+) -> None:
+    """Two bot processes (each its own Application, web server, Redis client and PostgreSQL
+    pool) on one Redis: a token's budget is one, whichever process answers. Six requests
+    alternating between them with a budget of four: four answered, then 429 from both."""
+    other_services = await services_on_the_same_stores(request, clock)
+    try:
+        async with api_client(other_services) as other_client:
+            course = await seed_course(services, "Maths", sessions=1)
+            headers = await new_token(services, course, ApiScope.READ)
+            for each in (services, other_services):
+                each.api.requests_per_minute = 4
+            clock.set(T0 + timedelta(days=1, seconds=15))
+            path = f"/api/v1/courses/{course.id}"
+            statuses = []
+            for n in range(6):
+                http = (client, other_client)[n % 2]
+                statuses.append((await http.get(path, headers=headers)).status_code)
+            assert statuses == [200, 200, 200, 200, 429, 429]
+            clock.advance(seconds=45)  # the next minute: a fresh budget, shared again
+            assert (await other_client.get(path, headers=headers)).status_code == 200
+    finally:
+        await other_services.close()
 
 
 async def test_a_token_sees_nothing_of_another_course(

@@ -1,6 +1,7 @@
-"""A course with saved sessions for the teacher dashboard's tests: students enrolled (so a
-correction finds them on the roster, as /mark would), sessions persisted as the sweep
-persists them, statuses in a fixed pattern (`status_of`)."""
+"""A course with saved sessions for the teacher dashboard's tests and the benchmarks of the
+dashboard and the REST API (bench/dashboard.py, bench/api.py: the 300 × 40 course): students
+enrolled (so a correction finds them on the roster, as /mark would), sessions persisted as the
+sweep persists them, statuses in a fixed pattern (`status_of`)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ async def seed_course(
     first_student: int = FIRST_STUDENT,
     start: datetime | None = None,
 ) -> SeededCourse:
-    """A new course of `teacher_id` with `students` enrolled and `sessions` saved sessions."""
+    """A new course of `teacher_id` with `students` enrolled and `sessions` saved sessions,
+    one a day from `start` (session ids carry the course id: seeding again never collides)."""
     course = await services.courses.new_course(teacher_id, name)
     ids = [first_student + i for i in range(students)]
     profiles = [

@@ -43,6 +43,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "api_tokens": ("id",),
     "course_webhooks": ("id",),
     "webhook_outbox": ("id",),
+    "webhook_notices": ("id",),
 }
 # Tables whose memory value is one column, not a row object.
 _SCALAR_VALUE = {"enrolments": "enrolled_at", "teachers": "added_by"}

@@ -133,27 +133,36 @@ async def test_another_teacher_and_a_student_get_403_on_every_course_endpoint(
     course_paths = {p: m for p, m in paths.items() if "{course_id}" in p}
     # Every endpoint but the user's own config and course list is about one course.
     assert set(paths) - set(course_paths) == {f"{API_PREFIX}/config", f"{API_PREFIX}/courses"}
-    assert len(course_paths) >= 9
-    bodies: dict[str, Any] = {
-        "cells": {
-            "json": {"session_id": seeded.sessions[0], "student_id": student, "status": "absent"}
-        },
-        "excuses": {"json": {"approve": True}},
-        "claims": {"json": {"approve": True}},
-        "roster": {"content": b"N1,Someone\n"},
-    }
+    assert len(course_paths) >= 14
+    known = {"course_id": course_id, "student_id": student, "request_id": 1}
     covered = []
     for path, methods in course_paths.items():
-        url = path.format(course_id=course_id, student_id=student, request_id=1)
-        kind = next((k for k in bodies if f"/{k}" in path), "")
         for method in methods:
+            # What a well-formed request carries, from the document itself (path values and
+            # body examples): a new endpoint is walked as it is added, and the 403 is the
+            # course's, not a 422 for a missing field.
+            operation = document["paths"][path][method]
+            url, body = _well_formed(document, path, operation, known)
+            if path.endswith("/cells"):  # a real cell: the seeded first session
+                body = {
+                    "json": {
+                        **body["json"],
+                        "session_id": seeded.sessions[0],
+                        "student_id": student,
+                    }
+                }
             for stranger in (OTHER_TEACHER, STUDENT_OUTSIDE):
                 response = await desk.http.request(
-                    method.upper(), url, headers=desk.auth(stranger), **bodies.get(kind, {})
+                    method.upper(), url, headers=desk.auth(stranger), **body
                 )
                 assert response.status_code == 403, (method, url, stranger, response.text)
             covered.append((method, path))
     assert len(covered) == sum(len(m) for m in course_paths.values())
+    assert (
+        "delete",
+        f"{API_PREFIX}/courses/{{course_id}}/timetable/slots/{{weekday}}/{{start}}",
+    ) in covered
+    assert ("get", f"{API_PREFIX}/courses/{{course_id}}/claims") in covered
     # Nothing changed: the record and the roster are as seeded.
     table = await desk.json(f"/courses/{course_id}/table")
     assert table["students"][0]["cells"][0] == "P" and len(table["students"]) == 4
@@ -165,6 +174,42 @@ async def test_another_teacher_and_a_student_get_403_on_every_course_endpoint(
         f"{API_PREFIX}/courses/{course_id}/table", headers={"Authorization": f"tma {forged}"}
     )
     assert refused.status_code == 401
+
+
+def _well_formed(
+    document: dict[str, Any], path: str, operation: dict[str, Any], known: dict[str, int]
+) -> tuple[str, dict[str, Any]]:
+    """The URL with every path value filled (the test's own ids, else the parameter's
+    example) and the request's body (the JSON body's example, or raw bytes for the roster
+    file, which is sent as the body itself)."""
+    values: dict[str, object] = {}
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "path":
+            name = parameter["name"]
+            examples = parameter.get("examples") or parameter["schema"].get("examples")
+            values[name] = known[name] if name in known else examples[0]
+    url = path.format(**values)
+    content = operation.get("requestBody", {}).get("content", {})
+    if "application/json" not in content:
+        return url, ({"content": b"N1,Someone\n"} if path.endswith("/roster") else {})
+    schema = content["application/json"]["schema"]
+    if "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return url, {"json": _example(document, schema)}
+
+
+def _example(document: dict[str, Any], schema: dict[str, Any]) -> Any:
+    """A body model's declared example, or one made from its fields' types."""
+    if schema.get("examples"):
+        return schema["examples"][0]
+    made: dict[str, Any] = {}
+    for name, field in schema.get("properties", {}).items():
+        if "$ref" in field:
+            enum = document["components"]["schemas"][field["$ref"].rsplit("/", 1)[-1]]["enum"]
+            made[name] = enum[0]
+        else:
+            made[name] = {"integer": 1, "boolean": True, "string": "x"}[field["type"]]
+    return made
 
 
 async def test_an_assistant_corrects_but_may_not_import_export_or_remove(desk: Desk) -> None:
@@ -247,10 +292,132 @@ async def test_an_excuse_is_approved_from_the_queue(desk: Desk) -> None:
     assert (await desk.json(f"/courses/{course_id}/excuses"))["requests"] == []
 
 
-async def test_the_timetable_is_listed(desk: Desk) -> None:
+async def _co_teacher(desk: Desk, course_id: int) -> None:
+    _, token = await desk.services.staff.invite(TEACHER_ID, course_id, CourseRole.CO_TEACHER)
+    await desk.services.staff.accept(UserProfile(OTHER_TEACHER, "Cora"), token)
+
+
+async def test_the_timetable_is_changed_as_with_the_bots_buttons(desk: Desk) -> None:
     seeded = await _course(desk, students=1, sessions=1)
-    listed = await desk.json(f"/courses/{seeded.course.id}/timetable")
-    assert listed == {"classes": []}
+    course_id = seeded.course.id
+    base = f"/courses/{course_id}/timetable"
+    empty = await desk.json(base)
+    assert empty["slots"] == [] and empty["classes"] == [] and empty["holidays"] == []
+    added = await desk.post(f"{base}/slots", json={"weekday": 0, "start": "10:00", "minutes": 90})
+    assert added.status_code == 200, added.text
+    assert added.json()["slots"] == [{"weekday": 0, "start": "10:00", "minutes": 90}]
+    assert added.json()["classes"]  # the coming Mondays
+    await desk.post(f"{base}/slots", json={"weekday": 3, "start": "14:30", "minutes": 60})
+    # The bot's own reading of the timetable: the same service, the same stored rules.
+    _, stored = await desk.services.timetables.course_timetable(TEACHER_ID, course_id)
+    assert [(r.weekday, f"{r.start:%H:%M}", r.minutes) for r in stored.rules] == [
+        (0, "10:00", 90),
+        (3, "14:30", 60),
+    ]
+    removed = await desk.http.delete(
+        f"{API_PREFIX}{base}/slots/0/10:00", headers=desk.auth(TEACHER_ID)
+    )
+    assert removed.status_code == 200
+    assert [s["weekday"] for s in removed.json()["slots"]] == [3]
+
+    term = await desk.http.put(
+        f"{API_PREFIX}{base}/term",
+        headers=desk.auth(TEACHER_ID),
+        json={"first_day": "2026-02-01", "last_day": "2026-06-30"},
+    )
+    assert term.status_code == 200 and term.json()["last_day"] == "2026-06-30"
+    times = await desk.http.put(
+        f"{API_PREFIX}{base}/times",
+        headers=desk.auth(TEACHER_ID),
+        json={"early_minutes": 5, "remind_minutes": 30},
+    )
+    assert times.json()["early_minutes"] == 5 and times.json()["remind_minutes"] == 30
+    for _ in range(2):  # skipping a day twice keeps it skipped (no toggle back)
+        skipped = await desk.http.put(
+            f"{API_PREFIX}{base}/holidays/2026-04-02", headers=desk.auth(TEACHER_ID)
+        )
+        assert skipped.json()["holidays"] == ["2026-04-02"]
+    held = await desk.http.delete(
+        f"{API_PREFIX}{base}/holidays/2026-04-02", headers=desk.auth(TEACHER_ID)
+    )
+    assert held.json()["holidays"] == []
+
+    # Bad input: a short message (in the page's language), and nothing saved.
+    before = await desk.json(base)
+    bad = {
+        "slots": ("post", {"weekday": 1, "start": "9:5", "minutes": 60}),
+        "term": ("put", {"first_day": "2026-07-01", "last_day": "2026-06-30"}),
+        "times": ("put", {"early_minutes": 61, "remind_minutes": 15}),
+    }
+    messages = {}
+    for kind, (method, body) in bad.items():
+        answer = await desk.http.request(
+            method.upper(), f"{API_PREFIX}{base}/{kind}", headers=desk.auth(TEACHER_ID), json=body
+        )
+        assert answer.status_code == 400, answer.text
+        messages[kind] = answer.json()["message"]
+    assert messages["slots"] == "Type the start as HH:MM (24-hour)."
+    assert messages["term"] == "The term would end before it starts."
+    assert "from 0 to 60" in messages["times"]
+    too_long = await desk.post(
+        f"{base}/slots", json={"weekday": 1, "start": "09:00", "minutes": 500}
+    )
+    assert too_long.status_code == 400 and "from 5 to 240" in too_long.json()["message"]
+    bad_day = await desk.http.put(
+        f"{API_PREFIX}{base}/holidays/someday",
+        headers={**desk.auth(TEACHER_ID), "Accept-Language": "ru"},
+    )
+    assert bad_day.status_code == 400
+    assert bad_day.json()["message"] == "Укажите дату в виде ГГГГ-ММ-ДД."
+    assert await desk.json(base) == before
+
+    # A CSV as the chat reads one: the refused line named, in the chat's words.
+    csv = b"slot,Tue,09:00,60\nslot,Someday,09:00,60\nholiday,2026-04-07\n"
+    imported = await desk.post(f"{base}/import", content=csv)
+    assert imported.status_code == 200, imported.text
+    answer = imported.json()
+    assert (
+        answer["saved"] is True
+        and {"weekday": 1, "start": "09:00", "minutes": 60} in answer["slots"]
+    )
+    assert "Line 2: unknown day of the week" in answer["report"]
+    nothing = await desk.post(f"{base}/import", content=b"nonsense\n")
+    assert nothing.json()["saved"] is False
+    assert "timetable is unchanged" in nothing.json()["report"]
+    too_big = await desk.post(f"{base}/import", content=b"x" * (64 * 1024 + 1))
+    assert too_big.status_code == 400 and "64 KB" in too_big.json()["message"]
+    # A group linked in the chat is unlinked from the page.
+    await desk.services.timetables.link_group(TEACHER_ID, course_id, -100_123)
+    assert (await desk.json(base))["group_linked"] is True
+    unlinked = await desk.http.delete(f"{API_PREFIX}{base}/group", headers=desk.auth(TEACHER_ID))
+    assert unlinked.status_code == 200 and unlinked.json()["group_linked"] is False
+
+
+async def test_an_assistant_may_not_change_the_timetable_a_co_teacher_may(desk: Desk) -> None:
+    seeded = await _course(desk, students=1, sessions=1)
+    course_id = seeded.course.id
+    base = f"{API_PREFIX}/courses/{course_id}/timetable"
+    await _assistant(desk, course_id)
+    await _co_teacher(desk, course_id)
+    slot = {"weekday": 2, "start": "08:00", "minutes": 45}
+    writes: list[tuple[str, str, dict[str, Any]]] = [
+        ("GET", base, {}),
+        ("POST", f"{base}/slots", {"json": slot}),
+        ("DELETE", f"{base}/slots/2/08:00", {}),
+        ("PUT", f"{base}/term", {"json": {"first_day": "2026-02-01", "last_day": "2026-03-01"}}),
+        ("PUT", f"{base}/times", {"json": {"early_minutes": 0, "remind_minutes": 0}}),
+        ("PUT", f"{base}/holidays/2026-02-10", {}),
+        ("DELETE", f"{base}/holidays/2026-02-10", {}),
+        ("DELETE", f"{base}/group", {}),
+        ("POST", f"{base}/import", {"content": b"slot,Mon,10:00,60\n"}),
+    ]
+    for method, url, body in writes:
+        refused = await desk.http.request(method, url, headers=desk.auth(ASSISTANT), **body)
+        assert refused.status_code == 403, (method, url, refused.text)
+    assert (await desk.json(f"/courses/{course_id}/timetable"))["slots"] == []
+    # A co-teacher has SETTINGS, as in the bot's /timetable.
+    done = await desk.http.post(f"{base}/slots", headers=desk.auth(OTHER_TEACHER), json=slot)
+    assert done.status_code == 200 and done.json()["slots"] == [slot]
 
 
 async def test_a_claim_is_approved_and_the_student_joins(desk: Desk) -> None:
@@ -263,6 +430,12 @@ async def test_a_claim_is_approved_and_the_student_joins(desk: Desk) -> None:
     claim = await desk.services.roster.claim(UserProfile(5005, "Ada"), course_id, "S999")
     assert claim.request is not None
     request_id = claim.request.id
+    listed = await desk.json(f"/courses/{course_id}/claims")
+    assert [(c["id"], c["student"], c["number"]) for c in listed["claims"]] == [
+        (request_id, "Ada", "S999")
+    ]
+    await _assistant(desk, course_id)  # an assistant may not decide claims (no MANAGE)
+    assert (await desk.get(f"/courses/{course_id}/claims", ASSISTANT)).status_code == 403
     wrong_course = await seed_course(
         desk.services, TEACHER_ID, "Other", students=0, sessions=0, first_student=1
     )
@@ -276,3 +449,4 @@ async def test_a_claim_is_approved_and_the_student_joins(desk: Desk) -> None:
     assert again.status_code == 404  # decided already: no waiting claim by that id
     table = await desk.json(f"/courses/{course_id}/table")
     assert 5005 in {s["id"] for s in table["students"]}
+    assert (await desk.json(f"/courses/{course_id}/claims"))["claims"] == []

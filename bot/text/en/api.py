@@ -73,4 +73,18 @@ MESSAGES: dict[str, Message] = {
     "webhook.test_ok": "Test event delivered: the receiver answered {status}.",
     "webhook.test_status": "Test event not accepted: the receiver answered {status}.",
     "webhook.test_failed": "Test event not delivered: {error}.",
+    "webhook.notice.gave_up": (
+        "⚠️ <b>Webhook of {name}</b> (course id {course_id}): the session {session} could "
+        "not be delivered to <code>{url}</code> and will not be sent again (attempts: "
+        "{attempts}).\nLast problem: {error}\n<code>/webhook</code> shows its deliveries; "
+        "the integration can read the session from the REST API."
+    ),
+    "webhook.notice.failing": (
+        "⚠️ <b>Webhook of {name}</b> (course id {course_id}): deliveries to "
+        "<code>{url}</code> are failing (the session {session}, attempts: {attempts}). "
+        "They are tried again for about a day; this is said once, until one goes through."
+        "\nLast problem: {error}"
+    ),
+    "webhook.notice.session": "<b>{title}</b> of {when}",
+    "webhook.notice.session_gone": "<code>{session}</code>",
 }

@@ -58,6 +58,39 @@ MESSAGES: dict[str, Message] = {
     "dashboard.network": "No connection. Try again.",
     "dashboard.forbidden": "You cannot do this on this course.",
     "dashboard.refused": "Open the dashboard from the bot's button in Telegram.",
+    "dashboard.claims": "Roster claims",
+    "dashboard.no_claims": "No claims waiting.",
+    "dashboard.claim_number": "Student number given:",
+    "dashboard.timetable_title": "Timetable",
+    "dashboard.weekly": "Weekly classes",
+    "dashboard.no_slots": "No weekly classes yet.",
+    "dashboard.weekday": "Day",
+    "dashboard.start": "Starts at",
+    "dashboard.minutes": "Length (minutes)",
+    "dashboard.add_slot": "Add the class",
+    "dashboard.delete": "Remove",
+    "dashboard.term": "Term",
+    "dashboard.first_day": "First day",
+    "dashboard.last_day": "Last day",
+    "dashboard.early": "Open sessions early (minutes)",
+    "dashboard.remind": "Remind me before (minutes)",
+    "dashboard.holidays": "Days without classes",
+    "dashboard.no_holidays": "None.",
+    "dashboard.day": "Date",
+    "dashboard.skip_day": "No classes that day",
+    "dashboard.zone": "Times are in this time zone:",
+    "dashboard.invalid.weekday": "Choose a day of the week.",
+    "dashboard.invalid.time": "Type the start as HH:MM (24-hour).",
+    "dashboard.invalid.date": "Type the date as YYYY-MM-DD.",
+    "dashboard.invalid.input": "Check what you entered: nothing was changed.",
+    "dashboard.no_group": (
+        "No group linked: send /timetable with the course's name in the class group."
+    ),
+    "dashboard.timetable_file": (
+        "Timetable file (CSV with slot, term, holiday, early and remind lines)"
+    ),
+    # A decision or change on something another teacher decided or removed meanwhile.
+    "dashboard.gone": ("That is no longer there, or was already decided: the list is up to date."),
     # The downloaded report's file name, before "-<course id>.xlsx" (letters and dashes).
     "dashboard.file_name": "attendance-report",
 }

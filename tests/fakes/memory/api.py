@@ -56,13 +56,16 @@ class MemoryApiTokens:
         scope: ApiScope,
         created_by: int,
         now: datetime,
-    ) -> ApiToken:
+        limit: int,
+    ) -> ApiToken | None:
         db = self._db
         db.check()
         if course_id not in db.courses or any(
             r.token_hash == token_hash for r in db.api_tokens.values()
         ):
             raise KeyError("api token refused")  # foreign key / unique hash
+        if len(await self.course_api_tokens(course_id)) >= limit:
+            return None
         token_id = next(db.api_token_ids)
         row = ApiTokenRow(token_hash, course_id, label, scope.value, created_by, now)
         db.api_tokens[token_id] = row

@@ -202,6 +202,18 @@ class WebhookRow:
     secret: str
     created_by: int
     created_at: datetime
+    failing_since: datetime | None = None
+
+
+@dataclass
+class WebhookNoticeRow:
+    hook_id: int
+    session_id: str
+    kind: str
+    attempts: int
+    error: str
+    created_at: datetime
+    sent_at: datetime | None = None
 
 
 @dataclass
@@ -269,6 +281,7 @@ class MemoryDatabase:
     api_tokens: dict[int, ApiTokenRow] = field(default_factory=dict)
     course_webhooks: dict[int, WebhookRow] = field(default_factory=dict)
     webhook_outbox: dict[int, WebhookOutboxRow] = field(default_factory=dict)
+    webhook_notices: dict[int, WebhookNoticeRow] = field(default_factory=dict)
     available: bool = True
     course_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     audit_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -280,6 +293,7 @@ class MemoryDatabase:
     api_token_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     webhook_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     webhook_outbox_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    webhook_notice_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def check(self) -> None:
         """Raise what the PostgreSQL store raises when the server cannot be reached."""

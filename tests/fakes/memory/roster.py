@@ -209,6 +209,15 @@ class MemoryRosterPlaces:
         row = self._db.roster_claims.get(request_id)
         return _request(request_id, row) if row else None
 
+    async def claim_requests(self, course_id: int) -> list[ClaimRequest]:
+        self._db.check()
+        found = [
+            _request(request_id, row)
+            for request_id, row in self._db.roster_claims.items()
+            if row.course_id == course_id
+        ]
+        return sorted(found, key=lambda r: (r.requested_at, r.id))
+
     async def take_claim_request(
         self, request_id: int, *, approved: bool, by: int, at: datetime
     ) -> ClaimRequest | None:

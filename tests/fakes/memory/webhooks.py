@@ -5,10 +5,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from services.models import CourseAction
-from services.ports.webhooks import CourseWebhook, WebhookDelivery, WebhookStatus
+from services.ports.webhooks import (
+    FAILING,
+    GAVE_UP,
+    CourseWebhook,
+    WebhookDelivery,
+    WebhookNotice,
+    WebhookStatus,
+)
 from tests.fakes.memory.database import (
     CourseAuditRow,
     MemoryDatabase,
+    WebhookNoticeRow,
     WebhookOutboxRow,
     WebhookRow,
 )
@@ -58,6 +66,8 @@ class MemoryWebhooks:
         del self._db.course_webhooks[hook_id]
         for i in [i for i, r in self._db.webhook_outbox.items() if r.hook_id == hook_id]:
             del self._db.webhook_outbox[i]
+        for i in [i for i, n in self._db.webhook_notices.items() if n.hook_id == hook_id]:
+            del self._db.webhook_notices[i]
         return row.url
 
     def _audit(
@@ -170,6 +180,7 @@ class MemoryWebhooks:
         row = self._db.webhook_outbox.get(delivery_id)
         if row is not None and row.delivered_at is None:
             row.delivered_at, row.claimed_until, row.last_status = now, None, status
+            self._db.course_webhooks[row.hook_id].failing_since = None
 
     async def postpone_webhook(
         self, delivery_id: int, at: datetime, status: int | None, error: str
@@ -181,13 +192,65 @@ class MemoryWebhooks:
             row.last_status, row.last_error = status, error[:500]
 
     async def give_up_webhook(
-        self, delivery_id: int, now: datetime, status: int | None, error: str
+        self,
+        delivery_id: int,
+        now: datetime,
+        status: int | None,
+        error: str,
+        *,
+        tell_owner: bool = False,
     ) -> None:
         self._db.check()
         row = self._db.webhook_outbox.get(delivery_id)
-        if row is not None and row.delivered_at is None:
+        if row is not None and row.delivered_at is None and row.failed_at is None:
             row.claimed_until, row.failed_at = None, now
             row.last_status, row.last_error = status, error[:500]
+            if tell_owner:
+                self._notice(row, GAVE_UP, error, now)
+
+    def _notice(self, row: WebhookOutboxRow, kind: str, error: str, now: datetime) -> None:
+        self._db.webhook_notices[next(self._db.webhook_notice_ids)] = WebhookNoticeRow(
+            row.hook_id, row.session_id, kind, row.attempts, error[:500], now
+        )
+
+    async def note_hook_failing(self, delivery_id: int, now: datetime, error: str) -> bool:
+        self._db.check()
+        row = self._db.webhook_outbox.get(delivery_id)
+        if row is None or self._db.course_webhooks[row.hook_id].failing_since is not None:
+            return False
+        self._db.course_webhooks[row.hook_id].failing_since = now
+        self._notice(row, FAILING, error, now)
+        return True
+
+    async def claim_webhook_notices(self, now: datetime, limit: int) -> list[WebhookNotice]:
+        db = self._db
+        db.check()
+        claimed: list[WebhookNotice] = []
+        for i, n in sorted(db.webhook_notices.items()):
+            if n.sent_at is not None:
+                continue
+            if len(claimed) >= limit:
+                break
+            n.sent_at = now
+            hook = db.course_webhooks[n.hook_id]
+            course = db.courses[hook.course_id]
+            session = db.sessions.get(n.session_id)
+            claimed.append(
+                WebhookNotice(
+                    id=i,
+                    kind=n.kind,
+                    owner_id=course.teacher_id,
+                    course_id=course.id,
+                    course_name=course.name,
+                    url=hook.url,
+                    session_id=n.session_id,
+                    session_title=session.title if session else None,
+                    session_started_at=session.started_at if session else None,
+                    attempts=n.attempts,
+                    error=n.error,
+                )
+            )
+        return claimed
 
     async def release_webhook(self, delivery_id: int) -> None:
         self._db.check()

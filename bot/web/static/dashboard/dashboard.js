@@ -1,6 +1,7 @@
 /* ATTN's teacher dashboard: courses → a course's table (sortable, filterable; a status is a
    letter and a colour) → a cell's correction sheet or a student's page; the excuse queue,
-   roster import, report downloads and a chart drawn here with uPlot (served from this server).
+   roster import and claims, the timetable (changed with the same service as /timetable), report
+   downloads and a chart drawn here with uPlot (served from this server).
    Authentication is Telegram's initData, sent as `Authorization: tma <initData>` on every
    request (no cookies); the server checks the course permission on each one. Texts come from
    the server's catalog in the user's language; user data is only ever set as text. */
@@ -74,7 +75,8 @@
   function request(method, path, body, type) {
     var options = {
       method: method,
-      headers: { 'Authorization': 'tma ' + initData },
+      // The page's language, for the server's messages about refused input.
+      headers: { 'Authorization': 'tma ' + initData, 'Accept-Language': language },
       credentials: 'omit',
       cache: 'no-store'
     };
@@ -85,6 +87,12 @@
     return fetch(API + path, options).then(function (response) {
       if (response.status === 403) { throw new Error(text('forbidden')); }
       if (response.status === 401) { throw new Error(text('refused')); }
+      if (response.status === 404 || response.status === 409) { throw new Error(text('gone')); }
+      if (response.status === 400 || response.status === 422) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          throw new Error(body.message || text('invalid.input'));
+        });
+      }
       if (!response.ok) { throw new Error(text('network')); }
       return response;
     }, function () { throw new Error(text('network')); });
@@ -155,9 +163,12 @@
     $('exports').hidden = !may('report');
     $('chart-box').hidden = !may('report');
     $('roster-box').hidden = !may('manage');
+    $('claims-box').hidden = !may('manage');
     $('timetable-box').hidden = !may('settings');
+    $('tt-result').textContent = '';
     loadTable();
     loadExcuses();
+    if (may('manage')) { loadClaims(); }
     if (may('settings')) { loadTimetable(); }
   }
 
@@ -368,33 +379,57 @@
 
   /* --- excuses, roster, timetable, files ----------------------------------------------------- */
 
-  function loadExcuses() {
-    return getJson('/courses/' + course.id + '/excuses').then(function (body) {
-      var list = $('excuses');
+  function decisionButtons(label, onDecide) {
+    var actions = el('div', { 'class': 'actions' });
+    [['approve', true, 'primary'], ['decline', false, 'secondary']].forEach(function (a) {
+      var button = el('button', { type: 'button', 'class': a[2], 'data-decide': a[0] }, text(a[0]));
+      button.setAttribute('aria-label', text(a[0]) + ': ' + label);
+      button.addEventListener('click', function () { onDecide(a[1]); });
+      actions.appendChild(button);
+    });
+    return actions;
+  }
+
+  /* A queue the teacher decides (excuse requests, roster claims): GET /<kind> lists it,
+     `describe` draws an item's text and returns the buttons' label, and approve or decline
+     is POST /<kind>/<id>; the queue and the table are read again after. */
+  function loadQueue(kind, field, empty, describe) {
+    var reload = function () { return loadQueue(kind, field, empty, describe); };
+    return getJson('/courses/' + course.id + '/' + kind).then(function (body) {
+      var list = $(kind);
       clear(list);
-      if (!body.requests.length) { list.appendChild(el('li', null, text('no_excuses'))); }
-      body.requests.forEach(function (r) {
+      if (!body[field].length) { list.appendChild(el('li', null, text(empty))); }
+      body[field].forEach(function (r) {
         var item = el('li', { 'data-request': r.id });
-        item.appendChild(el('b', null, r.student));
-        item.appendChild(document.createTextNode(' · ' + r.title + ' · ' + day(r.started_at)));
-        item.appendChild(el('p', null, r.reason));
-        var actions = el('div', { 'class': 'actions' });
-        [['approve', true, 'primary'], ['decline', false, 'secondary']].forEach(function (a) {
-          var button = el('button', { type: 'button', 'class': a[2], 'data-decide': a[0] }, text(a[0]));
-          button.setAttribute('aria-label', text(a[0]) + ': ' + r.student + ', ' + r.title);
-          button.addEventListener('click', function () { decideExcuse(r.id, a[1]); });
-          actions.appendChild(button);
-        });
-        item.appendChild(actions);
+        var label = describe(item, r);
+        item.appendChild(decisionButtons(label, function (approve) {
+          request('POST', '/courses/' + course.id + '/' + kind + '/' + r.id, { approve: approve })
+            .then(function () { say(text('saved')); reload(); loadTable(); })
+            .catch(function (error) { fail(error); reload(); });
+        }));
         list.appendChild(item);
       });
     }).catch(fail);
   }
 
-  function decideExcuse(id, approve) {
-    request('POST', '/courses/' + course.id + '/excuses/' + id, { approve: approve })
-      .then(function () { say(text('saved')); loadExcuses(); loadTable(); })
-      .catch(function (error) { fail(error); loadExcuses(); });
+  function loadExcuses() {
+    return loadQueue('excuses', 'requests', 'no_excuses', function (item, r) {
+      item.appendChild(el('b', null, r.student));
+      item.appendChild(document.createTextNode(' · ' + r.title + ' · ' + day(r.started_at)));
+      item.appendChild(el('p', null, r.reason));
+      return r.student + ', ' + r.title;
+    });
+  }
+
+  function loadClaims() {
+    return loadQueue('claims', 'claims', 'no_claims', function (item, c) {
+      item.appendChild(el('bdi', { 'class': 'who' }, c.student));
+      item.appendChild(document.createTextNode(' · ' + when(c.requested_at)));
+      var number = el('p', null, text('claim_number') + ' ');
+      number.appendChild(el('bdi', null, c.number));
+      item.appendChild(number);
+      return c.student + ', ' + c.number;
+    });
   }
 
   function importRoster() {
@@ -410,13 +445,125 @@
       }).catch(function (error) { $('roster-result').textContent = error.message; });
   }
 
+  /* The timetable: what GET and every change answer is the whole timetable, drawn again. */
+
+  function weekdayName(n) {
+    try {
+      return new Date(Date.UTC(2024, 0, 1 + n)).toLocaleDateString(language, {
+        weekday: 'long', timeZone: 'UTC'
+      });
+    } catch (e) { return String(n + 1); }
+  }
+  function dayName(iso) {
+    try {
+      return new Date(iso + 'T12:00:00Z').toLocaleDateString(language, {
+        weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC'
+      });
+    } catch (e) { return iso; }
+  }
+
+  function removeButton(label, onRemove) {
+    var button = el('button', { type: 'button', 'class': 'danger' }, text('delete'));
+    button.setAttribute('aria-label', text('delete') + ': ' + label);
+    button.addEventListener('click', onRemove);
+    return button;
+  }
+
+  function renderTimetable(body) {
+    $('tt-zone').textContent = body.zone;
+    var slots = $('slots');
+    clear(slots);
+    if (!body.slots.length) { slots.appendChild(el('li', null, text('no_slots'))); }
+    body.slots.forEach(function (s) {
+      var label = weekdayName(s.weekday) + ' ' + s.start + ' · ' + s.minutes + '′';
+      var item = el('li', { 'class': 'line', 'data-slot': s.weekday + ' ' + s.start });
+      item.appendChild(el('bdi', null, label));
+      item.appendChild(removeButton(label, function () {
+        changeTimetable('DELETE', '/slots/' + s.weekday + '/' + encodeURIComponent(s.start));
+      }));
+      slots.appendChild(item);
+    });
+    $('term-first').value = body.first_day;
+    $('term-last').value = body.last_day;
+    $('times-early').value = body.early_minutes;
+    $('times-remind').value = body.remind_minutes;
+    var holidays = $('holidays');
+    clear(holidays);
+    if (!body.holidays.length) { holidays.appendChild(el('li', null, text('no_holidays'))); }
+    body.holidays.forEach(function (d) {
+      var item = el('li', { 'class': 'line', 'data-holiday': d });
+      item.appendChild(el('bdi', null, dayName(d)));
+      item.appendChild(removeButton(dayName(d), function () {
+        changeTimetable('DELETE', '/holidays/' + encodeURIComponent(d));
+      }));
+      holidays.appendChild(item);
+    });
+    $('tt-group').textContent = text(body.group_linked ? 'timetable.group_linked' : 'no_group');
+    $('tt-unlink').hidden = !body.group_linked;
+    var list = $('timetable');
+    clear(list);
+    if (!body.classes.length) { list.appendChild(el('li', null, text('no_classes'))); }
+    body.classes.forEach(function (c) { list.appendChild(el('li', null, when(c.starts_at))); });
+  }
+
   function loadTimetable() {
-    getJson('/courses/' + course.id + '/timetable').then(function (body) {
-      var list = $('timetable');
-      clear(list);
-      if (!body.classes.length) { list.appendChild(el('li', null, text('no_classes'))); }
-      body.classes.forEach(function (c) { list.appendChild(el('li', null, when(c.starts_at))); });
-    }).catch(function () { $('timetable-box').hidden = true; });
+    getJson('/courses/' + course.id + '/timetable').then(renderTimetable)
+      .catch(function () { $('timetable-box').hidden = true; });
+  }
+
+  function changeTimetable(method, path, body, type) {
+    var result = $('tt-result');
+    result.className = 'status';
+    result.textContent = '';
+    $('tt-report').textContent = '';
+    return request(method, '/courses/' + course.id + '/timetable' + path, body, type)
+      .then(function (r) { return r.json(); })
+      .then(function (timetable) {
+        renderTimetable(timetable);
+        if (timetable.report) {
+          $('tt-report').textContent = timetable.report;  // an import: the chat's own reply
+        } else { result.textContent = text('saved'); }
+      }).catch(function (error) {
+        result.className = 'status error';
+        result.textContent = error.message;
+      });
+  }
+
+  function number(id) {
+    var value = $(id).value.trim();
+    return /^[0-9]+$/.test(value) ? Number(value) : value;
+  }
+
+  function startTimetableForms() {
+    var days = $('slot-day');
+    for (var n = 0; n < 7; n++) { days.appendChild(el('option', { value: n }, weekdayName(n))); }
+    $('slot-form').addEventListener('submit', function (event) {
+      event.preventDefault();
+      changeTimetable('POST', '/slots', {
+        weekday: Number(days.value), start: $('slot-start').value, minutes: number('slot-minutes')
+      });
+    });
+    $('term-form').addEventListener('submit', function (event) {
+      event.preventDefault();
+      changeTimetable('PUT', '/term', {
+        first_day: $('term-first').value, last_day: $('term-last').value
+      });
+    });
+    $('times-form').addEventListener('submit', function (event) {
+      event.preventDefault();
+      changeTimetable('PUT', '/times', {
+        early_minutes: number('times-early'), remind_minutes: number('times-remind')
+      });
+    });
+    $('tt-unlink').addEventListener('click', function () { changeTimetable('DELETE', '/group'); });
+    $('tt-import').addEventListener('click', function () {
+      var file = $('tt-file').files[0];
+      if (file) { changeTimetable('POST', '/import', file, 'application/octet-stream'); }
+    });
+    $('holiday-form').addEventListener('submit', function (event) {
+      event.preventDefault();
+      changeTimetable('PUT', '/holidays/' + encodeURIComponent($('holiday-day').value || '-'));
+    });
   }
 
   function download(kind) {
@@ -462,6 +609,7 @@
       document.documentElement.lang = language;
       document.documentElement.dir = config.direction || 'ltr';
       applyTexts();
+      startTimetableForms();
       document.documentElement.setAttribute('data-ready', '1');
       if (!config.authenticated) { say(text('refused'), true); return; }
       loadCourses();

@@ -1,0 +1,171 @@
+"""The Mini App check-in's fast lane (bot/web/miniapp_lane.py) answers exactly as the FastAPI
+route would, and hands on whatever it does not recognise.
+
+Three apps on the same running bot: the server's own (lane in front of the route), one with
+the lane taken out (the route answers everything), and one with the route taken out (only
+the lane can answer). Every request shape is sent to the first two by different students
+in the same state; their answers must be the same, byte for byte in the body. The third
+shows which shapes the lane answered itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.container import Services
+from bot.web.app import create_web_app, front_door
+from bot.web.miniapp_lane import CHECKIN_PATH, MiniAppCheckInLane
+from services.clock import ManualClock
+from tests.conftest import TEACHER_ID, make_settings
+from tests.support.bot_harness import BotHarness
+from tests.support.miniapp import init_data_for
+
+
+@dataclass
+class Apps:
+    bot: BotHarness
+    clock: ManualClock
+    served: httpx.AsyncClient  # what the server serves: the lane in front of the app
+    route_only: httpx.AsyncClient  # the lane taken out
+    lane_only: httpx.AsyncClient  # the route taken out
+
+    def auth(self, student: int) -> dict[str, str]:
+        return {"Authorization": f"tma {init_data_for(student, self.clock.now())}"}
+
+
+class _RouteGone(FastAPI):
+    """The app with its state, answering 404 to whatever the lane hands on."""
+
+    def __init__(self, web_app: FastAPI) -> None:
+        super().__init__()
+        self.state = web_app.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await PlainTextResponse("gone", 404)(scope, receive, send)
+
+
+def _client(app: ASGIApp) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://attn")
+
+
+@pytest.fixture
+async def apps(services: Services, clock: ManualClock) -> AsyncIterator[Apps]:
+    settings = make_settings(public_url="https://attn.example.org")
+    async with BotHarness(settings, services) as bot:
+        route_only = create_web_app(bot.app, settings)
+        served = front_door(create_web_app(bot.app, settings), settings)
+        lane_only = MiniAppCheckInLane(_RouteGone(create_web_app(bot.app, settings)))
+        async with _client(served) as a, _client(route_only) as b, _client(lane_only) as c:
+            yield Apps(bot, clock, a, b, c)
+
+
+async def _start_session(apps: Apps, title: str) -> str:
+    replies = await apps.bot.send(TEACHER_ID, f"/start_session 30 {title}")
+    code = re.search(r"<code>([A-Z0-9]{6})</code>", replies[0])
+    assert code, replies
+    return code[1]
+
+
+def _shapes(code: str) -> list[tuple[str, bytes, dict[str, str], bool]]:
+    """(name, body, headers beyond Authorization, whether the lane answers it itself)."""
+    json_type = {"Content-Type": "application/json"}
+    return [
+        ("plain code", b'{"code":"%s"}' % code.encode(), json_type, True),
+        ("lower case", b'{"code":"%s"}' % code.lower().encode(), json_type, True),
+        ("wrong code", b'{"code":"ZZZZZZ"}', json_type, True),
+        ("not a code", b'{"code":"hello there"}', json_type, True),
+        (
+            "with location",
+            b'{"code":"%s","location":{"latitude":52.5,"longitude":13.4,"accuracy":12}}'
+            % code.encode(),
+            json_type,
+            True,
+        ),
+        (
+            "charset",
+            b'{"code":"%s"}' % code.encode(),
+            {"Content-Type": "application/json; charset=utf-8"},
+            True,
+        ),
+        ("empty code", b'{"code":""}', json_type, False),
+        ("code as number", b'{"code":123456}', json_type, False),
+        ("extra field", b'{"code":"%s","note":"x"}' % code.encode(), json_type, False),
+        (
+            "latitude as text",
+            b'{"code":"%s","location":{"latitude":"52.5","longitude":13.4}}' % code.encode(),
+            json_type,
+            False,
+        ),
+        (
+            "latitude out of range",
+            b'{"code":"%s","location":{"latitude":91,"longitude":13.4}}' % code.encode(),
+            json_type,
+            False,
+        ),
+        (
+            "NaN",
+            b'{"code":"%s","location":{"latitude":NaN,"longitude":1}}' % code.encode(),
+            json_type,
+            False,
+        ),
+        ("a list", b'["%s"]' % code.encode(), json_type, False),
+        ("not JSON", b"code=%s" % code.encode(), json_type, False),
+        (
+            "form",
+            b"code=%s" % code.encode(),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            False,
+        ),
+        ("no content type", b'{"code":"%s"}' % code.encode(), {}, False),
+        ("too long", b'{"code":"%s"}' % (b"A" * 5000), json_type, False),
+    ]
+
+
+async def _post(client: httpx.AsyncClient, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    return await client.post(CHECKIN_PATH, content=body, headers=headers)
+
+
+async def test_the_lane_answers_as_the_route_and_hands_on_the_rest(apps: Apps) -> None:
+    code = await _start_session(apps, "Lane")
+    for number, (name, body, headers, in_lane) in enumerate(_shapes(code)):
+        # Two students in the same state (never seen before), one per app.
+        served = await _post(apps.served, body, {**apps.auth(5000 + number), **headers})
+        route = await _post(apps.route_only, body, {**apps.auth(6000 + number), **headers})
+        assert (served.status_code, served.content) == (route.status_code, route.content), name
+        for header in ("content-type", "cache-control", "www-authenticate", "retry-after"):
+            assert served.headers.get(header) == route.headers.get(header), (name, header)
+        for header in ("x-content-type-options", "referrer-policy"):
+            assert served.headers[header] == route.headers[header], (name, header)
+        lane = await _post(apps.lane_only, body, {**apps.auth(7000 + number), **headers})
+        if in_lane:
+            assert lane.status_code == served.status_code, (name, lane.text)
+        else:  # handed on, and the route is gone
+            assert lane.status_code == 404, (name, lane.status_code, lane.text)
+    session = await apps.bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None
+    recorded = set(await apps.bot.services.live.checkins.checked_in(session.id))
+    # The right code recorded its student in every app; "52.5" as text is the route's
+    # (pydantic reads it as a number), so not where the route is gone; nothing else.
+    expected = {base + n for base in (5000, 6000, 7000) for n in (0, 1, 4, 5)}
+    assert recorded == expected | {5009, 6009}
+
+
+async def test_refusals_and_limits_are_the_routes(apps: Apps) -> None:
+    code = await _start_session(apps, "Lane refusals")
+    body = b'{"code":"%s"}' % code.encode()
+    json_type = {"Content-Type": "application/json"}
+    for authorization in ("", "tma ", "tma query_id=1&hash=00", "Bearer x"):
+        served = await _post(apps.served, body, {"Authorization": authorization, **json_type})
+        route = await _post(apps.route_only, body, {"Authorization": authorization, **json_type})
+        assert served.status_code == 401 and served.headers["www-authenticate"] == "tma"
+        assert (served.status_code, served.content) == (route.status_code, route.content)
+    missing = await _post(apps.served, body, json_type)
+    assert missing.status_code == 401 and missing.json()["error"] == "missing"
