@@ -226,3 +226,32 @@ async def test_no_body_is_a_bare_server_error_on_the_real_server(
         assert session is not None
         assert not await bot.services.live.checkins.checked_in(session.id)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_forged_init_data_nested_deep_is_refused_on_every_call(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """initData's user object is read before its hash is checked (to word the refusal);
+    nested a thousand deep it raised RecursionError: a 500 and a traceback for anyone."""
+    settings = make_settings(public_url="https://attn.example.org")
+    forged = {"Authorization": "tma user=" + "[" * 3000 + "&auth_date=1&hash=00"}
+    async with (
+        BotHarness(settings, services) as bot,
+        running_web_server(bot.app) as base,
+        httpx.AsyncClient(base_url=base, trust_env=False, timeout=10) as http,
+    ):
+        answers = [
+            await http.post(CHECKIN_PATH, json={"code": "K7M2QX"}, headers=forged),
+            await http.post(  # (a Content-Type the lane hands on: the route's answer)
+                CHECKIN_PATH,
+                content=b'{"code":"K7M2QX"}',
+                headers={**forged, "Content-Type": "application/json;charset=utf-8"},
+            ),
+            await http.get("/api/miniapp/history", headers=forged),
+        ]
+        for answer in answers:
+            assert answer.status_code == 401, answer.text
+            assert answer.json()["error"] == "invalid"
+        config = await http.get("/api/miniapp/config", headers=forged)
+        assert config.status_code == 200 and config.json()["refusal"]["error"] == "invalid"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
