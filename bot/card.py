@@ -59,8 +59,8 @@ def qr_link(
 ) -> str:
     """What the QR of the session's current code carries, on the card and on the projector
     page alike (one function, so both always show the same thing): with the web on
-    (`links` from `bot.cards.checkin_links_of`) the Mini App's startapp link, else the
-    chat's start link."""
+    (`links` from `bot.cards.checkin_links_of`) the Mini App's startapp link when the bot
+    has a Mini App, else the chat's start link."""
     return (links or CheckInLinks(bot_username)).scan(session_id, code)
 
 

@@ -46,33 +46,43 @@ MINI_APP_KEY = "mini_app"
 @dataclass(frozen=True)
 class MiniAppRoute:
     """The web server is on: QR codes and group buttons open the Mini App (BotFather's main
-    Mini App of the bot, or the one with this short name); `page_url` is the page itself,
-    for a web_app button in a private chat."""
+    Mini App of the bot, or the one with this short name) when the bot has one; `page_url`
+    is the page itself, for a web_app button in a private chat."""
 
     short_name: str | None = None
     page_url: str | None = None
 
 
+def opens_mini_app(route: MiniAppRoute | None, bot_user: User) -> bool:
+    """Whether `t.me/<bot>?startapp=` links open a Mini App: the web is on, and either a
+    named Mini App is configured or getMe says the bot has a main one (`has_main_web_app`).
+    Without one, Telegram opens only the chat and drops the parameter, so the links are the
+    chat's (`?start=`), which check in there. Not said (an older Bot API server) counts as
+    none: a chat link always works."""
+    if route is None:
+        return False
+    return bool(route.short_name) or bot_user.has_main_web_app is True
+
+
 def missing_main_app(route: MiniAppRoute | None, bot_user: User) -> str | None:
-    """What the operator must hear at start when the QR codes' `t.me/<bot>?startapp=` links
-    open no Mini App: the bot has none set in @BotFather (getMe's `has_main_web_app` is
-    false) and no named one is configured. Telegram then opens only the chat and drops the
-    code, so a scanned QR checks no one in. None when the links work (or Telegram did not
-    say)."""
-    if route is None or route.short_name or bot_user.has_main_web_app is not False:
+    """What the operator must hear at start when the web is on but the QR codes cannot open
+    the Mini App (no main Mini App in @BotFather, none named): they carry the chat's
+    check-in link instead, and the way to turn the Mini App on. None otherwise."""
+    if route is None or opens_mini_app(route, bot_user):
         return None
     return (
-        f"@{bot_user.username} has no main Mini App: a scanned QR (t.me/{bot_user.username}"
-        "?startapp=...) opens only the chat and checks no one in. In @BotFather: Bot Settings"
-        f" > Configure Mini App > Enable Mini App with the URL {route.page_url}, or set"
+        f"@{bot_user.username} has no main Mini App: QR codes and check-in buttons open the"
+        f" chat (t.me/{bot_user.username}?start=...), which checks in, instead of the Mini"
+        " App. To have them open the Mini App, in @BotFather: Bot Settings > Configure Mini"
+        f" App > Enable Mini App with the URL {route.page_url}, then restart; or set"
         " ATTN_MINIAPP_SHORT_NAME to a Mini App made with /newapp"
     )
 
 
 def checkin_links(bot: Bot, route: MiniAppRoute | None) -> CheckInLinks:
-    """Where the QR and the check-in buttons lead, for this bot (its username is known once
-    it is initialised)."""
-    if route is None:
+    """Where the QR and the check-in buttons lead, for this bot (initialised: its username
+    and what getMe said are known): the Mini App when it opens one, else the chat."""
+    if route is None or not opens_mini_app(route, bot.bot):
         return CheckInLinks(bot.username)
     return CheckInLinks(bot.username, mini_app=True, short_name=route.short_name)
 

@@ -77,6 +77,8 @@ class Command:
     chats: frozenset[ChatKind] = ANY_CHAT
     #: The course permission that lets staff who are not teachers use it (None: teachers').
     staff: Permission | None = None
+    #: Its handler remembers its answer for the last update (`RememberingCommandHandler`).
+    remembers_match: bool = False
 
     def shown_to(
         self, *, is_teacher: bool, is_admin: bool, staff: frozenset[Permission] = frozenset()
@@ -109,7 +111,36 @@ class Command:
                 where = where & filters.ChatType.PRIVATE
             else:
                 where = where & filters.ChatType.GROUPS
+        if self.remembers_match:
+            return RememberingCommandHandler(self.name, self.callback, filters=where)
         return CommandHandler(self.name, self.callback, filters=where)
+
+
+# What `CommandHandler.check_update` answers.
+_Match = bool | tuple[list[str], bool | dict[str, list[Any]] | None] | None
+
+
+class RememberingCommandHandler(CommandHandler["AttnContext", None]):
+    """A `CommandHandler` that remembers its answer for the last update it was asked about.
+
+    Why: the gate asks the /checkin handler whether it takes an update (bot/gate.py
+    `checks_in_by_code`, to give the check-in the update's visit), and python-telegram-bot
+    asks again right after, for the same update. The answer depends on the update alone, so
+    the second time it is the first one's; another update in between only means asking again.
+    """
+
+    __slots__ = ("_last",)
+
+    def __init__(self, command: str, callback: Callback, filters: filters.BaseFilter) -> None:
+        super().__init__(command, callback, filters=filters)
+        self._last: tuple[object, _Match] = (None, None)
+
+    def check_update(self, update: object) -> _Match:
+        last, answer = self._last
+        if update is not last:
+            answer = super().check_update(update)
+            self._last = (update, answer)
+        return answer
 
 
 class Registry:

@@ -48,7 +48,8 @@ def speak_to(user: User | None) -> None:
 async def throttle(update: Update, context: AttnContext) -> None:
     """Before anything else: pace the process, and drop a flooding user's extra updates."""
     limiter: UpdateLimiter = context.application.bot_data[LIMITER_KEY]
-    await limiter.pace()
+    if not limiter.pass_now():
+        await limiter.pace()
     user = update.effective_user
     if user is None or limiter.allow_user(user.id):
         return
@@ -121,11 +122,15 @@ def give_menu_on_first_message(update: Update, context: AttnContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     if user is None or user.is_bot or chat is None or chat.type != ChatType.PRIVATE:
         return
+    services = context.services
+    remembered = context.visit.menu if context.visit is not None else None
+    if remembered == "" and not services.access.roles.is_configured(user.id):
+        # Most messages: a student with no menu of their own, known from the visit.
+        # `give_menu_if_due` would find nothing due without a call: no task for it.
+        return
     checks: MenuChecks = context.application.bot_data.setdefault(MENU_CHECKS_KEY, MenuChecks())
     if not checks.first_time(user.id):
         return
-    services = context.services
-    remembered = context.visit.menu if context.visit is not None else None
 
     async def give() -> None:
         try:

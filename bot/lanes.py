@@ -95,8 +95,13 @@ class AnsweringApplication(Application[Any, Any, Any, Any, Any, Any]):
     and the bench all go through `process_update`."""
 
     async def process_update(self, update: object) -> None:
-        with answering(chats_of(update)):
+        # `answering`, spelled out: it runs for every update.
+        marked = Answering(chats_of(update), time.monotonic() + REPLY_WINDOW_SECONDS)
+        token = _ANSWERING.set(marked)
+        try:
             await super().process_update(update)
+        finally:
+            _ANSWERING.reset(token)
 
 
 JobCallback = TypeVar("JobCallback", bound=Callable[..., Awaitable[Any]])

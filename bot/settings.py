@@ -77,7 +77,8 @@ class Settings(BaseSettings):
     # initData checks no one in after this. Reopening the app gives a fresh one.
     webapp_auth_max_age: int = Field(default=900, ge=60, le=86_400)
     # The short name of a Mini App created with BotFather's /newapp: QR codes and buttons
-    # then open t.me/<bot>/<short name>; unset, they open the bot's main Mini App.
+    # then open t.me/<bot>/<short name>; unset, they open the bot's main Mini App, or the
+    # chat while getMe says the bot has none (bot.cards.opens_mini_app).
     miniapp_short_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{3,30}$")
 
     @field_validator(

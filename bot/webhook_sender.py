@@ -33,6 +33,8 @@ from services.webhooks import (
 )
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+#: How much of a receiver's answer is read (its status is what counts).
+ANSWER_BYTES = 64 * 1024
 
 
 class WebhookRefused(Exception):
@@ -148,10 +150,20 @@ class HttpxWebhookSender:
 
     async def post(self, url: str, body: bytes, headers: dict[str, str], seconds: float) -> int:
         """POST and read the answer, all within `seconds` (a receiver that accepts and then
-        says nothing, or trickles, is cut off too)."""
+        says nothing, or trickles, is cut off too). The status is the answer: of its body
+        at most `ANSWER_BYTES` are read (a short one, as receivers send, keeps the
+        connection for the next delivery; a longer one closes it), never a body without end
+        held in memory."""
         async with asyncio.timeout(seconds):
-            response = await self._http().post(url, content=body, headers=headers, timeout=seconds)
-        return response.status_code
+            async with self._http().stream(
+                "POST", url, content=body, headers=headers, timeout=seconds
+            ) as response:
+                kept = 0
+                async for chunk in response.aiter_raw():
+                    kept += len(chunk)
+                    if kept > ANSWER_BYTES:
+                        break
+            return response.status_code
 
     async def aclose(self) -> None:
         if self._client is not None:

@@ -123,7 +123,7 @@ class CheckInService:
             both = await self._checkins.visit_and_check_in(
                 arrival, update_id, code, now, session_id=session_id, guard=_GUESSES
             )
-        if both is None:  # two steps: Redis Cluster, a code no session has, or no code
+        if both is None:  # two steps: Redis Cluster, or text that cannot be a code
             visit = await self._visitors.seen(profile, update_id)
             if visit.duplicate:
                 return visit, None

@@ -252,17 +252,21 @@ class ExcuseService:
         records = await self._excuses.saved_records(target.course_id, student_id=request.student_id)
         return next((r.status for r in records if r.session_id == target.session_id), None)
 
-    async def decide(self, teacher_id: int, request_id: int, *, approve: bool) -> Decision:
+    async def decide(
+        self, teacher_id: int, request_id: int, *, approve: bool, course_id: int | None = None
+    ) -> Decision:
         """Approve (the record becomes `excused`, audited as a correction by this teacher)
         or decline (the record stays as it is). Decided once: a second tap, or another
         teacher's, raises AlreadyDecided; a record already excused is not corrected again.
+        With `course_id` (the dashboard's URL names the course), a request of another course
+        is unknown and nothing is decided.
 
         Raises:
             NotATeacher (NotYours), NotPermitted: not someone who may mark the course.
             InvalidArgument ("request", "unknown"), AlreadyDecided, SessionBusy.
         """
         request = await self._excuses.request(request_id)
-        if request is None:
+        if request is None or course_id not in (None, request.target.course_id):
             raise InvalidArgument("request", "unknown")
         course = await self._access.course(teacher_id, request.target.course_id, Permission.MARK)
         if request.state != ExcuseState.PENDING:

@@ -28,7 +28,7 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -48,6 +48,8 @@ POLL_SECONDS = 1.0
 REFRESH_SECONDS = 5.0
 #: How long the feed waits before subscribing again after losing its connection.
 RESUBSCRIBE_SECONDS = 1.0
+#: How often a subscription told to stop is told again until it has (see `LiveFeed._retire`).
+RECANCEL_SECONDS = 0.5
 
 _TOKEN_BYTES = 18  # 144 bits, 24 characters of base64url
 
@@ -98,6 +100,9 @@ class LiveFeed:
         self._events = events
         self._watchers: dict[str, set[asyncio.Event]] = {}
         self._task: asyncio.Task[None] | None = None
+        # Subscriptions told to stop that have not ended yet: kept, so they are told again
+        # and `close` waits for them (see `_retire`).
+        self._retired: set[asyncio.Task[None]] = set()
         self.connected = False
 
     @contextlib.contextmanager
@@ -117,7 +122,7 @@ class LiveFeed:
                 if not watchers:
                     del self._watchers[session_id]
             if not self._watchers and self._task is not None:
-                self._task.cancel()
+                self._retire(self._task)
                 self._task = None
                 self.connected = False
 
@@ -128,6 +133,7 @@ class LiveFeed:
 
     async def _listen(self) -> None:
         while self._watchers:
+            _stop_if_cancelled()
             try:
                 changes = self._events.changes()
                 try:
@@ -151,12 +157,33 @@ class LiveFeed:
             for changed in watchers:
                 changed.set()
 
+    def _retire(self, task: asyncio.Task[None]) -> None:
+        """Cancel the subscription, and again every `RECANCEL_SECONDS` until it has ended.
+
+        One cancellation is not always enough: on Python 3.11, `asyncio.wait_for` returns
+        its result and drops the cancellation when it lands as the awaited call completes
+        (CPython gh-86296; redis-py wraps every send in one, so a page closed while the
+        subscription was connecting hits it). Such a subscription would then listen, and
+        reconnect, for ever: a connection held with no page open, and a task that keeps
+        the event loop from closing."""
+        if task.done():
+            return
+        task.cancel()
+        if task not in self._retired:
+            self._retired.add(task)
+            task.add_done_callback(self._retired.discard)
+        task.get_loop().call_later(RECANCEL_SECONDS, self._retire, task)
+
     async def close(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        """End the subscription and every one still stopping (the server is shutting down)."""
+        if self._task is not None:
+            self._retire(self._task)
+            self._task = None
+        while pending := {task for task in self._retired if not task.done()}:
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending, timeout=RECANCEL_SECONDS)
+        self.connected = False
 
 
 class ProjectorService:
@@ -235,7 +262,7 @@ class ProjectorService:
         *,
         keep_alive: float = 15.0,
         stopping: asyncio.Event | None = None,
-    ) -> AsyncIterator[ProjectorView | None]:
+    ) -> AsyncGenerator[ProjectorView | None, None]:
         """What the page shows, each time it changes, until the session ended (its last
         view says so) or the link is refused (None, then the end). Yields the current
         view first. Between changes, yields the same view again every `keep_alive` seconds

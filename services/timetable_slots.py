@@ -232,15 +232,22 @@ def parse_clock(word: str) -> time | None:
     return time(hours, minutes)
 
 
+#: The days a term or a holiday may name: a date near the calendar's ends (0001, 9999)
+#: cannot have its coming classes counted (a day past `date.max`), so the page and the
+#: chat could not show the timetable again.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)
+
+
 def parse_day(word: str) -> date | None:
-    """An ISO date, `2027-03-01`."""
+    """An ISO date, `2027-03-01`, between `FIRST_DAY` and `LAST_DAY`."""
     text = word.strip()
     if not text.isascii() or len(text) != 10:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         return None
+    return day if FIRST_DAY <= day <= LAST_DAY else None
 
 
 def _minutes(word: str, bounds: tuple[int, int]) -> int | None:
@@ -264,8 +271,10 @@ def parse_timetable_csv(data: bytes, current: Timetable, now: datetime) -> CsvIm
     file's slots and holidays replace the timetable's when it has any valid slot; every
     other line is refused with its number and the reason.
     """
-    text = decode_csv(data[:MAX_CSV_BYTES])
-    rows = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
+    text = decode_csv(data[:MAX_CSV_BYTES]).replace("\0", "")
+    # newline="": a bare CR ends a line (Excel for Mac's "CSV (Macintosh)") instead of
+    # being a csv.Error for a line break inside an unquoted field.
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     rules: set[SlotRule] = set()
     holidays: set[date] = set()
     rejected: list[RejectedLine] = []

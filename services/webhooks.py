@@ -81,13 +81,23 @@ def ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
         return None
 
 
+_CARRIERS = tuple(map(ipaddress.IPv6Network, ("64:ff9b::/96", "64:ff9b:1::/48", "::/96")))
+
+
+def _carried(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The IPv4 address in NAT64's prefixes or an IPv4-compatible ::a.b.c.d, else itself."""
+    if int(address) > 1 and any(address in net for net in _CARRIERS):  # not :: or ::1
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address
+
+
 def address_allowed(
     address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, allow_private: bool
 ) -> bool:
     """A public address; with `allow_private`, loopback and private ones too (never
     unspecified, link-local — cloud metadata at 169.254.169.254 — or multicast)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):  # one carrying an IPv4 address: that one
+        address = address.ipv4_mapped or address.sixtofour or _carried(address)
     if address.is_global:
         return True
     if not allow_private:

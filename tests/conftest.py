@@ -10,9 +10,9 @@ run, as on a fresh machine.
 
 Under pytest-xdist (`-n 2`) every worker has servers of its own: embedded ones of its own, or
 on the configured servers the next Redis database numbers and a PostgreSQL database of its own
-(`<name>_gw1`, created when missing), so no two tests ever share stores. The tests that run
-`attn run` processes (tests/e2e, tests/faults: killed processes, nginx, timing) all go to one
-worker, one at a time (`xdist_group`, and `--dist load` becomes `loadgroup`).
+(`<name>_gw1`, created when missing), so no two tests ever share stores. Each worker takes
+the next test from one queue (`--dist load` becomes `loadgroup`), and the queue starts with
+the slowest files (tests/support/scheduling.py), so the suite ends on both workers together.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from services.clock import ManualClock
 from storage.redis import redis_live_stores
 from tests.fakes.memory import MemoryDatabase, memory_record_stores
 from tests.support.emptying import delete_all_rows
+from tests.support.scheduling import file_seconds
 from tests.support.stored_tables import MemoryTables, PostgresTables, StoredTables
 
 TEACHER_ID = 1001
@@ -133,9 +134,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _group_process_tests(config: pytest.Config) -> None:
-    """Under xdist, `--dist load` (what `-n` means alone) becomes `loadgroup`, so the
-    `processes` group below stays on one worker. A worker parses the command line again and
-    would not know: the controller tells it (`pytest_configure_node`)."""
+    """Under xdist, `--dist load` (what `-n` means alone) becomes `loadgroup`: every test is
+    then a unit of its own, handed out in collection order from one queue as a worker frees
+    up (`load` hands each worker a quarter of the suite at once), so the slowest files put
+    first (`pytest_collection_modifyitems`) spread over both workers; an `xdist_group` mark
+    still keeps its tests on one worker. A worker parses the command line again and would
+    not know: the controller tells it (`pytest_configure_node`)."""
     if config.getoption("dist", None) == "load":
         config.option.dist = "loadgroup"
     if getattr(config, "workerinput", {}).get("attn_loadgroup"):
@@ -165,31 +169,32 @@ _TESTS_ROOT = Path(__file__).resolve().parent
 # marked `servers`; the contract tests' PostgreSQL half is marked by its parameter).
 _SERVER_FIXTURES = {"redis_url", "database_url", "clean_database"}
 _SERVER_DIRS = {"integration", "e2e", "faults"}
-# Tests that start `attn run` processes (nginx, SIGKILL, flood timing): under xdist one worker
-# runs them all, one after another, as a single-process run does.
-_PROCESS_DIRS = {"e2e", "faults"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist names the groups in the test ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test by its directory, and `servers` when it needs a real server, so
-    `-m "(unit or bot or contract) and not servers"` is the fast loop (no server at all)."""
-    grouped = config.pluginmanager.hasplugin("xdist")
+    `-m "(unit or bot or contract) and not servers"` is the fast loop (no server at all).
+    On an xdist worker, the slowest files first (what the workers' queue is made from)."""
     named = getattr(config.option, "loadgroup", False)  # an xdist worker under loadgroup
+    expected: dict[Path, float] = {}
     for item in items:
         try:
-            parts = Path(str(item.path)).resolve().relative_to(_TESTS_ROOT).parts
+            relative = Path(str(item.path)).resolve().relative_to(_TESTS_ROOT)
         except ValueError:
             continue
+        parts = relative.parts
         marker = _MARKER_BY_DIR.get(parts[0]) if len(parts) > 1 else None
         if marker is not None:
             item.add_marker(getattr(pytest.mark, marker))
         if marker in _SERVER_DIRS or _SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.servers)
-        if grouped and parts[0] in _PROCESS_DIRS:
-            item.add_marker(pytest.mark.xdist_group("processes"))
-            if named:
-                _name_group_in_id(item, "processes")
+        if named and (group := item.get_closest_marker("xdist_group")) is not None:
+            _name_group_in_id(item, group.args[0] if group.args else group.kwargs["name"])
+        expected.setdefault(item.path, file_seconds(relative))
+    if hasattr(config, "workerinput"):
+        # Stable: a file's tests stay together and in order (module fixtures start once).
+        items.sort(key=lambda item: -expected.get(item.path, 0))
 
 
 def _name_group_in_id(item: pytest.Item, group: str) -> None:

@@ -165,4 +165,7 @@ async def plain_text_message(update: Update, context: AttnContext) -> None:
     respond(context, update, replies.PLAIN_TEXT_HINT)
 
 
-COMMANDS: tuple[Command, ...] = (Command("checkin", checkin_command, Role.STUDENT),)
+# The gate asks /checkin's handler first whether it takes an update (bot/gate.py).
+COMMANDS: tuple[Command, ...] = (
+    Command("checkin", checkin_command, Role.STUDENT, remembers_match=True),
+)

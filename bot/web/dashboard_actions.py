@@ -27,6 +27,7 @@ from bot.web.dashboard_http import (
 from bot.web.deps import ServicesDep, SettingsDep
 from bot.web.miniapp import known_language, plain
 from services.course_access import Permission
+from services.errors import InvalidArgument
 from services.report_files import report_csv, report_xlsx
 
 actions = APIRouter(prefix=API_PREFIX, route_class=DashboardRoute, tags=["dashboard"])
@@ -83,8 +84,13 @@ async def dashboard_decide_excuse(
 ) -> JSONResponse:
     """Approve (the record becomes excused, audited) or decline: the bot buttons' service."""
     user, _ = await course_for(authorization, settings, services, course_id, Permission.MARK)
-    decision = await services.excuses.decide(user.user_id, request_id, approve=body.approve)
-    if decision.course.id != course_id:  # decided through the request's own course
+    try:  # a request of another course (or none) is not decided through this course's URL
+        decision = await services.excuses.decide(
+            user.user_id, request_id, approve=body.approve, course_id=course_id
+        )
+    except InvalidArgument as exc:
+        if (exc.field, exc.problem) != ("request", "unknown"):
+            raise
         return error(404, "not_found")
     return json_response({"state": decision.request.state.value})
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import unquote_plus, urlencode
 
 # Telegram's clock and ours may differ a little; an `auth_date` further in the future than
 # this is not a clock difference.
@@ -81,6 +81,24 @@ def signed_init_data(fields: dict[str, str], bot_token: str) -> str:
     return urlencode({**fields, "hash": sign(fields, bot_token)})
 
 
+def query_pairs(query: str) -> list[tuple[str, str]] | None:
+    """`parse_qsl(query, keep_blank_values=True, strict_parsing=True)`, None where it raises;
+    a part with nothing to decode is taken as it is (every Mini App check-in reads one)."""
+    pairs: list[tuple[str, str]] = []
+    if not query:
+        return pairs
+    for part in query.split("&"):
+        key, equals, value = part.partition("=")
+        if not equals:
+            return None  # strict parsing: every part is key=value
+        if "%" in key or "+" in key:
+            key = unquote_plus(key)
+        if "%" in value or "+" in value:
+            value = unquote_plus(value)
+        pairs.append((key, value))
+    return pairs
+
+
 def validate_init_data(
     init_data: str, bot_token: str, *, now: datetime, max_age: timedelta
 ) -> WebAppUser:
@@ -93,10 +111,9 @@ def validate_init_data(
         raise InitDataRefused(Refusal.MISSING)
     if len(init_data) > MAX_INIT_DATA_LENGTH:
         raise InitDataRefused(Refusal.INVALID)
-    try:
-        pairs = parse_qsl(init_data, keep_blank_values=True, strict_parsing=True)
-    except ValueError:
-        raise InitDataRefused(Refusal.INVALID) from None
+    pairs = query_pairs(init_data)
+    if pairs is None:
+        raise InitDataRefused(Refusal.INVALID)
     fields = dict(pairs)
     user = _user_object(fields.get("user"))  # read once: for the refusal's wording, then trusted
     language = _claimed_language(user)

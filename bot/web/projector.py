@@ -126,7 +126,8 @@ def projector_page(
     links: CheckInLinks | None = None,
 ) -> str:
     """The page of a valid link, showing `view`; its script follows `events_url`. The QR
-    carries what the card's does (`links`: the Mini App's startapp link with the web on)."""
+    carries what the card's does (`links`: the Mini App's startapp link when the bot has
+    one, else the chat's start link)."""
 
     def say(key: str) -> str:
         return escape(t(key, html=False, language=language))

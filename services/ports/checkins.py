@@ -39,7 +39,7 @@ class CheckInStore(Protocol):
         update's claim and the profile's touch (`ProfileCache.touch_profile`), then, unless
         the update is a duplicate (None in place of the check-in), the check-in (`check_in`).
         None where it cannot (Redis Cluster, where the user's and the session's keys live in
-        different slots, or a code no session has): the caller takes the two steps."""
+        different slots): the caller takes the two steps."""
 
     async def checked_in(self, session_id: str) -> dict[int, CheckIn]: ...
     async def checkin_count(self, session_id: str) -> int: ...

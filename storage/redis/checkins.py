@@ -54,7 +54,7 @@ class RedisCheckInStore:
         self._check_in = scripts.check_in
         self._cluster = scripts.cluster
         self._keys_of: dict[str, tuple[bytes, ...]] = {}
-        self._guard: tuple[GuessLimit | None, bytes] = (None, b"")
+        self._guard: tuple[GuessLimit | None, str, bytes] = (None, "", b"")
 
     async def check_in(
         self,
@@ -158,46 +158,32 @@ class RedisCheckInStore:
         session_id: str | None = None,
         guard: GuessLimit | None = None,
     ) -> tuple[Visit, CheckInResult | None] | None:
-        """touch_profile.lua then check_in.lua as one script (`scripts.one_step`): the
-        update's claim, the profile, the lock-out and the check-in in one round trip. One
-        Redis server only: None on a cluster, and for a code no session has (the lookup
-        judged it; `check_in` counts it against the guard as always), and for a code whose
-        route is not cached yet."""
-        if self._profiles is None:
-            return None
-        student, now_ms = profile.user_id, to_ms(now)
-        # Only a route known without a lookup: the claim must reach Redis as soon as the
-        # gate's would. Behind a lookup, the user's next updates (a backlog handled at once)
-        # claim theirs meanwhile and can push this id below their window's floor: dropped as
-        # a duplicate. So an unknown route takes two steps (the claim first, then the check-in
-        # looks the code up and caches it for the next student).
-        found = session_id or self._routes.cached(code)
-        if found is None:
-            return None
+        """touch_profile.lua then check_in.lua as one script (`visit_and_check_in_script`):
+        the update's claim, the profile, the lock-out and the check-in in one round trip,
+        the session found by the code's route in the same step. One Redis server only: None
+        on a cluster. A code no session has is judged again by `check_in`, which counts it
+        against the guard as always (take, then settle: no session's script counted it)."""
+        if self._profiles is None or not _word(code) or not _word(session_id or "-"):
+            return None  # (the script reads them as words: always, once validated)
+        now_ms = to_ms(now)
         try:
-            touch = await self._profiles.prepare_touch(profile, update_id)
-            guard_argument = b"" if guard is None else self._guard_argument(guard)
-            reply = await self._visit_and_check_in(
-                keys=(*touch.keys, *self._session_keys(found)),
-                args=(
-                    len(touch.keys),
-                    len(touch.args),
-                    *touch.args,
-                    code,
-                    student,
-                    now_ms,
-                    guard_argument,
-                ),
-            )
+            touch, numbers = await self._profiles.prepare_arrival(profile, update_id, now_ms)
+            words = f"{numbers} {code} {session_id or '-'}"
+            if guard is not None:
+                words = f"{words} {self._guard_text(guard)}"
+            reply = await self._visit_and_check_in(keys=touch.keys, args=(words, *touch.args))
         except UNAVAILABLE as exc:
             raise StorageUnavailable("Redis") from exc
-        visit = visit_from(reply[0])
+        touched = reply[0]
+        visit = visit_from(touched)
         await self._profiles.touched(touch, visit)
         if visit.duplicate:
             return visit, None
-        result = _result(reply[1], found, now_ms)
-        if result is None:  # the session is gone: a stale cached route, or a stale QR link
-            result = await self.check_in(code, student, now, session_id=session_id, guard=guard)
+        result = _result(reply[1], text(touched[5]), now_ms) if touched[5] else None
+        if result is None:  # no session has the code, or it is gone (a stale QR link)
+            result = await self.check_in(
+                code, profile.user_id, now, session_id=session_id, guard=guard
+            )
         return visit, result
 
     def _session_keys(self, session_id: str) -> tuple[bytes, ...]:
@@ -215,6 +201,11 @@ class RedisCheckInStore:
 
     def _guard_argument(self, guard: GuessLimit) -> bytes:
         """The guard's settings as check_in.lua's one argument (built once per limit)."""
+        self._guard_text(guard)
+        return self._guard[2]
+
+    def _guard_text(self, guard: GuessLimit) -> str:
+        """The guard's settings as check_in.lua reads them (built once per limit)."""
         if guard is not self._guard[0]:
             settings = (
                 guard.window_seconds * 1000,
@@ -223,7 +214,8 @@ class RedisCheckInStore:
                 keys.ATTEMPTS_SAFETY_TTL,
                 keys.UNSETTLED_GUESS_SECONDS * 1000,
             )
-            self._guard = (guard, " ".join(map(str, settings)).encode())
+            words = " ".join(map(str, settings))
+            self._guard = (guard, words, words.encode())
         return self._guard[1]
 
     async def _settle(
@@ -333,6 +325,11 @@ class RedisCheckInStore:
             )
         before = text(previous)
         return text(outcome), AttendanceStatus(before) if before else None
+
+
+def _word(value: str) -> bool:
+    """ASCII letters and digits (or "-"): what the one-step script reads as one word."""
+    return value.isascii() and (value.isalnum() or value == "-")
 
 
 def _result(reply: list[Any], session_id: str, now_ms: int) -> CheckInResult | None:

@@ -24,6 +24,9 @@ from storage.redis.errors import UNAVAILABLE, redis_guard
 from storage.redis.scripts import Scripts
 
 _SEEN_INDEX_SECONDS = 60.0
+# Users per merge_registrations call: a few hundred microseconds of Lua, so other clients
+# are not held up behind a large burst's merges.
+MERGE_BATCH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,28 @@ class RedisProfileCache:
             touch_keys.append(keys.seen_index())  # the script updates it in the same call
         args = self.touch_args(profile, update_id)
         return Touch(profile.user_id, touch_keys, args, index_due, seen, now)
+
+    async def prepare_arrival(
+        self, profile: UserProfile, update_id: int | None, seen: int
+    ) -> tuple[Touch, str]:
+        """The touch half of the one-step visit and check-in (`visit_and_check_in_script`,
+        one server only), seen at `seen` (ms; the check-in's time too): the profile key alone
+        (the script names the user's other keys) and, as arguments, the names and the
+        language code; with the numbers that start the script's first argument ("<seen ms>
+        <update id, or - for none> <user id> <global floor> <1|0: the idle index is due>")."""
+        await self._refresh_update_floor()
+        user_id = profile.user_id
+        now = time.monotonic()
+        index_due = now - self._seen_indexed.get(user_id, -1e9) >= _SEEN_INDEX_SECONDS
+        names: list[EncodableT] = [
+            profile.first_name,
+            profile.last_name or "",
+            profile.username or "",
+            profile.language_code or "",
+        ]
+        update = "-" if update_id is None else update_id
+        numbers = f"{seen} {update} {user_id} {self._update_floor} {1 if index_due else 0}"
+        return Touch(user_id, [keys.profile(user_id)], names, index_due, seen, now), numbers
 
     async def touched(self, touch: Touch, visit: Visit) -> None:
         """Bookkeeping after the touch: when the idle index was last written for the user."""
@@ -199,23 +224,32 @@ class RedisProfileCache:
     async def merge_registrations(self, registered: dict[int, tuple[str, ...]]) -> None:
         """Put registered names (from PostgreSQL) into cached profiles, never over one set
         meanwhile (a /register wins), and only into profiles still cached; each value is
-        (full name, number) or (full name, number, chosen language)."""
-        merge = self._scripts.merge_registration
-
-        def build(pipe: Any) -> None:
-            for user_id, values in registered.items():
-                merge.queue(pipe, [keys.profile(user_id), keys.forgotten(user_id)], _merged(values))
-
+        (full name, number) or (full name, number, chosen language). On one server in
+        batches of `MERGE_BATCH` users per script call (a burst of returning students is a
+        few commands, not one per student); on a cluster one call per user."""
         async with redis_guard():
             if self._cluster:
+                merge = self._scripts.merge_registration
                 await asyncio.gather(
                     *(
                         merge(keys=[keys.profile(uid), keys.forgotten(uid)], args=_merged(values))
                         for uid, values in registered.items()
                     )
                 )
-            else:
-                await self._scripts.pipeline(build)
+                return
+            items = list(registered.items())
+            batches = [items[i : i + MERGE_BATCH] for i in range(0, len(items), MERGE_BATCH)]
+            merge_many = self._scripts.merge_registrations
+
+            def build(pipe: Any) -> None:
+                for batch in batches:
+                    args: list[EncodableT] = []
+                    for user_id, values in batch:
+                        args.append(user_id)
+                        args.extend(_merged(values))
+                    merge_many.queue(pipe, [], args)
+
+            await self._scripts.pipeline(build)
 
     async def forget_user(self, user_id: int) -> None:
         """Drop everything Redis holds about the user (profile, pending action, attempts) and
@@ -244,10 +278,10 @@ class RedisProfileCache:
 
 
 def visit_from(reply: list[Any]) -> Visit:
-    """The Visit in touch_profile.lua's reply."""
+    """The Visit in touch_profile.lua's reply (the one-step script may add a sixth element)."""
     if int(reply[2]) == 1:
         return Visit(cached=False, duplicate=True)
-    cached, locked, _, chosen, menu = reply
+    cached, locked, _, chosen, menu = reply[:5]
     return Visit(
         int(cached) == 1,
         from_ms(locked) if int(locked) else None,

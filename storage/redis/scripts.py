@@ -18,6 +18,7 @@ from redis import exceptions as redis_errors
 from redis.asyncio.cluster import RedisCluster
 from redis.typing import EncodableT, KeyT
 
+from storage.redis import keys
 from storage.redis.client import LiveRedis
 
 
@@ -26,30 +27,107 @@ def load_script(name: str) -> str:
     return resources.files("storage.redis").joinpath("lua", f"{name}.lua").read_text("utf-8")
 
 
-def one_step(first: str, second: str) -> str:
-    """Two scripts as one atomic script, for a single Redis server (on a cluster their keys
-    may sit on different nodes): `first` runs on the leading keys and arguments, and unless
-    its reply's third element is 1 (a refusal: nothing more to do), `second` on the rest.
-    The caller passes the number of `first`'s keys and arguments as the first two arguments.
-    Returns {first's reply} or {first's reply, second's reply}. Each script stays the one
-    file it is (its `KEYS` and `ARGV` are the function's own), so neither is copied.
+def _lua(value: str) -> str:
+    """A Lua string literal (the key names baked into a script are plain ASCII)."""
+    assert value.isascii() and "'" not in value and "\\" not in value
+    return f"'{value}'"
+
+
+def _around(build: Callable[[Any], str]) -> tuple[str, str]:
+    """What a key-building function puts before and after its argument."""
+    before, after = build("\0").split("\0")
+    return before, after
+
+
+def visit_and_check_in_script() -> str:
+    """touch_profile.lua then check_in.lua as one atomic script, for a single Redis server
+    (on a cluster the user's and the session's keys sit in different slots): a /checkin
+    update's claim, profile and lock-out, then, unless it is a duplicate, its check-in, in one
+    round trip. Each script stays the one file it is (its `KEYS` and `ARGV` are the local
+    function's own), so neither is copied.
+
+    The hottest call of the bot, so it takes as few arguments as it can (each costs the
+    client time to encode, more than the script takes to split one): the constant ones (the
+    profile's safety TTL, the update window's size and quiet time) are written into the
+    script; the numbers, the code and the session travel as one argument; the user's other
+    keys are named from their profile key; and the session is found by its code's route in
+    the same step (`keys.code`): no route cache and no lookup first, so the update's claim
+    reaches Redis as soon as a plain visit's would. Undeclared keys are allowed on a single
+    server.
+
+    KEYS[1] the user's profile hash (keys.profile)
+    ARGV[1] "<now ms> <update id, or -: none to claim (a Mini App request)> <user id>
+            <global update floor> <1|0: the idle index is due> <code (normalized)> <the
+            session a QR link named, or -: the code's> [<the wrong-code guard's settings,
+            as check_in.lua takes them>]"
+    ARGV[2] first name  ARGV[3] last name  ARGV[4] username  ARGV[5] Telegram language code
+    Returns {touch_profile.lua's reply} for a duplicate update, else {touch_profile.lua's
+    reply with the session id ('' when no session has the code) as its sixth element,
+    check_in.lua's reply ({0} when no session has the code)}.
     """
+    attempts = keys.attempts(0).removeprefix(keys.profile(0))
+    menu = keys.menu(0).removeprefix(keys.profile(0))
+    assert attempts != keys.attempts(0) and menu != keys.menu(0)
+    code_before, code_after = _around(keys.code)
+    session_before, session_after = _around(keys.session)
+    checkins_before, checkins_after = _around(keys.session_checkins)
+    assert code_after == "" and session_before == checkins_before
     return (
-        f"local function first(KEYS, ARGV)\n{first}\nend\n"
-        f"local function second(KEYS, ARGV)\n{second}\nend\n"
-        "local nkeys, nargs = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
-        "local keys1, args1, keys2, args2 = {}, {}, {}, {}\n"
-        "for i = 1, #KEYS do\n"
-        "  if i <= nkeys then keys1[i] = KEYS[i] else keys2[i - nkeys] = KEYS[i] end\n"
+        f"local function touch(KEYS, ARGV)\n{load_script('touch_profile')}\nend\n"
+        f"local function check_in(KEYS, ARGV)\n{load_script('check_in')}\nend\n"
+        "local now, update, user, floor, due, code, session, guard = string.match(ARGV[1],\n"
+        "  '^(%d+) ([%d-]+) (%d+) (%d+) ([01]) (%w+) ([%w-]+) ?(.*)$')\n"
+        "if update == '-' then\n"
+        "  update = ''\n"
         "end\n"
-        "for i = 3, #ARGV do\n"
-        "  if i - 2 <= nargs then args1[i - 2] = ARGV[i] else args2[i - 2 - nargs] = ARGV[i] end\n"
+        "local profile = KEYS[1]\n"
+        f"local user_keys = {{profile, profile .. {_lua(attempts)}, profile .. {_lua(menu)}}}\n"
+        "if due == '1' then\n"
+        f"  user_keys[4] = {_lua(keys.seen_index())}\n"
         "end\n"
-        "local reply = first(keys1, args1)\n"
-        "if reply[3] == 1 then\n"
-        "  return {reply}\n"
+        "local visit = touch(user_keys, {ARGV[2], ARGV[3], ARGV[4], now, update,\n"
+        f"  '{keys.PROFILE_SAFETY_TTL}', ARGV[5], user, '{keys.UPDATE_WINDOW_IDS}',\n"
+        f"  '{keys.UPDATE_WINDOW_QUIET_SECONDS * 1000}', floor}})\n"
+        "if visit[3] == 1 then\n"
+        "  return {visit}\n"
         "end\n"
-        "return {reply, second(keys2, args2)}\n"
+        "if session == '-' then\n"
+        f"  session = redis.call('GET', {_lua(code_before)} .. code)\n"
+        "end\n"
+        "if not session then\n"
+        "  visit[6] = ''\n"
+        "  return {visit, {0}}\n"
+        "end\n"
+        "visit[6] = session\n"
+        f"local session_key = {_lua(session_before)} .. session\n"
+        "return {visit, check_in(\n"
+        f"  {{session_key .. {_lua(session_after)}, session_key .. {_lua(checkins_after)}}},\n"
+        "  {code, user, now, guard})}\n"
+    )
+
+
+def merge_registrations_script() -> str:
+    """merge_registration.lua for many users in one call, for a single Redis server (the
+    users' keys sit in different slots on a cluster; undeclared keys are allowed on one
+    server): a burst of returning students costs one command to encode per batch, not one
+    per student. The file stays the one script it is (its `KEYS` and `ARGV` are the local
+    function's own).
+
+    ARGV: four per user: the user id, the full name, the student number, the chosen
+    language ('' when none). Returns how many profiles were merged into.
+    """
+    profile_before, profile_after = _around(keys.profile)
+    forgotten = keys.forgotten(0).removeprefix(keys.profile(0))
+    assert forgotten != keys.forgotten(0)
+    return (
+        f"local function merge(KEYS, ARGV)\n{load_script('merge_registration')}\nend\n"
+        "local merged = 0\n"
+        "for i = 1, #ARGV, 4 do\n"
+        f"  local profile = {_lua(profile_before)} .. ARGV[i] .. {_lua(profile_after)}\n"
+        f"  merged = merged + merge({{profile, profile .. {_lua(forgotten)}}},\n"
+        "    {ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]})\n"
+        "end\n"
+        "return merged\n"
     )
 
 
@@ -110,13 +188,13 @@ class Scripts:
         # profiles, chat state, pacing
         self.touch_profile = self._script("touch_profile")
         # one server only: an update's claim and profile touch, then its check-in
-        self.visit_and_check_in = self._add(
-            LuaScript(self.redis, one_step(load_script("touch_profile"), load_script("check_in")))
-        )
+        self.visit_and_check_in = self._add(LuaScript(self.redis, visit_and_check_in_script()))
         self.release_update = self._script("release_update")
         self.raise_update_floor = self._script("raise_update_floor")
         self.remove_idle_profile = self._script("remove_idle_profile")
         self.merge_registration = self._script("merge_registration")
+        # one server only: many users' merges in one call
+        self.merge_registrations = self._add(LuaScript(self.redis, merge_registrations_script()))
         self.pop_pending_action = self._script("pop_pending_action")
         self.send_slot = self._script("send_slot")
         # the REST API

@@ -1,5 +1,7 @@
 """With the web server on, the card's QR and the group card's button open the Mini App
-(`startapp`); the code stays on the card for the chat, and the chat path stays whole."""
+(`startapp`) when the bot has one (a main Mini App in @BotFather, or a named one), else the
+chat (`start`), which checks in; the code stays on the card for the chat, and the chat path
+stays whole."""
 
 from __future__ import annotations
 
@@ -24,18 +26,48 @@ def qr_text(call: ApiCall) -> str:
     return str(barcode.text)
 
 
-async def test_the_qr_opens_the_main_mini_app_and_the_chat_still_works(bot: BotHarness) -> None:
-    bot.app.bot_data[MINI_APP_KEY] = MiniAppRoute()
-    [card] = await bot.send(TEACHER_ID, "/start_session 30 Optics")
+async def test_the_qr_opens_the_main_mini_app_and_the_chat_still_works(
+    services: Services,
+) -> None:
+    async with BotHarness(make_settings(), services, main_web_app=True) as bot:
+        bot.app.bot_data[MINI_APP_KEY] = MiniAppRoute()
+        [card] = await bot.send(TEACHER_ID, "/start_session 30 Optics")
+        session = await bot.services.sessions.open_session(TEACHER_ID)
+        assert session is not None and f"<code>{session.code}</code>" in card
+        posted = next(c for c in bot.request.calls if c.method == "sendPhoto")
+        link = qr_text(posted)
+        assert link == f"https://t.me/attn_test_bot?startapp=ci_{session.id}-{session.code}"
+        # The chat path is unchanged: the code typed, and the old start link, check in.
+        checked = await bot.send(501, f"/checkin {session.code}")
+        assert "Checked in to <b>Optics</b>" in checked[0]
+        [scanned] = await bot.send(502, f"/start ci_{session.id}-{session.code}")
+        assert "Checked in to <b>Optics</b>" in scanned
+
+
+async def test_without_a_main_mini_app_the_qr_and_button_check_in_through_the_chat(
+    bot: BotHarness,
+) -> None:
+    """The web is on, but getMe says the bot has no main Mini App (a new bot's answer) and
+    none is named: a `startapp` link would open the chat and drop the code, so the QR and
+    the group button carry the chat's links, and scanning the QR checks in."""
+    assert bot.app.bot.bot.has_main_web_app is False
+    bot.app.bot_data[MINI_APP_KEY] = MiniAppRoute(page_url="https://attn.example.edu/miniapp")
+    await bot.send(TEACHER_ID, "/start")
+    await bot.send(TEACHER_ID, "/start_session 20 Seminar", chat_id=GROUP, chat_type="group")
     session = await bot.services.sessions.open_session(TEACHER_ID)
-    assert session is not None and f"<code>{session.code}</code>" in card
-    posted = next(c for c in bot.request.calls if c.method == "sendPhoto")
-    link = qr_text(posted)
-    assert link == f"https://t.me/attn_test_bot?startapp=ci_{session.id}-{session.code}"
-    # The chat path is unchanged: the code typed, and the old start link, check in.
-    assert "Checked in to <b>Optics</b>" in (await bot.send(501, f"/checkin {session.code}"))[0]
-    [scanned] = await bot.send(502, f"/start ci_{session.id}-{session.code}")
-    assert "Checked in to <b>Optics</b>" in scanned
+    assert session is not None
+    group_card = next(
+        c for c in bot.request.calls if c.method == "sendMessage" and c.params["chat_id"] == GROUP
+    )
+    assert next(b["url"] for b in buttons(group_card) if "url" in b) == (
+        f"https://t.me/attn_test_bot?start=cg_{session.id}"
+    )
+    code_card = next(c for c in bot.request.calls if c.method == "sendPhoto")
+    scanned = qr_text(code_card)
+    assert scanned == f"https://t.me/attn_test_bot?start=ci_{session.id}-{session.code}"
+    # What Telegram sends when a student opens that link: /start with its parameter.
+    [answer] = await bot.send(503, "/start " + scanned.split("?start=", 1)[1])
+    assert "Checked in to <b>Seminar</b>" in answer
 
 
 async def test_a_named_mini_app_and_the_group_button(bot: BotHarness) -> None:

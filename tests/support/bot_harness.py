@@ -177,10 +177,19 @@ def _strip_tags(text: str) -> str:
 class BotHarness:
     """The real Application with real services, fed Updates by hand."""
 
-    def __init__(self, settings: Settings, services: Services, rate_limiter: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        services: Services,
+        rate_limiter: bool = False,
+        *,
+        main_web_app: bool = False,
+    ) -> None:
         """`rate_limiter`: the production flood limiter (tests of pacing); off by default,
-        so tests do not wait for Telegram's limits."""
+        so tests do not wait for Telegram's limits. `main_web_app`: what getMe says of a
+        main Mini App in @BotFather (none by default, as for a new bot)."""
         self.request = RecordingRequest(settings.bot_token.get_secret_value())
+        self.request.api.has_main_web_app = main_web_app
         self.services = services
 
         async def factory() -> Services:

@@ -42,9 +42,8 @@ def commands_sent(client: fakeredis.FakeAsyncRedis) -> Iterator[list[str]]:
 
 async def open_session(sessions: SessionService, checkins: CheckInService) -> str:
     session = await sessions.start_session(TEACHER_ID, TEACHER_ID, 60, "Math")
-    # Another student first: the process now knows the code's route and the update floor
-    # (an unknown route takes two steps, the claim first); a second one loads the one-step
-    # script.
+    # Other students first: the process now knows the update floor, and the one-step
+    # script is loaded.
     await checkins.check_in_on_arrival(UserProfile(4000, "Warm"), 1, session.code)
     await checkins.check_in_on_arrival(UserProfile(4001, "Warmer"), 2, session.code)
     return session.code
@@ -67,6 +66,42 @@ async def test_a_checkin_update_is_one_round_trip(
     # The claim window: floor 0, then update 100 as its base-36 step above it.
     assert cached[b"first_name"] == b"Ada" and cached[b"upd"] == b"0 2s"
     assert await fake_redis.zscore(keys.seen_index(), str(STUDENT.user_id)) is not None
+
+
+async def test_the_first_checkin_of_a_new_code_is_one_round_trip(
+    sessions: SessionService,
+    checkins: CheckInService,
+    fake_redis: fakeredis.FakeAsyncRedis,
+    clock: ManualClock,
+) -> None:
+    """The script finds the session by the code's route itself: no route cached in the
+    process, no lookup first, the claim in the same step."""
+    await open_session(sessions, checkins)
+    await sessions.end_session(TEACHER_ID)
+    session = await sessions.start_session(TEACHER_ID, TEACHER_ID, 60, "Physics")
+    with commands_sent(fake_redis) as sent:
+        visit, result = await checkins.check_in_on_arrival(STUDENT, 100, session.code)
+    assert sent == ["EVALSHA"]
+    assert result is not None and result.outcome is CheckInOutcome.RECORDED
+    assert result.session_id == session.id and result.session_title == "Physics"
+    assert result.checked_in_at == clock.now() and result.checked_in_count == 1
+    assert not visit.duplicate
+
+
+async def test_a_scanned_qr_names_its_session_in_the_same_step(
+    sessions: SessionService, checkins: CheckInService, fake_redis: fakeredis.FakeAsyncRedis
+) -> None:
+    code = await open_session(sessions, checkins)
+    route = await fake_redis.get(keys.code(code))
+    assert isinstance(route, bytes)
+    session_id = route.decode()
+    with commands_sent(fake_redis) as sent:
+        _, result = await checkins.check_in_on_arrival(STUDENT, 100, code, session_id)
+    assert sent == ["EVALSHA"]
+    assert result is not None and result.outcome is CheckInOutcome.RECORDED
+    assert result.session_id == session_id and result.checked_in_count == 3
+    stored = await fake_redis.hget(keys.session_checkins(session_id), str(STUDENT.user_id))
+    assert stored is not None
 
 
 async def test_a_redelivered_checkin_update_judges_nothing(
@@ -153,3 +188,19 @@ async def test_the_visit_brings_the_remembered_menu_along(
     visit, _ = await checkins.check_in_on_arrival(STUDENT, 701, code)
     assert visit.menu == "teacher:abc"
     assert (await users.seen(STUDENT, 702)).menu == "teacher:abc"
+
+
+async def test_a_request_with_no_update_claims_nothing_in_the_same_step(
+    sessions: SessionService, checkins: CheckInService, fake_redis: fakeredis.FakeAsyncRedis
+) -> None:
+    """The Mini App's check-in (no Telegram update): the visit and the check-in in one step,
+    no update id claimed, and two such requests are never taken for a duplicate."""
+    code = await open_session(sessions, checkins)
+    with commands_sent(fake_redis) as sent:
+        visit, result = await checkins.check_in_on_arrival(STUDENT, None, code)
+    assert sent == ["EVALSHA"] and not visit.duplicate
+    assert result is not None and result.outcome is CheckInOutcome.RECORDED
+    assert await fake_redis.hget(keys.profile(STUDENT.user_id), "upd") is None
+    visit, result = await checkins.check_in_on_arrival(STUDENT, None, code)
+    assert not visit.duplicate and visit.cached
+    assert result is not None and result.outcome is CheckInOutcome.DUPLICATE

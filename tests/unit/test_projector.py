@@ -4,6 +4,7 @@ short-lived; one subscription per process; the scripts publish where the feed li
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import AsyncGenerator
 from dataclasses import replace
@@ -220,6 +221,76 @@ async def test_pages_poll_while_the_channel_is_down(services: Services, clock: M
     view = await asyncio.wait_for(anext(updates), 2.0)  # the 1-second poll
     assert view is not None and view.code == rotated[session.id]
     assert not projector.feed.connected and down.tries >= 1
+    await updates.aclose()
+
+
+class _SwallowsOneCancel:
+    """A live channel whose subscribing drops the first cancellation it receives, as
+    Python 3.11's `asyncio.wait_for` does when the cancellation lands as the awaited send
+    completes (redis-py sends through one); then it waits for messages that never come."""
+
+    def __init__(self, real: object) -> None:
+        self.real = real
+        self.subscribing = asyncio.Event()
+        self.listening = 0
+
+    async def new_projector_generation(self, session_id: str) -> int:
+        return await self.real.new_projector_generation(session_id)  # type: ignore[attr-defined, no-any-return]
+
+    async def changes(self) -> AsyncGenerator[str, None]:
+        self.listening += 1
+        try:
+            self.subscribing.set()
+            # The handshake's send: wait_for's result comes back, the cancellation is gone.
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(60)
+            nothing = asyncio.Event()
+            while True:  # each read times out with nothing to yield
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(nothing.wait(), 0.05)
+            yield ""  # pragma: no cover - makes this an async generator
+        finally:
+            self.listening -= 1
+
+
+async def test_the_subscription_ends_even_when_a_cancellation_is_swallowed(
+    services: Services, clock: ManualClock
+) -> None:
+    """The last page closes while the subscription connects and its cancellation is lost:
+    the subscription still ends, soon, holding no connection; and a server that stops
+    does not wait on one."""
+    channel = _SwallowsOneCancel(services.live.projector)
+    projector = ProjectorService(
+        sessions=services.live.sessions,
+        checkins=services.live.checkins,
+        projector=channel,
+        clock=clock,
+        secret=TOKEN.encode(),
+        public_url=BASE,
+    )
+    session = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 30, "T")
+    token = token_of(projector.link(session))
+
+    updates = projector.updates(session.id, token)
+    assert await anext(updates) is not None
+    await asyncio.wait_for(channel.subscribing.wait(), 1.0)
+    await updates.aclose()  # the page leaves: the only one
+    assert projector.feed.watching == 0
+    await asyncio.sleep(0.2)
+    assert channel.listening == 1  # the cancellation was swallowed...
+    for _ in range(40):
+        if channel.listening == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert channel.listening == 0  # ...and the subscription was told again
+
+    # The same when the server stops with a page open.
+    channel.subscribing.clear()
+    updates = projector.updates(session.id, token)
+    assert await anext(updates) is not None
+    await asyncio.wait_for(channel.subscribing.wait(), 1.0)
+    await asyncio.wait_for(projector.feed.close(), 2.0)
+    assert channel.listening == 0
     await updates.aclose()
 
 

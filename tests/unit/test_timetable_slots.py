@@ -105,3 +105,27 @@ def test_a_latin1_csv_is_read() -> None:
     result = parse_timetable_csv(data, empty, T0)
     assert result.timetable.rules == (SlotRule(0, time(10), 90),)
     assert result.rejected == (RejectedLine(3, "kind"),)
+
+
+def test_a_csv_with_bare_cr_line_ends_or_binary_bytes_is_read_not_an_error() -> None:
+    # Excel for Mac's "CSV (Macintosh)" ends lines with a bare CR; a binary file (a photo
+    # sent by mistake) has CRs and NULs in the middle of fields. Both used to raise
+    # csv.Error out of the reader: a 500 on the dashboard, no reply in the chat.
+    empty = Timetable(1, date(2027, 3, 1), date(2027, 3, 31), T0)
+    mac = parse_timetable_csv(b"slot,Mon,10:00,90\rslot,Wed,12:00,60\r", empty, T0)
+    assert mac.timetable.rules == (SlotRule(0, time(10), 90), SlotRule(2, time(12), 60))
+    binary = parse_timetable_csv(bytes(range(256)) * 10, empty, T0)
+    assert binary.timetable.rules == () and binary.rejected
+
+
+def test_a_term_near_the_calendars_ends_is_not_a_date() -> None:
+    # 9999-12-31 was taken; counting its coming classes then overflowed (a day past
+    # date.max) and the timetable could no longer be shown.
+    empty = Timetable(1, date(2027, 3, 1), date(2027, 3, 31), T0)
+    data = b"slot,Mon,10:00,90\nterm,9999-12-01,9999-12-31\nholiday,0001-01-01\n"
+    result = parse_timetable_csv(data, empty, T0)
+    assert result.rejected == (RejectedLine(2, "date"), RejectedLine(3, "date"))
+    assert (result.timetable.first_day, result.timetable.last_day) == (
+        date(2027, 3, 1),
+        date(2027, 3, 31),
+    )

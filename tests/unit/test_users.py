@@ -14,6 +14,7 @@ from services.models import UserProfile
 from services.ports import LiveStores
 from services.users import UserService
 from storage.redis import keys
+from storage.redis.profiles import MERGE_BATCH
 from tests.fakes.memory import MemoryDatabase
 
 
@@ -140,3 +141,32 @@ async def test_a_recipients_language_is_read_then_kept_a_minute(
         assert await languages.of(77) == "en"  # not in the cache, not cached as the default
     await users.set_language(77, available_languages()[-1])
     assert await languages.of(77) == available_languages()[-1]
+
+
+async def test_registered_names_of_a_burst_are_merged_in_batches(
+    users: UserService,
+    live: LiveStores,
+    fake_redis: fakeredis.FakeAsyncRedis,
+    database: MemoryDatabase,
+) -> None:
+    """A burst of returning students (more than one batch): each cached profile gets its
+    registered name, number and language, never over a name set meanwhile, and a profile
+    that is not cached (or was just forgotten) is not created by the merge."""
+    students = range(1000, 1000 + MERGE_BATCH + 7)
+    for s in students:
+        await users.seen(UserProfile(s, f"S{s}"))
+    await users.settle()
+    await live.profiles.store_profile(UserProfile(1001, "S1001", full_name="Set Meanwhile"))
+    await fake_redis.set(keys.forgotten(1002), "1")
+    registered: dict[int, tuple[str, ...]] = {
+        s: (f"Name {s}", f"N{s}", "es" if s % 2 else "") for s in students
+    }
+    registered[9999] = ("Not Cached", "N9999", "")
+    await live.profiles.merge_registrations(registered)
+    cached = await live.profiles.cached_profiles([*students, 9999])
+    assert 9999 not in cached and not await fake_redis.exists(keys.profile(9999))
+    assert cached[1001].full_name == "Set Meanwhile"
+    assert cached[1002].full_name is None
+    for s in students[3:]:
+        assert (cached[s].full_name, cached[s].student_number) == (f"Name {s}", f"N{s}")
+        assert cached[s].language == ("es" if s % 2 else None)

@@ -11,21 +11,25 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
 from bot.bootstrap import build_services
+from bot.card import qr_png
 from bot.container import Services
+from bot.web.projector import qr_svg
 from services.clock import Clock, ManualClock, SystemClock
 from services.models import Session
 from services.projector import LINK_MARGIN
+from tests.bot.test_miniapp_links import qr_text
 from tests.conftest import TEACHER_ID, empty_database, make_settings
 from tests.support.bot_harness import BOT_USERNAME, BotHarness
 from tests.support.nginx import Nginx
@@ -57,9 +61,12 @@ class Stack:
 
 
 @asynccontextmanager
-async def web_stack(redis_url: str, database_url: str, clock: Clock) -> AsyncIterator[Stack]:
+async def web_stack(
+    redis_url: str, database_url: str, clock: Clock, *, main_web_app: bool = False
+) -> AsyncIterator[Stack]:
     """The bot with the web features on (ATTN_PUBLIC_URL is the server's real address) on
-    real stores, its web server running in this process."""
+    real stores, its web server running in this process. `main_web_app`: what getMe says
+    of a main Mini App in @BotFather."""
     sock, base = reserve_port()
     settings = make_settings(public_url=base)
     await empty_database(database_url)
@@ -67,7 +74,7 @@ async def web_stack(redis_url: str, database_url: str, clock: Clock) -> AsyncIte
     await services.redis.flushdb()  # type: ignore[union-attr]
     try:
         async with (
-            BotHarness(settings, services) as harness,
+            BotHarness(settings, services, main_web_app=main_web_app) as harness,
             running_web_server(harness.app, sock=sock) as served,
         ):
             assert served == base
@@ -287,7 +294,7 @@ async def test_a_link_expires_after_its_session(redis_url: str, database_url: st
             assert expired.status_code == 404 and "Link not valid" in expired.text  # default
 
 
-async def _states(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
+async def _states(response: httpx.Response) -> AsyncGenerator[dict[str, Any], None]:
     """The `state` events of a server-sent events stream, as they arrive."""
     name, data = "", ""
     async for line in response.aiter_lines():
@@ -331,3 +338,42 @@ async def test_events_pass_through_nginx_at_once(
                         assert time.monotonic() - began <= 1.0
         finally:
             nginx.stop()
+
+
+@pytest.mark.parametrize("main_web_app", [True, False], ids=["main-mini-app", "none"])
+async def test_the_projector_shows_the_cards_qr(
+    redis_url: str, database_url: str, main_web_app: bool
+) -> None:
+    """With the web on, the card's QR opens the Mini App (`startapp`) when the bot has a
+    main one in @BotFather, else the chat (`start`); either way the projector page shows
+    the very same QR, and the card's Projector button opens that page."""
+    clock = ManualClock()
+    async with web_stack(redis_url, database_url, clock, main_web_app=main_web_app) as stack:
+        harness = stack.harness
+        await harness.send(TEACHER_ID, "/start_session 30 Optics")
+        posted = next(c for c in harness.request.calls if c.method == "sendPhoto")
+        session = await stack.services.sessions.open_session(TEACHER_ID)
+        assert session is not None
+        parameter = f"ci_{session.id}-{session.code}"
+        opens = "startapp" if main_web_app else "start"
+        scanned = f"https://t.me/{BOT_USERNAME}?{opens}={parameter}"
+        assert qr_text(posted) == scanned  # what a phone reads off the card
+        assert posted.params["_files"]["photo"][1] == qr_png(scanned)
+        [link] = [
+            button["url"]
+            for row in posted.params["reply_markup"]["inline_keyboard"]
+            for button in row
+            if button["text"] == "📽 Projector"
+        ]
+        path = link.removeprefix(stack.base)
+        async with httpx.AsyncClient(base_url=stack.base, trust_env=False, timeout=10) as client:
+            page = await client.get(path)
+            assert page.status_code == 200 and qr_svg(scanned) in page.text
+            # The generator is closed while the stream is open (one left to the loop's
+            # teardown to finalise hung it: the response it reads was gone by then).
+            async with (
+                client.stream("GET", path + "/events") as response,
+                contextlib.aclosing(_states(response)) as states,
+            ):
+                first = await asyncio.wait_for(anext(states), 2.0)
+        assert first["qr"] == qr_svg(scanned) and first["code"] == session.code

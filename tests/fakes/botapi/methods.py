@@ -47,7 +47,7 @@ class Methods(Chats):
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
             "can_connect_to_business": False,
-            "has_main_web_app": False,
+            "has_main_web_app": self.has_main_web_app,
         }
 
     def _allowed(self, update: JSONDict) -> bool:

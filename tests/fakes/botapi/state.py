@@ -42,6 +42,7 @@ class FakeState:
         first_update_id: int = 1000,
         host: str = "127.0.0.1",
         port: int = 0,
+        has_main_web_app: bool = False,
     ) -> None:
         self.token = token
         self.bot_username = bot_username
@@ -51,6 +52,9 @@ class FakeState:
         #: :meth:`register_chat`-ed) fails with 400 "chat not found", like Telegram.
         self.strict_chats = strict_chats
         self.require_https_webhook = require_https_webhook
+        #: What getMe says of a main Mini App set in @BotFather: none, as for a new bot
+        #: (a test may set it before the bot asks).
+        self.has_main_web_app = has_main_web_app
         self.webhook_retry_interval = webhook_retry_interval
         self.webhook_timeout = webhook_timeout
         self._host = host
