@@ -143,7 +143,7 @@ def _user_object(user_json: str | None) -> dict[str, object] | None:
         return None
     try:
         user = json.loads(user_json)
-    except ValueError:
+    except (ValueError, RecursionError):  # (nested a thousand deep: read before the hash)
         return None
     return user if isinstance(user, dict) else None
 

@@ -79,7 +79,11 @@ class MiniAppCheckInLane:
             body += message.get("body", b"")
             if not message.get("more_body", False):
                 break
-        fields = plain_check_in(body)
+        try:
+            fields = plain_check_in(body)
+        except Exception:  # a shortcut only: what it cannot read, the route answers
+            log.debug("the check-in lane handed on a body it could not read", exc_info=True)
+            fields = None
         state = self.web_app.state
         application: AttnApplication = state.application
         services = application.bot_data.get(SERVICES_KEY)
@@ -121,12 +125,13 @@ def plain_check_in(body: bytes) -> tuple[str, Location | None] | None:
     route's own validation then answers (a number as text, an extra field, NaN...)."""
     try:
         data = json.loads(body, parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError, _NotPlain):
+    except (ValueError, UnicodeDecodeError, RecursionError, _NotPlain):
+        # (RecursionError: a body nested a thousand deep; the route answers 400)
         return None
     if type(data) is not dict or not data.keys() <= {"code", "location"}:
         return None
     code = data.get("code")
-    if type(code) is not str or not 1 <= len(code) <= MAX_CODE_LENGTH:
+    if type(code) is not str or not 1 <= len(code) <= MAX_CODE_LENGTH or not _unicode(code):
         return None
     place = data.get("location")
     if place is None:
@@ -153,8 +158,30 @@ def _refuse_constant(_name: str) -> None:
     raise _NotPlain
 
 
+def _unicode(text: str) -> bool:
+    """False for a string with a lone surrogate (`"\\ud800"` in JSON), which the route's
+    validation refuses (422) and no store can encode."""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _number(value: object) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)  # type: ignore[arg-type]
+    """A finite float, or an integer a float can hold (a larger one is the route's 422:
+    `math.isfinite` of it raises OverflowError)."""
+    if type(value) is float:
+        return math.isfinite(value)
+    if type(value) is not int:
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 def _number_within(value: object, bound: float) -> bool:

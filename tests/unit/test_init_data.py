@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, quote
 import pytest
 
 from bot.web.init_data import (
+    MAX_INIT_DATA_LENGTH,
     InitDataRefused,
     Refusal,
     data_check_string,
@@ -128,6 +129,18 @@ def test_a_refusal_knows_the_language_the_data_claims() -> None:
             init_data_for(77, NOW - 2 * HOUR, language_code="ru"), TOKEN, now=NOW, max_age=HOUR
         )
     assert refused.value.language_code == "ru"
+
+
+def test_a_user_nested_a_thousand_deep_is_refused_not_an_error() -> None:
+    """The user object is read before the hash is checked (to word the refusal): JSON
+    nested deeper than Python's recursion limit raised RecursionError, which no caller
+    expects, so anyone's forged header was a 500 and a traceback on every Mini App API call."""
+    deep = "[" * 3000 + "]" * 3000
+    assert refusal(f"user={deep}&auth_date=1788253200&hash=00") is Refusal.INVALID
+    deep = "[" * 1200 + "]" * 1200  # (signed, it is percent-encoded: still under the limit)
+    signed = signed_init_data({"user": deep, "auth_date": str(int(NOW.timestamp()))}, TOKEN)
+    assert len(signed) <= MAX_INIT_DATA_LENGTH
+    assert refusal(signed) is Refusal.INVALID
 
 
 def test_the_query_is_split_exactly_as_the_standard_library_splits_it() -> None:

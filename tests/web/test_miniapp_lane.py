@@ -10,6 +10,7 @@ shows which shapes the lane answered itself.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from services.clock import ManualClock
 from tests.conftest import TEACHER_ID, make_settings
 from tests.support.bot_harness import BotHarness
 from tests.support.miniapp import init_data_for
+from tests.support.web_server import running_web_server
 
 
 @dataclass
@@ -126,6 +128,33 @@ def _shapes(code: str) -> list[tuple[str, bytes, dict[str, str], bool]]:
         ),
         ("no content type", b'{"code":"%s"}' % code.encode(), {}, False),
         ("too long", b'{"code":"%s"}' % (b"A" * 5000), json_type, False),
+        # Numbers and nesting Python's JSON reader takes but the lane's checks did not:
+        # each was uvicorn's bare 500 with a traceback logged, for anyone, before initData
+        # was even looked at; the route answers 422 or 400.
+        (
+            "integer too large for a float",
+            b'{"code":"%s","location":{"latitude":1%s,"longitude":13.4}}'
+            % (code.encode(), b"0" * 400),
+            json_type,
+            False,
+        ),
+        (
+            "accuracy too large for a float",
+            b'{"code":"%s","location":{"latitude":52.5,"longitude":13.4,"accuracy":1%s}}'
+            % (code.encode(), b"0" * 309),
+            json_type,
+            False,
+        ),
+        ("nested a thousand deep", b"[" * 1500 + b"]" * 1500, json_type, False),
+        (
+            "location nested a thousand deep",
+            b'{"code":"%s","location":%s}' % (code.encode(), b"[" * 1500 + b"]" * 1500),
+            json_type,
+            False,
+        ),
+        # A lone surrogate: the route's validation refuses the string (422), the lane said
+        # "not a code" (400).
+        ("lone surrogate", b'{"code":"%s\\ud800"}' % code.encode(), json_type, False),
     ]
 
 
@@ -169,3 +198,60 @@ async def test_refusals_and_limits_are_the_routes(apps: Apps) -> None:
         assert (served.status_code, served.content) == (route.status_code, route.content)
     missing = await _post(apps.served, body, json_type)
     assert missing.status_code == 401 and missing.json()["error"] == "missing"
+
+
+async def test_no_body_is_a_bare_server_error_on_the_real_server(
+    services: Services, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Through uvicorn, as a phone (or anyone, without valid initData) reaches it: the
+    bodies the lane could not read were uvicorn's plain 500 without the security headers,
+    and an ERROR with a traceback in the log each time. Now the route's refusal."""
+    settings = make_settings(public_url="https://attn.example.org")
+    async with (
+        BotHarness(settings, services) as bot,
+        running_web_server(bot.app) as base,
+        httpx.AsyncClient(base_url=base, trust_env=False, timeout=10) as http,
+    ):
+        lane = Apps(bot, clock, http, http, http)
+        code = await _start_session(lane, "Lane on the wire")
+        odd = [shape for shape in _shapes(code) if "deep" in shape[0] or "large" in shape[0]]
+        assert len(odd) == 4
+        for number, (name, body, headers, _) in enumerate(odd):
+            for authorization in (lane.auth(8000 + number), {}):
+                answer = await _post(http, body, {**authorization, **headers})
+                assert answer.status_code in (400, 422), (name, answer.text)
+                assert answer.headers["x-content-type-options"] == "nosniff", name
+                assert answer.headers["cache-control"] == "no-store", name
+        session = await bot.services.sessions.open_session(TEACHER_ID)
+        assert session is not None
+        assert not await bot.services.live.checkins.checked_in(session.id)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_forged_init_data_nested_deep_is_refused_on_every_call(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """initData's user object is read before its hash is checked (to word the refusal);
+    nested a thousand deep it raised RecursionError: a 500 and a traceback for anyone."""
+    settings = make_settings(public_url="https://attn.example.org")
+    forged = {"Authorization": "tma user=" + "[" * 3000 + "&auth_date=1&hash=00"}
+    async with (
+        BotHarness(settings, services) as bot,
+        running_web_server(bot.app) as base,
+        httpx.AsyncClient(base_url=base, trust_env=False, timeout=10) as http,
+    ):
+        answers = [
+            await http.post(CHECKIN_PATH, json={"code": "K7M2QX"}, headers=forged),
+            await http.post(  # (a Content-Type the lane hands on: the route's answer)
+                CHECKIN_PATH,
+                content=b'{"code":"K7M2QX"}',
+                headers={**forged, "Content-Type": "application/json;charset=utf-8"},
+            ),
+            await http.get("/api/miniapp/history", headers=forged),
+        ]
+        for answer in answers:
+            assert answer.status_code == 401, answer.text
+            assert answer.json()["error"] == "invalid"
+        config = await http.get("/api/miniapp/config", headers=forged)
+        assert config.status_code == 200 and config.json()["refusal"]["error"] == "invalid"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
