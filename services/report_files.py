@@ -99,8 +99,12 @@ def report_csv(report: CourseReport, labels: ReportLabels) -> bytes:
 
 def _append_text_safe(sheet: Worksheet, row: list[object]) -> None:
     """Append a row; every text cell is stored as a string, never as a formula (openpyxl
-    reads any string starting with `=` as one), on top of `neutralise_cell`."""
-    sheet.append(row)
+    reads any string starting with `=` as one), on top of `neutralise_cell`. Control
+    characters XML cannot hold (a name with \x0b, an escape sequence) are dropped: openpyxl
+    refuses them, and one such name made the whole course's XLSX fail."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
     for cell in sheet[sheet.max_row]:
         if isinstance(cell.value, str):
             cell.data_type = "s"

@@ -231,3 +231,20 @@ async def test_a_day_skipped_twice_at_once_stays_skipped(desk: Desk) -> None:
     assert all(a.status_code == 200 for a in answers)
     got = await desk.json(f"/courses/{seeded.course.id}/timetable")
     assert got["holidays"] == ["2026-04-02"]
+
+
+async def test_control_characters_in_a_name_do_not_break_the_xlsx(desk: Desk) -> None:
+    seeded = await _course(desk, students=1, sessions=1)
+    course_id = seeded.course.id
+    odd = "Ana\x0bMaria\x1b[31m"
+    await desk.services.records.users.upsert_profiles([UserProfile(5006, odd)])
+    await desk.services.records.courses.enrol(course_id, UserProfile(5006, odd))
+    imported = await desk.post(
+        f"/courses/{course_id}/roster",
+        params={"filename": "r.csv"},
+        content=b"S100,Bo\x01b\x07\n",
+    )
+    assert imported.status_code == 200, imported.text
+    for kind in ("csv", "xlsx"):
+        exported = await desk.get(f"/courses/{course_id}/export.{kind}")
+        assert exported.status_code == 200, (kind, exported.text)
