@@ -5,13 +5,16 @@ themselves, missed classes reported — is `services.timetable_runs`.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from typing import ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from services.clock import Clock
 from services.course_access import CourseAccess, Permission
-from services.errors import InvalidArgument
+from services.errors import InvalidArgument, StorageUnavailable
 from services.models import Course
 from services.numbers import check_range
 from services.ports import CourseRecords, TimetableRecords
@@ -28,6 +31,32 @@ from services.timetable_slots import (
     parse_timetable_csv,
     slots_between,
 )
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: How often a change is redone when another change of the same timetable came first.
+RACE_TRIES = 20
+
+
+class _Raced(Exception):
+    """Another change of the timetable was saved between this one's reading and saving."""
+
+
+def _retried(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """A change of a timetable, redone from a fresh reading when another change came first
+    (two taps, the page and the chat, an owner and a co-teacher): none is lost."""
+
+    @functools.wraps(method)
+    async def retrying(*args: P.args, **kwargs: P.kwargs) -> R:
+        for _ in range(RACE_TRIES):
+            try:
+                return await method(*args, **kwargs)
+            except _Raced:
+                continue
+        raise StorageUnavailable("timetable (busy)")
+
+    return retrying
 
 
 class TimetableService:
@@ -82,14 +111,22 @@ class TimetableService:
         now = self._clock.now()
         return Timetable.new(course.id, now.astimezone(self.zone(course)).date(), now)
 
-    async def _save(self, course: Course, timetable: Timetable) -> tuple[Course, Timetable]:
+    async def _save(
+        self, course: Course, timetable: Timetable, over: Timetable
+    ) -> tuple[Course, Timetable]:
+        """Save `timetable`, made from `over` as it was read, if nothing changed the course's
+        timetable since (`_Raced` otherwise: `_retried` reads it again and redoes the
+        change). Each save moves `changed_at` on, even on a clock that stands still."""
         problem = check_timetable(timetable)
         if problem is not None:
             raise InvalidArgument("timetable", problem)
-        saved = replace(timetable, changed_at=self._clock.now())
-        await self._timetables.save_timetable(saved)
+        now = max(self._clock.now(), over.changed_at + timedelta(microseconds=1))
+        saved = replace(timetable, changed_at=now)
+        if not await self._timetables.save_timetable_over(saved, previous=over.changed_at):
+            raise _Raced()
         return course, saved
 
+    @_retried
     async def add_slot(
         self, user_id: int, course_id: int, rule: SlotRule
     ) -> tuple[Course, Timetable]:
@@ -105,25 +142,34 @@ class TimetableService:
         kept = [r for r in timetable.rules if (r.weekday, r.start) != (rule.weekday, rule.start)]
         if len(kept) >= MAX_SLOTS:
             raise InvalidArgument("timetable", "too_many_slots")
-        return await self._save(course, replace(timetable, rules=tuple(sorted([*kept, rule]))))
+        return await self._save(
+            course, replace(timetable, rules=tuple(sorted([*kept, rule]))), timetable
+        )
 
+    @_retried
     async def remove_slot(
         self, user_id: int, course_id: int, weekday: int, start: time
     ) -> tuple[Course, Timetable]:
         """Remove the weekly class on that day at that time (nothing if there is none)."""
         course, timetable = await self.course_timetable(user_id, course_id)
         rules = tuple(r for r in timetable.rules if (r.weekday, r.start) != (weekday, start))
-        return await self._save(course, replace(timetable, rules=rules))
+        return await self._save(course, replace(timetable, rules=rules), timetable)
 
+    @_retried
     async def toggle_holiday(
-        self, user_id: int, course_id: int, day: date
+        self, user_id: int, course_id: int, day: date, *, skip: bool | None = None
     ) -> tuple[Course, Timetable]:
-        """Skip that day's classes, or hold them again."""
+        """Skip that day's classes, or hold them again (`skip`: that way whatever it was, so
+        a repeated request is no change; None: the other way, as the chat's button)."""
         course, timetable = await self.course_timetable(user_id, course_id)
-        return await self._save(
-            course, replace(timetable, holidays=timetable.holidays ^ frozenset({day}))
-        )
+        one = frozenset({day})
+        if skip is None:
+            holidays = timetable.holidays ^ one
+        else:
+            holidays = timetable.holidays | one if skip else timetable.holidays - one
+        return await self._save(course, replace(timetable, holidays=holidays), timetable)
 
+    @_retried
     async def set_minutes(
         self, user_id: int, course_id: int, *, early: int | None = None, remind: int | None = None
     ) -> tuple[Course, Timetable]:
@@ -132,15 +178,17 @@ class TimetableService:
         Raises:
             NotATeacher; NumberOutOfRange.
         """
-        course, timetable = await self.course_timetable(user_id, course_id)
+        course, read = await self.course_timetable(user_id, course_id)
+        timetable = read
         if early is not None:
             check_range(early, "early_minutes", *EARLY_MINUTES)
             timetable = replace(timetable, early_minutes=early)
         if remind is not None:
             check_range(remind, "remind_minutes", *REMIND_MINUTES)
             timetable = replace(timetable, remind_minutes=remind)
-        return await self._save(course, timetable)
+        return await self._save(course, timetable, read)
 
+    @_retried
     async def shift_term(
         self, user_id: int, course_id: int, *, first_days: int = 0, last_days: int = 0
     ) -> tuple[Course, Timetable]:
@@ -155,8 +203,9 @@ class TimetableService:
             first_day=timetable.first_day + timedelta(days=first_days),
             last_day=timetable.last_day + timedelta(days=last_days),
         )
-        return await self._save(course, moved)
+        return await self._save(course, moved, timetable)
 
+    @_retried
     async def set_term(
         self, user_id: int, course_id: int, first_day: date, last_day: date
     ) -> tuple[Course, Timetable]:
@@ -166,8 +215,10 @@ class TimetableService:
             NotATeacher; InvalidArgument (ends before it starts, or longer than a year).
         """
         course, timetable = await self.course_timetable(user_id, course_id)
-        return await self._save(course, replace(timetable, first_day=first_day, last_day=last_day))
+        moved = replace(timetable, first_day=first_day, last_day=last_day)
+        return await self._save(course, moved, timetable)
 
+    @_retried
     async def link_group(
         self, user_id: int, course_id: int, chat_id: int | None
     ) -> tuple[Course, Timetable]:
@@ -176,8 +227,9 @@ class TimetableService:
         course, timetable = await self.course_timetable(user_id, course_id)
         if chat_id is not None and chat_id >= 0:
             raise InvalidArgument("timetable", "not_a_group")
-        return await self._save(course, replace(timetable, group_chat_id=chat_id))
+        return await self._save(course, replace(timetable, group_chat_id=chat_id), timetable)
 
+    @_retried
     async def import_csv(self, user_id: int, course_id: int, data: bytes) -> CsvImport:
         """Read a timetable file (see `parse_timetable_csv`) and save what it makes; the
         lines it refused come back with their numbers. A file with no valid line changes
@@ -186,7 +238,7 @@ class TimetableService:
         result = parse_timetable_csv(data, timetable, self._clock.now())
         changed = result.timetable != replace(timetable, changed_at=result.timetable.changed_at)
         if changed:
-            _, saved = await self._save(course, result.timetable)
+            _, saved = await self._save(course, result.timetable, timetable)
             result = replace(result, timetable=saved, saved=True)
         return result
 

@@ -219,9 +219,9 @@ async def dashboard_holiday(
     repeated request does not flip it back, as the chat's toggle button would)."""
     user, _ = await course_for(authorization, settings, services, course_id, Permission.SETTINGS)
     skip, when = request.method == "PUT", _day(day)
-    course, table = await services.timetables.course_timetable(user.user_id, course_id)
-    if (when in table.holidays) != skip:
-        course, table = await services.timetables.toggle_holiday(user.user_id, course_id, when)
+    course, table = await services.timetables.toggle_holiday(
+        user.user_id, course_id, when, skip=skip
+    )
     return await _answer(services, course, table)
 
 

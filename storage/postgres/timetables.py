@@ -25,6 +25,19 @@ ON CONFLICT (course_id) DO UPDATE SET
     changed_at = EXCLUDED.changed_at
 """
 
+UPDATE_TIMETABLE_OVER = """
+UPDATE timetables SET first_day = $2, last_day = $3, slots = $4::jsonb, holidays = $5,
+    early_minutes = $6, remind_minutes = $7, group_chat_id = $8, changed_at = $9
+WHERE course_id = $1 AND changed_at = $10
+"""
+
+INSERT_TIMETABLE_NEW = """
+INSERT INTO timetables (course_id, first_day, last_day, slots, holidays, early_minutes,
+                        remind_minutes, group_chat_id, changed_at)
+VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9)
+ON CONFLICT (course_id) DO NOTHING
+"""
+
 DELETE_TIMETABLE = "DELETE FROM timetables WHERE course_id = $1"
 
 SELECT_RUNS = """
@@ -102,6 +115,26 @@ class PostgresTimetableRecords:
                 timetable.group_chat_id,
                 timetable.changed_at,
             )
+
+    async def save_timetable_over(self, timetable: Timetable, *, previous: datetime) -> bool:
+        """The row changed at `previous` is updated; with none, one is inserted if there is
+        still none (either statement alone is atomic: a change in between makes both fail)."""
+        values = (
+            timetable.course_id,
+            timetable.first_day,
+            timetable.last_day,
+            json.dumps([rule.to_json() for rule in timetable.rules]),
+            sorted(timetable.holidays),
+            timetable.early_minutes,
+            timetable.remind_minutes,
+            timetable.group_chat_id,
+            timetable.changed_at,
+        )
+        async with pg_guard():
+            status = await self._pool.execute(UPDATE_TIMETABLE_OVER, *values, previous)
+            if status.endswith(" 0"):
+                status = await self._pool.execute(INSERT_TIMETABLE_NEW, *values)
+        return bool(status.endswith(" 1"))
 
     async def delete_timetable(self, course_id: int) -> bool:
         async with pg_guard():

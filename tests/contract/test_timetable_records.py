@@ -3,6 +3,7 @@ same on PostgreSQL and in memory."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, time, timedelta
 
 from services.ports import RecordStores
@@ -36,6 +37,28 @@ async def test_a_timetable_round_trips_and_is_deleted(records: RecordStores) -> 
     assert await store.delete_timetable(course.id)
     assert not await store.delete_timetable(course.id)
     assert await store.timetables() == []
+
+
+async def test_a_timetable_is_saved_over_only_the_one_it_was_made_from(
+    records: RecordStores,
+) -> None:
+    course = await records.courses.create_course(
+        1001, name="Maths", join_code="J1", invite_token="I1"
+    )
+    assert course is not None
+    store = records.timetables
+    first = Timetable(course.id, date(2027, 3, 1), date(2027, 6, 30), T0)
+    # None stored yet: the first of two saves made from nothing wins.
+    assert await store.save_timetable_over(first, previous=T0 - timedelta(seconds=1))
+    late = replace(first, early_minutes=9, changed_at=T0 + timedelta(seconds=1))
+    assert not await store.save_timetable_over(late, previous=T0 - timedelta(seconds=1))
+    assert await store.timetable(course.id) == first
+    # Made from the stored one: saved; made from it again after that: refused.
+    monday = replace(first, rules=(SlotRule(0, time(10), 60),), changed_at=T0 + timedelta(1))
+    assert await store.save_timetable_over(monday, previous=T0)
+    tuesday = replace(first, rules=(SlotRule(1, time(10), 60),), changed_at=T0 + timedelta(1))
+    assert not await store.save_timetable_over(tuesday, previous=T0)
+    assert await store.timetable(course.id) == monday
 
 
 async def test_each_stage_of_a_slot_is_claimed_once(records: RecordStores) -> None:

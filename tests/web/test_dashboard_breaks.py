@@ -206,3 +206,28 @@ async def test_an_excuse_approved_and_declined_at_once_is_decided_once(desk: Des
         desk.post(url, json={"approve": True}), desk.post(url, json={"approve": False})
     )
     assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+
+
+async def test_ten_classes_added_at_once_from_two_tabs_are_all_kept(desk: Desk) -> None:
+    seeded = await _course(desk, students=1, sessions=1)
+    course_id = seeded.course.id
+    base = f"{API_PREFIX}/courses/{course_id}/timetable"
+    bodies = [{"weekday": n % 7, "start": f"{8 + n}:00", "minutes": 45} for n in range(10)]
+    answers = await asyncio.gather(
+        *(desk.http.post(f"{base}/slots", headers=desk.auth(TEACHER_ID), json=b) for b in bodies)
+    )
+    assert all(a.status_code == 200 for a in answers)
+    slots = (await desk.json(f"/courses/{course_id}/timetable"))["slots"]
+    assert len(slots) == 10, slots
+
+
+async def test_a_day_skipped_twice_at_once_stays_skipped(desk: Desk) -> None:
+    seeded = await _course(desk, students=1, sessions=1)
+    base = f"{API_PREFIX}/courses/{seeded.course.id}/timetable"
+    auth = desk.auth(TEACHER_ID)
+    answers = await asyncio.gather(
+        *(desk.http.put(f"{base}/holidays/2026-04-02", headers=auth) for _ in range(4))
+    )
+    assert all(a.status_code == 200 for a in answers)
+    got = await desk.json(f"/courses/{seeded.course.id}/timetable")
+    assert got["holidays"] == ["2026-04-02"]

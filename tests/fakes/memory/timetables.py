@@ -23,6 +23,14 @@ class MemoryTimetableRecords:
         self._db.check()
         self._db.timetables[timetable.course_id] = timetable
 
+    async def save_timetable_over(self, timetable: Timetable, *, previous: datetime) -> bool:
+        self._db.check()
+        stored = self._db.timetables.get(timetable.course_id)
+        if stored is not None and stored.changed_at != previous:
+            return False
+        self._db.timetables[timetable.course_id] = timetable
+        return True
+
     async def delete_timetable(self, course_id: int) -> bool:
         self._db.check()
         return self._db.timetables.pop(course_id, None) is not None
