@@ -10,6 +10,7 @@ shows which shapes the lane answered itself.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -255,3 +256,81 @@ async def test_a_forged_init_data_nested_deep_is_refused_on_every_call(
         config = await http.get("/api/miniapp/config", headers=forged)
         assert config.status_code == 200 and config.json()["refusal"]["error"] == "invalid"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def _raw_check_in(authorization: str, body: bytes, length: int | None = None) -> bytes:
+    """A check-in as bytes on the wire (Content-Length `length` when it lies)."""
+    return (
+        b"POST %s HTTP/1.1\r\nHost: attn\r\nContent-Type: application/json\r\n"
+        b"Authorization: %s\r\nContent-Length: %d\r\n\r\n%s"
+        % (
+            CHECKIN_PATH.encode(),
+            authorization.encode(),
+            len(body) if length is None else length,
+            body,
+        )
+    )
+
+
+async def _read_until_quiet(reader: asyncio.StreamReader, answers: int) -> bytes:
+    received = b""
+    # (the last answer is a check-in's: its JSON body ends the exchange)
+    while received.count(b"HTTP/1.1 ") < answers or not received.endswith(b"}"):
+        chunk = await asyncio.wait_for(reader.read(65536), 5)
+        if not chunk:
+            break
+        received += chunk
+    return received
+
+
+async def test_pipelined_and_abandoned_requests_on_the_wire(
+    services: Services, clock: ManualClock
+) -> None:
+    """Raw HTTP/1.1, as phones and proxies send it: requests pipelined on one keep-alive
+    connection are answered in order, whichever way each goes (the lane, the route after the
+    lane read its body, another route); a phone gone mid-body is not checked in, one gone
+    right after sending its request is."""
+    settings = make_settings(public_url="https://attn.example.org")
+    async with (
+        BotHarness(settings, services) as bot,
+        running_web_server(bot.app) as base,
+        httpx.AsyncClient(base_url=base, trust_env=False, timeout=10) as http,
+    ):
+        wire = Apps(bot, clock, http, http, http)
+        code = (await _start_session(wire, "On the wire")).encode()
+        host, port = base.removeprefix("http://").split(":")
+
+        def tma(student: int) -> str:
+            return wire.auth(student)["Authorization"]
+
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            _raw_check_in(tma(9001), b'{"code":"%s"}' % code)
+            + _raw_check_in(tma(9002), b'{"code":"%s","note":"x"}' % code)  # handed on
+            + b"GET /healthz HTTP/1.1\r\nHost: attn\r\n\r\n"
+            + _raw_check_in(tma(9003), b'{"code":"%s"}' % code)
+        )
+        answers = await _read_until_quiet(reader, 4)
+        writer.close()
+        statuses = re.findall(rb"HTTP/1\.1 (\d{3})", answers)
+        assert statuses == [b"200", b"422", b"200", b"200"], answers
+        assert answers.count(b'"outcome":"recorded"') == 2 and b"\r\n\r\nok\n" in answers
+
+        _, gone = await asyncio.open_connection(host, int(port))  # mid-body
+        body = b'{"code":"%s"}' % code
+        gone.write(_raw_check_in(tma(9004), body, length=len(body) + 10))
+        await gone.drain()
+        gone.close()
+        _, sent = await asyncio.open_connection(host, int(port))  # whole, then gone
+        sent.write(_raw_check_in(tma(9005), body))
+        await sent.drain()
+        sent.close()
+        session = await bot.services.sessions.open_session(TEACHER_ID)
+        assert session is not None
+        for _ in range(50):
+            recorded = set(await bot.services.live.checkins.checked_in(session.id))
+            if 9005 in recorded:
+                break
+            await asyncio.sleep(0.05)
+        assert recorded == {9001, 9003, 9005}
+        assert (await http.get("/healthz")).text == "ok\n"
