@@ -11,7 +11,7 @@ from services.corrections import AmbiguousStudent, StudentNotFound, match_studen
 from services.course_access import CourseAccess, Permission
 from services.courses import COURSE_CODE_LENGTH, name_clashes
 from services.errors import InvalidArgument
-from services.models import Course, CourseAction, UserProfile
+from services.models import Course, CourseAction, Handover, UserProfile
 from services.ports import CourseAdmin, CourseRecords, LiveSessionStore, RosterPlaces
 from services.roles import RoleService
 from services.session_options import clean_title
@@ -173,9 +173,13 @@ class CourseAdminService:
                 return await self._reload(course.id)
         raise RuntimeError("could not draw a free course code")
 
-    async def transfer(self, admin_id: int, course_code: str, target: str) -> tuple[int, Course]:
+    async def transfer(
+        self, admin_id: int, course_code: str, target: str
+    ) -> tuple[int, Course, Handover]:
         """An admin gives the course (named by its join code) to another teacher; returns
-        the previous teacher's id and the course.
+        the previous teacher's id, the course and what went with the old owner: its API
+        tokens revoked and its webhook removed (in the transfer's step, audited), since
+        they hold the secrets. Nothing changes when the teacher owns it already.
 
         Raises:
             NotAnAdmin; InvalidArgument: unknown course or teacher, or the new teacher has a
@@ -189,12 +193,13 @@ class CourseAdminService:
         if not await self._roles.is_teacher(teacher_id):
             raise InvalidArgument("teacher", "unknown")
         if teacher_id == course.teacher_id:
-            return course.teacher_id, course
-        if not await self._admin.transfer_course(
+            return course.teacher_id, course, Handover()
+        handover = await self._admin.transfer_course(
             course.id, teacher_id=teacher_id, by=admin_id, at=self._clock.now()
-        ):
+        )
+        if handover is None:
             raise InvalidArgument("course_name", "taken_by_new_teacher")
-        return course.teacher_id, await self._reload(course.id)
+        return course.teacher_id, await self._reload(course.id), handover
 
 
 def active(courses: list[Course]) -> list[Course]:

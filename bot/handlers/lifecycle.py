@@ -12,6 +12,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.commands import Command, Role, commands_of
 from bot.context import AttnContext
+from bot.languages import recipient_languages
 from bot.replies import lifecycle as replies
 from bot.replying import respond, send_later
 from bot.text import Text
@@ -106,13 +107,18 @@ async def transfer_course_command(update: Update, context: AttnContext) -> None:
     args = _args(update, context, "transfer_course", 2)
     if args is None:
         return
-    old_teacher, course = await context.services.course_admin.transfer(
+    old_teacher, course, handover = await context.services.course_admin.transfer(
         user.id, args[0], " ".join(args[1:])
     )
-    respond(context, update, replies.transferred(course))
-    if old_teacher != course.teacher_id:
-        _tell(context, update, course.teacher_id, replies.transfer_notice_new(course))
-        _tell(context, update, old_teacher, replies.transfer_notice_old(course))
+    respond(context, update, replies.transferred(course, handover))
+    if old_teacher != course.teacher_id:  # each told in their own language
+        languages = recipient_languages(context)
+        new_notice = replies.transfer_notice_new(
+            course, handover, await languages.of(course.teacher_id)
+        )
+        _tell(context, update, course.teacher_id, new_notice)
+        old_notice = replies.transfer_notice_old(course, await languages.of(old_teacher))
+        _tell(context, update, old_teacher, old_notice)
 
 
 def _leave_buttons(course_id: int) -> InlineKeyboardMarkup:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.replies.format import invite_link, plural
+from bot.replies.format import invite_link
 from bot.text import Named, Raw, Text, constants, join, t
-from services.models import Course
+from services.models import Course, Handover
 
 #: Named texts, rendered when read (in the reader's language); (key, False): plain text.
 CONSTANTS: dict[str, Named] = {
@@ -62,13 +62,30 @@ def new_join_code(course: Course, bot_username: str) -> Text:
     )
 
 
-def transferred(course: Course) -> Text:
-    return t("lifecycle.transferred", name=course.name, teacher=course.teacher_id)
+def _handover(handover: Handover, language: str | None = None) -> list[Text]:
+    """What the transfer switched off (the former owner's API tokens and webhook), if any."""
+    lines = []
+    if handover.tokens_revoked:
+        key = "lifecycle.transfer_tokens_revoked"
+        lines.append(t(key, count=handover.tokens_revoked, language=language))
+    if handover.webhook_removed:
+        lines.append(t("lifecycle.transfer_webhook_off", language=language))
+    return lines
 
 
-def transfer_notice_new(course: Course) -> Text:
-    return t("lifecycle.transfer_notice_new", name=course.name, students=plural(course.roster_size))
+def transferred(course: Course, handover: Handover) -> Text:
+    done = t("lifecycle.transferred", name=course.name, teacher=course.teacher_id)
+    return join([done, *_handover(handover)])
 
 
-def transfer_notice_old(course: Course) -> Text:
-    return t("lifecycle.transfer_notice_old", name=course.name)
+def transfer_notice_new(course: Course, handover: Handover, language: str) -> Text:
+    """The new owner's notice, in their language."""
+    students = t("plural.students", count=course.roster_size, language=language)
+    notice = t(
+        "lifecycle.transfer_notice_new", name=course.name, students=students, language=language
+    )
+    return join([notice, *_handover(handover, language)])
+
+
+def transfer_notice_old(course: Course, language: str) -> Text:
+    return t("lifecycle.transfer_notice_old", name=course.name, language=language)

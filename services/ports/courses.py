@@ -10,6 +10,7 @@ from services.models import (
     CourseAction,
     CourseChange,
     CourseRole,
+    Handover,
     StaffInvite,
     StaffMember,
     UserProfile,
@@ -60,7 +61,12 @@ class CourseAdmin(Protocol):
     ) -> bool: ...
     async def transfer_course(
         self, course_id: int, *, teacher_id: int, by: int, at: datetime
-    ) -> bool: ...
+    ) -> Handover | None:
+        """None when refused (no such course, or the new teacher has one by its name). Else
+        the course's API tokens still in force are revoked and its webhook removed with it:
+        the former owner holds their secrets."""
+        ...
+
     async def course_changes(self, course_id: int) -> list[CourseChange]: ...
 
 

@@ -46,6 +46,12 @@ UPDATE api_tokens SET revoked_at = $3, revoked_by = $4
 WHERE course_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING {TOKEN_COLUMNS}
 """  # noqa: S608
 
+# A course's transfer: every token still in force, whose secrets the former owner holds.
+REVOKE_COURSE_TOKENS = f"""
+UPDATE api_tokens SET revoked_at = $2, revoked_by = $3
+WHERE course_id = $1 AND revoked_at IS NULL RETURNING {TOKEN_COLUMNS}
+"""  # noqa: S608
+
 # Read on every request, so no cache can outlive a revocation; `last_used_at` is written at
 # most once a minute per token (not a row version per request).
 USE_TOKEN = f"""
@@ -181,6 +187,19 @@ def _record(row: asyncpg.Record) -> ApiRecordRow:
         checked_in_at=row["checked_in_at"],
         corrections=corrections,
     )
+
+
+async def revoke_course_tokens(
+    conn: asyncpg.Connection, course_id: int, *, by: int, at: datetime
+) -> int:
+    """Revokes every token of the course still in force, each audited as `revoke_api_token`
+    audits one, on `conn` (in the caller's transaction); how many."""
+    rows = await conn.fetch(REVOKE_COURSE_TOKENS, course_id, at, by)
+    for token in sorted((_token(row) for row in rows), key=lambda t: t.id):
+        await conn.execute(
+            AUDIT, course_id, by, at, CourseAction.API_TOKEN_REVOKE.value, audit_value(token), None
+        )
+    return len(rows)
 
 
 class PostgresApiTokens:

@@ -1,4 +1,5 @@
-"""Course lifecycle: rename, archive, roster removal, new join code, transfer; each audited."""
+"""Course lifecycle: rename, archive, roster removal, new join code, transfer; each audited.
+A transfer revokes the course's API tokens and removes its webhook in its transaction."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from datetime import datetime
 
 import asyncpg
 
-from services.models import CourseAction, CourseChange
+from services.models import CourseAction, CourseChange, Handover
+from storage.postgres.api import revoke_course_tokens
 from storage.postgres.pool import pg_guard
+from storage.postgres.webhooks import remove_course_webhook
 
 AUDIT = """
 INSERT INTO course_audit (course_id, changed_by, changed_at, action, old_value, new_value)
@@ -100,14 +103,14 @@ class PostgresCourseAdmin:
 
     async def transfer_course(
         self, course_id: int, *, teacher_id: int, by: int, at: datetime
-    ) -> bool:
-        """False when the course is gone or the new teacher has a course by its name."""
+    ) -> Handover | None:
+        """None when the course is gone or the new teacher has a course by its name."""
         async with pg_guard(), self._pool.acquire() as conn:
             try:
                 async with conn.transaction():
                     row = await conn.fetchrow(LOCK, course_id)
                     if row is None:
-                        return False
+                        return None
                     await conn.execute(TRANSFER, course_id, teacher_id)
                     await conn.execute(
                         AUDIT,
@@ -118,9 +121,13 @@ class PostgresCourseAdmin:
                         str(row["teacher_id"]),
                         str(teacher_id),
                     )
+                    handover = Handover(
+                        tokens_revoked=await revoke_course_tokens(conn, course_id, by=by, at=at),
+                        webhook_removed=await remove_course_webhook(conn, course_id, by=by, now=at),
+                    )
             except asyncpg.UniqueViolationError:
-                return False
-        return True
+                return None
+        return handover
 
     async def course_changes(self, course_id: int) -> list[CourseChange]:
         async with pg_guard():

@@ -162,6 +162,18 @@ def _hook(row: asyncpg.Record) -> CourseWebhook:
     )
 
 
+async def remove_course_webhook(
+    conn: asyncpg.Connection, course_id: int, *, by: int, now: datetime
+) -> bool:
+    """Removes the course's webhook (its queued deliveries and notices go with it), audited,
+    on `conn` (in the caller's transaction); False when it had none (nothing audited)."""
+    old = await conn.fetchval(DELETE_HOOK, course_id)
+    if old is None:
+        return False
+    await conn.execute(AUDIT, course_id, by, now, CourseAction.WEBHOOK_CLEAR.value, old, None)
+    return True
+
+
 class PostgresWebhooks:
     """`WebhookRecords` over PostgreSQL."""
 
@@ -179,13 +191,7 @@ class PostgresWebhooks:
 
     async def clear_course_webhook(self, course_id: int, *, by: int, now: datetime) -> bool:
         async with pg_guard(), self._pool.acquire() as conn, conn.transaction():
-            old = await conn.fetchval(DELETE_HOOK, course_id)
-            if old is None:
-                return False
-            await conn.execute(
-                AUDIT, course_id, by, now, CourseAction.WEBHOOK_CLEAR.value, old, None
-            )
-        return True
+            return await remove_course_webhook(conn, course_id, by=by, now=now)
 
     async def course_webhook(self, course_id: int) -> CourseWebhook | None:
         async with pg_guard():

@@ -3,7 +3,7 @@ code, transfer."""
 
 from __future__ import annotations
 
-from bot.text.message import Message
+from bot.text.message import Message, Plural
 
 MESSAGES: dict[str, Message] = {
     "lifecycle.usage": "Write it like this: {usage}",
@@ -38,6 +38,20 @@ MESSAGES: dict[str, Message] = {
     "lifecycle.transferred": "<b>{name}</b> now belongs to teacher {teacher}.",
     "lifecycle.transfer_notice_new": (
         "An admin gave you the course <b>{name}</b> ({students}). /courses lists it."
+    ),
+    "lifecycle.transfer_tokens_revoked": Plural(
+        one=(
+            "{count} REST API token of the course was revoked (the former teacher held it): "
+            "/api_tokens makes a new one."
+        ),
+        other=(
+            "{count} REST API tokens of the course were revoked (the former teacher held "
+            "them): /api_tokens makes new ones."
+        ),
+    ),
+    "lifecycle.transfer_webhook_off": (
+        "The course's webhook was switched off (it sent to the former teacher's address): "
+        "/webhook sets a new one."
     ),
     "lifecycle.transfer_notice_old": "An admin gave your course <b>{name}</b> to another teacher.",
     "error.invalid.course.archived": (

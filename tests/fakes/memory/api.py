@@ -32,20 +32,37 @@ def _token(token_id: int, row: ApiTokenRow) -> ApiToken:
     )
 
 
+def _audit(
+    db: MemoryDatabase, token: ApiToken, action: CourseAction, by: int, at: datetime
+) -> None:
+    new = action is CourseAction.API_TOKEN_NEW
+    db.course_audit[next(db.course_audit_ids)] = CourseAuditRow(
+        course_id=token.course_id,
+        changed_by=by,
+        changed_at=at,
+        action=action.value,
+        old_value=None if new else audit_value(token),
+        new_value=audit_value(token) if new else None,
+    )
+
+
+def revoke_course_tokens(db: MemoryDatabase, course_id: int, *, by: int, at: datetime) -> int:
+    """REVOKE_COURSE_TOKENS and their audit rows (a transfer's): how many were in force."""
+    revoked = 0
+    for token_id, row in sorted(db.api_tokens.items()):
+        if row.course_id == course_id and row.revoked_at is None:
+            row.revoked_at, row.revoked_by = at, by
+            _audit(db, _token(token_id, row), CourseAction.API_TOKEN_REVOKE, by, at)
+            revoked += 1
+    return revoked
+
+
 class MemoryApiTokens:
     def __init__(self, db: MemoryDatabase) -> None:
         self._db = db
 
     def _audit(self, token: ApiToken, action: CourseAction, by: int, at: datetime) -> None:
-        new = action is CourseAction.API_TOKEN_NEW
-        self._db.course_audit[next(self._db.course_audit_ids)] = CourseAuditRow(
-            course_id=token.course_id,
-            changed_by=by,
-            changed_at=at,
-            action=action.value,
-            old_value=None if new else audit_value(token),
-            new_value=audit_value(token) if new else None,
-        )
+        _audit(self._db, token, action, by, at)
 
     async def create_api_token(
         self,

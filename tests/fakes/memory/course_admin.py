@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.models import CourseAction, CourseChange
+from services.models import CourseAction, CourseChange, Handover
+from tests.fakes.memory.api import revoke_course_tokens
 from tests.fakes.memory.database import CourseAuditRow, CourseRow, MemoryDatabase
+from tests.fakes.memory.webhooks import remove_course_webhook
 
 
 class MemoryCourseAdmin:
@@ -77,16 +79,19 @@ class MemoryCourseAdmin:
 
     async def transfer_course(
         self, course_id: int, *, teacher_id: int, by: int, at: datetime
-    ) -> bool:
+    ) -> Handover | None:
         self._db.check()
         row = self._db.courses.get(course_id)
         if row is None or any(
             (c.teacher_id, c.name) == (teacher_id, row.name) for c in self._others(course_id)
         ):
-            return False
+            return None
         old, row.teacher_id = row.teacher_id, teacher_id
         self._audit(course_id, CourseAction.TRANSFER, (str(old), str(teacher_id)), by=by, at=at)
-        return True
+        return Handover(
+            tokens_revoked=revoke_course_tokens(self._db, course_id, by=by, at=at),
+            webhook_removed=remove_course_webhook(self._db, course_id, by=by, now=at),
+        )
 
     async def course_changes(self, course_id: int) -> list[CourseChange]:
         self._db.check()

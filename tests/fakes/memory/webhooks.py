@@ -49,6 +49,31 @@ def _due(row: WebhookOutboxRow, now: datetime) -> bool:
     )
 
 
+def _delete_hook(db: MemoryDatabase, course_id: int) -> str | None:
+    """DELETE_HOOK, its deliveries and notices going with it (ON DELETE CASCADE): its URL."""
+    found = next(((i, h) for i, h in db.course_webhooks.items() if h.course_id == course_id), None)
+    if found is None:
+        return None
+    hook_id, row = found
+    del db.course_webhooks[hook_id]
+    for i in [i for i, r in db.webhook_outbox.items() if r.hook_id == hook_id]:
+        del db.webhook_outbox[i]
+    for i in [i for i, n in db.webhook_notices.items() if n.hook_id == hook_id]:
+        del db.webhook_notices[i]
+    return row.url
+
+
+def remove_course_webhook(db: MemoryDatabase, course_id: int, *, by: int, now: datetime) -> bool:
+    """The course's webhook removed and audited as /webhook off audits it (a transfer's)."""
+    old = _delete_hook(db, course_id)
+    if old is None:
+        return False
+    db.course_audit[next(db.course_audit_ids)] = CourseAuditRow(
+        course_id, by, now, CourseAction.WEBHOOK_CLEAR.value, old, None
+    )
+    return True
+
+
 class MemoryWebhooks:
     def __init__(self, db: MemoryDatabase) -> None:
         self._db = db
@@ -59,16 +84,7 @@ class MemoryWebhooks:
         )
 
     def _delete(self, course_id: int) -> str | None:
-        found = self._hook_of(course_id)
-        if found is None:
-            return None
-        hook_id, row = found
-        del self._db.course_webhooks[hook_id]
-        for i in [i for i, r in self._db.webhook_outbox.items() if r.hook_id == hook_id]:
-            del self._db.webhook_outbox[i]
-        for i in [i for i, n in self._db.webhook_notices.items() if n.hook_id == hook_id]:
-            del self._db.webhook_notices[i]
-        return row.url
+        return _delete_hook(self._db, course_id)
 
     def _audit(
         self,
@@ -99,11 +115,7 @@ class MemoryWebhooks:
 
     async def clear_course_webhook(self, course_id: int, *, by: int, now: datetime) -> bool:
         self._db.check()
-        old = self._delete(course_id)
-        if old is None:
-            return False
-        self._audit(course_id, by, now, CourseAction.WEBHOOK_CLEAR, old, None)
-        return True
+        return remove_course_webhook(self._db, course_id, by=by, now=now)
 
     async def course_webhook(self, course_id: int) -> CourseWebhook | None:
         self._db.check()
