@@ -11,8 +11,9 @@ from services.corrections import AmbiguousStudent, StudentNotFound, match_studen
 from services.course_access import CourseAccess, Permission
 from services.courses import COURSE_CODE_LENGTH, name_clashes
 from services.errors import InvalidArgument
-from services.models import Course, CourseAction, Handover, UserProfile
+from services.models import Course, CourseAction, UserProfile
 from services.ports import CourseAdmin, CourseRecords, LiveSessionStore, RosterPlaces
+from services.ports.courses import Handover
 from services.roles import RoleService
 from services.session_options import clean_title
 

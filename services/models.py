@@ -185,16 +185,6 @@ class StaffInvite:
 
 
 @dataclass(frozen=True, slots=True)
-class Handover:
-    """What a course's transfer switched off with it: the former owner's integrations, whose
-    secrets they still hold (each revocation and the webhook's removal audited as /api_tokens
-    and /webhook audit them, by the admin, in the transfer's transaction)."""
-
-    tokens_revoked: int = 0
-    webhook_removed: bool = False
-
-
-@dataclass(frozen=True, slots=True)
 class CourseChange:
     """One audited change to a course: who, what, when, from what to what."""
 

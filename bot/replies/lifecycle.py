@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.replies.format import invite_link
 from bot.text import Named, Raw, Text, constants, join, t
-from services.models import Course, Handover
+from services.models import Course
+from services.ports.courses import Handover
 
 #: Named texts, rendered when read (in the reader's language); (key, False): plain text.
 CONSTANTS: dict[str, Named] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -10,11 +11,20 @@ from services.models import (
     CourseAction,
     CourseChange,
     CourseRole,
-    Handover,
     StaffInvite,
     StaffMember,
     UserProfile,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """What a course's transfer switched off with it: the former owner's integrations, whose
+    secrets they still hold (each revocation and the webhook's removal audited as /api_tokens
+    and /webhook audit them, by the admin, in the transfer's transaction)."""
+
+    tokens_revoked: int = 0
+    webhook_removed: bool = False
 
 
 class CourseRecords(Protocol):

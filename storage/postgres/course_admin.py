@@ -7,7 +7,8 @@ from datetime import datetime
 
 import asyncpg
 
-from services.models import CourseAction, CourseChange, Handover
+from services.models import CourseAction, CourseChange
+from services.ports.courses import Handover
 from storage.postgres.api import revoke_course_tokens
 from storage.postgres.pool import pg_guard
 from storage.postgres.webhooks import remove_course_webhook

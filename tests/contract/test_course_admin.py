@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.models import CourseAction, CourseChange, Handover, UserProfile
+from services.models import CourseAction, CourseChange, UserProfile
 from services.ports import RecordStores
 from services.ports.api import ApiScope
+from services.ports.courses import Handover
 from tests.contract.backends import T0
 
 T1 = T0 + timedelta(minutes=1)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.models import CourseAction, CourseChange, Handover
+from services.models import CourseAction, CourseChange
+from services.ports.courses import Handover
 from tests.fakes.memory.api import revoke_course_tokens
 from tests.fakes.memory.database import CourseAuditRow, CourseRow, MemoryDatabase
 from tests.fakes.memory.webhooks import remove_course_webhook
