@@ -22,7 +22,8 @@ class ReplyPace:
     flood wait is over (by then the answers to the requests sent before it have come back,
     even on a busy machine). Each further 429 lowers the pace by 3 % to 10 % (by what
     Telegram took; by a tenth when a flood wait had ended less than a second before, as
-    that second was partly idle). It creeps up by `CREEP_FACTOR` every `CREEP_EVERY_SECONDS`
+    that second was partly idle, or to just under what Telegram took then if that is less).
+    It creeps up by `CREEP_FACTOR` every `CREEP_EVERY_SECONDS`
     without a 429 (so a lifted limit is found again), and replies are unpaced after
     `UNPACED_AFTER_SECONDS` without one. Every 429 of one episode says the same thing, so
     only the first of them (a request sent after the pace last changed) counts.
@@ -101,8 +102,14 @@ class ReplyPace:
             # when requests left is rough, and a reply must not go slower than a broadcast
             # on a guess. Lower only when Telegram refuses that too (below).
             pace = self.SAFETY * max(took, TELEGRAM_BULK_PER_SECOND)
-        elif after_a_wait:  # part of that second was a flood wait: the count says little
-            pace = self.SLOWER * current
+        elif after_a_wait:
+            # Part of that second was a flood wait, so Telegram would have taken more than
+            # the count: a tenth slower, or straight down to just under what it took when
+            # that is lower still (a first pace set from a rough count can be far too high:
+            # stepping down a tenth at a time cost a flood wait per step). Not below the
+            # bulk rate on such a count; only a further 429 takes it lower.
+            counted = self.SAFETY * max(took, TELEGRAM_BULK_PER_SECOND)
+            pace = min(self.SLOWER * current, counted)
         else:  # a tenth slower at most, a little slower at least
             pace = current * max(self.SLOWER, min(self.SAFETY, self.SAFETY * took / current))
         self._base = max(self.MIN_PER_SECOND, pace)

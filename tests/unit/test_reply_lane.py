@@ -196,6 +196,25 @@ def test_replies_are_paced_no_slower_than_broadcasts_until_telegram_refuses_that
     assert paces == pytest.approx([0.97 * 30 * 0.9**n for n in (1, 2, 3)])
 
 
+def test_a_pace_set_far_too_high_drops_to_what_telegram_took_at_the_next_429() -> None:
+    """A first pace from a rough count (80 a second where Telegram takes 30): the next 429,
+    right after the flood wait, brings it to just under the 30 Telegram took then, not a
+    tenth lower per flood wait (ten waits of a second each for a 1,000-reply burst)."""
+    now = [100.0]
+    pace = ReplyPace(clock=lambda: now[0])
+    for _ in range(80):
+        pace.took(now[0])
+    pace.throttled(pace.epoch, now[0], 1.0)
+    now[0] += 1.1
+    assert pace.per_second == pytest.approx(0.97 * 80)
+    now[0] += 0.5  # half a second after the wait, Telegram took 30, then 429
+    for _ in range(30):
+        pace.took(now[0])
+    pace.throttled(pace.epoch, now[0], 1.0)
+    now[0] += 1.1
+    assert pace.per_second == pytest.approx(0.97 * 30)
+
+
 async def test_the_lane_follows_the_task_that_answers() -> None:
     assert lane_of(7) == "broadcast"  # nothing is a reply by default
     with answering({7, -100}):
