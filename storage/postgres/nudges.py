@@ -9,11 +9,9 @@ import asyncpg
 from services.models import Nudge
 from storage.postgres.pool import pg_guard
 
+# Picked in a materialised CTE (see storage/postgres/summaries.py CLAIM_SUMMARIES).
 CLAIM_NUDGES = """
-UPDATE nudge_outbox n SET claimed_until = $2, attempts = n.attempts + 1
-FROM courses c
-WHERE c.id = n.course_id
-  AND (n.session_id, n.student_id) IN (
+WITH due AS MATERIALIZED (
     SELECT session_id, student_id FROM nudge_outbox
     WHERE sent_at IS NULL AND failed_at IS NULL
       AND (claimed_until IS NULL OR claimed_until < $1)
@@ -22,6 +20,9 @@ WHERE c.id = n.course_id
     LIMIT $3
     FOR UPDATE SKIP LOCKED
 )
+UPDATE nudge_outbox n SET claimed_until = $2, attempts = n.attempts + 1
+FROM due, courses c
+WHERE n.session_id = due.session_id AND n.student_id = due.student_id AND c.id = n.course_id
 RETURNING n.session_id, n.student_id, c.name, n.percent, c.warn_below_percent, n.attempts
 """
 

@@ -22,9 +22,11 @@ from storage.postgres.sessions import SELECT_SESSION_FULL
 
 # Only rows that are due: not sent, not final, not leased, and past their back-off. A row
 # that failed gets a later `next_attempt_at`, so it never holds up the rows behind it.
+# The rows are picked in a materialised CTE, not `WHERE ... IN (SELECT ... LIMIT n FOR UPDATE
+# SKIP LOCKED)`: the planner may run such a subquery again for each row it joins, and each run
+# picks its own `n` (CI saw 3 claims with a limit of 2).
 CLAIM_SUMMARIES = """
-UPDATE summary_outbox SET claimed_until = $2, attempts = attempts + 1
-WHERE session_id IN (
+WITH due AS MATERIALIZED (
     SELECT session_id FROM summary_outbox
     WHERE sent_at IS NULL AND failed_at IS NULL
       AND (claimed_until IS NULL OR claimed_until < $1)
@@ -33,7 +35,9 @@ WHERE session_id IN (
     LIMIT $3
     FOR UPDATE SKIP LOCKED
 )
-RETURNING session_id, attempts
+UPDATE summary_outbox o SET claimed_until = $2, attempts = o.attempts + 1
+FROM due WHERE o.session_id = due.session_id
+RETURNING o.session_id, o.attempts
 """
 
 POSTPONE_SUMMARY = """

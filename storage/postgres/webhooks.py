@@ -59,7 +59,7 @@ WITH hooks AS (
       AND (claimed_until IS NULL OR claimed_until < $1)
       AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
       AND NOT (hook_id = ANY($5::bigint[]))
-), due AS (
+), due AS MATERIALIZED (
     SELECT d.id, d.due_at FROM hooks h CROSS JOIN LATERAL (
         SELECT o.id, coalesce(o.next_attempt_at, o.created_at) AS due_at
         FROM webhook_outbox o
@@ -128,7 +128,7 @@ RETURNING id
 """
 
 CLAIM_NOTICES = """
-WITH due AS (
+WITH due AS MATERIALIZED (
     SELECT id FROM webhook_notices WHERE sent_at IS NULL
     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
 ), claimed AS (
