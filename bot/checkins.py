@@ -17,7 +17,7 @@ from bot.gate import take_visit
 from bot.metrics import metrics_of
 from bot.private import deliver_privately, hide_message, in_group
 from bot.prompts import PendingAction, ask_for_location
-from bot.replying import message_of, send_later
+from bot.replying import message_of, reply_unread, send_later
 from bot.text import join, t
 from services.clock import from_ms, to_ms
 from services.models import CheckInOutcome
@@ -94,7 +94,7 @@ async def answer_student(
     chat, message = update.effective_chat, message_of(update)
     assert chat is not None
     if chat.type == Chat.PRIVATE:
-        await message.reply_text(text, reply_markup=reply_markup)
+        await reply_unread(message, text, reply_markup)
         return
     await hide_message(update)  # their message carries the code: keep it out of the group
     await deliver_privately(
