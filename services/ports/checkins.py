@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Protocol
 
@@ -12,7 +13,7 @@ from services.ports.values import GuessLimit, Visit
 class CheckInStore(Protocol):
     """Who checked in to an open session, and the teacher's marks before it is saved."""
 
-    async def check_in(
+    def check_in(
         self,
         code: str,
         student_id: int,
@@ -21,9 +22,10 @@ class CheckInStore(Protocol):
         metres: int | None = None,
         session_id: str | None = None,
         guard: GuessLimit | None = None,
-    ) -> CheckInResult:
-        """The answer as the student gets it (the service adds only the distance it measured
-        and hides a lock-out's session)."""
+    ) -> Awaitable[CheckInResult]:
+        """The answer as the student gets it (the service adds only the distance it
+        measured); a lock-out says nothing about the session the code named. (Awaitable
+        rather than `async def`: the hot path hands over one coroutine, see the store.)"""
 
     async def visit_and_check_in(
         self,

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
+from redis.exceptions import NoScriptError
 from redis.typing import EncodableT
 
 from services.clock import from_ms, to_ms
@@ -35,7 +37,9 @@ _OUTCOMES = (
     CheckInOutcome.RECORDED,  # 8: late
     CheckInOutcome.DUPLICATE,
 )
-_NO_SESSION, _RECORDED, _RECORDED_LATE, _DUPLICATE = 0, 7, 8, 9
+_NO_SESSION, _LOCKED, _RECORDED, _RECORDED_LATE, _DUPLICATE = 0, 1, 7, 8, 9
+_LOCKED_OUT = CheckInResult(CheckInOutcome.LOCKED_OUT)  # nothing about the session the code named
+_NO_SUCH_CODE = CheckInResult(CheckInOutcome.WRONG_CODE)
 _PRESENT, _LATE = AttendanceStatus.PRESENT, AttendanceStatus.LATE
 
 
@@ -56,7 +60,7 @@ class RedisCheckInStore:
         self._keys_of: dict[str, tuple[bytes, ...]] = {}
         self._guard: tuple[GuessLimit | None, str, bytes] = (None, "", b"")
 
-    async def check_in(
+    def check_in(
         self,
         code: str,
         student_id: int,
@@ -65,43 +69,48 @@ class RedisCheckInStore:
         metres: int | None = None,
         session_id: str | None = None,
         guard: GuessLimit | None = None,
-    ) -> CheckInResult:
+    ) -> Awaitable[CheckInResult]:
         """Find the session by its code (unless a QR link named it) and run the atomic
         check-in script on it.
 
         With a `guard`, at most `guard.limit` codes of the student are judged in any window,
         whatever the concurrency, and the limit-th wrong one locks them out (outcome
-        LOCKED_OUT). On one Redis server the guard runs inside the check-in script itself
-        (one round trip, as without it). On a cluster the student's keys are in another hash
-        slot, so a guess is taken in the student's slot before the code is judged and settled
-        after (given back unless wrong). A code that names no session is judged by its lookup
-        alone, so it is counted the same take-then-settle way in both setups.
+        LOCKED_OUT, which says nothing about the session the code named). On one Redis
+        server the guard runs inside the check-in script itself (one round trip, as without
+        it). On a cluster the student's keys are in another hash slot, so a guess is taken
+        in the student's slot before the code is judged and settled after (given back unless
+        wrong). A code that names no session is judged by its lookup alone, so it is counted
+        the same take-then-settle way in both setups.
+
+        (A plain function handing over the one coroutine that does the work: on the hottest
+        path every coroutine level costs a little.)
         """
-        cluster = self._cluster
-        token: str | None = None
-        if guard is not None and cluster:
-            token = await self.take_guess(student_id, now, guard.window_seconds, guard.limit)
-            if token is None:
-                return CheckInResult(CheckInOutcome.LOCKED_OUT)
+        if guard is not None and self._cluster:
+            return self._check_in_on_cluster(code, student_id, now, metres, session_id, guard)
+        return self._judge(code, student_id, now, metres, session_id, guard)
+
+    async def _check_in_on_cluster(
+        self,
+        code: str,
+        student_id: int,
+        now: datetime,
+        metres: int | None,
+        session_id: str | None,
+        guard: GuessLimit,
+    ) -> CheckInResult:
+        """`check_in` with the guard on Redis Cluster: take a guess, judge, settle it."""
+        token = await self.take_guess(student_id, now, guard.window_seconds, guard.limit)
+        if token is None:
+            return _LOCKED_OUT
         try:
-            result = await self._judge(
-                code, student_id, now, metres, session_id, None if cluster else guard
-            )
+            result = await self._judge(code, student_id, now, metres, session_id, None)
         except Exception:
-            if token is not None:
-                with contextlib.suppress(StorageUnavailable):
-                    await self._settle(student_id, token, False, now, guard)
+            with contextlib.suppress(StorageUnavailable):
+                await self._settle(student_id, token, False, now, guard)
             raise
-        if guard is None:
-            return result
         wrong = result.outcome is CheckInOutcome.WRONG_CODE
-        if token is None and wrong and result.session_id is None:
-            # No session has this code: the lookup was the judgement. Count it.
-            token = await self.take_guess(student_id, now, guard.window_seconds, guard.limit)
-            if token is None:
-                return CheckInResult(CheckInOutcome.LOCKED_OUT)
-        if token is not None and await self._settle(student_id, token, wrong, now, guard):
-            return CheckInResult(CheckInOutcome.LOCKED_OUT)
+        if await self._settle(student_id, token, wrong, now, guard):
+            return _LOCKED_OUT
         return result
 
     async def _judge(
@@ -114,11 +123,13 @@ class RedisCheckInStore:
         guard: GuessLimit | None,
     ) -> CheckInResult:
         """Resolve the code (unless named) and run the check-in script (guarded in-script
-        when `guard` is given: single Redis server only).
+        when `guard` is given: single Redis server only; a code no session has is then
+        counted here, take-then-settle, as no script saw it).
 
         The hottest path: every argument costs client time to encode, so the session's keys
         are built once per session, the guard's settings travel as one prebuilt argument,
-        and the compact reply is read by position (see check_in.lua)."""
+        the script is called by its SHA straight on the client (its reload after a Redis
+        restart aside), and the compact reply is read by position (see check_in.lua)."""
         named = session_id
         now_ms = to_ms(now)
         args: tuple[EncodableT, ...] = (
@@ -137,16 +148,31 @@ class RedisCheckInStore:
                     or await self._routes.resolve(code, fresh)
                 )
                 if session_id is None:
-                    return CheckInResult(CheckInOutcome.WRONG_CODE)
-                reply = await self._check_in(keys=self._session_keys(session_id), args=args)
+                    break
+                keys_of_session = self._session_keys(session_id)
+                try:
+                    reply = await self._redis.execute_command(
+                        "EVALSHA", self._check_in.sha, len(keys_of_session), *keys_of_session, *args
+                    )
+                except NoScriptError:  # Redis restarted: the wrapper loads it again
+                    reply = await self._check_in(keys=keys_of_session, args=args)
                 found = reply[0]
                 if found == _NO_SESSION and not fresh and named is None:
                     continue  # the cached route may be stale: look the code up once more
                 break
         except UNAVAILABLE as exc:
             raise StorageUnavailable("Redis") from exc
-        assert session_id is not None  # (a code no session has returned above)
-        return _result(reply, session_id, now_ms) or CheckInResult(CheckInOutcome.WRONG_CODE)
+        if session_id is not None:
+            result = _result(reply, session_id, now_ms)
+            if result is not None:
+                return result
+        if guard is not None:
+            # No session has this code: the lookup was the judgement, and no script counted
+            # it. Count it.
+            token = await self.take_guess(student_id, now, guard.window_seconds, guard.limit)
+            if token is None or await self._settle(student_id, token, True, now, guard):
+                return _LOCKED_OUT
+        return _NO_SUCH_CODE
 
     async def visit_and_check_in(
         self,
@@ -338,6 +364,8 @@ def _result(reply: list[Any], session_id: str, now_ms: int) -> CheckInResult | N
     if found < _RECORDED:
         if found == _NO_SESSION:
             return None
+        if found == _LOCKED:
+            return _LOCKED_OUT
         title = text(reply[1]) if len(reply) > 1 else ""
         return CheckInResult(_OUTCOMES[found], session_id, title)
     if found == _DUPLICATE:
