@@ -44,6 +44,7 @@ from bot.app import build_application
 from bot.container import Services
 from bot.context import SERVICES_KEY, AttnContext
 from bot.jobs import deliver_summaries_task, sweep_attendances_task
+from bot.replying import reply_unread
 from bot.settings import Settings
 from services.models import CheckInOutcome, Session, UserProfile
 from storage.redis import keys
@@ -66,6 +67,7 @@ BURST_STUDENTS = 7_300_000_000
 WARMUP_STUDENTS = 7_400_000_000
 CLAIM_STUDENTS = 7_500_000_000
 CHAT_BURST_STUDENTS = 7_600_000_000
+STRICT_STUDENTS = 7_150_000_000  # (the updates use UPDATE_STUDENTS + rep * BLOCK)
 BLOCK = 1_000_000
 
 TEACHER_BASE = 1_000_000_000
@@ -378,8 +380,12 @@ class Bench:
 
     # --- /checkin updates through the Application vs a one-EVALSHA handler ----------------
 
-    def _baseline_app(self, api: InMemoryBotApi, session: Session) -> AnyApplication:
-        """An Application with one handler: one EVALSHA of the trivial script, one reply."""
+    def _baseline_app(
+        self, api: InMemoryBotApi, session: Session, *, unread_reply: bool = False
+    ) -> AnyApplication:
+        """An Application with one handler: one EVALSHA of the trivial script, one reply
+        (`reply_text`; with `unread_reply`, sent as ATTN sends a confirmation: without
+        building the `Message` Telegram answers with)."""
         redis = self.services.redis
         sha = self._trivial_sha
         key_session, key_checkins = keys.session(session.id), keys.session_checkins(session.id)
@@ -399,7 +405,10 @@ class Bench:
             code = "".join(context.args or [])
             now_ms = int(time.time() * 1000)
             await redis.evalsha(sha, 2, key_session, key_checkins, code, user.id, now_ms)
-            await message.reply_text("✅ Checked in to <b>Bench lecture</b> at 09:00.")
+            if unread_reply:
+                await reply_unread(message, "✅ Checked in to <b>Bench lecture</b> at 09:00.")
+            else:
+                await message.reply_text("✅ Checked in to <b>Bench lecture</b> at 09:00.")
 
         app.add_handler(CommandHandler("checkin", checkin, filters=filters.UpdateType.MESSAGE))
         return app
@@ -489,6 +498,44 @@ class Bench:
             )
         finally:
             await base_app.shutdown()
+        await self._stricter_baseline(n)
+
+    async def _stricter_baseline(self, n: int) -> None:
+        """For information: the baseline sending its reply as ATTN sends a confirmation
+        (no `Message` built from Telegram's answer), against ATTN on new students, two runs
+        each, alternating. The target is read against `reply_text`, the issue's baseline."""
+        api = InMemoryBotApi()
+        session = await self.new_session()
+        app = self._baseline_app(api, session, unread_reply=True)
+        await app.initialize()
+        try:
+            updates = [
+                checkin_update(app.bot, SERVICE_STUDENTS + i, session.code) for i in range(n)
+            ]
+            await self._updates_run(app, api, updates[:500])
+            real_rates, base_rates = [], []
+            for rep in range(2):
+                students = [STRICT_STUDENTS + rep * BLOCK + i for i in range(n)]
+                await self._register(students)
+                real_session = await self.new_session()
+                if rep % 2 == 0:
+                    real = await self._real_updates(real_session, students)
+                    base = await self._updates_run(app, api, updates)
+                else:
+                    base = await self._updates_run(app, api, updates)
+                    real = await self._real_updates(real_session, students)
+                real_rates.append(real.per_second)
+                base_rates.append(base.per_second)
+            ratio = sum(real_rates) / sum(base_rates)
+            self.notes.append(
+                (
+                    "updates: baseline replying without building the Message (2 runs): "
+                    "baseline/s, ATTN/s, ratio",
+                    f"{sum(base_rates) / 2:.0f}, {sum(real_rates) / 2:.0f}, {ratio:.2f}",
+                )
+            )
+        finally:
+            await app.shutdown()
 
     # --- Redis memory per check-in, then the sweep vs a bare COPY --------------------------
 
