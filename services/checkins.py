@@ -89,7 +89,8 @@ class CheckInService:
         a LOCKED_OUT answer says nothing about the session the code named.
 
         (A plain function handing over the store's coroutine: on the hottest path every
-        coroutine level costs a little. Awaited at once by every caller, as a coroutine is.)
+        coroutine level costs a little. Await it where it is called: unlike a coroutine
+        function, it raises InvalidArgument at the call, not at the await.)
 
         Raises:
             InvalidArgument: the text cannot be a code at all.

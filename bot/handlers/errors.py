@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import replies
 from bot.context import AttnContext
@@ -71,6 +71,11 @@ async def error_handler(update: object, context: AttnContext) -> None:
     if error is None:
         return
     metrics_of(context.application).error(error_kind(error))
+    if isinstance(error, Forbidden):
+        # 403: the user blocked the bot (or deleted their account), or the bot left the
+        # group. Not a bug, and an apology would only meet the same 403.
+        log.warning("a reply could not reach its chat: %s", error.message)
+        return
     if isinstance(error, RetryAfter | NetworkError) and not isinstance(error, BadRequest):
         # A reply that met Telegram's flood control (429), a time-out or a network error:
         # not a bug (a 400 is one, and stays an unexpected error).

@@ -310,3 +310,29 @@ async def test_a_delivery_failure_reaching_the_error_handler_gets_a_short_answer
     sent = [c.text for c in bot.request.calls[since:] if c.status == 200]
     assert sent == [expected]
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_a_confirmation_refused_with_403_is_not_an_error_and_gets_no_apology(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A student blocks the bot right after sending /checkin: the check-in is recorded, the
+    confirmation meets 403, and the bot neither logs an unexpected error nor sends a doomed
+    "something went wrong" after it."""
+    student = 4711
+    await bot.send(TEACHER_ID, "/start_session 10 Lab")
+    session = await bot.services.sessions.open_session(TEACHER_ID)
+    assert session is not None
+    bot.request.api.fail_next(
+        "sendMessage",
+        error_code=403,
+        description="Forbidden: bot was blocked by the user",
+        times=5,
+        chat_id=student,
+    )
+    with caplog.at_level(logging.WARNING):
+        await bot.send(student, f"/checkin {session.code}")
+    assert student in await bot.services.live.checkins.checked_in(session.id)
+    attempts = [c for c in bot.request.api.calls_of("sendMessage") if c.chat_id == student]
+    assert len(attempts) == 1  # the confirmation only: no apology after it
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "could not reach its chat" in caplog.text
