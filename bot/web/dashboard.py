@@ -165,6 +165,7 @@ def _page() -> str:
 
 
 @router.get(PAGE_PATH, include_in_schema=False)
+@router.head(PAGE_PATH, include_in_schema=False)  # link checkers, previews, uptime probes
 async def dashboard_page() -> HTMLResponse:
     """The page (the same for everyone: who opened it travels in the API's header)."""
     return HTMLResponse(

@@ -102,6 +102,7 @@ def _page() -> str:
 
 
 @router.get(PAGE_PATH, include_in_schema=False)
+@router.head(PAGE_PATH, include_in_schema=False)  # link checkers, previews, uptime probes
 async def miniapp_page() -> HTMLResponse:
     """The Mini App (the same page for everyone: who opened it is in its URL fragment,
     which never reaches a server, and goes to the API in a header)."""

@@ -20,11 +20,13 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/healthz")
+@router.head("/healthz", include_in_schema=False)  # load balancers probe with HEAD too
 async def healthz() -> Response:
     return PlainTextResponse("ok\n")
 
 
 @router.get("/readyz")
+@router.head("/readyz", include_in_schema=False)
 async def readyz(request: Request, application: ApplicationDep) -> Response:
     state: WebState = request.app.state.web
     services = application.bot_data.get(SERVICES_KEY)

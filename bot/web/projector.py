@@ -189,6 +189,7 @@ def _unavailable() -> Response:
 
 
 @router.get("/projector/{session_id}/{token}")
+@router.head("/projector/{session_id}/{token}", include_in_schema=False)
 async def projector(
     session_id: str,
     token: str,

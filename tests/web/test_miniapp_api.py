@@ -362,3 +362,20 @@ async def test_a_location_json_cannot_carry_is_refused_not_a_server_error(
     )
     assert forged.status_code == 422 and "Zephyrine" not in forged.text
     assert await miniapp.checked_in(session_id) == set()
+
+
+async def test_pages_and_health_checks_answer_head_as_get_without_a_body(
+    miniapp: MiniAppClient,
+) -> None:
+    """Link checkers, chat previews and load balancers ask with HEAD: the same status and
+    headers as GET (the page's Content-Security-Policy included), no body. The JSON API
+    stays GET/POST only. (The projector page: tests/web/test_projector.py.)"""
+    for path in ("/miniapp", "/app/teacher", "/healthz", "/readyz"):
+        got = await miniapp.http.get(path)
+        head = await miniapp.http.head(path)
+        assert (path, head.status_code) == (path, got.status_code)
+        assert got.status_code == 200
+        assert head.content == b""
+        for header in ("content-type", "content-security-policy", "cache-control"):
+            assert head.headers.get(header) == got.headers.get(header), (path, header)
+    assert (await miniapp.http.head(CONFIG)).status_code == 405

@@ -285,6 +285,11 @@ async def test_a_link_expires_after_its_session(redis_url: str, database_url: st
             assert '<html lang="fa" dir="rtl">' in page.text
             assert ">کد<" in page.text and "زمان باقی‌مانده" in page.text
             assert "Content-Security-Policy" in page.headers
+            head = await client.head(path)  # a link checker or a chat preview asking first
+            assert (head.status_code, head.content) == (200, b"")
+            assert (
+                head.headers["content-security-policy"] == page.headers["content-security-policy"]
+            )
             clock.advance(minutes=30)
             ended = await client.get(path)
             assert ended.status_code == 200 and "جلسه به پایان رسید" in ended.text
@@ -292,6 +297,7 @@ async def test_a_link_expires_after_its_session(redis_url: str, database_url: st
             clock.advance(seconds=LINK_MARGIN.total_seconds())
             expired = await client.get(path)
             assert expired.status_code == 404 and "Link not valid" in expired.text  # default
+            assert (await client.head(path)).status_code == 404
 
 
 async def _states(response: httpx.Response) -> AsyncGenerator[dict[str, Any], None]:
