@@ -139,9 +139,7 @@ class CheckInService:
             )
         visit, result = both
         self._visitors.visited(arrival, visit)
-        if result is not None and result.outcome is CheckInOutcome.LOCKED_OUT:
-            result = _LOCKED_OUT  # nothing about the session the code named
-        return visit, result
+        return visit, result  # (a LOCKED_OUT from the store names no session)
 
     async def classroom_location_missing(self, session_id: str) -> bool:
         """True when a location-checked session has no classroom location yet (students
