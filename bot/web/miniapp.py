@@ -14,6 +14,7 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from functools import lru_cache
 
 from bot import replies
 from bot.checkins import binding_payload, parse_binding
@@ -90,9 +91,11 @@ class WebAnswer:
         }
 
 
+@lru_cache(maxsize=1024)
 def plain(text: Text) -> str:
     """A catalog text (Telegram HTML) as plain text for the page, which shows it with
-    `textContent`: the tags go, the escaped values come back as they were typed."""
+    `textContent`: the tags go, the escaped values come back as they were typed. (Cached:
+    a hall's confirmations are the same few texts, each checked in within the same minute.)"""
     return html.unescape(_TAG.sub("", text))
 
 

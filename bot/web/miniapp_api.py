@@ -180,11 +180,21 @@ def _unavailable_answer(language: str | None) -> ApiAnswer:
     return ApiAnswer(503, {"error": "unavailable", "message": message})
 
 
+# bot_data's key for the application's MiniAppDesk (with the services it was built on).
+_DESK_KEY = "miniapp_desk"
+
+
 def _desk(application: AttnApplication, services: Services) -> MiniAppDesk:
+    """The application's desk, built once per set of services (not once per request)."""
+    built: tuple[Services, MiniAppDesk] | None = application.bot_data.get(_DESK_KEY)
+    if built is not None and built[0] is services:
+        return built[1]
     defaults = application.bot.defaults
     tz = defaults.tzinfo if defaults and defaults.tzinfo else None
     assert tz is not None, "build_application sets the bot's time zone"
-    return MiniAppDesk(services, metrics_of(application), tz)
+    desk = MiniAppDesk(services, metrics_of(application), tz)
+    application.bot_data[_DESK_KEY] = (services, desk)
+    return desk
 
 
 @router.get(f"{API_PREFIX}/config")

@@ -124,7 +124,7 @@ def plain_check_in(body: bytes) -> tuple[str, Location | None] | None:
     plainest form (a string code, numbers in range); None for anything else, which the
     route's own validation then answers (a number as text, an extra field, NaN...)."""
     try:
-        data = json.loads(body, parse_constant=_refuse_constant)
+        data = _DECODER.decode(body.decode())
     except (ValueError, UnicodeDecodeError, RecursionError, _NotPlain):
         # (RecursionError: a body nested a thousand deep; the route answers 400)
         return None
@@ -156,6 +156,14 @@ class _NotPlain(Exception):
 
 def _refuse_constant(_name: str) -> None:
     raise _NotPlain
+
+
+# Built once (json.loads and json.dumps build one per call when given options).
+_DECODER: Final = json.JSONDecoder(parse_constant=_refuse_constant)
+# As the route's JSONResponse renders (Starlette's options).
+_ENCODER: Final = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+)
 
 
 def _unicode(text: str) -> bool:
@@ -228,9 +236,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 async def _send(send: Send, answer: ApiAnswer) -> None:
     """The answer as the route's JSONResponse would send it (same bytes, same headers)."""
-    content = json.dumps(
-        answer.body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-    ).encode("utf-8")
+    content = _ENCODER.encode(answer.body).encode("utf-8")
     headers = [
         (b"content-length", str(len(content)).encode()),
         *_ANSWER_HEADERS,

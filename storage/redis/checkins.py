@@ -18,11 +18,12 @@ from services.errors import StorageUnavailable
 from services.models import AttendanceStatus, CheckIn, CheckInOutcome, CheckInResult, UserProfile
 from services.ports.values import GuessLimit, Visit
 from storage.redis import keys
+from storage.redis.batching import BatchedScript
 from storage.redis.codec import checkin_from, checkin_keys, parse_checkin_value, text
 from storage.redis.codes import CodeRoutes
 from storage.redis.errors import UNAVAILABLE, redis_guard
 from storage.redis.profiles import RedisProfileCache, visit_from
-from storage.redis.scripts import Scripts
+from storage.redis.scripts import ARRIVAL_ARGUMENTS, Scripts
 
 # check_in.lua's outcome codes (the first element of its reply), by position.
 _OUTCOMES = (
@@ -51,7 +52,7 @@ class RedisCheckInStore:
     ) -> None:
         # With `profiles` on one server: /checkin updates in one step (`visit_and_check_in`).
         self._profiles = None if scripts.cluster else profiles
-        self._visit_and_check_in = scripts.visit_and_check_in
+        self._visit_and_check_in = BatchedScript(scripts.visit_and_check_in_many, ARRIVAL_ARGUMENTS)
         self._scripts = scripts
         self._redis = scripts.redis
         self._routes = routes
@@ -184,11 +185,13 @@ class RedisCheckInStore:
         session_id: str | None = None,
         guard: GuessLimit | None = None,
     ) -> tuple[Visit, CheckInResult | None] | None:
-        """touch_profile.lua then check_in.lua as one script (`visit_and_check_in_script`):
-        the update's claim, the profile, the lock-out and the check-in in one round trip,
-        the session found by the code's route in the same step. One Redis server only: None
-        on a cluster. A code no session has is judged again by `check_in`, which counts it
-        against the guard as always (take, then settle: no session's script counted it)."""
+        """touch_profile.lua then check_in.lua as one atomic step: the update's claim, the
+        profile, the lock-out and the check-in in one round trip, the session found by the
+        code's route in the same step; sent with the other arrivals of this turn of the
+        event loop as one command (`visit_and_check_in_many_script`, storage.redis.batching).
+        One Redis server only: None on a cluster. A code no session has is judged again by
+        `check_in`, which counts it against the guard as always (take, then settle: no
+        session's script counted it)."""
         if self._profiles is None or not _word(code) or not _word(session_id or "-"):
             return None  # (the script reads them as words: always, once validated)
         now_ms = to_ms(now)
@@ -197,7 +200,7 @@ class RedisCheckInStore:
             words = f"{numbers} {code} {session_id or '-'}"
             if guard is not None:
                 words = f"{words} {self._guard_text(guard)}"
-            reply = await self._visit_and_check_in(keys=touch.keys, args=(words, *touch.args))
+            reply = await self._visit_and_check_in((*touch.keys, words, *touch.args))
         except UNAVAILABLE as exc:
             raise StorageUnavailable("Redis") from exc
         touched = reply[0]

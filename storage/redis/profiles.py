@@ -98,7 +98,7 @@ class RedisProfileCache:
     async def prepare_arrival(
         self, profile: UserProfile, update_id: int | None, seen: int
     ) -> tuple[Touch, str]:
-        """The touch half of the one-step visit and check-in (`visit_and_check_in_script`,
+        """The touch half of the one-step visit and check-in (`visit_and_check_in_many_script`,
         one server only), seen at `seen` (ms; the check-in's time too): the profile key alone
         (the script names the user's other keys) and, as arguments, the names and the
         language code; with the numbers that start the script's first argument ("<seen ms>

@@ -39,8 +39,8 @@ def _around(build: Callable[[Any], str]) -> tuple[str, str]:
     return before, after
 
 
-def visit_and_check_in_script() -> str:
-    """touch_profile.lua then check_in.lua as one atomic script, for a single Redis server
+def _visit_and_check_in_function() -> str:
+    """touch_profile.lua then check_in.lua as one Lua function, for a single Redis server
     (on a cluster the user's and the session's keys sit in different slots): a /checkin
     update's claim, profile and lock-out, then, unless it is a duplicate, its check-in, in one
     round trip. Each script stays the one file it is (its `KEYS` and `ARGV` are the local
@@ -54,6 +54,8 @@ def visit_and_check_in_script() -> str:
     the same step (`keys.code`): no route cache and no lookup first, so the update's claim
     reaches Redis as soon as a plain visit's would. Undeclared keys are allowed on a single
     server.
+
+    Called as `visit_and_check_in_many_script`'s function, once per arrival (see there).
 
     KEYS[1] the user's profile hash (keys.profile)
     ARGV[1] "<now ms> <update id, or -: none to claim (a Mini App request)> <user id>
@@ -75,6 +77,7 @@ def visit_and_check_in_script() -> str:
     return (
         f"local function touch(KEYS, ARGV)\n{load_script('touch_profile')}\nend\n"
         f"local function check_in(KEYS, ARGV)\n{load_script('check_in')}\nend\n"
+        "local function visit_and_check_in(KEYS, ARGV)\n"
         "local now, update, user, floor, due, code, session, guard = string.match(ARGV[1],\n"
         "  '^(%d+) ([%d-]+) (%d+) (%d+) ([01]) (%w+) ([%w-]+) ?(.*)$')\n"
         "if update == '-' then\n"
@@ -103,6 +106,36 @@ def visit_and_check_in_script() -> str:
         "return {visit, check_in(\n"
         f"  {{session_key .. {_lua(session_after)}, session_key .. {_lua(checkins_after)}}},\n"
         "  {code, user, now, guard})}\n"
+        "end\n"
+    )
+
+
+#: Arguments per arrival in `visit_and_check_in_many_script`.
+ARRIVAL_ARGUMENTS = 6
+
+
+def visit_and_check_in_many_script() -> str:
+    """`_visit_and_check_in_function` for every arrival a turn of the event loop gathered
+    (storage.redis.batching), for a single Redis server: a hall checking in at once costs
+    one command to encode, send and parse per batch, not one per student (the client's
+    work per command is several times Redis's). Each arrival stays its own: it runs in a
+    protected call, so an error in one is its own error reply, and the others are answered.
+
+    ARGV: six per arrival: the profile key, then the function's ARGV[1..5].
+    Returns one reply per arrival, in order: the function's, or an error reply.
+    """
+    return (
+        f"{_visit_and_check_in_function()}"
+        "local replies = {}\n"
+        f"for i = 1, #ARGV, {ARRIVAL_ARGUMENTS} do\n"
+        "  local ok, reply = pcall(visit_and_check_in, {ARGV[i]},\n"
+        "    {ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]})\n"
+        "  if not ok then\n"
+        "    reply = type(reply) == 'table' and reply or redis.error_reply(tostring(reply))\n"
+        "  end\n"
+        "  replies[#replies + 1] = reply\n"
+        "end\n"
+        "return replies\n"
     )
 
 
@@ -142,6 +175,10 @@ class LuaScript:
         self.text = text
         self.sha = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
         self._redis = redis
+
+    @property
+    def redis(self) -> LiveRedis:
+        return self._redis
 
     async def __call__(self, keys: Sequence[KeyT], args: Sequence[EncodableT] = ()) -> Any:
         try:
@@ -187,8 +224,10 @@ class Scripts:
         self.release_sweep = self._script("release_sweep")
         # profiles, chat state, pacing
         self.touch_profile = self._script("touch_profile")
-        # one server only: an update's claim and profile touch, then its check-in
-        self.visit_and_check_in = self._add(LuaScript(self.redis, visit_and_check_in_script()))
+        # one server only: updates' claims and profile touches, then their check-ins
+        self.visit_and_check_in_many = self._add(
+            LuaScript(self.redis, visit_and_check_in_many_script())
+        )
         self.release_update = self._script("release_update")
         self.raise_update_floor = self._script("raise_update_floor")
         self.remove_idle_profile = self._script("remove_idle_profile")

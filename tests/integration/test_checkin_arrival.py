@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import ResponseError
 
 from bot.bootstrap import build_services
 from bot.container import Services
 from services.clock import ManualClock
 from services.models import CheckInOutcome, UserProfile
+from storage.redis import keys
 from tests.conftest import TEACHER_ID, empty_database, make_settings
 
 pytestmark = pytest.mark.servers
@@ -110,3 +112,92 @@ async def test_exactly_once_in_two_steps_on_a_cluster(
     finally:
         for process in processes:
             await process.close()
+
+
+async def warm(services: Services, code: str) -> None:
+    """One arrival first: the store reads the global update floor once a minute."""
+    await services.checkins.check_in_on_arrival(UserProfile(1, "Warm"), 1, code)
+
+
+async def test_a_hall_arriving_together_is_one_command(services: Services) -> None:
+    """A hundred arrivals in the same turn of the loop: one EVALSHA for all of them, and each
+    student gets their own answer."""
+    redis = services.redis
+    assert isinstance(redis, Redis)
+    session = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 60)
+    await warm(services, session.code)
+    sent: list[str] = []
+    original = redis.execute_command
+
+    async def counting(*args: Any, **options: Any) -> Any:
+        sent.append(str(args[0]))
+        return await original(*args, **options)
+
+    hall = range(82_000, 82_100)
+    redis.execute_command = counting  # type: ignore[method-assign]
+    try:
+        answers = await asyncio.gather(
+            *(
+                services.checkins.check_in_on_arrival(
+                    UserProfile(s, f"S{s}"), 5_000 + s, session.code
+                )
+                for s in hall
+            )
+        )
+    finally:
+        del redis.execute_command
+    assert sent == ["EVALSHA"]
+    assert [result.outcome for _, result in answers if result] == [CheckInOutcome.RECORDED] * 100
+    assert all(not visit.cached and not visit.duplicate for visit, _ in answers)
+    stored = await services.live.checkins.checked_in(session.id)
+    assert set(stored) == {1, *hall}
+    # The same updates again, together: each is its own duplicate, nothing counted twice.
+    again = await asyncio.gather(
+        *(
+            services.checkins.check_in_on_arrival(UserProfile(s, f"S{s}"), 5_000 + s, session.code)
+            for s in hall
+        )
+    )
+    assert all(visit.duplicate and result is None for visit, result in again)
+    assert await services.live.checkins.checkin_count(session.id) == 101
+
+
+async def test_an_error_in_one_arrival_reaches_only_its_caller(services: Services) -> None:
+    """A student whose cached profile is broken (not a hash: every command on it fails)
+    gets the error; the rest of the batch is recorded."""
+    redis = services.redis
+    assert isinstance(redis, Redis)
+    session = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 60)
+    await warm(services, session.code)
+    broken = 83_005
+    await redis.set(keys.profile(broken), "not a hash")
+    hall = range(83_000, 83_010)
+    answers = await asyncio.gather(
+        *(
+            services.checkins.check_in_on_arrival(UserProfile(s, "S"), 6_000 + s, session.code)
+            for s in hall
+        ),
+        return_exceptions=True,
+    )
+    failed = {s: a for s, a in zip(hall, answers, strict=True) if isinstance(a, BaseException)}
+    assert list(failed) == [broken]
+    assert isinstance(failed[broken], ResponseError) and "WRONGTYPE" in str(failed[broken])
+    assert set(await services.live.checkins.checked_in(session.id)) == {1, *hall} - {broken}
+
+
+async def test_arrivals_after_redis_lost_its_scripts(services: Services) -> None:
+    """A Redis restart empties its script cache: the batch loads the script again."""
+    redis = services.redis
+    assert isinstance(redis, Redis)
+    session = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 60)
+    await warm(services, session.code)
+    await redis.script_flush()
+    hall = range(84_000, 84_020)
+    answers = await asyncio.gather(
+        *(
+            services.checkins.check_in_on_arrival(UserProfile(s, "S"), 7_000 + s, session.code)
+            for s in hall
+        )
+    )
+    assert all(r is not None and r.outcome is CheckInOutcome.RECORDED for _, r in answers)
+    assert await services.live.checkins.checkin_count(session.id) == 21

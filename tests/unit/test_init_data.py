@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import random
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, unquote_plus
 
 import pytest
 
@@ -18,6 +18,7 @@ from bot.web.init_data import (
     data_check_string,
     query_pairs,
     signed_init_data,
+    unquote_plus_fast,
     validate_init_data,
 )
 from tests.support.miniapp import init_data_for, tampered
@@ -161,3 +162,42 @@ def test_the_query_is_split_exactly_as_the_standard_library_splits_it() -> None:
         except ValueError:
             expected = None
         assert query_pairs(case) == expected, case
+
+
+def test_the_fast_unquote_reads_every_string_as_urllib_does() -> None:
+    """`unquote_plus_fast` decodes the escapes with a C codec: it must give urllib's string
+    for anything, including what it hands back to urllib (backslashes, broken escapes,
+    invalid UTF-8, non-ASCII text)."""
+    pieces = [
+        "%",
+        "+",
+        "a",
+        "Z",
+        "0",
+        "%2",
+        "%7B",
+        "%e2",
+        "%80",
+        "%C3",
+        "%A9",
+        "%aF",
+        "é",
+        "€",
+        " ",
+        "\\",
+        "\\x41",
+        "\\u0041",
+        "%zz",
+        "%4",
+        "%%",
+        "\ud800",
+        "\n",
+        "%5C",
+        "=",
+    ]
+    rng = random.Random(14)
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        assert unquote_plus_fast(text) == unquote_plus(text), text
+    user = quote('{"id":1,"first_name":"Анна Мария","last_name":"O\'Brien \\\\ +"}')
+    assert unquote_plus_fast(user) == unquote_plus(user)
