@@ -57,6 +57,7 @@ class RedisProfileCache:
         self._seen_indexed: dict[int, float] = {}
         self._update_floor = "0"
         self._update_floor_read = -1e9
+        self._update_floor_reading: asyncio.Future[None] | None = None
 
     async def touch_profile(self, profile: UserProfile, update_id: int | None = None) -> Visit:
         """Claim the update, refresh a cached profile and read any lock-out, in one round trip."""
@@ -150,10 +151,19 @@ class RedisProfileCache:
     async def _refresh_update_floor(self) -> None:
         """Read the global update floor at most once a minute: it only rises, by the user
         sweep, and only matters to windows created after a profile went idle for 30 minutes,
-        so a value a minute old is as good (and costs one GET a minute, not one per update)."""
-        now = time.monotonic()
-        if now - self._update_floor_read < _SEEN_INDEX_SECONDS:
+        so a value a minute old is as good (and costs one GET a minute, not one per update).
+        The updates arriving while it is read wait for that one read (a hall arriving together
+        would otherwise send a GET each, and open a pooled connection each to send it)."""
+        if time.monotonic() - self._update_floor_read < _SEEN_INDEX_SECONDS:
             return
+        reading = self._update_floor_reading
+        if reading is None or reading.done():
+            reading = self._update_floor_reading = asyncio.ensure_future(self._read_update_floor())
+            reading.add_done_callback(_retrieved)  # (a failure with no caller left is no warning)
+        await asyncio.shield(reading)  # (a caller that goes away leaves the read to the others)
+
+    async def _read_update_floor(self) -> None:
+        now = time.monotonic()
         async with redis_guard():
             floor = await self._redis.get(keys.update_floor())
         self._update_floor = "0" if floor is None else text(floor)
@@ -275,6 +285,11 @@ class RedisProfileCache:
             # Registered names being loaded right now were read before this: never merge them.
             await self._redis.set(keys.forgotten(user_id), "1", ex=keys.FORGOTTEN_MARKER_TTL)
             await self._redis.zrem(keys.seen_index(), str(user_id))
+
+
+def _retrieved(done: asyncio.Future[None]) -> None:
+    if not done.cancelled():
+        done.exception()
 
 
 def visit_from(reply: list[Any]) -> Visit:

@@ -162,6 +162,36 @@ async def test_a_hall_arriving_together_is_one_command(services: Services) -> No
     assert await services.live.checkins.checkin_count(session.id) == 101
 
 
+async def test_a_hall_arriving_first_thing_reads_the_update_floor_once(
+    services: Services,
+) -> None:
+    """The global update floor is read once a minute: a hall arriving when it is due waits
+    for one GET, not one each."""
+    redis = services.redis
+    assert isinstance(redis, Redis)
+    session = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 60)
+    sent: list[str] = []
+    original = redis.execute_command
+
+    async def counting(*args: Any, **options: Any) -> Any:
+        sent.append(str(args[0]))
+        return await original(*args, **options)
+
+    hall = range(85_000, 85_050)
+    redis.execute_command = counting  # type: ignore[method-assign]
+    try:
+        answers = await asyncio.gather(
+            *(
+                services.checkins.check_in_on_arrival(UserProfile(s, "S"), 8_000 + s, session.code)
+                for s in hall
+            )
+        )
+    finally:
+        del redis.execute_command
+    assert sent == ["GET", "EVALSHA"]
+    assert all(r is not None and r.outcome is CheckInOutcome.RECORDED for _, r in answers)
+
+
 async def test_an_error_in_one_arrival_reaches_only_its_caller(services: Services) -> None:
     """A student whose cached profile is broken (not a hash: every command on it fails)
     gets the error; the rest of the batch is recorded."""
