@@ -38,16 +38,26 @@ class BatchedScript:
         self._script = script
         self._arity = arity
         self._waiting: list[_Call] = []
+        self._loop: asyncio.AbstractEventLoop | None = None  # the one `_waiting` is sent on
         self._sending: set[asyncio.Task[None]] = set()
 
     def __call__(self, args: Sequence[EncodableT]) -> asyncio.Future[Any]:
+        """This call's reply, to await.
+
+        Raises:
+            UnicodeEncodeError: a text argument cannot be sent (a lone surrogate): raised
+                here, to this caller alone, not to everyone in the batch.
+        """
         if len(args) != self._arity:
             raise ValueError(f"{len(args)} arguments; the script takes {self._arity} per call")
+        encoded = [arg.encode() if isinstance(arg, str) else arg for arg in args]
         loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # calls left by a loop that closed before sending them
+            self._waiting, self._loop = [], loop
         reply: asyncio.Future[Any] = loop.create_future()
         if not self._waiting:
             loop.call_soon(self._send)
-        self._waiting.append((args, reply))
+        self._waiting.append((encoded, reply))
         return reply
 
     def _send(self) -> None:
@@ -59,6 +69,11 @@ class BatchedScript:
             task.add_done_callback(self._sending.discard)
 
     async def _run(self, batch: list[_Call]) -> None:
+        # A caller cancelled before its batch left (the phone went away, the update was cut
+        # off) is not sent at all, as a command never written.
+        batch = [call for call in batch if not call[1].done()]
+        if not batch:
+            return
         args: list[EncodableT] = []
         for call_args, _ in batch:
             args.extend(call_args)

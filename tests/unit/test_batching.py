@@ -36,7 +36,10 @@ class EchoScript:
         if self.lost:
             raise RedisConnectionError("Connection closed by server.")
         pairs = [args[i : i + 2] for i in range(0, len(args), 2)]
-        return [ResponseError("ERR failed") if a == "fail" else f"{a}:{b}" for a, b in pairs]
+        return [
+            ResponseError("ERR failed") if a == b"fail" else f"{a.decode()}:{b.decode()}"
+            for a, b in pairs
+        ]
 
 
 def batched(script: EchoScript) -> BatchedScript:
@@ -56,7 +59,7 @@ async def test_calls_of_later_turns_go_in_later_calls() -> None:
     batch = batched(script)
     assert await batch(("x", "1")) == "x:1"  # a lone call: sent on the next turn
     assert await batch(("y", "2")) == "y:2"
-    assert script.calls == [["x", "1"], ["y", "2"]]
+    assert script.calls == [[b"x", b"1"], [b"y", b"2"]]
 
 
 async def test_a_crowd_beyond_the_limit_is_split() -> None:
@@ -115,3 +118,47 @@ async def test_a_script_answering_the_wrong_count_fails_every_caller() -> None:
 async def test_a_call_with_the_wrong_arity_is_refused_at_once() -> None:
     with pytest.raises(ValueError):
         batched(EchoScript())(("only one",))
+
+
+async def test_an_argument_that_cannot_be_sent_fails_only_its_caller() -> None:
+    """A lone surrogate cannot be encoded: that call raises at once and the batch it would
+    have joined is sent without it (encoded together, it failed everyone)."""
+    script = EchoScript()
+    batch = batched(script)
+    first = batch(("a", "1"))
+    with pytest.raises(UnicodeEncodeError):
+        batch(("bad\ud800", "2"))
+    last = batch(("c", "3"))
+    assert await asyncio.gather(first, last) == ["a:1", "c:3"]
+    assert script.calls == [[b"a", b"1", b"c", b"3"]]
+
+
+async def test_a_caller_cancelled_before_its_batch_left_is_not_sent() -> None:
+    script = EchoScript()
+    batch = batched(script)
+    gone = batch(("gone", "1"))
+    stays = batch(("stays", "2"))
+    gone.cancel()  # before the next turn: nothing was written yet
+    assert await stays == "stays:2"
+    assert script.calls == [[b"stays", b"2"]]
+
+
+def test_calls_left_by_a_closed_loop_do_not_stop_the_next_loop() -> None:
+    script = EchoScript()
+    batch = batched(script)
+    first = asyncio.new_event_loop()
+
+    async def join_then_stop() -> None:
+        batch(("left", "1"))  # its batch would be sent on the next turn, which never comes
+        asyncio.get_running_loop().stop()
+
+    task = first.create_task(join_then_stop())
+    first.run_forever()
+    assert task.done()
+    first.close()
+
+    async def later() -> Any:
+        return await asyncio.wait_for(batch(("next", "2")), 5)
+
+    assert asyncio.run(later()) == "next:2"
+    assert script.calls == [[b"next", b"2"]]
