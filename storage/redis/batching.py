@@ -8,8 +8,9 @@ costs several times what Redis spends running the script. Gathered, they cost on
 (as `merge_registrations_script` does for the registration loader). Nothing waits for a batch
 to fill: a batch is what one turn gathered, sent on the next turn, so a lone call goes at
 once. Each call stays its own script run (atomic, answered on its own: an error reply in the
-batch reaches only its caller; a lost connection reaches every caller of the batch, as it
-would have reached each of them).
+batch reaches only its caller). A batch is sent once (`LuaScript.call_once`): a lost
+connection reaches every caller of the batch as StorageUnavailable, never a second run that
+would answer the first as duplicates.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class BatchedScript:
         for call_args, _ in batch:
             args.extend(call_args)
         try:
-            replies = await self._script(keys=(), args=args)
+            replies = await self._script.call_once(args)
         except Exception as exc:  # the connection or the server failed: every caller hears it
             for _, reply in batch:
                 _settle(reply, error=exc)

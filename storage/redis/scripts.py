@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from redis import exceptions as redis_errors
+from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.typing import EncodableT, KeyT
 
@@ -186,6 +187,35 @@ class LuaScript:
         except redis_errors.NoScriptError:
             await self._redis.script_load(self.text)
             return await self._redis.evalsha(self.sha, len(keys), *keys, *args)
+
+    async def call_once(self, args: Sequence[EncodableT]) -> Any:
+        """One call with no keys declared (a batch script, on a single server), sent once:
+        never again by the client after a lost connection, as redis-py's retry would. A
+        script that claims updates, run again after its reply was lost, answers its own
+        first run as a duplicate: every student of the batch would be left without a word.
+        Sent once, they hear that Redis is unavailable and are asked to try again (their
+        next try finds their check-in, if the first run made it). A server that lost its
+        scripts (a restart) gets the script again, then the call."""
+        redis = self._redis
+        assert isinstance(redis, Redis), "batch scripts run on a single server"
+        pool = redis.connection_pool
+        connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            try:
+                await connection.send_command("EVALSHA", self.sha, 0, *args)
+                return await connection.read_response()
+            except redis_errors.NoScriptError:
+                await connection.send_command("SCRIPT", "LOAD", self.text)
+                await connection.read_response()
+                await connection.send_command("EVALSHA", self.sha, 0, *args)
+                return await connection.read_response()
+        except redis_errors.ResponseError:
+            raise  # an error reply: the connection is as good as before
+        except BaseException:  # lost, timed out or cancelled mid-reply: never reused
+            await connection.disconnect(nowait=True)
+            raise
+        finally:
+            await pool.release(connection)
 
     def queue(self, pipe: Any, keys: Sequence[str], args: Sequence[EncodableT]) -> None:
         """Queue a call on a pipeline (run `Scripts.pipeline`, which handles a lost cache)."""

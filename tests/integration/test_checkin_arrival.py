@@ -6,8 +6,8 @@ delivered, at once, to several processes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
-from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -17,9 +17,12 @@ from redis.exceptions import ResponseError
 from bot.bootstrap import build_services
 from bot.container import Services
 from services.clock import ManualClock
+from services.errors import StorageUnavailable
 from services.models import CheckInOutcome, UserProfile
 from storage.redis import keys
 from tests.conftest import TEACHER_ID, empty_database, make_settings
+from tests.support.redis_commands import commands_sent
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.servers
 
@@ -51,20 +54,10 @@ async def test_one_round_trip_on_one_server(services: Services) -> None:
     assert isinstance(redis, Redis)
     session = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 60)
     await services.checkins.check_in_on_arrival(UserProfile(1, "Warm"), 1, session.code)
-    sent: list[str] = []
-    original = redis.execute_command
-
-    async def counting(*args: Any, **options: Any) -> Any:
-        sent.append(str(args[0]))
-        return await original(*args, **options)
-
-    redis.execute_command = counting  # type: ignore[method-assign]
-    try:
+    with commands_sent() as sent:
         visit, result = await services.checkins.check_in_on_arrival(
             UserProfile(2, "Ada"), 2, session.code
         )
-    finally:
-        del redis.execute_command
     assert sent == ["EVALSHA"]
     assert result is not None and result.outcome is CheckInOutcome.RECORDED
     assert not visit.cached and not visit.duplicate
@@ -126,16 +119,8 @@ async def test_a_hall_arriving_together_is_one_command(services: Services) -> No
     assert isinstance(redis, Redis)
     session = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 60)
     await warm(services, session.code)
-    sent: list[str] = []
-    original = redis.execute_command
-
-    async def counting(*args: Any, **options: Any) -> Any:
-        sent.append(str(args[0]))
-        return await original(*args, **options)
-
     hall = range(82_000, 82_100)
-    redis.execute_command = counting  # type: ignore[method-assign]
-    try:
+    with commands_sent() as sent:
         answers = await asyncio.gather(
             *(
                 services.checkins.check_in_on_arrival(
@@ -144,8 +129,6 @@ async def test_a_hall_arriving_together_is_one_command(services: Services) -> No
                 for s in hall
             )
         )
-    finally:
-        del redis.execute_command
     assert sent == ["EVALSHA"]
     assert [result.outcome for _, result in answers if result] == [CheckInOutcome.RECORDED] * 100
     assert all(not visit.cached and not visit.duplicate for visit, _ in answers)
@@ -170,24 +153,14 @@ async def test_a_hall_arriving_first_thing_reads_the_update_floor_once(
     redis = services.redis
     assert isinstance(redis, Redis)
     session = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 60)
-    sent: list[str] = []
-    original = redis.execute_command
-
-    async def counting(*args: Any, **options: Any) -> Any:
-        sent.append(str(args[0]))
-        return await original(*args, **options)
-
     hall = range(85_000, 85_050)
-    redis.execute_command = counting  # type: ignore[method-assign]
-    try:
+    with commands_sent() as sent:
         answers = await asyncio.gather(
             *(
                 services.checkins.check_in_on_arrival(UserProfile(s, "S"), 8_000 + s, session.code)
                 for s in hall
             )
         )
-    finally:
-        del redis.execute_command
     assert sent == ["GET", "EVALSHA"]
     assert all(r is not None and r.outcome is CheckInOutcome.RECORDED for _, r in answers)
 
@@ -231,3 +204,86 @@ async def test_arrivals_after_redis_lost_its_scripts(services: Services) -> None
     )
     assert all(r is not None and r.outcome is CheckInOutcome.RECORDED for _, r in answers)
     assert await services.live.checkins.checkin_count(session.id) == 21
+
+
+class ReplyDroppingProxy(TcpProxy):
+    """A proxy that, once armed, lets the next batch of arrivals reach Redis and then cuts
+    the connection before Redis's reply gets back (a network fault at the worst moment):
+    the batch ran, and the client cannot know it."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        super().__init__(target_host, target_port)
+        self.armed = False
+        self.dropped = asyncio.Event()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self._target)
+        self._writers.update((writer, up_writer))
+        batch_sent = False
+
+        async def upstream() -> None:
+            nonlocal batch_sent
+            with contextlib.suppress(OSError, asyncio.CancelledError):
+                while data := await reader.read(65536):
+                    if self.armed and b"EVALSHA" in data and b"\r\n$1\r\n0\r\n" in data:
+                        batch_sent = True  # (a batch declares no keys)
+                    up_writer.write(data)
+                    await up_writer.drain()
+            up_writer.close()
+
+        async def downstream() -> None:
+            with contextlib.suppress(OSError, asyncio.CancelledError):
+                while data := await up_reader.read(65536):
+                    if batch_sent and self.armed:
+                        self.armed = False
+                        writer.transport.abort()  # the reply never arrives
+                        up_writer.close()
+                        self.dropped.set()
+                        return
+                    writer.write(data)
+                    await writer.drain()
+            writer.close()
+
+        for task in (asyncio.create_task(upstream()), asyncio.create_task(downstream())):
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+
+async def test_a_batch_whose_reply_was_lost_is_not_sent_again(
+    redis_url: str, clean_redis: Redis, clean_database: str, clock: ManualClock
+) -> None:
+    """The batch ran, its reply was lost: every student of it hears that Redis is
+    unavailable (and is asked to try again), and their next try finds their check-in.
+    Sent again by the client's retry, the batch found its own claims and answered every
+    one of them as a duplicate update: recorded, and never told."""
+    target = TcpProxy.for_url(redis_url)
+    proxy = await ReplyDroppingProxy(*target._target).start()
+    services = await build_services(
+        make_settings(), proxy.proxied_url(redis_url), clean_database, clock=clock
+    )
+    try:
+        session = await services.sessions.start_session(TEACHER_ID, TEACHER_ID, 60)
+        await warm(services, session.code)
+        hall = range(86_000, 86_030)
+        proxy.armed = True
+        answers = await asyncio.gather(
+            *(
+                services.checkins.check_in_on_arrival(UserProfile(s, "S"), 9_000 + s, session.code)
+                for s in hall
+            ),
+            return_exceptions=True,
+        )
+        assert proxy.dropped.is_set()
+        assert all(isinstance(a, StorageUnavailable) for a in answers), answers
+        assert await services.live.checkins.checkin_count(session.id) == 31  # it did run
+        # Told to try again, each sends /checkin again (a new update): already checked in.
+        again = await asyncio.gather(
+            *(
+                services.checkins.check_in_on_arrival(UserProfile(s, "S"), 19_000 + s, session.code)
+                for s in hall
+            )
+        )
+        assert all(r is not None and r.outcome is CheckInOutcome.DUPLICATE for _, r in again)
+    finally:
+        await services.close()
+        await proxy.close()

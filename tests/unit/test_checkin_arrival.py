@@ -4,10 +4,6 @@ the check-in together, with the same answers as the two steps they replace."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import fakeredis
 
 from services.checkins import WRONG_CODE_LIMIT, CheckInService
@@ -19,25 +15,9 @@ from services.users import UserService
 from storage.redis import keys
 from tests.conftest import TEACHER_ID
 from tests.fakes.memory import MemoryDatabase
+from tests.support.redis_commands import commands_sent
 
 STUDENT = UserProfile(5001, "Ada", "Lovelace", "ada", language_code="en")
-
-
-@contextmanager
-def commands_sent(client: fakeredis.FakeAsyncRedis) -> Iterator[list[str]]:
-    """The names of the Redis commands sent meanwhile (each one a round trip here)."""
-    sent: list[str] = []
-    original = client.execute_command
-
-    async def counting(*args: Any, **options: Any) -> Any:
-        sent.append(str(args[0]))
-        return await original(*args, **options)
-
-    client.execute_command = counting  # type: ignore[method-assign]
-    try:
-        yield sent
-    finally:
-        del client.execute_command
 
 
 async def open_session(sessions: SessionService, checkins: CheckInService) -> str:
@@ -56,7 +36,7 @@ async def test_a_checkin_update_is_one_round_trip(
     clock: ManualClock,
 ) -> None:
     code = await open_session(sessions, checkins)
-    with commands_sent(fake_redis) as sent:
+    with commands_sent() as sent:
         visit, result = await checkins.check_in_on_arrival(STUDENT, 100, code.lower())
     assert sent == ["EVALSHA"]
     assert not visit.duplicate and not visit.cached and visit.locked_until is None
@@ -79,7 +59,7 @@ async def test_the_first_checkin_of_a_new_code_is_one_round_trip(
     await open_session(sessions, checkins)
     await sessions.end_session(TEACHER_ID)
     session = await sessions.start_session(TEACHER_ID, TEACHER_ID, 60, "Physics")
-    with commands_sent(fake_redis) as sent:
+    with commands_sent() as sent:
         visit, result = await checkins.check_in_on_arrival(STUDENT, 100, session.code)
     assert sent == ["EVALSHA"]
     assert result is not None and result.outcome is CheckInOutcome.RECORDED
@@ -95,7 +75,7 @@ async def test_a_scanned_qr_names_its_session_in_the_same_step(
     route = await fake_redis.get(keys.code(code))
     assert isinstance(route, bytes)
     session_id = route.decode()
-    with commands_sent(fake_redis) as sent:
+    with commands_sent() as sent:
         _, result = await checkins.check_in_on_arrival(STUDENT, 100, code, session_id)
     assert sent == ["EVALSHA"]
     assert result is not None and result.outcome is CheckInOutcome.RECORDED
@@ -109,7 +89,7 @@ async def test_a_redelivered_checkin_update_judges_nothing(
 ) -> None:
     code = await open_session(sessions, checkins)
     await checkins.check_in_on_arrival(STUDENT, 100, code)
-    with commands_sent(fake_redis) as sent:
+    with commands_sent() as sent:
         visit, result = await checkins.check_in_on_arrival(STUDENT, 100, code)
     assert sent == ["EVALSHA"] and visit.duplicate and result is None
     # A new update with the same code is judged: the student is already checked in.
@@ -196,7 +176,7 @@ async def test_a_request_with_no_update_claims_nothing_in_the_same_step(
     """The Mini App's check-in (no Telegram update): the visit and the check-in in one step,
     no update id claimed, and two such requests are never taken for a duplicate."""
     code = await open_session(sessions, checkins)
-    with commands_sent(fake_redis) as sent:
+    with commands_sent() as sent:
         visit, result = await checkins.check_in_on_arrival(STUDENT, None, code)
     assert sent == ["EVALSHA"] and not visit.duplicate
     assert result is not None and result.outcome is CheckInOutcome.RECORDED
