@@ -211,13 +211,20 @@ class ReplyDroppingProxy(TcpProxy):
     the connection before Redis's reply gets back (a network fault at the worst moment):
     the batch ran, and the client cannot know it."""
 
-    def __init__(self, target_host: str, target_port: int) -> None:
-        super().__init__(target_host, target_port)
+    def __init__(self, target_host: str, target_port: int, unix_path: str | None = None) -> None:
+        super().__init__(target_host, target_port, unix_path)
         self.armed = False
         self.dropped = asyncio.Event()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection(*self._target)
+        try:  # (embedded Redis listens on a unix socket)
+            if self._unix_path:
+                up_reader, up_writer = await asyncio.open_unix_connection(self._unix_path)
+            else:
+                up_reader, up_writer = await asyncio.open_connection(*self._target)
+        except OSError:
+            writer.close()
+            return
         self._writers.update((writer, up_writer))
         batch_sent = False
 
@@ -256,8 +263,9 @@ async def test_a_batch_whose_reply_was_lost_is_not_sent_again(
     unavailable (and is asked to try again), and their next try finds their check-in.
     Sent again by the client's retry, the batch found its own claims and answered every
     one of them as a duplicate update: recorded, and never told."""
-    target = TcpProxy.for_url(redis_url)
-    proxy = await ReplyDroppingProxy(*target._target).start()
+    proxy = ReplyDroppingProxy.for_url(redis_url)
+    assert isinstance(proxy, ReplyDroppingProxy)
+    await proxy.start()
     services = await build_services(
         make_settings(), proxy.proxied_url(redis_url), clean_database, clock=clock
     )
