@@ -177,10 +177,6 @@ class LuaScript:
         self.sha = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
         self._redis = redis
 
-    @property
-    def redis(self) -> LiveRedis:
-        return self._redis
-
     async def __call__(self, keys: Sequence[KeyT], args: Sequence[EncodableT] = ()) -> Any:
         try:
             return await self._redis.evalsha(self.sha, len(keys), *keys, *args)

@@ -217,15 +217,10 @@ class ReplyDroppingProxy(TcpProxy):
         self.dropped = asyncio.Event()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:  # (embedded Redis listens on a unix socket)
-            if self._unix_path:
-                up_reader, up_writer = await asyncio.open_unix_connection(self._unix_path)
-            else:
-                up_reader, up_writer = await asyncio.open_connection(*self._target)
-        except OSError:
-            writer.close()
+        upstream = await self._open_upstream(writer)
+        if upstream is None:
             return
-        self._writers.update((writer, up_writer))
+        up_reader, up_writer = upstream
         batch_sent = False
 
         async def upstream() -> None:

@@ -44,7 +44,11 @@ class TcpProxy:
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _open_upstream(
+        self, writer: asyncio.StreamWriter
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        """A connection to the target for a client's `writer`; None (the client's side
+        closed) when the target cannot be reached."""
         try:
             if self._unix_path:
                 up_reader, up_writer = await asyncio.open_unix_connection(self._unix_path)
@@ -52,8 +56,15 @@ class TcpProxy:
                 up_reader, up_writer = await asyncio.open_connection(*self._target)
         except OSError:
             writer.close()
-            return
+            return None
         self._writers.update((writer, up_writer))
+        return up_reader, up_writer
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream = await self._open_upstream(writer)
+        if upstream is None:
+            return
+        up_reader, up_writer = upstream
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             with contextlib.suppress(OSError, asyncio.CancelledError):
