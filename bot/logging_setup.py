@@ -66,6 +66,19 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class SkippedTickIsExpected(logging.Filter):
+    """Drop APScheduler's "skipped: maximum number of running instances reached" warning.
+
+    Why: every job runs one at a time and coalesces the ticks it outlasts (bot/jobs.py
+    `schedule_jobs`), so a tick that finds its job still running is skipped by design; a
+    summary waiting behind a burst for Telegram's pace would otherwise log a WARNING every
+    second, which reads as a fault to whoever watches the log.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
 def configure_logging(level: str, secrets: Iterable[str]) -> None:
     """Log to stderr at `level`; secrets are redacted on the handler, so every logger is covered.
 
@@ -80,3 +93,8 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    scheduler = logging.getLogger("apscheduler.scheduler")
+    scheduler.filters[:] = [
+        f for f in scheduler.filters if not isinstance(f, SkippedTickIsExpected)
+    ]
+    scheduler.addFilter(SkippedTickIsExpected())
