@@ -1,4 +1,4 @@
-"""Pure ASGI middleware of the web server: body limit, security headers, request log.
+"""Pure ASGI middleware of the web server: body limits, security headers, request log.
 
 Pure ASGI rather than Starlette's `BaseHTTPMiddleware`, which runs the route in another task:
 a webhook update cut off at shutdown must see its own cancellation (bot/web/webhook.py), and
@@ -7,17 +7,25 @@ streamed responses (server-sent events) must not be buffered.
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import logging
 import time
 from typing import Final
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("bot.web")
 
 MAX_BODY_BYTES: Final = 1024 * 1024  # Telegram's updates are a few kilobytes
+# The longest a request's body may pause between two pieces: a phone on a poor network sends
+# a check-in's few hundred bytes in one piece; a client that stops half-way holds a
+# connection and a task until it is cut off (uvicorn itself waits for ever).
+BODY_IDLE_SECONDS: Final = 30.0
+# A scope key (ASGI lets a server's middleware add its own): the client went away before its
+# request was whole, so there was nobody to answer (RequestLog says so, quietly).
+CLIENT_GONE: Final = "attn.client_gone"
 
 # Telegram's Mini App script comes from telegram.org; Telegram Web (web.telegram.org) shows a
 # Mini App in an iframe (the phone and desktop apps use a web view, which no CSP concerns).
@@ -37,20 +45,25 @@ DEFAULT_CSP: Final = "; ".join(
 )
 
 
-class BodyTooLarge(Exception):
-    """A request body went over `MAX_BODY_BYTES` while being read."""
+class BodyRefused(Exception):
+    """A request body went over the size limit or stalled while being read (answered)."""
 
 
 class BodyLimit:
-    """Refuses request bodies over `limit` bytes with 413, before the route sees them.
+    """Refuses request bodies over `limit` bytes with 413, and bodies that stall for `idle`
+    seconds with 408, before the route sees them; a client gone before its body was whole
+    ends the request quietly (nothing to answer, nothing handled).
 
     A declared Content-Length over the limit is refused without reading; a chunked body is
     counted as it is read, and the route is stopped when it goes over.
     """
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_BODY_BYTES, idle: float | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.idle = idle  # None: BODY_IDLE_SECONDS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,24 +79,38 @@ class BodyLimit:
                 if declared > self.limit:
                     await _plain(send, 413, b"too large\n")
                     return
+        idle = BODY_IDLE_SECONDS if self.idle is None else self.idle
         received = 0
         started = False
         refused = False
+        whole = False  # the body's last piece came: only a disconnect is left to wait for
 
         async def counting_receive() -> Message:
-            nonlocal received, refused
+            nonlocal received, refused, whole
             if refused:
                 return {"type": "http.disconnect"}
-            message = await receive()
+            if whole:  # (a stream's listener waits here for the client to go, for ever)
+                return await receive()
+            try:
+                async with asyncio.timeout(idle):
+                    message = await receive()
+            except TimeoutError:
+                # Answered here, whatever the route does with the error: it reads on as if
+                # the client had gone, and what it sends is dropped.
+                refused = True
+                if not started:
+                    await _plain(send, 408, b"request body too slow\n")
+                raise BodyRefused from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                whole = not message.get("more_body", False)
                 if received > self.limit:
-                    # Answered here, whatever the route does with the error: it reads on
-                    # as if the client had gone, and what it sends is dropped.
                     refused = True
                     if not started:
                         await _plain(send, 413, b"too large\n")
-                    raise BodyTooLarge
+                    raise BodyRefused
+            elif message["type"] == "http.disconnect":
+                scope[CLIENT_GONE] = True
             return message
 
         async def watching_send(message: Message) -> None:
@@ -94,8 +121,13 @@ class BodyLimit:
                 started = True
             await send(message)
 
-        with contextlib.suppress(BodyTooLarge):  # already answered
+        try:
             await self.app(scope, counting_receive, watching_send)
+        except BodyRefused:  # already answered
+            pass
+        except ClientDisconnect:  # a route read the body of a client that had gone
+            if not scope.get(CLIENT_GONE):
+                raise
 
 
 async def _plain(send: Send, status: int, body: bytes) -> None:
@@ -147,8 +179,9 @@ class RequestLog:
 
     The template (`/p/{token}`), not the path, once a route matched (else the path's first
     segment only): a credential in a path never reaches the log; headers and query strings
-    are never logged. 5xx at WARNING, the rest at DEBUG (a webhook gets thousands of
-    requests a minute).
+    are never logged. 5xx and requests left unanswered at WARNING, the rest (and a client
+    gone before its request was whole, logged with status 0) at DEBUG (a webhook gets
+    thousands of requests a minute).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -172,7 +205,10 @@ class RequestLog:
         finally:
             if scope["type"] == "websocket":
                 status = status or 101
-            level = logging.WARNING if status >= 500 or status == 0 else logging.DEBUG
+            # No answer (0) is a fault of ours, unless the client went before its request
+            # was whole (a phone losing its network mid-upload).
+            unanswered = status == 0 and not scope.get(CLIENT_GONE)
+            level = logging.WARNING if status >= 500 or unanswered else logging.DEBUG
             log.log(
                 level,
                 "%d %s %s %.1fms",

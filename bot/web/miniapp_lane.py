@@ -19,6 +19,7 @@ over `LANE_BODY_LIMIT` (those go the long way, through the body limit).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -30,7 +31,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from bot.context import SERVICES_KEY, AttnApplication
 from bot.text import t
-from bot.web.middleware import logged_path
+from bot.web.middleware import BODY_IDLE_SECONDS, logged_path
 from bot.web.miniapp import Location, plain
 from bot.web.miniapp_api import API_PREFIX, ApiAnswer, check_in_answer
 
@@ -72,13 +73,21 @@ class MiniAppCheckInLane:
             return
         began = time.perf_counter()
         body = b""
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return  # the phone went away before its request was whole: nothing done
-            body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(BODY_IDLE_SECONDS):  # a few hundred bytes
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return  # the phone went away before its request was whole: nothing done
+                    body += message.get("body", b"")
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            # The phone's connection stalled mid-upload: the rest of its body is not waited
+            # for (the connection is closed); whatever it still hears, it tries again.
+            timeout = {"error": "timeout", "message": plain(t("miniapp.network"))}
+            await _send(send, ApiAnswer(408, timeout, {"Connection": "close"}))
+            return
         try:
             fields = plain_check_in(body)
         except Exception:  # a shortcut only: what it cannot read, the route answers
