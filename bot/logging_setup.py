@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
+import time
 from collections.abc import Iterable
+from datetime import timedelta
 from urllib.parse import quote, unquote, urlsplit
 
 REDACTED = "[redacted]"
@@ -67,16 +70,46 @@ class RedactSecrets(logging.Filter):
 
 
 class SkippedTickIsExpected(logging.Filter):
-    """Drop APScheduler's "skipped: maximum number of running instances reached" warning.
+    """APScheduler's "skipped: maximum number of running instances reached" warning, said
+    only of a job that has not finished for `QUIET_SECONDS`, at most every `REPEAT_SECONDS`.
 
     Why: every job runs one at a time and coalesces the ticks it outlasts (bot/jobs.py
-    `schedule_jobs`), so a tick that finds its job still running is skipped by design; a
-    summary waiting behind a burst for Telegram's pace would otherwise log a WARNING every
-    second, which reads as a fault to whoever watches the log.
+    `schedule_jobs`), so a tick that finds its job still running is skipped by design: a
+    summary waiting behind a burst for Telegram's pace logged a WARNING every second, which
+    reads as a fault. A job that has not finished for minutes is one (a sweep stuck on a
+    connection): that is still said, as "still running".
     """
 
+    QUIET_SECONDS = 120.0
+    REPEAT_SECONDS = 600.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._since: dict[str, float] = {}  # job -> when its run of skipped ticks began
+        self._skipped: dict[str, float] = {}  # job -> its last skipped tick
+        self._said: dict[str, float] = {}  # job -> when it was last said
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return "maximum number of running instances reached" not in record.getMessage()
+        if "maximum number of running instances reached" not in record.getMessage():
+            return True
+        job = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        name = str(getattr(job, "name", job))
+        interval = getattr(getattr(job, "trigger", None), "interval", None)
+        every = interval.total_seconds() if isinstance(interval, timedelta) else 0.0
+        now = time.monotonic()
+        if now - self._skipped.get(name, -math.inf) > 2 * every + 1:  # ran again meanwhile
+            self._since[name] = now
+            self._said.pop(name, None)
+        self._skipped[name] = now
+        running = now - self._since[name] + every  # (its first skipped tick: one interval on)
+        if running < self.QUIET_SECONDS or now - self._said.get(name, -math.inf) < (
+            self.REPEAT_SECONDS
+        ):
+            return False
+        self._said[name] = now
+        record.msg = "job %s still running after %.0f s: its next runs wait until it finishes"
+        record.args = (name, running)
+        return True
 
 
 def configure_logging(level: str, secrets: Iterable[str]) -> None:

@@ -73,21 +73,24 @@ class MiniAppCheckInLane:
             return
         began = time.perf_counter()
         body = b""
-        try:
-            async with asyncio.timeout(BODY_IDLE_SECONDS):  # a few hundred bytes
-                while True:
+        while True:
+            try:
+                async with asyncio.timeout(BODY_IDLE_SECONDS):  # each pause, as BodyLimit
                     message = await receive()
-                    if message["type"] == "http.disconnect":
-                        return  # the phone went away before its request was whole: nothing done
-                    body += message.get("body", b"")
-                    if not message.get("more_body", False):
-                        break
-        except TimeoutError:
-            # The phone's connection stalled mid-upload: the rest of its body is not waited
-            # for (the connection is closed); whatever it still hears, it tries again.
-            timeout = {"error": "timeout", "message": plain(t("miniapp.network"))}
-            await _send(send, ApiAnswer(408, timeout, {"Connection": "close"}))
-            return
+            except TimeoutError:
+                # The phone's connection stalled mid-upload: the rest of its body is not
+                # waited for (the connection is closed); whatever it still hears, it tries
+                # again.
+                timeout = {"error": "timeout", "message": plain(t("miniapp.network"))}
+                await _send(send, ApiAnswer(408, timeout, {"Connection": "close"}))
+                _log_answer(408, began)
+                return
+            if message["type"] == "http.disconnect":
+                _log_answer(0, began)  # gone before its request was whole: nothing done
+                return
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
         try:
             fields = plain_check_in(body)
         except Exception:  # a shortcut only: what it cannot read, the route answers
@@ -108,15 +111,20 @@ class MiniAppCheckInLane:
             log.exception("the Mini App check-in failed")
             answer = ApiAnswer(500, {"error": "internal", "message": plain(t("error.unexpected"))})
         await _send(send, answer)
-        if log.isEnabledFor(logging.DEBUG) or answer.status >= 500:
-            log.log(  # as RequestLog's line
-                logging.WARNING if answer.status >= 500 else logging.DEBUG,
-                "%d %s %s %.1fms",
-                answer.status,
-                "POST",
-                logged_path({"route": _LOGGED_ROUTE}),
-                1000.0 * (time.perf_counter() - began),
-            )
+        _log_answer(answer.status, began)
+
+
+def _log_answer(status: int, began: float) -> None:
+    """The lane's answer in the request log, as RequestLog's line."""
+    if log.isEnabledFor(logging.DEBUG) or status >= 500:
+        log.log(
+            logging.WARNING if status >= 500 else logging.DEBUG,
+            "%d %s %s %.1fms",
+            status,
+            "POST",
+            logged_path({"route": _LOGGED_ROUTE}),
+            1000.0 * (time.perf_counter() - began),
+        )
 
 
 class _LoggedRoute:

@@ -11,7 +11,7 @@ from telegram import Bot
 from telegram.ext import Application
 
 from bot.__main__ import secrets_of
-from bot.logging_setup import configure_logging
+from bot.logging_setup import SkippedTickIsExpected, configure_logging
 from bot.settings import Settings
 from tests.fakes.botapi import FakeBotApi
 
@@ -73,6 +73,35 @@ async def test_short_secrets_are_redacted_at_debug(
         assert secret not in err, secret
 
 
+async def _run_job(seconds_running: float, watched: float) -> int:
+    """A real JobQueue ticking every 0.1 s, its one job taking `seconds_running`, watched
+    for `watched` seconds; how many times the job ran."""
+    application = Application.builder().token(TOKEN).build()
+    job_queue = application.job_queue
+    assert job_queue is not None
+    runs = 0
+
+    async def job(_: object) -> None:
+        nonlocal runs
+        runs += 1
+        await asyncio.sleep(seconds_running)
+
+    job_queue.set_application(application)
+    await job_queue.start()
+    try:
+        job_queue.run_repeating(
+            job,
+            interval=0.1,
+            first=0.0,
+            name="slow_job",
+            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        )
+        await asyncio.sleep(watched)
+    finally:
+        await job_queue.stop(wait=False)
+    return runs
+
+
 async def test_a_job_outlasting_its_tick_is_not_logged_as_a_fault(
     root_logging: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -80,31 +109,29 @@ async def test_a_job_outlasting_its_tick_is_not_logged_as_a_fault(
     ticks skipped by design; the log says nothing about it, and the scheduler's other
     warnings still show."""
     configure_logging("INFO", [])
-    application = Application.builder().token(TOKEN).build()
-    job_queue = application.job_queue
-    assert job_queue is not None
-    runs = 0
-
-    async def slow(_: object) -> None:
-        nonlocal runs
-        runs += 1
-        await asyncio.sleep(0.6)
-
-    job_queue.set_application(application)
-    await job_queue.start()
-    try:
-        job_queue.run_repeating(
-            slow,
-            interval=0.1,
-            first=0.0,
-            name="slow_job",
-            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
-        )
-        await asyncio.sleep(1.5)
-    finally:
-        await job_queue.stop(wait=False)
+    runs = await _run_job(0.6, 1.5)
     logging.getLogger("apscheduler.scheduler").warning("something else went wrong")
     err = capsys.readouterr().err
     assert 2 <= runs <= 3  # the ticks in between were skipped
     assert "maximum number of running instances" not in err
+    assert "still running" not in err
     assert "something else went wrong" in err
+
+
+async def test_a_job_that_does_not_finish_is_said_once_in_a_while(
+    root_logging: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job stuck for longer than the quiet time (a sweep waiting on a lost connection) is
+    said, once per repeat time, not at every skipped tick."""
+    monkeypatch.setattr(SkippedTickIsExpected, "QUIET_SECONDS", 0.5)
+    monkeypatch.setattr(SkippedTickIsExpected, "REPEAT_SECONDS", 1.0)
+    configure_logging("INFO", [])
+    runs = await _run_job(60.0, 2.2)
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "still running" in line]
+    assert runs == 1
+    assert 2 <= len(lines) <= 3, err  # at ~0.5 s, ~1.5 s (and ~2.5 s at the latest)
+    assert all(
+        "WARNING apscheduler.scheduler: job slow_job still running after" in line for line in lines
+    )
+    assert "maximum number of running instances" not in err

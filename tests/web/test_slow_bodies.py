@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 
@@ -95,6 +96,7 @@ async def test_a_stalled_body_is_cut_off_with_408_and_nothing_is_handled(
         }
         host, port = base.removeprefix("http://").split(":")
         sent = len(bot.request.sent())
+        caplog.set_level(logging.DEBUG, logger="bot.web")
         for name, (head, part) in stalled.items():
             reader, writer = await asyncio.open_connection(host, int(port))
             writer.write(head + part)
@@ -109,8 +111,65 @@ async def test_a_stalled_body_is_cut_off_with_408_and_nothing_is_handled(
                 assert b'"error":"timeout"' in answer, (name, answer)
         assert (await http.get("/healthz")).text == "ok\n"
         assert not await services.live.checkins.checked_in(session.id)
-        assert await services.sessions.open_session(TEACHER_ID + 1) is None
         assert len(bot.request.sent()) == sent  # nothing was said to anyone
+        logged = [
+            r.getMessage().split(" ")[:3] for r in caplog.records if " POST " in r.getMessage()
+        ]
+        assert logged == [  # each in the request log, quietly
+            ["408", "POST", HOOK],
+            ["408", "POST", CHECKIN],
+            ["408", "POST", CHECKIN],
+        ]
+    assert not _troubles(caplog), caplog.text
+
+
+async def test_a_slow_but_steady_body_is_waited_for(
+    services: Services, clock: ManualClock, short_idle: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The limit is on each pause, not on the whole body: a phone whose check-in trickles in,
+    piece by piece, each within the limit but all of it over it, is checked in, by the lane
+    as by the route; a webhook update that trickles in is handled."""
+    settings = make_settings(public_url="https://attn.example.org")
+    async with (
+        BotHarness(settings, services) as bot,
+        running_web_server(bot.app, webhook=Webhook(HOOK, SECRET.encode())) as base,
+    ):
+        apps = Apps(bot, clock, *(httpx.AsyncClient() for _ in range(3)))
+        await bot.send(TEACHER_ID, "/start_session 30 Trickle")
+        session = await services.sessions.open_session(TEACHER_ID)
+        assert session is not None
+        check_in = b'{"code":"%s"}' % session.code.encode()
+        update = json.dumps(message_update(7203, "/help")).encode()
+        sends = {
+            7201: (CHECKIN, "application/json", check_in),  # the lane
+            7202: (CHECKIN, "application/json;charset=utf-8", check_in),  # the route
+            0: (HOOK, "application/json", update),
+        }
+        host, port = base.removeprefix("http://").split(":")
+        for student, (path, kind, body) in sends.items():
+            extra = (
+                f"Authorization: {apps.auth(student)['Authorization']}\r\n"
+                if student
+                else f"{SECRET_HEADER}: {SECRET}\r\n"
+            )
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(_head(path, kind, len(body), extra + "Connection: close\r\n"))
+            pieces = 5  # 5 pauses of 0.6 x the limit: 3 x the limit in all
+            step = -(-len(body) // pieces)
+            for start in range(0, len(body), step):
+                await asyncio.sleep(IDLE * 0.6)
+                writer.write(body[start : start + step])
+                await writer.drain()
+            answer = await _answer(reader)
+            writer.close()
+            assert re.match(rb"HTTP/1\.1 200 ", answer), (path, kind, answer)
+        recorded = await services.live.checkins.checked_in(session.id)
+        assert set(recorded) == {7201, 7202}
+        for _ in range(100):  # the update's reply leaves in the background
+            if bot.request.texts(7203):
+                break
+            await asyncio.sleep(0.05)
+        assert bot.request.texts(7203), "the trickled update was not handled"
     assert not _troubles(caplog), caplog.text
 
 
@@ -149,7 +208,6 @@ async def test_a_client_gone_mid_body_is_not_an_error(
         assert all(r.levelno == logging.DEBUG for r in posts), caplog.text
         assert (await http.get("/healthz")).text == "ok\n"
         assert bot.request.sent() == []
-        assert await services.sessions.open_session(TEACHER_ID + 1) is None
     assert not _troubles(caplog), caplog.text
 
 
