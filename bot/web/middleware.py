@@ -92,8 +92,7 @@ class BodyLimit:
             if whole:  # (a stream's listener waits here for the client to go, for ever)
                 return await receive()
             try:
-                async with asyncio.timeout(idle):
-                    message = await receive()
+                message = await receive_within(receive, idle)
             except TimeoutError:
                 # Answered here, whatever the route does with the error: it reads on as if
                 # the client had gone, and what it sends is dropped.
@@ -128,6 +127,21 @@ class BodyLimit:
         except ClientDisconnect:  # a route read the body of a client that had gone
             if not scope.get(CLIENT_GONE):
                 raise
+
+
+async def receive_within(receive: Receive, seconds: float) -> Message:
+    """`receive()`, given up with TimeoutError after `seconds` of waiting for the client.
+
+    uvicorn's `receive` whose message has already arrived (its cycle's `message_event` is
+    set: a check-in's body comes in the packet of its headers) does not wait, so it is
+    awaited without arming a timer, which would cost more than the rest of the call. Any
+    other `receive` is timed.
+    """
+    event = getattr(getattr(receive, "__self__", None), "message_event", None)
+    if isinstance(event, asyncio.Event) and event.is_set():
+        return await receive()
+    async with asyncio.timeout(seconds):
+        return await receive()
 
 
 async def _plain(send: Send, status: int, body: bytes) -> None:

@@ -19,7 +19,6 @@ over `LANE_BODY_LIMIT` (those go the long way, through the body limit).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import math
@@ -31,7 +30,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from bot.context import SERVICES_KEY, AttnApplication
 from bot.text import t
-from bot.web.middleware import BODY_IDLE_SECONDS, logged_path
+from bot.web.middleware import BODY_IDLE_SECONDS, logged_path, receive_within
 from bot.web.miniapp import Location, plain
 from bot.web.miniapp_api import API_PREFIX, ApiAnswer, check_in_answer
 
@@ -75,8 +74,7 @@ class MiniAppCheckInLane:
         body = b""
         while True:
             try:
-                async with asyncio.timeout(BODY_IDLE_SECONDS):  # each pause, as BodyLimit
-                    message = await receive()
+                message = await receive_within(receive, BODY_IDLE_SECONDS)  # as BodyLimit
             except TimeoutError:
                 # The phone's connection stalled mid-upload: the rest of its body is not
                 # waited for (the connection is closed); whatever it still hears, it tries

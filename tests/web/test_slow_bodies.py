@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import re
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -171,6 +172,49 @@ async def test_a_slow_but_steady_body_is_waited_for(
             await asyncio.sleep(0.05)
         assert bot.request.texts(7203), "the trickled update was not handled"
     assert not _troubles(caplog), caplog.text
+
+
+async def test_a_body_come_with_its_headers_arms_no_timer(
+    services: Services, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn's `receive` that has its message already is awaited untimed (a timer per
+    check-in costs more than the rest of the read); one that waits is timed."""
+    armed: list[float] = []
+    real_timeout = asyncio.timeout
+
+    def counting_timeout(seconds: float) -> asyncio.Timeout:
+        armed.append(seconds)
+        return real_timeout(seconds)
+
+    monkeypatch.setattr(
+        middleware, "asyncio", SimpleNamespace(Event=asyncio.Event, timeout=counting_timeout)
+    )
+    settings = make_settings(public_url="https://attn.example.org")
+    async with BotHarness(settings, services) as bot, running_web_server(bot.app) as base:
+        apps = Apps(bot, clock, *(httpx.AsyncClient() for _ in range(3)))
+        await bot.send(TEACHER_ID, "/start_session 30 Untimed")
+        session = await services.sessions.open_session(TEACHER_ID)
+        assert session is not None
+        body = b'{"code":"%s"}' % session.code.encode()
+        host, port = base.removeprefix("http://").split(":")
+        for student, pause in ((7301, None), (7302, 0.2)):
+            auth = f"Authorization: {apps.auth(student)['Authorization']}\r\nConnection: close\r\n"
+            head = _head(CHECKIN, "application/json", len(body), auth)
+            reader, writer = await asyncio.open_connection(host, int(port))
+            if pause is None:
+                writer.write(head + body)  # one packet
+            else:
+                writer.write(head + body[:3])
+                await writer.drain()
+                await asyncio.sleep(pause)
+                writer.write(body[3:])
+            answer = await _answer(reader)
+            writer.close()
+            assert re.match(rb"HTTP/1\.1 200 ", answer), answer
+            if pause is None:
+                assert armed == [], "a body that came with its headers was timed"
+        assert armed and set(armed) == {middleware.BODY_IDLE_SECONDS}
+        assert set(await services.live.checkins.checked_in(session.id)) == {7301, 7302}
 
 
 async def test_a_client_gone_mid_body_is_not_an_error(
