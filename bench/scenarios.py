@@ -44,6 +44,7 @@ from bench.measure import Run, Series, gather_all, percentile, run_concurrent
 from bot.app import build_application
 from bot.container import Services
 from bot.context import SERVICES_KEY, AttnContext
+from bot.heap import freeze_startup_heap
 from bot.jobs import deliver_summaries_task, sweep_attendances_task
 from bot.replying import reply_unread
 from bot.settings import Settings
@@ -228,6 +229,7 @@ class Bench:
         self._app = app
         self._trivial_sha = _text(await services.redis.script_load(TRIVIAL_SCRIPT))
         await self._create_copy_table()
+        freeze_startup_heap()  # as `attn run` does once started (bot/heap.py)
         try:
             yield self
         finally:

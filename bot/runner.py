@@ -32,6 +32,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
 from bot.bootstrap import StorageStartupError
 from bot.context import SERVICES_KEY
+from bot.heap import freeze_startup_heap
 from bot.metrics import error_kind, metrics_of
 from bot.replying import wait_for_replies
 from bot.settings import Settings
@@ -130,6 +131,7 @@ async def serve(application: AttnApplication, settings: Settings) -> int:
         await asyncio.wait({startup, waiter}, return_when=asyncio.FIRST_COMPLETED)
         if startup.done():
             startup.result()
+            freeze_startup_heap()
             revoked = _watch_token(application, settings, stop_requested)
             await waiter
             if revoked:

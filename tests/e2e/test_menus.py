@@ -66,6 +66,7 @@ def test_a_teacher_who_first_writes_after_start_up_gets_the_menu(
     finally:
         assert bot.stop() == 0, bot.log()[-3000:]
     assert "could not set the command menus" not in bot.log()
+    assert "start-up heap frozen" in bot.log()  # once started (bot/heap.py)
 
     # A restart sets the default menu again, and nobody's own: they have it already.
     calls_before = len(fake.calls_of("setMyCommands"))
