@@ -50,20 +50,17 @@ class BodyRefused(Exception):
 
 
 class BodyLimit:
-    """Refuses request bodies over `limit` bytes with 413, and bodies that stall for `idle`
-    seconds with 408, before the route sees them; a client gone before its body was whole
-    ends the request quietly (nothing to answer, nothing handled).
+    """Refuses request bodies over `limit` bytes with 413, and bodies that stall for
+    `BODY_IDLE_SECONDS` with 408, before the route sees them; a client gone before its body
+    was whole ends the request quietly (nothing to answer, nothing handled).
 
     A declared Content-Length over the limit is refused without reading; a chunked body is
     counted as it is read, and the route is stopped when it goes over.
     """
 
-    def __init__(
-        self, app: ASGIApp, limit: int = MAX_BODY_BYTES, idle: float | None = None
-    ) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.limit = limit
-        self.idle = idle  # None: BODY_IDLE_SECONDS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,7 +76,6 @@ class BodyLimit:
                 if declared > self.limit:
                     await _plain(send, 413, b"too large\n")
                     return
-        idle = BODY_IDLE_SECONDS if self.idle is None else self.idle
         received = 0
         started = False
         refused = False
@@ -92,7 +88,7 @@ class BodyLimit:
             if whole:  # (a stream's listener waits here for the client to go, for ever)
                 return await receive()
             try:
-                message = await receive_within(receive, idle)
+                message = await receive_within(receive, BODY_IDLE_SECONDS)
             except TimeoutError:
                 # Answered here, whatever the route does with the error: it reads on as if
                 # the client had gone, and what it sends is dropped.
